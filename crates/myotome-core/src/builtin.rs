@@ -1,0 +1,66 @@
+//! The built-in data, embedded in the binary at compile time: the five seed protocols, the
+//! anatomy catalogue and the terminology. A clinic adds or overrides protocols from a directory.
+
+use crate::catalog::AnatomyCatalog;
+use crate::problem::Problems;
+use crate::protocol::{ProtocolLibrary, SourceFile};
+use crate::terminology::Terminology;
+
+macro_rules! data_file {
+    ($path:literal) => {
+        (
+            concat!("built-in:", $path),
+            include_str!(concat!("../../../", $path)),
+        )
+    };
+}
+
+const PROTOCOLS: [(&str, &str); 5] = [
+    data_file!("protocols/hip-biologics.toml"),
+    data_file!("protocols/im-biologic.toml"),
+    data_file!("protocols/im-bmc-leg.toml"),
+    data_file!("protocols/ims.toml"),
+    data_file!("protocols/knee-msc.toml"),
+];
+const ANATOMY: (&str, &str) = data_file!("catalog/anatomy.toml");
+const CONCEPTS: (&str, &str) = data_file!("terminology/concepts.toml");
+const VALUE_SETS: (&str, &str) = data_file!("terminology/value-sets.toml");
+
+/// The built-in protocol files.
+pub fn protocol_files() -> Vec<SourceFile> {
+    PROTOCOLS
+        .iter()
+        .map(|(name, text)| SourceFile {
+            name: (*name).to_owned(),
+            text: (*text).to_owned(),
+        })
+        .collect()
+}
+
+/// Catalogue, terminology and protocols, as shipped, with the clinic's protocol files on top.
+#[derive(Debug, Clone)]
+pub struct ClinicalData {
+    pub catalog: AnatomyCatalog,
+    pub terminology: Terminology,
+    pub protocols: ProtocolLibrary,
+}
+
+impl ClinicalData {
+    /// Loads the built-ins plus `clinic_protocols`. Fails with every problem found.
+    pub fn load(clinic_protocols: &[SourceFile]) -> Result<Self, Problems> {
+        let catalog = AnatomyCatalog::parse(ANATOMY.0, ANATOMY.1)?;
+        let terminology = Terminology::parse(CONCEPTS.0, CONCEPTS.1, VALUE_SETS.0, VALUE_SETS.1)?;
+        let protocols =
+            ProtocolLibrary::load(&protocol_files(), clinic_protocols, &catalog, &terminology)?;
+        Ok(Self {
+            catalog,
+            terminology,
+            protocols,
+        })
+    }
+
+    /// The built-ins alone.
+    pub fn builtin() -> Result<Self, Problems> {
+        Self::load(&[])
+    }
+}

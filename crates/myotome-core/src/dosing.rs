@@ -1,0 +1,359 @@
+//! Dose arithmetic for injected protocols: the cell floor from body weight and product
+//! concentration, the product volume and its protocol range, saline dilution, and the split of
+//! the injected volume across sites.
+//!
+//! Volumes are whole microlitres and rounding always favours the patient: the product volume
+//! needed to reach a cell floor is rounded *up* to the syringe's graduation, so the delivered
+//! cells never fall below the floor. Out-of-range requests are refused with the reason, never
+//! silently clamped.
+
+use crate::facts::Weight;
+use crate::protocol::{Dosing, Protocol};
+use crate::quantity::Volume;
+use crate::setting::Setting;
+use std::fmt;
+
+/// What the clinician asks the calculator.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DoseRequest {
+    pub weight: Option<Weight>,
+    /// Viable cells per millilitre of product, from the lot's certificate.
+    pub cells_per_ml: Option<u64>,
+    /// Product volume chosen by the clinician; computed from the cell floor when absent.
+    pub product_volume: Option<Volume>,
+    /// Millilitres of saline per millilitre of product; needed when the protocol leaves the
+    /// ratio to the clinic.
+    pub saline_per_product_ml: Option<f64>,
+    /// Number of injection sites the volume is split across.
+    pub sites: u32,
+    /// Smallest step the syringe measures (the clinic's equipment, not a clinical value).
+    pub graduation: Volume,
+}
+
+/// The cell floor worked out for this patient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CellFloorDose {
+    pub cells_per_kg: u64,
+    pub weight: Weight,
+    /// Cells the patient must receive at least.
+    pub minimum_cells: u64,
+    pub cells_per_ml: u64,
+    /// Product volume that delivers the floor, rounded up to the graduation.
+    pub minimum_volume: Volume,
+}
+
+/// A computed dose.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dose {
+    pub floor: Option<CellFloorDose>,
+    pub product_volume: Volume,
+    pub saline_volume: Volume,
+    pub total_volume: Volume,
+    /// Cells delivered, when the concentration is known.
+    pub cells_delivered: Option<u64>,
+    /// Injected volume per site; sums exactly to `total_volume`.
+    pub per_site: Vec<Volume>,
+    /// How the numbers were reached, and what was not checked, in plain sentences.
+    pub explanation: Vec<String>,
+}
+
+/// Why the calculator refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DoseRefusal {
+    #[error("{protocol} injects nothing, so there is no dose to compute")]
+    NothingInjected { protocol: String },
+    #[error("at least one injection site is needed to split the dose across")]
+    NoSites,
+    #[error("the syringe graduation must be above zero")]
+    ZeroGraduation,
+    #[error(
+        "{protocol} sets a floor of {cells_per_kg} cells per kg of body weight: give the patient's weight and the product's concentration (cells per mL)"
+    )]
+    FloorNeedsWeightAndConcentration { protocol: String, cells_per_kg: u64 },
+    #[error("the concentration must be above zero cells per mL")]
+    ZeroConcentration,
+    #[error("choose the product volume: {protocol} has no cell floor to compute it from{range}")]
+    VolumeNeeded { protocol: String, range: String },
+    #[error(
+        "{volume} cannot be measured with a {graduation} graduation; give a multiple of {graduation}"
+    )]
+    NotOnGraduation { volume: Volume, graduation: Volume },
+    #[error(
+        "{volume} of product at {cells_per_ml} cells/mL delivers {delivered} cells, below the floor of {minimum} cells for {weight}; at least {needed} is needed"
+    )]
+    BelowCellFloor {
+        volume: Volume,
+        cells_per_ml: u64,
+        delivered: u64,
+        minimum: u64,
+        weight: Weight,
+        needed: Volume,
+    },
+    #[error("{volume} of product is outside the protocol's range of {min} to {max}{hint}")]
+    OutsideVolumeRange {
+        volume: Volume,
+        min: Volume,
+        max: Volume,
+        hint: String,
+    },
+    #[error(
+        "{protocol} leaves the saline dilution ratio to the clinic and none was given: give the mL of saline per mL of product (0 for none)"
+    )]
+    SalineRatioNeeded { protocol: String },
+    #[error(
+        "{ratio} is not a saline ratio; give mL of saline per mL of product, 0 or more, at most 100"
+    )]
+    InvalidSalineRatio { ratio: String },
+    #[error(
+        "{total} cannot be split across {sites} sites in steps of {graduation}; use fewer sites"
+    )]
+    TooManySites {
+        total: Volume,
+        sites: u32,
+        graduation: Volume,
+    },
+}
+
+/// Computes a dose for `protocol`, or refuses with the reason.
+pub fn compute_dose(protocol: &Protocol, request: &DoseRequest) -> Result<Dose, DoseRefusal> {
+    let name = protocol.id.to_string();
+    let Some(dosing) = &protocol.dosing else {
+        return Err(DoseRefusal::NothingInjected { protocol: name });
+    };
+    if request.sites == 0 {
+        return Err(DoseRefusal::NoSites);
+    }
+    let graduation = request.graduation;
+    if graduation == Volume::ZERO {
+        return Err(DoseRefusal::ZeroGraduation);
+    }
+    let mut explanation = Vec::new();
+
+    let floor = cell_floor(&name, dosing, request)?;
+    if let Some(floor) = &floor {
+        explanation.push(format!(
+            "Cell floor: {} cells/kg × {} = {} cells; at {} cells/mL that needs {} of product (rounded up to the {} graduation).",
+            floor.cells_per_kg, floor.weight, floor.minimum_cells, floor.cells_per_ml, floor.minimum_volume, graduation
+        ));
+    }
+
+    let product_volume = match (request.product_volume, &floor) {
+        (Some(volume), _) => {
+            check_graduation(volume, graduation)?;
+            volume
+        }
+        (None, Some(floor)) => floor.minimum_volume,
+        (None, None) => {
+            let range = match &dosing.product_volume {
+                Some(Setting::Given(range)) => {
+                    format!(" (protocol range {} to {})", range.min, range.max)
+                }
+                _ => String::new(),
+            };
+            return Err(DoseRefusal::VolumeNeeded {
+                protocol: name,
+                range,
+            });
+        }
+    };
+    if let (Some(floor), Some(_)) = (&floor, request.product_volume)
+        && product_volume < floor.minimum_volume
+    {
+        return Err(DoseRefusal::BelowCellFloor {
+            volume: product_volume,
+            cells_per_ml: floor.cells_per_ml,
+            delivered: cells_in(product_volume, floor.cells_per_ml),
+            minimum: floor.minimum_cells,
+            weight: floor.weight,
+            needed: floor.minimum_volume,
+        });
+    }
+
+    match &dosing.product_volume {
+        Some(Setting::Given(range)) => {
+            if product_volume < range.min || product_volume > range.max {
+                let hint = if floor.is_some() && product_volume > range.max {
+                    "; the cell floor needs more product than the protocol allows: use a more concentrated product".to_owned()
+                } else {
+                    String::new()
+                };
+                return Err(DoseRefusal::OutsideVolumeRange {
+                    volume: product_volume,
+                    min: range.min,
+                    max: range.max,
+                    hint,
+                });
+            }
+            explanation.push(format!(
+                "Product volume {} is within the protocol's range of {} to {}.",
+                product_volume, range.min, range.max
+            ));
+        }
+        Some(Setting::ClinicSets(_)) => explanation.push(format!(
+            "Product volume {product_volume}: the protocol leaves the volume range to the clinic, so no range was checked."
+        )),
+        None => {}
+    }
+
+    let saline_volume = saline(
+        &name,
+        dosing,
+        request,
+        product_volume,
+        graduation,
+        &mut explanation,
+    )?;
+    let total_volume =
+        Volume::from_microlitres(product_volume.microlitres() + saline_volume.microlitres());
+    let per_site = split(total_volume, request.sites, graduation)?;
+    if request.sites > 1 {
+        explanation.push(format!(
+            "{} injected in total, split across {} sites in steps of {}.",
+            total_volume, request.sites, graduation
+        ));
+    }
+    let cells_delivered = request.cells_per_ml.map(|c| cells_in(product_volume, c));
+    Ok(Dose {
+        floor,
+        product_volume,
+        saline_volume,
+        total_volume,
+        cells_delivered,
+        per_site,
+        explanation,
+    })
+}
+
+fn cell_floor(
+    name: &str,
+    dosing: &Dosing,
+    request: &DoseRequest,
+) -> Result<Option<CellFloorDose>, DoseRefusal> {
+    let Some(rule) = &dosing.cell_floor_per_kg else {
+        return Ok(None);
+    };
+    let (Some(weight), Some(cells_per_ml)) = (request.weight, request.cells_per_ml) else {
+        return Err(DoseRefusal::FloorNeedsWeightAndConcentration {
+            protocol: name.to_owned(),
+            cells_per_kg: rule.cells,
+        });
+    };
+    if cells_per_ml == 0 {
+        return Err(DoseRefusal::ZeroConcentration);
+    }
+    // cells/kg × grams / 1000, rounded up: a fraction of a cell still counts as one to reach.
+    let minimum_cells = div_ceil(u128::from(rule.cells) * u128::from(weight.grams()), 1000);
+    // µL = cells × 1000 / (cells per mL), rounded up, then up to the graduation.
+    let microlitres = div_ceil(minimum_cells * 1000, u128::from(cells_per_ml));
+    let step = u128::from(request.graduation.microlitres().max(1));
+    let rounded = div_ceil(microlitres, step) * step;
+    Ok(Some(CellFloorDose {
+        cells_per_kg: rule.cells,
+        weight,
+        minimum_cells: saturate(minimum_cells),
+        cells_per_ml,
+        minimum_volume: Volume::from_microlitres(saturate(rounded)),
+    }))
+}
+
+fn saline(
+    name: &str,
+    dosing: &Dosing,
+    request: &DoseRequest,
+    product: Volume,
+    graduation: Volume,
+    explanation: &mut Vec<String>,
+) -> Result<Volume, DoseRefusal> {
+    let rule = dosing.saline_dilution.as_ref();
+    let ratio = match (rule, request.saline_per_product_ml) {
+        (_, Some(ratio)) => ratio,
+        (None, None) => return Ok(Volume::ZERO),
+        (Some(rule), None) => match &rule.saline_per_product_ml {
+            Setting::Given(ratio) => *ratio,
+            Setting::ClinicSets(_) => {
+                return Err(DoseRefusal::SalineRatioNeeded {
+                    protocol: name.to_owned(),
+                });
+            }
+        },
+    };
+    let volume = saline_volume(ratio, product, graduation)?;
+    if volume != Volume::ZERO {
+        let why = rule.map_or(
+            "the protocol does not mention saline; applied as asked",
+            |r| r.purpose.as_str(),
+        );
+        explanation.push(format!(
+            "Saline: {ratio} mL per mL of product = {volume} (to the nearest {graduation}); {why}."
+        ));
+    }
+    Ok(volume)
+}
+
+fn saline_volume(ratio: f64, product: Volume, graduation: Volume) -> Result<Volume, DoseRefusal> {
+    if !ratio.is_finite() || !(0.0..=100.0).contains(&ratio) {
+        return Err(DoseRefusal::InvalidSalineRatio {
+            ratio: ratio.to_string(),
+        });
+    }
+    let step = graduation.microlitres() as f64;
+    let steps = (product.microlitres() as f64 * ratio / step).round();
+    // Bounded by ratio ≤ 100 and a product volume that fits u64.
+    Ok(Volume::from_microlitres((steps * step) as u64))
+}
+
+fn check_graduation(volume: Volume, graduation: Volume) -> Result<(), DoseRefusal> {
+    if volume.microlitres() % graduation.microlitres() == 0 {
+        Ok(())
+    } else {
+        Err(DoseRefusal::NotOnGraduation { volume, graduation })
+    }
+}
+
+/// Splits `total` into `sites` volumes, each a multiple of the graduation where possible,
+/// differing by at most one step, summing exactly to `total`.
+fn split(total: Volume, sites: u32, graduation: Volume) -> Result<Vec<Volume>, DoseRefusal> {
+    let step = graduation.microlitres();
+    let steps = total.microlitres() / step;
+    let leftover = total.microlitres() % step;
+    let sites_u64 = u64::from(sites);
+    if steps < sites_u64 {
+        return Err(DoseRefusal::TooManySites {
+            total,
+            sites,
+            graduation,
+        });
+    }
+    let base = steps / sites_u64;
+    let extra = steps % sites_u64;
+    let mut volumes: Vec<Volume> = (0..sites_u64)
+        .map(|i| Volume::from_microlitres((base + u64::from(i < extra)) * step))
+        .collect();
+    // Only a requested volume off the graduation leaves a remainder; it goes to the last site.
+    if let Some(last) = volumes.last_mut() {
+        *last = Volume::from_microlitres(last.microlitres() + leftover);
+    }
+    Ok(volumes)
+}
+
+fn cells_in(volume: Volume, cells_per_ml: u64) -> u64 {
+    saturate(u128::from(volume.microlitres()) * u128::from(cells_per_ml) / 1000)
+}
+
+fn div_ceil(numerator: u128, denominator: u128) -> u128 {
+    numerator.div_ceil(denominator)
+}
+
+fn saturate(value: u128) -> u64 {
+    u64::try_from(value).unwrap_or(u64::MAX)
+}
+
+impl fmt::Display for CellFloorDose {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} cells ({} cells/kg × {})",
+            self.minimum_cells, self.cells_per_kg, self.weight
+        )
+    }
+}

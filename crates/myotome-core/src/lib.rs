@@ -1,0 +1,22 @@
+//! Myotome's clinical core: treatment protocols as data, candidate screening, dosing and
+//! session scheduling.
+//!
+//! Pure by design: no IO, no async, no clock. Files arrive as text, time arrives as an
+//! "as of" date, and everything clinical is decided here so it can be tested without a server.
+
+pub mod builtin;
+pub mod catalog;
+pub mod citation;
+pub mod dosing;
+pub mod facts;
+pub mod problem;
+pub mod protocol;
+pub mod quantity;
+pub mod schedule;
+pub mod screening;
+pub mod setting;
+pub mod terminology;
+mod toml_reader;
+
+pub use builtin::ClinicalData;
+pub use problem::{Problem, Problems};

@@ -1,0 +1,31 @@
+//! One module per subcommand; each returns the process exit code.
+
+mod dose;
+mod plan;
+mod protocol;
+mod screen;
+
+use crate::cli::{Cli, Command};
+use std::process::ExitCode;
+
+pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
+    match &cli.command {
+        Command::Protocol(command) => protocol::run(cli, command),
+        Command::Screen(args) => screen::run(cli, args),
+        Command::Dose(args) => dose::run(cli, args),
+        Command::Plan(args) => plan::run(cli, args),
+    }
+}
+
+/// The protocol, or an error listing the ids there are.
+fn find_protocol<'a>(
+    data: &'a myotome_core::ClinicalData,
+    id: &str,
+) -> anyhow::Result<&'a myotome_core::protocol::LoadedProtocol> {
+    data.protocols.get(id).ok_or_else(|| {
+        anyhow::anyhow!(
+            "no protocol `{id}`; known protocols: {}",
+            data.protocols.ids().join(", ")
+        )
+    })
+}

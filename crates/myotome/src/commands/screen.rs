@@ -1,0 +1,127 @@
+//! `myotome screen`: facts file → verdict per protocol.
+
+use crate::cli::{Cli, Format, ScreenArgs};
+use crate::output::print_json;
+use crate::wire::{FactsFile, ScreeningOut, parse_date};
+use anyhow::{Context, Result, anyhow};
+use myotome_core::screening::{Outcome, ResolvedFacts, Screening};
+use std::process::ExitCode;
+
+pub fn run(cli: &Cli, args: &ScreenArgs) -> Result<ExitCode> {
+    let data = crate::data::load(cli.protocols.as_deref())?;
+    let text = std::fs::read_to_string(&args.facts)
+        .with_context(|| format!("cannot read the facts file {}", args.facts.display()))?;
+    let file: FactsFile = serde_json::from_str(&text)
+        .map_err(|e| anyhow!("{}: not a valid facts file: {e}", args.facts.display()))?;
+    let facts = file
+        .into_facts(&data.terminology)
+        .with_context(|| format!("in {}", args.facts.display()))?;
+    let as_of = match &args.as_of {
+        Some(text) => parse_date("--as-of", text).map_err(|e| anyhow!(e))?,
+        None => jiff::Zoned::now().date(),
+    };
+    let protocols = if args.protocols.is_empty() {
+        data.protocols.iter().collect()
+    } else {
+        args.protocols
+            .iter()
+            .map(|id| super::find_protocol(&data, id))
+            .collect::<Result<Vec<_>>>()?
+    };
+    let resolved = ResolvedFacts::new(&facts, &data.terminology, as_of);
+    let screenings: Vec<Screening<'_>> = protocols
+        .iter()
+        .map(|p| resolved.screen(&p.protocol))
+        .collect();
+    match cli.format {
+        Format::Json => {
+            let out: Vec<ScreeningOut> = screenings.iter().map(ScreeningOut::from).collect();
+            if out.len() == 1 {
+                print_json(&out[0])?;
+            } else {
+                print_json(&out)?;
+            }
+        }
+        Format::Text => {
+            for (i, screening) in screenings.iter().enumerate() {
+                if i > 0 {
+                    println!();
+                }
+                print!("{}", render(screening));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn render(screening: &Screening<'_>) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let protocol = screening.protocol;
+    let _ = writeln!(
+        out,
+        "Screening for {} {} ({}) as of {}",
+        protocol.id, protocol.version, protocol.title, screening.as_of
+    );
+    let _ = writeln!(out, "Verdict: {}", screening.verdict.label().to_uppercase());
+    if screening.findings.is_empty() {
+        let _ = writeln!(
+            out,
+            "  No contraindication or precaution of this protocol applies."
+        );
+    }
+    for (i, finding) in screening.findings.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "\n  {}. {} — {}",
+            i + 1,
+            finding.outcome.label(),
+            finding.concept.label
+        );
+        let _ = writeln!(out, "     {}", finding.rationale);
+        if let Some(by) = finding.clearance_by {
+            let _ = writeln!(out, "     Clearance needed from: {by}");
+        }
+        for evidence in &finding.evidence {
+            let _ = writeln!(out, "     Evidence: {evidence}");
+        }
+        match finding.citation {
+            Some(citation) => {
+                let _ = writeln!(out, "     Source: {citation}");
+            }
+            None => {
+                let _ = writeln!(out, "     Source: patient record");
+            }
+        }
+    }
+    let _ = writeln!(out);
+    if screening.indications.is_empty() {
+        let _ = writeln!(
+            out,
+            "Indication: no documented condition matches this protocol's indications."
+        );
+    } else {
+        for m in &screening.indications {
+            let evidence: Vec<String> = m.evidence.iter().map(ToString::to_string).collect();
+            let _ = writeln!(
+                out,
+                "Indicated: {} ({})",
+                m.indication.label,
+                evidence.join("; ")
+            );
+        }
+    }
+    if !screening.not_asked.is_empty() && screening.verdict != Outcome::NotACandidate {
+        let labels: Vec<&str> = screening
+            .not_asked
+            .iter()
+            .map(|c| c.label.as_str())
+            .collect();
+        let _ = writeln!(
+            out,
+            "Not yet asked (no answer and no coded record): {}",
+            labels.join("; ")
+        );
+    }
+    out
+}

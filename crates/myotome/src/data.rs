@@ -1,0 +1,44 @@
+//! Loading the clinical data the commands need: the built-ins plus the clinic's protocol
+//! directory, read from disk here because the core does no IO.
+
+use anyhow::{Context, Result, bail};
+use myotome_core::ClinicalData;
+use myotome_core::protocol::SourceFile;
+use std::path::{Path, PathBuf};
+
+/// Reads every `*.toml` file of `dir`, in name order.
+pub fn read_protocol_dir(dir: &Path) -> Result<Vec<SourceFile>> {
+    if !dir.is_dir() {
+        bail!(
+            "the protocol directory {} does not exist or is not a directory; check --protocols or MYOTOME_PROTOCOLS",
+            dir.display()
+        );
+    }
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot list {}", dir.display()))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
+        .collect();
+    paths.sort();
+    paths.iter().map(|path| read_source(path)).collect()
+}
+
+pub fn read_source(path: &Path) -> Result<SourceFile> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(SourceFile {
+        name: path.display().to_string(),
+        text,
+    })
+}
+
+/// Built-ins plus the clinic's directory, if one was given.
+pub fn load(clinic_dir: Option<&Path>) -> Result<ClinicalData> {
+    let clinic = match clinic_dir {
+        Some(dir) => read_protocol_dir(dir)?,
+        None => Vec::new(),
+    };
+    ClinicalData::load(&clinic).map_err(|problems| {
+        anyhow::anyhow!("the protocol library did not load; fix these and try again:\n{problems}")
+    })
+}
