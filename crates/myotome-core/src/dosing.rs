@@ -67,7 +67,8 @@ pub enum DoseRefusal {
     #[error("the syringe graduation must be above zero")]
     ZeroGraduation,
     #[error(
-        "{protocol} sets a floor of {cells_per_kg} cells per kg of body weight: give the patient's weight and the product's concentration (cells per mL)"
+        "{protocol} sets a floor of {} cells per kg of body weight: give the patient's weight and the product's concentration (cells per mL)",
+        grouped(.cells_per_kg)
     )]
     FloorNeedsWeightAndConcentration { protocol: String, cells_per_kg: u64 },
     #[error("the concentration must be above zero cells per mL")]
@@ -79,7 +80,8 @@ pub enum DoseRefusal {
     )]
     NotOnGraduation { volume: Volume, graduation: Volume },
     #[error(
-        "{volume} of product at {cells_per_ml} cells/mL delivers {delivered} cells, below the floor of {minimum} cells for {weight}; at least {needed} is needed"
+        "{volume} of product at {} cells/mL delivers {} cells, below the floor of {} cells for {weight}; at least {needed} is needed",
+        grouped(.cells_per_ml), grouped(.delivered), grouped(.minimum)
     )]
     BelowCellFloor {
         volume: Volume,
@@ -133,7 +135,12 @@ pub fn compute_dose(protocol: &Protocol, request: &DoseRequest) -> Result<Dose, 
     if let Some(floor) = &floor {
         explanation.push(format!(
             "Cell floor: {} cells/kg × {} = {} cells; at {} cells/mL that needs {} of product (rounded up to the {} graduation).",
-            floor.cells_per_kg, floor.weight, floor.minimum_cells, floor.cells_per_ml, floor.minimum_volume, graduation
+            group_digits(floor.cells_per_kg),
+            floor.weight,
+            group_digits(floor.minimum_cells),
+            group_digits(floor.cells_per_ml),
+            floor.minimum_volume,
+            graduation
         ));
     }
 
@@ -281,7 +288,7 @@ fn saline(
     if volume != Volume::ZERO {
         let why = rule.map_or(
             "the protocol does not mention saline; applied as asked",
-            |r| r.purpose.as_str(),
+            |r| r.purpose.trim_end_matches('.'),
         );
         explanation.push(format!(
             "Saline: {ratio} mL per mL of product = {volume} (to the nearest {graduation}); {why}."
@@ -303,7 +310,10 @@ fn saline_volume(ratio: f64, product: Volume, graduation: Volume) -> Result<Volu
 }
 
 fn check_graduation(volume: Volume, graduation: Volume) -> Result<(), DoseRefusal> {
-    if volume.microlitres() % graduation.microlitres() == 0 {
+    if volume
+        .microlitres()
+        .is_multiple_of(graduation.microlitres())
+    {
         Ok(())
     } else {
         Err(DoseRefusal::NotOnGraduation { volume, graduation })
@@ -340,6 +350,23 @@ fn cells_in(volume: Volume, cells_per_ml: u64) -> u64 {
     saturate(u128::from(volume.microlitres()) * u128::from(cells_per_ml) / 1000)
 }
 
+/// `140000000` → `140,000,000`, for sentences a clinician reads.
+pub fn group_digits(value: u64) -> String {
+    let digits = value.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn grouped(value: &u64) -> String {
+    group_digits(*value)
+}
+
 fn div_ceil(numerator: u128, denominator: u128) -> u128 {
     numerator.div_ceil(denominator)
 }
@@ -353,7 +380,9 @@ impl fmt::Display for CellFloorDose {
         write!(
             f,
             "{} cells ({} cells/kg × {})",
-            self.minimum_cells, self.cells_per_kg, self.weight
+            group_digits(self.minimum_cells),
+            group_digits(self.cells_per_kg),
+            self.weight
         )
     }
 }

@@ -174,12 +174,12 @@ mod tests {
 
     #[test]
     fn durations_compare_in_calendar_terms() {
-        let three_months = Duration::parse("P3M").unwrap();
-        let six_months = Duration::parse("P6M").unwrap();
-        let one_week = Duration::parse("P1W").unwrap();
+        let three_months = Duration::parse("P3M").expect("valid duration");
+        let six_months = Duration::parse("P6M").expect("valid duration");
+        let one_week = Duration::parse("P1W").expect("valid duration");
         assert_eq!(three_months.compare(&six_months), Ordering::Less);
         assert_eq!(
-            one_week.compare(&Duration::parse("P7D").unwrap()),
+            one_week.compare(&Duration::parse("P7D").expect("valid duration")),
             Ordering::Equal
         );
         assert_eq!(one_week.to_string(), "1 week");

@@ -109,13 +109,15 @@ struct ValueSetEntry {
     source: Option<String>,
 }
 
+/// system → code → the (record kind, concept) pairs the code maps to.
+type CodeIndex = HashMap<Box<str>, HashMap<Box<str>, Vec<(RecordKind, String)>>>;
+
 /// Concepts, questions and code mappings, validated against each other.
 #[derive(Debug, Clone)]
 pub struct Terminology {
     concepts: BTreeMap<String, Concept>,
     questions: Vec<IntakeQuestion>,
-    /// system → code → (record kind, concept) pairs.
-    codes: HashMap<Box<str>, HashMap<Box<str>, Vec<(RecordKind, String)>>>,
+    codes: CodeIndex,
     /// concept → the broader concepts its evidence also supports.
     broader: HashMap<String, Vec<String>>,
     code_count: usize,
@@ -188,8 +190,7 @@ impl Terminology {
                 }
             }
         }
-        let mut codes: HashMap<Box<str>, HashMap<Box<str>, Vec<(RecordKind, String)>>> =
-            HashMap::new();
+        let mut codes = CodeIndex::new();
         let code_count = entries.len();
         for (i, entry) in entries.into_iter().enumerate() {
             let path = FieldPath::root().key("codes").index(i);

@@ -36,6 +36,23 @@ impl FieldPath {
         path.0.push(Segment::Index(index));
         path
     }
+
+    /// Whether the path begins with the top-level key `key`.
+    pub fn starts_with_key(&self, key: &str) -> bool {
+        matches!(self.0.first(), Some(Segment::Key(k)) if k == key)
+    }
+
+    /// Rewrites the index right after top-level `key` through `file_indices`: a list checked
+    /// without its broken elements still reports positions as written in the file.
+    pub fn remap_index(mut self, key: &str, file_indices: &[usize]) -> Self {
+        if self.starts_with_key(key)
+            && let Some(Segment::Index(index)) = self.0.get_mut(1)
+            && let Some(&in_file) = file_indices.get(*index)
+        {
+            *index = in_file;
+        }
+        self
+    }
 }
 
 impl std::fmt::Display for FieldPath {
@@ -51,11 +68,23 @@ impl std::fmt::Display for FieldPath {
     }
 }
 
+/// The elements of a list that decoded, with where each stands in the file.
+pub struct PartialList<T> {
+    pub items: Vec<T>,
+    /// `file_indices[i]` is the position in the file of `items[i]`.
+    pub file_indices: Vec<usize>,
+    /// Every element decoded.
+    pub complete: bool,
+}
+
 pub struct TomlReader<'i> {
     file: String,
     text: &'i str,
     root: Spanned<DeTable<'i>>,
     seen: BTreeSet<String>,
+    /// After a syntax error the parser's recovery leaves placeholder values; type errors about
+    /// them would only mislead, so only the syntax errors are reported.
+    syntax_failed: bool,
     pub problems: Vec<Problem>,
 }
 
@@ -71,12 +100,13 @@ impl<'i> TomlReader<'i> {
                 field: String::new(),
                 message: format!("TOML syntax: {}", error.message().trim_end()),
             })
-            .collect();
+            .collect::<Vec<_>>();
         Self {
             file: file.to_owned(),
             text,
             root,
             seen: BTreeSet::new(),
+            syntax_failed: !problems.is_empty(),
             problems,
         }
     }
@@ -94,6 +124,7 @@ impl<'i> TomlReader<'i> {
         let span = value.span();
         match T::deserialize(ValueDeserializer::from(value)) {
             Ok(decoded) => Some(decoded),
+            Err(_) if self.syntax_failed => None,
             Err(error) => {
                 let at = error.span().unwrap_or(span);
                 self.problems.push(Problem {
@@ -112,6 +143,7 @@ impl<'i> TomlReader<'i> {
         let path = FieldPath::root().key(key);
         match self.get(key) {
             Some(value) => self.decode(value, &path),
+            None if self.syntax_failed => None,
             None => {
                 self.problems.push(Problem {
                     file: self.file.clone(),
@@ -133,35 +165,55 @@ impl<'i> TomlReader<'i> {
         }
     }
 
-    /// An array of tables, each element decoded on its own. Absent means empty.
+    /// An array of tables, each element decoded on its own. Absent means empty. `None` when
+    /// any element failed (its problem recorded).
     pub fn list<T: DeserializeOwned>(&mut self, key: &str) -> Option<Vec<T>> {
+        let partial = self.list_partial(key);
+        partial.complete.then_some(partial.items)
+    }
+
+    /// Like [`TomlReader::list`], but keeps the elements that did decode, so that meaning
+    /// checks can still run on them while the broken ones are reported.
+    pub fn list_partial<T: DeserializeOwned>(&mut self, key: &str) -> PartialList<T> {
         let path = FieldPath::root().key(key);
+        let mut partial = PartialList {
+            items: Vec::new(),
+            file_indices: Vec::new(),
+            complete: true,
+        };
         let Some(value) = self.get(key) else {
-            return Some(Vec::new());
+            return partial;
         };
         let span = value.span();
         let DeValue::Array(items) = value.into_inner() else {
-            self.problems.push(Problem {
-                file: self.file.clone(),
-                line: Some(line_of(self.text, span.start)),
-                field: path.to_string(),
-                message: format!("must be a list; write each entry as a [[{key}]] table"),
-            });
-            return None;
+            partial.complete = false;
+            if !self.syntax_failed {
+                self.problems.push(Problem {
+                    file: self.file.clone(),
+                    line: Some(line_of(self.text, span.start)),
+                    field: path.to_string(),
+                    message: format!("must be a list; write each entry as a [[{key}]] table"),
+                });
+            }
+            return partial;
         };
-        let mut decoded = Vec::new();
-        let mut all_ok = true;
         for (index, item) in items.into_iter().enumerate() {
             match self.decode(item, &path.index(index)) {
-                Some(value) => decoded.push(value),
-                None => all_ok = false,
+                Some(value) => {
+                    partial.items.push(value);
+                    partial.file_indices.push(index);
+                }
+                None => partial.complete = false,
             }
         }
-        all_ok.then_some(decoded)
+        partial
     }
 
     /// Records a problem for every top-level key that no reader asked for.
     pub fn reject_unknown_keys(&mut self, known: &[&str]) {
+        if self.syntax_failed {
+            return;
+        }
         let unknown: Vec<(String, usize)> = self
             .root
             .get_ref()

@@ -100,7 +100,7 @@ fn a_volume_below_the_floor_is_refused_with_the_volume_needed() {
     assert!(matches!(refusal, DoseRefusal::BelowCellFloor { needed, .. } if needed == ml(2.8)));
     let sentence = refusal.to_string();
     assert!(
-        sentence.contains("140000000") && sentence.contains("2.8 mL"),
+        sentence.contains("140,000,000") && sentence.contains("2.8 mL"),
         "{sentence}"
     );
 }

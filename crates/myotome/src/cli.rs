@@ -61,8 +61,8 @@ pub enum ProtocolCommand {
 #[derive(Debug, Args)]
 pub struct ScreenArgs {
     /// Protocol id; repeat for several. All protocols when omitted.
-    #[arg(long = "protocol", value_name = "ID")]
-    pub protocols: Vec<String>,
+    #[arg(long = "protocol", id = "protocol_ids", value_name = "ID")]
+    pub protocol_ids: Vec<String>,
     /// Patient facts as JSON (see README: "Patient facts").
     #[arg(long, value_name = "FILE")]
     pub facts: PathBuf,
@@ -99,7 +99,7 @@ pub struct DoseArgs {
 pub struct PlanArgs {
     #[arg(long, value_name = "ID")]
     pub protocol: String,
-    /// First session (YYYY-MM-DD): lay out a plan from here.
+    /// First session (YYYY-MM-DD): lay out a plan from here. Either this or --dates.
     #[arg(
         long,
         value_name = "DATE",

@@ -52,6 +52,8 @@ pub struct Refused {
 }
 
 impl Refused {
+    /// Wrapped in `anyhow::Error` straight away: refusals travel the same path as other errors.
+    #[allow(clippy::new_ret_no_self)]
     pub fn new(code: &'static str, message: impl ToString) -> anyhow::Error {
         anyhow::Error::new(Self {
             code,

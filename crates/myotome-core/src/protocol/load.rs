@@ -6,7 +6,45 @@ use super::validate::validate;
 use crate::catalog::AnatomyCatalog;
 use crate::problem::Problems;
 use crate::terminology::Terminology;
-use crate::toml_reader::TomlReader;
+use crate::toml_reader::{FieldPath, TomlReader};
+use serde::de::DeserializeOwned;
+use std::collections::HashMap;
+
+/// The list sections read so far, with the file positions of the elements that decoded.
+#[derive(Default)]
+struct Lists {
+    file_indices: HashMap<&'static str, Vec<usize>>,
+    incomplete: Vec<&'static str>,
+}
+
+impl Lists {
+    fn take<T: DeserializeOwned>(
+        &mut self,
+        reader: &mut TomlReader<'_>,
+        key: &'static str,
+    ) -> Vec<T> {
+        let partial = reader.list_partial(key);
+        if !partial.complete {
+            self.incomplete.push(key);
+        }
+        self.file_indices.insert(key, partial.file_indices);
+        partial.items
+    }
+
+    fn complete(&self) -> bool {
+        self.incomplete.is_empty()
+    }
+
+    fn is_complete(&self, key: &str) -> bool {
+        !self.incomplete.contains(&key)
+    }
+
+    fn remap(&self, path: FieldPath) -> FieldPath {
+        self.file_indices
+            .iter()
+            .fold(path, |path, (key, indices)| path.remap_index(key, indices))
+    }
+}
 
 const FIELDS: &[&str] = &[
     "id",
@@ -54,25 +92,33 @@ pub fn load_protocol(
         "references",
         "[references.NAME] tables for each cited document",
     );
-    let indications = reader.list("indications");
-    let contraindications = reader.list("contraindications");
-    let sites = reader.list("sites");
-    let preparation = reader.optional("preparation");
-    let anesthesia = reader.list("anesthesia");
-    let procedure = reader.optional("procedure");
-    let dosing = reader.optional("dosing");
     let schedule = reader.required("schedule", "a [schedule] table with at least `sessions`");
     let observation = reader.required(
         "observation",
         "an [observation] table with `minutes` and `watch_for`",
     );
-    let aftercare = reader.list("aftercare");
-    let follow_ups = reader.list("follow_ups");
-    let side_effects = reader.list("side_effects");
-    let documentation = reader.list("documentation");
+    // Lists and optional sections are read so that what did decode can still be checked for
+    // meaning: a file with a broken [[aftercare]] entry still hears about its unknown muscle.
+    let mut lists = Lists::default();
+    let indications = lists.take(&mut reader, "indications");
+    let contraindications = lists.take(&mut reader, "contraindications");
+    let sites = lists.take(&mut reader, "sites");
+    let anesthesia = lists.take(&mut reader, "anesthesia");
+    let aftercare = lists.take(&mut reader, "aftercare");
+    let follow_ups = lists.take(&mut reader, "follow_ups");
+    let side_effects = lists.take(&mut reader, "side_effects");
+    let documentation = lists.take(&mut reader, "documentation");
+    let outcomes = lists.take(&mut reader, "outcomes");
+    let preparation = reader.optional("preparation");
+    let procedure = reader.optional("procedure");
+    let dosing = reader.optional("dosing");
     let billing = reader.optional("billing");
-    let outcomes = reader.list("outcomes");
     reader.reject_unknown_keys(FIELDS);
+    let sections_complete = lists.complete()
+        && preparation.is_some()
+        && procedure.is_some()
+        && dosing.is_some()
+        && billing.is_some();
 
     let protocol = (|| {
         Some(Protocol {
@@ -83,32 +129,35 @@ pub fn load_protocol(
             routes: routes?,
             summary: summary?,
             references: references?,
-            indications: indications?,
-            contraindications: contraindications?,
-            sites: sites?,
-            preparation: preparation?.unwrap_or_default(),
-            anesthesia: anesthesia?,
-            procedure: procedure?.unwrap_or_default(),
-            dosing: dosing?,
+            indications,
+            contraindications,
+            sites,
+            preparation: preparation.flatten().unwrap_or_default(),
+            anesthesia,
+            procedure: procedure.flatten().unwrap_or_default(),
+            dosing: dosing.flatten(),
             schedule: schedule?,
             observation: observation?,
-            aftercare: aftercare?,
-            follow_ups: follow_ups?,
-            side_effects: side_effects?,
-            documentation: documentation?,
-            billing: billing?.unwrap_or_default(),
-            outcomes: outcomes?,
+            aftercare,
+            follow_ups,
+            side_effects,
+            documentation,
+            billing: billing.flatten().unwrap_or_default(),
+            outcomes,
         })
     })();
 
     let mut problems = reader.problems.clone();
     if let Some(protocol) = &protocol {
-        problems.extend(
-            validate(protocol, catalog, terminology)
-                .into_iter()
-                .map(|(path, message)| reader.problem(&path, message)),
-        );
+        for (path, message) in validate(protocol, catalog, terminology) {
+            // A broken follow-up would make an outcome timepoint look like it names nothing.
+            if !lists.is_complete("follow_ups") && path.starts_with_key("outcomes") {
+                continue;
+            }
+            problems.push(reader.problem(&lists.remap(path), message));
+        }
     }
+    let protocol = protocol.filter(|_| sections_complete);
     match protocol {
         Some(protocol) if problems.is_empty() => Ok(protocol),
         _ => {

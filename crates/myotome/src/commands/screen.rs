@@ -20,10 +20,10 @@ pub fn run(cli: &Cli, args: &ScreenArgs) -> Result<ExitCode> {
         Some(text) => parse_date("--as-of", text).map_err(|e| anyhow!(e))?,
         None => jiff::Zoned::now().date(),
     };
-    let protocols = if args.protocols.is_empty() {
+    let protocols = if args.protocol_ids.is_empty() {
         data.protocols.iter().collect()
     } else {
-        args.protocols
+        args.protocol_ids
             .iter()
             .map(|id| super::find_protocol(&data, id))
             .collect::<Result<Vec<_>>>()?
