@@ -373,15 +373,14 @@ pub fn check_sessions<'a>(protocol: &'a Protocol, dates: &[Date]) -> Vec<Violati
                     kind,
                     session: Some(i as u32 + 2),
                     explanation: format!(
-                        "Session {} on {} comes {} after session {} on {}; the protocol spaces sessions {} apart, so it belongs between {} and {}.",
+                        "Session {} on {} comes {} after session {} on {}; the protocol spaces sessions {} apart, so it belongs {}.",
                         i + 2,
                         after,
                         describe_days(days_between(before, after)),
                         i + 1,
                         before,
                         describe_range(range),
-                        range.min.after(before),
-                        range.max.after(before)
+                        describe_dates(range.min.after(before), range.max.after(before))
                     ),
                     citation: protocol.cite(&range.source),
                 });
@@ -404,11 +403,10 @@ pub fn check_sessions<'a>(protocol: &'a Protocol, dates: &[Date]) -> Vec<Violati
                 kind,
                 session: Some(dates.len() as u32),
                 explanation: format!(
-                    "The sessions run from {first} to {last} ({}); the protocol spreads them over {}, so the last session belongs between {} and {}.",
+                    "The sessions run from {first} to {last} ({}); the protocol spreads them over {}, so the last session belongs {}.",
                     describe_days(days_between(first, last)),
                     describe_range(range),
-                    range.min.after(first),
-                    range.max.after(first)
+                    describe_dates(range.min.after(first), range.max.after(first))
                 ),
                 citation: protocol.cite(&range.source),
             });
@@ -446,11 +444,12 @@ pub fn check_follow_up<'a>(
         kind,
         session: None,
         explanation: format!(
-            "{} on {date} is {} after {} ({anchor}); the protocol wants it {} after, between {earliest} and {latest}.",
+            "{} on {date} is {} after the session on {anchor}; the protocol wants it {} after {}, so {}.",
             follow_up.label,
             describe_days(days_between(anchor, date)),
+            describe_range(window),
             follow_up.after.label(),
-            describe_range(window)
+            describe_dates(earliest, latest)
         ),
         citation: protocol.cite(&window.source),
     })
@@ -483,6 +482,14 @@ fn describe_days(days: i64) -> String {
         1 => "1 day".to_owned(),
         d if d % 7 == 0 && d != 0 => format!("{d} days ({} weeks)", d / 7),
         d => format!("{d} days"),
+    }
+}
+
+fn describe_dates(earliest: Date, latest: Date) -> String {
+    if earliest == latest {
+        format!("on {earliest}")
+    } else {
+        format!("between {earliest} and {latest}")
     }
 }
 

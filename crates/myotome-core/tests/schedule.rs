@@ -183,8 +183,7 @@ fn a_session_booked_too_soon_is_explained_with_its_window() {
         soon.explanation
     );
     assert!(
-        soon.explanation
-            .contains("between 2026-12-15 and 2026-12-15"),
+        soon.explanation.contains("so it belongs on 2026-12-15"),
         "{}",
         soon.explanation
     );

@@ -217,10 +217,10 @@ fn ims_document_plans_6_to_10_weekly_sessions_citing_seed_002() {
 }
 
 #[test]
-fn knee_msc_document_states_a_floor_of_2000000_cells_per_kg() {
+fn knee_msc_document_states_a_floor_of_2_million_cells_per_kg() {
     let text = show("knee-msc");
     assert!(
-        text.contains("Cell floor: at least 2000000 cells per kg of body weight ["),
+        text.contains("Cell floor: at least 2,000,000 cells per kg of body weight ["),
         "{text}"
     );
     assert!(text.contains("001_cd05967766521156.txt"));

@@ -4,7 +4,7 @@ use crate::cli::{Cli, DoseArgs, Format};
 use crate::output::{Refused, print_json};
 use crate::wire::DoseOut;
 use anyhow::{Result, anyhow};
-use myotome_core::dosing::{DoseRequest, compute_dose};
+use myotome_core::dosing::{DoseRequest, compute_dose, group_digits};
 use myotome_core::facts::Weight;
 use myotome_core::quantity::Volume;
 use std::process::ExitCode;
@@ -49,7 +49,7 @@ pub fn run(cli: &Cli, args: &DoseArgs) -> Result<ExitCode> {
             println!("  Saline:          {}", dose.saline_volume);
             println!("  Total injected:  {}", dose.total_volume);
             if let Some(cells) = dose.cells_delivered {
-                println!("  Cells delivered: {cells}");
+                println!("  Cells delivered: {}", group_digits(cells));
             }
             if dose.per_site.len() > 1 {
                 let sites: Vec<String> = dose.per_site.iter().map(ToString::to_string).collect();

@@ -45,7 +45,11 @@ impl<'a> Document<'a> {
 
     fn bullet(&mut self, text: &str, source: &'a Source) {
         let mark = self.cite(source);
-        let _ = writeln!(self.out, "  • {text} {mark}");
+        if text.ends_with(&mark) {
+            let _ = writeln!(self.out, "  • {text}");
+        } else {
+            let _ = writeln!(self.out, "  • {text} {mark}");
+        }
     }
 
     fn statements(&mut self, title: &str, list: &'a [Statement]) {
@@ -152,7 +156,11 @@ pub fn render(loaded: &LoadedProtocol, data: &ClinicalData) -> String {
         doc.bullet(&text, &rule.source);
     }
 
-    doc.heading("Injection sites");
+    doc.heading(if protocol.dosing.is_some() {
+        "Injection sites"
+    } else {
+        "Treatment sites"
+    });
     for site in &protocol.sites {
         let region = catalog
             .region(&site.region)
@@ -228,7 +236,7 @@ pub fn render(loaded: &LoadedProtocol, data: &ClinicalData) -> String {
                 let mark = doc.cite(&floor.source);
                 doc.line(&format!(
                     "  Cell floor: at least {} cells per kg of body weight {mark}",
-                    floor.cells
+                    myotome_core::dosing::group_digits(floor.cells)
                 ));
             }
             if let Some(saline) = &dosing.saline_dilution {
@@ -246,7 +254,7 @@ pub fn render(loaded: &LoadedProtocol, data: &ClinicalData) -> String {
                     }
                 };
                 doc.line(&format!(
-                    "  Saline dilution: {} — {ratio} {mark}",
+                    "  Saline dilution: {ratio}. {} {mark}",
                     saline.purpose
                 ));
             }
@@ -307,7 +315,7 @@ pub fn render(loaded: &LoadedProtocol, data: &ClinicalData) -> String {
                                 clinic.why.clone(),
                                 mark.clone(),
                             ));
-                            format!("at an interval set by the clinic {mark}")
+                            format!("at an interval the clinic sets {mark}")
                         }
                     };
                     let over = over
@@ -316,7 +324,15 @@ pub fn render(loaded: &LoadedProtocol, data: &ClinicalData) -> String {
                             doc.setting(&format!("{} period", follow_up.label), over, duration)
                         })
                         .unwrap_or_default();
-                    format!("{every}, over {over} after {}", follow_up.after.label())
+                    let period = if over.starts_with("set by") {
+                        "a period "
+                    } else {
+                        ""
+                    };
+                    format!(
+                        "{every}, for {period}{over} after {}",
+                        follow_up.after.label()
+                    )
                 }
                 _ => String::new(),
             };
