@@ -66,57 +66,41 @@ impl ProtocolLibrary {
     ) -> Result<Self, Problems> {
         let mut problems = Vec::new();
         let mut protocols: BTreeMap<ProtocolId, LoadedProtocol> = BTreeMap::new();
-        for file in builtin {
-            match load_protocol(&file.name, &file.text, catalog, terminology) {
-                Ok(protocol) => {
-                    if let Some(existing) = protocols.get(&protocol.id) {
-                        problems.push(duplicate(file, &protocol.id, existing.origin.file()));
-                    }
-                    let origin = Origin::BuiltIn {
-                        file: file.name.clone(),
-                    };
-                    let text = file.text.clone();
-                    protocols.insert(
-                        protocol.id.clone(),
-                        LoadedProtocol {
-                            protocol,
-                            origin,
-                            text,
-                        },
-                    );
+        let files = builtin
+            .iter()
+            .map(|file| (file, false))
+            .chain(clinic.iter().map(|file| (file, true)));
+        for (file, from_clinic) in files {
+            let protocol = match load_protocol(&file.name, &file.text, catalog, terminology) {
+                Ok(protocol) => protocol,
+                Err(Problems(found)) => {
+                    problems.extend(found);
+                    continue;
                 }
-                Err(Problems(found)) => problems.extend(found),
+            };
+            let existing = protocols.get(&protocol.id);
+            // A clinic file may override a built-in; two files of the same side may not share an id.
+            if let Some(existing) = existing
+                && existing.origin.is_clinic() == from_clinic
+            {
+                problems.push(duplicate(file, &protocol.id, existing.origin.file()));
+                continue;
             }
-        }
-        let mut from_clinic: BTreeMap<ProtocolId, String> = BTreeMap::new();
-        for file in clinic {
-            match load_protocol(&file.name, &file.text, catalog, terminology) {
-                Ok(protocol) => {
-                    if let Some(first) = from_clinic.get(&protocol.id) {
-                        problems.push(duplicate(file, &protocol.id, first));
-                        continue;
-                    }
-                    from_clinic.insert(protocol.id.clone(), file.name.clone());
-                    let replaces = protocols
-                        .get(&protocol.id)
-                        .filter(|existing| !existing.origin.is_clinic())
-                        .map(|existing| existing.protocol.version);
-                    let origin = Origin::Clinic {
-                        file: file.name.clone(),
-                        replaces,
-                    };
-                    let text = file.text.clone();
-                    protocols.insert(
-                        protocol.id.clone(),
-                        LoadedProtocol {
-                            protocol,
-                            origin,
-                            text,
-                        },
-                    );
+            let file_name = file.name.clone();
+            let origin = if from_clinic {
+                Origin::Clinic {
+                    file: file_name,
+                    replaces: existing.map(|e| e.protocol.version),
                 }
-                Err(Problems(found)) => problems.extend(found),
-            }
+            } else {
+                Origin::BuiltIn { file: file_name }
+            };
+            let loaded = LoadedProtocol {
+                protocol,
+                origin,
+                text: file.text.clone(),
+            };
+            protocols.insert(loaded.protocol.id.clone(), loaded);
         }
         if problems.is_empty() {
             Ok(Self { protocols })
