@@ -5,7 +5,7 @@
 use crate::problem::Problems;
 use crate::toml_reader::{FieldPath, TomlReader};
 use serde::Deserialize;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -129,9 +129,5 @@ impl AnatomyCatalog {
     /// Muscles and muscle groups of a region: what "any muscle" offers.
     pub fn muscles_in<'a>(&'a self, region: &'a str) -> impl Iterator<Item = &'a Structure> + 'a {
         self.structures_in(region).filter(|s| s.kind.is_muscular())
-    }
-
-    pub fn structure_ids(&self) -> HashSet<&str> {
-        self.structures.keys().map(String::as_str).collect()
     }
 }

@@ -41,10 +41,6 @@ impl Duration {
         Ok(Self { span })
     }
 
-    pub fn span(&self) -> Span {
-        self.span
-    }
-
     /// The date this long after `date` (calendar-aware: one month after Jan 31 is Feb 28/29).
     pub fn after(&self, date: Date) -> Date {
         date.saturating_add(self.span)

@@ -100,7 +100,7 @@ impl fmt::Display for Evidence<'_> {
 #[derive(Debug, Clone)]
 pub struct Finding<'a> {
     pub concept: &'a Concept,
-    pub outcome: crate::screening::Outcome,
+    pub outcome: Outcome,
     pub clearance_by: Option<&'a str>,
     /// Why it matters, from the protocol.
     pub rationale: &'a str,

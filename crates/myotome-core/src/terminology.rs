@@ -120,7 +120,6 @@ pub struct Terminology {
     codes: CodeIndex,
     /// concept → the broader concepts its evidence also supports.
     broader: HashMap<String, Vec<String>>,
-    code_count: usize,
 }
 
 impl Terminology {
@@ -191,7 +190,6 @@ impl Terminology {
             }
         }
         let mut codes = CodeIndex::new();
-        let code_count = entries.len();
         for (i, entry) in entries.into_iter().enumerate() {
             let path = FieldPath::root().key("codes").index(i);
             if !concept_map.contains_key(&entry.concept) {
@@ -229,7 +227,6 @@ impl Terminology {
                 questions,
                 codes,
                 broader,
-                code_count,
             })
         } else {
             Err(Problems(problems))
@@ -250,11 +247,6 @@ impl Terminology {
 
     pub fn intake_question(&self, id: &str) -> Option<&IntakeQuestion> {
         self.questions.iter().find(|q| q.id == id)
-    }
-
-    /// Number of code mappings loaded.
-    pub fn code_count(&self) -> usize {
-        self.code_count
     }
 
     /// The concepts a code supports when read from a record of `kind`, broader ones included.

@@ -51,3 +51,13 @@ pub fn facts_with_intake(answers: &[(&str, bool)]) -> PatientFacts {
         ..PatientFacts::default()
     }
 }
+
+/// Every candidate-form question of the vocabulary, answered `answer`.
+pub fn all_answers(answer: bool) -> Vec<(&'static str, bool)> {
+    data()
+        .terminology
+        .intake_questions()
+        .iter()
+        .map(|q| (q.id.as_str(), answer))
+        .collect()
+}

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{AS_OF, data, facts_with_intake, intake, protocol, record};
+use common::{AS_OF, all_answers, data, facts_with_intake, intake, protocol, record};
 use jiff::civil::date;
 use myotome_core::facts::{PatientFacts, RecordStatus};
 use myotome_core::screening::{Evidence, Outcome, screen};
@@ -249,12 +249,7 @@ fn the_protocols_carry_exactly_the_contraindications_their_seeds_list() {
 
 #[test]
 fn seeds_without_contraindications_leave_every_answer_eligible() {
-    let all_yes: Vec<(&str, bool)> = data()
-        .terminology
-        .intake_questions()
-        .iter()
-        .map(|q| (q.id.as_str(), true))
-        .collect();
+    let all_yes = all_answers(true);
     let facts = facts_with_intake(&all_yes);
     for id in ["im-biologic", "knee-msc"] {
         let screening = screen(protocol(id), &facts, &data().terminology, AS_OF);
@@ -505,15 +500,8 @@ proptest! {
 }
 
 #[test]
-fn intake_helper_rejects_nothing_known() {
-    // Guards the helper itself: every question of the vocabulary is accepted.
-    let all: Vec<(&str, bool)> = data()
-        .terminology
-        .intake_questions()
-        .iter()
-        .map(|q| (q.id.as_str(), false))
-        .collect();
-    let answers = intake(&all);
+fn every_vocabulary_question_is_accepted_on_the_candidate_form() {
+    let answers = intake(&all_answers(false));
     assert_eq!(
         answers.answers().count(),
         data().terminology.intake_questions().len()

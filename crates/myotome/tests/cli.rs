@@ -998,29 +998,6 @@ fn hip_with_two_meaning_problems() -> String {
 }
 
 #[test]
-fn validate_reports_two_problems_in_one_file_each_at_its_line() {
-    let dir = tempdir();
-    let text = hip_with_two_meaning_problems();
-    let path = write(dir.path(), "hip-biologics.toml", &text);
-    let (code, stderr) = validate(&path);
-    assert_eq!(code, 1, "{stderr}");
-    let sessions = line_of(&text, "min = 12, max = 10");
-    let muscle = line_of(&text, "gluteus_maximuss");
-    assert!(
-        stderr.contains(&format!("{path}:{sessions}: schedule.sessions.min: ")),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains(&format!("{path}:{muscle}: sites[1].structure: ")),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains(&format!("{path}: 2 problem(s)")),
-        "{stderr}"
-    );
-}
-
-#[test]
 fn validate_reports_all_three_problems_in_one_file() {
     let dir = tempdir();
     let (text, aftercare) = drop_first_aftercare_source(&hip_with_two_meaning_problems());

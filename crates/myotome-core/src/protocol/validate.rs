@@ -27,14 +27,11 @@ pub(super) fn validate(
     if protocol.routes.is_empty() {
         found.push((root.key("routes"), "name at least one route".into()));
     }
-    if !protocol
+    // A standard (the CPT code set) can back a billing code, never a clinical rule.
+    if protocol
         .references
         .values()
-        .any(|r| r.kind == crate::citation::ReferenceKind::Seed)
-        && !protocol
-            .references
-            .values()
-            .any(|r| r.kind == crate::citation::ReferenceKind::ClinicPolicy)
+        .all(|r| r.kind == crate::citation::ReferenceKind::Standard)
     {
         found.push((
             root.key("references"),
@@ -51,9 +48,10 @@ pub(super) fn validate(
     check_schedule(&mut found, protocol);
     check_follow_ups(&mut found, protocol);
     check_outcomes(&mut found, protocol);
-    check_unique(
+    check_unique_by(
         &mut found,
         &root.key("documentation"),
+        "id",
         protocol.documentation.iter().map(|d| d.id.as_str()),
     );
     if let Setting::Given(minutes) = &protocol.observation.minutes {
@@ -71,18 +69,6 @@ pub(super) fn validate(
 fn check_text(found: &mut Found, path: &FieldPath, text: &str) {
     if text.trim().is_empty() {
         found.push((path.clone(), "is empty; write the text".into()));
-    }
-}
-
-fn check_unique<'a>(found: &mut Found, path: &FieldPath, ids: impl Iterator<Item = &'a str>) {
-    let mut seen = HashSet::new();
-    for (i, id) in ids.enumerate() {
-        if !seen.insert(id) {
-            found.push((
-                path.index(i).key("id"),
-                format!("`{id}` is used twice; ids must be unique"),
-            ));
-        }
     }
 }
 
@@ -534,9 +520,10 @@ fn check_schedule(found: &mut Found, protocol: &Protocol) {
 
 fn check_follow_ups(found: &mut Found, protocol: &Protocol) {
     let path = FieldPath::root().key("follow_ups");
-    check_unique(
+    check_unique_by(
         found,
         &path,
+        "id",
         protocol.follow_ups.iter().map(|f| f.id.as_str()),
     );
     for (i, follow_up) in protocol.follow_ups.iter().enumerate() {
@@ -570,9 +557,10 @@ fn check_follow_ups(found: &mut Found, protocol: &Protocol) {
 
 fn check_outcomes(found: &mut Found, protocol: &Protocol) {
     let path = FieldPath::root().key("outcomes");
-    check_unique(
+    check_unique_by(
         found,
         &path,
+        "id",
         protocol.outcomes.iter().map(|o| o.id.as_str()),
     );
     for (i, timepoint) in protocol.outcomes.iter().enumerate() {
