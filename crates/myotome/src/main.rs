@@ -4,8 +4,8 @@
 mod cli;
 mod commands;
 mod data;
+mod facts_file;
 mod output;
-mod wire;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -2,11 +2,11 @@
 
 use crate::cli::{Cli, DoseArgs, Format};
 use crate::output::{Refused, print_json};
-use crate::wire::DoseOut;
 use anyhow::{Result, anyhow};
 use myotome_core::dosing::{DoseRequest, compute_dose, group_digits};
 use myotome_core::facts::Weight;
 use myotome_core::quantity::Volume;
+use myotome_web::wire::clinical::DoseOut;
 use std::process::ExitCode;
 
 pub fn run(cli: &Cli, args: &DoseArgs) -> Result<ExitCode> {

@@ -1,13 +1,14 @@
 //! `myotome plan`: lay out sessions from a start date, or check proposed dates.
 
 use crate::cli::{Cli, Format, PlanArgs};
+use crate::facts_file::parse_date;
 use crate::output::{Refused, print_json};
-use crate::wire::{CalendarCheckOut, PlanOut, ViolationOut, parse_date, visit_label};
 use anyhow::{Result, anyhow};
 use jiff::civil::Date;
 use myotome_core::protocol::Protocol;
 use myotome_core::quantity::Duration;
 use myotome_core::schedule::{PlanRequest, check_follow_up, check_sessions, plan_sessions};
+use myotome_web::wire::clinical::{CalendarCheckOut, PlanOut, ViolationOut, visit_label};
 use std::process::ExitCode;
 
 pub fn run(cli: &Cli, args: &PlanArgs) -> Result<ExitCode> {

@@ -1,10 +1,11 @@
 //! `myotome screen`: facts file → verdict per protocol.
 
 use crate::cli::{Cli, Format, ScreenArgs};
+use crate::facts_file::{FactsFile, parse_date};
 use crate::output::print_json;
-use crate::wire::{FactsFile, ScreeningOut, parse_date};
 use anyhow::{Context, Result, anyhow};
 use myotome_core::screening::{Outcome, ResolvedFacts, Screening};
+use myotome_web::wire::clinical::ScreeningOut;
 use std::process::ExitCode;
 
 pub fn run(cli: &Cli, args: &ScreenArgs) -> Result<ExitCode> {

@@ -1,0 +1,255 @@
+//! Myotome's persistent store. The rest of the program talks to the [`Store`] trait in domain
+//! types ([`model`]); one implementation over sqlx runs on SQLite (the default, one file) and on
+//! PostgreSQL (clinic networks, several `serve` processes sharing one database).
+//!
+//! Architecture invariants kept here:
+//! - No SQL outside this crate; no sqlx type crosses its public interface.
+//! - Every read or write of patient data takes an [`Actor`] and appends its audit event in the
+//!   *same transaction* as the data it reads or writes, so an acknowledged write always has its
+//!   audit row and a failed audit append fails the request (fail closed).
+//! - Audit rows are append-only and hash-chained; [`Store::verify_audit_chain`] names the first
+//!   row that does not match.
+//! - Mutable records carry a version; a write naming an older version is refused
+//!   ([`StoreError::Stale`]).
+
+pub mod model;
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use jiff::civil::Date;
+pub use model::*;
+use std::path::Path;
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// What can go wrong. Variants other than `Database` carry a sentence fit to show a user.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The record does not exist (or is not visible to this query).
+    #[error("{what} {id} does not exist")]
+    NotFound { what: &'static str, id: String },
+    /// Optimistic concurrency: the caller read an older version than the one stored now.
+    #[error(
+        "{what} {id} was changed by someone else (now at version {current_version}, you sent {sent_version}); reload it and apply your change again"
+    )]
+    Stale {
+        what: &'static str,
+        id: String,
+        current_version: i64,
+        sent_version: i64,
+    },
+    /// The write would break a uniqueness or state rule, e.g. a username already taken or a
+    /// screening already signed.
+    #[error("{0}")]
+    Conflict(String),
+    /// The request cannot be honoured on this backend or in this state, e.g. an online
+    /// backup of PostgreSQL (use pg_dump).
+    #[error("{0}")]
+    Unsupported(String),
+    /// The database failed. The detail is for the server log, never for the client.
+    #[error("database error: {0}")]
+    Database(Box<dyn std::error::Error + Send + Sync>),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Everything Myotome keeps. See the crate documentation for the invariants.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    fn backend(&self) -> Backend;
+
+    // --- Patients -------------------------------------------------------------------------------
+    async fn create_patient(&self, actor: &Actor, details: &PatientDetails) -> Result<Patient>;
+    async fn patient(&self, actor: &Actor, id: PatientId) -> Result<Patient>;
+    async fn update_patient(
+        &self,
+        actor: &Actor,
+        id: PatientId,
+        expected_version: i64,
+        details: &PatientDetails,
+    ) -> Result<Patient>;
+    /// Name / birth date / identifier search with paging; no criteria lists everyone, ordered
+    /// by family name, given names, id.
+    async fn search_patients(&self, actor: &Actor, search: &PatientSearch) -> Result<PatientList>;
+    async fn add_weight(
+        &self,
+        actor: &Actor,
+        patient: PatientId,
+        measured_on: Date,
+        grams: u32,
+        source: &RecordSource,
+    ) -> Result<WeightEntry>;
+    /// Newest measurement first.
+    async fn weights(&self, actor: &Actor, patient: PatientId) -> Result<Vec<WeightEntry>>;
+
+    // --- Conditions, medications, allergies -----------------------------------------------------
+    async fn add_record(
+        &self,
+        actor: &Actor,
+        patient: PatientId,
+        details: &RecordDetails,
+        source: &RecordSource,
+    ) -> Result<ClinicalRecord>;
+    async fn update_record(
+        &self,
+        actor: &Actor,
+        id: RecordId,
+        expected_version: i64,
+        details: &RecordDetails,
+    ) -> Result<ClinicalRecord>;
+    async fn records(
+        &self,
+        actor: &Actor,
+        patient: PatientId,
+        kind: Option<RecordKind>,
+    ) -> Result<Vec<ClinicalRecord>>;
+
+    // --- Intake ---------------------------------------------------------------------------------
+    async fn add_intake(
+        &self,
+        actor: &Actor,
+        patient: PatientId,
+        intake: &NewIntake,
+    ) -> Result<IntakeForm>;
+    /// Newest first.
+    async fn intakes(&self, actor: &Actor, patient: PatientId) -> Result<Vec<IntakeForm>>;
+
+    // --- Screenings -----------------------------------------------------------------------------
+    async fn add_screening(
+        &self,
+        actor: &Actor,
+        patient: PatientId,
+        screening: &NewScreening,
+    ) -> Result<StoredScreening>;
+    async fn screening(&self, actor: &Actor, id: ScreeningId) -> Result<StoredScreening>;
+    /// Newest first.
+    async fn screenings(&self, actor: &Actor, patient: PatientId) -> Result<Vec<StoredScreening>>;
+    /// Signs once; signing a signed screening is a `Conflict`.
+    async fn sign_screening(
+        &self,
+        actor: &Actor,
+        id: ScreeningId,
+        by: UserId,
+    ) -> Result<StoredScreening>;
+
+    // --- Treatment plans and appointments -------------------------------------------------------
+    /// Stores the plan and its booked appointments in one transaction.
+    async fn create_plan(
+        &self,
+        actor: &Actor,
+        patient: PatientId,
+        plan: &PlanDetails,
+        appointments: &[AppointmentDetails],
+    ) -> Result<(TreatmentPlan, Vec<Appointment>)>;
+    async fn plan(&self, actor: &Actor, id: PlanId) -> Result<TreatmentPlan>;
+    async fn plans(&self, actor: &Actor, patient: PatientId) -> Result<Vec<TreatmentPlan>>;
+    async fn set_plan_status(
+        &self,
+        actor: &Actor,
+        id: PlanId,
+        expected_version: i64,
+        status: PlanStatus,
+    ) -> Result<TreatmentPlan>;
+    async fn book_appointment(
+        &self,
+        actor: &Actor,
+        patient: PatientId,
+        details: &AppointmentDetails,
+    ) -> Result<Appointment>;
+    async fn update_appointment(
+        &self,
+        actor: &Actor,
+        id: AppointmentId,
+        expected_version: i64,
+        details: &AppointmentDetails,
+    ) -> Result<Appointment>;
+    async fn appointment(&self, actor: &Actor, id: AppointmentId) -> Result<Appointment>;
+    /// In date order.
+    async fn appointments(&self, actor: &Actor, patient: PatientId) -> Result<Vec<Appointment>>;
+    /// In date and time order.
+    async fn calendar(&self, actor: &Actor, query: &CalendarQuery) -> Result<Vec<Appointment>>;
+
+    // --- Users ----------------------------------------------------------------------------------
+    async fn count_users(&self) -> Result<u64>;
+    /// A taken username (case-insensitive) is a `Conflict`.
+    async fn create_user(&self, actor: &Actor, user: &NewUser) -> Result<User>;
+    async fn user(&self, id: UserId) -> Result<User>;
+    /// The user and their password hash, for sign-in; usernames match case-insensitively.
+    async fn user_credentials(&self, username: &str) -> Result<Option<(User, String)>>;
+    async fn users(&self) -> Result<Vec<User>>;
+    /// Changing role, name or disabled state. Disabling also ends the user's sessions.
+    async fn update_user(
+        &self,
+        actor: &Actor,
+        id: UserId,
+        expected_version: i64,
+        display_name: &str,
+        role: Role,
+        disabled: bool,
+    ) -> Result<User>;
+    /// Replaces the password hash and ends the user's sessions.
+    async fn set_password(&self, actor: &Actor, id: UserId, password_hash: &str) -> Result<User>;
+
+    // --- Sign-in throttling (in the database, so it holds across `serve` processes) -------------
+    async fn record_sign_in_attempt(
+        &self,
+        username: &str,
+        from: &str,
+        succeeded: bool,
+        at: Timestamp,
+    ) -> Result<()>;
+    /// Failed attempts since `since` for this username, and from this address (any username).
+    async fn failed_sign_ins_since(
+        &self,
+        username: &str,
+        from: &str,
+        since: Timestamp,
+    ) -> Result<(u64, u64)>;
+
+    // --- Sessions -------------------------------------------------------------------------------
+    async fn create_session(&self, session: &NewSession) -> Result<()>;
+    /// The session if it exists, has not expired at `now`, and its user is not disabled.
+    async fn session(&self, secret_hash: &str, now: Timestamp) -> Result<Option<SessionRecord>>;
+    async fn delete_session(&self, secret_hash: &str) -> Result<()>;
+    /// Removes expired sessions; returns how many.
+    async fn delete_expired_sessions(&self, now: Timestamp) -> Result<u64>;
+
+    // --- API tokens -----------------------------------------------------------------------------
+    async fn create_api_token(&self, actor: &Actor, token: &NewApiToken) -> Result<ApiToken>;
+    async fn api_tokens(&self) -> Result<Vec<ApiToken>>;
+    /// The token and its user when the token is not revoked and the user not disabled.
+    async fn api_token_user(&self, secret_hash: &str) -> Result<Option<(ApiToken, User)>>;
+    async fn revoke_api_token(&self, actor: &Actor, id: TokenId) -> Result<ApiToken>;
+
+    // --- First-run set-up -----------------------------------------------------------------------
+    async fn create_setup_link(&self, link: &SetupLink) -> Result<()>;
+    /// Creates the first admin if the link is valid at `now`, unused, and no user exists yet;
+    /// marks the link used. All in one transaction.
+    async fn consume_setup_link(
+        &self,
+        secret_hash: &str,
+        now: Timestamp,
+        admin: &NewUser,
+    ) -> Result<User>;
+
+    // --- Audit ----------------------------------------------------------------------------------
+    /// Appends an event for an action the store does not see itself (sign-in, export).
+    async fn record_audit(&self, actor: &Actor, action: &AuditAction) -> Result<()>;
+    /// Every event that concerns this patient (single-patient actions and lists that showed
+    /// them), oldest first. Reading the trail is itself audited.
+    async fn audit_trail(&self, actor: &Actor, patient: PatientId) -> Result<Vec<AuditEvent>>;
+    async fn verify_audit_chain(&self) -> Result<ChainCheck>;
+
+    // --- Maintenance ----------------------------------------------------------------------------
+    /// A consistent copy of the live database into a new file (SQLite `VACUUM INTO`). On
+    /// PostgreSQL this is `Unsupported`: use pg_dump.
+    async fn backup_to(&self, path: &Path) -> Result<()>;
+}
+
+mod sql;
+pub use sql::{SqlStore, connect, memory_url, sqlite_url};

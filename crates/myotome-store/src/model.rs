@@ -1,0 +1,550 @@
+//! The records the clinic keeps, as the rest of the program sees them: patients and their coded
+//! records, intake forms, screenings, treatment plans, appointments, users, tokens, sessions and
+//! audit events. No SQL types appear here; the store maps rows to and from these.
+//!
+//! Every mutable record carries a `version`. An update names the version it read; the store
+//! refuses it with [`crate::StoreError::Stale`] when someone else wrote in between, so a stale
+//! write never silently overwrites a newer one.
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use myotome_core::facts::{RecordStatus, Sex};
+use serde::{Deserialize, Serialize};
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A patient's number in this clinic's database.
+    PatientId
+);
+id_type!(
+    /// A condition, medication or allergy record.
+    RecordId
+);
+id_type!(IntakeId);
+id_type!(ScreeningId);
+id_type!(PlanId);
+id_type!(AppointmentId);
+id_type!(UserId);
+id_type!(TokenId);
+id_type!(WeightId);
+
+// --- Who is acting ------------------------------------------------------------------------------
+
+/// A user's role. What each may do is the permission matrix in ARCHITECTURE.md, enforced by
+/// myotome-web.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Clinician,
+    Staff,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Admin, Role::Clinician, Role::Staff];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Clinician => "clinician",
+            Role::Staff => "staff",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Self, String> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "admin" => Ok(Role::Admin),
+            "clinician" => Ok(Role::Clinician),
+            "staff" => Ok(Role::Staff),
+            other => Err(format!(
+                "`{other}` is not a role; use admin, clinician or staff"
+            )),
+        }
+    }
+}
+
+/// Who an audited action is attributed to, and from where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// `None` for the public candidate form and for the command line run on the server.
+    pub user_id: Option<UserId>,
+    /// The username, or a fixed label such as `candidate-form` or `cli`.
+    pub name: String,
+    /// Client address as the server saw it, or `local` for the command line.
+    pub from: String,
+}
+
+// --- Patients -----------------------------------------------------------------------------------
+
+/// An identifier the patient is known by elsewhere (MRN, EHR id, national id).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identifier {
+    /// The issuing system, e.g. a URI or a short clinic label.
+    pub system: String,
+    pub value: String,
+}
+
+/// How to reach the patient. Every field is optional free text.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub address: Option<String>,
+}
+
+/// Demographics as entered or imported. Validated at the edge (web/CLI/FHIR) before it gets here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatientDetails {
+    pub family_name: String,
+    pub given_names: String,
+    pub birth_date: Option<Date>,
+    pub sex: Option<Sex>,
+    /// `Some` when the patient has died; the date when known.
+    pub deceased: Option<Option<Date>>,
+    pub identifiers: Vec<Identifier>,
+    pub contact: Contact,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Patient {
+    pub id: PatientId,
+    pub details: PatientDetails,
+    pub version: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A body-weight measurement. Weight history is append-only; the latest by date counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WeightEntry {
+    pub id: WeightId,
+    pub patient_id: PatientId,
+    pub measured_on: Date,
+    pub grams: u32,
+    pub source: RecordSource,
+    pub recorded_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PatientSearch {
+    /// Matches family or given names, case-insensitively, anywhere in the name.
+    pub name: Option<String>,
+    pub birth_date: Option<Date>,
+    /// Matches an identifier value exactly (any system).
+    pub identifier: Option<String>,
+    pub page: Page,
+}
+
+/// A page of a list: 1-based page number and page size (the store caps it at 200).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub number: u32,
+    pub size: u32,
+}
+
+impl Default for Page {
+    fn default() -> Self {
+        Self {
+            number: 1,
+            size: 50,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatientList {
+    pub patients: Vec<Patient>,
+    /// Matches across all pages.
+    pub total: u64,
+}
+
+// --- Coded records ------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordKind {
+    Condition,
+    Medication,
+    Allergy,
+}
+
+impl RecordKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordKind::Condition => "condition",
+            RecordKind::Medication => "medication",
+            RecordKind::Allergy => "allergy",
+        }
+    }
+}
+
+/// Where a record came from. Imported records keep the source system's identifier so a
+/// repeated import updates rather than duplicates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordSource {
+    Entered {
+        by: Option<UserId>,
+    },
+    Imported {
+        /// The source system, e.g. the FHIR server base or file name.
+        system: String,
+        /// The resource id there.
+        id: String,
+    },
+}
+
+/// One code of a record, as in [`myotome_core::facts::Coding`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredCoding {
+    pub system: String,
+    pub code: String,
+    pub display: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordDetails {
+    pub kind: RecordKind,
+    pub codings: Vec<StoredCoding>,
+    pub text: Option<String>,
+    pub status: RecordStatus,
+    pub start: Option<Date>,
+    pub end: Option<Date>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClinicalRecord {
+    pub id: RecordId,
+    pub patient_id: PatientId,
+    pub details: RecordDetails,
+    pub source: RecordSource,
+    pub version: i64,
+    pub recorded_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+// --- Intake -------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IntakeChannel {
+    /// Entered by clinic staff.
+    Staff,
+    /// The public "Am I a candidate?" form.
+    CandidateForm,
+}
+
+/// A submitted candidate form. Immutable; a newer form supersedes an older one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntakeForm {
+    pub id: IntakeId,
+    pub patient_id: PatientId,
+    /// question id → answer, as validated by the core's vocabulary.
+    pub answers: Vec<(String, bool)>,
+    pub reported_conditions: Vec<String>,
+    /// Free text the candidate wrote, kept exactly as sent.
+    pub note: Option<String>,
+    pub channel: IntakeChannel,
+    pub submitted_at: Timestamp,
+    pub submitted_by: Option<UserId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewIntake {
+    pub answers: Vec<(String, bool)>,
+    pub reported_conditions: Vec<String>,
+    pub note: Option<String>,
+    pub channel: IntakeChannel,
+}
+
+// --- Screenings ---------------------------------------------------------------------------------
+
+/// A screening as run: the protocol id and version, the verdict, and the full result document
+/// (findings, evidence, citations) as JSON produced by myotome-web's wire types. Immutable once
+/// stored; signing records who signed and when, once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredScreening {
+    pub id: ScreeningId,
+    pub patient_id: PatientId,
+    pub protocol_id: String,
+    pub protocol_version: String,
+    pub as_of: Date,
+    /// The core's outcome word: eligible, eligible_with_precautions, needs_clearance,
+    /// not_a_candidate.
+    pub verdict: String,
+    pub result: serde_json::Value,
+    pub created_at: Timestamp,
+    pub created_by: Option<UserId>,
+    pub signature: Option<Signature>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signature {
+    pub by: UserId,
+    pub at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewScreening {
+    pub protocol_id: String,
+    pub protocol_version: String,
+    pub as_of: Date,
+    pub verdict: String,
+    pub result: serde_json::Value,
+}
+
+// --- Treatment plans and appointments ------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanStatus {
+    Active,
+    Completed,
+    Cancelled,
+}
+
+impl PlanStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlanStatus::Active => "active",
+            PlanStatus::Completed => "completed",
+            PlanStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// What a clinician decided: the protocol (id and version), what is treated and where, and the
+/// dose and schedule the core computed, kept as JSON documents so the plan reads later exactly
+/// as it was made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanDetails {
+    pub protocol_id: String,
+    pub protocol_version: String,
+    pub indication: String,
+    pub region: String,
+    /// left, right, both, or midline; `None` where the protocol has no sides.
+    pub side: Option<String>,
+    pub target_sites: Vec<String>,
+    /// The dose as computed (volumes, split, explanation); `None` for protocols that inject
+    /// nothing (IMS).
+    pub dose: Option<serde_json::Value>,
+    /// The laid-out sessions and follow-ups, with their windows.
+    pub schedule: serde_json::Value,
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreatmentPlan {
+    pub id: PlanId,
+    pub patient_id: PatientId,
+    pub details: PlanDetails,
+    pub status: PlanStatus,
+    pub version: i64,
+    pub created_at: Timestamp,
+    pub created_by: Option<UserId>,
+    pub updated_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AppointmentKind {
+    Session,
+    FollowUp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AppointmentStatus {
+    Booked,
+    Completed,
+    Cancelled,
+    NoShow,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppointmentDetails {
+    pub plan_id: Option<PlanId>,
+    pub kind: AppointmentKind,
+    /// Human label, e.g. "Session 2 of 3" or "Follow-up at 2–4 weeks".
+    pub label: String,
+    pub date: Date,
+    /// Local start time "HH:MM", when booked to a time.
+    pub start_time: Option<String>,
+    pub duration_minutes: Option<u32>,
+    pub clinician_id: Option<UserId>,
+    pub status: AppointmentStatus,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appointment {
+    pub id: AppointmentId,
+    pub patient_id: PatientId,
+    pub details: AppointmentDetails,
+    pub version: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// Calendar query: appointments with `from <= date <= to`, optionally one clinician's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalendarQuery {
+    pub from: Date,
+    pub to: Date,
+    pub clinician_id: Option<UserId>,
+}
+
+// --- Users, tokens, sessions ---------------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: UserId,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub disabled: bool,
+    pub version: i64,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    /// An argon2id PHC string; the store never sees a password.
+    pub password_hash: String,
+}
+
+/// An API token for integrations. The secret itself is shown once at creation; only its
+/// SHA-256 is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    pub id: TokenId,
+    pub user_id: UserId,
+    pub name: String,
+    /// The first characters of the secret, so an admin can tell tokens apart.
+    pub prefix: String,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+    pub last_used_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewApiToken {
+    pub user_id: UserId,
+    pub name: String,
+    pub prefix: String,
+    /// SHA-256 of the secret, hex.
+    pub secret_hash: String,
+}
+
+/// A signed-in browser or API session. Looked up by the SHA-256 of the cookie's secret, so a
+/// copy of the database does not hand out live sessions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub secret_hash: String,
+    pub user: User,
+    /// The CSRF token bound to this session.
+    pub csrf_token: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSession {
+    pub secret_hash: String,
+    pub user_id: UserId,
+    pub csrf_token: String,
+    pub expires_at: Timestamp,
+}
+
+/// A one-time link to create the first admin. Only the SHA-256 of its secret is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetupLink {
+    pub secret_hash: String,
+    pub expires_at: Timestamp,
+}
+
+// --- Audit ---------------------------------------------------------------------------------------
+
+/// What an audited action did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditAction {
+    /// Dotted verb, e.g. `patient.read`, `record.create`, `screening.sign`, `user.disable`.
+    pub action: String,
+    /// The patient concerned, for single-patient actions.
+    pub patient_id: Option<PatientId>,
+    /// Patients shown by a list or search.
+    pub listed_patients: Vec<PatientId>,
+    /// What was touched, e.g. `screening/12`; never patient data itself.
+    pub target: Option<String>,
+}
+
+impl AuditAction {
+    pub fn on_patient(action: &str, patient_id: PatientId) -> Self {
+        Self {
+            action: action.to_owned(),
+            patient_id: Some(patient_id),
+            listed_patients: Vec::new(),
+            target: None,
+        }
+    }
+
+    pub fn general(action: &str) -> Self {
+        Self {
+            action: action.to_owned(),
+            patient_id: None,
+            listed_patients: Vec::new(),
+            target: None,
+        }
+    }
+
+    pub fn with_target(mut self, target: impl Into<String>) -> Self {
+        self.target = Some(target.into());
+        self
+    }
+}
+
+/// One row of the audit trail. `hash` = SHA-256 over the previous row's hash and this row's
+/// fields (see `audit::chain_hash`), so editing or deleting a row breaks the chain after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    pub seq: i64,
+    pub at: Timestamp,
+    pub actor_user_id: Option<UserId>,
+    pub actor_name: String,
+    pub from: String,
+    pub action: String,
+    pub patient_id: Option<PatientId>,
+    pub listed_patients: Vec<PatientId>,
+    pub target: Option<String>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// The result of checking the whole chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChainCheck {
+    Intact {
+        rows: u64,
+    },
+    /// The first row whose stored hash or link does not match; everything before it is intact.
+    Broken {
+        seq: i64,
+        rows_checked: u64,
+        reason: String,
+    },
+}

@@ -1,0 +1,3 @@
+//! Myotome's clinic server. (Skeleton: being implemented.)
+
+pub mod wire;

@@ -1,0 +1,3 @@
+//! Wire types: the JSON documents the API and the command line exchange.
+
+pub mod clinical;
