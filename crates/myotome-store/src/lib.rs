@@ -252,4 +252,4 @@ pub trait Store: Send + Sync + 'static {
 }
 
 mod sql;
-pub use sql::{SqlStore, connect, memory_url, sqlite_url};
+pub use sql::{SqlStore, SqliteSettings, connect, memory_url, sqlite_url};

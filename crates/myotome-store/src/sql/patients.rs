@@ -1,0 +1,439 @@
+//! Patients (`patients`, `patient_identifiers`), the patient search, and weights (`weights`).
+//! Every function runs inside the caller's transaction; the caller appends the audit event.
+//!
+//! Names are matched through `family_key`/`given_key`, lower-cased here in Rust (Unicode-aware,
+//! the same on both backends: SQLite's `lower()` only folds ASCII), and ordered by them.
+
+use super::codec::{
+    self, contains_pattern, date_text, get, placeholders, sex_text, source_columns, ts_text,
+};
+use super::error::{DbResult, unique_or_database};
+use crate::{
+    Contact, Identifier, Patient, PatientDetails, PatientId, PatientList, PatientSearch, Result,
+    StoreError, WeightEntry, WeightId,
+};
+use jiff::civil::Date;
+use sqlx::AnyConnection;
+use sqlx::any::AnyRow;
+
+const COLUMNS: &str = "id, family_name, given_names, birth_date, sex, deceased, deceased_on, \
+                       phone, email, address, version, created_at, updated_at";
+
+/// Largest page a search returns.
+pub(crate) const MAX_PAGE_SIZE: u32 = 200;
+
+fn patient_from(row: &AnyRow, identifiers: Vec<Identifier>) -> Result<Patient> {
+    let deceased: i64 = get(row, "deceased")?;
+    Ok(Patient {
+        id: PatientId(get(row, "id")?),
+        details: PatientDetails {
+            family_name: get(row, "family_name")?,
+            given_names: get(row, "given_names")?,
+            birth_date: codec::opt_date(row, "birth_date")?,
+            sex: codec::opt_word(row, "sex", codec::parse_sex)?,
+            deceased: if deceased == 1 {
+                Some(codec::opt_date(row, "deceased_on")?)
+            } else {
+                None
+            },
+            identifiers,
+            contact: Contact {
+                phone: get(row, "phone")?,
+                email: get(row, "email")?,
+                address: get(row, "address")?,
+            },
+        },
+        version: get(row, "version")?,
+        created_at: codec::ts(row, "created_at")?,
+        updated_at: codec::ts(row, "updated_at")?,
+    })
+}
+
+fn not_found(id: PatientId) -> StoreError {
+    StoreError::NotFound {
+        what: "patient",
+        id: id.to_string(),
+    }
+}
+
+/// `NotFound` unless the patient exists.
+pub(crate) async fn require(conn: &mut AnyConnection, id: PatientId) -> Result<()> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT id FROM patients WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await
+        .db()?;
+    found.map(|_| ()).ok_or_else(|| not_found(id))
+}
+
+async fn identifiers(conn: &mut AnyConnection, id: PatientId) -> Result<Vec<Identifier>> {
+    let rows = sqlx::query(
+        "SELECT system, value FROM patient_identifiers WHERE patient_id = $1 ORDER BY position",
+    )
+    .bind(id.0)
+    .fetch_all(&mut *conn)
+    .await
+    .db()?;
+    rows.iter()
+        .map(|row| {
+            Ok(Identifier {
+                system: get(row, "system")?,
+                value: get(row, "value")?,
+            })
+        })
+        .collect()
+}
+
+/// Replaces the patient's identifiers, refusing one that belongs to another patient.
+async fn write_identifiers(
+    conn: &mut AnyConnection,
+    id: PatientId,
+    list: &[Identifier],
+) -> Result<()> {
+    sqlx::query("DELETE FROM patient_identifiers WHERE patient_id = $1")
+        .bind(id.0)
+        .execute(&mut *conn)
+        .await
+        .db()?;
+    for (position, identifier) in list.iter().enumerate() {
+        if list[..position].contains(identifier) {
+            return Err(StoreError::Conflict(format!(
+                "the identifier {} {} is listed twice; list it once",
+                identifier.system, identifier.value
+            )));
+        }
+        // Ask first for a sentence that names the other patient; the unique constraint still
+        // decides when two writers race.
+        let owner: Option<i64> = sqlx::query_scalar(
+            "SELECT patient_id FROM patient_identifiers WHERE system = $1 AND value = $2",
+        )
+        .bind(&identifier.system)
+        .bind(&identifier.value)
+        .fetch_optional(&mut *conn)
+        .await
+        .db()?;
+        let taken = |owner: Option<i64>| {
+            let whose = owner.map_or("another patient".to_owned(), |o| format!("patient {o}"));
+            format!(
+                "the identifier {} {} already belongs to {whose}; one identifier names one patient",
+                identifier.system, identifier.value
+            )
+        };
+        if owner.is_some() {
+            return Err(StoreError::Conflict(taken(owner)));
+        }
+        sqlx::query(
+            "INSERT INTO patient_identifiers (patient_id, position, system, value) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id.0)
+        .bind(position as i64)
+        .bind(&identifier.system)
+        .bind(&identifier.value)
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| unique_or_database(e, || taken(None)))?;
+    }
+    Ok(())
+}
+
+/// The patient's name keys.
+fn keys(details: &PatientDetails) -> (String, String) {
+    (
+        details.family_name.to_lowercase(),
+        details.given_names.to_lowercase(),
+    )
+}
+
+fn deceased_columns(details: &PatientDetails) -> (i64, Option<String>) {
+    match details.deceased {
+        None => (0, None),
+        Some(on) => (1, on.map(date_text)),
+    }
+}
+
+pub(crate) async fn create(conn: &mut AnyConnection, details: &PatientDetails) -> Result<Patient> {
+    let now = ts_text(codec::now());
+    let (family_key, given_key) = keys(details);
+    let (deceased, deceased_on) = deceased_columns(details);
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO patients (family_name, given_names, family_key, given_key, birth_date, sex, \
+         deceased, deceased_on, phone, email, address, version, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $12) RETURNING id",
+    )
+    .bind(&details.family_name)
+    .bind(&details.given_names)
+    .bind(&family_key)
+    .bind(&given_key)
+    .bind(details.birth_date.map(date_text))
+    .bind(details.sex.map(sex_text))
+    .bind(deceased)
+    .bind(deceased_on)
+    .bind(&details.contact.phone)
+    .bind(&details.contact.email)
+    .bind(&details.contact.address)
+    .bind(&now)
+    .fetch_one(&mut *conn)
+    .await
+    .db()?;
+    let id = PatientId(id);
+    write_identifiers(conn, id, &details.identifiers).await?;
+    get_patient(conn, id).await
+}
+
+pub(crate) async fn get_patient(conn: &mut AnyConnection, id: PatientId) -> Result<Patient> {
+    let sql = format!("SELECT {COLUMNS} FROM patients WHERE id = $1");
+    let row = sqlx::query(&sql)
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await
+        .db()?
+        .ok_or_else(|| not_found(id))?;
+    let identifiers = identifiers(conn, id).await?;
+    patient_from(&row, identifiers)
+}
+
+pub(crate) async fn update(
+    conn: &mut AnyConnection,
+    id: PatientId,
+    expected_version: i64,
+    details: &PatientDetails,
+) -> Result<Patient> {
+    let now = ts_text(codec::now());
+    let (family_key, given_key) = keys(details);
+    let (deceased, deceased_on) = deceased_columns(details);
+    let updated: Option<i64> = sqlx::query_scalar(
+        "UPDATE patients SET family_name = $1, given_names = $2, family_key = $3, given_key = $4, \
+         birth_date = $5, sex = $6, deceased = $7, deceased_on = $8, phone = $9, email = $10, \
+         address = $11, version = version + 1, updated_at = $12 \
+         WHERE id = $13 AND version = $14 RETURNING id",
+    )
+    .bind(&details.family_name)
+    .bind(&details.given_names)
+    .bind(&family_key)
+    .bind(&given_key)
+    .bind(details.birth_date.map(date_text))
+    .bind(details.sex.map(sex_text))
+    .bind(deceased)
+    .bind(deceased_on)
+    .bind(&details.contact.phone)
+    .bind(&details.contact.email)
+    .bind(&details.contact.address)
+    .bind(&now)
+    .bind(id.0)
+    .bind(expected_version)
+    .fetch_optional(&mut *conn)
+    .await
+    .db()?;
+    if updated.is_none() {
+        return Err(stale_or_missing(conn, "patients", "patient", id.0, expected_version).await);
+    }
+    write_identifiers(conn, id, &details.identifiers).await?;
+    get_patient(conn, id).await
+}
+
+/// After an optimistic update matched no row: `NotFound`, or `Stale` with the stored version.
+pub(crate) async fn stale_or_missing(
+    conn: &mut AnyConnection,
+    table: &'static str,
+    what: &'static str,
+    id: i64,
+    sent_version: i64,
+) -> StoreError {
+    // `table` is one of our own table names, never input.
+    let sql = format!("SELECT version FROM {table} WHERE id = $1");
+    let current: std::result::Result<Option<i64>, _> = sqlx::query_scalar(&sql)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await;
+    match current {
+        Err(e) => super::error::database(e),
+        Ok(None) => StoreError::NotFound {
+            what,
+            id: id.to_string(),
+        },
+        Ok(Some(current_version)) => StoreError::Stale {
+            what,
+            id: id.to_string(),
+            current_version,
+            sent_version,
+        },
+    }
+}
+
+/// A bound value of the search's WHERE clause.
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+pub(crate) async fn search(
+    conn: &mut AnyConnection,
+    search: &PatientSearch,
+) -> Result<PatientList> {
+    let mut conditions: Vec<String> = Vec::new();
+    let mut binds: Vec<Bind> = Vec::new();
+    if let Some(name) = search
+        .name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
+        binds.push(Bind::Text(contains_pattern(&name.to_lowercase())));
+        let n = binds.len();
+        conditions.push(format!(
+            "(family_key LIKE ${n} ESCAPE '\\' OR given_key LIKE ${n} ESCAPE '\\')"
+        ));
+    }
+    if let Some(birth_date) = search.birth_date {
+        binds.push(Bind::Text(date_text(birth_date)));
+        conditions.push(format!("birth_date = ${}", binds.len()));
+    }
+    if let Some(identifier) = search.identifier.as_deref().filter(|i| !i.is_empty()) {
+        binds.push(Bind::Text(identifier.to_owned()));
+        conditions.push(format!(
+            "id IN (SELECT patient_id FROM patient_identifiers WHERE value = ${})",
+            binds.len()
+        ));
+    }
+    let where_clause = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conditions.join(" AND "))
+    };
+
+    let count_sql = format!("SELECT COUNT(*) FROM patients {where_clause}");
+    let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
+    for bind in &binds {
+        count = match bind {
+            Bind::Text(text) => count.bind(text.clone()),
+            Bind::Int(n) => count.bind(*n),
+        };
+    }
+    let total = count.fetch_one(&mut *conn).await.db()?;
+
+    let size = search.page.size.clamp(1, MAX_PAGE_SIZE);
+    let number = search.page.number.max(1);
+    let offset = i64::from(number - 1) * i64::from(size);
+    binds.push(Bind::Int(i64::from(size)));
+    binds.push(Bind::Int(offset));
+    let page_sql = format!(
+        "SELECT {COLUMNS} FROM patients {where_clause} \
+         ORDER BY family_key, given_key, id LIMIT ${} OFFSET ${}",
+        binds.len() - 1,
+        binds.len()
+    );
+    let mut page = sqlx::query(&page_sql);
+    for bind in &binds {
+        page = match bind {
+            Bind::Text(text) => page.bind(text.clone()),
+            Bind::Int(n) => page.bind(*n),
+        };
+    }
+    let rows = page.fetch_all(&mut *conn).await.db()?;
+
+    // The page's identifiers in one query rather than one per patient.
+    let ids: Vec<i64> = rows
+        .iter()
+        .map(|row| get::<i64>(row, "id"))
+        .collect::<Result<_>>()?;
+    let mut by_patient: std::collections::HashMap<i64, Vec<Identifier>> = Default::default();
+    if !ids.is_empty() {
+        let sql = format!(
+            "SELECT patient_id, system, value FROM patient_identifiers \
+             WHERE patient_id IN ({}) ORDER BY patient_id, position",
+            placeholders(1, ids.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for id in &ids {
+            query = query.bind(*id);
+        }
+        for row in query.fetch_all(&mut *conn).await.db()? {
+            by_patient
+                .entry(get(&row, "patient_id")?)
+                .or_default()
+                .push(Identifier {
+                    system: get(&row, "system")?,
+                    value: get(&row, "value")?,
+                });
+        }
+    }
+    let patients = rows
+        .iter()
+        .zip(&ids)
+        .map(|(row, id)| patient_from(row, by_patient.remove(id).unwrap_or_default()))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(PatientList {
+        patients,
+        total: u64::try_from(total).unwrap_or(0),
+    })
+}
+
+// --- Weights ----------------------------------------------------------------------------------------
+
+const WEIGHT_COLUMNS: &str = "id, patient_id, measured_on, grams, source_kind, entered_by, source_system, source_id, recorded_at";
+
+fn weight_from(row: &AnyRow) -> Result<WeightEntry> {
+    Ok(WeightEntry {
+        id: WeightId(get(row, "id")?),
+        patient_id: PatientId(get(row, "patient_id")?),
+        measured_on: codec::date(row, "measured_on")?,
+        grams: codec::u32_of(row, "grams")?,
+        source: codec::source(row)?,
+        recorded_at: codec::ts(row, "recorded_at")?,
+    })
+}
+
+pub(crate) async fn add_weight(
+    conn: &mut AnyConnection,
+    patient: PatientId,
+    measured_on: Date,
+    grams: u32,
+    source: &crate::RecordSource,
+) -> Result<WeightEntry> {
+    require(conn, patient).await?;
+    let columns = source_columns(source);
+    let sql = format!(
+        "INSERT INTO weights (patient_id, measured_on, grams, source_kind, entered_by, \
+         source_system, source_id, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+         RETURNING {WEIGHT_COLUMNS}"
+    );
+    let row = sqlx::query(&sql)
+        .bind(patient.0)
+        .bind(date_text(measured_on))
+        .bind(i64::from(grams))
+        .bind(columns.kind)
+        .bind(columns.entered_by)
+        .bind(columns.system)
+        .bind(columns.id)
+        .bind(ts_text(codec::now()))
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|e| {
+            unique_or_database(e, || {
+                format!(
+                    "patient {patient} already has the weight imported from {} as {}",
+                    columns.system.unwrap_or_default(),
+                    columns.id.unwrap_or_default()
+                )
+            })
+        })?;
+    weight_from(&row)
+}
+
+pub(crate) async fn weights(
+    conn: &mut AnyConnection,
+    patient: PatientId,
+) -> Result<Vec<WeightEntry>> {
+    require(conn, patient).await?;
+    let sql = format!(
+        "SELECT {WEIGHT_COLUMNS} FROM weights WHERE patient_id = $1 \
+         ORDER BY measured_on DESC, id DESC"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(patient.0)
+        .fetch_all(&mut *conn)
+        .await
+        .db()?;
+    rows.iter().map(weight_from).collect()
+}

@@ -1,0 +1,2442 @@
+//! The store's behaviour, every test on SQLite and on PostgreSQL (see `support`).
+
+mod support;
+
+use jiff::civil::date;
+use jiff::{SignedDuration, Timestamp};
+use myotome_core::facts::{RecordStatus, Sex};
+use myotome_store::*;
+use serde_json::json;
+use sqlx::Row;
+use support::{Ctx, actor, audit_rows, new_user, patient, sample_patient, store_tests, user};
+
+store_tests! {
+    Memory => [
+        a_patient_is_created_read_and_updated_with_identifiers_and_contact,
+        an_update_from_an_older_version_is_refused_and_the_newer_data_kept,
+        an_identifier_belongs_to_one_patient_only,
+        search_matches_names_birth_dates_and_identifiers_with_pages_and_totals,
+        search_pages_are_capped_at_200_and_numbered_from_1,
+        records_are_added_updated_and_listed_by_kind_keeping_their_import_source,
+        a_record_imported_twice_from_the_same_source_is_refused,
+        weights_are_listed_newest_first,
+        intake_forms_are_listed_newest_first,
+        a_screening_keeps_its_protocol_version_and_result_document_exactly,
+        signing_a_screening_twice_is_refused,
+        the_database_refuses_to_rewrite_a_screening,
+        a_plan_and_its_appointments_are_stored_together_or_not_at_all,
+        the_calendar_lists_a_date_range_in_order_and_filters_by_clinician,
+        an_appointment_cannot_belong_to_another_patients_plan,
+        every_versioned_update_refuses_a_stale_version_and_names_a_missing_record,
+        usernames_are_unique_ignoring_case,
+        disabling_a_user_ends_their_sessions_and_enabling_does_not_revive_them,
+        changing_a_password_ends_the_users_sessions,
+        sessions_expire,
+        a_revoked_token_or_a_disabled_user_gives_no_token_user,
+        a_setup_link_works_once_and_only_while_no_user_exists,
+        failed_sign_ins_are_counted_by_username_and_by_address,
+        every_patient_data_call_appends_exactly_one_audit_row_and_the_chain_verifies,
+        the_audit_trail_holds_a_patients_own_events_and_the_lists_that_showed_them,
+        injection_strings_and_unicode_round_trip_byte_exactly_through_every_text_field,
+    ],
+    File => [
+        an_edited_audit_row_is_detected_at_its_seq,
+        a_deleted_audit_row_is_detected_at_its_seq,
+        deleting_the_newest_audit_rows_is_detected,
+        a_re_linked_audit_row_is_detected,
+        an_edited_audit_patient_index_is_detected,
+        concurrent_writers_keep_the_audit_chain_intact,
+        a_backup_opens_and_holds_the_same_patients,
+    ],
+}
+
+// --- Patients -------------------------------------------------------------------------------------
+
+async fn a_patient_is_created_read_and_updated_with_identifiers_and_contact(ctx: Ctx) {
+    let store = &*ctx.store;
+    let details = sample_patient();
+    let created = store
+        .create_patient(&actor(), &details)
+        .await
+        .expect("created");
+    assert_eq!(created.details, details);
+    assert_eq!(created.version, 1);
+    assert_eq!(created.created_at, created.updated_at);
+
+    let read = store.patient(&actor(), created.id).await.expect("read");
+    assert_eq!(read, created);
+
+    let mut changed = details.clone();
+    changed.given_names = "Ada".to_owned();
+    changed.sex = Some(Sex::Other);
+    changed.deceased = Some(Some(date(2024, 11, 27)));
+    changed.identifiers.reverse();
+    changed.identifiers.push(Identifier {
+        system: "urn:nhs".to_owned(),
+        value: "943 476 5919".to_owned(),
+    });
+    changed.contact.email = None;
+    let updated = store
+        .update_patient(&actor(), created.id, 1, &changed)
+        .await
+        .expect("updated");
+    assert_eq!(updated.details, changed);
+    assert_eq!(updated.version, 2);
+    assert!(updated.updated_at >= created.updated_at);
+    assert_eq!(updated.created_at, created.created_at);
+    assert_eq!(
+        store.patient(&actor(), created.id).await.expect("read"),
+        updated
+    );
+
+    // Deceased with the date unknown is kept apart from "not deceased".
+    changed.deceased = Some(None);
+    let updated = store
+        .update_patient(&actor(), created.id, 2, &changed)
+        .await
+        .expect("updated");
+    assert_eq!(updated.details.deceased, Some(None));
+
+    match store.patient(&actor(), PatientId(999_999)).await {
+        Err(StoreError::NotFound {
+            what: "patient",
+            id,
+        }) => assert_eq!(id, "999999"),
+        other => panic!("expected NotFound, got {other:?}"),
+    }
+}
+
+async fn an_update_from_an_older_version_is_refused_and_the_newer_data_kept(ctx: Ctx) {
+    let store = &*ctx.store;
+    let created = store
+        .create_patient(&actor(), &sample_patient())
+        .await
+        .expect("created");
+    let mut first = sample_patient();
+    first.family_name = "Byron".to_owned();
+    store
+        .update_patient(&actor(), created.id, 1, &first)
+        .await
+        .expect("the first writer wins");
+    let mut second = sample_patient();
+    second.family_name = "King".to_owned();
+    second.identifiers.clear();
+    match store.update_patient(&actor(), created.id, 1, &second).await {
+        Err(StoreError::Stale {
+            what: "patient",
+            current_version: 2,
+            sent_version: 1,
+            ..
+        }) => {}
+        other => panic!("expected Stale, got {other:?}"),
+    }
+    let kept = store.patient(&actor(), created.id).await.expect("read");
+    assert_eq!(kept.details, first);
+    assert_eq!(kept.version, 2);
+
+    match store
+        .update_patient(&actor(), PatientId(424_242), 1, &second)
+        .await
+    {
+        Err(StoreError::NotFound {
+            what: "patient", ..
+        }) => {}
+        other => panic!("expected NotFound, got {other:?}"),
+    }
+}
+
+async fn an_identifier_belongs_to_one_patient_only(ctx: Ctx) {
+    let store = &*ctx.store;
+    let first = store
+        .create_patient(&actor(), &sample_patient())
+        .await
+        .expect("created");
+    let mut other = patient("Somerville", "Mary", date(1970, 1, 1));
+    other.identifiers = vec![sample_patient().identifiers[0].clone()];
+    match store.create_patient(&actor(), &other).await {
+        Err(StoreError::Conflict(message)) => {
+            assert!(message.contains("MRN-0001"), "{message}");
+            assert!(
+                message.contains(&format!("patient {}", first.id)),
+                "{message}"
+            );
+        }
+        other => panic!("expected Conflict, got {other:?}"),
+    }
+    // The refused create left nothing behind.
+    let all = store
+        .search_patients(&actor(), &PatientSearch::default())
+        .await
+        .expect("search");
+    assert_eq!(all.total, 1);
+
+    // The same value in another system is another identifier.
+    other.identifiers[0].system = "urn:other-clinic".to_owned();
+    store
+        .create_patient(&actor(), &other)
+        .await
+        .expect("created");
+
+    // Listing one twice is refused, too.
+    let mut twice = patient("Twice", "Listed", date(1990, 1, 1));
+    let id = Identifier {
+        system: "urn:x".to_owned(),
+        value: "1".to_owned(),
+    };
+    twice.identifiers = vec![id.clone(), id];
+    assert!(matches!(
+        store.create_patient(&actor(), &twice).await,
+        Err(StoreError::Conflict(_))
+    ));
+}
+
+async fn search_matches_names_birth_dates_and_identifiers_with_pages_and_totals(ctx: Ctx) {
+    let store = &*ctx.store;
+    let people = [
+        ("Smith", "John", date(1980, 1, 1)),
+        ("smithers", "Waylon", date(1950, 6, 1)),
+        ("Goldsmith", "Oliver", date(1980, 1, 1)),
+        ("Jones", "Smilla", date(1990, 3, 3)),
+        ("Brown", "Ana", date(1980, 1, 1)),
+        ("Ötzi", "Émile", date(1980, 1, 1)),
+        ("100%_off\\", "Sale", date(2000, 1, 1)),
+    ];
+    let mut ids = Vec::new();
+    for (i, (family, given, born)) in people.iter().enumerate() {
+        let mut details = patient(family, given, *born);
+        details.identifiers = vec![Identifier {
+            system: "urn:mrn".to_owned(),
+            value: format!("MRN-{i}"),
+        }];
+        ids.push(
+            store
+                .create_patient(&actor(), &details)
+                .await
+                .expect("created")
+                .id,
+        );
+    }
+    let search = |name: Option<&str>, born, identifier: Option<&str>, number, size| PatientSearch {
+        name: name.map(str::to_owned),
+        birth_date: born,
+        identifier: identifier.map(str::to_owned),
+        page: Page { number, size },
+    };
+    let names = |list: &PatientList| {
+        list.patients
+            .iter()
+            .map(|p| p.details.family_name.clone())
+            .collect::<Vec<_>>()
+    };
+
+    // Case-insensitive substring of family or given names, ordered by family name.
+    let found = store
+        .search_patients(&actor(), &search(Some("SMI"), None, None, 1, 50))
+        .await
+        .expect("search");
+    assert_eq!(found.total, 4);
+    assert_eq!(names(&found), ["Goldsmith", "Jones", "Smith", "smithers"]);
+
+    // Paging keeps the total.
+    let page = |n| search(Some("smi"), None, None, n, 3);
+    let first = store
+        .search_patients(&actor(), &page(1))
+        .await
+        .expect("page 1");
+    let second = store
+        .search_patients(&actor(), &page(2))
+        .await
+        .expect("page 2");
+    let third = store
+        .search_patients(&actor(), &page(3))
+        .await
+        .expect("page 3");
+    assert_eq!((first.total, second.total, third.total), (4, 4, 4));
+    assert_eq!(names(&first), ["Goldsmith", "Jones", "Smith"]);
+    assert_eq!(names(&second), ["smithers"]);
+    assert!(third.patients.is_empty());
+
+    // Unicode case folding.
+    let found = store
+        .search_patients(&actor(), &search(Some("öTZ"), None, None, 1, 50))
+        .await
+        .expect("search");
+    assert_eq!(names(&found), ["Ötzi"]);
+    let found = store
+        .search_patients(&actor(), &search(Some("ÉMI"), None, None, 1, 50))
+        .await
+        .expect("search");
+    assert_eq!(names(&found), ["Ötzi"]);
+
+    // LIKE wildcards in the name are plain characters.
+    let found = store
+        .search_patients(&actor(), &search(Some("%_off\\"), None, None, 1, 50))
+        .await
+        .expect("search");
+    assert_eq!(names(&found), ["100%_off\\"]);
+    let found = store
+        .search_patients(&actor(), &search(Some("_"), None, None, 1, 50))
+        .await
+        .expect("search");
+    assert_eq!(found.total, 1);
+
+    // Birth date exact, and AND-ed with the name.
+    let found = store
+        .search_patients(&actor(), &search(None, Some(date(1980, 1, 1)), None, 1, 50))
+        .await
+        .expect("search");
+    assert_eq!(names(&found), ["Brown", "Goldsmith", "Smith", "Ötzi"]);
+    let found = store
+        .search_patients(
+            &actor(),
+            &search(Some("smith"), Some(date(1980, 1, 1)), None, 1, 50),
+        )
+        .await
+        .expect("search");
+    assert_eq!(names(&found), ["Goldsmith", "Smith"]);
+
+    // Identifier value exact, not a substring.
+    let found = store
+        .search_patients(&actor(), &search(None, None, Some("MRN-3"), 1, 50))
+        .await
+        .expect("search");
+    assert_eq!(
+        found.patients.iter().map(|p| p.id).collect::<Vec<_>>(),
+        [ids[3]]
+    );
+    assert_eq!(found.patients[0].details.identifiers[0].value, "MRN-3");
+    let found = store
+        .search_patients(&actor(), &search(None, None, Some("MRN"), 1, 50))
+        .await
+        .expect("search");
+    assert_eq!(found.total, 0);
+    let found = store
+        .search_patients(&actor(), &search(Some("brown"), None, Some("MRN-3"), 1, 50))
+        .await
+        .expect("search");
+    assert_eq!(found.total, 0);
+
+    // No criteria lists everyone.
+    let all = store
+        .search_patients(&actor(), &PatientSearch::default())
+        .await
+        .expect("search");
+    assert_eq!(all.total, people.len() as u64);
+    assert_eq!(names(&all)[0], "100%_off\\");
+}
+
+async fn search_pages_are_capped_at_200_and_numbered_from_1(ctx: Ctx) {
+    let store = &*ctx.store;
+    for i in 0..205 {
+        store
+            .create_patient(
+                &actor(),
+                &patient(&format!("Family{i:03}"), "G", date(1990, 1, 1)),
+            )
+            .await
+            .expect("created");
+    }
+    let big = store
+        .search_patients(
+            &actor(),
+            &PatientSearch {
+                page: Page {
+                    number: 1,
+                    size: 10_000,
+                },
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("search");
+    assert_eq!(big.patients.len(), 200);
+    assert_eq!(big.total, 205);
+    let zero = store
+        .search_patients(
+            &actor(),
+            &PatientSearch {
+                page: Page { number: 0, size: 5 },
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("search");
+    assert_eq!(zero.patients[0].details.family_name, "Family000");
+    assert_eq!(zero.patients.len(), 5);
+}
+
+// --- Records, weights, intake, screenings ---------------------------------------------------------
+
+fn coding(system: &str, code: &str, display: Option<&str>) -> StoredCoding {
+    StoredCoding {
+        system: system.to_owned(),
+        code: code.to_owned(),
+        display: display.map(str::to_owned),
+    }
+}
+
+fn record(kind: RecordKind, code: &str) -> RecordDetails {
+    RecordDetails {
+        kind,
+        codings: vec![coding("http://snomed.info/sct", code, Some("Something"))],
+        text: Some(format!("text for {code}")),
+        status: RecordStatus::Active,
+        start: Some(date(2020, 2, 29)),
+        end: None,
+    }
+}
+
+async fn records_are_added_updated_and_listed_by_kind_keeping_their_import_source(ctx: Ctx) {
+    let store = &*ctx.store;
+    let clinician = user(store, "dr-who", Role::Clinician).await;
+    let p = store
+        .create_patient(&actor(), &sample_patient())
+        .await
+        .expect("patient")
+        .id;
+    let imported = RecordSource::Imported {
+        system: "https://fhir.example/r4".to_owned(),
+        id: "Condition/abc-123".to_owned(),
+    };
+    let condition = store
+        .add_record(
+            &actor(),
+            p,
+            &record(RecordKind::Condition, "44054006"),
+            &imported,
+        )
+        .await
+        .expect("condition");
+    let entered = RecordSource::Entered {
+        by: Some(clinician.id),
+    };
+    let mut warfarin = record(RecordKind::Medication, "11289");
+    warfarin.codings = vec![
+        coding("http://www.nlm.nih.gov/research/umls/rxnorm", "11289", None),
+        coding("urn:local", "W", Some("Warfarin")),
+    ];
+    warfarin.start = None;
+    let medication = store
+        .add_record(&actor(), p, &warfarin, &entered)
+        .await
+        .expect("medication");
+    let allergy = store
+        .add_record(
+            &actor(),
+            p,
+            &record(RecordKind::Allergy, "91936005"),
+            &RecordSource::Entered { by: None },
+        )
+        .await
+        .expect("allergy");
+    assert_eq!(condition.source, imported);
+    assert_eq!(medication.details, warfarin);
+    assert_eq!(medication.source, entered);
+    assert_eq!(allergy.version, 1);
+
+    let all = store.records(&actor(), p, None).await.expect("all");
+    assert_eq!(
+        all,
+        vec![condition.clone(), medication.clone(), allergy.clone()]
+    );
+    let medications = store
+        .records(&actor(), p, Some(RecordKind::Medication))
+        .await
+        .expect("medications");
+    assert_eq!(medications, vec![medication.clone()]);
+
+    let mut stopped = warfarin.clone();
+    stopped.status = RecordStatus::Stopped;
+    stopped.end = Some(date(2025, 1, 31));
+    let updated = store
+        .update_record(&actor(), medication.id, 1, &stopped)
+        .await
+        .expect("updated");
+    assert_eq!(updated.details, stopped);
+    assert_eq!(updated.version, 2);
+    assert_eq!(updated.source, entered);
+    assert_eq!(updated.recorded_at, medication.recorded_at);
+
+    // An update keeps where an imported record came from.
+    let mut resolved = record(RecordKind::Condition, "44054006");
+    resolved.status = RecordStatus::Resolved;
+    let updated = store
+        .update_record(&actor(), condition.id, 1, &resolved)
+        .await
+        .expect("updated");
+    assert_eq!(updated.source, imported);
+
+    assert!(matches!(
+        store.records(&actor(), PatientId(31337), None).await,
+        Err(StoreError::NotFound {
+            what: "patient",
+            ..
+        })
+    ));
+    assert!(matches!(
+        store
+            .add_record(&actor(), PatientId(31337), &resolved, &entered)
+            .await,
+        Err(StoreError::NotFound {
+            what: "patient",
+            ..
+        })
+    ));
+}
+
+async fn a_record_imported_twice_from_the_same_source_is_refused(ctx: Ctx) {
+    let store = &*ctx.store;
+    let p = store
+        .create_patient(&actor(), &sample_patient())
+        .await
+        .expect("patient")
+        .id;
+    let q = store
+        .create_patient(&actor(), &patient("Other", "Person", date(1990, 1, 1)))
+        .await
+        .expect("patient")
+        .id;
+    let source = RecordSource::Imported {
+        system: "bundle.json".to_owned(),
+        id: "med-1".to_owned(),
+    };
+    let first = store
+        .add_record(&actor(), p, &record(RecordKind::Medication, "1"), &source)
+        .await
+        .expect("first import");
+    match store
+        .add_record(&actor(), p, &record(RecordKind::Medication, "1"), &source)
+        .await
+    {
+        Err(StoreError::Conflict(message)) => {
+            assert!(
+                message.contains(&format!("record {}", first.id)),
+                "{message}"
+            )
+        }
+        other => panic!("expected Conflict, got {other:?}"),
+    }
+    // Another patient may have a record with the same source id (another bundle's numbering).
+    store
+        .add_record(&actor(), q, &record(RecordKind::Medication, "1"), &source)
+        .await
+        .expect("another patient's import");
+}
+
+async fn weights_are_listed_newest_first(ctx: Ctx) {
+    let store = &*ctx.store;
+    let p = store
+        .create_patient(&actor(), &sample_patient())
+        .await
+        .expect("patient")
+        .id;
+    let entered = RecordSource::Entered { by: None };
+    let imported = RecordSource::Imported {
+        system: "bundle.json".to_owned(),
+        id: "obs-9".to_owned(),
+    };
+    store
+        .add_weight(&actor(), p, date(2024, 1, 10), 70_500, &entered)
+        .await
+        .expect("weight");
+    let newest = store
+        .add_weight(&actor(), p, date(2025, 6, 1), 68_250, &imported)
+        .await
+        .expect("weight");
+    store
+        .add_weight(&actor(), p, date(2023, 3, 3), 72_000, &entered)
+        .await
+        .expect("weight");
+    let list = store.weights(&actor(), p).await.expect("weights");
+    assert_eq!(
+        list.iter()
+            .map(|w| (w.measured_on, w.grams))
+            .collect::<Vec<_>>(),
+        [
+            (date(2025, 6, 1), 68_250),
+            (date(2024, 1, 10), 70_500),
+            (date(2023, 3, 3), 72_000)
+        ]
+    );
+    assert_eq!(list[0], newest);
+    assert_eq!(list[0].source, imported);
+    assert!(matches!(
+        store
+            .add_weight(&actor(), p, date(2025, 6, 1), 68_250, &imported)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+}
+
+async fn intake_forms_are_listed_newest_first(ctx: Ctx) {
+    let store = &*ctx.store;
+    let staff = user(store, "front-desk", Role::Staff).await;
+    let p = store
+        .create_patient(&actor(), &sample_patient())
+        .await
+        .expect("patient")
+        .id;
+    let first = store
+        .add_intake(
+            &Actor {
+                user_id: None,
+                name: "candidate-form".to_owned(),
+                from: "203.0.113.9".to_owned(),
+            },
+            p,
+            &NewIntake {
+                answers: vec![
+                    ("pregnant".to_owned(), false),
+                    ("on_anticoagulants".to_owned(), true),
+                ],
+                reported_conditions: vec!["knee osteoarthritis".to_owned()],
+                note: Some("  spaces kept  \n".to_owned()),
+                channel: IntakeChannel::CandidateForm,
+            },
+        )
+        .await
+        .expect("intake");
+    let second = store
+        .add_intake(
+            &Actor {
+                user_id: Some(staff.id),
+                name: staff.username.clone(),
+                from: "10.0.0.2".to_owned(),
+            },
+            p,
+            &NewIntake {
+                answers: vec![("pregnant".to_owned(), false)],
+                reported_conditions: Vec::new(),
+                note: None,
+                channel: IntakeChannel::Staff,
+            },
+        )
+        .await
+        .expect("intake");
+    assert_eq!(first.submitted_by, None);
+    assert_eq!(second.submitted_by, Some(staff.id));
+    assert_eq!(first.note.as_deref(), Some("  spaces kept  \n"));
+    let list = store.intakes(&actor(), p).await.expect("intakes");
+    assert_eq!(list, vec![second, first]);
+}
+
+fn screening_result() -> serde_json::Value {
+    json!({
+        "verdict": "eligible_with_precautions",
+        "findings": [
+            {"concept": "anticoagulant", "severity": "precaution", "evidence": ["Warfarin 5 mg"],
+             "citation": {"ref": "seed-prp-knee", "section": "4.2", "quote": "Hold \"NSAIDs\" 7 days"}}
+        ],
+        "numbers": [0.1, 1e-7, 0.300_000_000_000_000_04, 1.234_567_890_123_456_7e-5, -0.0, 5e300, 1, -42],
+        "empty": {}, "null": null, "unicode": "名前 🙂"
+    })
+}
+
+async fn a_screening_keeps_its_protocol_version_and_result_document_exactly(ctx: Ctx) {
+    let store = &*ctx.store;
+    let clinician = user(store, "clin", Role::Clinician).await;
+    let p = store
+        .create_patient(&actor(), &sample_patient())
+        .await
+        .expect("patient")
+        .id;
+    let who = Actor {
+        user_id: Some(clinician.id),
+        name: clinician.username.clone(),
+        from: "10.0.0.3".to_owned(),
+    };
+    let new = NewScreening {
+        protocol_id: "prp-knee-oa".to_owned(),
+        protocol_version: "2025.1".to_owned(),
+        as_of: date(2025, 3, 14),
+        verdict: "eligible_with_precautions".to_owned(),
+        result: screening_result(),
+    };
+    let stored = store.add_screening(&who, p, &new).await.expect("stored");
+    assert_eq!(stored.protocol_id, "prp-knee-oa");
+    assert_eq!(stored.protocol_version, "2025.1");
+    assert_eq!(stored.as_of, date(2025, 3, 14));
+    assert_eq!(stored.result, screening_result());
+    assert_eq!(stored.created_by, Some(clinician.id));
+    assert_eq!(stored.signature, None);
+    let read = store.screening(&actor(), stored.id).await.expect("read");
+    assert_eq!(read, stored);
+    assert_eq!(
+        serde_json::to_string(&read.result).expect("json"),
+        serde_json::to_string(&screening_result()).expect("json")
+    );
+
+    let later = store
+        .add_screening(
+            &who,
+            p,
+            &NewScreening {
+                protocol_version: "2025.2".to_owned(),
+                result: json!([]),
+                ..new
+            },
+        )
+        .await
+        .expect("stored");
+    let list = store.screenings(&actor(), p).await.expect("list");
+    assert_eq!(list, vec![later, stored]);
+    assert!(matches!(
+        store.screening(&actor(), ScreeningId(777)).await,
+        Err(StoreError::NotFound {
+            what: "screening",
+            ..
+        })
+    ));
+}
+
+async fn signing_a_screening_twice_is_refused(ctx: Ctx) {
+    let store = &*ctx.store;
+    let clinician = user(store, "signer", Role::Clinician).await;
+    let other = user(store, "second-signer", Role::Clinician).await;
+    let p = store
+        .create_patient(&actor(), &sample_patient())
+        .await
+        .expect("patient")
+        .id;
+    let stored = store
+        .add_screening(
+            &actor(),
+            p,
+            &NewScreening {
+                protocol_id: "ims".to_owned(),
+                protocol_version: "1".to_owned(),
+                as_of: date(2025, 1, 1),
+                verdict: "eligible".to_owned(),
+                result: json!({"ok": true}),
+            },
+        )
+        .await
+        .expect("stored");
+    let signed = store
+        .sign_screening(&actor(), stored.id, clinician.id)
+        .await
+        .expect("signed");
+    let signature = signed.signature.clone().expect("a signature");
+    assert_eq!(signature.by, clinician.id);
+    assert_eq!(signed.result, stored.result);
+    match store.sign_screening(&actor(), stored.id, other.id).await {
+        Err(StoreError::Conflict(message)) => {
+            assert!(message.contains("already signed"), "{message}");
+            assert!(
+                message.contains(&format!("user {}", clinician.id)),
+                "{message}"
+            );
+        }
+        other => panic!("expected Conflict, got {other:?}"),
+    }
+    let read = store.screening(&actor(), stored.id).await.expect("read");
+    assert_eq!(read.signature, Some(signature));
+    assert!(matches!(
+        store
+            .sign_screening(&actor(), ScreeningId(4040), clinician.id)
+            .await,
+        Err(StoreError::NotFound {
+            what: "screening",
+            ..
+        })
+    ));
+    assert!(matches!(
+        store
+            .sign_screening(&actor(), stored.id, UserId(4040))
+            .await,
+        Err(StoreError::NotFound { what: "user", .. })
+    ));
+}
+
+async fn the_database_refuses_to_rewrite_a_screening(ctx: Ctx) {
+    let store = &*ctx.store;
+    let p = store
+        .create_patient(&actor(), &sample_patient())
+        .await
+        .expect("patient")
+        .id;
+    let stored = store
+        .add_screening(
+            &actor(),
+            p,
+            &NewScreening {
+                protocol_id: "ims".to_owned(),
+                protocol_version: "1".to_owned(),
+                as_of: date(2025, 1, 1),
+                verdict: "eligible".to_owned(),
+                result: json!({"ok": true}),
+            },
+        )
+        .await
+        .expect("stored");
+    let mut conn = ctx.raw().await;
+    let rewrite = sqlx::query("UPDATE screenings SET verdict = 'not_a_candidate' WHERE id = $1")
+        .bind(stored.id.0)
+        .execute(&mut conn)
+        .await;
+    assert!(rewrite.is_err(), "the schema lets a screening be rewritten");
+    let delete = sqlx::query("DELETE FROM screenings WHERE id = $1")
+        .bind(stored.id.0)
+        .execute(&mut conn)
+        .await;
+    assert!(delete.is_err(), "the schema lets a screening be deleted");
+    let delete = sqlx::query("DELETE FROM audit_events WHERE seq = 1")
+        .execute(&mut conn)
+        .await;
+    assert!(delete.is_err(), "the schema lets an audit row be deleted");
+    drop(conn);
+    assert_eq!(
+        store.screening(&actor(), stored.id).await.expect("read"),
+        stored
+    );
+}
+
+// --- Plans and appointments ------------------------------------------------------------------------
+
+fn plan_details() -> PlanDetails {
+    PlanDetails {
+        protocol_id: "prp-knee-oa".to_owned(),
+        protocol_version: "2025.1".to_owned(),
+        indication: "knee_osteoarthritis".to_owned(),
+        region: "knee".to_owned(),
+        side: Some("left".to_owned()),
+        target_sites: vec!["intra-articular".to_owned(), "pes anserine".to_owned()],
+        dose: Some(json!({"volume_ul": 5000, "split": [2500, 2500]})),
+        schedule: json!({"sessions": 3, "interval_weeks": [2, 4]}),
+        notes: Some("Ultrasound guided.".to_owned()),
+    }
+}
+
+fn visit(
+    label: &str,
+    on: jiff::civil::Date,
+    time: Option<&str>,
+    clinician: Option<UserId>,
+) -> AppointmentDetails {
+    AppointmentDetails {
+        plan_id: None,
+        kind: AppointmentKind::Session,
+        label: label.to_owned(),
+        date: on,
+        start_time: time.map(str::to_owned),
+        duration_minutes: Some(45),
+        clinician_id: clinician,
+        status: AppointmentStatus::Booked,
+    }
+}
+
+async fn a_plan_and_its_appointments_are_stored_together_or_not_at_all(ctx: Ctx) {
+    let store = &*ctx.store;
+    let clinician = user(store, "planner", Role::Clinician).await;
+    let p = store
+        .create_patient(&actor(), &sample_patient())
+        .await
+        .expect("patient")
+        .id;
+    let who = Actor {
+        user_id: Some(clinician.id),
+        name: "planner".to_owned(),
+        from: "10.0.0.4".to_owned(),
+    };
+    let visits = [
+        visit(
+            "Session 1 of 3",
+            date(2025, 4, 1),
+            Some("09:00"),
+            Some(clinician.id),
+        ),
+        AppointmentDetails {
+            kind: AppointmentKind::FollowUp,
+            duration_minutes: None,
+            ..visit("Follow-up at 2–4 weeks", date(2025, 4, 20), None, None)
+        },
+    ];
+    let (plan, booked) = store
+        .create_plan(&who, p, &plan_details(), &visits)
+        .await
+        .expect("plan");
+    assert_eq!(plan.details, plan_details());
+    assert_eq!(plan.status, PlanStatus::Active);
+    assert_eq!(plan.created_by, Some(clinician.id));
+    assert_eq!(booked.len(), 2);
+    for (stored, asked) in booked.iter().zip(&visits) {
+        assert_eq!(stored.details.plan_id, Some(plan.id));
+        assert_eq!(
+            stored.details,
+            AppointmentDetails {
+                plan_id: Some(plan.id),
+                ..asked.clone()
+            }
+        );
+    }
+    assert_eq!(store.plan(&actor(), plan.id).await.expect("plan"), plan);
+    assert_eq!(
+        store.appointments(&actor(), p).await.expect("appointments"),
+        booked
+    );
+
+    // One bad appointment (an unknown clinician) and nothing is stored.
+    let bad = [
+        visit("Session 1", date(2025, 5, 1), Some("10:00"), None),
+        visit(
+            "Session 2",
+            date(2025, 5, 15),
+            Some("10:00"),
+            Some(UserId(9999)),
+        ),
+    ];
+    assert!(matches!(
+        store.create_plan(&who, p, &plan_details(), &bad).await,
+        Err(StoreError::NotFound { what: "user", .. })
+    ));
+    assert_eq!(
+        store.plans(&actor(), p).await.expect("plans"),
+        vec![plan.clone()]
+    );
+    assert_eq!(
+        store
+            .appointments(&actor(), p)
+            .await
+            .expect("appointments")
+            .len(),
+        2
+    );
+
+    let completed = store
+        .set_plan_status(&actor(), plan.id, 1, PlanStatus::Completed)
+        .await
+        .expect("status");
+    assert_eq!(completed.status, PlanStatus::Completed);
+    assert_eq!(completed.version, 2);
+    assert_eq!(completed.details, plan.details);
+    // A plan without a dose (IMS) keeps `None`.
+    let (ims, none) = store
+        .create_plan(
+            &who,
+            p,
+            &PlanDetails {
+                dose: None,
+                side: None,
+                notes: None,
+                ..plan_details()
+            },
+            &[],
+        )
+        .await
+        .expect("plan");
+    assert!(none.is_empty());
+    assert_eq!(ims.details.dose, None);
+}
+
+async fn the_calendar_lists_a_date_range_in_order_and_filters_by_clinician(ctx: Ctx) {
+    let store = &*ctx.store;
+    let a = user(store, "clin-a", Role::Clinician).await;
+    let b = user(store, "clin-b", Role::Clinician).await;
+    let p = store
+        .create_patient(&actor(), &sample_patient())
+        .await
+        .expect("patient")
+        .id;
+    let q = store
+        .create_patient(&actor(), &patient("Second", "Patient", date(1999, 9, 9)))
+        .await
+        .expect("patient")
+        .id;
+    let book = |who: PatientId, label: &str, on, time: Option<&str>, clinician| {
+        let details = visit(label, on, time, clinician);
+        async move {
+            store
+                .book_appointment(&actor(), who, &details)
+                .await
+                .expect("booked")
+        }
+    };
+    book(p, "before", date(2025, 3, 31), Some("09:00"), Some(a.id)).await;
+    book(p, "late", date(2025, 4, 2), Some("16:30"), Some(a.id)).await;
+    book(q, "early", date(2025, 4, 2), Some("08:15"), Some(b.id)).await;
+    book(q, "all day", date(2025, 4, 2), None, Some(a.id)).await;
+    book(p, "first day", date(2025, 4, 1), Some("12:00"), None).await;
+    book(q, "last day", date(2025, 4, 7), Some("09:00"), Some(b.id)).await;
+    book(p, "after", date(2025, 4, 8), Some("09:00"), Some(a.id)).await;
+
+    let week = CalendarQuery {
+        from: date(2025, 4, 1),
+        to: date(2025, 4, 7),
+        clinician_id: None,
+    };
+    let labels = |list: Vec<Appointment>| {
+        list.into_iter()
+            .map(|a| a.details.label)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        labels(store.calendar(&actor(), &week).await.expect("calendar")),
+        ["first day", "all day", "early", "late", "last day"]
+    );
+    let only_a = CalendarQuery {
+        clinician_id: Some(a.id),
+        ..week.clone()
+    };
+    assert_eq!(
+        labels(store.calendar(&actor(), &only_a).await.expect("calendar")),
+        ["all day", "late"]
+    );
+
+    let only_b = CalendarQuery {
+        clinician_id: Some(b.id),
+        ..week.clone()
+    };
+    assert_eq!(
+        labels(store.calendar(&actor(), &only_b).await.expect("calendar")),
+        ["early", "last day"]
+    );
+
+    // A calendar read lists the patients it showed, and only those.
+    let trail = store.audit_trail(&actor(), q).await.expect("trail");
+    let reads: Vec<_> = trail
+        .iter()
+        .filter(|e| e.action == "calendar.read")
+        .collect();
+    assert_eq!(reads.len(), 3);
+    assert_eq!(reads[0].listed_patients, vec![p, q]);
+    assert_eq!(reads[1].listed_patients, vec![q, p]);
+    assert_eq!(reads[2].listed_patients, vec![q]);
+    let trail = store.audit_trail(&actor(), p).await.expect("trail");
+    assert_eq!(
+        trail.iter().filter(|e| e.action == "calendar.read").count(),
+        2
+    );
+}
+
+async fn an_appointment_cannot_belong_to_another_patients_plan(ctx: Ctx) {
+    let store = &*ctx.store;
+    let p = store
+        .create_patient(&actor(), &sample_patient())
+        .await
+        .expect("patient")
+        .id;
+    let q = store
+        .create_patient(&actor(), &patient("Other", "One", date(1990, 1, 1)))
+        .await
+        .expect("patient")
+        .id;
+    let (plan, _) = store
+        .create_plan(&actor(), p, &plan_details(), &[])
+        .await
+        .expect("plan");
+    let mut details = visit("Session", date(2025, 4, 1), Some("09:00"), None);
+    details.plan_id = Some(plan.id);
+    assert!(matches!(
+        store.book_appointment(&actor(), q, &details).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let booked = store
+        .book_appointment(&actor(), p, &details)
+        .await
+        .expect("booked");
+    assert_eq!(booked.details.plan_id, Some(plan.id));
+    details.plan_id = Some(PlanId(8080));
+    assert!(matches!(
+        store
+            .update_appointment(&actor(), booked.id, 1, &details)
+            .await,
+        Err(StoreError::NotFound { what: "plan", .. })
+    ));
+    // The schema holds the rule too.
+    let mut conn = ctx.raw().await;
+    let moved = sqlx::query("UPDATE appointments SET patient_id = $1 WHERE id = $2")
+        .bind(q.0)
+        .bind(booked.id.0)
+        .execute(&mut conn)
+        .await;
+    assert!(
+        moved.is_err(),
+        "an appointment moved to another patient kept its plan"
+    );
+}
+
+async fn every_versioned_update_refuses_a_stale_version_and_names_a_missing_record(ctx: Ctx) {
+    let store = &*ctx.store;
+    let p = store
+        .create_patient(&actor(), &sample_patient())
+        .await
+        .expect("patient")
+        .id;
+    let stale = |result: Result<(), StoreError>, what: &str, current: i64| match result {
+        Err(StoreError::Stale {
+            what: got,
+            current_version,
+            sent_version: 7,
+            ..
+        }) if got == what && current_version == current => {}
+        other => panic!("expected {what} Stale at {current}, got {other:?}"),
+    };
+    let missing = |result: Result<(), StoreError>, what: &str| match result {
+        Err(StoreError::NotFound { what: got, .. }) if got == what => {}
+        other => panic!("expected {what} NotFound, got {other:?}"),
+    };
+    let r = store
+        .add_record(
+            &actor(),
+            p,
+            &record(RecordKind::Condition, "1"),
+            &RecordSource::Entered { by: None },
+        )
+        .await
+        .expect("record");
+    let details = record(RecordKind::Condition, "2");
+    stale(
+        store
+            .update_record(&actor(), r.id, 7, &details)
+            .await
+            .map(drop),
+        "record",
+        1,
+    );
+    missing(
+        store
+            .update_record(&actor(), RecordId(999), 1, &details)
+            .await
+            .map(drop),
+        "record",
+    );
+
+    let (plan, booked) = store
+        .create_plan(
+            &actor(),
+            p,
+            &plan_details(),
+            &[visit("S", date(2025, 1, 1), None, None)],
+        )
+        .await
+        .expect("plan");
+    stale(
+        store
+            .set_plan_status(&actor(), plan.id, 7, PlanStatus::Cancelled)
+            .await
+            .map(drop),
+        "plan",
+        1,
+    );
+    missing(
+        store
+            .set_plan_status(&actor(), PlanId(999), 1, PlanStatus::Cancelled)
+            .await
+            .map(drop),
+        "plan",
+    );
+    let mut moved = booked[0].details.clone();
+    moved.date = date(2025, 1, 2);
+    let updated = store
+        .update_appointment(&actor(), booked[0].id, 1, &moved)
+        .await
+        .expect("moved");
+    assert_eq!(updated.details, moved);
+    assert_eq!(updated.version, 2);
+    stale(
+        store
+            .update_appointment(&actor(), booked[0].id, 7, &moved)
+            .await
+            .map(drop),
+        "appointment",
+        2,
+    );
+    missing(
+        store
+            .update_appointment(&actor(), AppointmentId(999), 1, &moved)
+            .await
+            .map(drop),
+        "appointment",
+    );
+    missing(
+        store
+            .appointment(&actor(), AppointmentId(999))
+            .await
+            .map(drop),
+        "appointment",
+    );
+
+    let u = user(store, "versioned", Role::Staff).await;
+    stale(
+        store
+            .update_user(&actor(), u.id, 7, "New Name", Role::Clinician, false)
+            .await
+            .map(drop),
+        "user",
+        1,
+    );
+    missing(
+        store
+            .update_user(&actor(), UserId(999), 1, "x", Role::Staff, false)
+            .await
+            .map(drop),
+        "user",
+    );
+    let changed = store
+        .update_user(&actor(), u.id, 1, "New Name", Role::Clinician, false)
+        .await
+        .expect("updated");
+    assert_eq!(
+        (changed.display_name.as_str(), changed.role, changed.version),
+        ("New Name", Role::Clinician, 2)
+    );
+    missing(
+        store
+            .set_password(&actor(), UserId(999), "h")
+            .await
+            .map(drop),
+        "user",
+    );
+    missing(
+        store
+            .revoke_api_token(&actor(), TokenId(999))
+            .await
+            .map(drop),
+        "API token",
+    );
+}
+
+// --- Users, sessions, tokens, set-up ---------------------------------------------------------------
+
+async fn usernames_are_unique_ignoring_case(ctx: Ctx) {
+    let store = &*ctx.store;
+    let ana = user(store, "Ana", Role::Admin).await;
+    assert_eq!(ana.username, "Ana");
+    for taken in ["ana", "ANA", "aNa"] {
+        match store
+            .create_user(&actor(), &new_user(taken, Role::Staff))
+            .await
+        {
+            Err(StoreError::Conflict(message)) => {
+                assert!(
+                    message.contains(&format!("the username {taken} is taken")),
+                    "{message}"
+                )
+            }
+            other => panic!("expected Conflict for {taken}, got {other:?}"),
+        }
+    }
+    user(store, "Ünïcødé", Role::Staff).await;
+    assert!(matches!(
+        store
+            .create_user(&actor(), &new_user("üNÏCØDÉ", Role::Staff))
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    let (found, hash) = store
+        .user_credentials("ANA")
+        .await
+        .expect("lookup")
+        .expect("found ignoring case");
+    assert_eq!(found, ana);
+    assert_eq!(hash, new_user("Ana", Role::Admin).password_hash);
+    assert_eq!(
+        store.user_credentials("nobody").await.expect("lookup"),
+        None
+    );
+    assert_eq!(store.count_users().await.expect("count"), 2);
+    assert_eq!(store.users().await.expect("users").len(), 2);
+    assert_eq!(store.user(ana.id).await.expect("user"), ana);
+}
+
+fn session_for(user: UserId, secret: &str, expires_at: Timestamp) -> NewSession {
+    NewSession {
+        secret_hash: secret.to_owned(),
+        user_id: user,
+        csrf_token: format!("csrf-{secret}"),
+        expires_at,
+    }
+}
+
+fn in_hours(hours: i64) -> Timestamp {
+    Timestamp::now() + SignedDuration::from_hours(hours)
+}
+
+async fn disabling_a_user_ends_their_sessions_and_enabling_does_not_revive_them(ctx: Ctx) {
+    let store = &*ctx.store;
+    let u = user(store, "leaver", Role::Clinician).await;
+    let stays = user(store, "stays", Role::Clinician).await;
+    store
+        .create_session(&session_for(u.id, "s1", in_hours(8)))
+        .await
+        .expect("session");
+    store
+        .create_session(&session_for(u.id, "s2", in_hours(8)))
+        .await
+        .expect("session");
+    store
+        .create_session(&session_for(stays.id, "s3", in_hours(8)))
+        .await
+        .expect("session");
+    let live = store
+        .session("s1", Timestamp::now())
+        .await
+        .expect("lookup")
+        .expect("live");
+    assert_eq!(live.user, u);
+    assert_eq!(live.csrf_token, "csrf-s1");
+
+    let disabled = store
+        .update_user(&actor(), u.id, 1, &u.display_name, u.role, true)
+        .await
+        .expect("disabled");
+    assert!(disabled.disabled);
+    assert_eq!(
+        store.session("s1", Timestamp::now()).await.expect("lookup"),
+        None
+    );
+    assert_eq!(
+        store.session("s2", Timestamp::now()).await.expect("lookup"),
+        None
+    );
+    assert!(
+        store
+            .session("s3", Timestamp::now())
+            .await
+            .expect("lookup")
+            .is_some()
+    );
+
+    // A session created while disabled (it should not be) is still refused.
+    store
+        .create_session(&session_for(u.id, "s4", in_hours(8)))
+        .await
+        .expect("session");
+    assert_eq!(
+        store.session("s4", Timestamp::now()).await.expect("lookup"),
+        None
+    );
+
+    let enabled = store
+        .update_user(&actor(), u.id, 2, &u.display_name, u.role, false)
+        .await
+        .expect("enabled");
+    assert!(!enabled.disabled);
+    assert_eq!(
+        store.session("s1", Timestamp::now()).await.expect("lookup"),
+        None
+    );
+    assert!(matches!(
+        store
+            .create_session(&session_for(UserId(999), "s5", in_hours(1)))
+            .await,
+        Err(StoreError::NotFound { what: "user", .. })
+    ));
+}
+
+async fn changing_a_password_ends_the_users_sessions(ctx: Ctx) {
+    let store = &*ctx.store;
+    let u = user(store, "forgetful", Role::Staff).await;
+    store
+        .create_session(&session_for(u.id, "p1", in_hours(8)))
+        .await
+        .expect("session");
+    let changed = store
+        .set_password(&actor(), u.id, "new-hash")
+        .await
+        .expect("changed");
+    assert_eq!(changed.version, u.version);
+    assert_eq!(
+        store.session("p1", Timestamp::now()).await.expect("lookup"),
+        None
+    );
+    let (_, hash) = store
+        .user_credentials("forgetful")
+        .await
+        .expect("lookup")
+        .expect("found");
+    assert_eq!(hash, "new-hash");
+}
+
+async fn sessions_expire(ctx: Ctx) {
+    let store = &*ctx.store;
+    let u = user(store, "sleepy", Role::Staff).await;
+    let expires = in_hours(1);
+    store
+        .create_session(&session_for(u.id, "e1", expires))
+        .await
+        .expect("session");
+    store
+        .create_session(&session_for(u.id, "e2", in_hours(-1)))
+        .await
+        .expect("session");
+    let now = Timestamp::now();
+    let live = store
+        .session("e1", now)
+        .await
+        .expect("lookup")
+        .expect("live");
+    assert_eq!(live.expires_at.as_microsecond(), expires.as_microsecond());
+    assert_eq!(store.session("e2", now).await.expect("lookup"), None);
+    let later = expires + SignedDuration::from_secs(1);
+    assert_eq!(store.session("e1", later).await.expect("lookup"), None);
+    assert_eq!(store.delete_expired_sessions(now).await.expect("swept"), 1);
+    assert!(store.session("e1", now).await.expect("lookup").is_some());
+    store.delete_session("e1").await.expect("deleted");
+    assert_eq!(store.session("e1", now).await.expect("lookup"), None);
+    assert_eq!(store.session("never", now).await.expect("lookup"), None);
+}
+
+async fn a_revoked_token_or_a_disabled_user_gives_no_token_user(ctx: Ctx) {
+    let store = &*ctx.store;
+    let u = user(store, "integration", Role::Clinician).await;
+    let token = store
+        .create_api_token(
+            &actor(),
+            &NewApiToken {
+                user_id: u.id,
+                name: "EHR sync".to_owned(),
+                prefix: "myo_abc".to_owned(),
+                secret_hash: "t1".to_owned(),
+            },
+        )
+        .await
+        .expect("token");
+    assert_eq!(token.last_used_at, None);
+    let (used, owner) = store
+        .api_token_user("t1")
+        .await
+        .expect("lookup")
+        .expect("valid");
+    assert_eq!(owner, u);
+    let first_use = used.last_used_at.expect("use recorded");
+    // A second use within the hour does not rewrite last_used_at.
+    let (again, _) = store
+        .api_token_user("t1")
+        .await
+        .expect("lookup")
+        .expect("valid");
+    assert_eq!(again.last_used_at, Some(first_use));
+    assert_eq!(
+        store.api_tokens().await.expect("tokens")[0].last_used_at,
+        Some(first_use)
+    );
+
+    let revoked = store
+        .revoke_api_token(&actor(), token.id)
+        .await
+        .expect("revoked");
+    assert!(revoked.revoked_at.is_some());
+    assert_eq!(store.api_token_user("t1").await.expect("lookup"), None);
+    let again = store
+        .revoke_api_token(&actor(), token.id)
+        .await
+        .expect("revoked again");
+    assert_eq!(again.revoked_at, revoked.revoked_at);
+
+    let second = store
+        .create_api_token(
+            &actor(),
+            &NewApiToken {
+                user_id: u.id,
+                name: "backup".to_owned(),
+                prefix: "myo_def".to_owned(),
+                secret_hash: "t2".to_owned(),
+            },
+        )
+        .await
+        .expect("token");
+    assert!(store.api_token_user("t2").await.expect("lookup").is_some());
+    store
+        .update_user(&actor(), u.id, 1, &u.display_name, u.role, true)
+        .await
+        .expect("disabled");
+    assert_eq!(store.api_token_user("t2").await.expect("lookup"), None);
+    assert_eq!(store.api_token_user("unknown").await.expect("lookup"), None);
+    assert_eq!(
+        store
+            .api_tokens()
+            .await
+            .expect("tokens")
+            .iter()
+            .map(|t| t.id)
+            .collect::<Vec<_>>(),
+        [token.id, second.id]
+    );
+    assert!(matches!(
+        store
+            .create_api_token(
+                &actor(),
+                &NewApiToken {
+                    user_id: u.id,
+                    name: "dup".to_owned(),
+                    prefix: "x".to_owned(),
+                    secret_hash: "t2".to_owned(),
+                },
+            )
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+}
+
+async fn a_setup_link_works_once_and_only_while_no_user_exists(ctx: Ctx) {
+    let store = &*ctx.store;
+    let now = Timestamp::now();
+    store
+        .create_setup_link(&SetupLink {
+            secret_hash: "expired".to_owned(),
+            expires_at: in_hours(-1),
+        })
+        .await
+        .expect("link");
+    store
+        .create_setup_link(&SetupLink {
+            secret_hash: "good".to_owned(),
+            expires_at: in_hours(1),
+        })
+        .await
+        .expect("link");
+    store
+        .create_setup_link(&SetupLink {
+            secret_hash: "spare".to_owned(),
+            expires_at: in_hours(1),
+        })
+        .await
+        .expect("link");
+    let admin = new_user("first-admin", Role::Admin);
+    match store.consume_setup_link("expired", now, &admin).await {
+        Err(StoreError::Conflict(message)) => assert!(message.contains("expired"), "{message}"),
+        other => panic!("expected Conflict, got {other:?}"),
+    }
+    assert!(matches!(
+        store.consume_setup_link("unknown", now, &admin).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert_eq!(store.count_users().await.expect("count"), 0);
+
+    let created = store
+        .consume_setup_link("good", now, &admin)
+        .await
+        .expect("admin");
+    assert_eq!(created.role, Role::Admin);
+    assert_eq!(created.username, "first-admin");
+    match store
+        .consume_setup_link("good", now, &new_user("again", Role::Admin))
+        .await
+    {
+        Err(StoreError::Conflict(message)) => {
+            assert!(message.contains("already used"), "{message}")
+        }
+        other => panic!("expected Conflict, got {other:?}"),
+    }
+    match store
+        .consume_setup_link("spare", now, &new_user("second", Role::Admin))
+        .await
+    {
+        Err(StoreError::Conflict(message)) => {
+            assert!(
+                message.contains("administrator already exists"),
+                "{message}"
+            )
+        }
+        other => panic!("expected Conflict, got {other:?}"),
+    }
+    assert_eq!(store.count_users().await.expect("count"), 1);
+    // The set-up is audited like any user creation.
+    let trail_row = audit_rows(store).await;
+    assert_eq!(trail_row, 1);
+}
+
+async fn failed_sign_ins_are_counted_by_username_and_by_address(ctx: Ctx) {
+    let store = &*ctx.store;
+    let now = Timestamp::now();
+    let minutes_ago = |m: i64| now - SignedDuration::from_mins(m);
+    store
+        .record_sign_in_attempt("Ana", "10.0.0.1", false, minutes_ago(30))
+        .await
+        .expect("recorded");
+    store
+        .record_sign_in_attempt("ana", "10.0.0.1", false, minutes_ago(5))
+        .await
+        .expect("recorded");
+    store
+        .record_sign_in_attempt("ANA", "10.0.0.2", false, minutes_ago(4))
+        .await
+        .expect("recorded");
+    store
+        .record_sign_in_attempt("bob", "10.0.0.1", false, minutes_ago(3))
+        .await
+        .expect("recorded");
+    store
+        .record_sign_in_attempt("ana", "10.0.0.1", true, minutes_ago(2))
+        .await
+        .expect("recorded");
+    let since = minutes_ago(15);
+    assert_eq!(
+        store
+            .failed_sign_ins_since("aNa", "10.0.0.1", since)
+            .await
+            .expect("counted"),
+        (2, 2)
+    );
+    assert_eq!(
+        store
+            .failed_sign_ins_since("nobody", "10.9.9.9", since)
+            .await
+            .expect("counted"),
+        (0, 0)
+    );
+    assert_eq!(
+        store
+            .failed_sign_ins_since("ana", "10.0.0.1", minutes_ago(60))
+            .await
+            .expect("counted"),
+        (3, 3)
+    );
+}
+
+// --- Audit ----------------------------------------------------------------------------------------
+
+async fn every_patient_data_call_appends_exactly_one_audit_row_and_the_chain_verifies(ctx: Ctx) {
+    let store = &*ctx.store;
+    assert_eq!(audit_rows(store).await, 0);
+    let clinician = user(store, "auditee", Role::Clinician).await;
+    let who = Actor {
+        user_id: Some(clinician.id),
+        name: "auditee".to_owned(),
+        from: "192.0.2.7".to_owned(),
+    };
+    let mut rows = audit_rows(store).await;
+    assert_eq!(rows, 1, "user.create is audited");
+
+    macro_rules! one_row {
+        ($call:expr) => {{
+            let value = $call.await.expect(stringify!($call));
+            let now = audit_rows(store).await;
+            assert_eq!(
+                now,
+                rows + 1,
+                "{} appended {} rows",
+                stringify!($call),
+                now - rows
+            );
+            rows = now;
+            value
+        }};
+    }
+    let p = one_row!(store.create_patient(&who, &sample_patient()));
+    one_row!(store.patient(&who, p.id));
+    let p = one_row!(store.update_patient(&who, p.id, 1, &sample_patient()));
+    one_row!(store.search_patients(&who, &PatientSearch::default()));
+    one_row!(store.add_weight(
+        &who,
+        p.id,
+        date(2025, 1, 1),
+        70_000,
+        &RecordSource::Entered { by: None }
+    ));
+    one_row!(store.weights(&who, p.id));
+    let r = one_row!(store.add_record(
+        &who,
+        p.id,
+        &record(RecordKind::Condition, "1"),
+        &RecordSource::Entered { by: None }
+    ));
+    one_row!(store.update_record(&who, r.id, 1, &record(RecordKind::Condition, "2")));
+    one_row!(store.records(&who, p.id, None));
+    one_row!(store.add_intake(
+        &who,
+        p.id,
+        &NewIntake {
+            answers: vec![],
+            reported_conditions: vec![],
+            note: None,
+            channel: IntakeChannel::Staff
+        }
+    ));
+    one_row!(store.intakes(&who, p.id));
+    let s = one_row!(store.add_screening(
+        &who,
+        p.id,
+        &NewScreening {
+            protocol_id: "ims".into(),
+            protocol_version: "1".into(),
+            as_of: date(2025, 1, 1),
+            verdict: "eligible".into(),
+            result: json!({})
+        }
+    ));
+    one_row!(store.screening(&who, s.id));
+    one_row!(store.screenings(&who, p.id));
+    one_row!(store.sign_screening(&who, s.id, clinician.id));
+    let (plan, _) = one_row!(store.create_plan(
+        &who,
+        p.id,
+        &plan_details(),
+        &[
+            visit("S1", date(2025, 2, 1), None, None),
+            visit("S2", date(2025, 3, 1), None, None)
+        ]
+    ));
+    one_row!(store.plan(&who, plan.id));
+    one_row!(store.plans(&who, p.id));
+    one_row!(store.set_plan_status(&who, plan.id, 1, PlanStatus::Cancelled));
+    let a =
+        one_row!(store.book_appointment(&who, p.id, &visit("Extra", date(2025, 4, 1), None, None)));
+    one_row!(store.update_appointment(
+        &who,
+        a.id,
+        1,
+        &visit("Extra", date(2025, 4, 2), None, None)
+    ));
+    one_row!(store.appointment(&who, a.id));
+    one_row!(store.appointments(&who, p.id));
+    one_row!(store.calendar(
+        &who,
+        &CalendarQuery {
+            from: date(2025, 1, 1),
+            to: date(2025, 12, 31),
+            clinician_id: None
+        }
+    ));
+    let u = one_row!(store.create_user(&who, &new_user("another", Role::Staff)));
+    one_row!(store.update_user(&who, u.id, 1, "Another", Role::Staff, false));
+    one_row!(store.set_password(&who, u.id, "hash"));
+    let t = one_row!(store.create_api_token(
+        &who,
+        &NewApiToken {
+            user_id: u.id,
+            name: "n".into(),
+            prefix: "p".into(),
+            secret_hash: "h".into()
+        }
+    ));
+    one_row!(store.revoke_api_token(&who, t.id));
+    one_row!(store.record_audit(
+        &who,
+        &AuditAction::on_patient("patient.export", p.id).with_target("export/fhir")
+    ));
+    one_row!(store.audit_trail(&who, p.id));
+
+    // A refused call (not found, stale) leaves no row: nothing was read or written.
+    assert!(store.patient(&who, PatientId(999)).await.is_err());
+    assert!(
+        store
+            .update_patient(&who, p.id, 1, &sample_patient())
+            .await
+            .is_err()
+    );
+    assert_eq!(audit_rows(store).await, rows);
+
+    let trail = store.audit_trail(&who, p.id).await.expect("trail");
+    let actions: Vec<&str> = trail.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "patient.create",
+            "patient.read",
+            "patient.update",
+            "patient.search",
+            "weight.create",
+            "weight.list",
+            "record.create",
+            "record.update",
+            "record.list",
+            "intake.create",
+            "intake.list",
+            "screening.create",
+            "screening.read",
+            "screening.list",
+            "screening.sign",
+            "plan.create",
+            "plan.read",
+            "plan.list",
+            "plan.status",
+            "appointment.book",
+            "appointment.update",
+            "appointment.read",
+            "appointment.list",
+            "calendar.read",
+            "patient.export",
+            "audit.read",
+        ]
+    );
+    for event in &trail {
+        assert_eq!(event.actor_user_id, Some(clinician.id));
+        assert_eq!(event.actor_name, "auditee");
+        assert_eq!(event.from, "192.0.2.7");
+        assert_eq!(event.hash.len(), 64);
+        // Targets name records by id, never patient data.
+        if let Some(target) = &event.target {
+            assert!(
+                !target.contains("Lovelace") && !target.contains("1985"),
+                "{target}"
+            );
+        }
+    }
+    let screening_read = trail
+        .iter()
+        .find(|e| e.action == "screening.read")
+        .expect("read");
+    assert_eq!(
+        screening_read.target.as_deref(),
+        Some(format!("screening/{}", s.id).as_str())
+    );
+    assert_eq!(screening_read.patient_id, Some(p.id));
+    let search = trail
+        .iter()
+        .find(|e| e.action == "patient.search")
+        .expect("search");
+    assert_eq!(search.patient_id, None);
+    assert_eq!(search.listed_patients, vec![p.id]);
+    assert!(
+        trail
+            .windows(2)
+            .all(|w| w[0].seq < w[1].seq && w[0].at <= w[1].at)
+    );
+}
+
+async fn the_audit_trail_holds_a_patients_own_events_and_the_lists_that_showed_them(ctx: Ctx) {
+    let store = &*ctx.store;
+    let p = store
+        .create_patient(&actor(), &patient("Alpha", "A", date(1990, 1, 1)))
+        .await
+        .expect("p")
+        .id;
+    let q = store
+        .create_patient(&actor(), &patient("Beta", "B", date(1990, 1, 1)))
+        .await
+        .expect("q")
+        .id;
+    store.patient(&actor(), q).await.expect("read q");
+    store
+        .search_patients(
+            &actor(),
+            &PatientSearch {
+                name: Some("alpha".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("search");
+    store
+        .search_patients(&actor(), &PatientSearch::default())
+        .await
+        .expect("search all");
+    store
+        .record_audit(
+            &actor(),
+            &AuditAction {
+                listed_patients: vec![q, q, p],
+                ..AuditAction::general("report.print")
+            },
+        )
+        .await
+        .expect("audited");
+    let trail = store.audit_trail(&actor(), p).await.expect("trail");
+    assert_eq!(
+        trail.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+        [
+            "patient.create",
+            "patient.search",
+            "patient.search",
+            "report.print"
+        ]
+    );
+    assert_eq!(trail[2].listed_patients, vec![p, q]);
+    assert_eq!(trail[3].listed_patients, vec![q, q, p]);
+    let q_trail = store.audit_trail(&actor(), q).await.expect("trail");
+    assert_eq!(
+        q_trail
+            .iter()
+            .map(|e| e.action.as_str())
+            .collect::<Vec<_>>(),
+        [
+            "patient.create",
+            "patient.read",
+            "patient.search",
+            "report.print"
+        ]
+    );
+    assert!(q_trail.iter().all(|e| e.patient_id != Some(p)));
+    assert!(matches!(
+        store.audit_trail(&actor(), PatientId(5150)).await,
+        Err(StoreError::NotFound {
+            what: "patient",
+            ..
+        })
+    ));
+    assert!(matches!(
+        store.verify_audit_chain().await,
+        Ok(ChainCheck::Intact { .. })
+    ));
+}
+
+/// Some audited activity: rows 1..=n.
+async fn audited_activity(store: &dyn Store, rows: u64) {
+    let p = store
+        .create_patient(&actor(), &sample_patient())
+        .await
+        .expect("patient")
+        .id;
+    for _ in 1..rows {
+        store.patient(&actor(), p).await.expect("read");
+    }
+    assert_eq!(audit_rows(store).await, rows);
+}
+
+/// SQL that lets raw statements edit the audit tables: an attacker with database access can
+/// drop the append-only triggers; the chain must still catch them.
+fn allow_audit_edits(ctx: &Ctx) -> Vec<&'static str> {
+    match ctx.backend {
+        Backend::Sqlite => vec![
+            "DROP TRIGGER audit_events_no_update",
+            "DROP TRIGGER audit_events_no_delete",
+            "DROP TRIGGER audit_listed_no_update",
+            "DROP TRIGGER audit_listed_no_delete",
+        ],
+        Backend::Postgres => vec![
+            "DROP TRIGGER audit_events_append_only ON audit_events",
+            "DROP TRIGGER audit_listed_append_only ON audit_listed",
+        ],
+    }
+}
+
+fn broken_at(check: ChainCheck) -> (i64, u64, String) {
+    match check {
+        ChainCheck::Broken {
+            seq,
+            rows_checked,
+            reason,
+        } => (seq, rows_checked, reason),
+        intact => panic!("tampering went unnoticed: {intact:?}"),
+    }
+}
+
+async fn an_edited_audit_row_is_detected_at_its_seq(ctx: Ctx) {
+    audited_activity(&*ctx.store, 10).await;
+    let mut sql = allow_audit_edits(&ctx);
+    sql.push("UPDATE audit_events SET action = 'patient.search' WHERE seq = 6");
+    ctx.raw_sql(&sql).await;
+    let (seq, checked, reason) = broken_at(ctx.store.verify_audit_chain().await.expect("runs"));
+    assert_eq!(seq, 6);
+    assert_eq!(checked, 5);
+    assert!(reason.contains("altered"), "{reason}");
+}
+
+async fn a_deleted_audit_row_is_detected_at_its_seq(ctx: Ctx) {
+    audited_activity(&*ctx.store, 10).await;
+    let mut sql = allow_audit_edits(&ctx);
+    sql.push("DELETE FROM audit_events WHERE seq = 4");
+    ctx.raw_sql(&sql).await;
+    let (seq, _, reason) = broken_at(ctx.store.verify_audit_chain().await.expect("runs"));
+    assert_eq!(seq, 4);
+    assert!(
+        reason.contains("missing") && reason.contains("deleted"),
+        "{reason}"
+    );
+
+    // Deleting the first row is named too.
+    ctx.raw_sql(&["DELETE FROM audit_events WHERE seq = 1"])
+        .await;
+    let (seq, checked, _) = broken_at(ctx.store.verify_audit_chain().await.expect("runs"));
+    assert_eq!((seq, checked), (1, 0));
+}
+
+async fn deleting_the_newest_audit_rows_is_detected(ctx: Ctx) {
+    audited_activity(&*ctx.store, 10).await;
+    let mut sql = allow_audit_edits(&ctx);
+    sql.push("DELETE FROM audit_events WHERE seq >= 9");
+    ctx.raw_sql(&sql).await;
+    let (seq, checked, reason) = broken_at(ctx.store.verify_audit_chain().await.expect("runs"));
+    assert_eq!((seq, checked), (9, 8));
+    assert!(reason.contains("rows 9 to 10 are missing"), "{reason}");
+}
+
+async fn a_re_linked_audit_row_is_detected(ctx: Ctx) {
+    audited_activity(&*ctx.store, 6).await;
+    // Remove row 3 and renumber what follows so the seqs look consecutive again.
+    let mut sql = allow_audit_edits(&ctx);
+    sql.extend([
+        "DELETE FROM audit_events WHERE seq = 3",
+        "UPDATE audit_events SET seq = seq - 1 WHERE seq > 3",
+        "UPDATE audit_head SET seq = seq - 1",
+    ]);
+    ctx.raw_sql(&sql).await;
+    let (seq, _, reason) = broken_at(ctx.store.verify_audit_chain().await.expect("runs"));
+    assert_eq!(seq, 3);
+    assert!(reason.contains("does not link"), "{reason}");
+}
+
+async fn an_edited_audit_patient_index_is_detected(ctx: Ctx) {
+    let store = &*ctx.store;
+    let p = store
+        .create_patient(&actor(), &sample_patient())
+        .await
+        .expect("patient")
+        .id;
+    store
+        .search_patients(&actor(), &PatientSearch::default())
+        .await
+        .expect("search");
+    store.patient(&actor(), p).await.expect("read");
+    assert_eq!(audit_rows(store).await, 3);
+    let mut sql = allow_audit_edits(&ctx);
+    sql.push("DELETE FROM audit_listed WHERE seq = 2");
+    ctx.raw_sql(&sql).await;
+    let (seq, _, reason) = broken_at(store.verify_audit_chain().await.expect("runs"));
+    assert_eq!(seq, 2);
+    assert!(reason.contains("audit_listed"), "{reason}");
+}
+
+async fn concurrent_writers_keep_the_audit_chain_intact(ctx: Ctx) {
+    // A second store on the same database stands for a second `serve` process.
+    let other = connect(&ctx.url).await.expect("a second store opens");
+    let p = ctx
+        .store
+        .create_patient(&actor(), &sample_patient())
+        .await
+        .expect("patient")
+        .id;
+    let mut tasks = Vec::new();
+    for task in 0..10 {
+        let store = if task % 2 == 0 {
+            ctx.store.clone()
+        } else {
+            other.clone()
+        };
+        tasks.push(tokio::spawn(async move {
+            for i in 0..20 {
+                let who = Actor {
+                    user_id: None,
+                    name: format!("writer-{task}"),
+                    from: format!("10.0.0.{task}"),
+                };
+                if i % 2 == 0 {
+                    store
+                        .record_audit(&who, &AuditAction::on_patient("patient.export", p))
+                        .await
+                        .expect("audited");
+                } else {
+                    store.patient(&who, p).await.expect("read");
+                }
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.expect("the writer finished");
+    }
+    assert_eq!(audit_rows(&*ctx.store).await, 1 + 10 * 20);
+    let trail = other.audit_trail(&actor(), p).await.expect("trail");
+    let seqs: Vec<i64> = trail.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, (1..=201).collect::<Vec<_>>());
+}
+
+async fn a_backup_opens_and_holds_the_same_patients(ctx: Ctx) {
+    let store = &*ctx.store;
+    for (family, given) in [("Curie", "Marie"), ("O'Brien", "Seán"), ("Noether", "Emmy")] {
+        store
+            .create_patient(&actor(), &patient(family, given, date(1900, 1, 1)))
+            .await
+            .expect("patient");
+    }
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let target = dir.path().join("it's a \"backup\" 名前.db");
+    match ctx.backend {
+        Backend::Postgres => {
+            match store.backup_to(&target).await {
+                Err(StoreError::Unsupported(message)) => {
+                    assert!(message.contains("pg_dump"), "{message}")
+                }
+                other => panic!("expected Unsupported, got {other:?}"),
+            }
+            return;
+        }
+        Backend::Sqlite => {}
+    }
+    store.backup_to(&target).await.expect("backed up");
+    match store.backup_to(&target).await {
+        Err(StoreError::Conflict(message)) => {
+            assert!(message.contains("already exists"), "{message}")
+        }
+        other => panic!("expected Conflict, got {other:?}"),
+    }
+    let original = store
+        .search_patients(&actor(), &PatientSearch::default())
+        .await
+        .expect("search");
+    let copy = connect(&sqlite_url(&target))
+        .await
+        .expect("the backup opens");
+    let copied = copy
+        .search_patients(&actor(), &PatientSearch::default())
+        .await
+        .expect("search");
+    assert_eq!(copied, original);
+    assert!(matches!(
+        copy.verify_audit_chain().await,
+        Ok(ChainCheck::Intact { .. })
+    ));
+}
+
+// --- Text fidelity ----------------------------------------------------------------------------------
+
+const NASTY: [&str; 6] = [
+    "Robert'); DROP TABLE patients;--",
+    "<script>alert(1)</script>",
+    "\"quoted\"",
+    "Ünïcødé 名前 🙂",
+    "back\\slash % _ $1 ?",
+    "  tab\tnew\nline  ",
+];
+
+async fn injection_strings_and_unicode_round_trip_byte_exactly_through_every_text_field(ctx: Ctx) {
+    let store = &*ctx.store;
+    for (i, s) in NASTY.iter().map(|s| s.to_string()).enumerate() {
+        let who = Actor {
+            user_id: None,
+            name: s.clone(),
+            from: s.clone(),
+        };
+        let details = PatientDetails {
+            family_name: s.clone(),
+            given_names: s.clone(),
+            birth_date: Some(date(1970, 1, 1)),
+            sex: Some(Sex::Unknown),
+            deceased: None,
+            identifiers: vec![Identifier {
+                system: s.clone(),
+                value: s.clone(),
+            }],
+            contact: Contact {
+                phone: Some(s.clone()),
+                email: Some(s.clone()),
+                address: Some(s.clone()),
+            },
+        };
+        let p = store.create_patient(&who, &details).await.expect("patient");
+        assert_eq!(
+            store.patient(&who, p.id).await.expect("read").details,
+            details
+        );
+        let found = store
+            .search_patients(
+                &who,
+                &PatientSearch {
+                    name: Some(s.clone()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("search");
+        assert_eq!(
+            found.patients.iter().map(|p| p.id).collect::<Vec<_>>(),
+            [p.id],
+            "{s}"
+        );
+        let found = store
+            .search_patients(
+                &who,
+                &PatientSearch {
+                    identifier: Some(s.clone()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("search");
+        assert_eq!(found.total, 1, "{s}");
+
+        let rec = RecordDetails {
+            kind: RecordKind::Allergy,
+            codings: vec![coding(&s, &s, Some(&s))],
+            text: Some(s.clone()),
+            status: RecordStatus::Active,
+            start: None,
+            end: None,
+        };
+        let source = RecordSource::Imported {
+            system: s.clone(),
+            id: s.clone(),
+        };
+        store
+            .add_record(&who, p.id, &rec, &source)
+            .await
+            .expect("record");
+        let stored = &store.records(&who, p.id, None).await.expect("records")[0];
+        assert_eq!((&stored.details, &stored.source), (&rec, &source));
+
+        let intake = NewIntake {
+            answers: vec![(s.clone(), true)],
+            reported_conditions: vec![s.clone()],
+            note: Some(s.clone()),
+            channel: IntakeChannel::CandidateForm,
+        };
+        store.add_intake(&who, p.id, &intake).await.expect("intake");
+        let form = &store.intakes(&who, p.id).await.expect("intakes")[0];
+        assert_eq!(
+            (&form.answers, &form.reported_conditions, &form.note),
+            (&intake.answers, &intake.reported_conditions, &intake.note)
+        );
+
+        let screening = NewScreening {
+            protocol_id: s.clone(),
+            protocol_version: s.clone(),
+            as_of: date(2025, 1, 1),
+            verdict: s.clone(),
+            result: json!({ s.clone(): [s.clone()] }),
+        };
+        let stored = store
+            .add_screening(&who, p.id, &screening)
+            .await
+            .expect("screening");
+        let read = store.screening(&who, stored.id).await.expect("read");
+        assert_eq!(
+            (
+                read.protocol_id,
+                read.protocol_version,
+                read.verdict,
+                read.result
+            ),
+            (
+                screening.protocol_id,
+                screening.protocol_version,
+                screening.verdict,
+                screening.result
+            )
+        );
+
+        let plan = PlanDetails {
+            protocol_id: s.clone(),
+            protocol_version: s.clone(),
+            indication: s.clone(),
+            region: s.clone(),
+            side: Some(s.clone()),
+            target_sites: vec![s.clone()],
+            dose: Some(json!(s.clone())),
+            schedule: json!([s.clone()]),
+            notes: Some(s.clone()),
+        };
+        let visit = AppointmentDetails {
+            label: s.clone(),
+            start_time: Some(s.clone()),
+            ..visit("x", date(2025, 5, 5), None, None)
+        };
+        let (stored_plan, booked) = store
+            .create_plan(&who, p.id, &plan, std::slice::from_ref(&visit))
+            .await
+            .expect("plan");
+        assert_eq!(
+            store
+                .plan(&who, stored_plan.id)
+                .await
+                .expect("plan")
+                .details,
+            plan
+        );
+        assert_eq!(
+            store
+                .appointment(&who, booked[0].id)
+                .await
+                .expect("appointment")
+                .details,
+            AppointmentDetails {
+                plan_id: Some(stored_plan.id),
+                ..visit
+            }
+        );
+
+        let u = store
+            .create_user(
+                &who,
+                &NewUser {
+                    username: s.clone(),
+                    display_name: s.clone(),
+                    role: Role::Staff,
+                    password_hash: s.clone(),
+                },
+            )
+            .await
+            .expect("user");
+        let (found, hash) = store
+            .user_credentials(&s)
+            .await
+            .expect("lookup")
+            .expect("found");
+        assert_eq!(
+            (
+                found.username.as_str(),
+                found.display_name.as_str(),
+                hash.as_str()
+            ),
+            (s.as_str(), s.as_str(), s.as_str())
+        );
+        let token = store
+            .create_api_token(
+                &who,
+                &NewApiToken {
+                    user_id: u.id,
+                    name: s.clone(),
+                    prefix: s.clone(),
+                    secret_hash: s.clone(),
+                },
+            )
+            .await
+            .expect("token");
+        assert_eq!(
+            (token.name.as_str(), token.prefix.as_str()),
+            (s.as_str(), s.as_str())
+        );
+        store
+            .create_session(&NewSession {
+                secret_hash: s.clone(),
+                user_id: u.id,
+                csrf_token: s.clone(),
+                expires_at: in_hours(1),
+            })
+            .await
+            .expect("session");
+        let session = store
+            .session(&s, Timestamp::now())
+            .await
+            .expect("lookup")
+            .expect("live");
+        assert_eq!(
+            (session.secret_hash.as_str(), session.csrf_token.as_str()),
+            (s.as_str(), s.as_str())
+        );
+        store
+            .record_sign_in_attempt(&s, &s, false, Timestamp::now())
+            .await
+            .expect("recorded");
+        assert_eq!(
+            store
+                .failed_sign_ins_since(&s, &s, Timestamp::now() - SignedDuration::from_mins(1))
+                .await
+                .expect("counted"),
+            (1, 1)
+        );
+
+        store
+            .record_audit(
+                &who,
+                &AuditAction::on_patient(&s, p.id).with_target(s.clone()),
+            )
+            .await
+            .expect("audited");
+        let trail = store.audit_trail(&who, p.id).await.expect("trail");
+        let event = trail.iter().find(|e| e.action == s).expect("the event");
+        assert_eq!(
+            (
+                event.actor_name.as_str(),
+                event.from.as_str(),
+                event.target.as_deref()
+            ),
+            (s.as_str(), s.as_str(), Some(s.as_str())),
+            "{i}"
+        );
+    }
+    // Nothing was dropped or executed along the way.
+    let all = store
+        .search_patients(&actor(), &PatientSearch::default())
+        .await
+        .expect("search");
+    assert_eq!(all.total, NASTY.len() as u64);
+    assert!(matches!(
+        store.verify_audit_chain().await,
+        Ok(ChainCheck::Intact { .. })
+    ));
+    let mut conn = ctx.raw().await;
+    let row = sqlx::query("SELECT COUNT(*) AS n FROM patients")
+        .fetch_one(&mut conn)
+        .await
+        .expect("count");
+    assert_eq!(row.try_get::<i64, _>("n").expect("n"), NASTY.len() as i64);
+}
+
+// --- Backend-specific -----------------------------------------------------------------------------
+
+#[tokio::test]
+async fn sqlite_pragmas_are_in_effect_on_a_file_database() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let url = sqlite_url(&dir.path().join("pragmas.db"));
+    let store = SqlStore::open(&url).await.expect("opens");
+    let settings = store
+        .sqlite_settings()
+        .await
+        .expect("read")
+        .expect("sqlite");
+    assert!(settings.foreign_keys);
+    assert_eq!(settings.journal_mode, "wal");
+    assert!(settings.synchronous_full);
+    assert_eq!(settings.busy_timeout_ms, 5000);
+    // In memory: the same, except the journal (WAL needs a file).
+    let memory = SqlStore::open(&memory_url()).await.expect("opens");
+    let settings = memory
+        .sqlite_settings()
+        .await
+        .expect("read")
+        .expect("sqlite");
+    assert!(settings.foreign_keys && settings.synchronous_full);
+    assert_eq!(settings.journal_mode, "memory");
+}
+
+#[tokio::test]
+async fn a_missing_sqlite_file_is_created_and_reopened_with_its_data() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("new.db");
+    let url = format!("sqlite://{}", path.display());
+    let id = {
+        let store = connect(&url).await.expect("created");
+        store
+            .create_patient(&actor(), &sample_patient())
+            .await
+            .expect("patient")
+            .id
+    };
+    assert!(path.exists());
+    let store = connect(&url).await.expect("reopened");
+    assert_eq!(
+        store.patient(&actor(), id).await.expect("read").details,
+        sample_patient()
+    );
+}
+
+#[tokio::test]
+async fn a_memory_url_is_a_private_database_per_call() {
+    let a = connect(&memory_url()).await.expect("a");
+    let b = connect(&memory_url()).await.expect("b");
+    a.create_patient(&actor(), &sample_patient())
+        .await
+        .expect("patient");
+    let in_b = b
+        .search_patients(&actor(), &PatientSearch::default())
+        .await
+        .expect("search");
+    assert_eq!(in_b.total, 0);
+    let in_a = a
+        .search_patients(&actor(), &PatientSearch::default())
+        .await
+        .expect("search");
+    assert_eq!(in_a.total, 1);
+}
+
+#[tokio::test]
+async fn unknown_schemes_and_unreachable_servers_give_clear_errors_without_the_password() {
+    match connect("mysql://root:hunter2@localhost/clinic").await {
+        Err(StoreError::Unsupported(message)) => {
+            assert!(
+                message.contains("postgres://USER:PASSWORD@HOST:PORT/DATABASE"),
+                "{message}"
+            );
+            assert!(message.contains("sqlite://PATH"), "{message}");
+            assert!(!message.contains("hunter2"), "{message}");
+        }
+        other => panic!("expected Unsupported, got {:?}", other.err()),
+    }
+    // Port 1 on localhost: nothing listens, the connection is refused at once.
+    match connect("postgres://clinic:hunter2@127.0.0.1:1/clinic").await {
+        Err(error @ StoreError::Database(_)) => {
+            let message = error.to_string();
+            assert!(
+                message.contains("postgres://USER:PASSWORD@HOST:PORT/DATABASE"),
+                "{message}"
+            );
+            assert!(
+                message.contains("postgres://clinic:***@127.0.0.1:1/clinic"),
+                "{message}"
+            );
+            assert!(!message.contains("hunter2"), "{message}");
+        }
+        other => panic!("expected Database, got {:?}", other.err()),
+    }
+}
