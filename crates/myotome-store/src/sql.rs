@@ -50,6 +50,10 @@ static MIGRATE_POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("migrations/po
 const URL_FORMS: &str = "use sqlite://PATH (a file, created when missing), sqlite::memory:, or \
      postgres://USER:PASSWORD@HOST:PORT/DATABASE";
 
+/// How long opening the database may take (an unreachable host can otherwise hold a TCP
+/// connect for minutes), and how long a request waits for a pooled connection.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// The one implementation of the store, over an sqlx pool.
 pub struct SqlStore {
     pool: AnyPool,
@@ -144,6 +148,24 @@ impl Target {
     }
 }
 
+/// The error for a database that cannot be opened: the reason, the URL without its password,
+/// and the form the URL must take.
+fn cannot_open(target: &Target, error: &sqlx::Error) -> StoreError {
+    let url = redact(target.url());
+    let message = match target {
+        Target::Postgres(_) => format!(
+            "could not connect to PostgreSQL at {url}: {error}. The URL must look like \
+             postgres://USER:PASSWORD@HOST:PORT/DATABASE, the server must be running and \
+             reachable, and the database must exist"
+        ),
+        Target::SqliteFile(_) | Target::SqliteMemory(_) => format!(
+            "could not open the SQLite database {url}: {error}. The URL must look like \
+             sqlite://PATH, and the folder must exist and be writable"
+        ),
+    };
+    StoreError::Database(message.into())
+}
+
 /// The URL with any password replaced by `***`, for messages and logs.
 fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
@@ -171,29 +193,29 @@ impl SqlStore {
                 redact(target.url())
             ))
         })?;
-        let (pool, backend, keep_alive) = match &target {
-            Target::Postgres(_) => {
-                let pool = AnyPoolOptions::new()
-                    .max_connections(10)
-                    .acquire_timeout(Duration::from_secs(10))
-                    .connect_with(options)
-                    .await
-                    .map_err(|e| {
-                        StoreError::Database(
-                            format!(
-                                "could not connect to PostgreSQL at {}: {e}. The URL must look like \
-                                 postgres://USER:PASSWORD@HOST:PORT/DATABASE and the server must be \
-                                 running and reachable",
-                                redact(target.url())
-                            )
-                            .into(),
-                        )
-                    })?;
-                (pool, Backend::Postgres, None)
-            }
-            Target::SqliteFile(_) | Target::SqliteMemory(_) => {
-                let memory = matches!(target, Target::SqliteMemory(_));
-                let mut pool_options = AnyPoolOptions::new().after_connect(move |conn, _meta| {
+        let backend = match target {
+            Target::Postgres(_) => Backend::Postgres,
+            Target::SqliteFile(_) | Target::SqliteMemory(_) => Backend::Sqlite,
+        };
+        // One connection first: a pool retries a refused connection until its timeout and then
+        // only says that it timed out; a single attempt says why (refused, unknown database,
+        // wrong password, missing folder).
+        let probe = tokio::time::timeout(CONNECT_TIMEOUT, AnyConnection::connect_with(&options))
+            .await
+            .unwrap_or_else(|_| {
+                Err(sqlx::Error::Io(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("no answer within {} seconds", CONNECT_TIMEOUT.as_secs()),
+                )))
+            })
+            .map_err(|e| cannot_open(&target, &e))?;
+        let memory = matches!(target, Target::SqliteMemory(_));
+        let pool_options = match backend {
+            Backend::Postgres => AnyPoolOptions::new()
+                .max_connections(10)
+                .acquire_timeout(CONNECT_TIMEOUT),
+            Backend::Sqlite => {
+                let pool_options = AnyPoolOptions::new().after_connect(move |conn, _meta| {
                     Box::pin(async move {
                         // Per connection: SQLite forgets these on close (except journal_mode,
                         // which a file keeps, and which an in-memory database cannot use).
@@ -207,7 +229,7 @@ impl SqlStore {
                         Ok(())
                     })
                 });
-                pool_options = if memory {
+                if memory {
                     // One connection, never idled out or recycled: the database lives as long
                     // as the pool, and a single connection never meets shared-cache table
                     // locks (SQLITE_LOCKED), which busy_timeout does not cover.
@@ -219,37 +241,37 @@ impl SqlStore {
                 } else {
                     // Writers queue on SQLite's one write lock; readers run beside them in WAL.
                     pool_options.max_connections(8)
-                };
-                let pool = pool_options.connect_with(options).await.map_err(|e| {
-                    StoreError::Database(
-                        format!(
-                            "could not open the SQLite database {}: {e}. The URL must look like \
-                             sqlite://PATH, and the folder must exist and be writable",
-                            redact(target.url())
-                        )
-                        .into(),
-                    )
-                })?;
-                let keep_alive = if memory {
-                    let conn = AnyConnection::connect(target.url()).await.db()?;
-                    Some(Mutex::new(conn))
-                } else {
-                    None
-                };
-                (pool, Backend::Sqlite, keep_alive)
+                }
             }
+        };
+        let pool = pool_options
+            .connect_with(options)
+            .await
+            .map_err(|e| cannot_open(&target, &e))?;
+        // The probe of an in-memory database stays open with the store, so the database lives
+        // even if the pool ever replaces its connection.
+        let keep_alive = if memory {
+            Some(Mutex::new(probe))
+        } else {
+            let _ = probe.close().await;
+            None
         };
         let migrator = match backend {
             Backend::Sqlite => &MIGRATE_SQLITE,
             Backend::Postgres => &MIGRATE_POSTGRES,
         };
         migrator.run(&pool).await.map_err(|e| {
+            let hint = match e {
+                sqlx::migrate::MigrateError::VersionMissing(_) => {
+                    ". The database was written by a newer Myotome; open it with that version"
+                }
+                sqlx::migrate::MigrateError::VersionMismatch(_) => {
+                    ". An applied migration was edited after release; restore its original text"
+                }
+                _ => "",
+            };
             StoreError::Database(
-                format!(
-                    "could not bring the database schema up to date: {e}. A database written by \
-                     a newer Myotome cannot be opened by this one"
-                )
-                .into(),
+                format!("could not bring the database schema up to date: {e}{hint}").into(),
             )
         })?;
         let store = SqlStore {
