@@ -1,3 +1,108 @@
-//! Myotome's clinic server. (Skeleton: being implemented.)
+//! Myotome's clinic server: the JSON API under `/api/v1`, sign-in with sessions in the
+//! database, API tokens, CSRF protection, the first-run set-up page, and the OpenAPI document
+//! with its explorer.
+//!
+//! The server is a library: [`router`] builds the axum app and [`serve`] runs it on a listener
+//! the caller bound (tests bind port 0). Patient data is read and written only through the
+//! store with the caller's [`Actor`](myotome_store::Actor), so the store appends the audit
+//! row in the same transaction. Who may do what is one table, in [`permissions`].
 
+pub mod auth;
+pub mod clinic;
+pub mod credentials;
+pub mod csrf;
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod password;
+pub mod permissions;
+mod routes;
+pub mod secret;
+pub mod settings;
+pub mod setup;
+pub mod state;
+pub mod validate;
 pub mod wire;
+
+pub use credentials::create_api_token;
+pub use error::ApiError;
+pub use password::{PasswordError, hash_password, verify_password};
+pub use permissions::{Permission, allows};
+pub use settings::Settings;
+pub use setup::create_setup_link;
+pub use state::AppState;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::{HeaderName, HeaderValue, header};
+use myotome_store::Store;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+/// The whole app: API, set-up page, OpenAPI document and explorer, JSON 404/405.
+pub fn router(state: AppState) -> Router {
+    let (api, mut document) = routes::api().split_for_parts();
+    openapi::add_error_responses(&mut document);
+    let max_body = state.settings.max_body_bytes;
+    let headers = |name: HeaderName, value: &'static str| {
+        SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+    };
+    Router::new()
+        .merge(api)
+        .merge(setup::page_routes())
+        .merge(openapi::docs(document))
+        .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(DefaultBodyLimit::max(max_body))
+        // Logs name the route pattern, never the URI: query strings may carry patient names.
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request| {
+                let route = request
+                    .extensions()
+                    .get::<MatchedPath>()
+                    .map_or("-", MatchedPath::as_str);
+                tracing::info_span!("request", method = %request.method(), route)
+            }),
+        )
+        .layer(headers(header::CACHE_CONTROL, "no-store"))
+        .layer(headers(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(headers(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(headers(header::REFERRER_POLICY, "no-referrer"))
+        .layer(headers(
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; frame-ancestors 'none'",
+        ))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` completes, then finishes the requests in flight. Handlers see the
+/// client's address (for the audit trail and sign-in throttling). Expired sessions are swept
+/// from the database every hour while serving.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let sweeper = tokio::spawn(sweep_expired_sessions(Arc::clone(&state.store)));
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let result = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await;
+    sweeper.abort();
+    result
+}
+
+async fn sweep_expired_sessions(store: Arc<dyn Store>) {
+    let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every_hour.tick().await;
+        match store.delete_expired_sessions(jiff::Timestamp::now()).await {
+            Ok(0) => {}
+            Ok(removed) => tracing::info!(removed, "expired sessions removed"),
+            Err(error) => tracing::warn!(%error, "cannot remove expired sessions"),
+        }
+    }
+}

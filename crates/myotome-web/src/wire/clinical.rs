@@ -9,10 +9,11 @@ use myotome_core::schedule::{PlannedVisit, SessionPlan, Violation, VisitKind};
 use myotome_core::screening::{Evidence, Screening};
 use myotome_core::terminology::system_label;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 // --- Shared output pieces -----------------------------------------------------------------------
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ProtocolRef {
     pub id: String,
     pub version: String,
@@ -27,7 +28,7 @@ impl From<&Protocol> for ProtocolRef {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SourceOut {
     pub document: String,
     pub title: String,
@@ -49,7 +50,7 @@ impl From<Citation<'_>> for SourceOut {
 
 // --- Screening (output) -------------------------------------------------------------------------
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ScreeningOut {
     pub protocol: ProtocolRef,
     pub as_of: String,
@@ -60,7 +61,7 @@ pub struct ScreeningOut {
     pub not_asked: Vec<ConceptOut>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FindingOut {
     pub concept: String,
     pub outcome: &'static str,
@@ -72,7 +73,7 @@ pub struct FindingOut {
     pub source: Option<SourceOut>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct IndicationOut {
     pub concept: String,
     pub label: String,
@@ -80,13 +81,13 @@ pub struct IndicationOut {
     pub source: Option<SourceOut>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ConceptOut {
     pub concept: String,
     pub label: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EvidenceOut {
     Record {
@@ -191,7 +192,7 @@ impl From<&Screening<'_>> for ScreeningOut {
 
 // --- Dose (output) ------------------------------------------------------------------------------
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DoseOut {
     pub protocol: ProtocolRef,
     /// Minimum cells the patient must receive, as a plain integer; `null` without a floor.
@@ -206,7 +207,7 @@ pub struct DoseOut {
     pub explanation: Vec<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FloorBasisOut {
     pub cells_per_kg: u64,
     pub weight_kg: f64,
@@ -237,7 +238,7 @@ impl DoseOut {
 
 // --- Plan (output) ------------------------------------------------------------------------------
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PlanOut {
     pub protocol: ProtocolRef,
     pub visits: Vec<VisitOut>,
@@ -245,7 +246,7 @@ pub struct PlanOut {
     pub explanation: Vec<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct VisitOut {
     pub kind: &'static str,
     pub label: String,
@@ -299,14 +300,14 @@ impl PlanOut {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CalendarCheckOut {
     pub protocol: ProtocolRef,
     pub ok: bool,
     pub violations: Vec<ViolationOut>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ViolationOut {
     pub kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -1,0 +1,102 @@
+//! From the stored chart to the core's [`PatientFacts`]: demographics, the latest weight, every
+//! coded record (the core decides which are current on the as-of date) and the latest candidate
+//! form. Reading the chart goes through the store, so each read is audited.
+
+use crate::error::ApiError;
+use myotome_core::facts::{CodedRecord, Coding, IntakeAnswers, PatientFacts, Weight};
+use myotome_core::terminology::{ConceptKind, Terminology};
+use myotome_store::{Actor, ClinicalRecord, IntakeForm, Patient, RecordKind, Store, WeightEntry};
+
+/// Reads the chart and builds the facts screening looks at.
+pub async fn load(
+    store: &dyn Store,
+    actor: &Actor,
+    patient: &Patient,
+    terminology: &Terminology,
+) -> Result<PatientFacts, ApiError> {
+    let weights = store.weights(actor, patient.id).await?;
+    let records = store.records(actor, patient.id, None).await?;
+    let intakes = store.intakes(actor, patient.id).await?;
+    Ok(from_chart(
+        patient,
+        &weights,
+        &records,
+        latest_intake(&intakes),
+        terminology,
+    ))
+}
+
+/// The measurement with the latest date (the latest recorded on a tie).
+pub fn latest_weight(weights: &[WeightEntry]) -> Option<Weight> {
+    weights
+        .iter()
+        .max_by_key(|w| (w.measured_on, w.recorded_at))
+        .and_then(|w| Weight::from_kg(f64::from(w.grams) / 1000.0).ok())
+}
+
+fn latest_intake(intakes: &[IntakeForm]) -> Option<&IntakeForm> {
+    intakes.iter().max_by_key(|f| (f.submitted_at, f.id))
+}
+
+/// The facts, from what was read. Pure, so it is tested without a store.
+pub fn from_chart(
+    patient: &Patient,
+    weights: &[WeightEntry],
+    records: &[ClinicalRecord],
+    intake: Option<&IntakeForm>,
+    terminology: &Terminology,
+) -> PatientFacts {
+    let mut facts = PatientFacts {
+        birth_date: patient.details.birth_date,
+        sex: patient.details.sex,
+        weight: latest_weight(weights),
+        deceased: patient.details.deceased,
+        ..PatientFacts::default()
+    };
+    for record in records {
+        let coded = coded_record(record);
+        match record.details.kind {
+            RecordKind::Condition => facts.conditions.push(coded),
+            RecordKind::Medication => facts.medications.push(coded),
+            RecordKind::Allergy => facts.allergies.push(coded),
+        }
+    }
+    if let Some(form) = intake {
+        // Answers were checked against the vocabulary when stored. If the vocabulary has since
+        // dropped a question or concept, that answer no longer means anything to screening;
+        // keep the rest rather than lose the whole form.
+        let answers = form
+            .answers
+            .iter()
+            .filter(|(question, _)| terminology.intake_question(question).is_some())
+            .cloned();
+        let conditions = form
+            .reported_conditions
+            .iter()
+            .filter(|c| {
+                terminology
+                    .concept(c)
+                    .is_some_and(|concept| concept.kind == ConceptKind::Indication)
+            })
+            .cloned();
+        facts.intake = IntakeAnswers::new(answers, conditions, terminology).unwrap_or_default();
+    }
+    facts
+}
+
+fn coded_record(record: &ClinicalRecord) -> CodedRecord {
+    let details = &record.details;
+    CodedRecord {
+        // The store's id, so a finding's evidence points at the record to open.
+        id: Some(record.id.to_string()),
+        codings: details
+            .codings
+            .iter()
+            .map(|c| Coding::new(&c.system, &c.code, c.display.as_deref()))
+            .collect(),
+        text: details.text.clone(),
+        status: details.status,
+        start: details.start,
+        end: details.end,
+    }
+}

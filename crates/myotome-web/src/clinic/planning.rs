@@ -1,0 +1,530 @@
+//! A plan request → what to store: the request checked against the protocol (indication,
+//! region, sites, side), the dose from the core's calculator with the patient's latest weight,
+//! and the sessions and follow-ups either laid out by the core or checked by it.
+//!
+//! Window rule: when the dates break a protocol window the plan is refused with every
+//! violation explained and cited, unless the clinician sent `accept_violations`; then it is
+//! stored and the violations come back as warnings (and stay in the plan's schedule document).
+
+use super::{find_protocol, sentence};
+use crate::error::ApiError;
+use crate::validate::{Check, MAX_LONG_TEXT};
+use crate::wire::care::{DoseIn, PlanIn, ScheduleIn, ScheduleOut, ScheduledVisitOut};
+use crate::wire::clinical::{DoseOut, ViolationOut, visit_label};
+use jiff::civil::Date;
+use myotome_core::ClinicalData;
+use myotome_core::catalog::{AnatomyCatalog, Structure};
+use myotome_core::dosing::{DoseRefusal, DoseRequest, compute_dose};
+use myotome_core::facts::Weight;
+use myotome_core::protocol::Protocol;
+use myotome_core::quantity::{Duration, Volume};
+use myotome_core::schedule::{
+    PlanRequest, Violation, VisitKind, check_follow_up, check_sessions, plan_sessions,
+};
+use myotome_store::{AppointmentDetails, AppointmentKind, AppointmentStatus, PlanDetails, UserId};
+
+/// The sides a plan may name.
+const SIDES: [&str; 4] = ["left", "right", "both", "midline"];
+/// The syringe step when the clinic does not say: 0.1 mL, the common 1 mL syringe.
+const DEFAULT_GRADUATION_UL: u64 = 100;
+
+/// What to store for a new plan.
+#[derive(Debug)]
+pub struct PlanDraft {
+    pub details: PlanDetails,
+    pub appointments: Vec<AppointmentDetails>,
+    /// Violations accepted with `accept_violations`.
+    pub warnings: Vec<ViolationOut>,
+}
+
+/// Checks the request and computes the plan, or refuses with the reason.
+pub fn draft(
+    data: &ClinicalData,
+    input: &PlanIn,
+    weight: Option<Weight>,
+    clinician: Option<UserId>,
+) -> Result<PlanDraft, ApiError> {
+    let loaded = find_protocol(data, &input.protocol, "protocol")?;
+    let protocol = &loaded.protocol;
+
+    let mut check = Check::new();
+    check_choices(&mut check, protocol, &data.catalog, input);
+    if let Some(notes) = &input.notes {
+        check.paragraph("notes", notes, MAX_LONG_TEXT);
+    }
+    let schedule = read_schedule(&mut check, protocol, &input.schedule);
+    let dose_request = read_dose(
+        &mut check,
+        input.dose.as_ref(),
+        weight,
+        input.target_sites.len(),
+    );
+    check.finish()?;
+    let (Some(schedule), Some(dose_request)) = (schedule, dose_request) else {
+        // `finish` reports whatever made either `None`.
+        return Err(ApiError::unchecked("plan request"));
+    };
+
+    let dose = match (&protocol.dosing, &input.dose) {
+        (None, None) => None,
+        (None, Some(_)) => {
+            let refusal = DoseRefusal::NothingInjected {
+                protocol: protocol.id.to_string(),
+            };
+            return Err(ApiError::refused(
+                "dose_refused",
+                format!("{} Leave `dose` out.", sentence(refusal)),
+            ));
+        }
+        (Some(_), _) => {
+            let dose = compute_dose(protocol, &dose_request).map_err(|refusal| {
+                let mut message = sentence(&refusal);
+                if matches!(refusal, DoseRefusal::FloorNeedsWeightAndConcentration { .. })
+                    && weight.is_none()
+                {
+                    message.push_str(
+                        " The patient has no weight on record: add one (POST /api/v1/patients/{id}/weights).",
+                    );
+                }
+                ApiError::refused("dose_refused", message)
+            })?;
+            Some(to_json(&DoseOut::new(protocol, &dose))?)
+        }
+    };
+
+    let laid_out = lay_out(protocol, &schedule)?;
+    let violations: Vec<ViolationOut> =
+        laid_out.violations.iter().map(ViolationOut::from).collect();
+    if !violations.is_empty() && !input.accept_violations {
+        return Err(window_violation(violations));
+    }
+    let appointments = laid_out
+        .visits
+        .iter()
+        .map(|visit| AppointmentDetails {
+            plan_id: None,
+            kind: if visit.kind == "session" {
+                AppointmentKind::Session
+            } else {
+                AppointmentKind::FollowUp
+            },
+            label: visit.label.clone(),
+            date: visit.date,
+            start_time: None,
+            duration_minutes: None,
+            clinician_id: clinician,
+            status: AppointmentStatus::Booked,
+        })
+        .collect();
+    let schedule_doc = ScheduleOut {
+        protocol: protocol.into(),
+        mode: laid_out.mode,
+        visits: laid_out.visits.iter().map(Visit::out).collect(),
+        unscheduled: laid_out.unscheduled,
+        explanation: laid_out.explanation,
+        accepted_violations: violations.clone(),
+    };
+    Ok(PlanDraft {
+        details: PlanDetails {
+            protocol_id: protocol.id.to_string(),
+            protocol_version: protocol.version.to_string(),
+            indication: input.indication.clone(),
+            region: input.region.clone(),
+            side: input.side.clone(),
+            target_sites: input.target_sites.clone(),
+            dose,
+            schedule: to_json(&schedule_doc)?,
+            notes: input.notes.clone(),
+        },
+        appointments,
+        warnings: violations,
+    })
+}
+
+/// 422 `window_violation` with every violation.
+pub fn window_violation(violations: Vec<ViolationOut>) -> ApiError {
+    let explained: Vec<&str> = violations.iter().map(|v| v.explanation.as_str()).collect();
+    ApiError::Refused {
+        code: "window_violation",
+        message: format!(
+            "The dates break {} of the protocol's windows: {} Choose other dates, or send \"accept_violations\": true to book them anyway (they are then kept as warnings).",
+            if violations.len() == 1 {
+                "one".to_owned()
+            } else {
+                violations.len().to_string()
+            },
+            explained.join(" ")
+        ),
+        violations,
+    }
+}
+
+fn to_json(value: &impl serde::Serialize) -> Result<serde_json::Value, ApiError> {
+    serde_json::to_value(value).map_err(|e| ApiError::internal("cannot encode a plan document", &e))
+}
+
+/// Indication, region, target sites and side against the protocol and the catalogue.
+fn check_choices(check: &mut Check, protocol: &Protocol, catalog: &AnatomyCatalog, input: &PlanIn) {
+    let indications: Vec<&str> = protocol
+        .indications
+        .iter()
+        .map(|i| i.concept.as_str())
+        .collect();
+    if !indications.contains(&input.indication.as_str()) {
+        check.add(
+            "indication",
+            format!(
+                "`{}` is not an indication of {}; choose one of: {}",
+                input.indication,
+                protocol.id,
+                indications.join(", ")
+            ),
+        );
+    }
+    let mut regions: Vec<&str> = Vec::new();
+    for site in &protocol.sites {
+        if !regions.contains(&site.region.as_str()) {
+            regions.push(&site.region);
+        }
+    }
+    if !regions.contains(&input.region.as_str()) {
+        check.add(
+            "region",
+            format!(
+                "`{}` is not a region {} treats; choose one of: {}",
+                input.region,
+                protocol.id,
+                regions.join(", ")
+            ),
+        );
+        return;
+    }
+    let allowed = allowed_sites(protocol, catalog, &input.region);
+    if input.target_sites.is_empty() {
+        check.add(
+            "target_sites",
+            format!(
+                "name at least one site; in the {} region {} allows: {}",
+                input.region,
+                protocol.id,
+                ids(&allowed)
+            ),
+        );
+    }
+    let mut paired = None;
+    for (i, site) in input.target_sites.iter().enumerate() {
+        let field = format!("target_sites[{i}]");
+        match allowed.iter().find(|s| s.id == *site) {
+            None => check.add(
+                field,
+                format!(
+                    "`{site}` is not a site {} allows in the {} region; choose from: {}",
+                    protocol.id,
+                    input.region,
+                    ids(&allowed)
+                ),
+            ),
+            Some(_) if input.target_sites[..i].contains(site) => check.add(
+                field,
+                format!("`{site}` is listed twice; name each site once"),
+            ),
+            Some(structure) if structure.paired && paired.is_none() => {
+                paired = Some(structure.label.clone());
+            }
+            Some(_) => {}
+        }
+    }
+    match (&input.side, paired) {
+        (Some(side), _) if !SIDES.contains(&side.as_str()) => check.add(
+            "side",
+            format!("`{side}` is not a side; use {}", SIDES.join(", ")),
+        ),
+        (None, Some(label)) => check.add(
+            "side",
+            format!("{label} has a left and a right; say which side: left, right or both"),
+        ),
+        _ => {}
+    }
+}
+
+/// The structures the protocol allows in a region: its named sites, and for "any muscle"
+/// sites every muscle of the region in the catalogue.
+fn allowed_sites<'a>(
+    protocol: &Protocol,
+    catalog: &'a AnatomyCatalog,
+    region: &'a str,
+) -> Vec<&'a Structure> {
+    let mut allowed: Vec<&Structure> = Vec::new();
+    for site in protocol.sites.iter().filter(|s| s.region == region) {
+        let found: Vec<&Structure> = if site.any_muscle {
+            catalog.muscles_in(region).collect()
+        } else {
+            site.structure
+                .as_deref()
+                .and_then(|id| catalog.structure(id))
+                .into_iter()
+                .collect()
+        };
+        for structure in found {
+            if !allowed.iter().any(|s| s.id == structure.id) {
+                allowed.push(structure);
+            }
+        }
+    }
+    allowed
+}
+
+fn ids(structures: &[&Structure]) -> String {
+    structures
+        .iter()
+        .map(|s| s.id.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The dose inputs as the core's request; field problems go to `check`.
+fn read_dose(
+    check: &mut Check,
+    dose: Option<&DoseIn>,
+    weight: Option<Weight>,
+    sites: usize,
+) -> Option<DoseRequest> {
+    let empty = DoseIn::default();
+    let dose = dose.unwrap_or(&empty);
+    let cells_per_ml = match dose.cells_per_ml {
+        None => Some(None),
+        Some(value)
+            if value.is_finite() && value >= 0.0 && value.fract() == 0.0 && value < 1e19 =>
+        {
+            // Whole and in range by the guard.
+            Some(Some(value as u64))
+        }
+        Some(value) => {
+            check.add(
+                "dose.cells_per_ml",
+                format!(
+                    "{value} is not a whole number of cells per mL; write e.g. 25000000 or 2.5e7"
+                ),
+            );
+            None
+        }
+    };
+    let volume = |check: &mut Check, field: &str, ml: Option<f64>| match ml {
+        None => Some(None),
+        Some(ml) => match Volume::from_millilitres(ml) {
+            Ok(volume) => Some(Some(volume)),
+            Err(e) => {
+                check.add(field, e);
+                None
+            }
+        },
+    };
+    let product_volume = volume(check, "dose.product_volume_ml", dose.product_volume_ml);
+    let graduation = volume(check, "dose.graduation_ml", dose.graduation_ml);
+    Some(DoseRequest {
+        weight,
+        cells_per_ml: cells_per_ml?,
+        product_volume: product_volume?,
+        saline_per_product_ml: dose.saline_per_product_ml,
+        sites: u32::try_from(sites).unwrap_or(u32::MAX),
+        graduation: graduation?.unwrap_or(Volume::from_microlitres(DEFAULT_GRADUATION_UL)),
+    })
+}
+
+/// The schedule request, read.
+#[derive(Debug)]
+enum Schedule {
+    LayOut(PlanRequest),
+    Dates {
+        sessions: Vec<Date>,
+        follow_ups: Vec<(String, Date)>,
+    },
+}
+
+fn read_schedule(check: &mut Check, protocol: &Protocol, input: &ScheduleIn) -> Option<Schedule> {
+    match (&input.start, &input.dates) {
+        (Some(_), Some(_)) | (None, None) => {
+            check.add(
+                "schedule",
+                "give either `start` (the planner lays the sessions out) or `dates` (the planner checks the dates you chose)",
+            );
+            None
+        }
+        (Some(start), None) => {
+            if !input.follow_ups.is_empty() {
+                check.add(
+                    "schedule.follow_ups",
+                    "goes with `dates`; from a `start` the planner places the follow-ups itself",
+                );
+            }
+            let start = check.date("schedule.start", start);
+            let spacing = match &input.every {
+                None => Some(None),
+                Some(text) => match Duration::parse(text) {
+                    Ok(duration) => Some(Some(duration)),
+                    Err(e) => {
+                        check.add("schedule.every", e);
+                        None
+                    }
+                },
+            };
+            Some(Schedule::LayOut(PlanRequest {
+                start: start?,
+                sessions: input.sessions,
+                spacing: spacing?,
+            }))
+        }
+        (None, Some(dates)) => {
+            if input.sessions.is_some() || input.every.is_some() {
+                check.add(
+                    "schedule",
+                    "`sessions` and `every` go with `start`; with `dates` the dates say it",
+                );
+            }
+            if dates.is_empty() {
+                check.add("schedule.dates", "name at least one session date");
+            }
+            let sessions: Vec<Option<Date>> = dates
+                .iter()
+                .enumerate()
+                .map(|(i, text)| check.date(&format!("schedule.dates[{i}]"), text))
+                .collect();
+            let known: Vec<&str> = protocol.follow_ups.iter().map(|f| f.id.as_str()).collect();
+            let mut follow_ups = Vec::new();
+            for (i, follow_up) in input.follow_ups.iter().enumerate() {
+                if !known.contains(&follow_up.id.as_str()) {
+                    check.add(
+                        format!("schedule.follow_ups[{i}].id"),
+                        format!(
+                            "{} has no follow-up `{}`; its follow-ups are: {}",
+                            protocol.id,
+                            follow_up.id,
+                            known.join(", ")
+                        ),
+                    );
+                }
+                if let Some(date) =
+                    check.date(&format!("schedule.follow_ups[{i}].date"), &follow_up.date)
+                {
+                    follow_ups.push((follow_up.id.clone(), date));
+                }
+            }
+            Some(Schedule::Dates {
+                sessions: sessions.into_iter().collect::<Option<Vec<Date>>>()?,
+                follow_ups,
+            })
+        }
+    }
+}
+
+/// One visit to book.
+#[derive(Debug)]
+struct Visit {
+    kind: &'static str,
+    label: String,
+    date: Date,
+    window: Option<(Date, Date)>,
+    follow_up: Option<String>,
+}
+
+impl Visit {
+    fn out(&self) -> ScheduledVisitOut {
+        ScheduledVisitOut {
+            kind: self.kind.to_owned(),
+            label: self.label.clone(),
+            date: self.date.to_string(),
+            earliest: self.window.map(|(e, _)| e.to_string()),
+            latest: self.window.map(|(_, l)| l.to_string()),
+            follow_up: self.follow_up.clone(),
+        }
+    }
+}
+
+struct LaidOut<'a> {
+    mode: &'static str,
+    visits: Vec<Visit>,
+    unscheduled: Vec<String>,
+    explanation: Vec<String>,
+    violations: Vec<Violation<'a>>,
+}
+
+fn lay_out<'a>(protocol: &'a Protocol, schedule: &Schedule) -> Result<LaidOut<'a>, ApiError> {
+    match schedule {
+        Schedule::LayOut(request) => {
+            let plan = plan_sessions(protocol, request)
+                .map_err(|refusal| ApiError::refused("plan_refused", sentence(refusal)))?;
+            let sessions = plan.session_dates().len();
+            let visits = plan
+                .visits
+                .iter()
+                .map(|visit| {
+                    let (kind, label) = visit_label(visit);
+                    let (label, follow_up) = match &visit.kind {
+                        VisitKind::Session { number } => {
+                            (format!("Session {number} of {sessions}"), None)
+                        }
+                        VisitKind::FollowUp { follow_up, .. }
+                        | VisitKind::CheckIn { follow_up, .. } => {
+                            (label, Some(follow_up.id.clone()))
+                        }
+                    };
+                    Visit {
+                        kind,
+                        label,
+                        date: visit.date,
+                        window: visit.window,
+                        follow_up,
+                    }
+                })
+                .collect();
+            Ok(LaidOut {
+                mode: "laid_out",
+                visits,
+                unscheduled: plan.unscheduled,
+                explanation: plan.explanation,
+                violations: Vec::new(),
+            })
+        }
+        Schedule::Dates {
+            sessions,
+            follow_ups,
+        } => {
+            let mut violations = check_sessions(protocol, sessions);
+            let count = sessions.len();
+            let mut visits: Vec<Visit> = sessions
+                .iter()
+                .enumerate()
+                .map(|(i, &date)| Visit {
+                    kind: "session",
+                    label: format!("Session {} of {count}", i + 1),
+                    date,
+                    window: None,
+                    follow_up: None,
+                })
+                .collect();
+            for (id, date) in follow_ups {
+                violations.extend(check_follow_up(protocol, id, sessions, *date));
+                let label = protocol
+                    .follow_ups
+                    .iter()
+                    .find(|f| f.id == *id)
+                    .map_or_else(|| id.clone(), |f| f.label.clone());
+                visits.push(Visit {
+                    kind: "follow_up",
+                    label,
+                    date: *date,
+                    window: None,
+                    follow_up: Some(id.clone()),
+                });
+            }
+            visits.sort_by_key(|v| v.date);
+            Ok(LaidOut {
+                mode: "given_dates",
+                visits,
+                unscheduled: Vec::new(),
+                explanation: Vec::new(),
+                violations,
+            })
+        }
+    }
+}

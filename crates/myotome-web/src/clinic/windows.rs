@@ -1,0 +1,65 @@
+//! Re-checking a plan's calendar when one of its visits is moved or added: the booked sessions
+//! (cancelled ones left out) against the protocol's spacing and span, and each booked follow-up
+//! against its window after those sessions.
+//!
+//! The session *count* is not re-checked here: moving a visit does not change it, and a plan
+//! whose count the clinician accepted (or whose session was cancelled) would otherwise refuse
+//! every later move for a reason the move did not cause.
+
+use crate::wire::care::StoredSchedule;
+use crate::wire::clinical::ViolationOut;
+use jiff::civil::Date;
+use myotome_core::protocol::Protocol;
+use myotome_core::schedule::{ViolationKind, check_follow_up, check_sessions};
+use myotome_store::AppointmentKind;
+
+/// A visit of the plan as it would be booked.
+#[derive(Debug, Clone)]
+pub struct BookedVisit {
+    pub kind: AppointmentKind,
+    pub label: String,
+    pub date: Date,
+}
+
+/// Every window the plan's booked visits would break.
+pub fn check_plan_calendar(
+    protocol: &Protocol,
+    schedule: &serde_json::Value,
+    visits: &[BookedVisit],
+) -> Vec<ViolationOut> {
+    let mut sessions: Vec<Date> = visits
+        .iter()
+        .filter(|v| v.kind == AppointmentKind::Session)
+        .map(|v| v.date)
+        .collect();
+    sessions.sort();
+    let mut violations: Vec<ViolationOut> = check_sessions(protocol, &sessions)
+        .iter()
+        .filter(|v| {
+            !matches!(
+                v.kind,
+                ViolationKind::TooFewSessions | ViolationKind::TooManySessions
+            )
+        })
+        .map(ViolationOut::from)
+        .collect();
+    // The schedule document names each follow-up visit's protocol follow-up by label.
+    let stored: StoredSchedule =
+        serde_json::from_value(schedule.clone()).unwrap_or(StoredSchedule { visits: Vec::new() });
+    for visit in visits
+        .iter()
+        .filter(|v| v.kind == AppointmentKind::FollowUp)
+    {
+        let follow_up = stored
+            .visits
+            .iter()
+            .find(|planned| planned.label == visit.label)
+            .and_then(|planned| planned.follow_up.as_deref());
+        if let Some(id) = follow_up
+            && let Some(violation) = check_follow_up(protocol, id, &sessions, visit.date)
+        {
+            violations.push(ViolationOut::from(&violation));
+        }
+    }
+    violations
+}

@@ -1,0 +1,242 @@
+//! Who may do what: the permission matrix, in one table. Every handler names the permission it
+//! needs in its signature (`Authorized<need::PatientRead>`), so the check runs before the body
+//! is read and a handler cannot forget it.
+//!
+//! Least privilege: the admin administers people and access (users, tokens, the audit trail),
+//! not patients; clinicians do everything clinical; staff record what the patient reports,
+//! run (unsigned) screenings and keep the calendar, but neither sign screenings nor make plans.
+
+use myotome_store::Role;
+
+/// Something a signed-in user may be allowed to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Permission {
+    /// Patient demographics, lists, records, weights, intake forms, screenings, appointments.
+    PatientRead,
+    /// Create and update patient demographics.
+    PatientWrite,
+    /// Add and correct conditions, medications, allergies, weights and candidate forms.
+    ChartWrite,
+    /// Run a screening (stored unsigned).
+    ScreeningRun,
+    /// Sign a screening.
+    ScreeningSign,
+    /// Read treatment plans.
+    PlanRead,
+    /// Create treatment plans and change their status.
+    PlanWrite,
+    /// Book, move, cancel and complete appointments.
+    AppointmentWrite,
+    /// The clinic calendar across patients.
+    CalendarRead,
+    /// The protocol library (read-only).
+    ProtocolRead,
+    /// Users: list, add, change role or name, disable, set passwords.
+    UserAdmin,
+    /// API tokens: list, create, revoke.
+    TokenAdmin,
+    /// The audit trail of a patient and the chain check.
+    AuditRead,
+}
+
+use Permission::*;
+
+/// The matrix: (permission, admin, clinician, staff).
+const MATRIX: [(Permission, bool, bool, bool); 13] = [
+    (PatientRead, false, true, true),
+    (PatientWrite, false, true, true),
+    (ChartWrite, false, true, true),
+    (ScreeningRun, false, true, true),
+    (ScreeningSign, false, true, false),
+    (PlanRead, false, true, true),
+    (PlanWrite, false, true, false),
+    (AppointmentWrite, false, true, true),
+    (CalendarRead, false, true, true),
+    (ProtocolRead, true, true, true),
+    (UserAdmin, true, false, false),
+    (TokenAdmin, true, false, false),
+    (AuditRead, true, false, false),
+];
+
+impl Permission {
+    pub const ALL: [Permission; 13] = [
+        PatientRead,
+        PatientWrite,
+        ChartWrite,
+        ScreeningRun,
+        ScreeningSign,
+        PlanRead,
+        PlanWrite,
+        AppointmentWrite,
+        CalendarRead,
+        ProtocolRead,
+        UserAdmin,
+        TokenAdmin,
+        AuditRead,
+    ];
+
+    /// What the permission lets one do, as the start of a sentence.
+    pub fn describe(self) -> &'static str {
+        match self {
+            PatientRead => "Reading patient charts",
+            PatientWrite => "Adding and changing patients",
+            ChartWrite => "Recording conditions, medications, allergies, weights and intake forms",
+            ScreeningRun => "Running screenings",
+            ScreeningSign => "Signing screenings",
+            PlanRead => "Reading treatment plans",
+            PlanWrite => "Creating and changing treatment plans",
+            AppointmentWrite => "Booking and changing appointments",
+            CalendarRead => "Reading the clinic calendar",
+            ProtocolRead => "Reading the protocol library",
+            UserAdmin => "Managing users",
+            TokenAdmin => "Managing API tokens",
+            AuditRead => "Reading the audit trail",
+        }
+    }
+}
+
+/// Whether `role` has `permission`.
+pub fn allows(role: Role, permission: Permission) -> bool {
+    MATRIX
+        .iter()
+        .find(|(p, ..)| *p == permission)
+        .is_some_and(|&(_, admin, clinician, staff)| match role {
+            Role::Admin => admin,
+            Role::Clinician => clinician,
+            Role::Staff => staff,
+        })
+}
+
+/// The roles that have `permission`, in `Role::ALL` order.
+pub fn roles_allowed(permission: Permission) -> Vec<Role> {
+    Role::ALL
+        .into_iter()
+        .filter(|role| allows(*role, permission))
+        .collect()
+}
+
+/// The sentence a 403 carries: what was refused, which role may, and what the caller is.
+pub fn refusal(role: Role, permission: Permission) -> String {
+    let roles: Vec<&str> = roles_allowed(permission)
+        .into_iter()
+        .map(Role::as_str)
+        .collect();
+    let who = match roles.as_slice() {
+        [] => "no role".to_owned(),
+        [one] => format!("the {one} role"),
+        [first @ .., last] => format!("the {} and {last} roles", first.join(", ")),
+    };
+    let hint = if role == Role::Admin && !allows(Role::Admin, permission) {
+        " (administrators manage people and access, not patient charts)"
+    } else {
+        ""
+    };
+    format!(
+        "{} is for {who}; you are signed in as {}{hint}. Ask a colleague with that role, or an administrator to change your role.",
+        permission.describe(),
+        role.as_str()
+    )
+}
+
+/// A permission as a type, so a handler's signature says what it needs.
+pub trait Need: Send + Sync + 'static {
+    const PERMISSION: Permission;
+}
+
+/// One zero-sized type per [`Permission`], for `Authorized<need::…>`.
+pub mod need {
+    use super::{Need, Permission};
+
+    macro_rules! needs {
+        ($($name:ident),* $(,)?) => {$(
+            #[doc = concat!("Needs [`Permission::", stringify!($name), "`].")]
+            #[derive(Debug, Clone, Copy)]
+            pub struct $name;
+            impl Need for $name {
+                const PERMISSION: Permission = Permission::$name;
+            }
+        )*};
+    }
+
+    needs!(
+        PatientRead,
+        PatientWrite,
+        ChartWrite,
+        ScreeningRun,
+        ScreeningSign,
+        PlanRead,
+        PlanWrite,
+        AppointmentWrite,
+        CalendarRead,
+        ProtocolRead,
+        UserAdmin,
+        TokenAdmin,
+        AuditRead,
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The matrix written out again by hand, as the product describes it.
+    #[test]
+    fn the_matrix_matches_the_product_description() {
+        let expected: [(Permission, [bool; 3]); 13] = [
+            (PatientRead, [false, true, true]),
+            (PatientWrite, [false, true, true]),
+            (ChartWrite, [false, true, true]),
+            (ScreeningRun, [false, true, true]),
+            (ScreeningSign, [false, true, false]),
+            (PlanRead, [false, true, true]),
+            (PlanWrite, [false, true, false]),
+            (AppointmentWrite, [false, true, true]),
+            (CalendarRead, [false, true, true]),
+            (ProtocolRead, [true, true, true]),
+            (UserAdmin, [true, false, false]),
+            (TokenAdmin, [true, false, false]),
+            (AuditRead, [true, false, false]),
+        ];
+        for (permission, [admin, clinician, staff]) in expected {
+            assert_eq!(
+                allows(Role::Admin, permission),
+                admin,
+                "admin {permission:?}"
+            );
+            assert_eq!(
+                allows(Role::Clinician, permission),
+                clinician,
+                "clinician {permission:?}"
+            );
+            assert_eq!(
+                allows(Role::Staff, permission),
+                staff,
+                "staff {permission:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_permission_has_exactly_one_row() {
+        for permission in Permission::ALL {
+            assert_eq!(
+                MATRIX.iter().filter(|(p, ..)| *p == permission).count(),
+                1,
+                "{permission:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_admin_may_not_read_charts_and_the_refusal_says_who_may() {
+        assert!(!allows(Role::Admin, PatientRead));
+        let sentence = refusal(Role::Admin, PatientRead);
+        assert!(
+            sentence.contains("the clinician and staff roles"),
+            "{sentence}"
+        );
+        assert!(sentence.contains("signed in as admin"), "{sentence}");
+        let sentence = refusal(Role::Staff, ScreeningSign);
+        assert!(sentence.contains("the clinician role"), "{sentence}");
+    }
+}

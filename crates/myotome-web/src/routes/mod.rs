@@ -1,0 +1,49 @@
+//! The JSON API's routes, one module per resource. Each handler carries its `#[utoipa::path]`
+//! and is registered through utoipa-axum's `routes!`, so the OpenAPI document is built from the
+//! same list the router serves and cannot drift from it.
+
+mod appointments;
+mod audit;
+mod health;
+mod intake;
+mod patients;
+mod plans;
+mod protocols;
+mod records;
+mod screenings;
+mod session;
+mod tokens;
+pub(crate) mod users;
+
+use crate::openapi::ApiDoc;
+use crate::state::AppState;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+/// Every documented route, with the OpenAPI document they make.
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(health::routes())
+        .merge(session::routes())
+        .merge(crate::setup::api_routes())
+        .merge(patients::routes())
+        .merge(records::routes())
+        .merge(intake::routes())
+        .merge(screenings::routes())
+        .merge(plans::routes())
+        .merge(appointments::routes())
+        .merge(protocols::routes())
+        .merge(users::routes())
+        .merge(tokens::routes())
+        .merge(audit::routes())
+}
+
+/// Runs argon2 (hashing or verifying) on the blocking pool: it takes tens of milliseconds of
+/// CPU on purpose, which would stall every other request on an async worker.
+pub(crate) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, crate::error::ApiError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| crate::error::ApiError::internal("a blocking task failed", &e))
+}

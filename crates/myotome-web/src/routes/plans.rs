@@ -1,0 +1,152 @@
+//! Treatment plans: made by a clinician from a protocol, with the dose and the calendar the
+//! core computes, stored together with their appointments in one transaction.
+
+use crate::auth::Authorized;
+use crate::clinic::{facts, planning};
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{ApiJson, ApiPath};
+use crate::permissions::need;
+use crate::state::AppState;
+use crate::wire::care::{
+    AppointmentOut, PlanCreatedOut, PlanIn, PlanStatusIn, TreatmentPlanOut, parse_plan_status,
+};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use myotome_store::{PatientId, PlanId, Store, UserId};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_plans, create_plan))
+        .routes(routes!(get_plan))
+        .routes(routes!(set_plan_status))
+}
+
+/// A user that can be booked: exists and is not disabled; 422 naming `field` otherwise.
+pub(crate) async fn bookable_user(
+    store: &dyn Store,
+    id: Option<i64>,
+    field: &str,
+) -> Result<Option<UserId>, ApiError> {
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    match store.user(UserId(id)).await {
+        Ok(user) if !user.disabled => Ok(Some(user.id)),
+        Ok(user) => Err(ApiError::field(
+            field,
+            format!("{} is disabled; choose someone else", user.username),
+        )),
+        Err(myotome_store::StoreError::NotFound { .. }) => {
+            Err(ApiError::field(field, format!("there is no user {id}")))
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// Makes a treatment plan and books its sessions and follow-ups.
+#[utoipa::path(
+    post,
+    path = "/api/v1/patients/{id}/plans",
+    tag = "plans",
+    params(("id" = i64, Path, description = "Patient id")),
+    request_body = PlanIn,
+    responses(
+        (status = 201, description = "Stored with its appointments; accepted window violations are listed as warnings", body = PlanCreatedOut),
+        (status = 404, description = "No such patient", body = ErrorBody),
+        (status = 422, description = "A choice the protocol does not allow (`invalid_input`), an unknown protocol (`unknown_protocol`), a refused dose (`dose_refused`) or plan (`plan_refused`), or dates that break a window (`window_violation`, with `violations`)", body = ErrorBody),
+    )
+)]
+async fn create_plan(
+    auth: Authorized<need::PlanWrite>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<PlanIn>,
+) -> Result<(StatusCode, Json<PlanCreatedOut>), ApiError> {
+    let store = state.store.as_ref();
+    let patient = store.patient(&auth.actor, PatientId(id)).await?;
+    let clinician = bookable_user(store, input.clinician_id, "clinician_id").await?;
+    let weight = facts::latest_weight(&store.weights(&auth.actor, patient.id).await?);
+    let draft = planning::draft(&state.data, &input, weight, clinician)?;
+    let (plan, appointments) = store
+        .create_plan(&auth.actor, patient.id, &draft.details, &draft.appointments)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(PlanCreatedOut {
+            plan: TreatmentPlanOut::from(&plan),
+            appointments: appointments.iter().map(AppointmentOut::from).collect(),
+            warnings: draft.warnings,
+        }),
+    ))
+}
+
+/// The patient's treatment plans.
+#[utoipa::path(
+    get,
+    path = "/api/v1/patients/{id}/plans",
+    tag = "plans",
+    params(("id" = i64, Path, description = "Patient id")),
+    responses(
+        (status = 200, description = "Plans", body = [TreatmentPlanOut]),
+        (status = 404, description = "No such patient", body = ErrorBody),
+    )
+)]
+async fn list_plans(
+    auth: Authorized<need::PlanRead>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Vec<TreatmentPlanOut>>, ApiError> {
+    let plans = state.store.plans(&auth.actor, PatientId(id)).await?;
+    Ok(Json(plans.iter().map(TreatmentPlanOut::from).collect()))
+}
+
+/// One treatment plan.
+#[utoipa::path(
+    get,
+    path = "/api/v1/plans/{id}",
+    tag = "plans",
+    params(("id" = i64, Path, description = "Plan id")),
+    responses(
+        (status = 200, description = "The plan", body = TreatmentPlanOut),
+        (status = 404, description = "No such plan", body = ErrorBody),
+    )
+)]
+async fn get_plan(
+    auth: Authorized<need::PlanRead>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<TreatmentPlanOut>, ApiError> {
+    let plan = state.store.plan(&auth.actor, PlanId(id)).await?;
+    Ok(Json(TreatmentPlanOut::from(&plan)))
+}
+
+/// Marks a plan active, completed or cancelled; `version` must be the one read.
+#[utoipa::path(
+    post,
+    path = "/api/v1/plans/{id}/status",
+    tag = "plans",
+    params(("id" = i64, Path, description = "Plan id")),
+    request_body = PlanStatusIn,
+    responses(
+        (status = 200, description = "Changed", body = TreatmentPlanOut),
+        (status = 404, description = "No such plan", body = ErrorBody),
+        (status = 409, description = "Changed by someone else since it was read", body = ErrorBody),
+        (status = 422, description = "Not a plan status", body = ErrorBody),
+    )
+)]
+async fn set_plan_status(
+    auth: Authorized<need::PlanWrite>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<PlanStatusIn>,
+) -> Result<Json<TreatmentPlanOut>, ApiError> {
+    let status = parse_plan_status(&input.status).map_err(|e| ApiError::field("status", e))?;
+    let plan = state
+        .store
+        .set_plan_status(&auth.actor, PlanId(id), input.version, status)
+        .await?;
+    Ok(Json(TreatmentPlanOut::from(&plan)))
+}

@@ -1,0 +1,163 @@
+//! Screenings: run the core against the stored chart for one or more protocols, keep each
+//! result as it was run (protocol id and version, verdict, findings with evidence and
+//! citations), and let a clinician sign it once.
+
+use crate::auth::Authorized;
+use crate::clinic::{facts, find_protocol};
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{ApiJson, ApiPath};
+use crate::permissions::need;
+use crate::state::AppState;
+use crate::validate::{Check, today};
+use crate::wire::care::{ScreeningRunIn, StoredScreeningOut};
+use crate::wire::clinical::ScreeningOut;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use myotome_core::protocol::LoadedProtocol;
+use myotome_core::screening::ResolvedFacts;
+use myotome_store::{NewScreening, PatientId, ScreeningId};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_screenings, run_screenings))
+        .routes(routes!(get_screening))
+        .routes(routes!(sign_screening))
+}
+
+/// Screens the patient for the given protocols (all when none are named) and stores each
+/// result, unsigned.
+#[utoipa::path(
+    post,
+    path = "/api/v1/patients/{id}/screenings",
+    tag = "screenings",
+    params(("id" = i64, Path, description = "Patient id")),
+    request_body = ScreeningRunIn,
+    responses(
+        (status = 201, description = "One stored screening per protocol", body = [StoredScreeningOut]),
+        (status = 404, description = "No such patient", body = ErrorBody),
+        (status = 422, description = "Unknown protocol (`unknown_protocol`) or a bad date", body = ErrorBody),
+    )
+)]
+async fn run_screenings(
+    auth: Authorized<need::ScreeningRun>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<ScreeningRunIn>,
+) -> Result<(StatusCode, Json<Vec<StoredScreeningOut>>), ApiError> {
+    let data = &state.data;
+    let mut check = Check::new();
+    let as_of = check
+        .optional_date("as_of", input.as_of.as_deref())
+        .flatten();
+    if input.protocols.as_ref().is_some_and(Vec::is_empty) {
+        check.add(
+            "protocols",
+            "is empty; name at least one protocol, or leave it out to screen for all",
+        );
+    }
+    check.finish()?;
+    let protocols: Vec<&LoadedProtocol> = match &input.protocols {
+        None => data.protocols.iter().collect(),
+        Some(ids) => ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| find_protocol(data, id, &format!("protocols[{i}]")))
+            .collect::<Result<_, _>>()?,
+    };
+    let as_of = as_of.unwrap_or_else(today);
+
+    let store = state.store.as_ref();
+    let patient = store.patient(&auth.actor, PatientId(id)).await?;
+    let facts = facts::load(store, &auth.actor, &patient, &data.terminology).await?;
+    let resolved = ResolvedFacts::new(&facts, &data.terminology, as_of);
+    let mut stored = Vec::with_capacity(protocols.len());
+    for loaded in protocols {
+        let screening = resolved.screen(&loaded.protocol);
+        let result = serde_json::to_value(ScreeningOut::from(&screening))
+            .map_err(|e| ApiError::internal("cannot encode a screening", &e))?;
+        let saved = store
+            .add_screening(
+                &auth.actor,
+                patient.id,
+                &NewScreening {
+                    protocol_id: loaded.protocol.id.to_string(),
+                    protocol_version: loaded.protocol.version.to_string(),
+                    as_of,
+                    verdict: screening.verdict.as_str().to_owned(),
+                    result,
+                },
+            )
+            .await?;
+        stored.push(StoredScreeningOut::from(&saved));
+    }
+    Ok((StatusCode::CREATED, Json(stored)))
+}
+
+/// The patient's screenings, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/patients/{id}/screenings",
+    tag = "screenings",
+    params(("id" = i64, Path, description = "Patient id")),
+    responses(
+        (status = 200, description = "Screenings, newest first", body = [StoredScreeningOut]),
+        (status = 404, description = "No such patient", body = ErrorBody),
+    )
+)]
+async fn list_screenings(
+    auth: Authorized<need::PatientRead>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Vec<StoredScreeningOut>>, ApiError> {
+    let screenings = state.store.screenings(&auth.actor, PatientId(id)).await?;
+    Ok(Json(
+        screenings.iter().map(StoredScreeningOut::from).collect(),
+    ))
+}
+
+/// One screening.
+#[utoipa::path(
+    get,
+    path = "/api/v1/screenings/{id}",
+    tag = "screenings",
+    params(("id" = i64, Path, description = "Screening id")),
+    responses(
+        (status = 200, description = "The screening", body = StoredScreeningOut),
+        (status = 404, description = "No such screening", body = ErrorBody),
+    )
+)]
+async fn get_screening(
+    auth: Authorized<need::PatientRead>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<StoredScreeningOut>, ApiError> {
+    let screening = state.store.screening(&auth.actor, ScreeningId(id)).await?;
+    Ok(Json(StoredScreeningOut::from(&screening)))
+}
+
+/// Signs a screening as the signed-in clinician. A signed screening cannot be signed again.
+#[utoipa::path(
+    post,
+    path = "/api/v1/screenings/{id}/sign",
+    tag = "screenings",
+    params(("id" = i64, Path, description = "Screening id")),
+    responses(
+        (status = 200, description = "Signed", body = StoredScreeningOut),
+        (status = 404, description = "No such screening", body = ErrorBody),
+        (status = 409, description = "Already signed", body = ErrorBody),
+    )
+)]
+async fn sign_screening(
+    auth: Authorized<need::ScreeningSign>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<StoredScreeningOut>, ApiError> {
+    let screening = state
+        .store
+        .sign_screening(&auth.actor, ScreeningId(id), auth.user.id)
+        .await?;
+    Ok(Json(StoredScreeningOut::from(&screening)))
+}

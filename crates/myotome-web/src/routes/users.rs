@@ -1,0 +1,184 @@
+//! Users, for the admin: list, add, change name, role or disabled state, set a password.
+//! Disabling a user or setting their password ends their sessions (the store does it).
+
+use crate::auth::Authorized;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{ApiJson, ApiPath};
+use crate::password::hash_password;
+use crate::permissions::need;
+use crate::routes::blocking;
+use crate::state::AppState;
+use crate::validate::{Check, MAX_SHORT_TEXT};
+use crate::wire::admin::{NewUserIn, PasswordIn, UserOut, UserUpdateIn};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use myotome_store::{NewUser, Role, UserId};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Longest username, in characters.
+pub const MAX_USERNAME: usize = 64;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(update_user))
+        .routes(routes!(set_password))
+}
+
+/// A username is one word: no spaces or control characters, at most 64 characters.
+pub fn check_username(check: &mut Check, field: &str, username: &str) {
+    if username.is_empty() {
+        check.add(field, "is empty; choose a one-word username, e.g. jsmith");
+    } else if username
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control())
+    {
+        check.add(field, "must be one word without spaces, e.g. jsmith");
+    } else if username.chars().count() > MAX_USERNAME {
+        check.add(field, format!("is longer than {MAX_USERNAME} characters"));
+    }
+}
+
+/// Hashes a new password on the blocking pool; a too-short one is a 422 on `field`.
+pub async fn new_password_hash(field: &str, password: String) -> Result<String, ApiError> {
+    let field = field.to_owned();
+    blocking(move || hash_password(&password))
+        .await?
+        .map_err(|e| ApiError::field(field, e.to_string()))
+}
+
+/// Every user.
+#[utoipa::path(
+    get,
+    path = "/api/v1/users",
+    tag = "admin",
+    responses((status = 200, description = "Users", body = [UserOut]))
+)]
+async fn list_users(
+    _auth: Authorized<need::UserAdmin>,
+    State(state): State<AppState>,
+) -> Result<Json<Vec<UserOut>>, ApiError> {
+    let users = state.store.users().await?;
+    Ok(Json(users.iter().map(UserOut::from).collect()))
+}
+
+/// Adds a user.
+#[utoipa::path(
+    post,
+    path = "/api/v1/users",
+    tag = "admin",
+    request_body = NewUserIn,
+    responses(
+        (status = 201, description = "Added", body = UserOut),
+        (status = 409, description = "The username is taken", body = ErrorBody),
+        (status = 422, description = "A field is wrong (e.g. a password under 12 characters)", body = ErrorBody),
+    )
+)]
+async fn create_user(
+    auth: Authorized<need::UserAdmin>,
+    State(state): State<AppState>,
+    ApiJson(input): ApiJson<NewUserIn>,
+) -> Result<(StatusCode, Json<UserOut>), ApiError> {
+    let mut check = Check::new();
+    check_username(&mut check, "username", &input.username);
+    check.required_text("display_name", &input.display_name, MAX_SHORT_TEXT);
+    let role = Role::parse(&input.role)
+        .map_err(|e| check.add("role", e))
+        .ok();
+    check.finish()?;
+    let Some(role) = role else {
+        return Err(ApiError::unchecked("user"));
+    };
+    let password_hash = new_password_hash("password", input.password).await?;
+    let user = state
+        .store
+        .create_user(
+            &auth.actor,
+            &NewUser {
+                username: input.username,
+                display_name: input.display_name,
+                role,
+                password_hash,
+            },
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(UserOut::from(&user))))
+}
+
+/// Changes a user's name, role or disabled state; `version` must be the one read.
+#[utoipa::path(
+    put,
+    path = "/api/v1/users/{id}",
+    tag = "admin",
+    params(("id" = i64, Path, description = "User id")),
+    request_body = UserUpdateIn,
+    responses(
+        (status = 200, description = "Changed", body = UserOut),
+        (status = 404, description = "No such user", body = ErrorBody),
+        (status = 409, description = "Changed by someone else, or an admin locking themselves out", body = ErrorBody),
+        (status = 422, description = "A field is wrong", body = ErrorBody),
+    )
+)]
+async fn update_user(
+    auth: Authorized<need::UserAdmin>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<UserUpdateIn>,
+) -> Result<Json<UserOut>, ApiError> {
+    let mut check = Check::new();
+    check.required_text("display_name", &input.display_name, MAX_SHORT_TEXT);
+    let role = Role::parse(&input.role)
+        .map_err(|e| check.add("role", e))
+        .ok();
+    check.finish()?;
+    let Some(role) = role else {
+        return Err(ApiError::unchecked("user"));
+    };
+    // An admin cannot lock themselves out; another admin (or `myotome user`) can do it.
+    if UserId(id) == auth.user.id && (input.disabled || role != Role::Admin) {
+        return Err(ApiError::Conflict(
+            "You cannot disable yourself or give up your own admin role; ask another admin, so the clinic always keeps one.".to_owned(),
+        ));
+    }
+    let user = state
+        .store
+        .update_user(
+            &auth.actor,
+            UserId(id),
+            input.version,
+            &input.display_name,
+            role,
+            input.disabled,
+        )
+        .await?;
+    Ok(Json(UserOut::from(&user)))
+}
+
+/// Sets a user's password (ends their sessions).
+#[utoipa::path(
+    post,
+    path = "/api/v1/users/{id}/password",
+    tag = "admin",
+    params(("id" = i64, Path, description = "User id")),
+    request_body = PasswordIn,
+    responses(
+        (status = 200, description = "Set", body = UserOut),
+        (status = 404, description = "No such user", body = ErrorBody),
+        (status = 422, description = "The password is too short", body = ErrorBody),
+    )
+)]
+async fn set_password(
+    auth: Authorized<need::UserAdmin>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<PasswordIn>,
+) -> Result<Json<UserOut>, ApiError> {
+    let hash = new_password_hash("password", input.password).await?;
+    let user = state
+        .store
+        .set_password(&auth.actor, UserId(id), &hash)
+        .await?;
+    Ok(Json(UserOut::from(&user)))
+}

@@ -1,0 +1,38 @@
+//! Server settings. The command line fills them in; the defaults suit one clinic on one machine.
+
+use jiff::SignedDuration;
+
+/// How the server treats sign-in, sessions and request bodies.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// How long a sign-in lasts. Default 12 hours: one clinic day, then sign in again.
+    pub session_ttl: SignedDuration,
+    /// Mark the session cookie `Secure`. Default `false`, because a browser drops a `Secure`
+    /// cookie over plain HTTP and a clinic may first run Myotome on `http://localhost`; turn it
+    /// on whenever the server sits behind TLS.
+    pub secure_cookies: bool,
+    /// Largest request body accepted; larger ones get 413. Default 1 MiB.
+    pub max_body_bytes: usize,
+    /// Failed sign-ins for one username within `sign_in_window` before further attempts get
+    /// 429. Default 5.
+    pub sign_in_limit: u32,
+    /// Failed sign-ins from one client address (any username) within `sign_in_window` before
+    /// further attempts get 429. Default 20: a shared front-desk address is not locked out by
+    /// one forgetful colleague, a password-guessing script is.
+    pub sign_in_limit_per_address: u32,
+    /// The window the sign-in limits count over. Default 15 minutes.
+    pub sign_in_window: SignedDuration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            session_ttl: SignedDuration::from_hours(12),
+            secure_cookies: false,
+            max_body_bytes: 1024 * 1024,
+            sign_in_limit: 5,
+            sign_in_limit_per_address: 20,
+            sign_in_window: SignedDuration::from_mins(15),
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! Checking what arrives at the edge, field by field, so one answer names every problem.
+//!
+//! Text is stored exactly as sent: checks look at a trimmed copy ("is it blank?") but never
+//! change what is kept, so a name with a leading apostrophe or a trailing space comes back
+//! byte for byte. Single-line fields refuse control characters (a newline in a surname is
+//! always a paste accident); multi-line fields (addresses, notes) allow line breaks.
+
+use crate::error::ApiError;
+use jiff::civil::Date;
+use std::collections::BTreeMap;
+
+/// Longest name, label or code accepted, in characters.
+pub const MAX_SHORT_TEXT: usize = 200;
+/// Longest free text (notes, addresses) accepted, in characters.
+pub const MAX_LONG_TEXT: usize = 10_000;
+
+/// Collects field problems; [`Check::finish`] turns them into one 422.
+#[derive(Debug, Default)]
+pub struct Check {
+    fields: BTreeMap<String, String>,
+}
+
+impl Check {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.fields.entry(field.into()).or_insert(message.into());
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+
+    /// A required single-line text: not blank, at most `max` characters, no control characters.
+    pub fn required_text(&mut self, field: &str, text: &str, max: usize) {
+        if text.trim().is_empty() {
+            self.add(field, "is empty; fill it in");
+        } else {
+            self.line(field, text, max);
+        }
+    }
+
+    /// An optional single-line text (blank allowed).
+    pub fn line(&mut self, field: &str, text: &str, max: usize) {
+        let chars = text.chars().count();
+        if chars > max {
+            self.add(
+                field,
+                format!("has {chars} characters; at most {max} are accepted"),
+            );
+        } else if text.chars().any(char::is_control) {
+            self.add(
+                field,
+                "contains a control character (such as a line break or tab); remove it",
+            );
+        }
+    }
+
+    /// Optional free text over several lines.
+    pub fn paragraph(&mut self, field: &str, text: &str, max: usize) {
+        let chars = text.chars().count();
+        if chars > max {
+            self.add(
+                field,
+                format!("has {chars} characters; at most {max} are accepted"),
+            );
+        } else if text
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
+            self.add(field, "contains a control character; remove it");
+        }
+    }
+
+    /// A `YYYY-MM-DD` date.
+    pub fn date(&mut self, field: &str, text: &str) -> Option<Date> {
+        match parse_date(text) {
+            Ok(date) => Some(date),
+            Err(message) => {
+                self.add(field, message);
+                None
+            }
+        }
+    }
+
+    /// An optional `YYYY-MM-DD` date: `Some(None)` when absent, `None` when given and wrong
+    /// (the problem is recorded).
+    pub fn optional_date(&mut self, field: &str, text: Option<&str>) -> Option<Option<Date>> {
+        match text {
+            None => Some(None),
+            Some(text) => self.date(field, text).map(Some),
+        }
+    }
+
+    /// 422 naming every problem, or `Ok` when there were none.
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.fields.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::fields(self.fields))
+        }
+    }
+}
+
+/// Parses a calendar date written `YYYY-MM-DD`, and only that (no week dates, no times).
+pub fn parse_date(text: &str) -> Result<Date, String> {
+    let bytes = text.as_bytes();
+    let shaped = bytes.len() == 10
+        && bytes[4] == b'-'
+        && bytes[7] == b'-'
+        && bytes
+            .iter()
+            .enumerate()
+            .all(|(i, b)| i == 4 || i == 7 || b.is_ascii_digit());
+    if !shaped {
+        return Err(format!(
+            "`{text}` is not a date; write YYYY-MM-DD, e.g. 1968-04-02"
+        ));
+    }
+    text.parse::<Date>()
+        .map_err(|e| format!("`{text}` is not a date on the calendar ({e}); write YYYY-MM-DD"))
+}
+
+/// Today in the server's time zone: the default "as of" for screenings and weights.
+pub fn today() -> Date {
+    jiff::Zoned::now().date()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn impossible_and_misshapen_dates_are_refused() {
+        assert!(parse_date("2024-02-29").is_ok());
+        let error = parse_date("2023-02-30").expect_err("no 30 February");
+        assert!(error.contains("not a date on the calendar"), "{error}");
+        assert!(parse_date("2023-2-3").is_err());
+        assert!(parse_date("20230203").is_err());
+        assert!(parse_date("2023-02-03T00:00").is_err());
+    }
+
+    #[test]
+    fn text_checks_leave_the_text_alone_and_name_the_field() {
+        let mut check = Check::new();
+        check.required_text("family_name", "  ", 10);
+        check.line("given_names", "a\nb", 10);
+        check.line("phone", "12345678901", 10);
+        check.paragraph("address", "1 Main St\nTown", 100);
+        let Err(ApiError::Invalid { fields, message }) = check.finish() else {
+            panic!("expected a 422");
+        };
+        assert_eq!(fields.len(), 3, "{fields:?}");
+        assert!(
+            message.starts_with("Fix 3 fields: `family_name`: is empty"),
+            "{message}"
+        );
+    }
+}

@@ -1,0 +1,421 @@
+//! Screenings, treatment plans, appointments and the calendar on the wire.
+
+use super::at;
+use super::clinical::{DoseOut, ProtocolRef, ScreeningOut, ViolationOut};
+use myotome_store::{
+    Appointment, AppointmentKind, AppointmentStatus, PlanStatus, StoredScreening, TreatmentPlan,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+// --- Screenings ---------------------------------------------------------------------------------
+
+/// Which protocols to screen for, and on which date.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScreeningRunIn {
+    /// Protocol ids; every protocol of the library when absent.
+    #[serde(default)]
+    pub protocols: Option<Vec<String>>,
+    /// The date the facts are judged on; today when absent.
+    #[serde(default)]
+    #[schema(format = Date)]
+    pub as_of: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignatureOut {
+    pub by: i64,
+    pub at: String,
+}
+
+/// A stored screening: what the core decided, with its evidence and citations, as it was run.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StoredScreeningOut {
+    pub id: i64,
+    pub patient_id: i64,
+    pub protocol: ProtocolRef,
+    #[schema(format = Date)]
+    pub as_of: String,
+    /// eligible, eligible_with_precautions, needs_clearance or not_a_candidate.
+    pub verdict: String,
+    /// The full screening document (findings, evidence, citations).
+    #[schema(value_type = ScreeningOut)]
+    pub result: serde_json::Value,
+    pub created_at: String,
+    pub created_by: Option<i64>,
+    /// `null` until a clinician signs.
+    pub signed: Option<SignatureOut>,
+}
+
+impl From<&StoredScreening> for StoredScreeningOut {
+    fn from(s: &StoredScreening) -> Self {
+        Self {
+            id: s.id.0,
+            patient_id: s.patient_id.0,
+            protocol: ProtocolRef {
+                id: s.protocol_id.clone(),
+                version: s.protocol_version.clone(),
+            },
+            as_of: s.as_of.to_string(),
+            verdict: s.verdict.clone(),
+            result: s.result.clone(),
+            created_at: at(s.created_at),
+            created_by: s.created_by.map(|id| id.0),
+            signed: s.signature.as_ref().map(|sig| SignatureOut {
+                by: sig.by.0,
+                at: at(sig.at),
+            }),
+        }
+    }
+}
+
+// --- Treatment plans ----------------------------------------------------------------------------
+
+/// The dose inputs. Which are needed depends on the protocol: a cell floor needs
+/// `cells_per_ml` (and the patient's recorded weight); a protocol without one needs the product
+/// volume; a protocol that leaves the saline ratio to the clinic needs it.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DoseIn {
+    /// Viable cells per mL of product, from the lot's certificate (e.g. 25000000 or 2.5e7).
+    #[serde(default)]
+    pub cells_per_ml: Option<f64>,
+    /// Product volume; computed from the cell floor when absent.
+    #[serde(default)]
+    pub product_volume_ml: Option<f64>,
+    /// mL of saline per mL of product.
+    #[serde(default)]
+    pub saline_per_product_ml: Option<f64>,
+    /// The syringe's smallest step: the clinic's equipment, not a clinical value. Default 0.1.
+    #[serde(default)]
+    pub graduation_ml: Option<f64>,
+}
+
+/// A follow-up booked on a chosen date.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FollowUpDateIn {
+    /// The protocol's follow-up id (see GET /api/v1/protocols/{id}).
+    pub id: String,
+    #[schema(format = Date)]
+    pub date: String,
+}
+
+/// Either lay sessions out from `start` (`sessions`, `every` optional), or check given `dates`
+/// (with optional `follow_ups`).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleIn {
+    #[serde(default)]
+    #[schema(format = Date)]
+    pub start: Option<String>,
+    #[serde(default)]
+    pub sessions: Option<u32>,
+    /// ISO 8601 duration between sessions, e.g. `P1W`.
+    #[serde(default)]
+    pub every: Option<String>,
+    #[serde(default)]
+    pub dates: Option<Vec<String>>,
+    #[serde(default)]
+    pub follow_ups: Vec<FollowUpDateIn>,
+}
+
+/// A new treatment plan.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlanIn {
+    pub protocol: String,
+    /// One of the protocol's indication concepts.
+    pub indication: String,
+    /// One of the protocol's regions.
+    pub region: String,
+    /// left, right, both or midline; required when a target site is paired.
+    #[serde(default)]
+    pub side: Option<String>,
+    /// Structures of the anatomy catalogue the protocol allows in the region.
+    pub target_sites: Vec<String>,
+    #[serde(default)]
+    pub dose: Option<DoseIn>,
+    pub schedule: ScheduleIn,
+    /// Store the plan even though its dates break the protocol's windows; the response then
+    /// lists them as `warnings`.
+    #[serde(default)]
+    pub accept_violations: bool,
+    /// The clinician the appointments are booked with.
+    #[serde(default)]
+    pub clinician_id: Option<i64>,
+    #[serde(default)]
+    pub notes: Option<String>,
+}
+
+/// One visit of a stored schedule.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ScheduledVisitOut {
+    /// session, follow_up or check_in.
+    pub kind: String,
+    pub label: String,
+    #[schema(format = Date)]
+    pub date: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub earliest: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latest: Option<String>,
+    /// The protocol's follow-up id, for follow-ups and check-ins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follow_up: Option<String>,
+}
+
+/// The schedule a plan was made with, as stored in the plan.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScheduleOut {
+    pub protocol: ProtocolRef,
+    /// laid_out (from a start date) or given_dates.
+    pub mode: &'static str,
+    pub visits: Vec<ScheduledVisitOut>,
+    /// Follow-ups the protocol leaves to the clinic, so not booked.
+    pub unscheduled: Vec<String>,
+    pub explanation: Vec<String>,
+    /// Window violations the clinician accepted when making the plan.
+    pub accepted_violations: Vec<ViolationOut>,
+}
+
+/// What the stored schedule document is read back as, to re-check windows.
+#[derive(Debug, Deserialize)]
+pub struct StoredSchedule {
+    #[serde(default)]
+    pub visits: Vec<ScheduledVisitOut>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TreatmentPlanOut {
+    pub id: i64,
+    pub patient_id: i64,
+    pub protocol: ProtocolRef,
+    pub indication: String,
+    pub region: String,
+    pub side: Option<String>,
+    pub target_sites: Vec<String>,
+    /// The dose as computed; `null` for protocols that inject nothing.
+    #[schema(value_type = Option<DoseOut>)]
+    pub dose: Option<serde_json::Value>,
+    #[schema(value_type = ScheduleOut)]
+    pub schedule: serde_json::Value,
+    pub notes: Option<String>,
+    /// active, completed or cancelled.
+    pub status: &'static str,
+    pub version: i64,
+    pub created_at: String,
+    pub created_by: Option<i64>,
+    pub updated_at: String,
+}
+
+impl From<&TreatmentPlan> for TreatmentPlanOut {
+    fn from(plan: &TreatmentPlan) -> Self {
+        let d = &plan.details;
+        Self {
+            id: plan.id.0,
+            patient_id: plan.patient_id.0,
+            protocol: ProtocolRef {
+                id: d.protocol_id.clone(),
+                version: d.protocol_version.clone(),
+            },
+            indication: d.indication.clone(),
+            region: d.region.clone(),
+            side: d.side.clone(),
+            target_sites: d.target_sites.clone(),
+            dose: d.dose.clone(),
+            schedule: d.schedule.clone(),
+            notes: d.notes.clone(),
+            status: plan.status.as_str(),
+            version: plan.version,
+            created_at: at(plan.created_at),
+            created_by: plan.created_by.map(|id| id.0),
+            updated_at: at(plan.updated_at),
+        }
+    }
+}
+
+/// A stored plan with its booked appointments.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanCreatedOut {
+    pub plan: TreatmentPlanOut,
+    pub appointments: Vec<AppointmentOut>,
+    /// Window violations accepted with `accept_violations`.
+    pub warnings: Vec<ViolationOut>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlanStatusIn {
+    /// active, completed or cancelled.
+    pub status: String,
+    pub version: i64,
+}
+
+pub fn parse_plan_status(text: &str) -> Result<PlanStatus, String> {
+    match text {
+        "active" => Ok(PlanStatus::Active),
+        "completed" => Ok(PlanStatus::Completed),
+        "cancelled" => Ok(PlanStatus::Cancelled),
+        other => Err(format!(
+            "`{other}` is not a plan status; use active, completed or cancelled"
+        )),
+    }
+}
+
+// --- Appointments -------------------------------------------------------------------------------
+
+/// A new appointment.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppointmentIn {
+    /// session or follow_up.
+    pub kind: String,
+    /// What the visit is, e.g. "Review of pain diary".
+    pub label: String,
+    #[schema(format = Date)]
+    pub date: String,
+    /// Local time `HH:MM`.
+    #[serde(default)]
+    pub start_time: Option<String>,
+    #[serde(default)]
+    pub duration_minutes: Option<u32>,
+    #[serde(default)]
+    pub clinician_id: Option<i64>,
+    /// The patient's treatment plan this visit belongs to; its windows are checked.
+    #[serde(default)]
+    pub plan_id: Option<i64>,
+    #[serde(default)]
+    pub accept_violations: bool,
+}
+
+/// An appointment as it should now be: moved, given a time, cancelled or completed.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppointmentUpdateIn {
+    pub version: i64,
+    #[schema(format = Date)]
+    pub date: String,
+    /// booked, completed, cancelled or no_show.
+    pub status: String,
+    #[serde(default)]
+    pub start_time: Option<String>,
+    #[serde(default)]
+    pub duration_minutes: Option<u32>,
+    #[serde(default)]
+    pub clinician_id: Option<i64>,
+    /// Unchanged when absent.
+    #[serde(default)]
+    pub label: Option<String>,
+    /// Move a plan's visit even though it breaks the protocol's windows.
+    #[serde(default)]
+    pub accept_violations: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AppointmentOut {
+    pub id: i64,
+    pub patient_id: i64,
+    pub plan_id: Option<i64>,
+    /// session or follow_up.
+    pub kind: &'static str,
+    pub label: String,
+    #[schema(format = Date)]
+    pub date: String,
+    pub start_time: Option<String>,
+    pub duration_minutes: Option<u32>,
+    pub clinician_id: Option<i64>,
+    /// booked, completed, cancelled or no_show.
+    pub status: &'static str,
+    pub version: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+pub fn kind_word(kind: AppointmentKind) -> &'static str {
+    match kind {
+        AppointmentKind::Session => "session",
+        AppointmentKind::FollowUp => "follow_up",
+    }
+}
+
+pub fn parse_kind(text: &str) -> Result<AppointmentKind, String> {
+    match text {
+        "session" => Ok(AppointmentKind::Session),
+        "follow_up" => Ok(AppointmentKind::FollowUp),
+        other => Err(format!(
+            "`{other}` is not an appointment kind; use session or follow_up"
+        )),
+    }
+}
+
+pub fn status_word(status: AppointmentStatus) -> &'static str {
+    match status {
+        AppointmentStatus::Booked => "booked",
+        AppointmentStatus::Completed => "completed",
+        AppointmentStatus::Cancelled => "cancelled",
+        AppointmentStatus::NoShow => "no_show",
+    }
+}
+
+pub fn parse_status(text: &str) -> Result<AppointmentStatus, String> {
+    match text {
+        "booked" => Ok(AppointmentStatus::Booked),
+        "completed" => Ok(AppointmentStatus::Completed),
+        "cancelled" => Ok(AppointmentStatus::Cancelled),
+        "no_show" => Ok(AppointmentStatus::NoShow),
+        other => Err(format!(
+            "`{other}` is not an appointment status; use booked, completed, cancelled or no_show"
+        )),
+    }
+}
+
+impl From<&Appointment> for AppointmentOut {
+    fn from(a: &Appointment) -> Self {
+        let d = &a.details;
+        Self {
+            id: a.id.0,
+            patient_id: a.patient_id.0,
+            plan_id: d.plan_id.map(|id| id.0),
+            kind: kind_word(d.kind),
+            label: d.label.clone(),
+            date: d.date.to_string(),
+            start_time: d.start_time.clone(),
+            duration_minutes: d.duration_minutes,
+            clinician_id: d.clinician_id.map(|id| id.0),
+            status: status_word(d.status),
+            version: a.version,
+            created_at: at(a.created_at),
+            updated_at: at(a.updated_at),
+        }
+    }
+}
+
+/// A booked or changed appointment, with the window violations that were accepted.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AppointmentSavedOut {
+    pub appointment: AppointmentOut,
+    pub warnings: Vec<ViolationOut>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CalendarQuery {
+    /// First day, `YYYY-MM-DD`.
+    pub from: String,
+    /// Last day, at most 62 days after `from`.
+    pub to: String,
+    /// Only this clinician's appointments.
+    pub clinician: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CalendarOut {
+    #[schema(format = Date)]
+    pub from: String,
+    #[schema(format = Date)]
+    pub to: String,
+    pub appointments: Vec<AppointmentOut>,
+}

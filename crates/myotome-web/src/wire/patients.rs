@@ -1,0 +1,262 @@
+//! Patients and their weights on the wire.
+
+use super::at;
+use myotome_core::facts::Sex;
+use myotome_store::{Contact, Identifier, Patient, WeightEntry};
+use serde::de::{self, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// `false`, `true` (died, date unknown) or the date of death `YYYY-MM-DD`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum Deceased {
+    Flag(bool),
+    #[schema(format = Date)]
+    Date(String),
+}
+
+impl<'de> Deserialize<'de> for Deceased {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct DeceasedVisitor;
+        impl Visitor<'_> for DeceasedVisitor {
+            type Value = Deceased;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("false, true, or the date of death as \"YYYY-MM-DD\"")
+            }
+            fn visit_bool<E: de::Error>(self, value: bool) -> Result<Deceased, E> {
+                Ok(Deceased::Flag(value))
+            }
+            fn visit_str<E: de::Error>(self, value: &str) -> Result<Deceased, E> {
+                Ok(Deceased::Date(value.to_owned()))
+            }
+        }
+        deserializer.deserialize_any(DeceasedVisitor)
+    }
+}
+
+/// An identifier the patient is known by elsewhere (MRN, EHR id).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IdentifierWire {
+    /// The issuing system: a URI or a short clinic label.
+    pub system: String,
+    pub value: String,
+}
+
+/// How to reach the patient; every field optional free text.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactWire {
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    /// May span several lines.
+    #[serde(default)]
+    pub address: Option<String>,
+}
+
+/// A new patient. Text is stored exactly as sent.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatientIn {
+    /// Not blank; at most 200 characters.
+    pub family_name: String,
+    /// May be empty (people with one name); at most 200 characters.
+    #[serde(default)]
+    pub given_names: String,
+    #[serde(default)]
+    #[schema(format = Date, example = "1968-04-02")]
+    pub birth_date: Option<String>,
+    /// female, male, other or unknown.
+    #[serde(default)]
+    pub sex: Option<String>,
+    #[serde(default)]
+    pub deceased: Option<Deceased>,
+    #[serde(default)]
+    pub identifiers: Vec<IdentifierWire>,
+    #[serde(default)]
+    pub contact: ContactWire,
+}
+
+/// A patient's demographics as they should now be, with the version that was read.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatientUpdateIn {
+    /// The version the change is based on; an older one is refused with 409 `stale_version`.
+    pub version: i64,
+    pub family_name: String,
+    #[serde(default)]
+    pub given_names: String,
+    #[serde(default)]
+    #[schema(format = Date)]
+    pub birth_date: Option<String>,
+    #[serde(default)]
+    pub sex: Option<String>,
+    #[serde(default)]
+    pub deceased: Option<Deceased>,
+    #[serde(default)]
+    pub identifiers: Vec<IdentifierWire>,
+    #[serde(default)]
+    pub contact: ContactWire,
+}
+
+impl PatientUpdateIn {
+    /// The demographics part, to validate like a new patient.
+    pub fn details(self) -> (i64, PatientIn) {
+        (
+            self.version,
+            PatientIn {
+                family_name: self.family_name,
+                given_names: self.given_names,
+                birth_date: self.birth_date,
+                sex: self.sex,
+                deceased: self.deceased,
+                identifiers: self.identifiers,
+                contact: self.contact,
+            },
+        )
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PatientOut {
+    pub id: i64,
+    pub family_name: String,
+    pub given_names: String,
+    #[schema(format = Date)]
+    pub birth_date: Option<String>,
+    pub sex: Option<&'static str>,
+    pub deceased: Deceased,
+    pub identifiers: Vec<IdentifierWire>,
+    pub contact: ContactWire,
+    pub version: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+pub fn sex_word(sex: Sex) -> &'static str {
+    match sex {
+        Sex::Female => "female",
+        Sex::Male => "male",
+        Sex::Other => "other",
+        Sex::Unknown => "unknown",
+    }
+}
+
+impl From<&Patient> for PatientOut {
+    fn from(patient: &Patient) -> Self {
+        let details = &patient.details;
+        Self {
+            id: patient.id.0,
+            family_name: details.family_name.clone(),
+            given_names: details.given_names.clone(),
+            birth_date: details.birth_date.map(|d| d.to_string()),
+            sex: details.sex.map(sex_word),
+            deceased: match details.deceased {
+                None => Deceased::Flag(false),
+                Some(None) => Deceased::Flag(true),
+                Some(Some(date)) => Deceased::Date(date.to_string()),
+            },
+            identifiers: details
+                .identifiers
+                .iter()
+                .map(|i| IdentifierWire {
+                    system: i.system.clone(),
+                    value: i.value.clone(),
+                })
+                .collect(),
+            contact: ContactWire {
+                phone: details.contact.phone.clone(),
+                email: details.contact.email.clone(),
+                address: details.contact.address.clone(),
+            },
+            version: patient.version,
+            created_at: at(patient.created_at),
+            updated_at: at(patient.updated_at),
+        }
+    }
+}
+
+impl From<&IdentifierWire> for Identifier {
+    fn from(wire: &IdentifierWire) -> Self {
+        Identifier {
+            system: wire.system.clone(),
+            value: wire.value.clone(),
+        }
+    }
+}
+
+impl From<&ContactWire> for Contact {
+    fn from(wire: &ContactWire) -> Self {
+        Contact {
+            phone: wire.phone.clone(),
+            email: wire.email.clone(),
+            address: wire.address.clone(),
+        }
+    }
+}
+
+/// Search and paging. Without criteria, everyone, by family name.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PatientSearchQuery {
+    /// Part of a family or given name, any case.
+    pub name: Option<String>,
+    #[param(format = Date)]
+    pub birth_date: Option<String>,
+    /// An identifier value, exactly.
+    pub identifier: Option<String>,
+    /// 1-based page number (default 1).
+    pub page: Option<u32>,
+    /// Patients per page, 1 to 200 (default 50).
+    pub per_page: Option<u32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PatientListOut {
+    pub patients: Vec<PatientOut>,
+    /// Matches across all pages.
+    pub total: u64,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+/// A body-weight measurement.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WeightIn {
+    /// Kilograms, above zero.
+    #[schema(example = 71.5)]
+    pub kg: f64,
+    /// When it was measured; today when absent.
+    #[serde(default)]
+    #[schema(format = Date)]
+    pub measured_on: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WeightOut {
+    pub id: i64,
+    pub patient_id: i64,
+    #[schema(format = Date)]
+    pub measured_on: String,
+    pub kg: f64,
+    pub grams: u32,
+    pub recorded_at: String,
+}
+
+impl From<&WeightEntry> for WeightOut {
+    fn from(entry: &WeightEntry) -> Self {
+        Self {
+            id: entry.id.0,
+            patient_id: entry.patient_id.0,
+            measured_on: entry.measured_on.to_string(),
+            kg: f64::from(entry.grams) / 1000.0,
+            grams: entry.grams,
+            recorded_at: at(entry.recorded_at),
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! Conditions, medications, allergies and candidate forms on the wire.
+
+use super::at;
+use myotome_store::{ClinicalRecord, IntakeChannel, IntakeForm, RecordSource};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::{IntoParams, ToSchema};
+
+/// One code of a record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CodingWire {
+    /// A FHIR system URI, or `rxnorm`, `snomed`, `icd10cm` (stored as the URI).
+    pub system: String,
+    pub code: String,
+    #[serde(default)]
+    pub display: Option<String>,
+}
+
+/// A condition, medication or allergy, as in the command line's facts file: one code
+/// (`system` + `code`), several (`codes`), or only a `text`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordIn {
+    /// condition, medication or allergy.
+    pub kind: String,
+    #[serde(default)]
+    pub system: Option<String>,
+    #[serde(default)]
+    pub code: Option<String>,
+    #[serde(default)]
+    pub display: Option<String>,
+    #[serde(default)]
+    pub codes: Vec<CodingWire>,
+    #[serde(default)]
+    pub text: Option<String>,
+    /// FHIR status word: active, recurrence, relapse, on-hold, inactive, remission, resolved,
+    /// completed, stopped, cancelled, entered-in-error, draft, unknown.
+    pub status: String,
+    #[serde(default)]
+    #[schema(format = Date)]
+    pub start: Option<String>,
+    #[serde(default)]
+    #[schema(format = Date)]
+    pub end: Option<String>,
+}
+
+/// A record as it should now be, with the version that was read.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordUpdateIn {
+    pub version: i64,
+    pub kind: String,
+    #[serde(default)]
+    pub system: Option<String>,
+    #[serde(default)]
+    pub code: Option<String>,
+    #[serde(default)]
+    pub display: Option<String>,
+    #[serde(default)]
+    pub codes: Vec<CodingWire>,
+    #[serde(default)]
+    pub text: Option<String>,
+    pub status: String,
+    #[serde(default)]
+    #[schema(format = Date)]
+    pub start: Option<String>,
+    #[serde(default)]
+    #[schema(format = Date)]
+    pub end: Option<String>,
+}
+
+impl RecordUpdateIn {
+    pub fn details(self) -> (i64, RecordIn) {
+        (
+            self.version,
+            RecordIn {
+                kind: self.kind,
+                system: self.system,
+                code: self.code,
+                display: self.display,
+                codes: self.codes,
+                text: self.text,
+                status: self.status,
+                start: self.start,
+                end: self.end,
+            },
+        )
+    }
+}
+
+/// Where a record came from.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RecordSourceOut {
+    Entered { by: Option<i64> },
+    Imported { system: String, id: String },
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecordOut {
+    pub id: i64,
+    pub patient_id: i64,
+    pub kind: &'static str,
+    pub codes: Vec<CodingWire>,
+    pub text: Option<String>,
+    pub status: &'static str,
+    #[schema(format = Date)]
+    pub start: Option<String>,
+    #[schema(format = Date)]
+    pub end: Option<String>,
+    pub source: RecordSourceOut,
+    pub version: i64,
+    pub recorded_at: String,
+    pub updated_at: String,
+}
+
+impl From<&ClinicalRecord> for RecordOut {
+    fn from(record: &ClinicalRecord) -> Self {
+        let details = &record.details;
+        Self {
+            id: record.id.0,
+            patient_id: record.patient_id.0,
+            kind: details.kind.as_str(),
+            codes: details
+                .codings
+                .iter()
+                .map(|c| CodingWire {
+                    system: c.system.clone(),
+                    code: c.code.clone(),
+                    display: c.display.clone(),
+                })
+                .collect(),
+            text: details.text.clone(),
+            status: details.status.as_str(),
+            start: details.start.map(|d| d.to_string()),
+            end: details.end.map(|d| d.to_string()),
+            source: match &record.source {
+                RecordSource::Entered { by } => RecordSourceOut::Entered {
+                    by: by.map(|id| id.0),
+                },
+                RecordSource::Imported { system, id } => RecordSourceOut::Imported {
+                    system: system.clone(),
+                    id: id.clone(),
+                },
+            },
+            version: record.version,
+            recorded_at: at(record.recorded_at),
+            updated_at: at(record.updated_at),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RecordsQuery {
+    /// condition, medication or allergy; all kinds when absent.
+    pub kind: Option<String>,
+}
+
+/// A candidate form as entered by the clinic.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IntakeIn {
+    /// Question id → answer; the questions are in the terminology's concepts file.
+    #[serde(default)]
+    pub answers: BTreeMap<String, bool>,
+    /// Indication concepts the candidate reported as the reason for the visit.
+    #[serde(default)]
+    pub reported_conditions: Vec<String>,
+    /// What the candidate wrote, kept exactly as sent.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IntakeOut {
+    pub id: i64,
+    pub patient_id: i64,
+    pub answers: BTreeMap<String, bool>,
+    pub reported_conditions: Vec<String>,
+    pub note: Option<String>,
+    /// staff or candidate_form.
+    pub channel: &'static str,
+    pub submitted_at: String,
+    pub submitted_by: Option<i64>,
+}
+
+impl From<&IntakeForm> for IntakeOut {
+    fn from(form: &IntakeForm) -> Self {
+        Self {
+            id: form.id.0,
+            patient_id: form.patient_id.0,
+            answers: form.answers.iter().cloned().collect(),
+            reported_conditions: form.reported_conditions.clone(),
+            note: form.note.clone(),
+            channel: match form.channel {
+                IntakeChannel::Staff => "staff",
+                IntakeChannel::CandidateForm => "candidate_form",
+            },
+            submitted_at: at(form.submitted_at),
+            submitted_by: form.submitted_by.map(|id| id.0),
+        }
+    }
+}

@@ -1,0 +1,383 @@
+//! Every route × every kind of caller. The expected statuses are written out here by hand from
+//! the product's rules, independently of the server's permission table:
+//! admin administers people and access, not charts; clinicians do everything clinical;
+//! staff record, screen (unsigned) and book, but neither sign nor plan; an API token acts
+//! with its user's role (here: staff); without a session only the public pages answer.
+
+use crate::both;
+use crate::support::{Client, TestApp};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+/// (method, path, [admin, clinician, staff, staff API token, no session]).
+/// `{patient}` and friends are replaced by records made for each caller, so one caller's
+/// write never changes the version another caller sends.
+const EXPECTED: &[(&str, &str, [u16; 5])] = &[
+    ("GET", "/healthz", [200, 200, 200, 200, 200]),
+    ("GET", "/api/openapi.json", [200, 200, 200, 200, 200]),
+    ("GET", "/api/docs/", [200, 200, 200, 200, 200]),
+    ("GET", "/setup?token=anything", [410, 410, 410, 410, 410]),
+    ("POST", "/api/v1/setup", [409, 409, 409, 409, 409]),
+    ("POST", "/api/v1/session", [401, 401, 401, 401, 401]),
+    ("GET", "/api/v1/session", [200, 200, 200, 200, 401]),
+    ("GET", "/api/v1/patients", [403, 200, 200, 200, 401]),
+    ("POST", "/api/v1/patients", [403, 201, 201, 201, 401]),
+    (
+        "GET",
+        "/api/v1/patients/{patient}",
+        [403, 200, 200, 200, 401],
+    ),
+    (
+        "PUT",
+        "/api/v1/patients/{patient}",
+        [403, 200, 200, 200, 401],
+    ),
+    (
+        "GET",
+        "/api/v1/patients/{patient}/weights",
+        [403, 200, 200, 200, 401],
+    ),
+    (
+        "POST",
+        "/api/v1/patients/{patient}/weights",
+        [403, 201, 201, 201, 401],
+    ),
+    (
+        "GET",
+        "/api/v1/patients/{patient}/records",
+        [403, 200, 200, 200, 401],
+    ),
+    (
+        "POST",
+        "/api/v1/patients/{patient}/records",
+        [403, 201, 201, 201, 401],
+    ),
+    ("PUT", "/api/v1/records/{record}", [403, 200, 200, 200, 401]),
+    (
+        "GET",
+        "/api/v1/patients/{patient}/intake",
+        [403, 200, 200, 200, 401],
+    ),
+    (
+        "POST",
+        "/api/v1/patients/{patient}/intake",
+        [403, 201, 201, 201, 401],
+    ),
+    (
+        "POST",
+        "/api/v1/patients/{patient}/screenings",
+        [403, 201, 201, 201, 401],
+    ),
+    (
+        "GET",
+        "/api/v1/patients/{patient}/screenings",
+        [403, 200, 200, 200, 401],
+    ),
+    (
+        "GET",
+        "/api/v1/screenings/{screening}",
+        [403, 200, 200, 200, 401],
+    ),
+    (
+        "POST",
+        "/api/v1/screenings/{screening}/sign",
+        [403, 200, 403, 403, 401],
+    ),
+    (
+        "POST",
+        "/api/v1/patients/{patient}/plans",
+        [403, 201, 403, 403, 401],
+    ),
+    (
+        "GET",
+        "/api/v1/patients/{patient}/plans",
+        [403, 200, 200, 200, 401],
+    ),
+    ("GET", "/api/v1/plans/{plan}", [403, 200, 200, 200, 401]),
+    (
+        "POST",
+        "/api/v1/plans/{plan}/status",
+        [403, 200, 403, 403, 401],
+    ),
+    (
+        "GET",
+        "/api/v1/patients/{patient}/appointments",
+        [403, 200, 200, 200, 401],
+    ),
+    (
+        "POST",
+        "/api/v1/patients/{patient}/appointments",
+        [403, 201, 201, 201, 401],
+    ),
+    (
+        "GET",
+        "/api/v1/appointments/{appointment}",
+        [403, 200, 200, 200, 401],
+    ),
+    (
+        "PUT",
+        "/api/v1/appointments/{appointment}",
+        [403, 200, 200, 200, 401],
+    ),
+    (
+        "GET",
+        "/api/v1/calendar?from=2027-01-01&to=2027-01-31",
+        [403, 200, 200, 200, 401],
+    ),
+    ("GET", "/api/v1/protocols", [200, 200, 200, 200, 401]),
+    ("GET", "/api/v1/protocols/ims", [200, 200, 200, 200, 401]),
+    ("GET", "/api/v1/users", [200, 403, 403, 403, 401]),
+    ("POST", "/api/v1/users", [201, 403, 403, 403, 401]),
+    ("PUT", "/api/v1/users/{user}", [200, 403, 403, 403, 401]),
+    (
+        "POST",
+        "/api/v1/users/{user}/password",
+        [200, 403, 403, 403, 401],
+    ),
+    ("GET", "/api/v1/tokens", [200, 403, 403, 403, 401]),
+    ("POST", "/api/v1/tokens", [201, 403, 403, 403, 401]),
+    (
+        "DELETE",
+        "/api/v1/tokens/{token}",
+        [200, 403, 403, 403, 401],
+    ),
+    (
+        "GET",
+        "/api/v1/patients/{patient}/audit",
+        [200, 403, 403, 403, 401],
+    ),
+    ("GET", "/api/v1/audit/verify", [200, 403, 403, 403, 401]),
+    // Last: it ends the sessions the rows above use. A token has no session to end.
+    ("DELETE", "/api/v1/session", [204, 204, 204, 422, 401]),
+];
+
+const CALLERS: [&str; 5] = [
+    "admin",
+    "clinician",
+    "staff",
+    "staff API token",
+    "no session",
+];
+
+/// Records one caller's writes go to.
+struct Targets {
+    patient: Value,
+    record: Value,
+    screening: Value,
+    plan: Value,
+    appointment: Value,
+}
+
+async fn targets(app: &TestApp) -> Targets {
+    let doctor = &app.clinician;
+    let patient = doctor
+        .post("/api/v1/patients", crate::support::patient_body("Matrix"))
+        .await
+        .assert_status(201)
+        .clone();
+    let id = patient["id"].as_i64().expect("id");
+    let record = doctor
+        .post(
+            &format!("/api/v1/patients/{id}/records"),
+            json!({ "kind": "condition", "text": "Low back pain", "status": "active" }),
+        )
+        .await
+        .assert_status(201)
+        .clone();
+    let screening = doctor
+        .post(
+            &format!("/api/v1/patients/{id}/screenings"),
+            json!({ "protocols": ["ims"] }),
+        )
+        .await
+        .assert_status(201)[0]
+        .clone();
+    let plan = doctor
+        .post(&format!("/api/v1/patients/{id}/plans"), ims_plan())
+        .await
+        .assert_status(201)["plan"]
+        .clone();
+    let appointment = doctor
+        .post(
+            &format!("/api/v1/patients/{id}/appointments"),
+            appointment(),
+        )
+        .await
+        .assert_status(201)["appointment"]
+        .clone();
+    Targets {
+        patient,
+        record,
+        screening,
+        plan,
+        appointment,
+    }
+}
+
+fn ims_plan() -> Value {
+    json!({
+        "protocol": "ims", "indication": "chronic_back_pain", "region": "lower_back",
+        "side": "both", "target_sites": ["multifidus"],
+        "schedule": { "start": "2027-01-04", "sessions": 6 },
+    })
+}
+
+fn appointment() -> Value {
+    json!({ "kind": "follow_up", "label": "Review", "date": "2027-01-15" })
+}
+
+fn body(
+    method: &str,
+    template: &str,
+    mine: &Targets,
+    admin: &AdminTargets,
+    i: usize,
+) -> Option<Value> {
+    let value = match (method, template) {
+        ("POST", "/api/v1/setup") => json!({
+            "token": "not-a-real-link", "username": "late", "display_name": "Late",
+            "password": "a long enough password",
+        }),
+        ("POST", "/api/v1/session") => {
+            json!({ "username": "nobody", "password": "wrong password" })
+        }
+        ("POST", "/api/v1/patients") => crate::support::patient_body("Matrix new"),
+        ("PUT", "/api/v1/patients/{patient}") => {
+            let mut body = crate::support::patient_body("Matrix changed");
+            body["version"] = mine.patient["version"].clone();
+            body
+        }
+        ("POST", "/api/v1/patients/{patient}/weights") => json!({ "kg": 70 }),
+        ("POST", "/api/v1/patients/{patient}/records") => {
+            json!({ "kind": "allergy", "text": "Latex", "status": "active" })
+        }
+        ("PUT", "/api/v1/records/{record}") => json!({
+            "version": mine.record["version"], "kind": "condition", "text": "Low back pain",
+            "status": "resolved",
+        }),
+        ("POST", "/api/v1/patients/{patient}/intake") => {
+            json!({ "answers": { "pregnant": false } })
+        }
+        ("POST", "/api/v1/patients/{patient}/screenings") => json!({ "protocols": ["ims"] }),
+        ("POST", "/api/v1/screenings/{screening}/sign") => json!({}),
+        ("POST", "/api/v1/patients/{patient}/plans") => ims_plan(),
+        ("POST", "/api/v1/plans/{plan}/status") => {
+            json!({ "status": "cancelled", "version": mine.plan["version"] })
+        }
+        ("POST", "/api/v1/patients/{patient}/appointments") => appointment(),
+        ("PUT", "/api/v1/appointments/{appointment}") => json!({
+            "version": mine.appointment["version"], "date": "2027-01-16", "status": "booked",
+        }),
+        ("POST", "/api/v1/users") => json!({
+            "username": format!("new_user_{i}"), "display_name": "New", "role": "staff",
+            "password": "a long enough password",
+        }),
+        ("PUT", "/api/v1/users/{user}") => json!({
+            "display_name": "Renamed", "role": "clinician", "disabled": false,
+            "version": admin.user["version"],
+        }),
+        ("POST", "/api/v1/users/{user}/password") => {
+            json!({ "password": "another long password" })
+        }
+        ("POST", "/api/v1/tokens") => json!({ "user_id": admin.user["id"], "name": "Matrix" }),
+        _ => return None,
+    };
+    Some(value)
+}
+
+/// What only the admin changes.
+struct AdminTargets {
+    user: Value,
+    token: i64,
+}
+
+fn path(template: &str, mine: &Targets, admin: &AdminTargets) -> String {
+    template
+        .replace("{patient}", &mine.patient["id"].to_string())
+        .replace("{record}", &mine.record["id"].to_string())
+        .replace("{screening}", &mine.screening["id"].to_string())
+        .replace("{plan}", &mine.plan["id"].to_string())
+        .replace("{appointment}", &mine.appointment["id"].to_string())
+        .replace("{user}", &admin.user["id"].to_string())
+        .replace("{token}", &admin.token.to_string())
+}
+
+async fn every_route_answers_each_caller_as_the_product_says(app: TestApp) {
+    let callers: [&Client; 5] = [
+        &app.admin,
+        &app.clinician,
+        &app.staff,
+        &app.token,
+        &app.anonymous,
+    ];
+    let mut mine = Vec::new();
+    for _ in callers {
+        mine.push(targets(&app).await);
+    }
+    let user = app
+        .admin
+        .post(
+            "/api/v1/users",
+            json!({ "username": "target", "display_name": "Target", "role": "staff",
+                    "password": "a long enough password" }),
+        )
+        .await
+        .assert_status(201)
+        .clone();
+    let token = app
+        .admin
+        .post(
+            "/api/v1/tokens",
+            json!({ "user_id": user["id"], "name": "Target" }),
+        )
+        .await
+        .assert_status(201)["token"]["id"]
+        .as_i64()
+        .expect("id");
+    let admin = AdminTargets { user, token };
+
+    let mut wrong = Vec::new();
+    for (method, template, expected) in EXPECTED {
+        for (i, client) in callers.iter().enumerate() {
+            let method_value = Method::from_bytes(method.as_bytes()).expect("a method");
+            let url = path(template, &mine[i], &admin);
+            let reply = client
+                .call(
+                    method_value,
+                    &url,
+                    body(method, template, &mine[i], &admin, i),
+                )
+                .await;
+            if reply.status != expected[i] {
+                wrong.push(format!(
+                    "{method} {template} as {}: expected {}, got {} {}",
+                    CALLERS[i], expected[i], reply.status, reply.body
+                ));
+                continue;
+            }
+            match reply.status {
+                401 => assert_eq!(reply.code(), "unauthenticated", "{method} {template}"),
+                403 => {
+                    assert_eq!(reply.code(), "forbidden", "{method} {template}");
+                    assert!(
+                        reply.message().contains("signed in as"),
+                        "a 403 says who may: {}",
+                        reply.message()
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} mismatches:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
+
+both!(
+    every_route_answers_each_caller_as_the_product_says,
+    super::every_route_answers_each_caller_as_the_product_says
+);

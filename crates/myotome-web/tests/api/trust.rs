@@ -1,0 +1,723 @@
+//! Sessions, throttling, CSRF, tokens, set-up links, optimistic concurrency, the audit trail,
+//! and the published API description.
+
+use crate::both;
+use crate::support::{
+    Client, Db, PASSWORD, TestApp, create_patient, patient_body, session_cookie, spawn_app_with,
+};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+async fn signing_in_and_out_works_and_wrong_credentials_all_get_the_same_answer(app: TestApp) {
+    let base = &app.base;
+    let anonymous = &app.anonymous;
+    let reply = anonymous
+        .post(
+            "/api/v1/session",
+            json!({ "username": "dr_chen", "password": PASSWORD }),
+        )
+        .await;
+    let body = reply.assert_status(200);
+    assert_eq!(body["user"]["username"], json!("dr_chen"));
+    assert_eq!(body["user"]["role"], json!("clinician"));
+    assert!(body["user"].get("password_hash").is_none());
+    let cookie_header = reply
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("myotome_session="))
+        .expect("a session cookie")
+        .to_owned();
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(cookie_header.contains(attribute), "{cookie_header}");
+    }
+    assert!(
+        !cookie_header.contains("Secure"),
+        "not Secure unless configured: {cookie_header}"
+    );
+
+    // Usernames match regardless of case.
+    let reply = anonymous
+        .post(
+            "/api/v1/session",
+            json!({ "username": "DR_CHEN", "password": PASSWORD }),
+        )
+        .await;
+    reply.assert_status(200);
+
+    let wrong_password = anonymous
+        .post(
+            "/api/v1/session",
+            json!({ "username": "dr_chen", "password": "not the password" }),
+        )
+        .await;
+    wrong_password.assert_error(401, "unauthenticated");
+    let wrong_user = anonymous
+        .post(
+            "/api/v1/session",
+            json!({ "username": "dr_nobody", "password": PASSWORD }),
+        )
+        .await;
+    wrong_user.assert_error(401, "unauthenticated");
+    assert_eq!(
+        wrong_password.body, wrong_user.body,
+        "no hint which one was wrong"
+    );
+    assert!(session_cookie(&wrong_password.headers).is_none());
+
+    // Signing out ends the session on the server, not just in the browser.
+    let doctor = Client::sign_in(base, "dr_chen", PASSWORD).await;
+    doctor.get("/api/v1/session").await.assert_status(200);
+    let out = doctor.delete("/api/v1/session").await;
+    assert_eq!(out.status, 204, "{}", out.body);
+    let cleared = out
+        .headers
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .expect("the cookie is cleared");
+    assert!(cleared.contains("Max-Age=0"), "{cleared}");
+    doctor
+        .get("/api/v1/session")
+        .await
+        .assert_error(401, "unauthenticated");
+    doctor
+        .get("/api/v1/patients")
+        .await
+        .assert_error(401, "unauthenticated");
+    // The other sessions of the same user are untouched.
+    app.clinician
+        .get("/api/v1/session")
+        .await
+        .assert_status(200);
+}
+
+both!(
+    signing_in_and_out_works_and_wrong_credentials_all_get_the_same_answer,
+    super::signing_in_and_out_works_and_wrong_credentials_all_get_the_same_answer
+);
+
+async fn sign_in_pauses_after_five_failures_even_for_the_right_password(app: TestApp) {
+    for _ in 0..5 {
+        app.anonymous
+            .post(
+                "/api/v1/session",
+                json!({ "username": "sam", "password": "guess guess guess" }),
+            )
+            .await
+            .assert_error(401, "unauthenticated");
+    }
+    let reply = app
+        .anonymous
+        .post(
+            "/api/v1/session",
+            json!({ "username": "sam", "password": PASSWORD }),
+        )
+        .await;
+    reply.assert_error(429, "too_many_attempts");
+    assert!(
+        reply.message().contains("15 minutes"),
+        "{}",
+        reply.message()
+    );
+    // Someone else can still sign in from the same address (the address limit is higher).
+    Client::sign_in(&app.base, "dr_chen", PASSWORD).await;
+}
+
+both!(
+    sign_in_pauses_after_five_failures_even_for_the_right_password,
+    super::sign_in_pauses_after_five_failures_even_for_the_right_password
+);
+
+async fn changes_with_the_cookie_need_the_csrf_token_or_a_same_origin_request(app: TestApp) {
+    let before = crate::support::patient_count(&app).await;
+    let forged = app.clinician.without_csrf();
+    let reply = forged
+        .post("/api/v1/patients", patient_body("Forged"))
+        .await;
+    reply.assert_error(403, "csrf_rejected");
+    assert!(
+        reply.message().contains("X-CSRF-Token"),
+        "{}",
+        reply.message()
+    );
+
+    let reply = forged
+        .send(
+            forged
+                .request(Method::POST, "/api/v1/patients")
+                .header("origin", "https://evil.example")
+                .json(&patient_body("Forged")),
+        )
+        .await;
+    reply.assert_error(403, "csrf_rejected");
+
+    let reply = forged
+        .send(
+            forged
+                .request(Method::POST, "/api/v1/patients")
+                .header("x-csrf-token", "0".repeat(64))
+                .json(&patient_body("Forged")),
+        )
+        .await;
+    reply.assert_error(403, "csrf_rejected");
+    assert_eq!(
+        crate::support::patient_count(&app).await,
+        before,
+        "nothing forged got in"
+    );
+
+    // Reads need no token.
+    forged.get("/api/v1/patients").await.assert_status(200);
+
+    // Our own pages: same origin, by Origin or by Sec-Fetch-Site.
+    let host = app.base.trim_start_matches("http://").to_owned();
+    let reply = forged
+        .send(
+            forged
+                .request(Method::POST, "/api/v1/patients")
+                .header("origin", format!("http://{host}"))
+                .json(&patient_body("Same origin")),
+        )
+        .await;
+    reply.assert_status(201);
+    let reply = forged
+        .send(
+            forged
+                .request(Method::POST, "/api/v1/patients")
+                .header("sec-fetch-site", "same-origin")
+                .json(&patient_body("Fetch metadata")),
+        )
+        .await;
+    reply.assert_status(201);
+    app.clinician
+        .post("/api/v1/patients", patient_body("With the token"))
+        .await
+        .assert_status(201);
+    // A bearer token carries no ambient credential and needs no CSRF token.
+    app.token
+        .post("/api/v1/patients", patient_body("By token"))
+        .await
+        .assert_status(201);
+
+    // A cross-site sign-in is refused.
+    let reply = app
+        .anonymous
+        .send(
+            app.anonymous
+                .request(Method::POST, "/api/v1/session")
+                .header("origin", "https://evil.example")
+                .json(&json!({ "username": "dr_chen", "password": PASSWORD })),
+        )
+        .await;
+    reply.assert_error(403, "csrf_rejected");
+}
+
+both!(
+    changes_with_the_cookie_need_the_csrf_token_or_a_same_origin_request,
+    super::changes_with_the_cookie_need_the_csrf_token_or_a_same_origin_request
+);
+
+async fn disabling_a_user_ends_their_sessions_and_revoking_a_token_stops_it(app: TestApp) {
+    // The staff member works, then is disabled by the admin.
+    app.staff.get("/api/v1/patients").await.assert_status(200);
+    let staff_id = app.staff_user.id.0;
+    let users = app.admin.get("/api/v1/users").await;
+    let version = users
+        .assert_status(200)
+        .as_array()
+        .and_then(|u| u.iter().find(|u| u["id"] == json!(staff_id)))
+        .map(|u| u["version"].clone())
+        .expect("the staff member is listed");
+    let reply = app
+        .admin
+        .put(
+            &format!("/api/v1/users/{staff_id}"),
+            json!({ "display_name": "Sam", "role": "staff", "disabled": true, "version": version }),
+        )
+        .await;
+    assert_eq!(reply.assert_status(200)["disabled"], json!(true));
+    app.staff
+        .get("/api/v1/patients")
+        .await
+        .assert_error(401, "unauthenticated");
+    let reply = app
+        .anonymous
+        .post(
+            "/api/v1/session",
+            json!({ "username": "sam", "password": PASSWORD }),
+        )
+        .await;
+    reply.assert_error(403, "account_disabled");
+
+    // An admin cannot lock themselves out.
+    let me = app.admin_user.id.0;
+    let reply = app
+        .admin
+        .put(
+            &format!("/api/v1/users/{me}"),
+            json!({ "display_name": "Ada", "role": "admin", "disabled": true,
+                    "version": app.admin_user.version }),
+        )
+        .await;
+    reply.assert_error(409, "conflict");
+
+    // A token for the clinician works with the clinician's rights until revoked.
+    let created = app
+        .admin
+        .post(
+            "/api/v1/tokens",
+            json!({ "user_id": app.clinician_user.id.0, "name": "Lab results feed" }),
+        )
+        .await;
+    let created = created.assert_status(201).clone();
+    let secret = created["secret"].as_str().expect("a secret");
+    assert_eq!(secret.len(), 64);
+    assert!(secret.starts_with(created["token"]["prefix"].as_str().expect("a prefix")));
+    let bearer = Client::with_token(&app.base, secret);
+    let whoami = bearer.get("/api/v1/session").await;
+    let whoami = whoami.assert_status(200);
+    assert_eq!(whoami["via"], json!("token"));
+    assert_eq!(whoami["user"]["role"], json!("clinician"));
+    bearer.get("/api/v1/patients").await.assert_status(200);
+    let listed = app.admin.get("/api/v1/tokens").await;
+    assert!(
+        listed
+            .assert_status(200)
+            .as_array()
+            .is_some_and(|t| t.iter().all(|t| t.get("secret").is_none())),
+        "secrets are never listed"
+    );
+    let id = created["token"]["id"].as_i64().expect("id");
+    let revoked = app.admin.delete(&format!("/api/v1/tokens/{id}")).await;
+    assert!(revoked.assert_status(200)["revoked_at"].is_string());
+    bearer
+        .get("/api/v1/patients")
+        .await
+        .assert_error(401, "unauthenticated");
+    Client::with_token(&app.base, "made-up")
+        .get("/api/v1/patients")
+        .await
+        .assert_error(401, "unauthenticated");
+
+    // A new password ends the sessions made with the old one.
+    let doctor = Client::sign_in(&app.base, "dr_chen", PASSWORD).await;
+    let reply = app
+        .admin
+        .post(
+            &format!("/api/v1/users/{}/password", app.clinician_user.id.0),
+            json!({ "password": "short" }),
+        )
+        .await;
+    reply.assert_error(422, "invalid_input");
+    assert!(
+        reply.message().contains("at least 12"),
+        "{}",
+        reply.message()
+    );
+    app.admin
+        .post(
+            &format!("/api/v1/users/{}/password", app.clinician_user.id.0),
+            json!({ "password": "a brand new long password" }),
+        )
+        .await
+        .assert_status(200);
+    doctor
+        .get("/api/v1/session")
+        .await
+        .assert_error(401, "unauthenticated");
+    Client::sign_in(&app.base, "dr_chen", "a brand new long password").await;
+}
+
+both!(
+    disabling_a_user_ends_their_sessions_and_revoking_a_token_stops_it,
+    super::disabling_a_user_ends_their_sessions_and_revoking_a_token_stops_it
+);
+
+async fn a_stale_update_is_refused_and_the_newer_data_is_kept(app: TestApp) {
+    let id = create_patient(&app.staff, "Version").await;
+    let read = app.clinician.get(&format!("/api/v1/patients/{id}")).await;
+    let version = read.assert_status(200)["version"].clone();
+
+    let mut first = patient_body("Version");
+    first["given_names"] = json!("Changed by the clinician");
+    first["version"] = version.clone();
+    let changed = app
+        .clinician
+        .put(&format!("/api/v1/patients/{id}"), first)
+        .await;
+    let changed = changed.assert_status(200).clone();
+    assert_ne!(changed["version"], version);
+
+    let mut stale = patient_body("Version");
+    stale["given_names"] = json!("Changed by staff from an old read");
+    stale["version"] = version;
+    let reply = app
+        .staff
+        .put(&format!("/api/v1/patients/{id}"), stale)
+        .await;
+    reply.assert_error(409, "stale_version");
+
+    let now = app.staff.get(&format!("/api/v1/patients/{id}")).await;
+    assert_eq!(
+        now.assert_status(200)["given_names"],
+        json!("Changed by the clinician")
+    );
+}
+
+both!(
+    a_stale_update_is_refused_and_the_newer_data_is_kept,
+    super::a_stale_update_is_refused_and_the_newer_data_is_kept
+);
+
+async fn the_audit_trail_lists_what_was_read_and_written_and_its_chain_is_intact(app: TestApp) {
+    let id = create_patient(&app.staff, "Audited").await;
+    app.clinician
+        .get(&format!("/api/v1/patients/{id}"))
+        .await
+        .assert_status(200);
+    app.clinician
+        .post(
+            &format!("/api/v1/patients/{id}/records"),
+            json!({ "kind": "medication", "system": "rxnorm", "code": "11289", "status": "active" }),
+        )
+        .await
+        .assert_status(201);
+    app.staff
+        .post(
+            &format!("/api/v1/patients/{id}/screenings"),
+            json!({ "protocols": ["ims"] }),
+        )
+        .await
+        .assert_status(201);
+    app.token
+        .get("/api/v1/patients?name=Audit")
+        .await
+        .assert_status(200);
+
+    let trail = app.admin.get(&format!("/api/v1/patients/{id}/audit")).await;
+    let events = trail.assert_status(200)["events"]
+        .as_array()
+        .expect("events")
+        .clone();
+    let seen: Vec<(String, String)> = events
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap_or("").to_owned(),
+                e["actor_name"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    for (action, actor) in [
+        ("patient.create", "sam"),
+        ("patient.read", "dr_chen"),
+        ("record.create", "dr_chen"),
+        ("screening.create", "sam"),
+        ("patient.search", "ehr_bridge"),
+    ] {
+        assert!(
+            seen.iter().any(|(a, who)| a == action && who == actor),
+            "{action} by {actor} is in the trail: {seen:?}"
+        );
+    }
+    assert!(
+        events.iter().all(|e| e["from"] == json!("127.0.0.1")),
+        "the client address is recorded: {events:#?}"
+    );
+    let verify = app.admin.get("/api/v1/audit/verify").await;
+    let verify = verify.assert_status(200);
+    assert_eq!(verify["intact"], json!(true), "{verify}");
+    assert!(
+        verify["rows"]
+            .as_u64()
+            .is_some_and(|rows| rows >= events.len() as u64)
+    );
+}
+
+both!(
+    the_audit_trail_lists_what_was_read_and_written_and_its_chain_is_intact,
+    super::the_audit_trail_lists_what_was_read_and_written_and_its_chain_is_intact
+);
+
+async fn a_set_up_link_creates_the_first_admin_once(db: Db) {
+    // A server with no users yet, as on first start.
+    let Some(store) = crate::support::fresh_store(db).await else {
+        return;
+    };
+    let secret = myotome_web::create_setup_link(store.as_ref(), jiff::Timestamp::now())
+        .await
+        .expect("a link");
+    let (base, _stop) = crate::support::serve(store.clone(), Default::default()).await;
+    let browser = Client::anonymous(&base);
+
+    let page = browser.get(&format!("/setup?token={secret}")).await;
+    assert_eq!(page.status, 200);
+    let html = page.body.as_str().expect("HTML").to_owned();
+    assert!(
+        html.contains("<form method=\"post\" action=\"/setup\">"),
+        "{html}"
+    );
+    assert!(html.contains(&secret));
+
+    let form = [
+        ("token", secret.as_str()),
+        ("username", "owner"),
+        ("display_name", "Clinic <Owner>"),
+        ("password", "short"),
+    ];
+    let reply = browser
+        .send(browser.request(Method::POST, "/setup").form(&form))
+        .await;
+    assert_eq!(reply.status, 422);
+    let html = reply.body.as_str().expect("HTML");
+    assert!(html.contains("at least 12"), "{html}");
+    assert!(
+        html.contains("Clinic &#60;Owner&#62;"),
+        "text is escaped, and kept: {html}"
+    );
+
+    let form = [
+        ("token", secret.as_str()),
+        ("username", "owner"),
+        ("display_name", "Clinic Owner"),
+        ("password", "a long and good password"),
+    ];
+    let reply = browser
+        .send(browser.request(Method::POST, "/setup").form(&form))
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    assert!(reply.body.as_str().is_some_and(|h| h.contains("owner")));
+    assert_eq!(store.count_users().await.expect("count"), 1);
+
+    let again = browser
+        .send(browser.request(Method::POST, "/setup").form(&form))
+        .await;
+    assert_eq!(again.status, 409, "{}", again.body);
+    let json_again = browser
+        .post(
+            "/api/v1/setup",
+            json!({ "token": secret, "username": "second", "display_name": "Second",
+                    "password": "a long and good password" }),
+        )
+        .await;
+    json_again.assert_error(409, "conflict");
+    assert_eq!(store.count_users().await.expect("count"), 1);
+
+    let admin = Client::sign_in(&base, "owner", "a long and good password").await;
+    let me = admin.get("/api/v1/session").await;
+    assert_eq!(me.assert_status(200)["user"]["role"], json!("admin"));
+    // Set-up is over: the page says so.
+    assert_eq!(
+        browser.get(&format!("/setup?token={secret}")).await.status,
+        410
+    );
+}
+
+async fn a_set_up_link_that_never_existed_is_refused(db: Db) {
+    let Some(store) = crate::support::fresh_store(db).await else {
+        return;
+    };
+    let (base, _stop) = crate::support::serve(store.clone(), Default::default()).await;
+    let reply = Client::anonymous(&base)
+        .post(
+            "/api/v1/setup",
+            json!({ "token": "guessed", "username": "intruder", "display_name": "I",
+                    "password": "a long and good password" }),
+        )
+        .await;
+    reply.assert_error(404, "not_found");
+    assert_eq!(store.count_users().await.expect("count"), 0);
+}
+
+mod a_set_up_link_creates_the_first_admin_once {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_sqlite() {
+        super::a_set_up_link_creates_the_first_admin_once(super::Db::Sqlite).await;
+        super::a_set_up_link_that_never_existed_is_refused(super::Db::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_postgres() {
+        super::a_set_up_link_creates_the_first_admin_once(super::Db::Postgres).await;
+        super::a_set_up_link_that_never_existed_is_refused(super::Db::Postgres).await;
+    }
+}
+
+async fn the_secure_cookie_setting_marks_the_cookie_secure(db: Db) {
+    let settings = myotome_web::Settings {
+        secure_cookies: true,
+        ..Default::default()
+    };
+    let Some(app) = spawn_app_with(db, settings).await else {
+        return;
+    };
+    let reply = app
+        .anonymous
+        .post(
+            "/api/v1/session",
+            json!({ "username": "ada", "password": PASSWORD }),
+        )
+        .await;
+    let cookie = reply
+        .headers
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .expect("a cookie");
+    assert!(cookie.contains("; Secure"), "{cookie}");
+}
+
+mod the_secure_cookie_setting_marks_the_cookie_secure {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_sqlite() {
+        super::the_secure_cookie_setting_marks_the_cookie_secure(super::Db::Sqlite).await;
+    }
+}
+
+/// Every /api/v1 path the API serves, as the product lists them.
+const API_PATHS: [&str; 27] = [
+    "/api/v1/session",
+    "/api/v1/setup",
+    "/api/v1/patients",
+    "/api/v1/patients/{id}",
+    "/api/v1/patients/{id}/weights",
+    "/api/v1/patients/{id}/records",
+    "/api/v1/records/{id}",
+    "/api/v1/patients/{id}/intake",
+    "/api/v1/patients/{id}/screenings",
+    "/api/v1/screenings/{id}",
+    "/api/v1/screenings/{id}/sign",
+    "/api/v1/patients/{id}/plans",
+    "/api/v1/plans/{id}",
+    "/api/v1/plans/{id}/status",
+    "/api/v1/patients/{id}/appointments",
+    "/api/v1/appointments/{id}",
+    "/api/v1/calendar",
+    "/api/v1/protocols",
+    "/api/v1/protocols/{id}",
+    "/api/v1/users",
+    "/api/v1/users/{id}",
+    "/api/v1/users/{id}/password",
+    "/api/v1/tokens",
+    "/api/v1/tokens/{id}",
+    "/api/v1/patients/{id}/audit",
+    "/api/v1/audit/verify",
+    "/healthz",
+];
+
+async fn the_openapi_document_lists_every_path_and_the_explorer_loads_nothing_from_outside(
+    app: TestApp,
+) {
+    let reply = app.anonymous.get("/api/openapi.json").await;
+    let document: &Value = reply.assert_status(200);
+    assert!(
+        document["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3."))
+    );
+    let paths = document["paths"].as_object().expect("paths");
+    for path in API_PATHS {
+        assert!(paths.contains_key(path), "{path} is documented");
+    }
+    let documented_api: Vec<&String> = paths.keys().filter(|p| p.starts_with("/api/v1")).collect();
+    let listed: std::collections::BTreeSet<&str> = API_PATHS.iter().copied().collect();
+    for path in &documented_api {
+        assert!(
+            listed.contains(path.as_str()),
+            "{path} is documented but not in the product's list"
+        );
+    }
+    // Every documented operation is really served: without a session it answers 401 (or its
+    // public answer), never 404/405.
+    for (path, item) in paths {
+        for method in ["get", "post", "put", "delete"] {
+            let Some(operation) = item.get(method) else {
+                continue;
+            };
+            assert!(
+                operation["responses"]["default"].is_object(),
+                "{method} {path} has the error body"
+            );
+            let concrete = path.replace("{id}", "1");
+            let reply = app
+                .anonymous
+                .call(
+                    Method::from_bytes(method.to_uppercase().as_bytes()).expect("method"),
+                    &concrete,
+                    (method != "get" && method != "delete").then(|| json!({})),
+                )
+                .await;
+            assert!(
+                ![404, 405].contains(&reply.status),
+                "{method} {path} is served: {} {}",
+                reply.status,
+                reply.body
+            );
+        }
+    }
+    assert!(document["components"]["schemas"]["ErrorBody"].is_object());
+    assert!(document["components"]["schemas"]["ScreeningOut"].is_object());
+    assert!(document["components"]["securitySchemes"]["session_cookie"].is_object());
+
+    // The explorer, and everything its page loads, comes from this server.
+    let redirect = app.anonymous.get("/api/docs").await;
+    assert!(
+        [301, 302, 303, 307, 308].contains(&redirect.status),
+        "{}",
+        redirect.status
+    );
+    let page = app.anonymous.get("/api/docs/").await;
+    assert_eq!(page.status, 200);
+    let html = page.body.as_str().expect("HTML").to_owned();
+    let mut references = Vec::new();
+    for attribute in ["src=\"", "href=\""] {
+        for piece in html.split(attribute).skip(1) {
+            references.push(piece.split('"').next().unwrap_or("").to_owned());
+        }
+    }
+    assert!(!references.is_empty(), "{html}");
+    for reference in &references {
+        assert!(
+            !reference.contains("//"),
+            "the explorer page loads {reference} from elsewhere"
+        );
+        let asset = app
+            .anonymous
+            .get(&format!("/api/docs/{}", reference.trim_start_matches("./")))
+            .await;
+        assert_eq!(asset.status, 200, "{reference} is served");
+    }
+    let initializer = app.anonymous.get("/api/docs/swagger-initializer.js").await;
+    let script = initializer.body.as_str().expect("a script").to_owned();
+    assert!(script.contains("/api/openapi.json"), "{script}");
+    assert!(
+        script.contains("\"validatorUrl\": \"none\"") || script.contains("validatorUrl\":\"none\""),
+        "{script}"
+    );
+    assert!(!script.contains("https://"), "{script}");
+}
+
+both!(
+    the_openapi_document_lists_every_path_and_the_explorer_loads_nothing_from_outside,
+    super::the_openapi_document_lists_every_path_and_the_explorer_loads_nothing_from_outside
+);
+
+async fn health_answers_ok_and_responses_carry_protective_headers(app: TestApp) {
+    let reply = app.anonymous.get("/healthz").await;
+    assert_eq!(reply.assert_status(200), &json!({ "status": "ok" }));
+    let reply = app.clinician.get("/api/v1/patients").await;
+    let headers = &reply.headers;
+    assert_eq!(
+        headers["cache-control"], "no-store",
+        "patient data is not cached"
+    );
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["content-type"], "application/json");
+    let unauthenticated = app.anonymous.get("/api/v1/patients").await;
+    assert!(unauthenticated.headers.contains_key("www-authenticate"));
+}
+
+both!(
+    health_answers_ok_and_responses_carry_protective_headers,
+    super::health_answers_ok_and_responses_carry_protective_headers
+);
