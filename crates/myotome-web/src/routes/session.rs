@@ -81,13 +81,20 @@ async fn sign_in(
     store
         .record_sign_in_attempt(&key, &from, succeeded, now)
         .await?;
-    let Some(user) = user.filter(|_| matches) else {
-        let actor = Actor {
-            user_id: None,
-            // The typed name is only kept when it is a real account's: a password typed into
-            // the username box must not end up in the audit trail.
-            name: "unknown user".to_owned(),
-            from,
+    let Some(user) = user.clone().filter(|_| matches) else {
+        // The typed name is only kept when it is a real account's: a password typed into the
+        // username box must not end up in the audit trail.
+        let actor = match &user {
+            Some(user) => Actor {
+                user_id: Some(user.id),
+                name: user.username.clone(),
+                from,
+            },
+            None => Actor {
+                user_id: None,
+                name: "unknown user".to_owned(),
+                from,
+            },
         };
         store
             .record_audit(&actor, &AuditAction::general("session.sign_in_failed"))

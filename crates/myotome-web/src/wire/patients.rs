@@ -50,6 +50,7 @@ pub struct IdentifierWire {
 pub struct ContactWire {
     #[serde(default)]
     pub phone: Option<String>,
+    /// Must contain an `@` when not blank.
     #[serde(default)]
     pub email: Option<String>,
     /// May span several lines.

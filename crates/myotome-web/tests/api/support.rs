@@ -45,22 +45,27 @@ macro_rules! both {
 async fn database_url(db: Db) -> Option<String> {
     match db {
         Db::Sqlite => Some(myotome_store::memory_url()),
-        Db::Postgres => {
-            let Ok(url) = std::env::var("MYOTOME_TEST_POSTGRES_URL") else {
-                assert!(
-                    std::env::var("CI").as_deref() != Ok("true"),
-                    "CI=true but MYOTOME_TEST_POSTGRES_URL is not set: scripts/test starts PostgreSQL and sets it"
-                );
-                eprintln!("MYOTOME_TEST_POSTGRES_URL is not set: skipping the PostgreSQL run");
-                return None;
-            };
-            Some(fresh_postgres_database(&url).await)
+        Db::Postgres => Some(fresh_postgres_database(&postgres_server()?).await),
+    }
+}
+
+/// The test PostgreSQL server's URL, or `None` to skip (not configured, outside CI).
+pub fn postgres_server() -> Option<String> {
+    match std::env::var("MYOTOME_TEST_POSTGRES_URL") {
+        Ok(url) => Some(url),
+        Err(_) => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI=true but MYOTOME_TEST_POSTGRES_URL is not set: scripts/test starts PostgreSQL and sets it"
+            );
+            eprintln!("MYOTOME_TEST_POSTGRES_URL is not set: skipping the PostgreSQL run");
+            None
         }
     }
 }
 
 /// Creates a database of its own for one test app on the test PostgreSQL server.
-async fn fresh_postgres_database(url: &str) -> String {
+pub async fn fresh_postgres_database(url: &str) -> String {
     use sqlx::Connection;
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(0);

@@ -721,3 +721,45 @@ both!(
     health_answers_ok_and_responses_carry_protective_headers,
     super::health_answers_ok_and_responses_carry_protective_headers
 );
+
+/// PostgreSQL only: an in-memory SQLite database cannot be taken away from a running server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_database_gives_503_on_health_and_a_generic_500_elsewhere_on_postgres() {
+    use sqlx::Connection;
+    let Some(server) = crate::support::postgres_server() else {
+        return;
+    };
+    let url = crate::support::fresh_postgres_database(&server).await;
+    let store = myotome_store::connect(&url).await.expect("open the store");
+    let app = crate::support::start(store, Default::default()).await;
+    app.anonymous.get("/healthz").await.assert_status(200);
+
+    let name = url
+        .rsplit_once('/')
+        .map(|(_, name)| name.split('?').next().unwrap_or(name).to_owned())
+        .expect("a database name");
+    let mut admin = sqlx::PgConnection::connect(&server).await.expect("connect");
+    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .execute(&mut admin)
+        .await
+        .expect("drop the database under the server");
+
+    let health = app.anonymous.get("/healthz").await;
+    health.assert_error(503, "unavailable");
+    let reply = app.clinician.get("/api/v1/patients").await;
+    reply.assert_error(500, "internal");
+    let text = reply.body.to_string().to_lowercase();
+    for internal in [
+        "sqlx",
+        "select",
+        "postgres",
+        name.as_str(),
+        "/work",
+        "panicked",
+    ] {
+        assert!(
+            !text.contains(internal),
+            "the answer hides {internal}: {text}"
+        );
+    }
+}
