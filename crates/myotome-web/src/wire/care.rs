@@ -290,7 +290,9 @@ pub struct AppointmentIn {
     pub accept_violations: bool,
 }
 
-/// An appointment as it should now be: moved, given a time, cancelled or completed.
+/// An appointment as it should now be: moved, given a time, cancelled or completed. A full
+/// replacement: `start_time`, `duration_minutes` and `clinician_id` left out are cleared;
+/// `label` left out is kept.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AppointmentUpdateIn {
