@@ -14,6 +14,16 @@ pub struct Cli {
     #[arg(long, global = true, env = "MYOTOME_PROTOCOLS", value_name = "DIR")]
     pub protocols: Option<PathBuf>,
 
+    /// The clinic database: a SQLite file path (created on first use) or a postgres:// URL.
+    #[arg(
+        long,
+        global = true,
+        env = "MYOTOME_DATABASE",
+        value_name = "PATH|URL",
+        default_value = "myotome.db"
+    )]
+    pub database: String,
+
     /// Output format.
     #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -39,6 +49,90 @@ pub enum Command {
     Dose(DoseArgs),
     /// Lay out sessions and follow-ups from a start date, or check proposed dates.
     Plan(PlanArgs),
+    /// Run the clinic server: web API on the database, creating and migrating it when new.
+    Serve(ServeArgs),
+    /// Add, list, disable users and reset their passwords.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Create, list and revoke API tokens for integrations.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Check the audit trail's hash chain.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Write a consistent copy of the live SQLite database to a new file.
+    Backup(BackupArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(
+        long,
+        env = "MYOTOME_LISTEN",
+        default_value = "127.0.0.1:8080",
+        value_name = "ADDR"
+    )]
+    pub listen: String,
+    /// Mark session cookies Secure: set this when clients reach the server over HTTPS.
+    #[arg(long, env = "MYOTOME_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user. A strong password is generated and printed once, unless --password-stdin.
+    Add {
+        username: String,
+        #[arg(long, value_parser = ["admin", "clinician", "staff"])]
+        role: String,
+        /// Name shown in the app; the username when omitted.
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
+        /// Read the password from the first line of standard input instead.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Every user with role and status.
+    List,
+    /// Stop a user signing in; ends their sessions. Their records stay attributed to them.
+    Disable { username: String },
+    /// Set a new password (generated and printed once, unless --password-stdin); ends the
+    /// user's sessions.
+    ResetPassword {
+        username: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token acting as USER with that user's role; the secret is printed once.
+    Create {
+        #[arg(long, value_name = "USERNAME")]
+        user: String,
+        /// What the token is for, e.g. "EHR nightly import".
+        #[arg(long, value_name = "LABEL")]
+        name: String,
+    },
+    /// Every token, with its owner and whether it is revoked.
+    List,
+    /// Revoke a token by its id (see `token list`).
+    Revoke { id: i64 },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the audit trail's hash chain and name the first row that does not match.
+    Verify,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The new file to write; it must not exist yet.
+    #[arg(long, value_name = "FILE")]
+    pub to: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

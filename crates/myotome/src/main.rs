@@ -4,6 +4,7 @@
 mod cli;
 mod commands;
 mod data;
+mod database;
 mod facts_file;
 mod output;
 

@@ -1,9 +1,11 @@
 //! One module per subcommand; each returns the process exit code.
 
+mod admin;
 mod dose;
 mod plan;
 mod protocol;
 mod screen;
+mod serve;
 
 use crate::cli::{Cli, Command};
 use std::process::ExitCode;
@@ -14,6 +16,11 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Screen(args) => screen::run(cli, args),
         Command::Dose(args) => dose::run(cli, args),
         Command::Plan(args) => plan::run(cli, args),
+        Command::Serve(args) => serve::run(cli, args),
+        Command::User(command) => admin::user(cli, command),
+        Command::Token(command) => admin::token(cli, command),
+        Command::Audit(command) => admin::audit(cli, command),
+        Command::Backup(args) => admin::backup(cli, args),
     }
 }
 

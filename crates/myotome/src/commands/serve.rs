@@ -1,0 +1,100 @@
+//! `myotome serve`: open (create, migrate) the database, bind, print where to go, serve until
+//! Ctrl-C or SIGTERM.
+
+use crate::cli::{Cli, ServeArgs};
+use crate::database;
+use anyhow::{Context, Result};
+use myotome_web::{AppState, Settings};
+use std::io::Write;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+pub fn run(cli: &Cli, args: &ServeArgs) -> Result<ExitCode> {
+    init_logging();
+    let data = Arc::new(crate::data::load(cli.protocols.as_deref())?);
+    database::runtime()?.block_on(async {
+        let store = database::open(&cli.database).await?;
+        let listener = tokio::net::TcpListener::bind(&args.listen)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot listen on {}; is another server using it? Choose another with --listen",
+                    args.listen
+                )
+            })?;
+        let base = base_url(listener.local_addr()?);
+        // Tests and scripts read these lines to find the server, so they go out before serving.
+        let mut out = std::io::stdout().lock();
+        writeln!(
+            out,
+            "Myotome is serving {base} (database: {})",
+            database::describe(&cli.database)
+        )?;
+        writeln!(
+            out,
+            "  JSON API {base}/api/v1 · OpenAPI {base}/api/openapi.json · API explorer {base}/api/docs"
+        )?;
+        if store.count_users().await? == 0 {
+            let secret = myotome_web::create_setup_link(store.as_ref(), jiff::Timestamp::now())
+                .await
+                .context("cannot create the first-run set-up link")?;
+            writeln!(
+                out,
+                "No users yet. Create the first admin within 24 hours at this one-time link:\n  {base}/setup?token={secret}\nor from the command line: myotome user add NAME --role admin"
+            )?;
+        }
+        out.flush()?;
+        drop(out);
+        let settings = Settings {
+            secure_cookies: args.secure_cookies,
+            ..Settings::default()
+        };
+        myotome_web::serve(listener, AppState::new(store, data, settings), shutdown_signal())
+            .await
+            .context("the server stopped with an error")?;
+        println!("Myotome stopped.");
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// The address to print: a wildcard bind is reachable on loopback at least.
+fn base_url(addr: SocketAddr) -> String {
+    let host = match addr.ip() {
+        ip if ip.is_unspecified() => "localhost".to_owned(),
+        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+        ip => ip.to_string(),
+    };
+    format!("http://{host}:{}", addr.port())
+}
+
+/// Logs go to stderr; `RUST_LOG` refines them. Handlers never log patient data.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+}
