@@ -201,8 +201,53 @@ fn a_backup_is_a_working_copy_and_never_overwrites_a_file() {
     let users: Value = serde_json::from_slice(&restored.stdout).expect("JSON");
     assert_eq!(users[0]["username"], "keeper");
 
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&copy)
+            .expect("copy exists")
+            .permissions()
+            .mode();
+        assert_eq!(
+            mode & 0o777,
+            0o600,
+            "a backup holds every chart: owner-only"
+        );
+    }
+    let before = clinic.json(&["audit", "verify"])["rows"].as_u64();
+    clinic.json(&["backup", "--to", &format!("{copy_arg}.2")]);
+    let after = clinic.json(&["audit", "verify"])["rows"].as_u64();
+    assert_eq!(
+        after,
+        before.map(|rows| rows + 1),
+        "the backup is on the audit trail"
+    );
+
     let again = clinic.run(&["backup", "--to", &copy_arg]);
     assert_eq!(again.status.code(), Some(1));
     assert!(text(&again).contains("already exists"), "{}", text(&again));
     assert!(Path::new(&copy).exists());
+}
+
+#[test]
+fn a_mistyped_database_path_is_an_error_not_a_new_empty_database() {
+    let clinic = Clinic::new();
+    for args in [
+        vec!["audit", "verify"],
+        vec!["user", "list"],
+        vec!["token", "list"],
+        vec!["backup", "--to", "never.db"],
+    ] {
+        let output = clinic.run(&args);
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        assert!(
+            text(&output).contains("no database at"),
+            "{}",
+            text(&output)
+        );
+    }
+    assert!(
+        !Path::new(&clinic.database()).exists(),
+        "nothing was created at the mistyped path"
+    );
 }

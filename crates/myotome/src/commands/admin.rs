@@ -5,14 +5,19 @@ use crate::cli::{AuditCommand, BackupArgs, Cli, Format, TokenCommand, UserComman
 use crate::database::{self, cli_actor};
 use crate::output::{Refused, print_json};
 use anyhow::{Context, Result, anyhow, bail};
-use myotome_store::{ChainCheck, NewUser, Role, Store, TokenId, User};
+use myotome_store::{AuditAction, ChainCheck, NewUser, Role, Store, TokenId, User};
 use serde_json::json;
 use std::io::BufRead;
 use std::process::ExitCode;
 
 pub fn user(cli: &Cli, command: &UserCommand) -> Result<ExitCode> {
     database::runtime()?.block_on(async {
-        let store = database::open(&cli.database).await?;
+        // Adding the first admin before the first `serve` is a normal start, so `user add`
+        // may create the database; every other command needs an existing one.
+        let store = match command {
+            UserCommand::Add { .. } => database::open(&cli.database).await?,
+            _ => database::open_existing(&cli.database).await?,
+        };
         let actor = cli_actor();
         match command {
             UserCommand::Add {
@@ -100,7 +105,7 @@ pub fn user(cli: &Cli, command: &UserCommand) -> Result<ExitCode> {
 
 pub fn token(cli: &Cli, command: &TokenCommand) -> Result<ExitCode> {
     database::runtime()?.block_on(async {
-        let store = database::open(&cli.database).await?;
+        let store = database::open_existing(&cli.database).await?;
         let actor = cli_actor();
         match command {
             TokenCommand::Create { user, name } => {
@@ -177,7 +182,7 @@ pub fn token(cli: &Cli, command: &TokenCommand) -> Result<ExitCode> {
 pub fn audit(cli: &Cli, command: &AuditCommand) -> Result<ExitCode> {
     let AuditCommand::Verify = command;
     database::runtime()?.block_on(async {
-        let store = database::open(&cli.database).await?;
+        let store = database::open_existing(&cli.database).await?;
         match store.verify_audit_chain().await? {
             ChainCheck::Intact { rows } => {
                 match cli.format {
@@ -202,27 +207,37 @@ pub fn audit(cli: &Cli, command: &AuditCommand) -> Result<ExitCode> {
 
 pub fn backup(cli: &Cli, args: &BackupArgs) -> Result<ExitCode> {
     database::runtime()?.block_on(async {
-        if args.to.exists() {
-            bail!(
-                "{} already exists; a backup never overwrites a file, choose a new name",
-                args.to.display()
-            );
-        }
-        let store = database::open(&cli.database).await?;
+        let store = database::open_existing(&cli.database).await?;
         store
             .backup_to(&args.to)
             .await
             .with_context(|| format!("the backup to {} failed", args.to.display()))?;
+        restrict_to_owner(&args.to)?;
+        // A backup is a read of every chart: it goes on the audit trail like any other read.
+        let action = AuditAction::general("backup.create")
+            .with_target(format!("file:{}", args.to.display()));
+        store.record_audit(&cli_actor(), &action).await?;
         match cli.format {
             Format::Json => print_json(&json!({ "backup": args.to.display().to_string() }))?,
             Format::Text => println!(
-                "Backed up {} to {} (a consistent copy; the server may keep running).",
+                "Backed up {} to {} (a consistent copy; the server may keep running). Only this account can read the file.",
                 database::describe(&cli.database),
                 args.to.display()
             ),
         }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// A backup holds every patient's chart: readable by its owner only.
+fn restrict_to_owner(path: &std::path::Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("cannot make {} private to its owner", path.display()))?;
+    }
+    Ok(())
 }
 
 async fn find_user(store: &dyn Store, username: &str) -> Result<User> {
