@@ -8,7 +8,8 @@
 //!   *same transaction* as the data it reads or writes, so an acknowledged write always has its
 //!   audit row and a failed audit append fails the request (fail closed).
 //! - Audit rows are append-only and hash-chained; [`Store::verify_audit_chain`] names the first
-//!   row that does not match.
+//!   row that does not match, and its head hash, recorded elsewhere, anchors the chain
+//!   ([`Store::audit_anchor`]).
 //! - Mutable records carry a version; a write naming an older version is refused
 //!   ([`StoreError::Stale`]).
 
@@ -210,6 +211,9 @@ pub trait Store: Send + Sync + 'static {
         from: &str,
         since: Timestamp,
     ) -> Result<(u64, u64)>;
+    /// Removes sign-in attempts made before `before` (the throttling window only looks back
+    /// a little); returns how many.
+    async fn delete_sign_in_attempts_before(&self, before: Timestamp) -> Result<u64>;
 
     // --- Sessions -------------------------------------------------------------------------------
     async fn create_session(&self, session: &NewSession) -> Result<()>;
@@ -243,7 +247,15 @@ pub trait Store: Send + Sync + 'static {
     /// Every event that concerns this patient (single-patient actions and lists that showed
     /// them), oldest first. Reading the trail is itself audited.
     async fn audit_trail(&self, actor: &Actor, patient: PatientId) -> Result<Vec<AuditEvent>>;
+    /// Walks the whole chain. When it is intact, the answer carries the head hash: recorded
+    /// outside the database (with its row count as seq), it is an anchor for
+    /// [`Store::audit_anchor`].
     async fn verify_audit_chain(&self) -> Result<ChainCheck>;
+    /// The stored hash of audit row `seq`, `None` when there is no such row. An operator who
+    /// recorded `(seq, hash)` from an intact verification confirms later that the chain still
+    /// contains that row unchanged: an intact chain whose row `seq` has the recorded hash was
+    /// not rewritten up to `seq`, not even by a full recompute of every hash.
+    async fn audit_anchor(&self, seq: i64) -> Result<Option<String>>;
 
     // --- Maintenance ----------------------------------------------------------------------------
     /// A consistent copy of the live database into a new file (SQLite `VACUUM INTO`). On

@@ -538,9 +538,11 @@ pub struct AuditEvent {
 /// The result of checking the whole chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChainCheck {
-    Intact {
-        rows: u64,
-    },
+    /// Every row links and matches. `head_hash` is the hash of the last row (row `rows`; the
+    /// genesis hash of 64 zeros for an empty log): recorded outside the database, it lets a
+    /// later check confirm with [`Store::audit_anchor`](crate::Store::audit_anchor) that the
+    /// chain was not recomputed.
+    Intact { rows: u64, head_hash: String },
     /// The first row whose stored hash or link does not match; everything before it is intact.
     Broken {
         seq: i64,

@@ -1,8 +1,8 @@
 //! The sqlx implementation of [`Store`](crate::Store): one [`SqlStore`] over an `AnyPool` that
-//! runs on SQLite and PostgreSQL with the same queries. This module owns connecting (URL →
-//! backend, pool settings, SQLite pragmas, migrations), transactions, and the `Store` impl,
-//! which forwards each method to the submodule that owns its tables:
+//! runs on SQLite and PostgreSQL with the same queries. This module owns transactions and the
+//! `Store` impl, which forwards each method to the submodule that owns its tables:
 //!
+//! - `connection`: URL → backend, pool settings, SQLite pragmas, migrations;
 //! - `patients`: patients, identifiers, search, weights;
 //! - `clinical`: conditions/medications/allergies, intake forms, screenings;
 //! - `plans`: treatment plans, appointments, the calendar;
@@ -14,11 +14,19 @@
 //! both backends (`$N` placeholders, `RETURNING`), so one implementation keeps them from
 //! drifting apart; the price is the Any driver's small type set (i64, text), which the schema
 //! conventions in `migrations/*/0001_initial.sql` are built around.
+//!
+//! # Audited transactions
+//!
+//! Every method that reads or writes patient data (or users and tokens) runs through
+//! [`SqlStore::audited`]: it opens the write transaction, runs the operation, appends the audit
+//! event and commits. That is the only place an audit row is appended and the only place a
+//! write transaction is committed, so no method can commit an audited action without its row.
 
 mod access;
 mod audit;
 mod clinical;
 mod codec;
+mod connection;
 mod error;
 mod patients;
 mod plans;
@@ -32,27 +40,17 @@ use crate::{
     StoredScreening, TokenId, TreatmentPlan, User, UserId, WeightEntry,
 };
 use async_trait::async_trait;
+pub use connection::{SqliteSettings, connect, memory_url, sqlite_url};
 use error::DbResult;
 use jiff::Timestamp;
 use jiff::civil::Date;
-use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, Transaction};
+use sqlx::{AnyConnection, AnyPool, Executor};
+use std::borrow::Cow;
+use std::future::Future;
+use std::marker::PhantomData;
 use std::path::Path;
-use std::str::FromStr;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
-static MIGRATE_SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
-static MIGRATE_POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
-
-/// What the URL forms are, for error messages.
-const URL_FORMS: &str = "use sqlite://PATH (a file, created when missing), sqlite::memory:, or \
-     postgres://USER:PASSWORD@HOST:PORT/DATABASE";
-
-/// How long opening the database may take (an unreachable host can otherwise hold a TCP
-/// connect for minutes), and how long a request waits for a pooled connection.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+use std::pin::Pin;
+use std::sync::Mutex;
 
 /// The one implementation of the store, over an sqlx pool.
 pub struct SqlStore {
@@ -63,285 +61,81 @@ pub struct SqlStore {
     _keep_alive: Option<Mutex<AnyConnection>>,
 }
 
-/// Opens (creating and migrating when needed) the database at `url`: `sqlite://PATH` or
-/// `postgres://…`.
-pub async fn connect(url: &str) -> Result<Arc<dyn Store>> {
-    Ok(Arc::new(SqlStore::open(url).await?))
+/// A boxed future that may run on another thread (what an audited operation returns).
+type BoxFuture<'c, T> = Pin<Box<dyn Future<Output = T> + Send + 'c>>;
+
+/// What an audited operation gets: the connection of its transaction. `'a` is what the
+/// operation borrows from the caller (its arguments), `'c` the borrow of the connection; the
+/// bound `'a: 'c` lets the operation's future hold both.
+struct Tx<'c, 'a: 'c> {
+    conn: &'c mut AnyConnection,
+    _borrows: PhantomData<&'a ()>,
 }
 
-/// The URL of a SQLite database file, created when missing.
-pub fn sqlite_url(path: &std::path::Path) -> String {
-    // sqlx percent-decodes the path, and `?`/`#` would start the query or fragment.
-    let path = path
-        .display()
-        .to_string()
-        .replace('%', "%25")
-        .replace('?', "%3F")
-        .replace('#', "%23");
-    format!("sqlite://{path}?mode=rwc")
-}
-
-/// A fresh private in-memory SQLite database (for tests), unique per call.
-pub fn memory_url() -> String {
-    // Named and shared-cache, so every connection of one pool sees the same database; the name
-    // is unique per process and call (and the time, for processes that reuse a pid).
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    format!(
-        "sqlite:file:myotome-memory-{}-{n}-{nanos}?mode=memory&cache=shared",
-        std::process::id()
-    )
-}
-
-/// Where a URL points.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Target {
-    SqliteFile(String),
-    SqliteMemory(String),
-    Postgres(String),
-}
-
-impl Target {
-    fn parse(url: &str) -> Result<Target> {
-        let lower = url.to_ascii_lowercase();
-        if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
-            return Ok(Target::Postgres(url.to_owned()));
-        }
-        if let Some(rest) = lower.strip_prefix("sqlite:") {
-            let rest = rest.trim_start_matches("//");
-            let (database, query) = rest.split_once('?').unwrap_or((rest, ""));
-            if database == ":memory:" || database.is_empty() {
-                // sqlx would give every connection its own anonymous database; name one.
-                return Ok(Target::SqliteMemory(memory_url()));
-            }
-            if query.split('&').any(|pair| pair == "mode=memory") {
-                return Ok(Target::SqliteMemory(url.to_owned()));
-            }
-            if query.split('&').any(|pair| pair.starts_with("mode=")) {
-                return Ok(Target::SqliteFile(url.to_owned()));
-            }
-            let separator = if url.contains('?') { '&' } else { '?' };
-            return Ok(Target::SqliteFile(format!("{url}{separator}mode=rwc")));
-        }
-        // Name the scheme only: the rest of a URL may hold a password.
-        let scheme: String = url
-            .split_once(':')
-            .map(|(scheme, _)| scheme)
-            .filter(|scheme| {
-                scheme.len() <= 20 && scheme.chars().all(|c| c.is_ascii_alphanumeric())
-            })
-            .map(|scheme| format!("`{scheme}:`"))
-            .unwrap_or_else(|| "this".to_owned());
-        Err(StoreError::Unsupported(format!(
-            "{scheme} is not a database URL Myotome understands; {URL_FORMS}"
-        )))
-    }
-
-    fn url(&self) -> &str {
-        match self {
-            Target::SqliteFile(url) | Target::SqliteMemory(url) | Target::Postgres(url) => url,
-        }
-    }
-}
-
-/// The error for a database that cannot be opened: the reason, the URL without its password,
-/// and the form the URL must take.
-fn cannot_open(target: &Target, error: &sqlx::Error) -> StoreError {
-    let url = redact(target.url());
-    let message = match target {
-        Target::Postgres(_) => format!(
-            "could not connect to PostgreSQL at {url}: {error}. The URL must look like \
-             postgres://USER:PASSWORD@HOST:PORT/DATABASE, the server must be running and \
-             reachable, and the database must exist"
-        ),
-        Target::SqliteFile(_) | Target::SqliteMemory(_) => format!(
-            "could not open the SQLite database {url}: {error}. The URL must look like \
-             sqlite://PATH, and the folder must exist and be writable"
-        ),
-    };
-    StoreError::Database(message.into())
-}
-
-/// The URL with any password replaced by `***`, for messages and logs.
-fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _password)) => format!("{scheme}://{user}:***@{host}{tail}"),
-            None => url.to_owned(),
-        },
-        None => url.to_owned(),
-    }
+/// When an audited transaction takes its audit seq (and, with it, the chain head's lock).
+enum Reserve {
+    /// After the operation: the head is locked only for the short append at the end.
+    AfterOperation,
+    /// Before the operation: the head's lock serialises the whole transaction against every
+    /// other audited one (first-run set-up needs that; see `consume_setup_link`).
+    BeforeOperation,
 }
 
 impl SqlStore {
-    /// Connects to `url` (see [`connect`]), migrating the schema to this build's version.
-    pub async fn open(url: &str) -> Result<SqlStore> {
-        sqlx::any::install_default_drivers();
-        let target = Target::parse(url)?;
-        let options = AnyConnectOptions::from_str(target.url()).map_err(|e| {
-            StoreError::Unsupported(format!(
-                "the database URL {} is not valid ({e}); {URL_FORMS}",
-                redact(target.url())
-            ))
-        })?;
-        let backend = match target {
-            Target::Postgres(_) => Backend::Postgres,
-            Target::SqliteFile(_) | Target::SqliteMemory(_) => Backend::Sqlite,
-        };
-        // One connection first: a pool retries a refused connection until its timeout and then
-        // only says that it timed out; a single attempt says why (refused, unknown database,
-        // wrong password, missing folder).
-        let probe = tokio::time::timeout(CONNECT_TIMEOUT, AnyConnection::connect_with(&options))
-            .await
-            .unwrap_or_else(|_| {
-                Err(sqlx::Error::Io(std::io::Error::new(
-                    std::io::ErrorKind::TimedOut,
-                    format!("no answer within {} seconds", CONNECT_TIMEOUT.as_secs()),
-                )))
-            })
-            .map_err(|e| cannot_open(&target, &e))?;
-        let memory = matches!(target, Target::SqliteMemory(_));
-        let pool_options = match backend {
-            Backend::Postgres => AnyPoolOptions::new()
-                .max_connections(10)
-                .acquire_timeout(CONNECT_TIMEOUT),
-            Backend::Sqlite => {
-                let pool_options = AnyPoolOptions::new().after_connect(move |conn, _meta| {
-                    Box::pin(async move {
-                        // Per connection: SQLite forgets these on close (except journal_mode,
-                        // which a file keeps, and which an in-memory database cannot use).
-                        conn.execute("PRAGMA busy_timeout = 5000").await?;
-                        conn.execute("PRAGMA foreign_keys = ON").await?;
-                        if !memory {
-                            conn.execute("PRAGMA journal_mode = WAL").await?;
-                        }
-                        // Clinical writes survive power loss once acknowledged.
-                        conn.execute("PRAGMA synchronous = FULL").await?;
-                        Ok(())
-                    })
-                });
-                if memory {
-                    // One connection, never idled out or recycled: the database lives as long
-                    // as the pool, and a single connection never meets shared-cache table
-                    // locks (SQLITE_LOCKED), which busy_timeout does not cover.
-                    pool_options
-                        .max_connections(1)
-                        .min_connections(1)
-                        .idle_timeout(None)
-                        .max_lifetime(None)
-                } else {
-                    // Writers queue on SQLite's one write lock; readers run beside them in WAL.
-                    pool_options.max_connections(8)
-                }
-            }
-        };
-        let pool = pool_options
-            .connect_with(options)
-            .await
-            .map_err(|e| cannot_open(&target, &e))?;
-        // The probe of an in-memory database stays open with the store, so the database lives
-        // even if the pool ever replaces its connection.
-        let keep_alive = if memory {
-            Some(Mutex::new(probe))
-        } else {
-            let _ = probe.close().await;
-            None
-        };
-        let migrator = match backend {
-            Backend::Sqlite => &MIGRATE_SQLITE,
-            Backend::Postgres => &MIGRATE_POSTGRES,
-        };
-        migrator.run(&pool).await.map_err(|e| {
-            let hint = match e {
-                sqlx::migrate::MigrateError::VersionMissing(_) => {
-                    ". The database was written by a newer Myotome; open it with that version"
-                }
-                sqlx::migrate::MigrateError::VersionMismatch(_) => {
-                    ". An applied migration was edited after release; restore its original text"
-                }
-                _ => "",
-            };
-            StoreError::Database(
-                format!("could not bring the database schema up to date: {e}{hint}").into(),
-            )
-        })?;
-        let store = SqlStore {
-            pool,
-            backend,
-            _keep_alive: keep_alive,
-        };
-        if matches!(target, Target::SqliteFile(_)) {
-            let settings = store.connection_settings().await?;
-            if settings.journal_mode != "wal" {
-                tracing::warn!(
-                    journal_mode = %settings.journal_mode,
-                    "SQLite refused WAL mode (a network or read-only file system?); readers will wait for writers"
-                );
-            }
-        }
-        Ok(store)
-    }
-
-    /// The SQLite settings in effect on one of the pool's connections (foreign keys, journal
-    /// mode, synchronous, busy timeout), for diagnostics and tests. `None` on PostgreSQL.
-    pub async fn sqlite_settings(&self) -> Result<Option<SqliteSettings>> {
-        match self.backend {
-            Backend::Sqlite => Ok(Some(self.connection_settings().await?)),
-            Backend::Postgres => Ok(None),
-        }
-    }
-
-    async fn connection_settings(&self) -> Result<SqliteSettings> {
-        let mut conn = self.pool.acquire().await.db()?;
-        let foreign_keys = pragma_int(&mut conn, "PRAGMA foreign_keys").await?;
-        let journal_mode: String = sqlx::query_scalar("PRAGMA journal_mode")
-            .fetch_one(&mut *conn)
-            .await
-            .db()?;
-        let synchronous = pragma_int(&mut conn, "PRAGMA synchronous").await?;
-        let busy_timeout_ms = pragma_int(&mut conn, "PRAGMA busy_timeout").await?;
-        Ok(SqliteSettings {
-            foreign_keys: foreign_keys == 1,
-            journal_mode: journal_mode.to_ascii_lowercase(),
-            // 2 is FULL (0 OFF, 1 NORMAL, 3 EXTRA).
-            synchronous_full: synchronous >= 2,
-            busy_timeout_ms,
+    /// Runs `op` in a write transaction, appends the audit event `action` describes for its
+    /// result, and commits: an action and its audit row are stored together or not at all.
+    async fn audited<'a, T, Op, Act>(&self, actor: &Actor, op: Op, action: Act) -> Result<T>
+    where
+        T: Send,
+        Op: for<'c> FnOnce(Tx<'c, 'a>) -> BoxFuture<'c, Result<T>> + Send,
+        Act: FnOnce(&T) -> AuditAction + Send,
+    {
+        self.audited_transaction(Reserve::AfterOperation, op, |value| {
+            (Cow::Borrowed(actor), action(value))
         })
+        .await
     }
 
-    /// A write transaction. On SQLite it starts with `BEGIN IMMEDIATE`, taking the write lock
-    /// up front: a deferred transaction that reads and then writes cannot wait for the lock
+    /// The one place an audit row is appended and a write transaction committed. `event`
+    /// names the actor as well as the action, for an actor known only from the result.
+    ///
+    /// The transaction starts with `BEGIN IMMEDIATE` on SQLite, taking the write lock up
+    /// front: a deferred transaction that reads and then writes cannot wait for the lock
     /// (SQLite answers SQLITE_BUSY at once to avoid a deadlock), so concurrent requests would
     /// fail instead of queueing behind `busy_timeout`.
-    async fn write(&self) -> Result<Transaction<'static, Any>> {
-        match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await.db(),
-            Backend::Postgres => self.pool.begin().await.db(),
-        }
+    async fn audited_transaction<'a, 'b, T, Op, Event>(
+        &self,
+        reserve: Reserve,
+        op: Op,
+        event: Event,
+    ) -> Result<T>
+    where
+        T: Send,
+        Op: for<'c> FnOnce(Tx<'c, 'a>) -> BoxFuture<'c, Result<T>> + Send,
+        Event: FnOnce(&T) -> (Cow<'b, Actor>, AuditAction) + Send,
+    {
+        let mut tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await.db()?,
+            Backend::Postgres => self.pool.begin().await.db()?,
+        };
+        let early = match reserve {
+            Reserve::BeforeOperation => Some(audit::reserve(&mut tx).await?),
+            Reserve::AfterOperation => None,
+        };
+        let value = op(Tx {
+            conn: &mut tx,
+            _borrows: PhantomData,
+        })
+        .await?;
+        let (actor, action) = event(&value);
+        let reservation = match early {
+            Some(reservation) => reservation,
+            None => audit::reserve(&mut tx).await?,
+        };
+        audit::write(&mut tx, reservation, &actor, &action).await?;
+        tx.commit().await.db()?;
+        Ok(value)
     }
-}
-
-/// SQLite settings read back from a live connection.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SqliteSettings {
-    pub foreign_keys: bool,
-    /// `wal` for a file database, `memory` for an in-memory one.
-    pub journal_mode: String,
-    pub synchronous_full: bool,
-    pub busy_timeout_ms: i64,
-}
-
-async fn pragma_int(conn: &mut AnyConnection, pragma: &'static str) -> Result<i64> {
-    sqlx::query_scalar(pragma).fetch_one(&mut *conn).await.db()
 }
 
 #[async_trait]
@@ -353,23 +147,24 @@ impl Store for SqlStore {
     // --- Patients ---------------------------------------------------------------------------
 
     async fn create_patient(&self, actor: &Actor, details: &PatientDetails) -> Result<Patient> {
-        let mut tx = self.write().await?;
-        let patient = patients::create(&mut tx, details).await?;
-        let action = AuditAction::on_patient("patient.create", patient.id)
-            .with_target(format!("patient/{}", patient.id));
-        audit::append(&mut tx, actor, &action).await?;
-        tx.commit().await.db()?;
-        Ok(patient)
+        self.audited(
+            actor,
+            |tx| Box::pin(patients::create(tx.conn, details)),
+            |patient| {
+                AuditAction::on_patient("patient.create", patient.id)
+                    .with_target(format!("patient/{}", patient.id))
+            },
+        )
+        .await
     }
 
     async fn patient(&self, actor: &Actor, id: PatientId) -> Result<Patient> {
-        let mut tx = self.write().await?;
-        let patient = patients::get_patient(&mut tx, id).await?;
-        let action =
-            AuditAction::on_patient("patient.read", id).with_target(format!("patient/{id}"));
-        audit::append(&mut tx, actor, &action).await?;
-        tx.commit().await.db()?;
-        Ok(patient)
+        self.audited(
+            actor,
+            |tx| Box::pin(patients::get_patient(tx.conn, id)),
+            |_| AuditAction::on_patient("patient.read", id).with_target(format!("patient/{id}")),
+        )
+        .await
     }
 
     async fn update_patient(
@@ -379,25 +174,24 @@ impl Store for SqlStore {
         expected_version: i64,
         details: &PatientDetails,
     ) -> Result<Patient> {
-        let mut tx = self.write().await?;
-        let patient = patients::update(&mut tx, id, expected_version, details).await?;
-        let action =
-            AuditAction::on_patient("patient.update", id).with_target(format!("patient/{id}"));
-        audit::append(&mut tx, actor, &action).await?;
-        tx.commit().await.db()?;
-        Ok(patient)
+        self.audited(
+            actor,
+            |tx| Box::pin(patients::update(tx.conn, id, expected_version, details)),
+            |_| AuditAction::on_patient("patient.update", id).with_target(format!("patient/{id}")),
+        )
+        .await
     }
 
     async fn search_patients(&self, actor: &Actor, search: &PatientSearch) -> Result<PatientList> {
-        let mut tx = self.write().await?;
-        let list = patients::search(&mut tx, search).await?;
-        let action = AuditAction {
-            listed_patients: list.patients.iter().map(|p| p.id).collect(),
-            ..AuditAction::general("patient.search")
-        };
-        audit::append(&mut tx, actor, &action).await?;
-        tx.commit().await.db()?;
-        Ok(list)
+        self.audited(
+            actor,
+            |tx| Box::pin(patients::search(tx.conn, search)),
+            |list| AuditAction {
+                listed_patients: list.patients.iter().map(|p| p.id).collect(),
+                ..AuditAction::general("patient.search")
+            },
+        )
+        .await
     }
 
     async fn add_weight(
@@ -408,26 +202,32 @@ impl Store for SqlStore {
         grams: u32,
         source: &RecordSource,
     ) -> Result<WeightEntry> {
-        let mut tx = self.write().await?;
-        let entry = patients::add_weight(&mut tx, patient, measured_on, grams, source).await?;
-        let action = AuditAction::on_patient("weight.create", patient)
-            .with_target(format!("weight/{}", entry.id));
-        audit::append(&mut tx, actor, &action).await?;
-        tx.commit().await.db()?;
-        Ok(entry)
+        self.audited(
+            actor,
+            |tx| {
+                Box::pin(patients::add_weight(
+                    tx.conn,
+                    patient,
+                    measured_on,
+                    grams,
+                    source,
+                ))
+            },
+            |entry| {
+                AuditAction::on_patient("weight.create", patient)
+                    .with_target(format!("weight/{}", entry.id))
+            },
+        )
+        .await
     }
 
     async fn weights(&self, actor: &Actor, patient: PatientId) -> Result<Vec<WeightEntry>> {
-        let mut tx = self.write().await?;
-        let entries = patients::weights(&mut tx, patient).await?;
-        audit::append(
-            &mut tx,
+        self.audited(
             actor,
-            &AuditAction::on_patient("weight.list", patient),
+            |tx| Box::pin(patients::weights(tx.conn, patient)),
+            |_| AuditAction::on_patient("weight.list", patient),
         )
-        .await?;
-        tx.commit().await.db()?;
-        Ok(entries)
+        .await
     }
 
     // --- Conditions, medications, allergies -------------------------------------------------
@@ -439,13 +239,15 @@ impl Store for SqlStore {
         details: &RecordDetails,
         source: &RecordSource,
     ) -> Result<ClinicalRecord> {
-        let mut tx = self.write().await?;
-        let record = clinical::add_record(&mut tx, patient, details, source).await?;
-        let action = AuditAction::on_patient("record.create", patient)
-            .with_target(format!("record/{}", record.id));
-        audit::append(&mut tx, actor, &action).await?;
-        tx.commit().await.db()?;
-        Ok(record)
+        self.audited(
+            actor,
+            |tx| Box::pin(clinical::add_record(tx.conn, patient, details, source)),
+            |record| {
+                AuditAction::on_patient("record.create", patient)
+                    .with_target(format!("record/{}", record.id))
+            },
+        )
+        .await
     }
 
     async fn update_record(
@@ -455,13 +257,22 @@ impl Store for SqlStore {
         expected_version: i64,
         details: &RecordDetails,
     ) -> Result<ClinicalRecord> {
-        let mut tx = self.write().await?;
-        let record = clinical::update_record(&mut tx, id, expected_version, details).await?;
-        let action = AuditAction::on_patient("record.update", record.patient_id)
-            .with_target(format!("record/{id}"));
-        audit::append(&mut tx, actor, &action).await?;
-        tx.commit().await.db()?;
-        Ok(record)
+        self.audited(
+            actor,
+            |tx| {
+                Box::pin(clinical::update_record(
+                    tx.conn,
+                    id,
+                    expected_version,
+                    details,
+                ))
+            },
+            |record| {
+                AuditAction::on_patient("record.update", record.patient_id)
+                    .with_target(format!("record/{id}"))
+            },
+        )
+        .await
     }
 
     async fn records(
@@ -470,16 +281,12 @@ impl Store for SqlStore {
         patient: PatientId,
         kind: Option<RecordKind>,
     ) -> Result<Vec<ClinicalRecord>> {
-        let mut tx = self.write().await?;
-        let records = clinical::records(&mut tx, patient, kind).await?;
-        audit::append(
-            &mut tx,
+        self.audited(
             actor,
-            &AuditAction::on_patient("record.list", patient),
+            |tx| Box::pin(clinical::records(tx.conn, patient, kind)),
+            |_| AuditAction::on_patient("record.list", patient),
         )
-        .await?;
-        tx.commit().await.db()?;
-        Ok(records)
+        .await
     }
 
     // --- Intake -----------------------------------------------------------------------------
@@ -490,26 +297,31 @@ impl Store for SqlStore {
         patient: PatientId,
         intake: &NewIntake,
     ) -> Result<IntakeForm> {
-        let mut tx = self.write().await?;
-        let form = clinical::add_intake(&mut tx, patient, intake, actor.user_id).await?;
-        let action = AuditAction::on_patient("intake.create", patient)
-            .with_target(format!("intake/{}", form.id));
-        audit::append(&mut tx, actor, &action).await?;
-        tx.commit().await.db()?;
-        Ok(form)
+        self.audited(
+            actor,
+            |tx| {
+                Box::pin(clinical::add_intake(
+                    tx.conn,
+                    patient,
+                    intake,
+                    actor.user_id,
+                ))
+            },
+            |form| {
+                AuditAction::on_patient("intake.create", patient)
+                    .with_target(format!("intake/{}", form.id))
+            },
+        )
+        .await
     }
 
     async fn intakes(&self, actor: &Actor, patient: PatientId) -> Result<Vec<IntakeForm>> {
-        let mut tx = self.write().await?;
-        let forms = clinical::intakes(&mut tx, patient).await?;
-        audit::append(
-            &mut tx,
+        self.audited(
             actor,
-            &AuditAction::on_patient("intake.list", patient),
+            |tx| Box::pin(clinical::intakes(tx.conn, patient)),
+            |_| AuditAction::on_patient("intake.list", patient),
         )
-        .await?;
-        tx.commit().await.db()?;
-        Ok(forms)
+        .await
     }
 
     // --- Screenings -------------------------------------------------------------------------
@@ -520,36 +332,43 @@ impl Store for SqlStore {
         patient: PatientId,
         screening: &NewScreening,
     ) -> Result<StoredScreening> {
-        let mut tx = self.write().await?;
-        let stored = clinical::add_screening(&mut tx, patient, screening, actor.user_id).await?;
-        let action = AuditAction::on_patient("screening.create", patient)
-            .with_target(format!("screening/{}", stored.id));
-        audit::append(&mut tx, actor, &action).await?;
-        tx.commit().await.db()?;
-        Ok(stored)
+        self.audited(
+            actor,
+            |tx| {
+                Box::pin(clinical::add_screening(
+                    tx.conn,
+                    patient,
+                    screening,
+                    actor.user_id,
+                ))
+            },
+            |stored| {
+                AuditAction::on_patient("screening.create", patient)
+                    .with_target(format!("screening/{}", stored.id))
+            },
+        )
+        .await
     }
 
     async fn screening(&self, actor: &Actor, id: ScreeningId) -> Result<StoredScreening> {
-        let mut tx = self.write().await?;
-        let stored = clinical::screening(&mut tx, id).await?;
-        let action = AuditAction::on_patient("screening.read", stored.patient_id)
-            .with_target(format!("screening/{id}"));
-        audit::append(&mut tx, actor, &action).await?;
-        tx.commit().await.db()?;
-        Ok(stored)
+        self.audited(
+            actor,
+            |tx| Box::pin(clinical::screening(tx.conn, id)),
+            |stored| {
+                AuditAction::on_patient("screening.read", stored.patient_id)
+                    .with_target(format!("screening/{id}"))
+            },
+        )
+        .await
     }
 
     async fn screenings(&self, actor: &Actor, patient: PatientId) -> Result<Vec<StoredScreening>> {
-        let mut tx = self.write().await?;
-        let list = clinical::screenings(&mut tx, patient).await?;
-        audit::append(
-            &mut tx,
+        self.audited(
             actor,
-            &AuditAction::on_patient("screening.list", patient),
+            |tx| Box::pin(clinical::screenings(tx.conn, patient)),
+            |_| AuditAction::on_patient("screening.list", patient),
         )
-        .await?;
-        tx.commit().await.db()?;
-        Ok(list)
+        .await
     }
 
     async fn sign_screening(
@@ -558,13 +377,15 @@ impl Store for SqlStore {
         id: ScreeningId,
         by: UserId,
     ) -> Result<StoredScreening> {
-        let mut tx = self.write().await?;
-        let stored = clinical::sign_screening(&mut tx, id, by).await?;
-        let action = AuditAction::on_patient("screening.sign", stored.patient_id)
-            .with_target(format!("screening/{id}"));
-        audit::append(&mut tx, actor, &action).await?;
-        tx.commit().await.db()?;
-        Ok(stored)
+        self.audited(
+            actor,
+            |tx| Box::pin(clinical::sign_screening(tx.conn, id, by)),
+            |stored| {
+                AuditAction::on_patient("screening.sign", stored.patient_id)
+                    .with_target(format!("screening/{id}"))
+            },
+        )
+        .await
     }
 
     // --- Treatment plans and appointments ---------------------------------------------------
@@ -576,37 +397,44 @@ impl Store for SqlStore {
         plan: &PlanDetails,
         appointments: &[AppointmentDetails],
     ) -> Result<(TreatmentPlan, Vec<Appointment>)> {
-        let mut tx = self.write().await?;
-        let created =
-            plans::create_plan(&mut tx, patient, plan, appointments, actor.user_id).await?;
-        let action = AuditAction::on_patient("plan.create", patient)
-            .with_target(format!("plan/{}", created.0.id));
-        audit::append(&mut tx, actor, &action).await?;
-        tx.commit().await.db()?;
-        Ok(created)
+        self.audited(
+            actor,
+            |tx| {
+                Box::pin(plans::create_plan(
+                    tx.conn,
+                    patient,
+                    plan,
+                    appointments,
+                    actor.user_id,
+                ))
+            },
+            |(plan, _)| {
+                AuditAction::on_patient("plan.create", patient)
+                    .with_target(format!("plan/{}", plan.id))
+            },
+        )
+        .await
     }
 
     async fn plan(&self, actor: &Actor, id: PlanId) -> Result<TreatmentPlan> {
-        let mut tx = self.write().await?;
-        let plan = plans::plan(&mut tx, id).await?;
-        let action =
-            AuditAction::on_patient("plan.read", plan.patient_id).with_target(format!("plan/{id}"));
-        audit::append(&mut tx, actor, &action).await?;
-        tx.commit().await.db()?;
-        Ok(plan)
+        self.audited(
+            actor,
+            |tx| Box::pin(plans::plan(tx.conn, id)),
+            |plan| {
+                AuditAction::on_patient("plan.read", plan.patient_id)
+                    .with_target(format!("plan/{id}"))
+            },
+        )
+        .await
     }
 
     async fn plans(&self, actor: &Actor, patient: PatientId) -> Result<Vec<TreatmentPlan>> {
-        let mut tx = self.write().await?;
-        let list = plans::plans(&mut tx, patient).await?;
-        audit::append(
-            &mut tx,
+        self.audited(
             actor,
-            &AuditAction::on_patient("plan.list", patient),
+            |tx| Box::pin(plans::plans(tx.conn, patient)),
+            |_| AuditAction::on_patient("plan.list", patient),
         )
-        .await?;
-        tx.commit().await.db()?;
-        Ok(list)
+        .await
     }
 
     async fn set_plan_status(
@@ -616,13 +444,22 @@ impl Store for SqlStore {
         expected_version: i64,
         status: PlanStatus,
     ) -> Result<TreatmentPlan> {
-        let mut tx = self.write().await?;
-        let plan = plans::set_plan_status(&mut tx, id, expected_version, status).await?;
-        let action = AuditAction::on_patient("plan.status", plan.patient_id)
-            .with_target(format!("plan/{id}"));
-        audit::append(&mut tx, actor, &action).await?;
-        tx.commit().await.db()?;
-        Ok(plan)
+        self.audited(
+            actor,
+            |tx| {
+                Box::pin(plans::set_plan_status(
+                    tx.conn,
+                    id,
+                    expected_version,
+                    status,
+                ))
+            },
+            |plan| {
+                AuditAction::on_patient("plan.status", plan.patient_id)
+                    .with_target(format!("plan/{id}"))
+            },
+        )
+        .await
     }
 
     async fn book_appointment(
@@ -631,13 +468,15 @@ impl Store for SqlStore {
         patient: PatientId,
         details: &AppointmentDetails,
     ) -> Result<Appointment> {
-        let mut tx = self.write().await?;
-        let appointment = plans::book(&mut tx, patient, details).await?;
-        let action = AuditAction::on_patient("appointment.book", patient)
-            .with_target(format!("appointment/{}", appointment.id));
-        audit::append(&mut tx, actor, &action).await?;
-        tx.commit().await.db()?;
-        Ok(appointment)
+        self.audited(
+            actor,
+            |tx| Box::pin(plans::book(tx.conn, patient, details)),
+            |appointment| {
+                AuditAction::on_patient("appointment.book", patient)
+                    .with_target(format!("appointment/{}", appointment.id))
+            },
+        )
+        .await
     }
 
     async fn update_appointment(
@@ -647,54 +486,63 @@ impl Store for SqlStore {
         expected_version: i64,
         details: &AppointmentDetails,
     ) -> Result<Appointment> {
-        let mut tx = self.write().await?;
-        let appointment = plans::update_appointment(&mut tx, id, expected_version, details).await?;
-        let action = AuditAction::on_patient("appointment.update", appointment.patient_id)
-            .with_target(format!("appointment/{id}"));
-        audit::append(&mut tx, actor, &action).await?;
-        tx.commit().await.db()?;
-        Ok(appointment)
+        self.audited(
+            actor,
+            |tx| {
+                Box::pin(plans::update_appointment(
+                    tx.conn,
+                    id,
+                    expected_version,
+                    details,
+                ))
+            },
+            |appointment| {
+                AuditAction::on_patient("appointment.update", appointment.patient_id)
+                    .with_target(format!("appointment/{id}"))
+            },
+        )
+        .await
     }
 
     async fn appointment(&self, actor: &Actor, id: AppointmentId) -> Result<Appointment> {
-        let mut tx = self.write().await?;
-        let appointment = plans::appointment(&mut tx, id).await?;
-        let action = AuditAction::on_patient("appointment.read", appointment.patient_id)
-            .with_target(format!("appointment/{id}"));
-        audit::append(&mut tx, actor, &action).await?;
-        tx.commit().await.db()?;
-        Ok(appointment)
+        self.audited(
+            actor,
+            |tx| Box::pin(plans::appointment(tx.conn, id)),
+            |appointment| {
+                AuditAction::on_patient("appointment.read", appointment.patient_id)
+                    .with_target(format!("appointment/{id}"))
+            },
+        )
+        .await
     }
 
     async fn appointments(&self, actor: &Actor, patient: PatientId) -> Result<Vec<Appointment>> {
-        let mut tx = self.write().await?;
-        let list = plans::appointments(&mut tx, patient).await?;
-        audit::append(
-            &mut tx,
+        self.audited(
             actor,
-            &AuditAction::on_patient("appointment.list", patient),
+            |tx| Box::pin(plans::appointments(tx.conn, patient)),
+            |_| AuditAction::on_patient("appointment.list", patient),
         )
-        .await?;
-        tx.commit().await.db()?;
-        Ok(list)
+        .await
     }
 
     async fn calendar(&self, actor: &Actor, query: &CalendarQuery) -> Result<Vec<Appointment>> {
-        let mut tx = self.write().await?;
-        let list = plans::calendar(&mut tx, query).await?;
-        let mut listed: Vec<PatientId> = Vec::new();
-        for appointment in &list {
-            if !listed.contains(&appointment.patient_id) {
-                listed.push(appointment.patient_id);
-            }
-        }
-        let action = AuditAction {
-            listed_patients: listed,
-            ..AuditAction::general("calendar.read")
-        };
-        audit::append(&mut tx, actor, &action).await?;
-        tx.commit().await.db()?;
-        Ok(list)
+        self.audited(
+            actor,
+            |tx| Box::pin(plans::calendar(tx.conn, query)),
+            |list| {
+                let mut listed: Vec<PatientId> = Vec::new();
+                for appointment in list {
+                    if !listed.contains(&appointment.patient_id) {
+                        listed.push(appointment.patient_id);
+                    }
+                }
+                AuditAction {
+                    listed_patients: listed,
+                    ..AuditAction::general("calendar.read")
+                }
+            },
+        )
+        .await
     }
 
     // --- Users ------------------------------------------------------------------------------
@@ -705,13 +553,14 @@ impl Store for SqlStore {
     }
 
     async fn create_user(&self, actor: &Actor, user: &NewUser) -> Result<User> {
-        let mut tx = self.write().await?;
-        let created = access::create_user(&mut tx, user).await?;
-        let action =
-            AuditAction::general("user.create").with_target(format!("user/{}", created.id));
-        audit::append(&mut tx, actor, &action).await?;
-        tx.commit().await.db()?;
-        Ok(created)
+        self.audited(
+            actor,
+            |tx| Box::pin(access::create_user(tx.conn, user)),
+            |created| {
+                AuditAction::general("user.create").with_target(format!("user/{}", created.id))
+            },
+        )
+        .await
     }
 
     async fn user(&self, id: UserId) -> Result<User> {
@@ -738,22 +587,30 @@ impl Store for SqlStore {
         role: Role,
         disabled: bool,
     ) -> Result<User> {
-        let mut tx = self.write().await?;
-        let user = access::update_user(&mut tx, id, expected_version, display_name, role, disabled)
-            .await?;
-        let action = AuditAction::general("user.update").with_target(format!("user/{id}"));
-        audit::append(&mut tx, actor, &action).await?;
-        tx.commit().await.db()?;
-        Ok(user)
+        self.audited(
+            actor,
+            |tx| {
+                Box::pin(access::update_user(
+                    tx.conn,
+                    id,
+                    expected_version,
+                    display_name,
+                    role,
+                    disabled,
+                ))
+            },
+            |_| AuditAction::general("user.update").with_target(format!("user/{id}")),
+        )
+        .await
     }
 
     async fn set_password(&self, actor: &Actor, id: UserId, password_hash: &str) -> Result<User> {
-        let mut tx = self.write().await?;
-        let user = access::set_password(&mut tx, id, password_hash).await?;
-        let action = AuditAction::general("user.password").with_target(format!("user/{id}"));
-        audit::append(&mut tx, actor, &action).await?;
-        tx.commit().await.db()?;
-        Ok(user)
+        self.audited(
+            actor,
+            |tx| Box::pin(access::set_password(tx.conn, id, password_hash)),
+            |_| AuditAction::general("user.password").with_target(format!("user/{id}")),
+        )
+        .await
     }
 
     // --- Sign-in throttling -----------------------------------------------------------------
@@ -777,6 +634,11 @@ impl Store for SqlStore {
     ) -> Result<(u64, u64)> {
         let mut conn = self.pool.acquire().await.db()?;
         access::failed_sign_ins_since(&mut conn, username, from, since).await
+    }
+
+    async fn delete_sign_in_attempts_before(&self, before: Timestamp) -> Result<u64> {
+        let mut conn = self.pool.acquire().await.db()?;
+        access::delete_sign_in_attempts_before(&mut conn, before).await
     }
 
     // --- Sessions ---------------------------------------------------------------------------
@@ -804,13 +666,14 @@ impl Store for SqlStore {
     // --- API tokens -------------------------------------------------------------------------
 
     async fn create_api_token(&self, actor: &Actor, token: &NewApiToken) -> Result<ApiToken> {
-        let mut tx = self.write().await?;
-        let created = access::create_api_token(&mut tx, token).await?;
-        let action =
-            AuditAction::general("token.create").with_target(format!("token/{}", created.id));
-        audit::append(&mut tx, actor, &action).await?;
-        tx.commit().await.db()?;
-        Ok(created)
+        self.audited(
+            actor,
+            |tx| Box::pin(access::create_api_token(tx.conn, token)),
+            |created| {
+                AuditAction::general("token.create").with_target(format!("token/{}", created.id))
+            },
+        )
+        .await
     }
 
     async fn api_tokens(&self) -> Result<Vec<ApiToken>> {
@@ -824,12 +687,12 @@ impl Store for SqlStore {
     }
 
     async fn revoke_api_token(&self, actor: &Actor, id: TokenId) -> Result<ApiToken> {
-        let mut tx = self.write().await?;
-        let token = access::revoke_api_token(&mut tx, id).await?;
-        let action = AuditAction::general("token.revoke").with_target(format!("token/{id}"));
-        audit::append(&mut tx, actor, &action).await?;
-        tx.commit().await.db()?;
-        Ok(token)
+        self.audited(
+            actor,
+            |tx| Box::pin(access::revoke_api_token(tx.conn, id)),
+            |_| AuditAction::general("token.revoke").with_target(format!("token/{id}")),
+        )
+        .await
     }
 
     // --- First-run set-up -------------------------------------------------------------------
@@ -845,44 +708,45 @@ impl Store for SqlStore {
         now: Timestamp,
         admin: &NewUser,
     ) -> Result<User> {
-        let mut tx = self.write().await?;
         // Reserve the audit seq first: on PostgreSQL that row lock serialises this whole
         // transaction against every other set-up attempt, so "no user exists yet" cannot be
-        // true for two links at once.
-        let reservation = audit::reserve(&mut tx).await?;
-        let user = access::consume_setup_link(&mut tx, secret_hash, now, admin).await?;
-        let actor = Actor {
-            user_id: Some(user.id),
-            name: user.username.clone(),
-            from: "setup-link".to_owned(),
-        };
-        let action = AuditAction::general("user.create").with_target(format!("user/{}", user.id));
-        audit::write(&mut tx, reservation, &actor, &action).await?;
-        tx.commit().await.db()?;
-        Ok(user)
+        // true for two links at once. The new admin is the actor.
+        self.audited_transaction(
+            Reserve::BeforeOperation,
+            |tx| Box::pin(access::consume_setup_link(tx.conn, secret_hash, now, admin)),
+            |user| {
+                let actor = Actor {
+                    user_id: Some(user.id),
+                    name: user.username.clone(),
+                    from: "setup-link".to_owned(),
+                };
+                let action =
+                    AuditAction::general("user.create").with_target(format!("user/{}", user.id));
+                (Cow::Owned(actor), action)
+            },
+        )
+        .await
     }
 
     // --- Audit ------------------------------------------------------------------------------
 
     async fn record_audit(&self, actor: &Actor, action: &AuditAction) -> Result<()> {
-        let mut tx = self.write().await?;
-        audit::append(&mut tx, actor, action).await?;
-        tx.commit().await.db()?;
-        Ok(())
+        self.audited(actor, |_| Box::pin(async { Ok(()) }), |()| action.clone())
+            .await
     }
 
     async fn audit_trail(&self, actor: &Actor, patient: PatientId) -> Result<Vec<AuditEvent>> {
-        let mut tx = self.write().await?;
-        patients::require(&mut tx, patient).await?;
-        let events = audit::trail(&mut tx, patient).await?;
-        audit::append(
-            &mut tx,
+        self.audited(
             actor,
-            &AuditAction::on_patient("audit.read", patient),
+            |tx| {
+                Box::pin(async move {
+                    patients::require(tx.conn, patient).await?;
+                    audit::trail(tx.conn, patient).await
+                })
+            },
+            |_| AuditAction::on_patient("audit.read", patient),
         )
-        .await?;
-        tx.commit().await.db()?;
-        Ok(events)
+        .await
     }
 
     async fn verify_audit_chain(&self) -> Result<ChainCheck> {
@@ -897,6 +761,11 @@ impl Store for SqlStore {
         let check = audit::verify(&mut tx).await?;
         tx.rollback().await.db()?;
         Ok(check)
+    }
+
+    async fn audit_anchor(&self, seq: i64) -> Result<Option<String>> {
+        let mut conn = self.pool.acquire().await.db()?;
+        audit::anchor(&mut conn, seq).await
     }
 
     // --- Maintenance ------------------------------------------------------------------------
@@ -929,68 +798,5 @@ impl Store for SqlStore {
             .await
             .db()?;
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn urls_pick_their_backend() -> Result<()> {
-        assert!(matches!(
-            Target::parse("postgres://u:p@h:5432/db")?,
-            Target::Postgres(_)
-        ));
-        assert!(matches!(
-            Target::parse("PostgreSQL://h/db")?,
-            Target::Postgres(_)
-        ));
-        assert_eq!(
-            Target::parse("sqlite://my.db")?,
-            Target::SqliteFile("sqlite://my.db?mode=rwc".to_owned())
-        );
-        assert_eq!(
-            Target::parse("sqlite:/tmp/a.db?mode=ro")?,
-            Target::SqliteFile("sqlite:/tmp/a.db?mode=ro".to_owned())
-        );
-        assert!(matches!(
-            Target::parse("sqlite::memory:")?,
-            Target::SqliteMemory(_)
-        ));
-        assert!(matches!(
-            Target::parse(&memory_url())?,
-            Target::SqliteMemory(_)
-        ));
-        Ok(())
-    }
-
-    #[test]
-    fn an_unknown_scheme_is_refused_without_echoing_the_url() {
-        let message = match Target::parse("mysql://root:hunter2@db/clinic") {
-            Err(StoreError::Unsupported(message)) => message,
-            other => panic!("expected Unsupported, got {other:?}"),
-        };
-        assert!(message.contains("`mysql:`"), "{message}");
-        assert!(
-            message.contains("postgres://USER:PASSWORD@HOST:PORT/DATABASE"),
-            "{message}"
-        );
-        assert!(!message.contains("hunter2"), "{message}");
-    }
-
-    #[test]
-    fn passwords_are_redacted() {
-        assert_eq!(
-            redact("postgres://me:s3cret@db.example:5432/clinic?sslmode=require"),
-            "postgres://me:***@db.example:5432/clinic?sslmode=require"
-        );
-        assert_eq!(redact("postgres://db/clinic"), "postgres://db/clinic");
-        assert_eq!(redact("postgres://me@db/clinic"), "postgres://me@db/clinic");
-    }
-
-    #[test]
-    fn memory_urls_are_unique() {
-        assert_ne!(memory_url(), memory_url());
     }
 }

@@ -238,6 +238,18 @@ pub(crate) async fn failed_sign_ins_since(
     ))
 }
 
+pub(crate) async fn delete_sign_in_attempts_before(
+    conn: &mut AnyConnection,
+    before: Timestamp,
+) -> Result<u64> {
+    let done = sqlx::query("DELETE FROM sign_in_attempts WHERE at < $1")
+        .bind(ts_text(before))
+        .execute(&mut *conn)
+        .await
+        .db()?;
+    Ok(done.rows_affected())
+}
+
 // --- Sessions -----------------------------------------------------------------------------------
 
 pub(crate) async fn create_session(conn: &mut AnyConnection, session: &NewSession) -> Result<()> {

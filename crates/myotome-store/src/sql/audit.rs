@@ -2,6 +2,32 @@
 //! transaction of the action they record (so an acknowledged action always has its row, and a
 //! failed append fails the action).
 //!
+//! # What the log defends against
+//!
+//! The database refuses (the first by migration 0001, the rest by 0002):
+//! - updating or deleting an audit row or an index row (`audit_events`, `audit_listed`);
+//! - inserting a row whose seq is not the one just reserved in `audit_head` (so no forged
+//!   row at seq 0 or below, and none beyond the head), and an index row with seq below 1;
+//! - moving the head back, skipping seqs, pointing it at a hash that is not its row's, or
+//!   deleting it;
+//! - on PostgreSQL, `TRUNCATE` of any of the three tables (which row triggers do not see).
+//!
+//! Someone who can drop those triggers (DDL rights) gets past the refusals, and [`verify`]
+//! then names the first row that is wrong: an edited row (hash mismatch), a deleted row (gap in
+//! seq), deleted newest rows (head beyond the last row), a re-linked or re-numbered row
+//! (`prev_hash` mismatch), a forged row outside `1..=head` in either table, an edited index,
+//! and a head that was rewound without rewriting the rows after it.
+//!
+//! What the chain alone cannot detect: the hash is unkeyed, so someone with write access who
+//! rewrites rows *and recomputes every hash after them and the head* produces a chain that
+//! verifies. Anchoring closes that: an intact [`verify`] returns the head hash; an operator
+//! records `(rows, head_hash)` outside the database (a ticket, a printed log, another
+//! system), and later confirms with `Store::audit_anchor(rows)` that row still has that hash.
+//! A recompute of any row up to an anchor changes the anchor row's hash, and emptying the
+//! whole log and resetting the head to the genesis hash (which looks like a new database)
+//! removes the anchor row; rows written after the newest anchor are covered only once a newer
+//! anchor is recorded.
+//!
 //! # Appending
 //!
 //! 1. `UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash` — the new seq and
@@ -47,11 +73,14 @@
 //!
 //! # Verifying
 //!
-//! [`verify`] pages through the rows in seq order (1,000 at a time: memory stays bounded for
-//! any length of log) inside one snapshot, and reports the first row that fails, with why:
-//! a gap in seq (rows deleted), a `prev_hash` that does not link (row re-linked or a row
-//! before it replaced), a hash that does not match the row (row edited), an index row that
-//! does not match, or a head that does not match the last row (newest rows deleted).
+//! [`verify`] first looks for rows numbered below 1 in either table (forged: the chain starts
+//! at 1, and the walk would never reach them, while a patient's trail would show them). It
+//! then pages through the rows in seq order (1,000 at a time: memory stays bounded for any
+//! length of log) inside one snapshot, and reports the first row that fails, with why: a gap
+//! in seq (rows deleted), a row beyond the head (forged), a `prev_hash` that does not link (row
+//! re-linked or a row before it replaced), a hash that does not match the row (row edited), an
+//! index row that does not match or lies beyond the last row, or a head that does not match
+//! the last row (newest rows deleted).
 
 use super::codec::{self, get};
 use super::error::{DbResult, corrupt};
@@ -72,7 +101,7 @@ pub(crate) struct Reservation {
     prev_hash: String,
 }
 
-/// Takes the next seq (and with it the lock that serialises appends).
+/// Takes the next seq (and with it the lock that serialises appends). Then [`write`] the row.
 pub(crate) async fn reserve(conn: &mut AnyConnection) -> Result<Reservation> {
     let row = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
         .fetch_optional(&mut *conn)
@@ -85,16 +114,6 @@ pub(crate) async fn reserve(conn: &mut AnyConnection) -> Result<Reservation> {
         seq: get(&row, "seq")?,
         prev_hash: get(&row, "hash")?,
     })
-}
-
-/// Appends one event in the caller's transaction.
-pub(crate) async fn append(
-    conn: &mut AnyConnection,
-    actor: &Actor,
-    action: &AuditAction,
-) -> Result<()> {
-    let reservation = reserve(conn).await?;
-    write(conn, reservation, actor, action).await
 }
 
 /// Writes the event for a seq taken earlier in the same transaction.
@@ -333,6 +352,27 @@ pub(crate) async fn verify(conn: &mut AnyConnection) -> Result<ChainCheck> {
     let head_seq: i64 = get(&head, "seq")?;
     let head_hash: String = get(&head, "hash")?;
 
+    // Rows before row 1 are outside the chain: the walk below starts at 1 and would never see
+    // them, but a patient's trail would show them.
+    if let Some(seq) = lowest_below_1(conn, "audit_events").await? {
+        return Ok(broken(
+            seq,
+            0,
+            format!(
+                "row {seq} lies outside the chain, which starts at row 1; it was added outside Myotome"
+            ),
+        ));
+    }
+    if let Some(seq) = lowest_below_1(conn, "audit_listed").await? {
+        return Ok(broken(
+            seq,
+            0,
+            format!(
+                "the patient index (audit_listed) has a row for audit row {seq}, outside the chain, which starts at row 1; it was added outside Myotome"
+            ),
+        ));
+    }
+
     let page_sql =
         format!("SELECT {COLUMNS} FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2");
     let mut expected: i64 = 1;
@@ -459,6 +499,21 @@ pub(crate) async fn verify(conn: &mut AnyConnection) -> Result<ChainCheck> {
     }
 
     let last = expected - 1;
+    let beyond: Option<i64> =
+        sqlx::query_scalar("SELECT MIN(seq) FROM audit_listed WHERE seq > $1")
+            .bind(last)
+            .fetch_one(&mut *conn)
+            .await
+            .db()?;
+    if let Some(seq) = beyond {
+        return Ok(broken(
+            seq,
+            checked,
+            format!(
+                "the patient index (audit_listed) has a row for audit row {seq}, beyond the last row of the log (row {last}); it was added outside Myotome"
+            ),
+        ));
+    }
     if last < head_seq {
         let reason = if last + 1 == head_seq {
             format!(
@@ -481,7 +536,25 @@ pub(crate) async fn verify(conn: &mut AnyConnection) -> Result<ChainCheck> {
             ),
         ));
     }
-    Ok(ChainCheck::Intact { rows: checked })
+    Ok(ChainCheck::Intact {
+        rows: checked,
+        head_hash,
+    })
+}
+
+/// The lowest seq below 1 in `table`, if any.
+async fn lowest_below_1(conn: &mut AnyConnection, table: &'static str) -> Result<Option<i64>> {
+    let sql = format!("SELECT MIN(seq) FROM {table} WHERE seq < 1");
+    sqlx::query_scalar(&sql).fetch_one(&mut *conn).await.db()
+}
+
+/// The stored hash of row `seq`, for checking a recorded anchor.
+pub(crate) async fn anchor(conn: &mut AnyConnection, seq: i64) -> Result<Option<String>> {
+    sqlx::query_scalar("SELECT hash FROM audit_events WHERE seq = $1")
+        .bind(seq)
+        .fetch_optional(&mut *conn)
+        .await
+        .db()
 }
 
 #[cfg(test)]

@@ -102,8 +102,16 @@ async fn write_identifiers(
                 identifier.system, identifier.value
             )));
         }
-        // Ask first for a sentence that names the other patient; the unique constraint still
-        // decides when two writers race.
+        // Ask first, for a clear refusal before the insert fails; the unique constraint still
+        // decides when two writers race. The sentence never says which patient holds the
+        // identifier: that would tell the caller about a patient without an audit row.
+        let taken = || {
+            format!(
+                "the identifier {} {} already belongs to another patient; one identifier names \
+                 one patient",
+                identifier.system, identifier.value
+            )
+        };
         let owner: Option<i64> = sqlx::query_scalar(
             "SELECT patient_id FROM patient_identifiers WHERE system = $1 AND value = $2",
         )
@@ -112,15 +120,8 @@ async fn write_identifiers(
         .fetch_optional(&mut *conn)
         .await
         .db()?;
-        let taken = |owner: Option<i64>| {
-            let whose = owner.map_or("another patient".to_owned(), |o| format!("patient {o}"));
-            format!(
-                "the identifier {} {} already belongs to {whose}; one identifier names one patient",
-                identifier.system, identifier.value
-            )
-        };
         if owner.is_some() {
-            return Err(StoreError::Conflict(taken(owner)));
+            return Err(StoreError::Conflict(taken()));
         }
         sqlx::query(
             "INSERT INTO patient_identifiers (patient_id, position, system, value) \
@@ -132,7 +133,7 @@ async fn write_identifiers(
         .bind(&identifier.value)
         .execute(&mut *conn)
         .await
-        .map_err(|e| unique_or_database(e, || taken(None)))?;
+        .map_err(|e| unique_or_database(e, taken))?;
     }
     Ok(())
 }

@@ -35,6 +35,7 @@ store_tests! {
         a_revoked_token_or_a_disabled_user_gives_no_token_user,
         a_setup_link_works_once_and_only_while_no_user_exists,
         failed_sign_ins_are_counted_by_username_and_by_address,
+        old_sign_in_attempts_are_deleted,
         every_patient_data_call_appends_exactly_one_audit_row_and_the_chain_verifies,
         the_audit_trail_holds_a_patients_own_events_and_the_lists_that_showed_them,
         injection_strings_and_unicode_round_trip_byte_exactly_through_every_text_field,
@@ -45,6 +46,10 @@ store_tests! {
         deleting_the_newest_audit_rows_is_detected,
         a_re_linked_audit_row_is_detected,
         an_edited_audit_patient_index_is_detected,
+        a_forged_audit_row_outside_the_chain_is_refused_and_detected,
+        an_audit_index_row_beyond_the_log_is_detected,
+        the_audit_head_cannot_be_rewound_deleted_or_truncated,
+        the_head_hash_anchors_the_chain,
         concurrent_writers_keep_the_audit_chain_intact,
         a_backup_opens_and_holds_the_same_patients,
     ],
@@ -156,8 +161,10 @@ async fn an_identifier_belongs_to_one_patient_only(ctx: Ctx) {
     match store.create_patient(&actor(), &other).await {
         Err(StoreError::Conflict(message)) => {
             assert!(message.contains("MRN-0001"), "{message}");
+            // Which patient holds it is not said: that would disclose a patient unaudited.
+            assert!(message.contains("another patient"), "{message}");
             assert!(
-                message.contains(&format!("patient {}", first.id)),
+                !message.contains(&format!("patient {}", first.id)),
                 "{message}"
             );
         }
@@ -1585,6 +1592,39 @@ async fn failed_sign_ins_are_counted_by_username_and_by_address(ctx: Ctx) {
     );
 }
 
+async fn old_sign_in_attempts_are_deleted(ctx: Ctx) {
+    let store = &*ctx.store;
+    let now = Timestamp::now();
+    let hours_ago = |h: i64| now - SignedDuration::from_hours(h);
+    for (hours, succeeded) in [(30, false), (26, true), (25, false), (2, false), (1, true)] {
+        store
+            .record_sign_in_attempt("ana", "10.0.0.1", succeeded, hours_ago(hours))
+            .await
+            .expect("recorded");
+    }
+    assert_eq!(
+        store
+            .delete_sign_in_attempts_before(hours_ago(24))
+            .await
+            .expect("deleted"),
+        3
+    );
+    assert_eq!(
+        store
+            .failed_sign_ins_since("ana", "10.0.0.1", hours_ago(48))
+            .await
+            .expect("counted"),
+        (1, 1)
+    );
+    assert_eq!(
+        store
+            .delete_sign_in_attempts_before(hours_ago(24))
+            .await
+            .expect("deleted"),
+        0
+    );
+}
+
 // --- Audit ----------------------------------------------------------------------------------------
 
 async fn every_patient_data_call_appends_exactly_one_audit_row_and_the_chain_verifies(ctx: Ctx) {
@@ -1892,6 +1932,50 @@ fn allow_audit_edits(ctx: &Ctx) -> Vec<&'static str> {
     }
 }
 
+/// SQL that lets raw statements insert any audit row and move the head anywhere (on top of
+/// [`allow_audit_edits`]): the guards of migration 0002 dropped, as an attacker with DDL
+/// rights can.
+fn allow_audit_forgery(ctx: &Ctx) -> Vec<&'static str> {
+    let mut sql = allow_audit_edits(ctx);
+    sql.extend(match ctx.backend {
+        Backend::Sqlite => [
+            "DROP TRIGGER audit_events_take_the_reserved_seq",
+            "DROP TRIGGER audit_listed_take_a_chain_seq",
+            "DROP TRIGGER audit_head_moves_forward",
+        ],
+        Backend::Postgres => [
+            "DROP TRIGGER audit_events_take_the_reserved_seq ON audit_events",
+            "ALTER TABLE audit_listed DROP CONSTRAINT audit_listed_seq_in_chain",
+            "DROP TRIGGER audit_head_moves_forward ON audit_head",
+        ],
+    });
+    sql
+}
+
+/// Runs one raw statement that the database must refuse; returns its error.
+async fn refused(ctx: &Ctx, statement: &str) -> String {
+    let mut conn = ctx.raw().await;
+    let outcome = sqlx::Executor::execute(&mut conn, statement).await;
+    sqlx::Connection::close(conn)
+        .await
+        .expect("the raw connection closes");
+    match outcome {
+        Err(error) => error.to_string(),
+        Ok(_) => panic!("the database accepted `{statement}`"),
+    }
+}
+
+/// A forged audit row: every column, at `seq`, about `patient`.
+fn forged_row(seq: i64, patient: PatientId) -> String {
+    format!(
+        "INSERT INTO audit_events (seq, at, actor_user_id, actor_name, from_addr, action, \
+         patient_id, listed_patients, target, prev_hash, hash) VALUES ({seq}, \
+         '2020-01-01T00:00:00.000000Z', NULL, 'mallory', 'nowhere', 'patient.read', {}, '', \
+         NULL, 'forged', 'forged')",
+        patient.0
+    )
+}
+
 fn broken_at(check: ChainCheck) -> (i64, u64, String) {
     match check {
         ChainCheck::Broken {
@@ -1946,7 +2030,7 @@ async fn deleting_the_newest_audit_rows_is_detected(ctx: Ctx) {
 async fn a_re_linked_audit_row_is_detected(ctx: Ctx) {
     audited_activity(&*ctx.store, 6).await;
     // Remove row 3 and renumber what follows so the seqs look consecutive again.
-    let mut sql = allow_audit_edits(&ctx);
+    let mut sql = allow_audit_forgery(&ctx);
     sql.extend([
         "DELETE FROM audit_events WHERE seq = 3",
         "UPDATE audit_events SET seq = seq - 1 WHERE seq > 3",
@@ -1977,6 +2061,165 @@ async fn an_edited_audit_patient_index_is_detected(ctx: Ctx) {
     let (seq, _, reason) = broken_at(store.verify_audit_chain().await.expect("runs"));
     assert_eq!(seq, 2);
     assert!(reason.contains("audit_listed"), "{reason}");
+}
+
+async fn a_forged_audit_row_outside_the_chain_is_refused_and_detected(ctx: Ctx) {
+    let store = &*ctx.store;
+    audited_activity(store, 3).await;
+    let p = store
+        .search_patients(&actor(), &PatientSearch::default())
+        .await
+        .expect("search")
+        .patients[0]
+        .id;
+    // The database refuses a row at seq 0 or below, and one beyond the head, even with the
+    // append-only triggers gone.
+    ctx.raw_sql(&allow_audit_edits(&ctx)).await;
+    for seq in [0, -5, 5, 9] {
+        let error = refused(&ctx, &forged_row(seq, p)).await;
+        assert!(error.contains("reserved"), "{error}");
+    }
+    assert!(
+        refused(
+            &ctx,
+            "INSERT INTO audit_listed (seq, patient_id) VALUES (0, 1)"
+        )
+        .await
+        .contains("audit")
+    );
+    assert_eq!(audit_rows(store).await, 4);
+
+    // With the guards dropped too, a forged row before row 1 shows in the patient's trail;
+    // verification names it.
+    let mut sql = allow_audit_forgery(&ctx);
+    sql.retain(|s| !allow_audit_edits(&ctx).contains(s));
+    let forged = forged_row(0, p);
+    sql.push(&forged);
+    ctx.raw_sql(&sql).await;
+    let (seq, checked, reason) = broken_at(store.verify_audit_chain().await.expect("runs"));
+    assert_eq!((seq, checked), (0, 0));
+    assert!(
+        reason.contains("row 0") && reason.contains("outside"),
+        "{reason}"
+    );
+}
+
+async fn an_audit_index_row_beyond_the_log_is_detected(ctx: Ctx) {
+    let store = &*ctx.store;
+    audited_activity(store, 3).await;
+    let mut sql = allow_audit_forgery(&ctx);
+    match ctx.backend {
+        Backend::Sqlite => {
+            // Foreign keys are per connection on SQLite: this one turns them off.
+            sql.push("PRAGMA foreign_keys = OFF");
+        }
+        Backend::Postgres => {
+            sql.push("ALTER TABLE audit_listed DROP CONSTRAINT audit_listed_seq_fkey");
+        }
+    }
+    sql.push("INSERT INTO audit_listed (seq, patient_id) VALUES (7, 1)");
+    ctx.raw_sql(&sql).await;
+    let (seq, checked, reason) = broken_at(store.verify_audit_chain().await.expect("runs"));
+    assert_eq!((seq, checked), (7, 3));
+    assert!(reason.contains("audit_listed"), "{reason}");
+
+    // And one before row 1.
+    sql = vec!["INSERT INTO audit_listed (seq, patient_id) VALUES (-1, 1)"];
+    if ctx.backend == Backend::Sqlite {
+        sql.insert(0, "PRAGMA foreign_keys = OFF");
+    }
+    ctx.raw_sql(&sql).await;
+    let (seq, checked, reason) = broken_at(store.verify_audit_chain().await.expect("runs"));
+    assert_eq!((seq, checked), (-1, 0));
+    assert!(
+        reason.contains("audit_listed") && reason.contains("outside"),
+        "{reason}"
+    );
+}
+
+async fn the_audit_head_cannot_be_rewound_deleted_or_truncated(ctx: Ctx) {
+    let store = &*ctx.store;
+    audited_activity(store, 5).await;
+    // An attacker who may drop the append-only triggers deletes the newest rows and rewinds
+    // the head to match: the head refuses to move back.
+    ctx.raw_sql(&allow_audit_edits(&ctx)).await;
+    ctx.raw_sql(&["DELETE FROM audit_events WHERE seq = 5"])
+        .await;
+    for statement in [
+        "UPDATE audit_head SET seq = 4, hash = (SELECT hash FROM audit_events WHERE seq = 4)",
+        "UPDATE audit_head SET seq = seq - 1",
+        "UPDATE audit_head SET seq = seq + 2",
+        "UPDATE audit_head SET hash = (SELECT hash FROM audit_events WHERE seq = 3)",
+    ] {
+        let error = refused(&ctx, statement).await;
+        assert!(error.contains("only moves forward"), "{error}");
+    }
+    let error = refused(&ctx, "DELETE FROM audit_head").await;
+    assert!(error.contains("never deleted"), "{error}");
+    // The deletion stays visible.
+    let (seq, _, reason) = broken_at(store.verify_audit_chain().await.expect("runs"));
+    assert_eq!(seq, 5);
+    assert!(reason.contains("row 5 is missing"), "{reason}");
+
+    if ctx.backend == Backend::Postgres {
+        // TRUNCATE fires no row triggers; statement triggers refuse it.
+        for statement in [
+            "TRUNCATE audit_events CASCADE",
+            "TRUNCATE audit_listed",
+            "TRUNCATE audit_head",
+        ] {
+            let error = refused(&ctx, statement).await;
+            assert!(error.contains("never truncated"), "{error}");
+        }
+        let head: i64 = sqlx::query_scalar("SELECT seq FROM audit_head")
+            .fetch_one(&mut ctx.raw().await)
+            .await
+            .expect("the head is read");
+        assert_eq!(head, 5);
+    }
+}
+
+async fn the_head_hash_anchors_the_chain(ctx: Ctx) {
+    let store = &*ctx.store;
+    match store.verify_audit_chain().await.expect("runs") {
+        ChainCheck::Intact { rows, head_hash } => {
+            assert_eq!(rows, 0);
+            assert_eq!(head_hash, "0".repeat(64));
+        }
+        broken => panic!("{broken:?}"),
+    }
+    audited_activity(store, 4).await;
+    let ChainCheck::Intact { rows, head_hash } = store.verify_audit_chain().await.expect("runs")
+    else {
+        panic!("the chain is intact");
+    };
+    assert_eq!(rows, 4);
+    assert_eq!(head_hash.len(), 64);
+    // The operator records (4, head_hash) elsewhere; the chain still holds it later.
+    store.patient(&actor(), PatientId(1)).await.expect("read");
+    let ChainCheck::Intact {
+        rows: later_rows,
+        head_hash: later_head,
+    } = store.verify_audit_chain().await.expect("runs")
+    else {
+        panic!("the chain is intact");
+    };
+    assert_eq!(later_rows, 5);
+    assert_ne!(later_head, head_hash);
+    assert_eq!(
+        store.audit_anchor(4).await.expect("read"),
+        Some(head_hash.clone())
+    );
+    assert_eq!(store.audit_anchor(5).await.expect("read"), Some(later_head));
+    assert_eq!(store.audit_anchor(6).await.expect("read"), None);
+    assert_eq!(store.audit_anchor(0).await.expect("read"), None);
+
+    // A rewritten row 4 (its hash recomputed, as by someone with write access) no longer
+    // matches the recorded anchor.
+    let mut sql = allow_audit_edits(&ctx);
+    sql.push("UPDATE audit_events SET hash = 'recomputed' WHERE seq = 4");
+    ctx.raw_sql(&sql).await;
+    assert_ne!(store.audit_anchor(4).await.expect("read"), Some(head_hash));
 }
 
 async fn concurrent_writers_keep_the_audit_chain_intact(ctx: Ctx) {

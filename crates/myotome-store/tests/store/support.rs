@@ -237,7 +237,7 @@ pub async fn user(store: &dyn Store, username: &str, role: Role) -> User {
 /// Rows in the audit chain, asserting it is intact.
 pub async fn audit_rows(store: &dyn Store) -> u64 {
     match store.verify_audit_chain().await.expect("verification runs") {
-        myotome_store::ChainCheck::Intact { rows } => rows,
+        myotome_store::ChainCheck::Intact { rows, .. } => rows,
         broken => panic!("the audit chain is broken: {broken:?}"),
     }
 }

@@ -201,7 +201,7 @@ pub struct ChainCheckOut {
 impl From<&ChainCheck> for ChainCheckOut {
     fn from(check: &ChainCheck) -> Self {
         match check {
-            ChainCheck::Intact { rows } => Self {
+            ChainCheck::Intact { rows, .. } => Self {
                 intact: true,
                 rows: *rows,
                 broken_at_seq: None,

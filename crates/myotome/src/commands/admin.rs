@@ -184,7 +184,7 @@ pub fn audit(cli: &Cli, command: &AuditCommand) -> Result<ExitCode> {
     database::runtime()?.block_on(async {
         let store = database::open_existing(&cli.database).await?;
         match store.verify_audit_chain().await? {
-            ChainCheck::Intact { rows } => {
+            ChainCheck::Intact { rows, .. } => {
                 match cli.format {
                     Format::Json => print_json(&json!({ "intact": true, "rows": rows }))?,
                     Format::Text => println!("The audit trail is intact: {rows} rows, every hash matches."),
