@@ -35,7 +35,8 @@ pub enum Via {
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub user: User,
-    /// The user, their username and client address, for the store's audit rows.
+    /// The user, their username and client address, for the store's audit rows. With an API
+    /// token the name is `"{username} (token {id})"`, so the trail tells the two apart.
     pub actor: Actor,
     pub via: Via,
 }
@@ -78,7 +79,11 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<Caller, ApiErro
             })?;
         return match state.store.api_token_user(&sha256_hex(secret)).await? {
             Some((token, user)) => Ok(Caller {
-                actor: actor(&user),
+                // The trail says a token acted, and which: not the user at their desk.
+                actor: Actor {
+                    name: format!("{} (token {})", user.username, token.id.0),
+                    ..actor(&user)
+                },
                 user,
                 via: Via::Token { token_id: token.id },
             }),

@@ -189,7 +189,7 @@ impl ApiError {
                 "The request body is larger than the server accepts; send less at once.".to_owned()
             }
             ApiError::Internal => {
-                "Something went wrong on the server; nothing was changed by this request. Try again, and tell the administrator if it persists.".to_owned()
+                "The server could not complete the request; it has been logged. Try again, and if it persists tell your administrator.".to_owned()
             }
             ApiError::Unavailable => {
                 "The database cannot be reached right now; try again shortly, and tell the administrator if it persists.".to_owned()

@@ -21,6 +21,7 @@ pub mod secret;
 pub mod settings;
 pub mod setup;
 pub mod state;
+pub mod throttle;
 pub mod validate;
 pub mod wire;
 

@@ -7,10 +7,10 @@
 use crate::credentials::random;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::ApiJson;
-use crate::routes::users::{check_username, new_password_hash};
+use crate::routes::users::new_password_hash;
 use crate::secret::sha256_hex;
 use crate::state::AppState;
-use crate::validate::{Check, MAX_SHORT_TEXT};
+use crate::validate::Check;
 use crate::wire::admin::{SetupIn, UserOut};
 use askama::Template;
 use axum::extract::rejection::FormRejection;
@@ -156,7 +156,7 @@ async fn setup_submit(
         display_name: form.display_name,
         password: form.password,
     };
-    match create_first_admin(state.store.as_ref(), &input).await {
+    match create_first_admin(&state, &input).await {
         Ok(user) => SetupPage {
             token: "",
             username: "",
@@ -200,22 +200,23 @@ async fn setup_api(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<SetupIn>,
 ) -> Result<(StatusCode, Json<UserOut>), ApiError> {
-    let user = create_first_admin(state.store.as_ref(), &input).await?;
+    let user = create_first_admin(&state, &input).await?;
     Ok((StatusCode::CREATED, Json(UserOut::from(&user))))
 }
 
-async fn create_first_admin(store: &dyn Store, input: &SetupIn) -> Result<User, ApiError> {
+async fn create_first_admin(state: &AppState, input: &SetupIn) -> Result<User, ApiError> {
+    let store = state.store.as_ref();
     let mut check = Check::new();
     if input.token.trim().is_empty() {
         check.add("token", "is empty; use the link `myotome serve` printed");
     }
-    check_username(&mut check, "username", &input.username);
-    check.required_text("display_name", &input.display_name, MAX_SHORT_TEXT);
+    check.username("username", &input.username);
+    check.display_name("display_name", &input.display_name);
     check.finish()?;
     if store.count_users().await? > 0 {
         return Err(ApiError::Conflict(ALREADY_SET_UP.to_owned()));
     }
-    let password_hash = new_password_hash("password", input.password.clone()).await?;
+    let password_hash = new_password_hash(state, "password", input.password.clone()).await?;
     let admin = NewUser {
         username: input.username.clone(),
         display_name: input.display_name.clone(),

@@ -4,6 +4,9 @@
 //! change what is kept, so a name with a leading apostrophe or a trailing space comes back
 //! byte for byte. Single-line fields refuse control characters (a newline in a surname is
 //! always a paste accident); multi-line fields (addresses, notes) allow line breaks.
+//!
+//! The account rules, [`check_username`] and [`check_display_name`], are public with a
+//! sentence for an answer, so the command line applies the same rules as the API.
 
 use crate::error::ApiError;
 use jiff::civil::Date;
@@ -13,6 +16,65 @@ use std::collections::BTreeMap;
 pub const MAX_SHORT_TEXT: usize = 200;
 /// Longest free text (notes, addresses) accepted, in characters.
 pub const MAX_LONG_TEXT: usize = 10_000;
+/// Longest username, in characters.
+pub const MAX_USERNAME: usize = 64;
+
+/// A username is one word: not empty, no spaces or control characters, at most
+/// [`MAX_USERNAME`] characters. `Err` is a sentence saying what to change.
+pub fn check_username(username: &str) -> Result<(), String> {
+    match username_problem(username) {
+        None => Ok(()),
+        Some(problem) => Err(format!("The username {problem}.")),
+    }
+}
+
+/// A display name is one line: not blank, no control characters, at most [`MAX_SHORT_TEXT`]
+/// characters. `Err` is a sentence saying what to change.
+pub fn check_display_name(display_name: &str) -> Result<(), String> {
+    match required_line_problem(display_name, MAX_SHORT_TEXT) {
+        None => Ok(()),
+        Some(problem) => Err(format!("The display name {problem}.")),
+    }
+}
+
+/// What is wrong with a username, to follow "The username …" or a field name.
+fn username_problem(username: &str) -> Option<String> {
+    if username.is_empty() {
+        Some("is empty; choose a one-word username, e.g. jsmith".to_owned())
+    } else if username
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control())
+    {
+        Some("must be one word without spaces, e.g. jsmith".to_owned())
+    } else if username.chars().count() > MAX_USERNAME {
+        Some(format!("is longer than {MAX_USERNAME} characters"))
+    } else {
+        None
+    }
+}
+
+/// What is wrong with a required single-line text, if anything.
+fn required_line_problem(text: &str, max: usize) -> Option<String> {
+    if text.trim().is_empty() {
+        Some("is empty; fill it in".to_owned())
+    } else {
+        line_problem(text, max)
+    }
+}
+
+/// What is wrong with an optional single-line text, if anything.
+fn line_problem(text: &str, max: usize) -> Option<String> {
+    let chars = text.chars().count();
+    if chars > max {
+        Some(format!(
+            "has {chars} characters; at most {max} are accepted"
+        ))
+    } else if text.chars().any(char::is_control) {
+        Some("contains a control character (such as a line break or tab); remove it".to_owned())
+    } else {
+        None
+    }
+}
 
 /// Collects field problems; [`Check::finish`] turns them into one 422.
 #[derive(Debug, Default)]
@@ -35,27 +97,28 @@ impl Check {
 
     /// A required single-line text: not blank, at most `max` characters, no control characters.
     pub fn required_text(&mut self, field: &str, text: &str, max: usize) {
-        if text.trim().is_empty() {
-            self.add(field, "is empty; fill it in");
-        } else {
-            self.line(field, text, max);
+        if let Some(problem) = required_line_problem(text, max) {
+            self.add(field, problem);
         }
     }
 
     /// An optional single-line text (blank allowed).
     pub fn line(&mut self, field: &str, text: &str, max: usize) {
-        let chars = text.chars().count();
-        if chars > max {
-            self.add(
-                field,
-                format!("has {chars} characters; at most {max} are accepted"),
-            );
-        } else if text.chars().any(char::is_control) {
-            self.add(
-                field,
-                "contains a control character (such as a line break or tab); remove it",
-            );
+        if let Some(problem) = line_problem(text, max) {
+            self.add(field, problem);
         }
+    }
+
+    /// A username (see [`check_username`]).
+    pub fn username(&mut self, field: &str, username: &str) {
+        if let Some(problem) = username_problem(username) {
+            self.add(field, problem);
+        }
+    }
+
+    /// A user's display name (see [`check_display_name`]).
+    pub fn display_name(&mut self, field: &str, display_name: &str) {
+        self.required_text(field, display_name, MAX_SHORT_TEXT);
     }
 
     /// Optional free text over several lines.
@@ -140,6 +203,31 @@ mod tests {
         assert!(parse_date("2023-2-3").is_err());
         assert!(parse_date("20230203").is_err());
         assert!(parse_date("2023-02-03T00:00").is_err());
+    }
+
+    #[test]
+    fn the_account_rules_answer_with_a_sentence() {
+        assert_eq!(check_username("jsmith"), Ok(()));
+        assert_eq!(check_display_name("  Jo Smith "), Ok(()));
+        for (result, start) in [
+            (check_username(""), "The username is empty"),
+            (check_username("j smith"), "The username must be one word"),
+            (
+                check_username(&"j".repeat(65)),
+                "The username is longer than 64",
+            ),
+            (check_display_name(" "), "The display name is empty"),
+            (
+                check_display_name("Jo\nSmith"),
+                "The display name contains a control",
+            ),
+        ] {
+            let message = result.expect_err("refused");
+            assert!(
+                message.starts_with(start) && message.ends_with('.'),
+                "{message}"
+            );
+        }
     }
 
     #[test]

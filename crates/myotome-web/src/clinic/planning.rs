@@ -5,6 +5,10 @@
 //! Window rule: when the dates break a protocol window the plan is refused with every
 //! violation explained and cited, unless the clinician sent `accept_violations`; then it is
 //! stored and the violations come back as warnings (and stay in the plan's schedule document).
+//!
+//! Sizes are capped before anything else reads them ([`MAX_PLAN_VISITS`] sessions, dates and
+//! follow-ups, [`MAX_TARGET_SITES`] sites): the counts size the core's allocations, and a list
+//! is compared with itself for duplicates.
 
 use super::{find_protocol, sentence};
 use crate::error::ApiError;
@@ -27,6 +31,11 @@ use myotome_store::{AppointmentDetails, AppointmentKind, AppointmentStatus, Plan
 const SIDES: [&str; 4] = ["left", "right", "both", "midline"];
 /// The syringe step when the clinic does not say: 0.1 mL, the common 1 mL syringe.
 const DEFAULT_GRADUATION_UL: u64 = 100;
+/// Most sessions, session dates or follow-ups one plan may have: a year of weekly visits.
+/// Checked here, at the edge, because the counts size the core planner's allocations.
+pub const MAX_PLAN_VISITS: usize = 52;
+/// Most target sites one plan may name.
+pub const MAX_TARGET_SITES: usize = 64;
 
 /// What to store for a new plan.
 #[derive(Debug)]
@@ -147,7 +156,7 @@ pub fn window_violation(violations: Vec<ViolationOut>) -> ApiError {
     ApiError::Refused {
         code: "window_violation",
         message: format!(
-            "The dates break {} of the protocol's windows: {} Choose other dates, or send \"accept_violations\": true to book them anyway (they are then kept as warnings).",
+            "The dates break {} of the protocol's windows: {} Choose other dates, or, as a clinician, send \"accept_violations\": true to book them anyway (they are then kept as warnings).",
             if violations.len() == 1 {
                 "one".to_owned()
             } else {
@@ -200,6 +209,16 @@ fn check_choices(check: &mut Check, protocol: &Protocol, catalog: &AnatomyCatalo
         return;
     }
     let allowed = allowed_sites(protocol, catalog, &input.region);
+    if input.target_sites.len() > MAX_TARGET_SITES {
+        check.add(
+            "target_sites",
+            format!(
+                "names {} sites; a plan takes at most {MAX_TARGET_SITES}",
+                input.target_sites.len()
+            ),
+        );
+        return;
+    }
     if input.target_sites.is_empty() {
         check.add(
             "target_sites",
@@ -358,6 +377,18 @@ fn read_schedule(check: &mut Check, protocol: &Protocol, input: &ScheduleIn) -> 
                 );
             }
             let start = check.date("schedule.start", start);
+            let sessions = match input.sessions {
+                Some(n) if usize::try_from(n).map_or(true, |n| n > MAX_PLAN_VISITS) => {
+                    check.add(
+                        "schedule.sessions",
+                        format!(
+                            "{n} sessions is more than a plan takes; give at most {MAX_PLAN_VISITS}"
+                        ),
+                    );
+                    None
+                }
+                sessions => Some(sessions),
+            };
             let spacing = match &input.every {
                 None => Some(None),
                 Some(text) => match Duration::parse(text) {
@@ -370,7 +401,7 @@ fn read_schedule(check: &mut Check, protocol: &Protocol, input: &ScheduleIn) -> 
             };
             Some(Schedule::LayOut(PlanRequest {
                 start: start?,
-                sessions: input.sessions,
+                sessions: sessions?,
                 spacing: spacing?,
             }))
         }
@@ -383,6 +414,30 @@ fn read_schedule(check: &mut Check, protocol: &Protocol, input: &ScheduleIn) -> 
             }
             if dates.is_empty() {
                 check.add("schedule.dates", "name at least one session date");
+            }
+            let mut too_many = false;
+            if dates.len() > MAX_PLAN_VISITS {
+                check.add(
+                    "schedule.dates",
+                    format!(
+                        "has {} dates; a plan takes at most {MAX_PLAN_VISITS} sessions",
+                        dates.len()
+                    ),
+                );
+                too_many = true;
+            }
+            if input.follow_ups.len() > MAX_PLAN_VISITS {
+                check.add(
+                    "schedule.follow_ups",
+                    format!(
+                        "has {} follow-ups; a plan takes at most {MAX_PLAN_VISITS}",
+                        input.follow_ups.len()
+                    ),
+                );
+                too_many = true;
+            }
+            if too_many {
+                return None;
             }
             let sessions: Vec<Option<Date>> = dates
                 .iter()

@@ -1,13 +1,16 @@
 //! Appointments and the clinic calendar. Booking or moving a visit of a treatment plan
 //! re-checks the plan's windows against its other booked visits: a date that breaks one is
-//! refused with the explanation, unless `accept_violations` is sent.
+//! refused with the explanation, unless `accept_violations` is sent. Accepting is a clinical
+//! decision: it needs the permission to make plans (clinicians), and each accepted override is
+//! recorded in the audit trail as `appointment.window_override` on the patient, with the
+//! appointment and the kinds of violation as target.
 
-use crate::auth::Authorized;
+use crate::auth::{Authorized, Caller};
 use crate::clinic::planning::window_violation;
 use crate::clinic::windows::{BookedVisit, check_plan_calendar};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::permissions::need;
+use crate::permissions::{Permission, allows, need, refusal};
 use crate::routes::plans::bookable_user;
 use crate::state::AppState;
 use crate::validate::{Check, MAX_SHORT_TEXT};
@@ -21,7 +24,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use jiff::civil::{Date, Time};
 use myotome_store::{
-    Actor, Appointment, AppointmentDetails, AppointmentId, AppointmentStatus,
+    Actor, Appointment, AppointmentDetails, AppointmentId, AppointmentStatus, AuditAction,
     CalendarQuery as StoreCalendarQuery, PatientId, PlanId, Store, UserId,
 };
 use utoipa_axum::router::OpenApiRouter;
@@ -63,6 +66,38 @@ fn check_duration(check: &mut Check, minutes: Option<u32>) {
             ),
         );
     }
+}
+
+/// `accept_violations` overrides a protocol window: a clinical decision, so it needs the
+/// permission to make plans, whatever the role may otherwise do with appointments.
+fn may_accept_violations(caller: &Caller) -> Result<(), ApiError> {
+    if allows(caller.user.role, Permission::PlanWrite) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!(
+            "Accepting a protocol-window violation (`accept_violations`) is a clinical decision. {}",
+            refusal(caller.user.role, Permission::PlanWrite)
+        )))
+    }
+}
+
+/// Records an accepted window override in the audit trail: the appointment and the kinds of
+/// violation, never patient data.
+async fn record_override(
+    store: &dyn Store,
+    actor: &Actor,
+    appointment: &Appointment,
+    warnings: &[ViolationOut],
+) -> Result<(), ApiError> {
+    let mut kinds: Vec<&str> = warnings.iter().map(|v| v.kind).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    let action =
+        AuditAction::on_patient("appointment.window_override", appointment.patient_id).with_target(
+            format!("appointment/{} ({})", appointment.id.0, kinds.join(", ")),
+        );
+    store.record_audit(actor, &action).await?;
+    Ok(())
 }
 
 /// The violations a plan's calendar would have with `changed` booked (a new visit, or an
@@ -137,6 +172,7 @@ async fn list_appointments(
     request_body = AppointmentIn,
     responses(
         (status = 201, description = "Booked", body = AppointmentSavedOut),
+        (status = 403, description = "`accept_violations` sent by a role that does not make plans", body = ErrorBody),
         (status = 404, description = "No such patient or plan", body = ErrorBody),
         (status = 422, description = "A field is wrong, or the date breaks the plan's windows (`window_violation`)", body = ErrorBody),
     )
@@ -159,6 +195,9 @@ async fn book_appointment(
     let (Some(kind), Some(date)) = (kind, date) else {
         return Err(ApiError::unchecked("appointment"));
     };
+    if input.accept_violations {
+        may_accept_violations(&auth)?;
+    }
     let store = state.store.as_ref();
     let patient = PatientId(id);
     let clinician = bookable_user(store, input.clinician_id, "clinician_id").await?;
@@ -191,6 +230,9 @@ async fn book_appointment(
             },
         )
         .await?;
+    if !warnings.is_empty() {
+        record_override(store, &auth.actor, &appointment, &warnings).await?;
+    }
     Ok((
         StatusCode::CREATED,
         Json(AppointmentSavedOut {
@@ -232,6 +274,7 @@ async fn get_appointment(
     request_body = AppointmentUpdateIn,
     responses(
         (status = 200, description = "Changed; accepted window violations are listed as warnings", body = AppointmentSavedOut),
+        (status = 403, description = "`accept_violations` sent by a role that does not make plans", body = ErrorBody),
         (status = 404, description = "No such appointment", body = ErrorBody),
         (status = 409, description = "Changed by someone else since it was read", body = ErrorBody),
         (status = 422, description = "A field is wrong, or the new date breaks the plan's windows (`window_violation`)", body = ErrorBody),
@@ -257,6 +300,9 @@ async fn update_appointment(
     let (Some(date), Some(status)) = (date, status) else {
         return Err(ApiError::unchecked("appointment"));
     };
+    if input.accept_violations {
+        may_accept_violations(&auth)?;
+    }
     let store: &dyn Store = state.store.as_ref();
     let current: Appointment = store.appointment(&auth.actor, AppointmentId(id)).await?;
     let clinician: Option<UserId> =
@@ -298,6 +344,9 @@ async fn update_appointment(
     let appointment = store
         .update_appointment(&auth.actor, current.id, input.version, &details)
         .await?;
+    if !warnings.is_empty() {
+        record_override(store, &auth.actor, &appointment, &warnings).await?;
+    }
     Ok(Json(AppointmentSavedOut {
         appointment: AppointmentOut::from(&appointment),
         warnings,

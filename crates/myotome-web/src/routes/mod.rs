@@ -37,13 +37,3 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(tokens::routes())
         .merge(audit::routes())
 }
-
-/// Runs argon2 (hashing or verifying) on the blocking pool: it takes tens of milliseconds of
-/// CPU on purpose, which would stall every other request on an async worker.
-pub(crate) async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, crate::error::ApiError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| crate::error::ApiError::internal("a blocking task failed", &e))
-}

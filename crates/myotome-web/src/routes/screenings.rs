@@ -38,7 +38,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     responses(
         (status = 201, description = "One stored screening per protocol", body = [StoredScreeningOut]),
         (status = 404, description = "No such patient", body = ErrorBody),
-        (status = 422, description = "Unknown protocol (`unknown_protocol`) or a bad date", body = ErrorBody),
+        (status = 422, description = "Unknown protocol (`unknown_protocol`), a protocol named twice, or a bad date", body = ErrorBody),
     )
 )]
 async fn run_screenings(
@@ -52,11 +52,32 @@ async fn run_screenings(
     let as_of = check
         .optional_date("as_of", input.as_of.as_deref())
         .flatten();
-    if input.protocols.as_ref().is_some_and(Vec::is_empty) {
-        check.add(
-            "protocols",
-            "is empty; name at least one protocol, or leave it out to screen for all",
-        );
+    if let Some(ids) = &input.protocols {
+        let library = data.protocols.len();
+        if ids.is_empty() {
+            check.add(
+                "protocols",
+                "is empty; name at least one protocol, or leave it out to screen for all",
+            );
+        } else if ids.len() > library {
+            // Checked before anything else looks at the list: its length is the caller's.
+            check.add(
+                "protocols",
+                format!(
+                    "names {} protocols but the library has {library}; name each at most once, or leave it out to screen for all",
+                    ids.len()
+                ),
+            );
+        } else {
+            for (i, id) in ids.iter().enumerate() {
+                if ids[..i].contains(id) {
+                    check.add(
+                        format!("protocols[{i}]"),
+                        format!("`{id}` is listed twice; name each protocol once"),
+                    );
+                }
+            }
+        }
     }
     check.finish()?;
     let protocols: Vec<&LoadedProtocol> = match &input.protocols {

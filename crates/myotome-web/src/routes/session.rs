@@ -1,7 +1,8 @@
 //! Sign-in, who-am-I and sign-out. Sessions live in the database (several servers can share
 //! them); the cookie holds a random secret whose SHA-256 the store looks up.
 //!
-//! Sign-in is throttled per username and per client address, counted in the database. A wrong
+//! Sign-in is throttled per username and per client address: failures are counted in the
+//! database, and sign-ins being checked right now count too (see [`crate::throttle`]). A wrong
 //! username and a wrong password get the same answer and cost the same time (an unknown user is
 //! checked against a dummy hash), so sign-in cannot be used to find out who has an account.
 
@@ -11,8 +12,8 @@ use crate::csrf;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ClientAddress};
 use crate::password::{dummy_hash, verify_password};
-use crate::routes::blocking;
 use crate::state::AppState;
+use crate::throttle::Limits;
 use crate::wire::admin::{SessionOut, SignInIn, UserOut};
 use crate::wire::at;
 use axum::Json;
@@ -60,15 +61,19 @@ async fn sign_in(
     let since = now
         .checked_sub(settings.sign_in_window)
         .map_err(|e| ApiError::internal("sign-in window", &e))?;
-    let (for_user, from_address) = store.failed_sign_ins_since(&key, &from, since).await?;
-    if for_user >= u64::from(settings.sign_in_limit)
-        || from_address >= u64::from(settings.sign_in_limit_per_address)
-    {
+    let limits = Limits {
+        per_username: u64::from(settings.sign_in_limit),
+        per_address: u64::from(settings.sign_in_limit_per_address),
+        since,
+    };
+    // Counted before the password is checked, with the attempts in flight: parallel guesses
+    // cannot all see "no failures yet".
+    let Some(attempt) = state.sign_in.begin(store, &key, &from, limits).await? else {
         return Err(ApiError::TooManyAttempts(format!(
             "Too many failed sign-ins for this username or from this address; wait {} minutes and try again, or ask an administrator to set a new password.",
             settings.sign_in_window.as_mins()
         )));
-    }
+    };
 
     let credentials = store.user_credentials(&username).await?;
     let password = input.password;
@@ -76,11 +81,12 @@ async fn sign_in(
         Some((user, hash)) => (Some(user), hash),
         None => (None, dummy_hash().to_owned()),
     };
-    let matches = blocking(move || verify_password(&password, &hash)).await?;
-    let succeeded = matches && user.as_ref().is_some_and(|u| !u.disabled);
-    store
-        .record_sign_in_attempt(&key, &from, succeeded, now)
+    let matches = state
+        .sign_in
+        .argon2(move || verify_password(&password, &hash))
         .await?;
+    let succeeded = matches && user.as_ref().is_some_and(|u| !u.disabled);
+    attempt.finish(store, succeeded, now).await?;
     let Some(user) = user.clone().filter(|_| matches) else {
         // The typed name is only kept when it is a real account's: a password typed into the
         // username box must not end up in the audit trail.

@@ -6,9 +6,8 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiPath};
 use crate::password::hash_password;
 use crate::permissions::need;
-use crate::routes::blocking;
 use crate::state::AppState;
-use crate::validate::{Check, MAX_SHORT_TEXT};
+use crate::validate::Check;
 use crate::wire::admin::{NewUserIn, PasswordIn, UserOut, UserUpdateIn};
 use axum::Json;
 use axum::extract::State;
@@ -17,9 +16,6 @@ use myotome_store::{NewUser, Role, UserId};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-/// Longest username, in characters.
-pub const MAX_USERNAME: usize = 64;
-
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_users, create_user))
@@ -27,24 +23,17 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(set_password))
 }
 
-/// A username is one word: no spaces or control characters, at most 64 characters.
-pub fn check_username(check: &mut Check, field: &str, username: &str) {
-    if username.is_empty() {
-        check.add(field, "is empty; choose a one-word username, e.g. jsmith");
-    } else if username
-        .chars()
-        .any(|c| c.is_whitespace() || c.is_control())
-    {
-        check.add(field, "must be one word without spaces, e.g. jsmith");
-    } else if username.chars().count() > MAX_USERNAME {
-        check.add(field, format!("is longer than {MAX_USERNAME} characters"));
-    }
-}
-
-/// Hashes a new password on the blocking pool; a too-short one is a 422 on `field`.
-pub async fn new_password_hash(field: &str, password: String) -> Result<String, ApiError> {
+/// Hashes a new password on the blocking pool (within the argon2 permits); a too-short one is
+/// a 422 on `field`.
+pub async fn new_password_hash(
+    state: &AppState,
+    field: &str,
+    password: String,
+) -> Result<String, ApiError> {
     let field = field.to_owned();
-    blocking(move || hash_password(&password))
+    state
+        .sign_in
+        .argon2(move || hash_password(&password))
         .await?
         .map_err(|e| ApiError::field(field, e.to_string()))
 }
@@ -82,8 +71,8 @@ async fn create_user(
     ApiJson(input): ApiJson<NewUserIn>,
 ) -> Result<(StatusCode, Json<UserOut>), ApiError> {
     let mut check = Check::new();
-    check_username(&mut check, "username", &input.username);
-    check.required_text("display_name", &input.display_name, MAX_SHORT_TEXT);
+    check.username("username", &input.username);
+    check.display_name("display_name", &input.display_name);
     let role = Role::parse(&input.role)
         .map_err(|e| check.add("role", e))
         .ok();
@@ -91,7 +80,7 @@ async fn create_user(
     let Some(role) = role else {
         return Err(ApiError::unchecked("user"));
     };
-    let password_hash = new_password_hash("password", input.password).await?;
+    let password_hash = new_password_hash(&state, "password", input.password).await?;
     let user = state
         .store
         .create_user(
@@ -128,7 +117,7 @@ async fn update_user(
     ApiJson(input): ApiJson<UserUpdateIn>,
 ) -> Result<Json<UserOut>, ApiError> {
     let mut check = Check::new();
-    check.required_text("display_name", &input.display_name, MAX_SHORT_TEXT);
+    check.display_name("display_name", &input.display_name);
     let role = Role::parse(&input.role)
         .map_err(|e| check.add("role", e))
         .ok();
@@ -175,7 +164,7 @@ async fn set_password(
     ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<PasswordIn>,
 ) -> Result<Json<UserOut>, ApiError> {
-    let hash = new_password_hash("password", input.password).await?;
+    let hash = new_password_hash(&state, "password", input.password).await?;
     let user = state
         .store
         .set_password(&auth.actor, UserId(id), &hash)

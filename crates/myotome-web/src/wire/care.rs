@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScreeningRunIn {
-    /// Protocol ids; every protocol of the library when absent.
+    /// Protocol ids, each once; every protocol of the library when absent.
     #[serde(default)]
     pub protocols: Option<Vec<String>>,
     /// The date the facts are judged on; today when absent.
@@ -110,14 +110,20 @@ pub struct ScheduleIn {
     #[serde(default)]
     #[schema(format = Date)]
     pub start: Option<String>,
+    /// Number of sessions, at most 52; the protocol's minimum when absent.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 52)]
     pub sessions: Option<u32>,
     /// ISO 8601 duration between sessions, e.g. `P1W`.
     #[serde(default)]
     pub every: Option<String>,
+    /// The session dates, at most 52.
     #[serde(default)]
+    #[schema(max_items = 52)]
     pub dates: Option<Vec<String>>,
+    /// At most 52.
     #[serde(default)]
+    #[schema(max_items = 52)]
     pub follow_ups: Vec<FollowUpDateIn>,
 }
 
@@ -133,7 +139,9 @@ pub struct PlanIn {
     /// left, right, both or midline; required when a target site is paired.
     #[serde(default)]
     pub side: Option<String>,
-    /// Structures of the anatomy catalogue the protocol allows in the region.
+    /// Structures of the anatomy catalogue the protocol allows in the region, each once; at
+    /// most 64.
+    #[schema(max_items = 64)]
     pub target_sites: Vec<String>,
     #[serde(default)]
     pub dose: Option<DoseIn>,
@@ -286,6 +294,8 @@ pub struct AppointmentIn {
     /// The patient's treatment plan this visit belongs to; its windows are checked.
     #[serde(default)]
     pub plan_id: Option<i64>,
+    /// Book a plan's visit even though it breaks the protocol's windows: a clinical decision,
+    /// for clinicians only (staff get 403), recorded in the audit trail.
     #[serde(default)]
     pub accept_violations: bool,
 }
@@ -310,7 +320,8 @@ pub struct AppointmentUpdateIn {
     /// Unchanged when absent.
     #[serde(default)]
     pub label: Option<String>,
-    /// Move a plan's visit even though it breaks the protocol's windows.
+    /// Move a plan's visit even though it breaks the protocol's windows: a clinical decision,
+    /// for clinicians only (staff get 403), recorded in the audit trail.
     #[serde(default)]
     pub accept_violations: bool,
 }

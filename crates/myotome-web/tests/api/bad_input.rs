@@ -1,6 +1,6 @@
 //! What the API does with input it cannot use: a clear 4xx JSON answer with a stable code and
-//! a sentence, the field named, nothing stored half-way — and hostile or unusual text stored
-//! and returned byte for byte.
+//! a sentence, the field named, nothing stored half-way, sizes capped before they are used —
+//! and hostile or unusual text stored and returned byte for byte, and searched literally.
 
 use crate::both;
 use crate::support::{TestApp, create_patient, patient_body, patient_count};
@@ -470,4 +470,208 @@ async fn hostile_and_unicode_text_is_stored_and_returned_byte_for_byte(app: Test
 both!(
     hostile_and_unicode_text_is_stored_and_returned_byte_for_byte,
     super::hostile_and_unicode_text_is_stored_and_returned_byte_for_byte
+);
+
+async fn oversized_plans_and_screening_lists_are_refused_at_the_edge_and_nothing_is_stored(
+    app: TestApp,
+) {
+    let doctor = &app.clinician;
+    let patient = create_patient(doctor, "Oversized").await;
+    let plans = format!("/api/v1/patients/{patient}/plans");
+    // A protocol that leaves the number of sessions to the clinic: the count would reach the
+    // planner unchecked.
+    let plan = |schedule: Value| {
+        json!({
+            "protocol": "im-bmc-leg", "indication": "peripheral_artery_disease", "region": "leg",
+            "side": "right", "target_sites": ["gastrocnemius"],
+            "dose": { "product_volume_ml": 9 }, "schedule": schedule,
+        })
+    };
+    let reply = doctor
+        .post(
+            &plans,
+            plan(json!({ "start": "2027-04-05", "sessions": 4_294_967_295_u32 })),
+        )
+        .await;
+    reply.assert_error(422, "invalid_input");
+    assert!(
+        reply.body["error"]["fields"]["schedule.sessions"]
+            .as_str()
+            .is_some_and(|m| m.contains("at most 52")),
+        "{}",
+        reply.body
+    );
+
+    let dates: Vec<String> = (0..53)
+        .map(|week| {
+            jiff::civil::date(2027, 1, 4)
+                .checked_add(jiff::Span::new().weeks(week))
+                .expect("a date")
+                .to_string()
+        })
+        .collect();
+    let reply = doctor.post(&plans, plan(json!({ "dates": dates }))).await;
+    reply.assert_error(422, "invalid_input");
+    assert!(
+        reply.body["error"]["fields"]["schedule.dates"].is_string(),
+        "{}",
+        reply.body
+    );
+
+    let follow_ups: Vec<Value> = (0..53)
+        .map(|_| json!({ "id": "anything", "date": "2027-05-01" }))
+        .collect();
+    let reply = doctor
+        .post(
+            &plans,
+            plan(json!({ "dates": ["2027-04-05"], "follow_ups": follow_ups })),
+        )
+        .await;
+    reply.assert_error(422, "invalid_input");
+    assert!(
+        reply.body["error"]["fields"]["schedule.follow_ups"].is_string(),
+        "{}",
+        reply.body
+    );
+
+    let mut many_sites = plan(json!({ "start": "2027-04-05", "sessions": 1 }));
+    many_sites["target_sites"] = json!(vec!["gastrocnemius"; 65]);
+    let reply = doctor.post(&plans, many_sites).await;
+    reply.assert_error(422, "invalid_input");
+    assert!(
+        reply.body["error"]["fields"]["target_sites"].is_string(),
+        "{}",
+        reply.body
+    );
+
+    let screenings = format!("/api/v1/patients/{patient}/screenings");
+    let reply = doctor
+        .post(
+            &screenings,
+            json!({ "protocols": ["ims", "knee-msc", "ims"] }),
+        )
+        .await;
+    reply.assert_error(422, "invalid_input");
+    assert!(
+        reply.body["error"]["fields"]["protocols[2]"]
+            .as_str()
+            .is_some_and(|m| m.contains("twice")),
+        "{}",
+        reply.body
+    );
+    let reply = doctor
+        .post(&screenings, json!({ "protocols": vec!["ims"; 10_000] }))
+        .await;
+    reply.assert_error(422, "invalid_input");
+    assert!(
+        reply.body["error"]["fields"]["protocols"].is_string(),
+        "{}",
+        reply.body
+    );
+
+    assert_eq!(doctor.get(&plans).await.assert_status(200), &json!([]));
+    assert_eq!(doctor.get(&screenings).await.assert_status(200), &json!([]));
+    let appointments = doctor
+        .get(&format!("/api/v1/patients/{patient}/appointments"))
+        .await;
+    assert_eq!(appointments.assert_status(200), &json!([]));
+}
+
+both!(
+    oversized_plans_and_screening_lists_are_refused_at_the_edge_and_nothing_is_stored,
+    super::oversized_plans_and_screening_lists_are_refused_at_the_edge_and_nothing_is_stored
+);
+
+async fn hostile_user_and_token_names_are_stored_and_returned_byte_for_byte(app: TestApp) {
+    let admin = &app.admin;
+    for (n, text) in HOSTILE.iter().enumerate() {
+        let created = admin
+            .post(
+                "/api/v1/users",
+                json!({ "username": format!("hostile_{n}"), "display_name": text,
+                        "role": "staff", "password": "a long enough password" }),
+            )
+            .await;
+        let created = created.assert_status(201).clone();
+        assert_eq!(created["display_name"], json!(text));
+        let listed = admin.get("/api/v1/users").await;
+        let listed = listed.assert_status(200).as_array().expect("users").clone();
+        let user = listed
+            .iter()
+            .find(|u| u["id"] == created["id"])
+            .expect("the user is listed");
+        assert_eq!(user["display_name"], json!(text));
+
+        let renamed = format!("{text} (renamed)");
+        let changed = admin
+            .put(
+                &format!("/api/v1/users/{}", created["id"]),
+                json!({ "display_name": renamed, "role": "staff", "disabled": false,
+                        "version": created["version"] }),
+            )
+            .await;
+        assert_eq!(changed.assert_status(200)["display_name"], json!(renamed));
+
+        let token = admin
+            .post(
+                "/api/v1/tokens",
+                json!({ "user_id": created["id"], "name": text }),
+            )
+            .await;
+        let token = token.assert_status(201).clone();
+        assert_eq!(token["token"]["name"], json!(text));
+        let tokens = admin.get("/api/v1/tokens").await;
+        let tokens = tokens
+            .assert_status(200)
+            .as_array()
+            .expect("tokens")
+            .clone();
+        let listed = tokens
+            .iter()
+            .find(|t| t["id"] == token["token"]["id"])
+            .expect("the token is listed");
+        assert_eq!(listed["name"], json!(text));
+    }
+}
+
+both!(
+    hostile_user_and_token_names_are_stored_and_returned_byte_for_byte,
+    super::hostile_user_and_token_names_are_stored_and_returned_byte_for_byte
+);
+
+async fn search_wildcards_in_a_name_match_only_literally(app: TestApp) {
+    let doctor = &app.clinician;
+    // Each name next to one its wildcard would match if it were not escaped.
+    let pairs = [
+        ("Percent%Name", "PercentXYZName", "t%N"),
+        ("Under_score", "UnderXscore", "r_s"),
+        ("Back\\slash", "Backslash", "k\\s"),
+    ];
+    for (literal, decoy, needle) in pairs {
+        let wanted = create_patient(doctor, literal).await;
+        let other = create_patient(doctor, decoy).await;
+        let search = doctor
+            .send(
+                doctor
+                    .request(Method::GET, "/api/v1/patients")
+                    .query(&[("name", needle)]),
+            )
+            .await;
+        let ids: Vec<Value> = search.assert_status(200)["patients"]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|p| p["id"].clone())
+            .collect();
+        assert_eq!(
+            ids,
+            vec![json!(wanted)],
+            "{needle:?} finds {literal:?} and not {decoy:?} ({other})"
+        );
+    }
+}
+
+both!(
+    search_wildcards_in_a_name_match_only_literally,
+    super::search_wildcards_in_a_name_match_only_literally
 );

@@ -3,6 +3,9 @@
 //! admin administers people and access, not charts; clinicians do everything clinical;
 //! staff record, screen (unsigned) and book, but neither sign nor plan; an API token acts
 //! with its user's role (here: staff); without a session only the public pages answer.
+//!
+//! The table must name every operation of `/api/openapi.json` and the pages outside it
+//! ([`PAGES`]), no more and no fewer, so a new route cannot go unchecked.
 
 use crate::both;
 use crate::support::{Client, TestApp};
@@ -17,6 +20,7 @@ const EXPECTED: &[(&str, &str, [u16; 5])] = &[
     ("GET", "/api/openapi.json", [200, 200, 200, 200, 200]),
     ("GET", "/api/docs/", [200, 200, 200, 200, 200]),
     ("GET", "/setup?token=anything", [410, 410, 410, 410, 410]),
+    ("POST", "/setup", [409, 409, 409, 409, 409]),
     ("POST", "/api/v1/setup", [409, 409, 409, 409, 409]),
     ("POST", "/api/v1/session", [401, 401, 401, 401, 401]),
     ("GET", "/api/v1/session", [200, 200, 200, 200, 401]),
@@ -125,7 +129,11 @@ const EXPECTED: &[(&str, &str, [u16; 5])] = &[
         [403, 200, 200, 200, 401],
     ),
     ("GET", "/api/v1/protocols", [200, 200, 200, 200, 401]),
-    ("GET", "/api/v1/protocols/ims", [200, 200, 200, 200, 401]),
+    (
+        "GET",
+        "/api/v1/protocols/{protocol}",
+        [200, 200, 200, 200, 401],
+    ),
     ("GET", "/api/v1/users", [200, 403, 403, 403, 401]),
     ("POST", "/api/v1/users", [201, 403, 403, 403, 401]),
     ("PUT", "/api/v1/users/{user}", [200, 403, 403, 403, 401]),
@@ -150,6 +158,30 @@ const EXPECTED: &[(&str, &str, [u16; 5])] = &[
     // Last: it ends the sessions the rows above use. A token has no session to end.
     ("DELETE", "/api/v1/session", [204, 204, 204, 422, 401]),
 ];
+
+/// What the server answers outside the OpenAPI document: the document itself, its explorer and
+/// the first-run set-up page.
+const PAGES: &[(&str, &str)] = &[
+    ("GET", "/api/openapi.json"),
+    ("GET", "/api/docs/"),
+    ("GET", "/setup"),
+    ("POST", "/setup"),
+];
+
+/// `/api/v1/patients/{patient}/records?x=1` → `/api/v1/patients/{}/records`.
+fn shape(path: &str) -> String {
+    let path = path.split('?').next().unwrap_or(path);
+    path.split('/')
+        .map(|segment| {
+            if segment.starts_with('{') && segment.ends_with('}') {
+                "{}"
+            } else {
+                segment
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
 
 const CALLERS: [&str; 5] = [
     "admin",
@@ -300,6 +332,7 @@ fn path(template: &str, mine: &Targets, admin: &AdminTargets) -> String {
         .replace("{appointment}", &mine.appointment["id"].to_string())
         .replace("{user}", &admin.user["id"].to_string())
         .replace("{token}", &admin.token.to_string())
+        .replace("{protocol}", "ims")
 }
 
 async fn every_route_answers_each_caller_as_the_product_says(app: TestApp) {
@@ -341,13 +374,25 @@ async fn every_route_answers_each_caller_as_the_product_says(app: TestApp) {
         for (i, client) in callers.iter().enumerate() {
             let method_value = Method::from_bytes(method.as_bytes()).expect("a method");
             let url = path(template, &mine[i], &admin);
-            let reply = client
-                .call(
-                    method_value,
-                    &url,
-                    body(method, template, &mine[i], &admin, i),
-                )
-                .await;
+            let reply = if (*method, *template) == ("POST", "/setup") {
+                let form = "token=not-a-real-link&username=late&display_name=Late&password=a+long+enough+password";
+                client
+                    .raw(
+                        method_value,
+                        &url,
+                        "application/x-www-form-urlencoded",
+                        form.as_bytes().to_vec(),
+                    )
+                    .await
+            } else {
+                client
+                    .call(
+                        method_value,
+                        &url,
+                        body(method, template, &mine[i], &admin, i),
+                    )
+                    .await
+            };
             if reply.status != expected[i] {
                 wrong.push(format!(
                     "{method} {template} as {}: expected {}, got {} {}",
@@ -380,4 +425,46 @@ async fn every_route_answers_each_caller_as_the_product_says(app: TestApp) {
 both!(
     every_route_answers_each_caller_as_the_product_says,
     super::every_route_answers_each_caller_as_the_product_says
+);
+
+async fn the_permission_table_names_every_operation_of_the_api_and_nothing_else(app: TestApp) {
+    use std::collections::BTreeSet;
+    let document = app.anonymous.get("/api/openapi.json").await;
+    let paths = document.assert_status(200)["paths"]
+        .as_object()
+        .expect("paths")
+        .clone();
+    let mut served: BTreeSet<(String, String)> = BTreeSet::new();
+    for (path, item) in &paths {
+        for method in [
+            "get", "put", "post", "delete", "patch", "head", "options", "trace",
+        ] {
+            if item.get(method).is_some() {
+                served.insert((method.to_uppercase(), shape(path)));
+            }
+        }
+    }
+    for (method, path) in PAGES {
+        served.insert(((*method).to_owned(), shape(path)));
+    }
+    let tested: BTreeSet<(String, String)> = EXPECTED
+        .iter()
+        .map(|(method, path, _)| ((*method).to_owned(), shape(path)))
+        .collect();
+    assert_eq!(
+        tested.len(),
+        EXPECTED.len(),
+        "a row of EXPECTED is listed twice"
+    );
+    let untested: Vec<_> = served.difference(&tested).collect();
+    let unserved: Vec<_> = tested.difference(&served).collect();
+    assert!(
+        untested.is_empty() && unserved.is_empty(),
+        "operations missing from EXPECTED: {untested:?}; rows of EXPECTED the server does not document: {unserved:?}"
+    );
+}
+
+both!(
+    the_permission_table_names_every_operation_of_the_api_and_nothing_else,
+    super::the_permission_table_names_every_operation_of_the_api_and_nothing_else
 );

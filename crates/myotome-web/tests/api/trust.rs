@@ -129,6 +129,100 @@ both!(
     super::sign_in_pauses_after_five_failures_even_for_the_right_password
 );
 
+async fn parallel_wrong_passwords_are_counted_before_they_are_checked(app: TestApp) {
+    let mut guesses = tokio::task::JoinSet::new();
+    for n in 0..12 {
+        let anonymous = app.anonymous.clone();
+        guesses.spawn(async move {
+            anonymous
+                .post(
+                    "/api/v1/session",
+                    json!({ "username": "sam", "password": format!("guess number {n}") }),
+                )
+                .await
+        });
+    }
+    let mut checked = 0;
+    let mut throttled = 0;
+    while let Some(reply) = guesses.join_next().await {
+        let reply = reply.expect("the guess ran");
+        match reply.status {
+            401 => {
+                reply.assert_error(401, "unauthenticated");
+                checked += 1;
+            }
+            429 => {
+                reply.assert_error(429, "too_many_attempts");
+                throttled += 1;
+            }
+            other => panic!("a guess got {other}: {}", reply.body),
+        }
+    }
+    assert!(
+        (1..=5).contains(&checked),
+        "at most the limit of 5 guesses are checked, got {checked}"
+    );
+    assert_eq!(checked + throttled, 12);
+    let reply = app
+        .anonymous
+        .post(
+            "/api/v1/session",
+            json!({ "username": "sam", "password": PASSWORD }),
+        )
+        .await;
+    reply.assert_error(429, "too_many_attempts");
+}
+
+both!(
+    parallel_wrong_passwords_are_counted_before_they_are_checked,
+    super::parallel_wrong_passwords_are_counted_before_they_are_checked
+);
+
+/// What the trail calls the test app's API token.
+async fn token_actor(app: &TestApp) -> String {
+    let tokens = app.admin.get("/api/v1/tokens").await;
+    let id = tokens
+        .assert_status(200)
+        .as_array()
+        .and_then(|tokens| tokens.iter().find(|t| t["name"] == json!("EHR bridge")))
+        .and_then(|t| t["id"].as_i64())
+        .expect("the EHR bridge token");
+    format!("ehr_bridge (token {id})")
+}
+
+async fn a_read_with_an_api_token_is_audited_as_the_token(app: TestApp) {
+    let id = create_patient(&app.clinician, "Tokened").await;
+    app.token
+        .get(&format!("/api/v1/patients/{id}"))
+        .await
+        .assert_status(200);
+    let trail = app.admin.get(&format!("/api/v1/patients/{id}/audit")).await;
+    let events = trail.assert_status(200)["events"]
+        .as_array()
+        .expect("events")
+        .clone();
+    let token = token_actor(&app).await;
+    let read = events
+        .iter()
+        .find(|e| e["action"] == json!("patient.read"))
+        .unwrap_or_else(|| panic!("the read is in the trail: {events:#?}"));
+    assert_eq!(read["actor_name"], json!(token), "{read}");
+    let created = events
+        .iter()
+        .find(|e| e["action"] == json!("patient.create"))
+        .expect("the creation is in the trail");
+    assert_eq!(
+        created["actor_name"],
+        json!("dr_chen"),
+        "a session acts as the user"
+    );
+}
+
+both!(
+    a_read_with_an_api_token_is_audited_as_the_token,
+    super::a_read_with_an_api_token_is_audited_as_the_token
+);
+
 async fn changes_with_the_cookie_need_the_csrf_token_or_a_same_origin_request(app: TestApp) {
     let before = crate::support::patient_count(&app).await;
     let forged = app.clinician.without_csrf();
@@ -409,12 +503,13 @@ async fn the_audit_trail_lists_what_was_read_and_written_and_its_chain_is_intact
             )
         })
         .collect();
+    let token = token_actor(&app).await;
     for (action, actor) in [
         ("patient.create", "sam"),
         ("patient.read", "dr_chen"),
         ("record.create", "dr_chen"),
         ("screening.create", "sam"),
-        ("patient.search", "ehr_bridge"),
+        ("patient.search", token.as_str()),
     ] {
         assert!(
             seen.iter().any(|(a, who)| a == action && who == actor),
@@ -748,6 +843,12 @@ async fn a_lost_database_gives_503_on_health_and_a_generic_500_elsewhere_on_post
     health.assert_error(503, "unavailable");
     let reply = app.clinician.get("/api/v1/patients").await;
     reply.assert_error(500, "internal");
+    // A 500 cannot know what the request changed before it failed, so it does not say.
+    assert!(
+        reply.message().contains("has been logged") && !reply.message().contains("nothing"),
+        "{}",
+        reply.message()
+    );
     let text = reply.body.to_string().to_lowercase();
     for internal in [
         "sqlx",

@@ -1,7 +1,8 @@
 //! The clinic's day through HTTP, once per seed protocol: a patient is created, their records
 //! entered, screened (verdicts as the seeds give them), the screening signed, a plan made with
 //! its dose and calendar, the sessions shown on the calendar, and a session moved out of its
-//! window (refused with the explanation, then accepted on purpose).
+//! window (refused with the explanation, then accepted on purpose by a clinician, which the
+//! audit trail records).
 
 use crate::both;
 use crate::support::{Client, TestApp};
@@ -118,7 +119,24 @@ fn session(created: &Value, number: usize, of: usize) -> &Value {
         .unwrap_or_else(|| panic!("no {label} in {created:#}"))
 }
 
-/// Moves an appointment as staff; first without accepting (refused), then accepting.
+/// The `appointment.window_override` events in the patient's trail, as (actor, target).
+async fn overrides(app: &TestApp, patient: &Value) -> Vec<(Value, Value)> {
+    let trail = app
+        .admin
+        .get(&format!("/api/v1/patients/{patient}/audit"))
+        .await;
+    trail.assert_status(200)["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|e| e["action"] == json!("appointment.window_override"))
+        .map(|e| (e["actor_name"].clone(), e["target"].clone()))
+        .collect()
+}
+
+/// Moves an appointment out of its window: staff without accepting (refused with the
+/// explanation), staff accepting (403: a clinical decision), then a clinician accepting, which
+/// the audit trail records.
 async fn move_out_of_window(app: &TestApp, appointment: &Value, to: &str, kind: &str) -> Value {
     let id = appointment["id"].as_i64().expect("an id");
     let body = json!({
@@ -160,11 +178,36 @@ async fn move_out_of_window(app: &TestApp, appointment: &Value, to: &str, kind: 
 
     let mut accepted = body;
     accepted["accept_violations"] = json!(true);
-    let moved = app
+    let forbidden = app
         .staff
+        .put(&format!("/api/v1/appointments/{id}"), accepted.clone())
+        .await;
+    forbidden.assert_error(403, "forbidden");
+    assert!(
+        forbidden.message().contains("clinical decision")
+            && forbidden.message().contains("signed in as staff"),
+        "{}",
+        forbidden.message()
+    );
+    let still = app.staff.get(&format!("/api/v1/appointments/{id}")).await;
+    assert_eq!(still.assert_status(200)["date"], appointment["date"]);
+    assert!(overrides(app, &appointment["patient_id"]).await.is_empty());
+
+    let moved = app
+        .clinician
         .put(&format!("/api/v1/appointments/{id}"), accepted)
         .await;
     let moved = moved.assert_status(200).clone();
+    let recorded = overrides(app, &appointment["patient_id"]).await;
+    assert!(
+        recorded.iter().any(|(actor, target)| {
+            *actor == json!("dr_chen")
+                && target.as_str().is_some_and(|t| {
+                    t.starts_with(&format!("appointment/{id} (")) && t.contains(kind)
+                })
+        }),
+        "the override is in the trail: {recorded:?}"
+    );
     assert_eq!(moved["appointment"]["date"], json!(to));
     assert!(
         moved["warnings"]
@@ -730,4 +773,71 @@ async fn im_bmc_leg(app: TestApp) {
 both!(
     im_bmc_leg_needs_the_prescriber_to_adjust_blood_thinners_and_injects_one_leg,
     super::im_bmc_leg
+);
+
+async fn only_a_clinician_may_book_a_visit_outside_its_window_and_the_trail_says_so(app: TestApp) {
+    let patient = crate::support::create_patient(&app.staff, "Override").await;
+    let created = make_plan(
+        &app,
+        patient,
+        json!({
+            "protocol": "ims", "indication": "chronic_back_pain", "region": "lower_back",
+            "side": "left", "target_sites": ["multifidus"],
+            "schedule": { "start": "2027-01-04", "sessions": 6 },
+        }),
+    )
+    .await;
+    let plan_id = created["plan"]["id"].as_i64().expect("id");
+    // An extra session the day after the first breaks the weekly rhythm.
+    let extra = json!({ "kind": "session", "label": "Extra session", "date": "2027-01-05",
+                        "plan_id": plan_id });
+    let path = format!("/api/v1/patients/{patient}/appointments");
+    app.staff
+        .post(&path, extra.clone())
+        .await
+        .assert_error(422, "window_violation");
+
+    let mut accepted = extra;
+    accepted["accept_violations"] = json!(true);
+    let forbidden = app.staff.post(&path, accepted.clone()).await;
+    forbidden.assert_error(403, "forbidden");
+    assert!(
+        forbidden.message().contains("clinical decision"),
+        "{}",
+        forbidden.message()
+    );
+    let booked = app.staff.get(&path).await;
+    assert_eq!(
+        booked.assert_status(200).as_array().map(Vec::len),
+        Some(6),
+        "nothing was booked"
+    );
+    assert!(overrides(&app, &json!(patient)).await.is_empty());
+
+    let saved = app.clinician.post(&path, accepted).await;
+    let saved = saved.assert_status(201).clone();
+    let id = saved["appointment"]["id"].as_i64().expect("id");
+    let kinds: Vec<&str> = saved["warnings"]
+        .as_array()
+        .expect("warnings")
+        .iter()
+        .filter_map(|w| w["kind"].as_str())
+        .collect();
+    assert!(!kinds.is_empty(), "{saved:#}");
+    let recorded = overrides(&app, &json!(patient)).await;
+    assert_eq!(recorded.len(), 1, "{recorded:?}");
+    let (actor, target) = &recorded[0];
+    assert_eq!(actor, &json!("dr_chen"));
+    let target = target.as_str().expect("a target");
+    assert!(
+        target.starts_with(&format!("appointment/{id} ("))
+            && kinds.iter().all(|k| target.contains(k)),
+        "{target}"
+    );
+    assert!(!target.contains("Override"), "no patient data: {target}");
+}
+
+both!(
+    only_a_clinician_may_book_a_visit_outside_its_window_and_the_trail_says_so,
+    super::only_a_clinician_may_book_a_visit_outside_its_window_and_the_trail_says_so
 );
