@@ -96,6 +96,37 @@ impl SqlStore {
         .await
     }
 
+    /// Runs a read and records it. On PostgreSQL the read and its audit row share one
+    /// transaction (the chain head is locked only for the append at its end). On SQLite a
+    /// transaction that writes must take the database's single write lock up front (see
+    /// `audited_transaction`), which would queue every read behind every write; so the read
+    /// runs in its own snapshot, concurrently with other readers, and its audit row is
+    /// appended in a short write transaction afterwards. Either way the data is returned only
+    /// once its audit row is committed: a read whose audit append fails answers an error.
+    async fn audited_read<'a, T, Op, Act>(&self, actor: &Actor, op: Op, action: Act) -> Result<T>
+    where
+        T: Send,
+        Op: for<'c> FnOnce(Tx<'c, 'a>) -> BoxFuture<'c, Result<T>> + Send,
+        Act: FnOnce(&T) -> AuditAction + Send,
+    {
+        match self.backend {
+            Backend::Postgres => self.audited(actor, op, action).await,
+            Backend::Sqlite => {
+                let mut tx = self.pool.begin().await.db()?;
+                let value = op(Tx {
+                    conn: &mut tx,
+                    _borrows: PhantomData,
+                })
+                .await?;
+                tx.commit().await.db()?;
+                let action = action(&value);
+                self.audited(actor, |_| Box::pin(async { Ok(()) }), move |()| action)
+                    .await?;
+                Ok(value)
+            }
+        }
+    }
+
     /// The one place an audit row is appended and a write transaction committed. `event`
     /// names the actor as well as the action, for an actor known only from the result.
     ///
@@ -159,7 +190,7 @@ impl Store for SqlStore {
     }
 
     async fn patient(&self, actor: &Actor, id: PatientId) -> Result<Patient> {
-        self.audited(
+        self.audited_read(
             actor,
             |tx| Box::pin(patients::get_patient(tx.conn, id)),
             |_| AuditAction::on_patient("patient.read", id).with_target(format!("patient/{id}")),
@@ -183,7 +214,7 @@ impl Store for SqlStore {
     }
 
     async fn search_patients(&self, actor: &Actor, search: &PatientSearch) -> Result<PatientList> {
-        self.audited(
+        self.audited_read(
             actor,
             |tx| Box::pin(patients::search(tx.conn, search)),
             |list| AuditAction {
@@ -222,7 +253,7 @@ impl Store for SqlStore {
     }
 
     async fn weights(&self, actor: &Actor, patient: PatientId) -> Result<Vec<WeightEntry>> {
-        self.audited(
+        self.audited_read(
             actor,
             |tx| Box::pin(patients::weights(tx.conn, patient)),
             |_| AuditAction::on_patient("weight.list", patient),
@@ -281,7 +312,7 @@ impl Store for SqlStore {
         patient: PatientId,
         kind: Option<RecordKind>,
     ) -> Result<Vec<ClinicalRecord>> {
-        self.audited(
+        self.audited_read(
             actor,
             |tx| Box::pin(clinical::records(tx.conn, patient, kind)),
             |_| AuditAction::on_patient("record.list", patient),
@@ -316,7 +347,7 @@ impl Store for SqlStore {
     }
 
     async fn intakes(&self, actor: &Actor, patient: PatientId) -> Result<Vec<IntakeForm>> {
-        self.audited(
+        self.audited_read(
             actor,
             |tx| Box::pin(clinical::intakes(tx.conn, patient)),
             |_| AuditAction::on_patient("intake.list", patient),
@@ -351,7 +382,7 @@ impl Store for SqlStore {
     }
 
     async fn screening(&self, actor: &Actor, id: ScreeningId) -> Result<StoredScreening> {
-        self.audited(
+        self.audited_read(
             actor,
             |tx| Box::pin(clinical::screening(tx.conn, id)),
             |stored| {
@@ -363,7 +394,7 @@ impl Store for SqlStore {
     }
 
     async fn screenings(&self, actor: &Actor, patient: PatientId) -> Result<Vec<StoredScreening>> {
-        self.audited(
+        self.audited_read(
             actor,
             |tx| Box::pin(clinical::screenings(tx.conn, patient)),
             |_| AuditAction::on_patient("screening.list", patient),
@@ -417,7 +448,7 @@ impl Store for SqlStore {
     }
 
     async fn plan(&self, actor: &Actor, id: PlanId) -> Result<TreatmentPlan> {
-        self.audited(
+        self.audited_read(
             actor,
             |tx| Box::pin(plans::plan(tx.conn, id)),
             |plan| {
@@ -429,7 +460,7 @@ impl Store for SqlStore {
     }
 
     async fn plans(&self, actor: &Actor, patient: PatientId) -> Result<Vec<TreatmentPlan>> {
-        self.audited(
+        self.audited_read(
             actor,
             |tx| Box::pin(plans::plans(tx.conn, patient)),
             |_| AuditAction::on_patient("plan.list", patient),
@@ -505,7 +536,7 @@ impl Store for SqlStore {
     }
 
     async fn appointment(&self, actor: &Actor, id: AppointmentId) -> Result<Appointment> {
-        self.audited(
+        self.audited_read(
             actor,
             |tx| Box::pin(plans::appointment(tx.conn, id)),
             |appointment| {
@@ -517,7 +548,7 @@ impl Store for SqlStore {
     }
 
     async fn appointments(&self, actor: &Actor, patient: PatientId) -> Result<Vec<Appointment>> {
-        self.audited(
+        self.audited_read(
             actor,
             |tx| Box::pin(plans::appointments(tx.conn, patient)),
             |_| AuditAction::on_patient("appointment.list", patient),
@@ -526,7 +557,7 @@ impl Store for SqlStore {
     }
 
     async fn calendar(&self, actor: &Actor, query: &CalendarQuery) -> Result<Vec<Appointment>> {
-        self.audited(
+        self.audited_read(
             actor,
             |tx| Box::pin(plans::calendar(tx.conn, query)),
             |list| {
@@ -736,7 +767,7 @@ impl Store for SqlStore {
     }
 
     async fn audit_trail(&self, actor: &Actor, patient: PatientId) -> Result<Vec<AuditEvent>> {
-        self.audited(
+        self.audited_read(
             actor,
             |tx| {
                 Box::pin(async move {

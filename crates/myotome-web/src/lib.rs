@@ -80,14 +80,17 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Serves until `shutdown` completes, then finishes the requests in flight. Handlers see the
-/// client's address (for the audit trail and sign-in throttling). Expired sessions are swept
-/// from the database every hour while serving.
+/// client's address (for the audit trail and sign-in throttling). Expired sessions and stale
+/// sign-in attempts are swept from the database every hour while serving.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let sweeper = tokio::spawn(sweep_expired_sessions(Arc::clone(&state.store)));
+    let sweeper = tokio::spawn(sweep(
+        Arc::clone(&state.store),
+        state.settings.sign_in_window,
+    ));
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
@@ -96,14 +99,25 @@ pub async fn serve(
     result
 }
 
-async fn sweep_expired_sessions(store: Arc<dyn Store>) {
+/// Hourly housekeeping: expired sessions go, and sign-in attempts older than the throttling
+/// window (they no longer count towards any limit, and name who tried to sign in).
+async fn sweep(store: Arc<dyn Store>, sign_in_window: jiff::SignedDuration) {
     let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
         every_hour.tick().await;
-        match store.delete_expired_sessions(jiff::Timestamp::now()).await {
+        let now = jiff::Timestamp::now();
+        match store.delete_expired_sessions(now).await {
             Ok(0) => {}
             Ok(removed) => tracing::info!(removed, "expired sessions removed"),
             Err(error) => tracing::warn!(%error, "cannot remove expired sessions"),
+        }
+        let Ok(before) = now.checked_sub(sign_in_window) else {
+            continue;
+        };
+        match store.delete_sign_in_attempts_before(before).await {
+            Ok(0) => {}
+            Ok(removed) => tracing::info!(removed, "old sign-in attempts removed"),
+            Err(error) => tracing::warn!(%error, "cannot remove old sign-in attempts"),
         }
     }
 }

@@ -6,6 +6,7 @@ use crate::database::{self, cli_actor};
 use crate::output::{Refused, print_json};
 use anyhow::{Context, Result, anyhow, bail};
 use myotome_store::{AuditAction, ChainCheck, NewUser, Role, Store, TokenId, User};
+use myotome_web::validate::{check_display_name, check_username};
 use serde_json::json;
 use std::io::BufRead;
 use std::process::ExitCode;
@@ -28,9 +29,10 @@ pub fn user(cli: &Cli, command: &UserCommand) -> Result<ExitCode> {
             } => {
                 let role = Role::parse(role).map_err(|e| anyhow!(e))?;
                 let username = username.trim();
-                if username.is_empty() || username.chars().any(char::is_whitespace) {
-                    bail!("the username must be one word without spaces, e.g. `jsmith`");
-                }
+                let display_name = name.clone().unwrap_or_else(|| username.to_owned());
+                // The same rules as the API's user form.
+                check_username(username).map_err(|e| anyhow!(e))?;
+                check_display_name(&display_name).map_err(|e| anyhow!(e))?;
                 let (password, generated) = new_password(*password_stdin)?;
                 let password_hash =
                     myotome_web::hash_password(&password).map_err(|e| anyhow!("{e}"))?;
@@ -39,7 +41,7 @@ pub fn user(cli: &Cli, command: &UserCommand) -> Result<ExitCode> {
                         &actor,
                         &NewUser {
                             username: username.to_owned(),
-                            display_name: name.clone().unwrap_or_else(|| username.to_owned()),
+                            display_name,
                             role,
                             password_hash,
                         },
@@ -184,10 +186,16 @@ pub fn audit(cli: &Cli, command: &AuditCommand) -> Result<ExitCode> {
     database::runtime()?.block_on(async {
         let store = database::open_existing(&cli.database).await?;
         match store.verify_audit_chain().await? {
-            ChainCheck::Intact { rows, .. } => {
+            ChainCheck::Intact { rows, head_hash } => {
                 match cli.format {
-                    Format::Json => print_json(&json!({ "intact": true, "rows": rows }))?,
-                    Format::Text => println!("The audit trail is intact: {rows} rows, every hash matches."),
+                    Format::Json => print_json(&json!({
+                        "intact": true, "rows": rows, "head_seq": rows, "head_hash": head_hash,
+                    }))?,
+                    // Someone with write access could rewrite the whole chain and its hashes;
+                    // a head recorded outside the database (a ticket, a printout) exposes that.
+                    Format::Text => println!(
+                        "The audit trail is intact: {rows} rows, every hash matches.\nHead: row {rows}, hash {head_hash}\nRecord the head outside this server; a later check must still contain it."
+                    ),
                 }
                 Ok(ExitCode::SUCCESS)
             }
