@@ -59,21 +59,16 @@ const MATRIX: [(Permission, bool, bool, bool); 13] = [
 ];
 
 impl Permission {
-    pub const ALL: [Permission; 13] = [
-        PatientRead,
-        PatientWrite,
-        ChartWrite,
-        ScreeningRun,
-        ScreeningSign,
-        PlanRead,
-        PlanWrite,
-        AppointmentWrite,
-        CalendarRead,
-        ProtocolRead,
-        UserAdmin,
-        TokenAdmin,
-        AuditRead,
-    ];
+    /// Every permission, in matrix order: read off the matrix so the two cannot disagree.
+    pub const ALL: [Permission; MATRIX.len()] = {
+        let mut all = [PatientRead; MATRIX.len()];
+        let mut i = 0;
+        while i < MATRIX.len() {
+            all[i] = MATRIX[i].0;
+            i += 1;
+        }
+        all
+    };
 
     /// What the permission lets one do, as the start of a sentence.
     pub fn describe(self) -> &'static str {
@@ -217,7 +212,10 @@ mod tests {
     }
 
     #[test]
-    fn every_permission_has_exactly_one_row() {
+    fn no_permission_has_two_rows() {
+        // A permission missing from the matrix is refused to every role (fail closed); the API
+        // permission test, with its own literal table, catches that. Here: no row is repeated,
+        // so the first match in `allows` is the only one.
         for permission in Permission::ALL {
             assert_eq!(
                 MATRIX.iter().filter(|(p, ..)| *p == permission).count(),
