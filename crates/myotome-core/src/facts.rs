@@ -261,6 +261,22 @@ impl IntakeAnswers {
     }
 }
 
+/// A measured value from the record (a lab result or vital sign), e.g. HbA1c 7.6 % on a date.
+/// Screening does not judge it against a threshold (no seed gives one); it shows the latest
+/// relevant measurement beside the finding it informs, for the clinician to weigh.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measurement {
+    /// The source system's identifier, when imported.
+    pub id: Option<String>,
+    /// What was measured, e.g. LOINC 4548-4.
+    pub coding: Coding,
+    pub value: f64,
+    /// The unit as recorded (UCUM where the source used it), e.g. `%`.
+    pub unit: String,
+    /// When it was measured.
+    pub on: Date,
+}
+
 /// Everything screening may look at.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct PatientFacts {
@@ -272,5 +288,7 @@ pub struct PatientFacts {
     pub conditions: Vec<CodedRecord>,
     pub medications: Vec<CodedRecord>,
     pub allergies: Vec<CodedRecord>,
+    /// Lab results and vital signs other than body weight, in any order.
+    pub measurements: Vec<Measurement>,
     pub intake: IntakeAnswers,
 }
