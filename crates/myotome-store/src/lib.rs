@@ -88,6 +88,18 @@ pub trait Store: Send + Sync + 'static {
     /// Newest measurement first.
     async fn weights(&self, actor: &Actor, patient: PatientId) -> Result<Vec<WeightEntry>>;
 
+    /// Measurements other than body weight (lab results), newest first.
+    async fn measurements(
+        &self,
+        actor: &Actor,
+        patient: PatientId,
+    ) -> Result<Vec<MeasurementEntry>>;
+
+    /// Creates or updates one patient from another system with all their records, in one
+    /// transaction with one audit event (see [`PatientImport`]). Identifiers that belong to two
+    /// different patients here are a `Conflict`, and nothing is written.
+    async fn import_patient(&self, actor: &Actor, import: &PatientImport) -> Result<ImportReceipt>;
+
     // --- Conditions, medications, allergies -----------------------------------------------------
     async fn add_record(
         &self,

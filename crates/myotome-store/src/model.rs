@@ -41,6 +41,7 @@ id_type!(AppointmentId);
 id_type!(UserId);
 id_type!(TokenId);
 id_type!(WeightId);
+id_type!(MeasurementId);
 
 // --- Who is acting ------------------------------------------------------------------------------
 
@@ -234,6 +235,98 @@ pub struct ClinicalRecord {
     pub version: i64,
     pub recorded_at: Timestamp,
     pub updated_at: Timestamp,
+}
+
+// --- Measurements -------------------------------------------------------------------------------
+
+/// A measured value other than body weight, e.g. HbA1c (LOINC 4548-4) 7.6 %.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeasurementDetails {
+    /// Code system URI of what was measured, e.g. `http://loinc.org`.
+    pub system: String,
+    pub code: String,
+    pub display: Option<String>,
+    pub value: f64,
+    /// The unit as recorded (UCUM where the source used it).
+    pub unit: String,
+    pub measured_on: Date,
+}
+
+/// A stored measurement. Append-only, like weights.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeasurementEntry {
+    pub id: MeasurementId,
+    pub patient_id: PatientId,
+    pub details: MeasurementDetails,
+    pub source: RecordSource,
+    pub recorded_at: Timestamp,
+}
+
+// --- Import -------------------------------------------------------------------------------------
+
+/// One patient from another system (a FHIR export), with the source identifier of every
+/// record, imported in one transaction by [`crate::Store::import_patient`].
+///
+/// The patient is recognised by any of `details.identifiers`; records, weights and
+/// measurements by `(source_system, source_id)`. Importing the same thing twice changes
+/// nothing; a newer export updates what changed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatientImport {
+    /// The source system, kept with every record, e.g. `fhir` or the EHR's name.
+    pub source_system: String,
+    pub details: PatientDetails,
+    /// (source id, record), e.g. `Condition/abc`.
+    pub records: Vec<(String, RecordDetails)>,
+    /// (source id, measured on, grams).
+    pub weights: Vec<(String, Date, u32)>,
+    /// (source id, measurement).
+    pub measurements: Vec<(String, MeasurementDetails)>,
+}
+
+/// What an import did to the patient's demographics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportChange {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+/// How many of a kind of item an import created, updated or left as they were.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportCounts {
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+}
+
+impl ImportCounts {
+    pub fn add(&mut self, other: ImportCounts) {
+        self.created += other.created;
+        self.updated += other.updated;
+        self.unchanged += other.unchanged;
+    }
+
+    pub(crate) fn count(&mut self, change: ImportChange) {
+        match change {
+            ImportChange::Created => self.created += 1,
+            ImportChange::Updated => self.updated += 1,
+            ImportChange::Unchanged => self.unchanged += 1,
+        }
+    }
+}
+
+/// What importing one patient did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportReceipt {
+    pub patient_id: PatientId,
+    pub patient: ImportChange,
+    pub records: ImportCounts,
+    pub weights: ImportCounts,
+    pub measurements: ImportCounts,
+    /// Things the import kept as they were and why, e.g. a weight the source changed (weights
+    /// are append-only here).
+    pub notes: Vec<String>,
 }
 
 // --- Intake -------------------------------------------------------------------------------------

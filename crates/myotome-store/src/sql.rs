@@ -28,16 +28,19 @@ mod clinical;
 mod codec;
 mod connection;
 mod error;
+mod import;
+mod measurements;
 mod patients;
 mod plans;
 
 use crate::{
     Actor, ApiToken, Appointment, AppointmentDetails, AppointmentId, AuditAction, AuditEvent,
-    Backend, CalendarQuery, ChainCheck, ClinicalRecord, IntakeForm, NewApiToken, NewIntake,
-    NewScreening, NewSession, NewUser, Patient, PatientDetails, PatientId, PatientList,
-    PatientSearch, PlanDetails, PlanId, PlanStatus, RecordDetails, RecordId, RecordKind,
-    RecordSource, Result, Role, ScreeningId, SessionRecord, SetupLink, Store, StoreError,
-    StoredScreening, TokenId, TreatmentPlan, User, UserId, WeightEntry,
+    Backend, CalendarQuery, ChainCheck, ClinicalRecord, ImportReceipt, IntakeForm,
+    MeasurementEntry, NewApiToken, NewIntake, NewScreening, NewSession, NewUser, Patient,
+    PatientDetails, PatientId, PatientImport, PatientList, PatientSearch, PlanDetails, PlanId,
+    PlanStatus, RecordDetails, RecordId, RecordKind, RecordSource, Result, Role, ScreeningId,
+    SessionRecord, SetupLink, Store, StoreError, StoredScreening, TokenId, TreatmentPlan, User,
+    UserId, WeightEntry,
 };
 use async_trait::async_trait;
 pub use connection::{SqliteSettings, connect, memory_url, sqlite_url};
@@ -257,6 +260,31 @@ impl Store for SqlStore {
             actor,
             |tx| Box::pin(patients::weights(tx.conn, patient)),
             |_| AuditAction::on_patient("weight.list", patient),
+        )
+        .await
+    }
+
+    async fn measurements(
+        &self,
+        actor: &Actor,
+        patient: PatientId,
+    ) -> Result<Vec<MeasurementEntry>> {
+        self.audited_read(
+            actor,
+            |tx| Box::pin(measurements::list(tx.conn, patient)),
+            |_| AuditAction::on_patient("measurement.list", patient),
+        )
+        .await
+    }
+
+    async fn import_patient(&self, actor: &Actor, import: &PatientImport) -> Result<ImportReceipt> {
+        self.audited(
+            actor,
+            |tx| Box::pin(import::import_patient(tx.conn, import)),
+            |receipt| {
+                AuditAction::on_patient("patient.import", receipt.patient_id)
+                    .with_target(format!("patient/{}", receipt.patient_id))
+            },
         )
         .await
     }

@@ -23,7 +23,7 @@ pub const EXPLORER_PATH: &str = "/api/docs";
 #[openapi(
     info(
         title = "Myotome clinic API",
-        description = "The JSON API of a Myotome clinic server: patients and their coded records, candidate screening, treatment plans with dose and calendar, appointments, the protocol library, users, API tokens and the audit trail.\n\nSign in with `POST /api/v1/session` (the `myotome_session` cookie; send the returned `csrf_token` as `X-CSRF-Token` with every change), or send an API token as `Authorization: Bearer <token>`.\n\nErrors are `{\"error\": {\"code\", \"message\", \"fields\"?, \"violations\"?}}` with a stable `code`."
+        description = "The JSON API of a Myotome clinic server: patients and their coded records, candidate screening, treatment plans with dose and calendar, appointments, the protocol library, FHIR R4 import and export, users, API tokens and the audit trail.\n\nSign in with `POST /api/v1/session` (the `myotome_session` cookie; send the returned `csrf_token` as `X-CSRF-Token` with every change), or send an API token as `Authorization: Bearer <token>`.\n\nErrors are `{\"error\": {\"code\", \"message\", \"fields\"?, \"violations\"?}}` with a stable `code`."
     ),
     modifiers(&SecuritySchemes),
     security(("session_cookie" = []), ("api_token" = [])),
@@ -36,6 +36,7 @@ pub const EXPLORER_PATH: &str = "/api/docs";
         (name = "plans", description = "Treatment plans: dose and calendar"),
         (name = "appointments", description = "Appointments and the clinic calendar"),
         (name = "protocols", description = "The protocol library"),
+        (name = "fhir", description = "FHIR R4: import Bundles, export a patient's record and protocols"),
         (name = "admin", description = "Users, API tokens and the audit trail (admin only)"),
         (name = "health", description = "Liveness for load balancers"),
     )

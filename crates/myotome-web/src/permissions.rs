@@ -37,12 +37,17 @@ pub enum Permission {
     TokenAdmin,
     /// The audit trail of a patient and the chain check.
     AuditRead,
+    /// Import patients and their records from another system (FHIR).
+    RecordImport,
+    /// Export a patient's whole record (FHIR `$everything`): all of a chart leaves the system
+    /// at once, so it is a clinician's decision.
+    RecordExport,
 }
 
 use Permission::*;
 
 /// The matrix: (permission, admin, clinician, staff).
-const MATRIX: [(Permission, bool, bool, bool); 13] = [
+const MATRIX: [(Permission, bool, bool, bool); 15] = [
     (PatientRead, false, true, true),
     (PatientWrite, false, true, true),
     (ChartWrite, false, true, true),
@@ -56,6 +61,8 @@ const MATRIX: [(Permission, bool, bool, bool); 13] = [
     (UserAdmin, true, false, false),
     (TokenAdmin, true, false, false),
     (AuditRead, true, false, false),
+    (RecordImport, false, true, true),
+    (RecordExport, false, true, false),
 ];
 
 impl Permission {
@@ -86,6 +93,8 @@ impl Permission {
             UserAdmin => "Managing users",
             TokenAdmin => "Managing API tokens",
             AuditRead => "Reading the audit trail",
+            RecordImport => "Importing patients and records from another system",
+            RecordExport => "Exporting a patient's whole record",
         }
     }
 }
@@ -167,6 +176,8 @@ pub mod need {
         UserAdmin,
         TokenAdmin,
         AuditRead,
+        RecordImport,
+        RecordExport,
     );
 }
 
@@ -177,7 +188,7 @@ mod tests {
     /// The matrix written out again by hand, as the product describes it.
     #[test]
     fn the_matrix_matches_the_product_description() {
-        let expected: [(Permission, [bool; 3]); 13] = [
+        let expected: [(Permission, [bool; 3]); 15] = [
             (PatientRead, [false, true, true]),
             (PatientWrite, [false, true, true]),
             (ChartWrite, [false, true, true]),
@@ -191,6 +202,8 @@ mod tests {
             (UserAdmin, [true, false, false]),
             (TokenAdmin, [true, false, false]),
             (AuditRead, [true, false, false]),
+            (RecordImport, [false, true, true]),
+            (RecordExport, [false, true, false]),
         ];
         for (permission, [admin, clinician, staff]) in expected {
             assert_eq!(

@@ -1,11 +1,13 @@
 //! From the stored chart to the core's [`PatientFacts`]: demographics, the latest weight, every
-//! coded record (the core decides which are current on the as-of date) and the latest candidate
-//! form. Reading the chart goes through the store, so each read is audited.
+//! coded record (the core decides which are current on the as-of date), the measurements (lab
+//! results shown beside findings) and the latest candidate form. Reading the chart goes through the store, so each read is audited.
 
 use crate::error::ApiError;
-use myotome_core::facts::{CodedRecord, Coding, IntakeAnswers, PatientFacts, Weight};
+use myotome_core::facts::{CodedRecord, Coding, IntakeAnswers, Measurement, PatientFacts, Weight};
 use myotome_core::terminology::{ConceptKind, Terminology};
-use myotome_store::{Actor, ClinicalRecord, IntakeForm, Patient, RecordKind, Store, WeightEntry};
+use myotome_store::{
+    Actor, ClinicalRecord, IntakeForm, MeasurementEntry, Patient, RecordKind, Store, WeightEntry,
+};
 
 /// Reads the chart and builds the facts screening looks at.
 pub async fn load(
@@ -17,13 +19,16 @@ pub async fn load(
     let weights = store.weights(actor, patient.id).await?;
     let records = store.records(actor, patient.id, None).await?;
     let intakes = store.intakes(actor, patient.id).await?;
-    Ok(from_chart(
+    let measurements = store.measurements(actor, patient.id).await?;
+    let mut facts = from_chart(
         patient,
         &weights,
         &records,
         latest_intake(&intakes),
         terminology,
-    ))
+    );
+    facts.measurements = measurements.iter().map(measurement).collect();
+    Ok(facts)
 }
 
 /// The measurement with the latest date (the latest recorded on a tie).
@@ -98,5 +103,16 @@ fn coded_record(record: &ClinicalRecord) -> CodedRecord {
         status: details.status,
         start: details.start,
         end: details.end,
+    }
+}
+
+fn measurement(entry: &MeasurementEntry) -> Measurement {
+    let details = &entry.details;
+    Measurement {
+        id: Some(entry.id.to_string()),
+        coding: Coding::new(&details.system, &details.code, details.display.as_deref()),
+        value: details.value,
+        unit: details.unit.clone(),
+        on: details.measured_on,
     }
 }

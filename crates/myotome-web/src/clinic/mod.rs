@@ -2,7 +2,9 @@
 //! a plan request into a dose, a schedule and the appointments to book. Handlers stay thin;
 //! decisions stay in myotome-core.
 
+pub mod export;
 pub mod facts;
+pub mod import;
 pub mod planning;
 pub mod windows;
 

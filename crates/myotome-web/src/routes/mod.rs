@@ -4,6 +4,7 @@
 
 mod appointments;
 mod audit;
+mod fhir;
 mod health;
 mod intake;
 mod patients;
@@ -36,4 +37,5 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(users::routes())
         .merge(tokens::routes())
         .merge(audit::routes())
+        .merge(fhir::routes())
 }

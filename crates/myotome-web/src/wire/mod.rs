@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod care;
+pub mod fhir;
 pub mod clinical;
 pub mod patients;
 pub mod protocols;

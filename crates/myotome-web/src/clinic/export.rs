@@ -1,0 +1,228 @@
+//! A patient's whole Myotome record as FHIR R4, shared by `myotome export` and
+//! `GET /api/v1/fhir/Patient/{id}/$everything`: the chart read through the store (so every read
+//! is audited), turned into myotome-fhir's export input, and bundled.
+
+use crate::error::ApiError;
+use jiff::civil::Date;
+use myotome_core::ClinicalData;
+use myotome_core::facts::{CodedRecord, Coding, Measurement, Weight};
+use myotome_fhir::export::{
+    self, ActivityExport, BundleKind, CarePlanExport, FindingExport, ScreeningExport,
+};
+use myotome_fhir::{ImportedPatient, SourceIdentifier, SourcedRecord, SourcedWeight};
+use myotome_store::{
+    Actor, AppointmentStatus, ClinicalRecord, PatientId, PlanStatus, RecordKind, Store,
+    StoredScreening,
+};
+use serde_json::Value;
+
+/// Everything Myotome holds on the patient, as one Bundle.
+pub async fn everything(
+    store: &dyn Store,
+    actor: &Actor,
+    data: &ClinicalData,
+    id: PatientId,
+    kind: BundleKind,
+) -> Result<Value, ApiError> {
+    let patient = store.patient(actor, id).await?;
+    let records = store.records(actor, id, None).await?;
+    let weights = store.weights(actor, id).await?;
+    let measurements = store.measurements(actor, id).await?;
+    let plans = store.plans(actor, id).await?;
+    let appointments = store.appointments(actor, id).await?;
+    let screenings = store.screenings(actor, id).await?;
+
+    let sourced = |kind: RecordKind, prefix: &str| -> Vec<SourcedRecord> {
+        records
+            .iter()
+            .filter(|r| r.details.kind == kind)
+            .map(|r| SourcedRecord {
+                source_id: format!("{prefix}/{}", r.id),
+                record: coded(r),
+            })
+            .collect()
+    };
+    let chart = ImportedPatient {
+        source_id: format!("Patient/{}", patient.id),
+        identifiers: patient
+            .details
+            .identifiers
+            .iter()
+            .map(|i| SourceIdentifier {
+                system: i.system.clone(),
+                value: i.value.clone(),
+            })
+            .collect(),
+        family_name: patient.details.family_name.clone(),
+        given_names: patient.details.given_names.clone(),
+        birth_date: patient.details.birth_date,
+        sex: patient.details.sex,
+        deceased: patient.details.deceased,
+        phone: patient.details.contact.phone.clone(),
+        email: patient.details.contact.email.clone(),
+        address: patient.details.contact.address.clone(),
+        conditions: sourced(RecordKind::Condition, "Condition"),
+        medications: sourced(RecordKind::Medication, "MedicationStatement"),
+        allergies: sourced(RecordKind::Allergy, "AllergyIntolerance"),
+        weights: weights
+            .iter()
+            .filter_map(|w| {
+                Some(SourcedWeight {
+                    source_id: format!("Observation/weight-{}", w.id),
+                    on: w.measured_on,
+                    weight: Weight::from_kg(f64::from(w.grams) / 1000.0).ok()?,
+                })
+            })
+            .collect(),
+        measurements: measurements
+            .iter()
+            .map(|m| Measurement {
+                id: Some(format!("Observation/measurement-{}", m.id)),
+                coding: Coding::new(
+                    &m.details.system,
+                    &m.details.code,
+                    m.details.display.as_deref(),
+                ),
+                value: m.details.value,
+                unit: m.details.unit.clone(),
+                on: m.details.measured_on,
+            })
+            .collect(),
+    };
+    let patient_id = patient.id.to_string();
+    let mut resources = export::chart(&chart);
+    for plan in &plans {
+        let activities = appointments
+            .iter()
+            .filter(|a| a.details.plan_id == Some(plan.id))
+            .map(|a| ActivityExport {
+                label: a.details.label.clone(),
+                date: a.details.date,
+                status: match a.details.status {
+                    AppointmentStatus::Booked => "booked",
+                    AppointmentStatus::Completed => "completed",
+                    AppointmentStatus::Cancelled => "cancelled",
+                    AppointmentStatus::NoShow => "no_show",
+                }
+                .to_owned(),
+            })
+            .collect();
+        let details = &plan.details;
+        resources.push(export::care_plan(
+            &patient_id,
+            &CarePlanExport {
+                id: format!("plan-{}", plan.id),
+                status: match plan.status {
+                    PlanStatus::Active => "active",
+                    PlanStatus::Completed => "completed",
+                    PlanStatus::Cancelled => "cancelled",
+                }
+                .to_owned(),
+                protocol_id: details.protocol_id.clone(),
+                protocol_version: details.protocol_version.clone(),
+                protocol_title: data
+                    .protocols
+                    .get(&details.protocol_id)
+                    .map(|p| p.protocol.title.clone()),
+                indication: details.indication.clone(),
+                region: details.region.clone(),
+                side: details.side.clone(),
+                target_sites: details.target_sites.clone(),
+                created: date_of(plan.created_at),
+                notes: details.notes.clone(),
+                activities,
+            },
+        ));
+    }
+    for screening in &screenings {
+        resources.push(export::risk_assessment(
+            &patient_id,
+            &screening_export(screening, &records),
+        ));
+    }
+    Ok(export::bundle(kind, resources))
+}
+
+fn date_of(at: jiff::Timestamp) -> Date {
+    at.to_zoned(jiff::tz::TimeZone::UTC).date()
+}
+
+fn coded(record: &ClinicalRecord) -> CodedRecord {
+    CodedRecord {
+        id: Some(record.id.to_string()),
+        codings: record
+            .details
+            .codings
+            .iter()
+            .map(|c| Coding::new(&c.system, &c.code, c.display.as_deref()))
+            .collect(),
+        text: record.details.text.clone(),
+        status: record.details.status,
+        start: record.details.start,
+        end: record.details.end,
+    }
+}
+
+/// The stored screening document (myotome-web's `ScreeningOut`, as run) read back for export:
+/// findings with their sentence and citation, and the records their evidence names.
+fn screening_export(screening: &StoredScreening, records: &[ClinicalRecord]) -> ScreeningExport {
+    let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_owned);
+    let mut basis = Vec::new();
+    let findings = screening
+        .result
+        .get("findings")
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .map(|f| {
+                    for evidence in f
+                        .get("evidence")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                    {
+                        let record = text(evidence, "record_id")
+                            .and_then(|id| records.iter().find(|r| r.id.to_string() == id));
+                        if let Some(record) = record {
+                            let reference =
+                                format!("{}/{}", resource_type(record.details.kind), record.id);
+                            if !basis.contains(&reference) {
+                                basis.push(reference);
+                            }
+                        }
+                    }
+                    FindingExport {
+                        outcome: text(f, "outcome").unwrap_or_default(),
+                        sentence: text(f, "sentence").unwrap_or_default(),
+                        citation: f.get("source").and_then(|s| {
+                            Some(format!(
+                                "{} § {}",
+                                text(s, "document")?,
+                                text(s, "section")?
+                            ))
+                        }),
+                    }
+                })
+                .filter(|f| !f.sentence.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    ScreeningExport {
+        id: format!("screening-{}", screening.id),
+        protocol_id: screening.protocol_id.clone(),
+        protocol_version: screening.protocol_version.clone(),
+        as_of: screening.as_of,
+        verdict: screening.verdict.clone(),
+        signed: screening.signature.is_some(),
+        findings,
+        basis,
+    }
+}
+
+fn resource_type(kind: RecordKind) -> &'static str {
+    match kind {
+        RecordKind::Condition => "Condition",
+        RecordKind::Medication => "MedicationStatement",
+        RecordKind::Allergy => "AllergyIntolerance",
+    }
+}

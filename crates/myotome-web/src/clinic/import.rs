@@ -1,0 +1,179 @@
+//! FHIR import into the store, shared by `myotome import` and `POST /api/v1/fhir`: what
+//! myotome-fhir read becomes one [`PatientImport`] per patient, each stored in its own audited
+//! transaction, and everything is summed up in an [`ImportSummary`].
+//!
+//! A patient the store refuses (identifiers naming two patients, a name too long) is reported
+//! and the others still import; a database failure stops the import (what was stored stays
+//! stored, and importing again finishes the job, since import is idempotent).
+
+use crate::validate::{Check, MAX_SHORT_TEXT};
+use crate::wire::fhir::{ImportSummary, RejectedOut};
+use myotome_core::facts::CodedRecord;
+use myotome_fhir::{ImportedPatient, ReadResult};
+use myotome_store::{
+    Actor, Contact, Identifier, ImportChange, MeasurementDetails, PatientDetails, PatientImport,
+    RecordDetails, RecordKind, Store, StoreError, StoredCoding,
+};
+use std::time::Instant;
+
+/// The source system label kept with imported records when the caller names none.
+pub const DEFAULT_SOURCE: &str = "fhir";
+
+/// Stores every patient read; `progress(done, total)` is called after each one.
+pub async fn import(
+    store: &dyn Store,
+    actor: &Actor,
+    source: &str,
+    read: ReadResult,
+    started: Instant,
+    progress: &mut (dyn FnMut(usize, usize) + Send),
+) -> Result<ImportSummary, StoreError> {
+    let mut summary = ImportSummary {
+        files: read.files,
+        bytes: read.bytes,
+        resources: read.resources,
+        skipped: read.skipped,
+        ..ImportSummary::default()
+    };
+    summary.rejected = read
+        .problems
+        .iter()
+        .map(|p| RejectedOut {
+            location: p.location.to_string(),
+            resource: p.resource.clone(),
+            reason: p.message.clone(),
+        })
+        .collect();
+    let total = read.patients.len();
+    for (done, patient) in read.patients.iter().enumerate() {
+        let outcome = match patient_import(source, patient) {
+            Ok(import) => store.import_patient(actor, &import).await,
+            Err(reason) => Err(StoreError::Conflict(reason)),
+        };
+        match outcome {
+            Ok(receipt) => {
+                match receipt.patient {
+                    ImportChange::Created => summary.patients.created += 1,
+                    ImportChange::Updated => summary.patients.updated += 1,
+                    ImportChange::Unchanged => summary.patients.unchanged += 1,
+                }
+                summary.records.add(receipt.records);
+                summary.weights.add(receipt.weights);
+                summary.measurements.add(receipt.measurements);
+                summary.notes.extend(receipt.notes);
+            }
+            Err(StoreError::Conflict(reason)) => {
+                summary.patients.rejected += 1;
+                summary.rejected.push(RejectedOut {
+                    location: "import".to_owned(),
+                    resource: Some(patient.source_id.clone()),
+                    reason,
+                });
+            }
+            Err(other) => return Err(other),
+        }
+        progress(done + 1, total);
+    }
+    summary.seconds = started.elapsed().as_secs_f64();
+    Ok(summary)
+}
+
+/// The store's form of one imported patient, checked like the API checks a patient.
+pub fn patient_import(source: &str, patient: &ImportedPatient) -> Result<PatientImport, String> {
+    let mut check = Check::new();
+    check.line("family_name", &patient.family_name, MAX_SHORT_TEXT);
+    check.line("given_names", &patient.given_names, MAX_SHORT_TEXT);
+    for identifier in &patient.identifiers {
+        check.line("identifier", &identifier.system, MAX_SHORT_TEXT);
+        check.line("identifier", &identifier.value, MAX_SHORT_TEXT);
+    }
+    check.finish().map_err(|e| e.to_string())?;
+    let mut identifiers: Vec<Identifier> = patient
+        .identifiers
+        .iter()
+        .map(|i| Identifier {
+            system: i.system.clone(),
+            value: i.value.clone(),
+        })
+        .collect();
+    identifiers.dedup();
+    if identifiers.is_empty() {
+        // Without an identifier the next import could not recognise the patient; the
+        // source's own id is the one thing that stays the same.
+        identifiers.push(Identifier {
+            system: source.to_owned(),
+            value: patient.source_id.clone(),
+        });
+    }
+    let details = PatientDetails {
+        family_name: patient.family_name.clone(),
+        given_names: patient.given_names.clone(),
+        birth_date: patient.birth_date,
+        sex: patient.sex,
+        deceased: patient.deceased,
+        identifiers,
+        contact: Contact {
+            phone: patient.phone.clone(),
+            email: patient.email.clone(),
+            address: patient.address.clone(),
+        },
+    };
+    let kinds = [
+        (RecordKind::Condition, &patient.conditions),
+        (RecordKind::Medication, &patient.medications),
+        (RecordKind::Allergy, &patient.allergies),
+    ];
+    let records = kinds
+        .into_iter()
+        .flat_map(|(kind, list)| {
+            list.iter()
+                .map(move |r| (r.source_id.clone(), record_details(kind, &r.record)))
+        })
+        .collect();
+    Ok(PatientImport {
+        source_system: source.to_owned(),
+        details,
+        records,
+        weights: patient
+            .weights
+            .iter()
+            .map(|w| (w.source_id.clone(), w.on, w.weight.grams()))
+            .collect(),
+        measurements: patient
+            .measurements
+            .iter()
+            .map(|m| {
+                (
+                    m.id.clone().unwrap_or_default(),
+                    MeasurementDetails {
+                        system: m.coding.system.clone(),
+                        code: m.coding.code.clone(),
+                        display: m.coding.display.clone(),
+                        value: m.value,
+                        unit: m.unit.clone(),
+                        measured_on: m.on,
+                    },
+                )
+            })
+            .collect(),
+    })
+}
+
+fn record_details(kind: RecordKind, record: &CodedRecord) -> RecordDetails {
+    RecordDetails {
+        kind,
+        codings: record
+            .codings
+            .iter()
+            .map(|c| StoredCoding {
+                system: c.system.clone(),
+                code: c.code.clone(),
+                display: c.display.clone(),
+            })
+            .collect(),
+        text: record.text.clone(),
+        status: record.status,
+        start: record.start,
+        end: record.end,
+    }
+}
