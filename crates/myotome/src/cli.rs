@@ -62,6 +62,34 @@ pub enum Command {
     Audit(AuditCommand),
     /// Write a consistent copy of the live SQLite database to a new file.
     Backup(BackupArgs),
+    /// Import patients and their records from FHIR R4 files (Bundles or NDJSON); importing
+    /// the same export again changes nothing, a newer one updates.
+    Import(ImportArgs),
+    /// Write a patient's whole record as a FHIR R4 Bundle, or a protocol as a PlanDefinition.
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// FHIR files (*.json Bundles or resources, *.ndjson) or directories of them.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Name of the source system, kept with every imported record (e.g. the EHR's name).
+    #[arg(long, default_value = "fhir", value_name = "LABEL")]
+    pub source: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The patient's id in Myotome.
+    #[arg(long, value_name = "ID", conflicts_with = "protocol")]
+    pub patient: Option<i64>,
+    /// A protocol id, exported as a PlanDefinition.
+    #[arg(long, value_name = "ID")]
+    pub protocol: Option<String>,
+    /// Write to this new file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

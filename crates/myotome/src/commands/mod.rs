@@ -2,6 +2,7 @@
 
 mod admin;
 mod dose;
+mod fhir;
 mod plan;
 mod protocol;
 mod screen;
@@ -21,6 +22,8 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Token(command) => admin::token(cli, command),
         Command::Audit(command) => admin::audit(cli, command),
         Command::Backup(args) => admin::backup(cli, args),
+        Command::Import(args) => fhir::import(cli, args),
+        Command::Export(args) => fhir::export(cli, args),
     }
 }
 
