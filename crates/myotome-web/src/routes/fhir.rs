@@ -66,7 +66,7 @@ async fn import_bundle(
     let media = content_type.split(';').next().unwrap_or("").trim();
     if !media.eq_ignore_ascii_case(FHIR_JSON) && !media.eq_ignore_ascii_case("application/json") {
         return Err(ApiError::UnsupportedMediaType(format!(
-            "send the Bundle as {FHIR_JSON} (or application/json), not `{content_type}`"
+            "Send the Bundle as {FHIR_JSON} (or application/json), not `{content_type}`."
         )));
     }
     let body = body.map_err(|rejection| {

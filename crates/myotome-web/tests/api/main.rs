@@ -6,6 +6,7 @@
 mod support;
 
 mod bad_input;
+mod fhir;
 mod permissions;
 mod trust;
 mod workflow;

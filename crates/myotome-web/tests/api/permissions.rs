@@ -134,6 +134,17 @@ const EXPECTED: &[(&str, &str, [u16; 5])] = &[
         "/api/v1/protocols/{protocol}",
         [200, 200, 200, 200, 401],
     ),
+    ("POST", "/api/v1/fhir", [403, 200, 200, 200, 401]),
+    (
+        "GET",
+        "/api/v1/fhir/Patient/{patient}/$everything",
+        [403, 200, 403, 403, 401],
+    ),
+    (
+        "GET",
+        "/api/v1/fhir/PlanDefinition/{protocol}",
+        [200, 200, 200, 200, 401],
+    ),
     ("GET", "/api/v1/users", [200, 403, 403, 403, 401]),
     ("POST", "/api/v1/users", [201, 403, 403, 403, 401]),
     ("PUT", "/api/v1/users/{user}", [200, 403, 403, 403, 401]),
@@ -311,6 +322,14 @@ fn body(
         ("POST", "/api/v1/users/{user}/password") => {
             json!({ "password": "another long password" })
         }
+        ("POST", "/api/v1/fhir") => json!({
+            "resourceType": "Bundle", "type": "collection",
+            "entry": [{ "resource": {
+                "resourceType": "Patient", "id": format!("matrix-{i}"),
+                "identifier": [{ "system": "urn:test:matrix", "value": format!("{i}") }],
+                "name": [{ "family": "Imported", "given": ["Matrix"] }]
+            }}]
+        }),
         ("POST", "/api/v1/tokens") => json!({ "user_id": admin.user["id"], "name": "Matrix" }),
         _ => return None,
     };
