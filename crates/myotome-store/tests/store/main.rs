@@ -39,6 +39,9 @@ store_tests! {
         every_patient_data_call_appends_exactly_one_audit_row_and_the_chain_verifies,
         the_audit_trail_holds_a_patients_own_events_and_the_lists_that_showed_them,
         injection_strings_and_unicode_round_trip_byte_exactly_through_every_text_field,
+        an_import_creates_then_changes_nothing_then_updates_what_the_source_changed,
+        an_import_whose_identifiers_name_two_patients_is_refused_and_writes_nothing,
+        an_import_keeps_what_the_clinic_entered_and_identifiers_the_source_does_not_send,
     ],
     File => [
         an_edited_audit_row_is_detected_at_its_seq,
@@ -2682,4 +2685,235 @@ async fn unknown_schemes_and_unreachable_servers_give_clear_errors_without_the_p
         }
         other => panic!("expected Database, got {:?}", other.err()),
     }
+}
+
+// --- Import ---------------------------------------------------------------------------------------
+
+fn warfarin(status: RecordStatus) -> RecordDetails {
+    RecordDetails {
+        kind: RecordKind::Medication,
+        codings: vec![StoredCoding {
+            system: "http://www.nlm.nih.gov/research/umls/rxnorm".to_owned(),
+            code: "855332".to_owned(),
+            display: Some("Warfarin Sodium 5 MG Oral Tablet".to_owned()),
+        }],
+        text: None,
+        status,
+        start: Some(date(2018, 10, 30)),
+        end: None,
+    }
+}
+
+fn hba1c(value: f64) -> MeasurementDetails {
+    MeasurementDetails {
+        system: "http://loinc.org".to_owned(),
+        code: "4548-4".to_owned(),
+        display: Some("Hemoglobin A1c/Hemoglobin.total in Blood".to_owned()),
+        value,
+        unit: "%".to_owned(),
+        measured_on: date(2019, 6, 25),
+    }
+}
+
+fn ehr_import(status: RecordStatus, family: &str) -> PatientImport {
+    PatientImport {
+        source_system: "ehr".to_owned(),
+        details: PatientDetails {
+            identifiers: vec![Identifier {
+                system: "urn:ehr:mrn".to_owned(),
+                value: "E-1".to_owned(),
+            }],
+            ..patient(family, "Ann", date(1960, 2, 3))
+        },
+        records: vec![("MedicationRequest/m1".to_owned(), warfarin(status))],
+        weights: vec![("Observation/w1".to_owned(), date(2020, 1, 1), 71_500)],
+        measurements: vec![("Observation/h1".to_owned(), hba1c(7.56))],
+    }
+}
+
+async fn an_import_creates_then_changes_nothing_then_updates_what_the_source_changed(ctx: Ctx) {
+    let store = ctx.store.as_ref();
+    let first = store
+        .import_patient(&actor(), &ehr_import(RecordStatus::Active, "Smith"))
+        .await
+        .expect("import");
+    assert_eq!(first.patient, ImportChange::Created);
+    assert_eq!(
+        (
+            first.records.created,
+            first.weights.created,
+            first.measurements.created
+        ),
+        (1, 1, 1)
+    );
+    let rows = audit_rows(store).await;
+
+    let again = store
+        .import_patient(&actor(), &ehr_import(RecordStatus::Active, "Smith"))
+        .await
+        .expect("import again");
+    assert_eq!(again.patient_id, first.patient_id);
+    assert_eq!(again.patient, ImportChange::Unchanged);
+    assert_eq!(
+        (
+            again.records.unchanged,
+            again.weights.unchanged,
+            again.measurements.unchanged
+        ),
+        (1, 1, 1)
+    );
+    assert_eq!(
+        audit_rows(store).await,
+        rows + 1,
+        "one audit event per import, even an empty one"
+    );
+    let patient = store
+        .patient(&actor(), first.patient_id)
+        .await
+        .expect("patient");
+    assert_eq!(patient.version, 1, "an unchanged import writes nothing");
+
+    let mut newer = ehr_import(RecordStatus::Stopped, "Smith-Jones");
+    newer.weights[0].2 = 80_000;
+    let updated = store
+        .import_patient(&actor(), &newer)
+        .await
+        .expect("newer import");
+    assert_eq!(updated.patient, ImportChange::Updated);
+    assert_eq!(updated.records.updated, 1);
+    assert_eq!(
+        updated.notes.len(),
+        1,
+        "the changed weight is kept as first recorded: {:?}",
+        updated.notes
+    );
+    let records = store
+        .records(&actor(), first.patient_id, None)
+        .await
+        .expect("records");
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].details.status, RecordStatus::Stopped);
+    assert_eq!(
+        records[0].source,
+        RecordSource::Imported {
+            system: "ehr".to_owned(),
+            id: "MedicationRequest/m1".to_owned()
+        }
+    );
+    let weights = store
+        .weights(&actor(), first.patient_id)
+        .await
+        .expect("weights");
+    assert_eq!(
+        weights.iter().map(|w| w.grams).collect::<Vec<_>>(),
+        [71_500]
+    );
+    let measurements = store
+        .measurements(&actor(), first.patient_id)
+        .await
+        .expect("measurements");
+    assert_eq!(measurements.len(), 1);
+    assert_eq!(measurements[0].details, hba1c(7.56));
+    let trail = store
+        .audit_trail(&actor(), first.patient_id)
+        .await
+        .expect("trail");
+    assert_eq!(
+        trail
+            .iter()
+            .filter(|e| e.action == "patient.import")
+            .count(),
+        3
+    );
+}
+
+async fn an_import_whose_identifiers_name_two_patients_is_refused_and_writes_nothing(ctx: Ctx) {
+    let store = ctx.store.as_ref();
+    for (family, value) in [("One", "A-1"), ("Two", "A-2")] {
+        let details = PatientDetails {
+            identifiers: vec![Identifier {
+                system: "urn:a".to_owned(),
+                value: value.to_owned(),
+            }],
+            ..patient(family, "X", date(1970, 1, 1))
+        };
+        store
+            .create_patient(&actor(), &details)
+            .await
+            .expect("patient");
+    }
+    let rows = audit_rows(store).await;
+    let mut both = ehr_import(RecordStatus::Active, "Merged");
+    both.details.identifiers = vec![
+        Identifier {
+            system: "urn:a".to_owned(),
+            value: "A-1".to_owned(),
+        },
+        Identifier {
+            system: "urn:a".to_owned(),
+            value: "A-2".to_owned(),
+        },
+    ];
+    let refused = store.import_patient(&actor(), &both).await;
+    assert!(
+        matches!(&refused, Err(StoreError::Conflict(m)) if m.contains("two different patients")),
+        "{refused:?}"
+    );
+    assert_eq!(audit_rows(store).await, rows);
+    let all = store
+        .search_patients(&actor(), &PatientSearch::default())
+        .await
+        .expect("search");
+    let names: Vec<&str> = all
+        .patients
+        .iter()
+        .map(|p| p.details.family_name.as_str())
+        .collect();
+    assert_eq!(names, ["One", "Two"]);
+}
+
+async fn an_import_keeps_what_the_clinic_entered_and_identifiers_the_source_does_not_send(
+    ctx: Ctx,
+) {
+    let store = ctx.store.as_ref();
+    let first = store
+        .import_patient(&actor(), &ehr_import(RecordStatus::Active, "Smith"))
+        .await
+        .expect("import");
+    let id = first.patient_id;
+    let mut chart = store.patient(&actor(), id).await.expect("patient");
+    chart.details.identifiers.push(Identifier {
+        system: "urn:clinic".to_owned(),
+        value: "C-9".to_owned(),
+    });
+    chart.details.contact.phone = Some("555-0100".to_owned());
+    store
+        .update_patient(&actor(), id, chart.version, &chart.details)
+        .await
+        .expect("update");
+    let entered = RecordDetails {
+        text: Some("Latex".to_owned()),
+        kind: RecordKind::Allergy,
+        codings: Vec::new(),
+        ..warfarin(RecordStatus::Active)
+    };
+    store
+        .add_record(&actor(), id, &entered, &RecordSource::Entered { by: None })
+        .await
+        .expect("entered record");
+
+    let again = store
+        .import_patient(&actor(), &ehr_import(RecordStatus::Active, "Smith"))
+        .await
+        .expect("import again");
+    assert_eq!(
+        again.patient,
+        ImportChange::Unchanged,
+        "nothing the source says has changed"
+    );
+    let after = store.patient(&actor(), id).await.expect("patient");
+    assert!(after.details.identifiers.iter().any(|i| i.value == "C-9"));
+    assert_eq!(after.details.contact.phone.as_deref(), Some("555-0100"));
+    let records = store.records(&actor(), id, None).await.expect("records");
+    assert_eq!(records.len(), 2, "the clinic's own allergy record stays");
 }
