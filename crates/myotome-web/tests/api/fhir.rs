@@ -9,7 +9,7 @@ mod r4_validator;
 use crate::both;
 use crate::support::TestApp;
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::path::PathBuf;
 
 fn patria_bundle() -> Option<Vec<u8>> {
