@@ -1,11 +1,16 @@
 //! Screening throughput on realistic facts: a patient with 20 coded conditions, 10 medications,
-//! 3 allergies and a filled-in candidate form, screened against the five seed protocols.
+//! 3 allergies and a filled-in candidate form, screened against the five seed protocols. Most
+//! codes map to nothing, so most current medications and allergies are also read as text.
+//! A second patient adds free-text-only medications and ten years of lab results, with the
+//! latest HbA1c looked up beside the diabetes finding.
 //! `cargo bench -p myotome-core --bench screening`
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use jiff::civil::date;
 use myotome_core::ClinicalData;
-use myotome_core::facts::{CodedRecord, Coding, IntakeAnswers, PatientFacts, RecordStatus};
+use myotome_core::facts::{
+    CodedRecord, Coding, IntakeAnswers, Measurement, PatientFacts, RecordStatus,
+};
 use myotome_core::screening::{ResolvedFacts, screen};
 use std::hint::black_box;
 
@@ -143,9 +148,47 @@ fn realistic_facts(data: &ClinicalData) -> PatientFacts {
     }
 }
 
+/// The realistic chart plus two medications known only by their text and 80 lab results
+/// (HbA1c and glucose every quarter for ten years).
+fn chart_with_text_and_labs(data: &ClinicalData) -> PatientFacts {
+    let mut facts = realistic_facts(data);
+    for text in ["Eliquis 5mg twice daily", "fish oil 1000 mg"] {
+        facts.medications.push(CodedRecord {
+            id: None,
+            codings: Vec::new(),
+            text: Some(text.to_owned()),
+            status: RecordStatus::Active,
+            start: Some(date(2020, 1, 1)),
+            end: None,
+        });
+    }
+    for quarter in 0..40i16 {
+        let on = date(2016 + quarter / 4, 1 + 3 * (quarter % 4) as i8, 15);
+        for (code, display, value, unit) in [
+            (
+                "4548-4",
+                "Hemoglobin A1c/Hemoglobin.total in Blood",
+                7.1,
+                "%",
+            ),
+            ("2339-0", "Glucose", 130.0, "mg/dL"),
+        ] {
+            facts.measurements.push(Measurement {
+                id: None,
+                coding: Coding::new("http://loinc.org", code, Some(display)),
+                value,
+                unit: unit.to_owned(),
+                on,
+            });
+        }
+    }
+    facts
+}
+
 fn screening(c: &mut Criterion) {
     let data = ClinicalData::builtin().expect("built-in data");
     let facts = realistic_facts(&data);
+    let with_labs = chart_with_text_and_labs(&data);
     let as_of = date(2026, 11, 21);
     let protocols: Vec<_> = data.protocols.iter().map(|p| &p.protocol).collect();
 
@@ -170,6 +213,15 @@ fn screening(c: &mut Criterion) {
             ))
         })
     });
+    let hip = data
+        .protocols
+        .get("hip-biologics")
+        .map(|p| &p.protocol)
+        .expect("hip-biologics is built in");
+    group.bench_function(
+        "one patient with free text and 80 lab results × hip-biologics (resolve each time)",
+        |b| b.iter(|| black_box(screen(hip, black_box(&with_labs), &data.terminology, as_of))),
+    );
     group.finish();
 
     c.bench_function("load built-in protocols, catalogue and terminology", |b| {

@@ -1,14 +1,20 @@
 //! Candidate screening: patient facts + protocol + as-of date → a verdict and its findings.
 //!
-//! Each protocol contraindication whose concept is supported by a current coded record or a
-//! "yes" on the candidate form becomes a finding with its evidence and seed citation; the worst
-//! finding decides the verdict. Screening also reports which of the protocol's indications the
-//! documented conditions match, and which concepts the candidate form did not ask about.
+//! Each protocol contraindication whose concept is supported by a current record or a "yes" on
+//! the candidate form becomes a finding with its evidence and seed citation; the worst finding
+//! decides the verdict. A record is evidence through a code in the concept's value set, or — when
+//! none of its codes is known for its kind of record — through a text term in its text or coding
+//! displays; the evidence says which ([`Match`]). Each finding carries the latest measurement of
+//! each code the value sets list for its concept (e.g. HbA1c beside diabetes), shown, never
+//! judged. Screening also reports which of the protocol's indications the documented conditions
+//! match, and which concepts the candidate form did not ask about.
 
 use crate::citation::Citation;
-use crate::facts::{CodedRecord, Coding, PatientFacts};
+use crate::facts::{CodedRecord, Coding, Measurement, PatientFacts};
 use crate::protocol::{Contraindication, Indication, Protocol};
-use crate::terminology::{Concept, IntakeQuestion, RecordKind, Terminology, system_label};
+use crate::terminology::{
+    Concept, IntakeQuestion, MeasurementCode, RecordKind, Terminology, system_label,
+};
 use jiff::civil::Date;
 use serde::Deserialize;
 use std::fmt;
@@ -45,14 +51,24 @@ impl Outcome {
     }
 }
 
+/// How a record was recognised as evidence for a concept.
+#[derive(Debug, Clone, Copy)]
+pub enum Match<'a> {
+    /// This coding of the record is in the concept's value set.
+    Code(&'a Coding),
+    /// None of the record's codes is known for its kind of record, but its text or a coding's
+    /// display names this text term of the concept (as written in the value sets).
+    Text { term: &'a str },
+}
+
 /// The fact that triggered a finding.
 #[derive(Debug, Clone, Copy)]
 pub enum Evidence<'a> {
-    /// A current coded record whose code is in the concept's value set.
+    /// A current record recognised by a code or a text term.
     Record {
         kind: RecordKind,
         record: &'a CodedRecord,
-        coding: &'a Coding,
+        matched: Match<'a>,
     },
     /// A "yes" on the candidate form.
     Intake { question: &'a IntakeQuestion },
@@ -68,17 +84,21 @@ impl fmt::Display for Evidence<'_> {
             Evidence::Record {
                 kind,
                 record,
-                coding,
+                matched,
             } => {
                 write!(
                     f,
-                    "{} {}: {} ({} {})",
+                    "{} {}: {}",
                     record.status.as_str(),
                     kind.label(),
-                    record.name(),
-                    system_label(&coding.system),
-                    coding.code
+                    record.name()
                 )?;
+                match matched {
+                    Match::Code(coding) => {
+                        write!(f, " ({} {})", system_label(&coding.system), coding.code)?
+                    }
+                    Match::Text { term } => write!(f, " (text match: \"{term}\")")?,
+                }
                 if let Some(start) = record.start {
                     write!(f, ", since {start}")?;
                 }
@@ -96,6 +116,33 @@ impl fmt::Display for Evidence<'_> {
     }
 }
 
+/// The latest result of a measurement code the value sets list for a finding's concept, for the
+/// clinician to weigh beside it. No threshold is applied: no seed gives one.
+#[derive(Debug, Clone, Copy)]
+pub struct LatestMeasurement<'a> {
+    /// The value-set entry (its display names what was measured).
+    pub code: &'a MeasurementCode,
+    /// The most recent result on or before the as-of date.
+    pub measurement: &'a Measurement,
+}
+
+impl fmt::Display for LatestMeasurement<'_> {
+    /// "Hemoglobin A1c/Hemoglobin.total in Blood (LOINC 4548-4): 7.6 % on 2019-06-25"
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let m = self.measurement;
+        write!(
+            f,
+            "{} ({} {}): {} {} on {}",
+            self.code.display,
+            system_label(&self.code.system),
+            self.code.code,
+            m.value,
+            m.unit,
+            m.on
+        )
+    }
+}
+
 /// One contraindication or precaution that applies to the patient.
 #[derive(Debug, Clone)]
 pub struct Finding<'a> {
@@ -105,6 +152,9 @@ pub struct Finding<'a> {
     /// Why it matters, from the protocol.
     pub rationale: &'a str,
     pub evidence: Vec<Evidence<'a>>,
+    /// The latest result of each measurement code listed for the concept, in value-set order;
+    /// empty when there is none.
+    pub measurements: Vec<LatestMeasurement<'a>>,
     /// The seed citation; `None` only for record rules that hold for every protocol.
     pub citation: Option<Citation<'a>>,
 }
@@ -161,6 +211,9 @@ pub struct ResolvedFacts<'a> {
     /// Concepts some candidate-form question asked about (answered yes or no).
     asked: Vec<&'a str>,
     deceased: Option<Option<Date>>,
+    /// Looked at only for a finding whose concept has measurement codes: most have none, so
+    /// nothing is spent on them when resolving.
+    measurements: &'a [Measurement],
 }
 
 impl<'a> ResolvedFacts<'a> {
@@ -173,25 +226,7 @@ impl<'a> ResolvedFacts<'a> {
         ];
         for (kind, records) in kinds {
             for record in records.iter().filter(|r| r.is_current_on(as_of)) {
-                for coding in &record.codings {
-                    for concept in terminology.concepts_for(kind, &coding.system, &coding.code) {
-                        // One record with two codes for the same concept is one piece of evidence.
-                        let duplicate = supported.iter().any(|(c, e): &(&str, Evidence<'_>)| {
-                            *c == concept
-                                && matches!(e, Evidence::Record { record: r, .. } if std::ptr::eq(*r, record))
-                        });
-                        if !duplicate {
-                            supported.push((
-                                concept,
-                                Evidence::Record {
-                                    kind,
-                                    record,
-                                    coding,
-                                },
-                            ));
-                        }
-                    }
-                }
+                resolve_record(terminology, kind, record, &mut supported);
             }
         }
         let mut asked = Vec::new();
@@ -220,7 +255,29 @@ impl<'a> ResolvedFacts<'a> {
             supported,
             asked,
             deceased,
+            measurements: &facts.measurements,
         }
+    }
+
+    /// For each measurement code listed for `concept` (value-set order), the latest measurement
+    /// on or before the as-of date; of two on the same day, the one listed last.
+    fn measurements_for(&self, concept: &str) -> Vec<LatestMeasurement<'a>> {
+        self.terminology
+            .measurement_codes()
+            .iter()
+            .filter(|code| code.concept == concept)
+            .filter_map(|code| {
+                self.measurements
+                    .iter()
+                    .filter(|m| {
+                        m.on <= self.as_of
+                            && m.coding.code == code.code
+                            && m.coding.system == code.system
+                    })
+                    .reduce(|latest, m| if m.on >= latest.on { m } else { latest })
+                    .map(|measurement| LatestMeasurement { code, measurement })
+            })
+            .collect()
     }
 
     fn evidence_for(&self, concept: &str) -> Vec<Evidence<'a>> {
@@ -246,6 +303,7 @@ impl<'a> ResolvedFacts<'a> {
                     clearance_by: None,
                     rationale: &rule.rationale,
                     evidence: vec![Evidence::Deceased { on }],
+                    measurements: Vec::new(),
                     citation: None,
                 });
             }
@@ -262,7 +320,8 @@ impl<'a> ResolvedFacts<'a> {
                 }
                 continue;
             }
-            findings.push(finding(protocol, rule, concept, evidence));
+            let measurements = self.measurements_for(&rule.concept);
+            findings.push(finding(protocol, rule, concept, evidence, measurements));
         }
         // Stable: worst first, protocol order within an outcome.
         findings.sort_by_key(|f| std::cmp::Reverse(f.outcome));
@@ -307,6 +366,7 @@ fn finding<'a>(
     rule: &'a Contraindication,
     concept: &'a Concept,
     evidence: Vec<Evidence<'a>>,
+    measurements: Vec<LatestMeasurement<'a>>,
 ) -> Finding<'a> {
     Finding {
         concept,
@@ -314,7 +374,67 @@ fn finding<'a>(
         clearance_by: rule.clearance_by.as_deref(),
         rationale: &rule.rationale,
         evidence,
+        measurements,
         citation: protocol.cite(&rule.source),
+    }
+}
+
+/// Adds the evidence of one current record: the concepts of its known codes; or, when none of
+/// its codes is known for `kind` (a known code decides, text never overrides it), the text terms
+/// named in its text or coding displays. Conditions are never matched by text. One record is one
+/// piece of evidence per concept, however many codes or terms name it.
+fn resolve_record<'a>(
+    terminology: &'a Terminology,
+    kind: RecordKind,
+    record: &'a CodedRecord,
+    supported: &mut Vec<(&'a str, Evidence<'a>)>,
+) {
+    let start = supported.len();
+    let push = |supported: &mut Vec<(&'a str, Evidence<'a>)>, concept: &'a str, matched| {
+        if !supported[start..].iter().any(|(c, _)| *c == concept) {
+            supported.push((
+                concept,
+                Evidence::Record {
+                    kind,
+                    record,
+                    matched,
+                },
+            ));
+        }
+    };
+    let mut known = false;
+    for coding in &record.codings {
+        if let Some(concepts) = terminology.mapped_concepts(kind, &coding.system, &coding.code) {
+            known = true;
+            for concept in concepts {
+                push(supported, concept, Match::Code(coding));
+            }
+        }
+    }
+    if known || kind == RecordKind::Condition {
+        return;
+    }
+    let mut scan = |text: &'a str| {
+        terminology.for_each_text_match(kind, text, |found| {
+            for concept in found.concepts() {
+                push(supported, concept, Match::Text { term: found.term });
+            }
+        });
+    };
+    if let Some(text) = record.text.as_deref() {
+        scan(text);
+    }
+    for (i, coding) in record.codings.iter().enumerate() {
+        let Some(display) = coding.display.as_deref() else {
+            continue;
+        };
+        let seen = record.text.as_deref() == Some(display)
+            || record.codings[..i]
+                .iter()
+                .any(|c| c.display.as_deref() == Some(display));
+        if !seen {
+            scan(display);
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use myotome_core::citation::Citation;
 use myotome_core::dosing::Dose;
 use myotome_core::protocol::Protocol;
 use myotome_core::schedule::{PlannedVisit, SessionPlan, Violation, VisitKind};
-use myotome_core::screening::{Evidence, Screening};
+use myotome_core::screening::{Evidence, Finding, LatestMeasurement, Match, Screening};
 use myotome_core::terminology::system_label;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -69,8 +69,57 @@ pub struct FindingOut {
     pub clearance_by: Option<String>,
     pub sentence: String,
     pub evidence: Vec<EvidenceOut>,
+    /// The latest result of each measurement the value sets list for the concept (e.g. HbA1c
+    /// beside diabetes), for the clinician to weigh; no threshold is applied. Absent when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub measurements: Vec<MeasurementOut>,
     /// `null` only for record rules that hold for every protocol (deceased).
     pub source: Option<SourceOut>,
+}
+
+impl From<&Finding<'_>> for FindingOut {
+    fn from(f: &Finding<'_>) -> Self {
+        Self {
+            concept: f.concept.id.clone(),
+            outcome: f.outcome.as_str(),
+            clearance_by: f.clearance_by.map(str::to_owned),
+            sentence: f.sentence(),
+            evidence: f.evidence.iter().map(EvidenceOut::from).collect(),
+            measurements: f.measurements.iter().map(MeasurementOut::from).collect(),
+            source: f.citation.map(SourceOut::from),
+        }
+    }
+}
+
+/// A measured value shown beside a finding.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MeasurementOut {
+    /// e.g. `4548-4`
+    pub code: String,
+    /// e.g. `LOINC`
+    pub system: String,
+    /// What was measured, as the value sets name it.
+    pub display: String,
+    pub value: f64,
+    /// As recorded (UCUM where the source used it), e.g. `%`.
+    pub unit: String,
+    /// ISO date of the measurement.
+    pub on: String,
+    pub sentence: String,
+}
+
+impl From<&LatestMeasurement<'_>> for MeasurementOut {
+    fn from(latest: &LatestMeasurement<'_>) -> Self {
+        Self {
+            code: latest.code.code.clone(),
+            system: system_label(&latest.code.system).to_owned(),
+            display: latest.code.display.clone(),
+            value: latest.measurement.value,
+            unit: latest.measurement.unit.clone(),
+            on: latest.measurement.on.to_string(),
+            sentence: latest.to_string(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -94,8 +143,18 @@ pub enum EvidenceOut {
         record: &'static str,
         #[serde(skip_serializing_if = "Option::is_none")]
         record_id: Option<String>,
-        system: String,
-        code: String,
+        /// How the record was recognised: `code` (a code in the value set) or `text` (a text
+        /// term in its text, when none of its codes is known).
+        matched_by: &'static str,
+        /// The code system label of the matching code; absent for a text match.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        system: Option<String>,
+        /// The matching code; absent for a text match.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        code: Option<String>,
+        /// The text term that matched; present only for a text match.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        term: Option<String>,
         name: String,
         status: &'static str,
         #[serde(skip_serializing_if = "Option::is_none")]
@@ -124,12 +183,26 @@ impl From<&Evidence<'_>> for EvidenceOut {
             Evidence::Record {
                 kind,
                 record,
-                coding,
+                matched,
             } => EvidenceOut::Record {
                 record: kind.label(),
                 record_id: record.id.clone(),
-                system: system_label(&coding.system).to_owned(),
-                code: coding.code.clone(),
+                matched_by: match matched {
+                    Match::Code(_) => "code",
+                    Match::Text { .. } => "text",
+                },
+                system: match matched {
+                    Match::Code(coding) => Some(system_label(&coding.system).to_owned()),
+                    Match::Text { .. } => None,
+                },
+                code: match matched {
+                    Match::Code(coding) => Some(coding.code.clone()),
+                    Match::Text { .. } => None,
+                },
+                term: match matched {
+                    Match::Code(_) => None,
+                    Match::Text { term } => Some((*term).to_owned()),
+                },
                 name: record.name().to_owned(),
                 status: record.status.as_str(),
                 start: record.start.map(|d| d.to_string()),
@@ -156,18 +229,7 @@ impl From<&Screening<'_>> for ScreeningOut {
             as_of: screening.as_of.to_string(),
             verdict: screening.verdict.as_str(),
             indicated: screening.is_indicated(),
-            findings: screening
-                .findings
-                .iter()
-                .map(|f| FindingOut {
-                    concept: f.concept.id.clone(),
-                    outcome: f.outcome.as_str(),
-                    clearance_by: f.clearance_by.map(str::to_owned),
-                    sentence: f.sentence(),
-                    evidence: f.evidence.iter().map(EvidenceOut::from).collect(),
-                    source: f.citation.map(SourceOut::from),
-                })
-                .collect(),
+            findings: screening.findings.iter().map(FindingOut::from).collect(),
             indications: screening
                 .indications
                 .iter()

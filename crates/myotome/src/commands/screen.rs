@@ -86,6 +86,9 @@ fn render(screening: &Screening<'_>) -> String {
         for evidence in &finding.evidence {
             let _ = writeln!(out, "     Evidence: {evidence}");
         }
+        for latest in &finding.measurements {
+            let _ = writeln!(out, "     Latest {latest}");
+        }
         match finding.citation {
             Some(citation) => {
                 let _ = writeln!(out, "     Source: {citation}");
