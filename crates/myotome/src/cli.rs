@@ -186,8 +186,17 @@ pub struct ScreenArgs {
     #[arg(long = "protocol", id = "protocol_ids", value_name = "ID")]
     pub protocol_ids: Vec<String>,
     /// Patient facts as JSON (see README: "Patient facts").
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "fhir",
+        conflicts_with = "fhir"
+    )]
+    pub facts: Option<PathBuf>,
+    /// A FHIR R4 record instead: a Bundle, a resource or NDJSON file, or a directory of them;
+    /// every patient in it is screened. No database is needed.
     #[arg(long, value_name = "FILE")]
-    pub facts: PathBuf,
+    pub fhir: Option<PathBuf>,
     /// Screen as of this date (YYYY-MM-DD); today when omitted.
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,

@@ -19,7 +19,10 @@ const PROGRESS_FROM: usize = 50;
 pub fn import(cli: &Cli, args: &ImportArgs) -> Result<ExitCode> {
     for path in &args.paths {
         if !path.exists() {
-            bail!("{} does not exist; name FHIR files (.json, .ndjson) or directories", path.display());
+            bail!(
+                "{} does not exist; name FHIR files (.json, .ndjson) or directories",
+                path.display()
+            );
         }
     }
     let started = Instant::now();
@@ -33,8 +36,10 @@ pub fn import(cli: &Cli, args: &ImportArgs) -> Result<ExitCode> {
         let bar = (total >= PROGRESS_FROM).then(|| {
             let bar = ProgressBar::new(total as u64);
             bar.set_style(
-                ProgressStyle::with_template("{bar:40} {pos}/{len} patients ({per_sec}, {eta} left)")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                ProgressStyle::with_template(
+                    "{bar:40} {pos}/{len} patients ({per_sec}, {eta} left)",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
             bar
         });
@@ -51,7 +56,9 @@ pub fn import(cli: &Cli, args: &ImportArgs) -> Result<ExitCode> {
             },
         )
         .await
-        .context("the import stopped (what was stored stays stored; importing again finishes the job)")?;
+        .context(
+            "the import stopped (what was stored stays stored; importing again finishes the job)",
+        )?;
         if let Some(bar) = bar {
             bar.finish_and_clear();
         }
@@ -78,7 +85,11 @@ fn render(summary: &ImportSummary) -> String {
         summary.files,
         summary.resources,
         summary.seconds,
-        if summary.seconds > 0.0 { mb / summary.seconds } else { 0.0 }
+        if summary.seconds > 0.0 {
+            mb / summary.seconds
+        } else {
+            0.0
+        }
     );
     let p = &summary.patients;
     let _ = writeln!(
@@ -109,7 +120,11 @@ fn render(summary: &ImportSummary) -> String {
         for rejected in &summary.rejected {
             match &rejected.resource {
                 Some(resource) => {
-                    let _ = writeln!(out, "  {} ({resource}): {}", rejected.location, rejected.reason);
+                    let _ = writeln!(
+                        out,
+                        "  {} ({resource}): {}",
+                        rejected.location, rejected.reason
+                    );
                 }
                 None => {
                     let _ = writeln!(out, "  {}: {}", rejected.location, rejected.reason);
@@ -147,7 +162,8 @@ pub fn export(cli: &Cli, args: &ExportArgs) -> Result<ExitCode> {
                 store
                     .record_audit(
                         &actor,
-                        &AuditAction::on_patient("patient.export", PatientId(*id)).with_target(target),
+                        &AuditAction::on_patient("patient.export", PatientId(*id))
+                            .with_target(target),
                     )
                     .await?;
                 anyhow::Ok(bundle)
@@ -170,7 +186,9 @@ pub fn export(cli: &Cli, args: &ExportArgs) -> Result<ExitCode> {
                 .write(true)
                 .create_new(true)
                 .open(path)
-                .with_context(|| format!("cannot create {} (it must not exist yet)", path.display()))?;
+                .with_context(|| {
+                    format!("cannot create {} (it must not exist yet)", path.display())
+                })?;
             file.write_all(text.as_bytes())?;
             file.write_all(b"\n")?;
             if cli.format == Format::Text {

@@ -4,24 +4,21 @@ use crate::cli::{Cli, Format, ScreenArgs};
 use crate::facts_file::{FactsFile, parse_date};
 use crate::output::print_json;
 use anyhow::{Context, Result, anyhow};
+use myotome_core::ClinicalData;
+use myotome_core::protocol::LoadedProtocol;
 use myotome_core::screening::{Outcome, ResolvedFacts, Screening};
 use myotome_web::wire::clinical::ScreeningOut;
+use serde::Serialize;
+use std::path::Path;
 use std::process::ExitCode;
 
 pub fn run(cli: &Cli, args: &ScreenArgs) -> Result<ExitCode> {
     let data = crate::data::load(cli.protocols.as_deref())?;
-    let text = std::fs::read_to_string(&args.facts)
-        .with_context(|| format!("cannot read the facts file {}", args.facts.display()))?;
-    let file: FactsFile = serde_json::from_str(&text)
-        .map_err(|e| anyhow!("{}: not a valid facts file: {e}", args.facts.display()))?;
-    let facts = file
-        .into_facts(&data.terminology)
-        .with_context(|| format!("in {}", args.facts.display()))?;
     let as_of = match &args.as_of {
         Some(text) => parse_date("--as-of", text).map_err(|e| anyhow!(e))?,
         None => jiff::Zoned::now().date(),
     };
-    let protocols = if args.protocol_ids.is_empty() {
+    let protocols: Vec<&LoadedProtocol> = if args.protocol_ids.is_empty() {
         data.protocols.iter().collect()
     } else {
         args.protocol_ids
@@ -29,6 +26,20 @@ pub fn run(cli: &Cli, args: &ScreenArgs) -> Result<ExitCode> {
             .map(|id| super::find_protocol(&data, id))
             .collect::<Result<Vec<_>>>()?
     };
+    if let Some(path) = &args.fhir {
+        return run_fhir(cli, &data, &protocols, as_of, path);
+    }
+    let facts_path = args
+        .facts
+        .as_ref()
+        .ok_or_else(|| anyhow!("give --facts FILE or --fhir FILE"))?;
+    let text = std::fs::read_to_string(facts_path)
+        .with_context(|| format!("cannot read the facts file {}", facts_path.display()))?;
+    let file: FactsFile = serde_json::from_str(&text)
+        .map_err(|e| anyhow!("{}: not a valid facts file: {e}", facts_path.display()))?;
+    let facts = file
+        .into_facts(&data.terminology)
+        .with_context(|| format!("in {}", facts_path.display()))?;
     let resolved = ResolvedFacts::new(&facts, &data.terminology, as_of);
     let screenings: Vec<Screening<'_>> = protocols
         .iter()
@@ -128,4 +139,82 @@ fn render(screening: &Screening<'_>) -> String {
         );
     }
     out
+}
+
+/// One patient of a FHIR record and their screenings, for `--format json`.
+#[derive(Serialize)]
+struct FhirScreeningOut {
+    /// `Patient/<id>` in the record.
+    patient: String,
+    name: String,
+    screenings: Vec<ScreeningOut>,
+}
+
+/// `screen --fhir`: every patient in the record, against every chosen protocol. Problems in
+/// the record are reported on stderr; the patients that could be read are still screened.
+fn run_fhir(
+    cli: &Cli,
+    data: &ClinicalData,
+    protocols: &[&LoadedProtocol],
+    as_of: jiff::civil::Date,
+    path: &Path,
+) -> Result<ExitCode> {
+    if !path.exists() {
+        return Err(anyhow!("{} does not exist", path.display()));
+    }
+    let read = myotome_fhir::read_paths(&[path]);
+    for problem in &read.problems {
+        eprintln!("warning: {problem}");
+    }
+    if read.patients.is_empty() {
+        return Err(anyhow!(
+            "{}: no patient could be read from it{}",
+            path.display(),
+            if read.problems.is_empty() {
+                ""
+            } else {
+                " (see the warnings above)"
+            }
+        ));
+    }
+    let mut json = Vec::new();
+    for (i, patient) in read.patients.iter().enumerate() {
+        let facts = patient.facts();
+        let resolved = ResolvedFacts::new(&facts, &data.terminology, as_of);
+        let screenings: Vec<Screening<'_>> = protocols
+            .iter()
+            .map(|p| resolved.screen(&p.protocol))
+            .collect();
+        match cli.format {
+            Format::Json => json.push(FhirScreeningOut {
+                patient: patient.source_id.clone(),
+                name: patient.display_name(),
+                screenings: screenings.iter().map(ScreeningOut::from).collect(),
+            }),
+            Format::Text => {
+                if i > 0 {
+                    println!();
+                }
+                let born = patient
+                    .birth_date
+                    .map(|d| format!(", born {d}"))
+                    .unwrap_or_default();
+                println!(
+                    "Patient: {} ({}{born})\n",
+                    patient.display_name(),
+                    patient.source_id
+                );
+                for (j, screening) in screenings.iter().enumerate() {
+                    if j > 0 {
+                        println!();
+                    }
+                    print!("{}", render(screening));
+                }
+            }
+        }
+    }
+    if cli.format == Format::Json {
+        print_json(&json)?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
