@@ -5,8 +5,8 @@
 
 pub mod admin;
 pub mod care;
-pub mod fhir;
 pub mod clinical;
+pub mod fhir;
 pub mod patients;
 pub mod protocols;
 pub mod records;
