@@ -670,7 +670,7 @@ mod the_secure_cookie_setting_marks_the_cookie_secure {
 }
 
 /// Every /api/v1 path the API serves, as the product lists them.
-const API_PATHS: [&str; 27] = [
+const API_PATHS: [&str; 30] = [
     "/api/v1/session",
     "/api/v1/setup",
     "/api/v1/patients",
@@ -697,6 +697,9 @@ const API_PATHS: [&str; 27] = [
     "/api/v1/tokens/{id}",
     "/api/v1/patients/{id}/audit",
     "/api/v1/audit/verify",
+    "/api/v1/fhir",
+    "/api/v1/fhir/Patient/{id}/$everything",
+    "/api/v1/fhir/PlanDefinition/{id}",
     "/healthz",
 ];
 
