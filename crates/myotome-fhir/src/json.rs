@@ -12,10 +12,9 @@ pub struct Head<'a> {
     pub resource_type: Option<std::borrow::Cow<'a, str>>,
 }
 
+/// Every Bundle type (transaction, collection, searchset …) carries its resources the same way.
 #[derive(Deserialize)]
 pub struct Bundle<'a> {
-    #[serde(rename = "type", default)]
-    pub kind: Option<String>,
     #[serde(borrow, default)]
     pub entry: Vec<BundleEntry<'a>>,
 }

@@ -338,7 +338,6 @@ impl Reader {
                 );
             }
         };
-        let _ = bundle.kind; // every Bundle type carries resources the same way
         for (index, entry) in bundle.entry.iter().enumerate() {
             let entry_at = Location {
                 entry: Some(index),

@@ -5,7 +5,7 @@
 use crate::error::ApiError;
 use jiff::civil::Date;
 use myotome_core::ClinicalData;
-use myotome_core::facts::{CodedRecord, Coding, Measurement, Weight};
+use myotome_core::facts::{Coding, Measurement, Weight};
 use myotome_fhir::export::{
     self, ActivityExport, BundleKind, CarePlanExport, FindingExport, ScreeningExport,
 };
@@ -38,7 +38,7 @@ pub async fn everything(
             .filter(|r| r.details.kind == kind)
             .map(|r| SourcedRecord {
                 source_id: format!("{prefix}/{}", r.id),
-                record: coded(r),
+                record: super::facts::coded_record(r),
             })
             .collect()
     };
@@ -145,22 +145,6 @@ pub async fn everything(
 
 fn date_of(at: jiff::Timestamp) -> Date {
     at.to_zoned(jiff::tz::TimeZone::UTC).date()
-}
-
-fn coded(record: &ClinicalRecord) -> CodedRecord {
-    CodedRecord {
-        id: Some(record.id.to_string()),
-        codings: record
-            .details
-            .codings
-            .iter()
-            .map(|c| Coding::new(&c.system, &c.code, c.display.as_deref()))
-            .collect(),
-        text: record.details.text.clone(),
-        status: record.details.status,
-        start: record.details.start,
-        end: record.details.end,
-    }
 }
 
 /// The stored screening document (myotome-web's `ScreeningOut`, as run) read back for export:

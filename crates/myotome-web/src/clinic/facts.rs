@@ -89,7 +89,8 @@ pub fn from_chart(
     facts
 }
 
-fn coded_record(record: &ClinicalRecord) -> CodedRecord {
+/// A stored record as the core reads it, its id the store's (so evidence points at it).
+pub fn coded_record(record: &ClinicalRecord) -> CodedRecord {
     let details = &record.details;
     CodedRecord {
         // The store's id, so a finding's evidence points at the record to open.
