@@ -1,6 +1,6 @@
-//! Myotome's clinic server: the JSON API under `/api/v1`, sign-in with sessions in the
-//! database, API tokens, CSRF protection, the first-run set-up page, and the OpenAPI document
-//! with its explorer.
+//! Myotome's clinic server: the clinic's web pages ([`ui`]), the JSON API under `/api/v1`,
+//! sign-in with sessions in the database, API tokens, CSRF protection, the first-run set-up
+//! page, and the OpenAPI document with its explorer.
 //!
 //! The server is a library: [`router`] builds the axum app and [`serve`] runs it on a listener
 //! the caller bound (tests bind port 0). Patient data is read and written only through the
@@ -16,12 +16,13 @@ pub mod extract;
 pub mod openapi;
 pub mod password;
 pub mod permissions;
-mod routes;
+pub(crate) mod routes;
 pub mod secret;
 pub mod settings;
 pub mod setup;
 pub mod state;
 pub mod throttle;
+pub mod ui;
 pub mod validate;
 pub mod wire;
 
@@ -54,8 +55,9 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(setup::page_routes())
+        .merge(ui::routes())
         .merge(openapi::docs(document))
-        .fallback(error::not_found)
+        .fallback(ui::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body))
         // Logs name the route pattern, never the URI: query strings may carry patient names.

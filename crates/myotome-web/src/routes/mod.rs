@@ -2,18 +2,18 @@
 //! and is registered through utoipa-axum's `routes!`, so the OpenAPI document is built from the
 //! same list the router serves and cannot drift from it.
 
-mod appointments;
-mod audit;
+pub(crate) mod appointments;
+pub(crate) mod audit;
 mod fhir;
 mod health;
-mod intake;
-mod patients;
-mod plans;
-mod protocols;
-mod records;
-mod screenings;
-mod session;
-mod tokens;
+pub(crate) mod intake;
+pub(crate) mod patients;
+pub(crate) mod plans;
+pub(crate) mod protocols;
+pub(crate) mod records;
+pub(crate) mod screenings;
+pub(crate) mod session;
+pub(crate) mod tokens;
 pub(crate) mod users;
 
 use crate::openapi::ApiDoc;

@@ -7,7 +7,9 @@
 //! checked against a dummy hash), so sign-in cannot be used to find out who has an account.
 
 use crate::auth::{Caller, Via};
-use crate::credentials::{create_session, expired_cookie_header, session_cookie_header};
+use crate::credentials::{
+    IssuedSession, create_session, expired_cookie_header, session_cookie_header,
+};
 use crate::csrf;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ClientAddress};
@@ -21,7 +23,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
-use myotome_store::{Actor, AuditAction};
+use myotome_store::{Actor, AuditAction, User};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -49,10 +51,32 @@ async fn sign_in(
     headers: HeaderMap,
     ApiJson(input): ApiJson<SignInIn>,
 ) -> Result<Response, ApiError> {
-    csrf::check_sign_in(&headers)?;
-    let username = input.username.trim().to_owned();
-    if username.is_empty() || input.password.is_empty() {
-        return Err(ApiError::Unauthenticated(wrong_credentials(&state)));
+    let (user, session) =
+        password_sign_in(&state, from, &headers, &input.username, input.password).await?;
+    let cookie = HeaderValue::from_str(&session_cookie_header(&session.secret, &state.settings))
+        .map_err(|e| ApiError::internal("session cookie", &e))?;
+    let body = SessionOut {
+        user: UserOut::from(&user),
+        via: "session",
+        csrf_token: Some(session.csrf_token),
+        expires_at: Some(at(session.expires_at)),
+    };
+    Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
+}
+
+/// Checks a username and password and opens a session: throttled, audited, the same answer
+/// for a wrong username and a wrong password. Shared by the API and the sign-in page.
+pub(crate) async fn password_sign_in(
+    state: &AppState,
+    from: String,
+    headers: &HeaderMap,
+    username: &str,
+    password: String,
+) -> Result<(User, IssuedSession), ApiError> {
+    csrf::check_sign_in(headers)?;
+    let username = username.trim().to_owned();
+    if username.is_empty() || password.is_empty() {
+        return Err(ApiError::Unauthenticated(wrong_credentials(state)));
     }
     let key = username.to_lowercase();
     let store = state.store.as_ref();
@@ -76,7 +100,6 @@ async fn sign_in(
     };
 
     let credentials = store.user_credentials(&username).await?;
-    let password = input.password;
     let (user, hash) = match credentials {
         Some((user, hash)) => (Some(user), hash),
         None => (None, dummy_hash().to_owned()),
@@ -105,7 +128,7 @@ async fn sign_in(
         store
             .record_audit(&actor, &AuditAction::general("session.sign_in_failed"))
             .await?;
-        return Err(ApiError::Unauthenticated(wrong_credentials(&state)));
+        return Err(ApiError::Unauthenticated(wrong_credentials(state)));
     };
     let actor = Actor {
         user_id: Some(user.id),
@@ -125,15 +148,7 @@ async fn sign_in(
     store
         .record_audit(&actor, &AuditAction::general("session.sign_in"))
         .await?;
-    let cookie = HeaderValue::from_str(&session_cookie_header(&session.secret, settings))
-        .map_err(|e| ApiError::internal("session cookie", &e))?;
-    let body = SessionOut {
-        user: UserOut::from(&user),
-        via: "session",
-        csrf_token: Some(session.csrf_token),
-        expires_at: Some(at(session.expires_at)),
-    };
-    Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
+    Ok((user, session))
 }
 
 fn wrong_credentials(state: &AppState) -> String {

@@ -1,0 +1,58 @@
+//! The clinic's web UI: server-rendered HTML pages (askama templates under `templates/ui/`),
+//! one stylesheet and a little script (`static/`), all compiled into the binary.
+//!
+//! Every page works without JavaScript. Pages reach patient data only through the store with
+//! the viewer's [`myotome_store::Actor`], so every read and write is audited exactly as the
+//! API's are, and each handler names its permission in its signature
+//! ([`page::Page`]`<need::…>`), the same matrix the API uses. Forms are checked with the API's
+//! own validation; a rejected form comes back with what was typed and a sentence at each field
+//! ([`form`]).
+
+pub mod account;
+pub mod admin;
+pub mod assets;
+pub mod calendar;
+pub mod candidate;
+pub mod form;
+pub mod layout;
+pub mod page;
+pub mod patients;
+pub mod plans;
+pub mod protocols;
+pub mod render;
+pub mod screening;
+pub mod today;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::Router;
+use axum::http::Uri;
+use axum::response::{IntoResponse, Response};
+
+/// Every page of the UI.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .merge(assets::routes())
+        .merge(account::routes())
+        .merge(today::routes())
+        .merge(patients::routes())
+        .merge(screening::routes())
+        .merge(candidate::routes())
+        .merge(plans::routes())
+        .merge(calendar::routes())
+        .merge(protocols::routes())
+        .merge(admin::routes())
+}
+
+/// Unknown paths: JSON under `/api/`, a page everywhere else (a person typed or followed it).
+pub async fn not_found(uri: Uri) -> Response {
+    let error = ApiError::NotFound(
+        "There is no page at this address; it may have been moved, or the link is mistyped."
+            .to_owned(),
+    );
+    if uri.path().starts_with("/api/") {
+        crate::error::not_found().await.into_response()
+    } else {
+        render::UiError::from(error).into_response()
+    }
+}

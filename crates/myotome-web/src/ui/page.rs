@@ -1,0 +1,201 @@
+//! Who is looking at a page: the signed-in [`Viewer`] (any role) and [`Page<P>`] (a viewer whose
+//! role has the permission `P`), extracted from the session cookie.
+//!
+//! A page is not an API call, so a failure is answered as a person needs it: not signed in (or
+//! the session ended) → a redirect to the sign-in page that says why and comes back here
+//! afterwards; signed in without the permission → a 403 page with the sentence that says who
+//! may. The checks themselves are the API's ([`crate::auth::Caller`], [`crate::permissions`]),
+//! so the two cannot disagree.
+
+use crate::auth::{Caller, Via, session_cookie};
+use crate::error::ApiError;
+use crate::permissions::{Need, Permission, allows, refusal};
+use crate::state::AppState;
+use crate::ui::render::UiError;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+use myotome_store::{Actor, Role, User};
+use std::marker::PhantomData;
+use std::ops::Deref;
+
+/// A signed-in person looking at a page.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub user: User,
+    /// For the store's audit rows.
+    pub actor: Actor,
+    /// The session's CSRF token, for a page script that calls the JSON API (`X-CSRF-Token`).
+    /// Forms need none: a browser's form post carries `Origin`/`Sec-Fetch-Site`, which
+    /// [`crate::csrf`] checks, and the cookie is `SameSite=Strict`.
+    pub csrf_token: String,
+}
+
+impl Viewer {
+    pub fn role(&self) -> Role {
+        self.user.role
+    }
+
+    /// Whether the viewer may do `permission` (to show or hide a button; the handler behind
+    /// it checks again).
+    pub fn may(&self, permission: Permission) -> bool {
+        allows(self.user.role, permission)
+    }
+}
+
+/// Why a page could not be shown to this request.
+pub enum PageRejection {
+    /// Not signed in, or the session ended: go to the sign-in page and come back.
+    SignIn { next: String, expired: bool },
+    /// Signed in, but not allowed, or something else failed.
+    Error(UiError),
+}
+
+impl IntoResponse for PageRejection {
+    fn into_response(self) -> Response {
+        match self {
+            PageRejection::SignIn { next, expired } => {
+                let mut target = format!("/sign-in?next={}", encode_component(&next));
+                if expired {
+                    target.push_str("&expired=1");
+                }
+                Redirect::to(&target).into_response()
+            }
+            PageRejection::Error(error) => error.into_response(),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = PageRejection;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let had_cookie = session_cookie(&parts.headers).is_some();
+        // Only GET pages come back after sign-in: a form post cannot be replayed.
+        let next = if parts.method == axum::http::Method::GET {
+            parts
+                .uri
+                .path_and_query()
+                .map_or_else(|| "/".to_owned(), |pq| pq.as_str().to_owned())
+        } else {
+            parts
+                .headers
+                .get(axum::http::header::REFERER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(local_path_of)
+                .unwrap_or_else(|| "/".to_owned())
+        };
+        match Caller::from_request_parts(parts, state).await {
+            Ok(caller) => {
+                let csrf_token = match &caller.via {
+                    Via::Session { csrf_token, .. } => csrf_token.clone(),
+                    Via::Token { .. } => String::new(),
+                };
+                Ok(Viewer {
+                    user: caller.user,
+                    actor: caller.actor,
+                    csrf_token,
+                })
+            }
+            Err(ApiError::Unauthenticated(_)) => Err(PageRejection::SignIn {
+                next,
+                expired: had_cookie,
+            }),
+            Err(other) => Err(PageRejection::Error(UiError::from(other))),
+        }
+    }
+}
+
+/// A viewer whose role has the permission `P`.
+#[derive(Debug, Clone)]
+pub struct Page<P> {
+    pub viewer: Viewer,
+    need: PhantomData<P>,
+}
+
+impl<P> Deref for Page<P> {
+    type Target = Viewer;
+
+    fn deref(&self) -> &Viewer {
+        &self.viewer
+    }
+}
+
+impl<P: Need> FromRequestParts<AppState> for Page<P> {
+    type Rejection = PageRejection;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let viewer = Viewer::from_request_parts(parts, state).await?;
+        if allows(viewer.user.role, P::PERMISSION) {
+            Ok(Page {
+                viewer,
+                need: PhantomData,
+            })
+        } else {
+            Err(PageRejection::Error(UiError::forbidden(
+                &viewer,
+                refusal(viewer.user.role, P::PERMISSION),
+            )))
+        }
+    }
+}
+
+/// Where to go after signing in: only a path on this server (`/…`, never `//host`), so the
+/// sign-in page cannot be used to send someone to another site.
+pub fn safe_next(next: Option<&str>) -> &str {
+    match next {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+            path
+        }
+        _ => "/",
+    }
+}
+
+fn local_path_of(referer: &str) -> Option<String> {
+    let rest = referer
+        .strip_prefix("http://")
+        .or_else(|| referer.strip_prefix("https://"))?;
+    let slash = rest.find('/')?;
+    Some(rest[slash..].to_owned())
+}
+
+/// Percent-encodes a query-string component (RFC 3986 unreserved characters pass).
+pub fn encode_component(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~' | b'/') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed_after_sign_in() {
+        assert_eq!(safe_next(Some("/patients/3")), "/patients/3");
+        assert_eq!(safe_next(Some("//evil.example/x")), "/");
+        assert_eq!(safe_next(Some("https://evil.example")), "/");
+        assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn query_components_are_encoded() {
+        assert_eq!(
+            encode_component("/patients?q=o'neil&page=2"),
+            "/patients%3Fq%3Do%27neil%26page%3D2"
+        );
+    }
+}

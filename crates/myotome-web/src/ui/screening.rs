@@ -1,0 +1,8 @@
+//! (being built) the screening pages.
+
+use crate::state::AppState;
+use axum::Router;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+}

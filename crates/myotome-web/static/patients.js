@@ -1,0 +1,1 @@
+// Patients: search as you type (being built).

@@ -1,0 +1,1 @@
+// Planning: plan builder comfort (being built).
