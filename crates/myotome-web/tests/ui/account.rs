@@ -1,0 +1,140 @@
+//! Sign-in, sign-out, session expiry and password change, as pages.
+
+use crate::both;
+use crate::support::{PASSWORD, TestApp};
+use crate::web::WebClient;
+
+async fn signing_in_goes_back_where_one_was_going(app: TestApp) {
+    let mut anonymous = WebClient::new(&app.base);
+    let answer = anonymous.get("/patients?q=chen").await;
+    assert_eq!(answer.status, 303);
+    assert_eq!(
+        answer.location.as_deref(),
+        Some("/sign-in?next=/patients%3Fq%3Dchen")
+    );
+
+    let answer = anonymous
+        .post(
+            "/sign-in",
+            &[
+                ("username", "dr_chen"),
+                ("password", PASSWORD),
+                ("next", "/patients?q=chen"),
+            ],
+        )
+        .await;
+    assert_eq!(answer.status, 303);
+    assert_eq!(answer.location.as_deref(), Some("/patients?q=chen"));
+}
+
+async fn a_wrong_password_keeps_the_username_and_says_what_to_check(app: TestApp) {
+    let mut client = WebClient::new(&app.base);
+    let answer = client
+        .post(
+            "/sign-in",
+            &[
+                ("username", "dr_chen"),
+                ("password", "not it"),
+                ("next", "//evil.example"),
+            ],
+        )
+        .await;
+    assert_eq!(answer.status, 401);
+    assert!(
+        answer.html.contains("The username or password is wrong"),
+        "{}",
+        answer.html
+    );
+    assert!(
+        answer.html.contains(r#"value="dr_chen""#),
+        "the username is kept"
+    );
+    assert!(
+        !answer.html.contains("evil.example"),
+        "a foreign next is dropped"
+    );
+}
+
+async fn after_signing_out_the_session_is_gone_and_the_page_says_so(app: TestApp) {
+    let mut client = WebClient::signed_in(&app.base, "sam", PASSWORD).await;
+    let kept = client.clone_cookie();
+    assert_eq!(client.get("/").await.status, 200);
+    let answer = client.post("/sign-out", &[]).await;
+    assert_eq!(answer.location.as_deref(), Some("/sign-in?signed_out=1"));
+    // The old cookie no longer opens anything, and the page explains why.
+    let mut stale = WebClient::with_cookie(&app.base, kept);
+    let answer = stale.get("/").await;
+    assert_eq!(
+        answer.location.as_deref(),
+        Some("/sign-in?next=/&expired=1")
+    );
+    let page = stale.get("/sign-in?next=/&expired=1").await;
+    assert!(
+        page.html.contains("Your session has ended"),
+        "{}",
+        page.html
+    );
+}
+
+async fn a_password_change_checks_the_current_one_and_keeps_this_browser_signed_in(app: TestApp) {
+    let mut client = WebClient::signed_in(&app.base, "sam", PASSWORD).await;
+    let mut other_device = WebClient::signed_in(&app.base, "sam", PASSWORD).await;
+    let answer = client
+        .post(
+            "/account/password",
+            &[
+                ("current_password", "wrong"),
+                ("new_password", "short"),
+                ("confirm_password", "other"),
+            ],
+        )
+        .await;
+    assert_eq!(answer.status, 422);
+    assert!(
+        answer.html.contains("is not your current password"),
+        "{}",
+        answer.html
+    );
+    assert!(answer.html.contains("does not match the new password"));
+
+    let new = "a brand new passphrase here";
+    let answer = client
+        .post(
+            "/account/password",
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", new),
+                ("confirm_password", new),
+            ],
+        )
+        .await;
+    assert_eq!(answer.status, 303, "{}", answer.html);
+    assert_eq!(
+        client.get("/").await.status,
+        200,
+        "this browser stays signed in"
+    );
+    assert_eq!(
+        other_device.get("/").await.status,
+        303,
+        "other sessions end"
+    );
+    WebClient::signed_in(&app.base, "sam", new).await;
+}
+
+both!(
+    sign_in_returns,
+    super::signing_in_goes_back_where_one_was_going
+);
+both!(
+    wrong_password,
+    super::a_wrong_password_keeps_the_username_and_says_what_to_check
+);
+both!(
+    sign_out,
+    super::after_signing_out_the_session_is_gone_and_the_page_says_so
+);
+both!(
+    password_change,
+    super::a_password_change_checks_the_current_one_and_keeps_this_browser_signed_in
+);
