@@ -11,6 +11,7 @@ pub mod auth;
 pub mod clinic;
 pub mod credentials;
 pub mod csrf;
+pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod openapi;
