@@ -187,6 +187,28 @@ pub trait Store: Send + Sync + 'static {
     /// In date and time order.
     async fn calendar(&self, actor: &Actor, query: &CalendarQuery) -> Result<Vec<Appointment>>;
 
+    // --- Work lists across patients (the Today page); bounded, each audited as a list -------
+    /// Patients by id (for the names in a list), in the order asked; ids that do not exist are
+    /// left out. At most 200 ids are looked up.
+    async fn patients_by_id(&self, actor: &Actor, ids: &[PatientId]) -> Result<Vec<Patient>>;
+    /// Screenings no clinician has signed yet, newest first, at most `limit` (capped at 200).
+    async fn unsigned_screenings(&self, actor: &Actor, limit: u32) -> Result<Vec<StoredScreening>>;
+    /// Candidate forms sent through the public form ([`IntakeChannel::CandidateForm`]) at or
+    /// after `since`, newest first, at most `limit` (capped at 200).
+    async fn candidate_intakes_since(
+        &self,
+        actor: &Actor,
+        since: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<IntakeForm>>;
+    /// Active treatment plans, most recently changed first, at most `limit` (capped at 1000),
+    /// each with all its appointments in date order.
+    async fn active_plans(
+        &self,
+        actor: &Actor,
+        limit: u32,
+    ) -> Result<Vec<(TreatmentPlan, Vec<Appointment>)>>;
+
     // --- Users ----------------------------------------------------------------------------------
     async fn count_users(&self) -> Result<u64>;
     /// A taken username (case-insensitive) is a `Conflict`.
@@ -226,6 +248,12 @@ pub trait Store: Send + Sync + 'static {
     /// Removes sign-in attempts made before `before` (the throttling window only looks back
     /// a little); returns how many.
     async fn delete_sign_in_attempts_before(&self, before: Timestamp) -> Result<u64>;
+
+    // --- Rate limits (in the database, so they hold across `serve` processes) ----------------
+    /// Records one hit on `key` at `now` and answers how many hits `key` has had at or after
+    /// `since`, this one included. Hits of `key` older than `since` are removed on the way, so
+    /// the table holds only what some window still counts.
+    async fn rate_limit_hit(&self, key: &str, now: Timestamp, since: Timestamp) -> Result<u64>;
 
     // --- Sessions -------------------------------------------------------------------------------
     async fn create_session(&self, session: &NewSession) -> Result<()>;

@@ -172,6 +172,17 @@ impl SqlStore {
     }
 }
 
+/// Each patient once, in first-seen order (the patients a list showed, for its audit row).
+fn distinct(ids: impl Iterator<Item = PatientId>) -> Vec<PatientId> {
+    let mut listed: Vec<PatientId> = Vec::new();
+    for id in ids {
+        if !listed.contains(&id) {
+            listed.push(id);
+        }
+    }
+    listed
+}
+
 #[async_trait]
 impl Store for SqlStore {
     fn backend(&self) -> Backend {
@@ -604,6 +615,65 @@ impl Store for SqlStore {
         .await
     }
 
+    // --- Work lists -------------------------------------------------------------------------
+
+    async fn patients_by_id(&self, actor: &Actor, ids: &[PatientId]) -> Result<Vec<Patient>> {
+        self.audited_read(
+            actor,
+            |tx| Box::pin(patients::by_ids(tx.conn, ids)),
+            |list| AuditAction {
+                listed_patients: list.iter().map(|p| p.id).collect(),
+                ..AuditAction::general("patient.list")
+            },
+        )
+        .await
+    }
+
+    async fn unsigned_screenings(&self, actor: &Actor, limit: u32) -> Result<Vec<StoredScreening>> {
+        self.audited_read(
+            actor,
+            |tx| Box::pin(clinical::unsigned_screenings(tx.conn, limit)),
+            |list| AuditAction {
+                listed_patients: distinct(list.iter().map(|s| s.patient_id)),
+                ..AuditAction::general("screening.list_unsigned")
+            },
+        )
+        .await
+    }
+
+    async fn candidate_intakes_since(
+        &self,
+        actor: &Actor,
+        since: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<IntakeForm>> {
+        self.audited_read(
+            actor,
+            |tx| Box::pin(clinical::candidate_intakes_since(tx.conn, since, limit)),
+            |list| AuditAction {
+                listed_patients: distinct(list.iter().map(|f| f.patient_id)),
+                ..AuditAction::general("intake.list_candidate_forms")
+            },
+        )
+        .await
+    }
+
+    async fn active_plans(
+        &self,
+        actor: &Actor,
+        limit: u32,
+    ) -> Result<Vec<(TreatmentPlan, Vec<Appointment>)>> {
+        self.audited_read(
+            actor,
+            |tx| Box::pin(plans::active_plans(tx.conn, limit)),
+            |list| AuditAction {
+                listed_patients: distinct(list.iter().map(|(plan, _)| plan.patient_id)),
+                ..AuditAction::general("plan.list_active")
+            },
+        )
+        .await
+    }
+
     // --- Users ------------------------------------------------------------------------------
 
     async fn count_users(&self) -> Result<u64> {
@@ -698,6 +768,20 @@ impl Store for SqlStore {
     async fn delete_sign_in_attempts_before(&self, before: Timestamp) -> Result<u64> {
         let mut conn = self.pool.acquire().await.db()?;
         access::delete_sign_in_attempts_before(&mut conn, before).await
+    }
+
+    // --- Rate limits ------------------------------------------------------------------------
+
+    async fn rate_limit_hit(&self, key: &str, now: Timestamp, since: Timestamp) -> Result<u64> {
+        // A write transaction (the write lock up front on SQLite), so the count includes every
+        // hit committed before it, from any process.
+        let mut tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await.db()?,
+            Backend::Postgres => self.pool.begin().await.db()?,
+        };
+        let count = access::rate_limit_hit(&mut tx, key, now, since).await?;
+        tx.commit().await.db()?;
+        Ok(count)
     }
 
     // --- Sessions ---------------------------------------------------------------------------

@@ -238,6 +238,37 @@ pub(crate) async fn failed_sign_ins_since(
     ))
 }
 
+/// Runs in the caller's write transaction, so two servers counting the same key queue on
+/// SQLite's write lock; on PostgreSQL each counts its own hit and every committed one.
+pub(crate) async fn rate_limit_hit(
+    conn: &mut AnyConnection,
+    key: &str,
+    now: Timestamp,
+    since: Timestamp,
+) -> Result<u64> {
+    sqlx::query("DELETE FROM rate_limit_hits WHERE limit_key = $1 AND at < $2")
+        .bind(key)
+        .bind(ts_text(since))
+        .execute(&mut *conn)
+        .await
+        .db()?;
+    sqlx::query("INSERT INTO rate_limit_hits (limit_key, at) VALUES ($1, $2)")
+        .bind(key)
+        .bind(ts_text(now))
+        .execute(&mut *conn)
+        .await
+        .db()?;
+    let count: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM rate_limit_hits WHERE limit_key = $1 AND at >= $2",
+    )
+    .bind(key)
+    .bind(ts_text(since))
+    .fetch_one(&mut *conn)
+    .await
+    .db()?;
+    Ok(u64::try_from(count).unwrap_or(0))
+}
+
 pub(crate) async fn delete_sign_in_attempts_before(
     conn: &mut AnyConnection,
     before: Timestamp,

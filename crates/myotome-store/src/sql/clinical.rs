@@ -8,10 +8,11 @@ use super::codec::{self, date_text, get, json_text, source_columns, ts_text};
 use super::error::{DbResult, unique_or_database};
 use super::patients::{require, stale_or_missing};
 use crate::{
-    ClinicalRecord, IntakeForm, IntakeId, NewIntake, NewScreening, PatientId, RecordDetails,
-    RecordId, RecordKind, RecordSource, Result, ScreeningId, Signature, StoreError, StoredCoding,
-    StoredScreening, UserId,
+    ClinicalRecord, IntakeChannel, IntakeForm, IntakeId, NewIntake, NewScreening, PatientId,
+    RecordDetails, RecordId, RecordKind, RecordSource, Result, ScreeningId, Signature, StoreError,
+    StoredCoding, StoredScreening, UserId,
 };
+use jiff::Timestamp;
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
@@ -357,4 +358,45 @@ pub(crate) async fn sign_screening(
             "screening {id} could not be signed; try again"
         ))),
     }
+}
+
+// --- Work lists ---------------------------------------------------------------------------------
+
+/// Largest work list one call returns.
+pub(crate) const MAX_LIST: u32 = 200;
+
+pub(crate) async fn unsigned_screenings(
+    conn: &mut AnyConnection,
+    limit: u32,
+) -> Result<Vec<StoredScreening>> {
+    // Served by the partial index `screenings_unsigned`.
+    let sql = format!(
+        "SELECT {SCREENING_COLUMNS} FROM screenings WHERE signed_by IS NULL \
+         ORDER BY created_at DESC, id DESC LIMIT $1"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(i64::from(limit.clamp(1, MAX_LIST)))
+        .fetch_all(&mut *conn)
+        .await
+        .db()?;
+    rows.iter().map(screening_from).collect()
+}
+
+pub(crate) async fn candidate_intakes_since(
+    conn: &mut AnyConnection,
+    since: Timestamp,
+    limit: u32,
+) -> Result<Vec<IntakeForm>> {
+    let sql = format!(
+        "SELECT {INTAKE_COLUMNS} FROM intake_forms WHERE channel = $1 AND submitted_at >= $2 \
+         ORDER BY submitted_at DESC, id DESC LIMIT $3"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(codec::channel_text(IntakeChannel::CandidateForm))
+        .bind(ts_text(since))
+        .bind(i64::from(limit.clamp(1, MAX_LIST)))
+        .fetch_all(&mut *conn)
+        .await
+        .db()?;
+    rows.iter().map(intake_from).collect()
 }

@@ -333,7 +333,41 @@ pub(crate) async fn search(
     }
     let rows = page.fetch_all(&mut *conn).await.db()?;
 
-    // The page's identifiers in one query rather than one per patient.
+    let patients = with_identifiers(conn, &rows).await?;
+    Ok(PatientList {
+        patients,
+        total: u64::try_from(total).unwrap_or(0),
+    })
+}
+
+/// Patients by id, in the order asked, leaving out ids that do not exist; at most
+/// [`MAX_PAGE_SIZE`] ids.
+pub(crate) async fn by_ids(conn: &mut AnyConnection, ids: &[PatientId]) -> Result<Vec<Patient>> {
+    let mut wanted: Vec<i64> = Vec::new();
+    for id in ids {
+        if !wanted.contains(&id.0) && wanted.len() < MAX_PAGE_SIZE as usize {
+            wanted.push(id.0);
+        }
+    }
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {COLUMNS} FROM patients WHERE id IN ({})",
+        placeholders(1, wanted.len())
+    );
+    let mut query = sqlx::query(&sql);
+    for id in &wanted {
+        query = query.bind(*id);
+    }
+    let rows = query.fetch_all(&mut *conn).await.db()?;
+    let mut found = with_identifiers(conn, &rows).await?;
+    found.sort_by_key(|p| wanted.iter().position(|id| *id == p.id.0));
+    Ok(found)
+}
+
+/// Rows of `patients` with their identifiers, read in one query rather than one per patient.
+async fn with_identifiers(conn: &mut AnyConnection, rows: &[AnyRow]) -> Result<Vec<Patient>> {
     let ids: Vec<i64> = rows
         .iter()
         .map(|row| get::<i64>(row, "id"))
@@ -359,15 +393,10 @@ pub(crate) async fn search(
                 });
         }
     }
-    let patients = rows
-        .iter()
+    rows.iter()
         .zip(&ids)
         .map(|(row, id)| patient_from(row, by_patient.remove(id).unwrap_or_default()))
-        .collect::<Result<Vec<_>>>()?;
-    Ok(PatientList {
-        patients,
-        total: u64::try_from(total).unwrap_or(0),
-    })
+        .collect()
 }
 
 // --- Weights ----------------------------------------------------------------------------------------

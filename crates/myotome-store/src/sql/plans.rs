@@ -376,3 +376,50 @@ pub(crate) async fn calendar(
     .db()?;
     rows.iter().map(appointment_from).collect()
 }
+
+// --- Work lists ---------------------------------------------------------------------------------
+
+/// Most active plans one call returns.
+pub(crate) const MAX_ACTIVE_PLANS: u32 = 1000;
+
+pub(crate) async fn active_plans(
+    conn: &mut AnyConnection,
+    limit: u32,
+) -> Result<Vec<(TreatmentPlan, Vec<Appointment>)>> {
+    let limit = i64::from(limit.clamp(1, MAX_ACTIVE_PLANS));
+    let sql = format!(
+        "SELECT {PLAN_COLUMNS} FROM treatment_plans WHERE status = 'active' \
+         ORDER BY updated_at DESC, id DESC LIMIT $1"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await
+        .db()?;
+    let plans: Vec<TreatmentPlan> = rows.iter().map(plan_from).collect::<Result<_>>()?;
+    // The same plans' appointments in one query (the same subquery, so the same plans).
+    let sql = format!(
+        "SELECT {APPOINTMENT_COLUMNS} FROM appointments WHERE plan_id IN \
+         (SELECT id FROM treatment_plans WHERE status = 'active' \
+          ORDER BY updated_at DESC, id DESC LIMIT $1) {DAY_ORDER}"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await
+        .db()?;
+    let mut by_plan: std::collections::HashMap<PlanId, Vec<Appointment>> = Default::default();
+    for row in &rows {
+        let appointment = appointment_from(row)?;
+        if let Some(plan) = appointment.details.plan_id {
+            by_plan.entry(plan).or_default().push(appointment);
+        }
+    }
+    Ok(plans
+        .into_iter()
+        .map(|plan| {
+            let appointments = by_plan.remove(&plan.id).unwrap_or_default();
+            (plan, appointments)
+        })
+        .collect())
+}

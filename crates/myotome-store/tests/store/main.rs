@@ -42,6 +42,9 @@ store_tests! {
         an_import_creates_then_changes_nothing_then_updates_what_the_source_changed,
         an_import_whose_identifiers_name_two_patients_is_refused_and_writes_nothing,
         an_import_keeps_what_the_clinic_entered_and_identifiers_the_source_does_not_send,
+        work_lists_show_unsigned_screenings_recent_candidate_forms_and_active_plans,
+        patients_by_id_come_in_the_order_asked_and_unknown_ids_are_left_out,
+        rate_limit_hits_are_counted_per_key_within_the_window,
     ],
     File => [
         an_edited_audit_row_is_detected_at_its_seq,
@@ -2916,4 +2919,251 @@ async fn an_import_keeps_what_the_clinic_entered_and_identifiers_the_source_does
     assert_eq!(after.details.contact.phone.as_deref(), Some("555-0100"));
     let records = store.records(&actor(), id, None).await.expect("records");
     assert_eq!(records.len(), 2, "the clinic's own allergy record stays");
+}
+
+// --- Work lists (Today) and rate limits -----------------------------------------------------------
+
+fn candidate_actor() -> Actor {
+    Actor {
+        user_id: None,
+        name: "candidate form".to_owned(),
+        from: "203.0.113.9".to_owned(),
+    }
+}
+
+fn unsigned(protocol: &str) -> NewScreening {
+    NewScreening {
+        protocol_id: protocol.to_owned(),
+        protocol_version: "1".to_owned(),
+        as_of: date(2026, 11, 21),
+        verdict: "eligible".to_owned(),
+        result: json!({}),
+    }
+}
+
+async fn work_lists_show_unsigned_screenings_recent_candidate_forms_and_active_plans(ctx: Ctx) {
+    let store = &*ctx.store;
+    let clinician = user(store, "today-clin", Role::Clinician).await;
+    let a = store
+        .create_patient(&actor(), &patient("Avery", "Ann", date(1970, 1, 1)))
+        .await
+        .expect("patient")
+        .id;
+    let b = store
+        .create_patient(&actor(), &patient("Brook", "Ben", date(1980, 1, 1)))
+        .await
+        .expect("patient")
+        .id;
+
+    // Unsigned screenings: newest first, signed ones gone, the limit honoured.
+    let first = store
+        .add_screening(&actor(), a, &unsigned("ims"))
+        .await
+        .expect("screening");
+    let second = store
+        .add_screening(&actor(), b, &unsigned("ims"))
+        .await
+        .expect("screening");
+    let third = store
+        .add_screening(&actor(), a, &unsigned("hip-biologics"))
+        .await
+        .expect("screening");
+    store
+        .sign_screening(&actor(), second.id, clinician.id)
+        .await
+        .expect("signed");
+    let before = audit_rows(store).await;
+    let list = store
+        .unsigned_screenings(&actor(), 10)
+        .await
+        .expect("unsigned");
+    assert_eq!(
+        list.iter().map(|s| s.id).collect::<Vec<_>>(),
+        vec![third.id, first.id]
+    );
+    assert_eq!(
+        audit_rows(store).await,
+        before + 1,
+        "one audit row per list"
+    );
+    let trail = store.audit_trail(&actor(), a).await.expect("trail");
+    assert!(
+        trail
+            .iter()
+            .any(|e| e.action == "screening.list_unsigned" && e.listed_patients == vec![a]),
+        "the list names the patients it showed: {trail:?}"
+    );
+    let one = store.unsigned_screenings(&actor(), 1).await.expect("one");
+    assert_eq!(one.len(), 1);
+    assert_eq!(one[0].id, third.id);
+
+    // Candidate forms: only the public form's, only since the cut-off, newest first.
+    let form = |note: &str| NewIntake {
+        answers: vec![("takes_blood_thinners".to_owned(), true)],
+        reported_conditions: Vec::new(),
+        note: Some(note.to_owned()),
+        channel: IntakeChannel::CandidateForm,
+    };
+    let since = Timestamp::now() - SignedDuration::from_secs(1);
+    let older = store
+        .add_intake(&candidate_actor(), a, &form("first"))
+        .await
+        .expect("intake");
+    store
+        .add_intake(
+            &actor(),
+            b,
+            &NewIntake {
+                channel: IntakeChannel::Staff,
+                ..form("entered by staff")
+            },
+        )
+        .await
+        .expect("intake");
+    let newer = store
+        .add_intake(&candidate_actor(), b, &form("second"))
+        .await
+        .expect("intake");
+    let forms = store
+        .candidate_intakes_since(&actor(), since, 10)
+        .await
+        .expect("forms");
+    assert_eq!(forms, vec![newer.clone(), older]);
+    let later = Timestamp::now() + SignedDuration::from_hours(1);
+    assert!(
+        store
+            .candidate_intakes_since(&actor(), later, 10)
+            .await
+            .expect("forms")
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .candidate_intakes_since(&actor(), since, 1)
+            .await
+            .expect("forms"),
+        vec![newer]
+    );
+
+    // Active plans with their appointments; a completed plan is not listed.
+    let session = |label: &str, on| visit(label, on, None, Some(clinician.id));
+    let (active, _) = store
+        .create_plan(
+            &actor(),
+            a,
+            &plan_details(),
+            &[
+                session("Session 2", date(2026, 12, 10)),
+                session("Session 1", date(2026, 12, 1)),
+            ],
+        )
+        .await
+        .expect("plan");
+    let (done, _) = store
+        .create_plan(
+            &actor(),
+            b,
+            &plan_details(),
+            &[session("Session 1", date(2026, 12, 2))],
+        )
+        .await
+        .expect("plan");
+    store
+        .set_plan_status(&actor(), done.id, 1, PlanStatus::Completed)
+        .await
+        .expect("completed");
+    let plans = store.active_plans(&actor(), 50).await.expect("plans");
+    assert_eq!(plans.len(), 1);
+    assert_eq!(plans[0].0.id, active.id);
+    assert_eq!(
+        plans[0]
+            .1
+            .iter()
+            .map(|x| x.details.label.as_str())
+            .collect::<Vec<_>>(),
+        vec!["Session 1", "Session 2"],
+        "appointments in date order"
+    );
+}
+
+async fn patients_by_id_come_in_the_order_asked_and_unknown_ids_are_left_out(ctx: Ctx) {
+    let store = &*ctx.store;
+    let mut details = patient("O'Neil <script>", "Zoë", date(1961, 4, 23));
+    details.identifiers.push(Identifier {
+        system: "mrn".to_owned(),
+        value: "A-1".to_owned(),
+    });
+    let a = store.create_patient(&actor(), &details).await.expect("a");
+    let b = store
+        .create_patient(&actor(), &patient("Brook", "Ben", date(1980, 1, 1)))
+        .await
+        .expect("b");
+    let before = audit_rows(store).await;
+    let found = store
+        .patients_by_id(&actor(), &[b.id, PatientId(9999), a.id, b.id])
+        .await
+        .expect("found");
+    assert_eq!(found, vec![b, a]);
+    assert_eq!(audit_rows(store).await, before + 1);
+    assert!(
+        store
+            .patients_by_id(&actor(), &[])
+            .await
+            .expect("none")
+            .is_empty()
+    );
+}
+
+async fn rate_limit_hits_are_counted_per_key_within_the_window(ctx: Ctx) {
+    let store = &*ctx.store;
+    let start: Timestamp = "2026-11-21T09:00:00Z".parse().expect("a time");
+    let minutes = |m: i64| start + SignedDuration::from_mins(m);
+    let window = SignedDuration::from_hours(1);
+    for (i, at) in [0, 10, 20].into_iter().enumerate() {
+        let count = store
+            .rate_limit_hit(
+                "candidate-form:203.0.113.9",
+                minutes(at),
+                minutes(at) - window,
+            )
+            .await
+            .expect("hit");
+        assert_eq!(count, i as u64 + 1);
+    }
+    // Another key counts on its own.
+    assert_eq!(
+        store
+            .rate_limit_hit(
+                "candidate-form:198.51.100.1",
+                minutes(20),
+                minutes(20) - window
+            )
+            .await
+            .expect("hit"),
+        1
+    );
+    // 65 minutes on, the first hit has left the window; the ones at 10 and 20 remain.
+    assert_eq!(
+        store
+            .rate_limit_hit(
+                "candidate-form:203.0.113.9",
+                minutes(65),
+                minutes(65) - window
+            )
+            .await
+            .expect("hit"),
+        3
+    );
+    // Two hours on, only this one counts.
+    assert_eq!(
+        store
+            .rate_limit_hit(
+                "candidate-form:203.0.113.9",
+                minutes(200),
+                minutes(200) - window
+            )
+            .await
+            .expect("hit"),
+        1
+    );
 }
