@@ -12,7 +12,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use myotome_core::facts::IntakeAnswers;
-use myotome_core::terminology::ConceptKind;
+use myotome_core::terminology::{ConceptKind, Terminology};
 use myotome_store::{IntakeChannel, NewIntake, PatientId};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -60,7 +60,22 @@ async fn add_intake(
     ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<IntakeIn>,
 ) -> Result<(StatusCode, Json<IntakeOut>), ApiError> {
-    let terminology = &state.data.terminology;
+    let intake = checked_intake(&state.data.terminology, input, IntakeChannel::Staff)?;
+    let form = state
+        .store
+        .add_intake(&auth.actor, PatientId(id), &intake)
+        .await?;
+    Ok((StatusCode::CREATED, Json(IntakeOut::from(&form))))
+}
+
+/// Checks a candidate form's answers and reported conditions against the terminology and
+/// its note's length, and gives the form to store. Shared by the API (forms entered by the
+/// clinic) and the public candidate form page.
+pub(crate) fn checked_intake(
+    terminology: &Terminology,
+    input: IntakeIn,
+    channel: IntakeChannel,
+) -> Result<NewIntake, ApiError> {
     let mut check = Check::new();
     let questions: Vec<&str> = terminology
         .intake_questions()
@@ -108,18 +123,10 @@ async fn add_intake(
         terminology,
     )
     .map_err(|errors| ApiError::field("answers", errors.join("; ")))?;
-    let form = state
-        .store
-        .add_intake(
-            &auth.actor,
-            PatientId(id),
-            &NewIntake {
-                answers: answers.answers().map(|(q, a)| (q.to_owned(), a)).collect(),
-                reported_conditions: answers.reported_conditions().to_vec(),
-                note: input.note,
-                channel: IntakeChannel::Staff,
-            },
-        )
-        .await?;
-    Ok((StatusCode::CREATED, Json(IntakeOut::from(&form))))
+    Ok(NewIntake {
+        answers: answers.answers().map(|(q, a)| (q.to_owned(), a)).collect(),
+        reported_conditions: answers.reported_conditions().to_vec(),
+        note: input.note,
+        channel,
+    })
 }

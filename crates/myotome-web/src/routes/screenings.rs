@@ -16,7 +16,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use myotome_core::protocol::LoadedProtocol;
 use myotome_core::screening::ResolvedFacts;
-use myotome_store::{NewScreening, PatientId, ScreeningId};
+use myotome_store::{Actor, NewScreening, PatientId, ScreeningId, StoredScreening};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -47,6 +47,22 @@ async fn run_screenings(
     ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<ScreeningRunIn>,
 ) -> Result<(StatusCode, Json<Vec<StoredScreeningOut>>), ApiError> {
+    let stored = screen_and_store(&state, &auth.actor, PatientId(id), &input).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(stored.iter().map(StoredScreeningOut::from).collect()),
+    ))
+}
+
+/// Checks the request, screens the patient's stored chart for each protocol (all when none
+/// are named) and stores each result unsigned, in the order asked. Shared by the API and the
+/// screening pages.
+pub(crate) async fn screen_and_store(
+    state: &AppState,
+    actor: &Actor,
+    patient_id: PatientId,
+    input: &ScreeningRunIn,
+) -> Result<Vec<StoredScreening>, ApiError> {
     let data = &state.data;
     let mut check = Check::new();
     let as_of = check
@@ -91,8 +107,8 @@ async fn run_screenings(
     let as_of = as_of.unwrap_or_else(today);
 
     let store = state.store.as_ref();
-    let patient = store.patient(&auth.actor, PatientId(id)).await?;
-    let facts = facts::load(store, &auth.actor, &patient, &data.terminology).await?;
+    let patient = store.patient(actor, patient_id).await?;
+    let facts = facts::load(store, actor, &patient, &data.terminology).await?;
     let resolved = ResolvedFacts::new(&facts, &data.terminology, as_of);
     let mut stored = Vec::with_capacity(protocols.len());
     for loaded in protocols {
@@ -101,7 +117,7 @@ async fn run_screenings(
             .map_err(|e| ApiError::internal("cannot encode a screening", &e))?;
         let saved = store
             .add_screening(
-                &auth.actor,
+                actor,
                 patient.id,
                 &NewScreening {
                     protocol_id: loaded.protocol.id.to_string(),
@@ -112,9 +128,9 @@ async fn run_screenings(
                 },
             )
             .await?;
-        stored.push(StoredScreeningOut::from(&saved));
+        stored.push(saved);
     }
-    Ok((StatusCode::CREATED, Json(stored)))
+    Ok(stored)
 }
 
 /// The patient's screenings, newest first.

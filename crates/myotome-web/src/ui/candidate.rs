@@ -1,8 +1,297 @@
-//! (being built) the candidate pages.
+//! The public "Am I a candidate?" form (seed 002): no sign-in, one column, large touch
+//! targets. It asks for a name, birth date and a way to reach the person, every yes/no
+//! question of the terminology's candidate form, the conditions that bring them, and a note.
+//!
+//! A submission creates the patient, the intake form ([`IntakeChannel::CandidateForm`]) and an
+//! unsigned screening per protocol, all attributed to the actor "candidate form" from the
+//! client's address, with the API's own checks ([`patient_details`], [`checked_intake`],
+//! [`screen_and_store`]). The thanks page never shows a verdict or a finding: a clinician reads
+//! and signs the screening, and the clinic contacts the person.
+//!
+//! Submissions are rate limited per client address in the database
+//! ([`myotome_store::Store::rate_limit_hit`]), so several servers sharing it count together.
 
+use crate::error::ApiError;
+use crate::extract::ClientAddress;
+use crate::routes::intake::checked_intake;
+use crate::routes::patients::patient_details;
+use crate::routes::screenings::screen_and_store;
 use crate::state::AppState;
+use crate::ui::form::{FieldErrors, Fields};
+use crate::ui::layout::Chrome;
+use crate::ui::render::{UiError, html, ok, see_other};
+use crate::wire::care::ScreeningRunIn;
+use crate::wire::patients::{ContactWire, PatientIn};
+use crate::wire::records::IntakeIn;
+use askama::Template;
 use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use jiff::{SignedDuration, Timestamp};
+use myotome_core::terminology::ConceptKind;
+use myotome_store::{Actor, IntakeChannel};
+use std::collections::BTreeMap;
+
+/// Accepted submissions per client address per [`WINDOW`]. A family may send a form for two
+/// or three people from one home connection; a script sending dozens is stopped. A constant
+/// for now: a clinic-set value belongs in `Settings`.
+pub const SUBMISSIONS_PER_WINDOW: u64 = 5;
+/// The window the limit counts over.
+pub const WINDOW: SignedDuration = SignedDuration::from_hours(1);
+
+/// The hidden field people never see and bots fill in.
+const HONEYPOT: &str = "website";
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/candidate", get(form_page).post(submit))
+        .route("/candidate/thanks", get(thanks_page))
+}
+
+struct QuestionView {
+    id: String,
+    question: String,
+    /// "yes", "no", or "unsure" (also when nothing was chosen).
+    answer: String,
+}
+
+struct ConditionView {
+    id: String,
+    label: String,
+    checked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "ui/candidate/form.html")]
+struct FormPage {
+    chrome: Chrome,
+    title: &'static str,
+    family_name: String,
+    given_names: String,
+    birth_date: String,
+    phone: String,
+    email: String,
+    note: String,
+    questions: Vec<QuestionView>,
+    conditions: Vec<ConditionView>,
+    errors: FieldErrors,
+}
+
+impl FormPage {
+    fn new(state: &AppState, form: &Fields, errors: FieldErrors) -> Self {
+        let terminology = &state.data.terminology;
+        let questions = terminology
+            .intake_questions()
+            .iter()
+            .map(|q| {
+                let answer = match form.get(&answer_field(&q.id)) {
+                    "yes" => "yes",
+                    "no" => "no",
+                    _ => "unsure",
+                };
+                QuestionView {
+                    id: q.id.clone(),
+                    question: q.question.clone(),
+                    answer: answer.to_owned(),
+                }
+            })
+            .collect();
+        let mut conditions: Vec<ConditionView> = terminology
+            .concepts()
+            .filter(|c| c.kind == ConceptKind::Indication)
+            .map(|c| ConditionView {
+                checked: form.has("reported_conditions", &c.id),
+                id: c.id.clone(),
+                label: c.label.clone(),
+            })
+            .collect();
+        conditions.sort_by(|a, b| a.label.cmp(&b.label));
+        FormPage {
+            chrome: Chrome::anonymous(),
+            title: "Am I a candidate?",
+            family_name: form.get("family_name").to_owned(),
+            given_names: form.get("given_names").to_owned(),
+            birth_date: form.get("birth_date").to_owned(),
+            phone: form.get("phone").to_owned(),
+            email: form.get("email").to_owned(),
+            note: form.get("note").to_owned(),
+            questions,
+            conditions,
+            errors,
+        }
+    }
+}
+
+fn answer_field(question: &str) -> String {
+    format!("answers.{question}")
+}
+
+async fn form_page(State(state): State<AppState>) -> Response {
+    ok(&FormPage::new(
+        &state,
+        &Fields::default(),
+        FieldErrors::none(),
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "ui/candidate/thanks.html")]
+struct ThanksPage {
+    chrome: Chrome,
+    title: &'static str,
+}
+
+async fn thanks_page() -> Response {
+    ok(&ThanksPage {
+        chrome: Chrome::anonymous(),
+        title: "Thank you",
+    })
+}
+
+/// What the form holds, checked with the API's rules plus what this form needs (a birth date,
+/// a way to reach the person), every problem at its field.
+fn check(state: &AppState, form: &Fields) -> Result<(PatientIn, IntakeIn), FieldErrors> {
+    let optional = |name: &str| form.optional(name);
+    let patient = PatientIn {
+        family_name: form.get("family_name").trim().to_owned(),
+        given_names: form.get("given_names").trim().to_owned(),
+        birth_date: optional("birth_date"),
+        sex: None,
+        deceased: None,
+        identifiers: Vec::new(),
+        contact: ContactWire {
+            phone: optional("phone"),
+            email: optional("email"),
+            address: None,
+        },
+    };
+    let mut errors = match patient_details(&patient) {
+        Ok(_) => FieldErrors::none(),
+        Err(error) => FieldErrors::from_api(
+            &error,
+            &[("contact.phone", "phone"), ("contact.email", "email")],
+        ),
+    };
+    if patient.family_name.is_empty() && errors.get("family_name").is_none() {
+        errors.add(
+            "family_name",
+            "is empty; write your family name (surname) as on your ID",
+        );
+    }
+    if patient.birth_date.is_none() {
+        errors.add(
+            "birth_date",
+            "is empty; choose your date of birth, e.g. 1968-04-02",
+        );
+    }
+    if patient.contact.phone.is_none() && patient.contact.email.is_none() {
+        errors.add(
+            "contact",
+            "Give a phone number or an email address (or both) so the clinic can reach you.",
+        );
+    }
+
+    let terminology = &state.data.terminology;
+    let mut answers = BTreeMap::new();
+    for question in terminology.intake_questions() {
+        let field = answer_field(&question.id);
+        match form.get(&field) {
+            "yes" => {
+                answers.insert(question.id.clone(), true);
+            }
+            "no" => {
+                answers.insert(question.id.clone(), false);
+            }
+            "" | "unsure" => {}
+            _ => errors.add(&field, "is not one of yes, no or not sure; choose one"),
+        }
+    }
+    let intake = IntakeIn {
+        answers,
+        reported_conditions: form
+            .all("reported_conditions")
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+        note: form.optional("note").map(|_| form.get("note").to_owned()),
+    };
+    // The API's own check of the answers, conditions and note (a copy: the original goes on).
+    let copy = IntakeIn {
+        answers: intake.answers.clone(),
+        reported_conditions: intake.reported_conditions.clone(),
+        note: intake.note.clone(),
+    };
+    if let Err(error) = checked_intake(terminology, copy, IntakeChannel::CandidateForm) {
+        let problems = FieldErrors::from_api(&error, &[]);
+        let listed = problems.others(&[]);
+        if listed.is_empty() {
+            errors.add("note", error.message());
+        }
+        for (field, sentence) in listed {
+            // A reported condition the list does not have lands on the list.
+            let field = if field.starts_with("reported_conditions") {
+                "reported_conditions"
+            } else {
+                field
+            };
+            errors.add(field, sentence);
+        }
+    }
+    if errors.is_empty() {
+        Ok((patient, intake))
+    } else {
+        errors.summary = Some(
+            "Some answers need fixing before the form can be sent; see the messages next to them. Everything you wrote is kept."
+                .to_owned(),
+        );
+        Err(errors)
+    }
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    ClientAddress(from): ClientAddress,
+    form: Fields,
+) -> Result<Response, UiError> {
+    if !form.get(HONEYPOT).is_empty() {
+        // Filled in by a program, not a person: answer as if it worked, store nothing.
+        return Ok(see_other("/candidate/thanks"));
+    }
+    let (patient_in, intake_in) = match check(&state, &form) {
+        Ok(checked) => checked,
+        Err(errors) => {
+            return Ok(html(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &FormPage::new(&state, &form, errors),
+            ));
+        }
+    };
+    let now = Timestamp::now();
+    let hits = state
+        .store
+        .rate_limit_hit(&format!("candidate-form:{from}"), now, now - WINDOW)
+        .await?;
+    if hits > SUBMISSIONS_PER_WINDOW {
+        return Err(UiError::from(ApiError::TooManyAttempts(
+            "This form has been sent several times from your connection in the last hour, so it is paused for now. Please try again in an hour, or telephone the clinic; nothing you sent earlier is lost."
+                .to_owned(),
+        )));
+    }
+    let actor = Actor {
+        user_id: None,
+        name: "candidate form".to_owned(),
+        from,
+    };
+    let details = patient_details(&patient_in)?;
+    let intake = checked_intake(
+        &state.data.terminology,
+        intake_in,
+        IntakeChannel::CandidateForm,
+    )?;
+    let patient = state.store.create_patient(&actor, &details).await?;
+    state.store.add_intake(&actor, patient.id, &intake).await?;
+    screen_and_store(&state, &actor, patient.id, &ScreeningRunIn::default()).await?;
+    Ok(see_other("/candidate/thanks"))
 }

@@ -1,8 +1,587 @@
-//! (being built) the screening pages.
+//! Screening pages: choose protocols and run them against the stored chart (the API's own
+//! [`screen_and_store`]), read a stored screening in plain words — verdict, each finding with
+//! its evidence and seed citation, matched indications, questions not yet asked — and sign it
+//! once as a clinician.
+//!
+//! A stored screening is read back from its result document (the API's `ScreeningOut` JSON) as
+//! it was run; nothing is re-decided here. Measurements (HbA1c beside diabetes) are shown
+//! beside their finding, never judged.
 
+use crate::error::ApiError;
+use crate::permissions::need;
+use crate::routes::screenings::screen_and_store;
 use crate::state::AppState;
+use crate::ui::form::{FieldErrors, Fields};
+use crate::ui::layout::Chrome;
+use crate::ui::page::{Page, Viewer};
+use crate::ui::render::{UiError, html, in_page, ok, see_other};
+use crate::validate::today;
+use crate::wire::care::ScreeningRunIn;
+use askama::Template;
 use axum::Router;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use myotome_store::{
+    ClinicalRecord, PatientId, RecordSource, ScreeningId, StoreError, StoredScreening, UserId,
+};
+use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/patients/{id}/screenings/new", get(new_page))
+        .route("/patients/{id}/screenings", get(list_page).post(run))
+        .route("/screenings/{id}", get(screening_page))
+        .route("/screenings/{id}/sign", post(sign))
+}
+
+// --- Plain words ----------------------------------------------------------------------------------
+
+/// A verdict or finding outcome in the clinic's words, and the badge style that goes with it
+/// (the words carry the meaning; the colour only repeats it).
+pub fn outcome_words(outcome: &str) -> (&'static str, &'static str) {
+    match outcome {
+        "eligible" => ("Eligible", "ok"),
+        "eligible_with_precautions" => ("Eligible with precautions", "warn"),
+        "needs_clearance" => ("Needs clearance", "warn"),
+        "not_a_candidate" => ("Not a candidate", "danger"),
+        _ => ("Unknown outcome", "muted"),
+    }
+}
+
+/// A stored time as the clinic reads it: date and minute in the server's time zone.
+pub fn local_time(at: Timestamp) -> String {
+    at.to_zoned(TimeZone::system())
+        .strftime("%Y-%m-%d at %H:%M")
+        .to_string()
+}
+
+// --- Running screenings ---------------------------------------------------------------------------
+
+struct ProtocolChoice {
+    id: String,
+    title: String,
+    version: String,
+    checked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "ui/screening/new.html")]
+struct NewPage {
+    chrome: Chrome,
+    title: String,
+    patient_id: i64,
+    patient_name: String,
+    protocols: Vec<ProtocolChoice>,
+    as_of: String,
+    errors: FieldErrors,
+}
+
+fn patient_name(details: &myotome_store::PatientDetails) -> String {
+    if details.given_names.trim().is_empty() {
+        details.family_name.clone()
+    } else {
+        format!("{}, {}", details.family_name, details.given_names)
+    }
+}
+
+fn choices(state: &AppState, checked: &dyn Fn(&str) -> bool) -> Vec<ProtocolChoice> {
+    state
+        .data
+        .protocols
+        .iter()
+        .map(|loaded| {
+            let id = loaded.protocol.id.to_string();
+            ProtocolChoice {
+                checked: checked(&id),
+                title: loaded.protocol.title.clone(),
+                version: loaded.protocol.version.to_string(),
+                id,
+            }
+        })
+        .collect()
+}
+
+async fn new_page(
+    page: Page<need::ScreeningRun>,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Response, UiError> {
+    let viewer = &page.viewer;
+    let patient = state
+        .store
+        .patient(&viewer.actor, PatientId(id))
+        .await
+        .map_err(in_page(viewer))?;
+    let name = patient_name(&patient.details);
+    Ok(ok(&NewPage {
+        chrome: Chrome::for_viewer(viewer, "/patients"),
+        title: format!("Screen {name}"),
+        patient_id: id,
+        patient_name: name,
+        protocols: choices(&state, &|_| false),
+        as_of: today().to_string(),
+        errors: FieldErrors::none(),
+    }))
+}
+
+async fn run(
+    page: Page<need::ScreeningRun>,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    form: Fields,
+) -> Result<Response, UiError> {
+    let viewer = &page.viewer;
+    let chosen: Vec<String> = form
+        .all("protocols")
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let as_of = form.get("as_of").trim().to_owned();
+    let result = if chosen.is_empty() {
+        Err(ApiError::field(
+            "protocols",
+            "Choose at least one protocol to screen for.",
+        ))
+    } else {
+        let input = ScreeningRunIn {
+            protocols: Some(chosen.clone()),
+            as_of: (!as_of.is_empty()).then(|| as_of.clone()),
+        };
+        screen_and_store(&state, &viewer.actor, PatientId(id), &input).await
+    };
+    match result {
+        Ok(stored) => match stored.as_slice() {
+            [one] => Ok(see_other(&format!("/screenings/{}", one.id))),
+            many => {
+                let ids: Vec<String> = many.iter().map(|s| s.id.to_string()).collect();
+                Ok(see_other(&format!(
+                    "/patients/{id}/screenings?ran={}",
+                    ids.join(",")
+                )))
+            }
+        },
+        Err(error @ (ApiError::Invalid { .. } | ApiError::Refused { .. })) => {
+            let patient = state
+                .store
+                .patient(&viewer.actor, PatientId(id))
+                .await
+                .map_err(in_page(viewer))?;
+            let name = patient_name(&patient.details);
+            let rename: Vec<(String, &str)> = (0..chosen.len())
+                .map(|i| (format!("protocols[{i}]"), "protocols"))
+                .collect();
+            let rename: Vec<(&str, &str)> = rename.iter().map(|(a, b)| (a.as_str(), *b)).collect();
+            let mut errors = FieldErrors::from_api(&error, &rename);
+            if let ApiError::Refused { .. } = error {
+                // An unknown protocol: say it at the list too.
+                errors.add("protocols", error.message());
+            }
+            Ok(html(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &NewPage {
+                    chrome: Chrome::for_viewer(viewer, "/patients"),
+                    title: format!("Screen {name}"),
+                    patient_id: id,
+                    patient_name: name,
+                    protocols: choices(&state, &|p| chosen.iter().any(|c| c == p)),
+                    as_of,
+                    errors,
+                },
+            ))
+        }
+        Err(other) => Err(UiError::new(other, Some(viewer))),
+    }
+}
+
+// --- Lists ----------------------------------------------------------------------------------------
+
+struct ListedScreening {
+    id: i64,
+    protocol: String,
+    as_of: String,
+    verdict: &'static str,
+    badge: &'static str,
+    signed: bool,
+}
+
+#[derive(Template)]
+#[template(path = "ui/screening/list.html")]
+struct ListPage {
+    chrome: Chrome,
+    title: String,
+    patient_id: i64,
+    patient_name: String,
+    just_ran: bool,
+    screenings: Vec<ListedScreening>,
+    may_run: bool,
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct ListQuery {
+    ran: Option<String>,
+}
+
+async fn list_page(
+    page: Page<need::PatientRead>,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Response, UiError> {
+    let viewer = &page.viewer;
+    let ran: Option<Vec<i64>> = query.ok().and_then(|Query(q)| q.ran).map(|text| {
+        text.split(',')
+            .filter_map(|part| part.trim().parse().ok())
+            .collect()
+    });
+    let patient = state
+        .store
+        .patient(&viewer.actor, PatientId(id))
+        .await
+        .map_err(in_page(viewer))?;
+    let all = state
+        .store
+        .screenings(&viewer.actor, PatientId(id))
+        .await
+        .map_err(in_page(viewer))?;
+    let mut shown: Vec<&StoredScreening> = match &ran {
+        Some(ids) => ids
+            .iter()
+            .filter_map(|wanted| all.iter().find(|s| s.id.0 == *wanted))
+            .collect(),
+        None => all.iter().collect(),
+    };
+    shown.dedup_by_key(|s| s.id);
+    let screenings = shown
+        .into_iter()
+        .map(|s| {
+            let (verdict, badge) = outcome_words(&s.verdict);
+            ListedScreening {
+                id: s.id.0,
+                protocol: protocol_label(&state, &s.protocol_id, &s.protocol_version),
+                as_of: s.as_of.to_string(),
+                verdict,
+                badge,
+                signed: s.signature.is_some(),
+            }
+        })
+        .collect();
+    let name = patient_name(&patient.details);
+    Ok(ok(&ListPage {
+        chrome: Chrome::for_viewer(viewer, "/patients"),
+        title: if ran.is_some() {
+            format!("Screening results for {name}")
+        } else {
+            format!("Screenings of {name}")
+        },
+        patient_id: id,
+        patient_name: name,
+        just_ran: ran.is_some(),
+        screenings,
+        may_run: viewer.may(crate::permissions::Permission::ScreeningRun),
+    }))
+}
+
+/// "Title (id, version N)" when the library still has the protocol, else "id, version N".
+fn protocol_label(state: &AppState, id: &str, version: &str) -> String {
+    match state.data.protocols.get(id) {
+        Some(loaded) => format!("{} ({id}, version {version})", loaded.protocol.title),
+        None => format!("{id}, version {version}"),
+    }
+}
+
+// --- One screening --------------------------------------------------------------------------------
+
+/// The stored result document, read leniently: a field a later version added or dropped does
+/// not stop an old screening from being shown.
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+struct ResultDoc {
+    indicated: bool,
+    findings: Vec<FindingDoc>,
+    indications: Vec<IndicationDoc>,
+    not_asked: Vec<ConceptDoc>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+struct FindingDoc {
+    outcome: String,
+    clearance_by: Option<String>,
+    sentence: String,
+    evidence: Vec<EvidenceDoc>,
+    measurements: Vec<MeasurementDoc>,
+    source: Option<SourceDoc>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+struct EvidenceDoc {
+    kind: String,
+    record: Option<String>,
+    record_id: Option<String>,
+    matched_by: Option<String>,
+    system: Option<String>,
+    code: Option<String>,
+    term: Option<String>,
+    question: Option<String>,
+    sentence: String,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+struct MeasurementDoc {
+    sentence: String,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+struct SourceDoc {
+    document: String,
+    title: String,
+    section: String,
+    quote: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+struct IndicationDoc {
+    label: String,
+    evidence: Vec<EvidenceDoc>,
+    source: Option<SourceDoc>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+struct ConceptDoc {
+    label: String,
+}
+
+struct EvidenceView {
+    sentence: String,
+    /// Where it came from: the record (and its import source) or the candidate form.
+    origin: String,
+}
+
+struct FindingView {
+    outcome: &'static str,
+    badge: &'static str,
+    sentence: String,
+    clearance_by: Option<String>,
+    evidence: Vec<EvidenceView>,
+    measurements: Vec<String>,
+    source: Option<SourceDoc>,
+}
+
+struct IndicationView {
+    label: String,
+    evidence: Vec<EvidenceView>,
+    source: Option<SourceDoc>,
+}
+
+#[derive(Template)]
+#[template(path = "ui/screening/show.html")]
+struct ScreeningPage {
+    chrome: Chrome,
+    title: String,
+    id: i64,
+    patient_id: i64,
+    patient_name: String,
+    protocol: String,
+    protocol_id: String,
+    protocol_version: String,
+    as_of: String,
+    created: String,
+    verdict: &'static str,
+    badge: &'static str,
+    clearance_by: Vec<String>,
+    indicated: bool,
+    findings: Vec<FindingView>,
+    indications: Vec<IndicationView>,
+    not_asked: Vec<String>,
+    /// (who, when) once signed.
+    signed: Option<(String, String)>,
+    may_sign: bool,
+    /// A refusal to show at the top (a second signature).
+    refusal: Option<String>,
+}
+
+fn evidence_view(doc: EvidenceDoc, records: &[ClinicalRecord]) -> EvidenceView {
+    let origin = match doc.kind.as_str() {
+        "record" => {
+            let what = doc.record.unwrap_or_else(|| "record".to_owned());
+            let mut origin = match &doc.record_id {
+                Some(id) => format!("From {what} record {id}"),
+                None => format!("From a {what} record"),
+            };
+            let stored = doc
+                .record_id
+                .as_deref()
+                .and_then(|id| records.iter().find(|r| r.id.to_string() == id));
+            if let Some(ClinicalRecord {
+                source: RecordSource::Imported { system, id },
+                ..
+            }) = stored
+            {
+                origin.push_str(&format!(", imported from {system} ({id})"));
+            }
+            match (doc.matched_by.as_deref(), doc.system, doc.code, doc.term) {
+                (Some("code"), Some(system), Some(code), _) => {
+                    origin.push_str(&format!("; recognised by {system} code {code}"));
+                }
+                (Some("text"), _, _, Some(term)) => {
+                    origin.push_str(&format!("; recognised by the words “{term}” in its text"));
+                }
+                _ => {}
+            }
+            origin
+        }
+        "intake" => match doc.question {
+            Some(question) => format!("Candidate form answer “yes” to: {question}"),
+            None => "Candidate form answer".to_owned(),
+        },
+        "reported_condition" => "Reported on the candidate form".to_owned(),
+        "deceased" => "Patient record".to_owned(),
+        _ => String::new(),
+    };
+    EvidenceView {
+        sentence: doc.sentence,
+        origin,
+    }
+}
+
+async fn screening_view(
+    state: &AppState,
+    viewer: &Viewer,
+    id: i64,
+    refusal: Option<String>,
+) -> Result<ScreeningPage, UiError> {
+    let store = state.store.as_ref();
+    let stored = store
+        .screening(&viewer.actor, ScreeningId(id))
+        .await
+        .map_err(in_page(viewer))?;
+    let patient = store
+        .patient(&viewer.actor, stored.patient_id)
+        .await
+        .map_err(in_page(viewer))?;
+    let records = store
+        .records(&viewer.actor, stored.patient_id, None)
+        .await
+        .map_err(in_page(viewer))?;
+    let doc: ResultDoc = serde_json::from_value(stored.result.clone()).unwrap_or_default();
+    let signed = match &stored.signature {
+        Some(signature) => Some((
+            signer_name(state, signature.by).await,
+            local_time(signature.at),
+        )),
+        None => None,
+    };
+    let (verdict, badge) = outcome_words(&stored.verdict);
+    let mut clearance_by: Vec<String> = Vec::new();
+    let findings = doc
+        .findings
+        .into_iter()
+        .map(|f| {
+            if let Some(by) = &f.clearance_by
+                && !clearance_by.contains(by)
+            {
+                clearance_by.push(by.clone());
+            }
+            let (outcome, badge) = outcome_words(&f.outcome);
+            FindingView {
+                outcome,
+                badge,
+                sentence: f.sentence,
+                clearance_by: f.clearance_by,
+                evidence: f
+                    .evidence
+                    .into_iter()
+                    .map(|e| evidence_view(e, &records))
+                    .collect(),
+                measurements: f.measurements.into_iter().map(|m| m.sentence).collect(),
+                source: f.source,
+            }
+        })
+        .collect();
+    let indications = doc
+        .indications
+        .into_iter()
+        .map(|m| IndicationView {
+            label: m.label,
+            evidence: m
+                .evidence
+                .into_iter()
+                .map(|e| evidence_view(e, &records))
+                .collect(),
+            source: m.source,
+        })
+        .collect();
+    let name = patient_name(&patient.details);
+    Ok(ScreeningPage {
+        chrome: Chrome::for_viewer(viewer, "/patients"),
+        title: format!("Screening {id}: {name}"),
+        id,
+        patient_id: stored.patient_id.0,
+        patient_name: name,
+        protocol: protocol_label(state, &stored.protocol_id, &stored.protocol_version),
+        protocol_id: stored.protocol_id.clone(),
+        protocol_version: stored.protocol_version.clone(),
+        as_of: stored.as_of.to_string(),
+        created: local_time(stored.created_at),
+        verdict,
+        badge,
+        clearance_by,
+        indicated: doc.indicated,
+        findings,
+        indications,
+        not_asked: doc.not_asked.into_iter().map(|c| c.label).collect(),
+        may_sign: signed.is_none() && viewer.may(crate::permissions::Permission::ScreeningSign),
+        signed,
+        refusal,
+    })
+}
+
+/// The signer's display name (a user is never deleted; should the lookup fail, their number).
+async fn signer_name(state: &AppState, id: UserId) -> String {
+    match state.store.user(id).await {
+        Ok(user) => user.display_name,
+        Err(_) => format!("user {id}"),
+    }
+}
+
+async fn screening_page(
+    page: Page<need::PatientRead>,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Response, UiError> {
+    let view = screening_view(&state, &page.viewer, id, None).await?;
+    Ok(ok(&view))
+}
+
+/// Signs as the signed-in clinician (the API's store call); a second signature is refused
+/// with the store's sentence, shown on the screening.
+async fn sign(
+    page: Page<need::ScreeningSign>,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Response, UiError> {
+    let viewer = &page.viewer;
+    match state
+        .store
+        .sign_screening(&viewer.actor, ScreeningId(id), viewer.user.id)
+        .await
+    {
+        Ok(_) => Ok(see_other(&format!("/screenings/{id}"))),
+        Err(error @ StoreError::Conflict(_)) => {
+            let sentence = ApiError::from(error).message();
+            let view = screening_view(&state, viewer, id, Some(sentence)).await?;
+            Ok(html(StatusCode::CONFLICT, &view))
+        }
+        Err(other) => Err(UiError::new(ApiError::from(other), Some(viewer))),
+    }
 }
