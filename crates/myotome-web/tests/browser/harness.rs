@@ -1,0 +1,427 @@
+//! The browser harness: a Myotome server in this process (fresh in-memory SQLite, the users of
+//! `support::TestApp`), a `chromedriver` child process on a free port, and one headless Chromium
+//! session driven through WebDriver (fantoccini), with the few helpers a walk through the clinic
+//! needs: sign in through the page, fill a field, click a button, wait for an element, and a
+//! screenshot of every page visited under `target/browser-screenshots/<walk>/`.
+//!
+//! Outside CI a machine without chromedriver skips the browser tests with a printed note;
+//! under `CI=true` that is a failure (scripts/test installs Chromium and exports
+//! `MYOTOME_CHROMEDRIVER`).
+
+use crate::support::{Db, PASSWORD, TestApp, spawn_app};
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::{Value, json};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long a page element may take to appear before the step fails.
+const WAIT: Duration = Duration::from_secs(10);
+
+/// The chromedriver to run: `MYOTOME_CHROMEDRIVER`, else `chromedriver` from Debian's
+/// `chromium-driver` package or the `PATH`. `None` means "skip" (outside CI only).
+fn chromedriver() -> Option<PathBuf> {
+    let ci = std::env::var("CI").as_deref() == Ok("true");
+    if let Ok(path) = std::env::var("MYOTOME_CHROMEDRIVER") {
+        let path = PathBuf::from(path);
+        assert!(
+            path.is_file(),
+            "MYOTOME_CHROMEDRIVER={} is not a file; install chromium-driver (scripts/test does)",
+            path.display()
+        );
+        return Some(path);
+    }
+    let found = std::iter::once(PathBuf::from("/usr/bin/chromedriver"))
+        .chain(
+            std::env::var_os("PATH")
+                .map(|paths| {
+                    std::env::split_paths(&paths)
+                        .map(|dir| dir.join("chromedriver"))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default(),
+        )
+        .find(|path| path.is_file());
+    if found.is_none() {
+        assert!(
+            !ci,
+            "CI=true but chromedriver is not installed: scripts/test installs chromium and \
+             chromium-driver and exports MYOTOME_CHROMEDRIVER"
+        );
+        eprintln!(
+            "chromedriver is not installed (apt-get install chromium chromium-driver, or run \
+             scripts/test): skipping the browser test"
+        );
+    }
+    found
+}
+
+/// The Chromium binary, when it is somewhere chromedriver might not look on its own.
+fn chromium_binary() -> Option<PathBuf> {
+    if let Ok(path) = std::env::var("MYOTOME_CHROMIUM") {
+        return Some(PathBuf::from(path));
+    }
+    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|path| path.is_file())
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .expect("a free loopback port")
+}
+
+/// The workspace's target directory (`CARGO_TARGET_DIR`, else `<workspace>/target`).
+fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"),
+    }
+}
+
+/// The chromedriver child process: asked to shut down (which quits its browsers), then killed,
+/// when dropped — also when a step panics.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Driver {
+    fn start(path: &Path) -> Driver {
+        let port = free_port();
+        let child = Command::new(path)
+            .arg(format!("--port={port}"))
+            .arg("--allowed-ips=127.0.0.1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {}: {e}", path.display()));
+        let driver = Driver { child, port };
+        let deadline = Instant::now() + WAIT;
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not listen on port {port} within {WAIT:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        driver
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // chromedriver's own shutdown command closes the browsers it started; killing it alone
+        // would leave them running.
+        if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) {
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+            let _ = stream.write_all(
+                b"GET /shutdown HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+            );
+            let _ = stream.read_to_end(&mut Vec::new());
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One walk through the clinic in one headless Chromium window.
+pub struct Browser {
+    pub app: TestApp,
+    pub client: Client,
+    shots: PathBuf,
+    taken: Vec<String>,
+    // Dropped last: the session and server go first.
+    _driver: Driver,
+}
+
+impl Browser {
+    /// A fresh server and browser for the walk `name` (its screenshots go in a folder of that
+    /// name, emptied first), or `None` when chromedriver is not installed outside CI.
+    pub async fn start(name: &str) -> Option<Browser> {
+        let chromedriver = chromedriver()?;
+        let app = spawn_app(Db::Sqlite).await?;
+        let driver = Driver::start(&chromedriver);
+        let mut options = json!({
+            "args": [
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--window-size=1280,900",
+                "--lang=en-GB",
+            ],
+        });
+        if let Some(binary) = chromium_binary() {
+            options["binary"] = json!(binary);
+        }
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert("browserName".to_owned(), json!("chrome"));
+        capabilities.insert("goog:chromeOptions".to_owned(), options);
+        let client = ClientBuilder::new(HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&driver.url())
+            .await
+            .unwrap_or_else(|e| panic!("open a headless Chromium session: {e}"));
+        let shots = target_dir().join("browser-screenshots").join(name);
+        let _ = std::fs::remove_dir_all(&shots);
+        std::fs::create_dir_all(&shots)
+            .unwrap_or_else(|e| panic!("create {}: {e}", shots.display()));
+        Some(Browser {
+            app,
+            client,
+            shots,
+            taken: Vec::new(),
+            _driver: driver,
+        })
+    }
+
+    /// Ends the browser session; the PNGs written, in order.
+    pub async fn finish(self) -> Vec<String> {
+        let _ = self.client.clone().close().await;
+        self.taken
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.app.base)
+    }
+
+    /// Opens `path` on the test server.
+    pub async fn open(&self, path: &str) {
+        self.client
+            .goto(&self.url(path))
+            .await
+            .unwrap_or_else(|e| panic!("open {path}: {e}"));
+    }
+
+    /// The path (and query) of the page on screen.
+    pub async fn path(&self) -> String {
+        let url = self.client.current_url().await.expect("the current URL");
+        match url.query() {
+            Some(query) => format!("{}?{query}", url.path()),
+            None => url.path().to_owned(),
+        }
+    }
+
+    /// Waits until the page on screen is at `path` (ignoring the query) and returns the full
+    /// path with its query.
+    pub async fn wait_for_path(&self, want: impl Fn(&str) -> bool, what: &str) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let path = self.path().await;
+            if want(&path) {
+                return path;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "expected {what}, but the browser is at {path}:\n{}",
+                self.main_text().await
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits for an element matching the CSS selector.
+    pub async fn wait_for(&self, css: &str) -> Element {
+        match self
+            .client
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css(css))
+            .await
+        {
+            Ok(element) => element,
+            Err(e) => panic!(
+                "no element {css} on {} within {WAIT:?} ({e}); the page says:\n{}",
+                self.path().await,
+                self.main_text().await
+            ),
+        }
+    }
+
+    /// The element matching the CSS selector now, if any.
+    pub async fn find(&self, css: &str) -> Option<Element> {
+        match self.client.find(Locator::Css(css)).await {
+            Ok(element) => Some(element),
+            Err(e) if e.is_no_such_element() => None,
+            Err(e) => panic!("find {css}: {e}"),
+        }
+    }
+
+    /// Every element matching the CSS selector now.
+    pub async fn find_all(&self, css: &str) -> Vec<Element> {
+        self.client
+            .find_all(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("find {css}: {e}"))
+    }
+
+    /// The visible text of `<main>` (what the clinic reads on the page).
+    pub async fn main_text(&self) -> String {
+        match self.client.find(Locator::Css("main")).await {
+            Ok(main) => main.text().await.unwrap_or_default(),
+            Err(_) => self.client.source().await.unwrap_or_default(),
+        }
+    }
+
+    /// The visible text of the whole page, header included.
+    pub async fn page_text(&self) -> String {
+        match self.client.find(Locator::Css("body")).await {
+            Ok(body) => body.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
+
+    /// The `<h1>` of the page on screen.
+    pub async fn heading(&self) -> String {
+        self.wait_for("h1")
+            .await
+            .text()
+            .await
+            .expect("the heading's text")
+    }
+
+    /// The form control with this id, else the (visible) one with this name.
+    pub async fn field(&self, id_or_name: &str) -> Element {
+        let by_id = format!("[id=\"{id_or_name}\"]");
+        if let Some(element) = self.find(&by_id).await {
+            return element;
+        }
+        self.wait_for(&format!("[name=\"{id_or_name}\"]:not([type=\"hidden\"])"))
+            .await
+    }
+
+    /// Fills a field by id or name the way its kind needs: types into text inputs and text
+    /// areas (replacing what was there), picks a `<select>` option by value, sets a date or time
+    /// input's value (typing into them depends on the browser's locale).
+    pub async fn fill(&self, id_or_name: &str, value: &str) {
+        let element = self.field(id_or_name).await;
+        let tag = element.tag_name().await.unwrap_or_default();
+        let kind = element
+            .attr("type")
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        if tag.eq_ignore_ascii_case("select") {
+            element
+                .select_by_value(value)
+                .await
+                .unwrap_or_else(|e| panic!("choose {value:?} in {id_or_name}: {e}"));
+        } else if matches!(
+            kind.as_str(),
+            "date" | "time" | "datetime-local" | "week" | "month"
+        ) {
+            self.set_value(&element, value).await;
+        } else {
+            element
+                .clear()
+                .await
+                .unwrap_or_else(|e| panic!("clear {id_or_name}: {e}"));
+            element
+                .send_keys(value)
+                .await
+                .unwrap_or_else(|e| panic!("type into {id_or_name}: {e}"));
+        }
+    }
+
+    /// Sets an input's value as if chosen from its picker (and tells the page it changed).
+    pub async fn set_value(&self, element: &Element, value: &str) {
+        let element = serde_json::to_value(element).expect("an element reference");
+        self.client
+            .execute(
+                "arguments[0].value = arguments[1]; \
+                 arguments[0].dispatchEvent(new Event('input', {bubbles: true})); \
+                 arguments[0].dispatchEvent(new Event('change', {bubbles: true}));",
+                vec![element, Value::String(value.to_owned())],
+            )
+            .await
+            .expect("set an input's value");
+    }
+
+    /// Ticks (or unticks) a checkbox, or picks a radio button.
+    pub async fn check(&self, css: &str, on: bool) {
+        let element = self.wait_for(css).await;
+        let checked = element
+            .prop("checked")
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|value| value == "true");
+        if checked != on {
+            element
+                .click()
+                .await
+                .unwrap_or_else(|e| panic!("click {css}: {e}"));
+        }
+    }
+
+    /// Clicks the element with this id.
+    pub async fn click_id(&self, id: &str) {
+        self.click(&format!("[id=\"{id}\"]")).await;
+    }
+
+    /// Clicks the first element matching the CSS selector.
+    pub async fn click(&self, css: &str) {
+        self.wait_for(css)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("click {css}: {e}"));
+    }
+
+    /// Signs in as `username` through the sign-in page and waits to land on Today.
+    pub async fn sign_in(&self, username: &str) {
+        self.open("/sign-in").await;
+        self.wait_for("form[action=\"/sign-in\"]").await;
+        self.fill("username", username).await;
+        self.fill("password", PASSWORD).await;
+        self.click("form[action=\"/sign-in\"] button[type=\"submit\"]")
+            .await;
+        self.wait_for("form[action=\"/sign-out\"]").await;
+    }
+
+    /// Signs out with the header's button and waits for the sign-in page.
+    pub async fn sign_out(&self) {
+        self.click("form[action=\"/sign-out\"] button[type=\"submit\"]")
+            .await;
+        self.wait_for("form[action=\"/sign-in\"]").await;
+    }
+
+    /// Writes a PNG of the window as `NN-name.png` in this walk's screenshot folder.
+    pub async fn screenshot(&mut self, name: &str) {
+        let png = self
+            .client
+            .screenshot()
+            .await
+            .unwrap_or_else(|e| panic!("screenshot {name}: {e}"));
+        let file = format!("{:02}-{name}.png", self.taken.len() + 1);
+        let path = self.shots.join(&file);
+        std::fs::write(&path, png).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+        self.taken.push(path.display().to_string());
+    }
+
+    /// The text of an open `alert()`, if a script managed to raise one.
+    pub async fn alert_text(&self) -> Option<String> {
+        self.client.get_alert_text().await.ok()
+    }
+}
