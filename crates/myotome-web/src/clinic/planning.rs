@@ -74,31 +74,9 @@ pub fn draft(
         return Err(ApiError::unchecked("plan request"));
     };
 
-    let dose = match (&protocol.dosing, &input.dose) {
-        (None, None) => None,
-        (None, Some(_)) => {
-            let refusal = DoseRefusal::NothingInjected {
-                protocol: protocol.id.to_string(),
-            };
-            return Err(ApiError::refused(
-                "dose_refused",
-                format!("{} Leave `dose` out.", sentence(refusal)),
-            ));
-        }
-        (Some(_), _) => {
-            let dose = compute_dose(protocol, &dose_request).map_err(|refusal| {
-                let mut message = sentence(&refusal);
-                if matches!(refusal, DoseRefusal::FloorNeedsWeightAndConcentration { .. })
-                    && weight.is_none()
-                {
-                    message.push_str(
-                        " The patient has no weight on record: add one (POST /api/v1/patients/{id}/weights).",
-                    );
-                }
-                ApiError::refused("dose_refused", message)
-            })?;
-            Some(to_json(&DoseOut::new(protocol, &dose))?)
-        }
+    let dose = match dose_of(protocol, input.dose.as_ref(), &dose_request, weight)? {
+        Some(dose) => Some(to_json(&dose)?),
+        None => None,
     };
 
     let laid_out = lay_out(protocol, &schedule)?;
@@ -148,6 +126,63 @@ pub fn draft(
         appointments,
         warnings: violations,
     })
+}
+
+/// The dose alone, as the plan would compute it (the plan builder shows it, explained, before
+/// the dates are chosen): `Ok(None)` for a protocol that injects nothing.
+pub fn dose_preview(
+    data: &ClinicalData,
+    input: &PlanIn,
+    weight: Option<Weight>,
+) -> Result<Option<DoseOut>, ApiError> {
+    let loaded = find_protocol(data, &input.protocol, "protocol")?;
+    let mut check = Check::new();
+    let dose_request = read_dose(
+        &mut check,
+        input.dose.as_ref(),
+        weight,
+        input.target_sites.len(),
+    );
+    check.finish()?;
+    let Some(dose_request) = dose_request else {
+        return Err(ApiError::unchecked("dose request"));
+    };
+    dose_of(&loaded.protocol, input.dose.as_ref(), &dose_request, weight)
+}
+
+/// The core's dose for the request, or the refusal as a sentence.
+fn dose_of(
+    protocol: &Protocol,
+    input: Option<&DoseIn>,
+    request: &DoseRequest,
+    weight: Option<Weight>,
+) -> Result<Option<DoseOut>, ApiError> {
+    match (&protocol.dosing, input) {
+        (None, None) => Ok(None),
+        (None, Some(_)) => {
+            let refusal = DoseRefusal::NothingInjected {
+                protocol: protocol.id.to_string(),
+            };
+            Err(ApiError::refused(
+                "dose_refused",
+                format!("{} Leave `dose` out.", sentence(refusal)),
+            ))
+        }
+        (Some(_), _) => {
+            let dose = compute_dose(protocol, request).map_err(|refusal| {
+                let mut message = sentence(&refusal);
+                if matches!(refusal, DoseRefusal::FloorNeedsWeightAndConcentration { .. })
+                    && weight.is_none()
+                {
+                    message.push_str(
+                        " The patient has no weight on record: add one (POST /api/v1/patients/{id}/weights).",
+                    );
+                }
+                ApiError::refused("dose_refused", message)
+            })?;
+            Ok(Some(DoseOut::new(protocol, &dose)))
+        }
+    }
 }
 
 /// 422 `window_violation` with every violation.
@@ -268,7 +303,7 @@ fn check_choices(check: &mut Check, protocol: &Protocol, catalog: &AnatomyCatalo
 
 /// The structures the protocol allows in a region: its named sites, and for "any muscle"
 /// sites every muscle of the region in the catalogue.
-fn allowed_sites<'a>(
+pub fn allowed_sites<'a>(
     protocol: &Protocol,
     catalog: &'a AnatomyCatalog,
     region: &'a str,

@@ -5,7 +5,7 @@
 //! recorded in the audit trail as `appointment.window_override` on the patient, with the
 //! appointment and the kinds of violation as target.
 
-use crate::auth::{Authorized, Caller};
+use crate::auth::Authorized;
 use crate::clinic::planning::window_violation;
 use crate::clinic::windows::{BookedVisit, check_plan_calendar};
 use crate::error::{ApiError, ErrorBody};
@@ -25,7 +25,7 @@ use axum::http::StatusCode;
 use jiff::civil::{Date, Time};
 use myotome_store::{
     Actor, Appointment, AppointmentDetails, AppointmentId, AppointmentStatus, AuditAction,
-    CalendarQuery as StoreCalendarQuery, PatientId, PlanId, Store, UserId,
+    CalendarQuery as StoreCalendarQuery, PatientId, PlanId, Role, Store, UserId,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -43,7 +43,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(calendar))
 }
 
-fn check_time(check: &mut Check, start_time: Option<&str>) {
+pub(crate) fn check_time(check: &mut Check, start_time: Option<&str>) {
     if let Some(text) = start_time {
         let shaped = text.len() == 5 && text.as_bytes()[2] == b':';
         if !shaped || text.parse::<Time>().is_err() {
@@ -70,13 +70,13 @@ fn check_duration(check: &mut Check, minutes: Option<u32>) {
 
 /// `accept_violations` overrides a protocol window: a clinical decision, so it needs the
 /// permission to make plans, whatever the role may otherwise do with appointments.
-fn may_accept_violations(caller: &Caller) -> Result<(), ApiError> {
-    if allows(caller.user.role, Permission::PlanWrite) {
+fn may_accept_violations(role: Role) -> Result<(), ApiError> {
+    if allows(role, Permission::PlanWrite) {
         Ok(())
     } else {
         Err(ApiError::Forbidden(format!(
             "Accepting a protocol-window violation (`accept_violations`) is a clinical decision. {}",
-            refusal(caller.user.role, Permission::PlanWrite)
+            refusal(role, Permission::PlanWrite)
         )))
     }
 }
@@ -183,6 +183,19 @@ async fn book_appointment(
     ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<AppointmentIn>,
 ) -> Result<(StatusCode, Json<AppointmentSavedOut>), ApiError> {
+    let saved = book_visit(&state, &auth.actor, auth.user.role, PatientId(id), input).await?;
+    Ok((StatusCode::CREATED, Json(saved)))
+}
+
+/// Books an appointment for `patient` as `actor` (whose role is `role`): the fields checked,
+/// and a plan's visit checked against the plan's windows. Shared by the API and the pages.
+pub(crate) async fn book_visit(
+    state: &AppState,
+    actor: &Actor,
+    role: Role,
+    patient: PatientId,
+    input: AppointmentIn,
+) -> Result<AppointmentSavedOut, ApiError> {
     let mut check = Check::new();
     let kind = parse_kind(&input.kind)
         .map_err(|e| check.add("kind", e))
@@ -196,10 +209,9 @@ async fn book_appointment(
         return Err(ApiError::unchecked("appointment"));
     };
     if input.accept_violations {
-        may_accept_violations(&auth)?;
+        may_accept_violations(role)?;
     }
     let store = state.store.as_ref();
-    let patient = PatientId(id);
     let clinician = bookable_user(store, input.clinician_id, "clinician_id").await?;
     let plan_id = input.plan_id.map(PlanId);
     let mut warnings = Vec::new();
@@ -209,14 +221,14 @@ async fn book_appointment(
             label: input.label.clone(),
             date,
         };
-        warnings = plan_violations(&state, &auth.actor, patient, plan_id, (None, visit)).await?;
+        warnings = plan_violations(state, actor, patient, plan_id, (None, visit)).await?;
         if !warnings.is_empty() && !input.accept_violations {
             return Err(window_violation(warnings));
         }
     }
     let appointment = store
         .book_appointment(
-            &auth.actor,
+            actor,
             patient,
             &AppointmentDetails {
                 plan_id,
@@ -231,15 +243,12 @@ async fn book_appointment(
         )
         .await?;
     if !warnings.is_empty() {
-        record_override(store, &auth.actor, &appointment, &warnings).await?;
+        record_override(store, actor, &appointment, &warnings).await?;
     }
-    Ok((
-        StatusCode::CREATED,
-        Json(AppointmentSavedOut {
-            appointment: AppointmentOut::from(&appointment),
-            warnings,
-        }),
-    ))
+    Ok(AppointmentSavedOut {
+        appointment: AppointmentOut::from(&appointment),
+        warnings,
+    })
 }
 
 /// One appointment.
@@ -286,6 +295,27 @@ async fn update_appointment(
     ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<AppointmentUpdateIn>,
 ) -> Result<Json<AppointmentSavedOut>, ApiError> {
+    let saved = change_appointment(
+        &state,
+        &auth.actor,
+        auth.user.role,
+        AppointmentId(id),
+        input,
+    )
+    .await?;
+    Ok(Json(saved))
+}
+
+/// Moves, re-times, cancels or completes an appointment as `actor` (whose role is `role`); a
+/// plan's visit moved to another date is checked against the plan's windows. Shared by the API
+/// and the pages.
+pub(crate) async fn change_appointment(
+    state: &AppState,
+    actor: &Actor,
+    role: Role,
+    id: AppointmentId,
+    input: AppointmentUpdateIn,
+) -> Result<AppointmentSavedOut, ApiError> {
     let mut check = Check::new();
     let date = check.date("date", &input.date);
     let status = parse_status(&input.status)
@@ -301,10 +331,10 @@ async fn update_appointment(
         return Err(ApiError::unchecked("appointment"));
     };
     if input.accept_violations {
-        may_accept_violations(&auth)?;
+        may_accept_violations(role)?;
     }
     let store: &dyn Store = state.store.as_ref();
-    let current: Appointment = store.appointment(&auth.actor, AppointmentId(id)).await?;
+    let current: Appointment = store.appointment(actor, id).await?;
     let clinician: Option<UserId> =
         bookable_user(store, input.clinician_id, "clinician_id").await?;
     let label = input.label.unwrap_or_else(|| current.details.label.clone());
@@ -320,8 +350,8 @@ async fn update_appointment(
             date,
         };
         warnings = plan_violations(
-            &state,
-            &auth.actor,
+            state,
+            actor,
             current.patient_id,
             plan_id,
             (Some(current.id), visit),
@@ -342,15 +372,15 @@ async fn update_appointment(
         status,
     };
     let appointment = store
-        .update_appointment(&auth.actor, current.id, input.version, &details)
+        .update_appointment(actor, current.id, input.version, &details)
         .await?;
     if !warnings.is_empty() {
-        record_override(store, &auth.actor, &appointment, &warnings).await?;
+        record_override(store, actor, &appointment, &warnings).await?;
     }
-    Ok(Json(AppointmentSavedOut {
+    Ok(AppointmentSavedOut {
         appointment: AppointmentOut::from(&appointment),
         warnings,
-    }))
+    })
 }
 
 /// The clinic's appointments between two dates (at most 62 days), optionally one clinician's.

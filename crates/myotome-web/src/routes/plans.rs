@@ -13,7 +13,7 @@ use crate::wire::care::{
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use myotome_store::{PatientId, PlanId, Store, UserId};
+use myotome_store::{Actor, PatientId, PlanId, Store, UserId};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -65,22 +65,47 @@ async fn create_plan(
     ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<PlanIn>,
 ) -> Result<(StatusCode, Json<PlanCreatedOut>), ApiError> {
+    let created = make_plan(&state, &auth.actor, PatientId(id), &input, true).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// Checks a plan request for a patient and computes its dose and calendar with the patient's
+/// latest weight, storing nothing: what the plan builder previews, and what saving stores.
+pub(crate) async fn prepare_plan(
+    state: &AppState,
+    actor: &Actor,
+    patient: PatientId,
+    input: &PlanIn,
+) -> Result<planning::PlanDraft, ApiError> {
     let store = state.store.as_ref();
-    let patient = store.patient(&auth.actor, PatientId(id)).await?;
+    let patient = store.patient(actor, patient).await?;
     let clinician = bookable_user(store, input.clinician_id, "clinician_id").await?;
-    let weight = facts::latest_weight(&store.weights(&auth.actor, patient.id).await?);
-    let draft = planning::draft(&state.data, &input, weight, clinician)?;
-    let (plan, appointments) = store
-        .create_plan(&auth.actor, patient.id, &draft.details, &draft.appointments)
+    let weight = facts::latest_weight(&store.weights(actor, patient.id).await?);
+    planning::draft(&state.data, input, weight, clinician)
+}
+
+/// Makes a treatment plan. With `book` its sessions and follow-ups are booked at once (the
+/// API); without, they stay proposed in the plan's schedule document and are booked later
+/// from the plan's page, each with the API's window check.
+pub(crate) async fn make_plan(
+    state: &AppState,
+    actor: &Actor,
+    patient: PatientId,
+    input: &PlanIn,
+    book: bool,
+) -> Result<PlanCreatedOut, ApiError> {
+    let draft = prepare_plan(state, actor, patient, input).await?;
+    let to_book: &[myotome_store::AppointmentDetails] =
+        if book { &draft.appointments } else { &[] };
+    let (plan, appointments) = state
+        .store
+        .create_plan(actor, patient, &draft.details, to_book)
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(PlanCreatedOut {
-            plan: TreatmentPlanOut::from(&plan),
-            appointments: appointments.iter().map(AppointmentOut::from).collect(),
-            warnings: draft.warnings,
-        }),
-    ))
+    Ok(PlanCreatedOut {
+        plan: TreatmentPlanOut::from(&plan),
+        appointments: appointments.iter().map(AppointmentOut::from).collect(),
+        warnings: draft.warnings,
+    })
 }
 
 /// The patient's treatment plans.

@@ -1,8 +1,411 @@
-//! (being built) the calendar pages.
+//! The clinic calendar as a week (`/calendar?week=YYYY-MM-DD&clinician=ID`), and one
+//! appointment with its move and cancel forms (`/appointments/{id}`).
+//!
+//! Moving and cancelling are the API's own change
+//! ([`crate::routes::appointments::change_appointment`]): a plan's visit moved to a date that
+//! breaks the protocol's windows is refused, and the page shows why at the date field with
+//! the typed date kept. Staff may book, move and cancel (`AppointmentWrite`); only a
+//! clinician's plan decisions are out of their reach, and the pages never send
+//! `accept_violations`.
 
+use crate::error::ApiError;
+use crate::permissions::{Permission, need};
+use crate::routes::appointments::change_appointment;
 use crate::state::AppState;
+use crate::ui::form::{FieldErrors, Fields};
+use crate::ui::layout::Chrome;
+use crate::ui::page::{Page, Viewer};
+use crate::ui::plans::{Choice, patient_name, status_label, violation_sentence};
+use crate::ui::render::{UiError, html, in_page, ok, see_other};
+use crate::validate::parse_date;
+use crate::wire::care::AppointmentUpdateIn;
+use askama::Template;
 use axum::Router;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use jiff::civil::Date;
+use jiff::{ToSpan, Zoned};
+use myotome_store::{
+    Appointment, AppointmentId, AppointmentKind, AppointmentStatus, CalendarQuery, PatientId, Role,
+    UserId,
+};
+use serde::Deserialize;
+use std::collections::BTreeMap;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/calendar", get(week_page))
+        .route("/appointments/{id}", get(appointment_page))
+        .route("/appointments/{id}/move", post(move_appointment))
+        .route("/appointments/{id}/cancel", post(cancel_appointment))
+}
+
+fn status_class(status: AppointmentStatus) -> &'static str {
+    match status {
+        AppointmentStatus::Booked => "info",
+        AppointmentStatus::Completed => "ok",
+        AppointmentStatus::Cancelled => "muted",
+        AppointmentStatus::NoShow => "warn",
+    }
+}
+
+fn kind_text(kind: AppointmentKind) -> &'static str {
+    match kind {
+        AppointmentKind::Session => "Session",
+        AppointmentKind::FollowUp => "Follow-up",
+    }
+}
+
+// --- The week ------------------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize, Default)]
+struct WeekQuery {
+    week: Option<String>,
+    clinician: Option<String>,
+}
+
+struct Entry {
+    id: i64,
+    time: Option<String>,
+    patient: String,
+    label: String,
+    kind: &'static str,
+    status: &'static str,
+    status_class: &'static str,
+    clinician: Option<String>,
+}
+
+struct Day {
+    heading: String,
+    date: String,
+    today: bool,
+    entries: Vec<Entry>,
+}
+
+#[derive(Template)]
+#[template(path = "ui/calendar/week.html")]
+struct WeekPage {
+    chrome: Chrome,
+    title: String,
+    heading: String,
+    week: String,
+    clinicians: Vec<Choice>,
+    days: Vec<Day>,
+    previous: String,
+    next: String,
+    this_week: String,
+    problem: Option<String>,
+    total: usize,
+}
+
+fn monday_of(date: Date) -> Date {
+    let back = i64::from(date.weekday().to_monday_zero_offset());
+    date.checked_sub(back.days()).unwrap_or(date)
+}
+
+async fn week_page(
+    page: Page<need::CalendarRead>,
+    State(state): State<AppState>,
+    query: Result<Query<WeekQuery>, QueryRejection>,
+) -> Result<Response, UiError> {
+    let query = query.map(|Query(q)| q).unwrap_or_default();
+    let today = Zoned::now().date();
+    let mut problem = None;
+    let chosen = match query.week.as_deref().map(str::trim) {
+        None | Some("") => today,
+        Some(text) => parse_date(text).unwrap_or_else(|message| {
+            problem = Some(format!("The week {message}. Showing this week instead."));
+            today
+        }),
+    };
+    let monday = monday_of(chosen);
+    let sunday = monday.checked_add(6.days()).unwrap_or(monday);
+    let clinician: Option<i64> = query
+        .clinician
+        .as_deref()
+        .and_then(|c| c.trim().parse::<i64>().ok());
+    let store = state.store.as_ref();
+    let users = store.users().await.map_err(in_page(&page.viewer))?;
+    let names: BTreeMap<i64, String> = users
+        .iter()
+        .map(|u| (u.id.0, u.display_name.clone()))
+        .collect();
+    let appointments = store
+        .calendar(
+            &page.actor,
+            &CalendarQuery {
+                from: monday,
+                to: sunday,
+                clinician_id: clinician.map(UserId),
+            },
+        )
+        .await
+        .map_err(in_page(&page.viewer))?;
+    let mut ids: Vec<PatientId> = appointments.iter().map(|a| a.patient_id).collect();
+    ids.sort_by_key(|id| id.0);
+    ids.dedup();
+    let patients: BTreeMap<i64, String> = if ids.is_empty() {
+        BTreeMap::new()
+    } else {
+        store
+            .patients_by_id(&page.actor, &ids)
+            .await
+            .map_err(in_page(&page.viewer))?
+            .iter()
+            .map(|p| (p.id.0, patient_name(p)))
+            .collect()
+    };
+    let mut days: Vec<Day> = (0..7)
+        .map(|offset: i64| {
+            let date = monday.checked_add(offset.days()).unwrap_or(monday);
+            Day {
+                heading: date.strftime("%A %-d %B").to_string(),
+                date: date.to_string(),
+                today: date == today,
+                entries: Vec::new(),
+            }
+        })
+        .collect();
+    let mut sorted: Vec<&Appointment> = appointments.iter().collect();
+    sorted.sort_by(|a, b| {
+        (a.details.date, &a.details.start_time).cmp(&(b.details.date, &b.details.start_time))
+    });
+    for appointment in &sorted {
+        let details = &appointment.details;
+        let Some(day) = days.iter_mut().find(|d| d.date == details.date.to_string()) else {
+            continue;
+        };
+        day.entries.push(Entry {
+            id: appointment.id.0,
+            time: details.start_time.clone(),
+            patient: patients
+                .get(&appointment.patient_id.0)
+                .cloned()
+                .unwrap_or_else(|| format!("Patient {}", appointment.patient_id.0)),
+            label: details.label.clone(),
+            kind: kind_text(details.kind),
+            status: status_label(details.status),
+            status_class: status_class(details.status),
+            clinician: details
+                .clinician_id
+                .and_then(|id| names.get(&id.0).cloned()),
+        });
+    }
+    let clinician_param = clinician.map_or_else(String::new, |c| format!("&clinician={c}"));
+    let link = |date: Date| format!("/calendar?week={date}{clinician_param}");
+    let clinicians = users
+        .iter()
+        .filter(|u| u.role == Role::Clinician && !u.disabled)
+        .map(|u| Choice {
+            value: u.id.0.to_string(),
+            label: u.display_name.clone(),
+            selected: Some(u.id.0) == clinician,
+        })
+        .collect();
+    Ok(ok(&WeekPage {
+        chrome: Chrome::for_viewer(&page, "/calendar"),
+        title: format!("Calendar — week of {monday}"),
+        heading: format!(
+            "{} to {}",
+            monday.strftime("%-d %B %Y"),
+            sunday.strftime("%-d %B %Y")
+        ),
+        week: monday.to_string(),
+        clinicians,
+        total: sorted.len(),
+        days,
+        previous: link(monday.checked_sub(7.days()).unwrap_or(monday)),
+        next: link(monday.checked_add(7.days()).unwrap_or(monday)),
+        this_week: link(today),
+        problem,
+    }))
+}
+
+// --- One appointment -----------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "ui/calendar/appointment.html")]
+struct AppointmentPage {
+    chrome: Chrome,
+    title: String,
+    id: i64,
+    version: i64,
+    patient_id: i64,
+    patient: String,
+    label: String,
+    kind: &'static str,
+    date: String,
+    time: Option<String>,
+    duration: Option<u32>,
+    clinician: Option<String>,
+    status: &'static str,
+    status_class: &'static str,
+    plan_id: Option<i64>,
+    /// Whether the move and cancel forms are shown.
+    may_change: bool,
+    notice: Option<&'static str>,
+    /// What the move form's boxes hold (typed values after a refusal).
+    date_value: String,
+    time_value: String,
+    errors: FieldErrors,
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct AppointmentQuery {
+    moved: Option<String>,
+    cancelled: Option<String>,
+}
+
+async fn appointment_view(
+    state: &AppState,
+    viewer: &Viewer,
+    appointment: &Appointment,
+) -> Result<AppointmentPage, UiError> {
+    let store = state.store.as_ref();
+    let patient = store
+        .patient(&viewer.actor, appointment.patient_id)
+        .await
+        .map_err(in_page(viewer))?;
+    let details = &appointment.details;
+    let clinician = match details.clinician_id {
+        Some(id) => store.user(id).await.ok().map(|u| u.display_name),
+        None => None,
+    };
+    let patient = patient_name(&patient);
+    Ok(AppointmentPage {
+        chrome: Chrome::for_viewer(viewer, "/calendar"),
+        title: format!("{} — {patient}", details.label),
+        id: appointment.id.0,
+        version: appointment.version,
+        patient_id: appointment.patient_id.0,
+        patient,
+        label: details.label.clone(),
+        kind: kind_text(details.kind),
+        date: details.date.to_string(),
+        time: details.start_time.clone(),
+        duration: details.duration_minutes,
+        clinician,
+        status: status_label(details.status),
+        status_class: status_class(details.status),
+        plan_id: details.plan_id.map(|p| p.0),
+        may_change: viewer.may(Permission::AppointmentWrite)
+            && details.status == AppointmentStatus::Booked,
+        notice: None,
+        date_value: details.date.to_string(),
+        time_value: details.start_time.clone().unwrap_or_default(),
+        errors: FieldErrors::none(),
+    })
+}
+
+async fn appointment_page(
+    page: Page<need::PatientRead>,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    query: Result<Query<AppointmentQuery>, QueryRejection>,
+) -> Result<Response, UiError> {
+    let query = query.map(|Query(q)| q).unwrap_or_default();
+    let appointment = state
+        .store
+        .appointment(&page.actor, AppointmentId(id))
+        .await
+        .map_err(in_page(&page.viewer))?;
+    let mut view = appointment_view(&state, &page, &appointment).await?;
+    view.notice = if query.moved.is_some() {
+        Some("The appointment is moved.")
+    } else if query.cancelled.is_some() {
+        Some("The appointment is cancelled.")
+    } else {
+        None
+    };
+    Ok(ok(&view))
+}
+
+/// The version the form was read at; a form without one is refused as a whole.
+fn version_of(fields: &Fields, viewer: &Viewer) -> Result<i64, UiError> {
+    fields.get("version").trim().parse::<i64>().map_err(|_| {
+        UiError::new(
+            ApiError::Malformed(
+                "The form did not say which version of the appointment it changes; reload the page and try again.".to_owned(),
+            ),
+            Some(viewer),
+        )
+    })
+}
+
+async fn move_appointment(
+    page: Page<need::AppointmentWrite>,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    fields: Fields,
+) -> Result<Response, UiError> {
+    let version = version_of(&fields, &page)?;
+    let current = state
+        .store
+        .appointment(&page.actor, AppointmentId(id))
+        .await
+        .map_err(in_page(&page.viewer))?;
+    let date = fields.get("date").trim().to_owned();
+    let start_time = fields.optional("start_time");
+    let input = AppointmentUpdateIn {
+        version,
+        date: date.clone(),
+        status: "booked".to_owned(),
+        start_time: start_time.clone(),
+        duration_minutes: current.details.duration_minutes,
+        clinician_id: current.details.clinician_id.map(|u| u.0),
+        label: None,
+        accept_violations: false,
+    };
+    let error = match change_appointment(&state, &page.actor, page.role(), current.id, input).await
+    {
+        Ok(_) => return Ok(see_other(&format!("/appointments/{id}?moved=1"))),
+        Err(error @ ApiError::Invalid { .. }) => FieldErrors::from_api(&error, &[]),
+        Err(ApiError::Refused { violations, .. }) if !violations.is_empty() => {
+            let mut errors = FieldErrors::none();
+            let sentences: Vec<String> = violations.iter().map(violation_sentence).collect();
+            errors.add("date", sentences.join(" "));
+            errors.summary = Some(
+                "The new date breaks the protocol's windows; see the message at the date."
+                    .to_owned(),
+            );
+            errors
+        }
+        Err(other) => return Err(in_page(&page.viewer)(other)),
+    };
+    let mut view = appointment_view(&state, &page, &current).await?;
+    view.errors = error;
+    view.date_value = date;
+    view.time_value = start_time.unwrap_or_default();
+    Ok(html(StatusCode::UNPROCESSABLE_ENTITY, &view))
+}
+
+async fn cancel_appointment(
+    page: Page<need::AppointmentWrite>,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    fields: Fields,
+) -> Result<Response, UiError> {
+    let version = version_of(&fields, &page)?;
+    let current = state
+        .store
+        .appointment(&page.actor, AppointmentId(id))
+        .await
+        .map_err(in_page(&page.viewer))?;
+    let input = AppointmentUpdateIn {
+        version,
+        date: current.details.date.to_string(),
+        status: "cancelled".to_owned(),
+        start_time: current.details.start_time.clone(),
+        duration_minutes: current.details.duration_minutes,
+        clinician_id: current.details.clinician_id.map(|u| u.0),
+        label: None,
+        accept_violations: false,
+    };
+    change_appointment(&state, &page.actor, page.role(), current.id, input)
+        .await
+        .map_err(in_page(&page.viewer))?;
+    Ok(see_other(&format!("/appointments/{id}?cancelled=1")))
 }

@@ -1,8 +1,702 @@
-//! (being built) the plans pages.
+//! Treatment plans as pages: the step-by-step plan builder (`/patients/{id}/plans/new`), the
+//! plan with its sessions and the form that books the proposed ones (`/plans/{id}`), and the
+//! printable plan and aftercare sheet ([`show`]).
+//!
+//! The builder is one GET form: each step's choice stays in the query, so it works without
+//! JavaScript (planning.js only submits it when a choice changes). Everything clinical is the
+//! API's: the dose is [`crate::clinic::planning::dose_preview`], the preview and the saved plan
+//! are [`crate::routes::plans::prepare_plan`] and [`crate::routes::plans::make_plan`]. A plan
+//! saved here keeps its visits *proposed* in its schedule document; the plan's page books them,
+//! each through the API's booking with its window check.
 
+mod show;
+
+pub(crate) use show::status_label;
+
+use crate::clinic::planning::{allowed_sites, dose_preview};
+use crate::error::ApiError;
+use crate::permissions::need;
+use crate::routes::plans::{make_plan, prepare_plan};
 use crate::state::AppState;
+use crate::ui::form::{FieldErrors, Fields};
+use crate::ui::layout::Chrome;
+use crate::ui::page::{Page, Viewer};
+use crate::ui::render::{UiError, html, in_page, ok, see_other};
+use crate::wire::care::{DoseIn, PlanIn, ScheduleIn, ScheduledVisitOut};
+use crate::wire::clinical::{DoseOut, SourceOut, ViolationOut};
+use askama::Template;
 use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use myotome_core::protocol::Protocol;
+use myotome_core::setting::Setting;
+use myotome_store::{Patient, PatientId};
+use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/patients/{id}/plans/new", get(builder))
+        .route("/patients/{id}/plans", post(save))
+        .route("/plans/{id}", get(show::plan_page))
+        .route("/plans/{id}/book", post(show::book))
+        .route("/plans/{id}/print", get(show::print_page))
+        .route("/plans/{id}/aftercare", get(show::aftercare_page))
+}
+
+// --- Shared with the calendar -------------------------------------------------------------------
+
+/// A patient's name as the clinic reads it on lists: "Family, Given".
+pub(crate) fn patient_name(patient: &Patient) -> String {
+    let details = &patient.details;
+    if details.given_names.trim().is_empty() {
+        details.family_name.clone()
+    } else {
+        format!("{}, {}", details.family_name, details.given_names)
+    }
+}
+
+/// "Source: title, section “…”" for a citation.
+pub(crate) fn source_text(source: &SourceOut) -> String {
+    format!("Source: {}, section “{}”.", source.title, source.section)
+}
+
+/// A violation as one sentence with its citation, for the message at a date field.
+pub(crate) fn violation_sentence(violation: &ViolationOut) -> String {
+    match &violation.source {
+        Some(source) => format!("{} {}", violation.explanation, source_text(source)),
+        None => violation.explanation.clone(),
+    }
+}
+
+/// A protocol window violation shown in a list.
+#[derive(Debug, Clone)]
+pub(crate) struct ViolationView {
+    pub explanation: String,
+    pub source: Option<String>,
+}
+
+impl From<&ViolationOut> for ViolationView {
+    fn from(violation: &ViolationOut) -> Self {
+        Self {
+            explanation: violation.explanation.clone(),
+            source: violation.source.as_ref().map(source_text),
+        }
+    }
+}
+
+/// The schedule document stored in a plan, as far as the pages read it.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ScheduleDoc {
+    #[serde(default)]
+    pub visits: Vec<ScheduledVisitOut>,
+    #[serde(default)]
+    pub unscheduled: Vec<String>,
+    #[serde(default)]
+    pub explanation: Vec<String>,
+}
+
+impl ScheduleDoc {
+    pub fn read(value: &serde_json::Value) -> Self {
+        serde_json::from_value(value.clone()).unwrap_or_default()
+    }
+}
+
+/// One visit of a schedule, for a table.
+#[derive(Debug, Clone)]
+pub(crate) struct VisitView {
+    pub kind: &'static str,
+    pub label: String,
+    pub date: String,
+    pub window: Option<String>,
+}
+
+impl From<&ScheduledVisitOut> for VisitView {
+    fn from(visit: &ScheduledVisitOut) -> Self {
+        Self {
+            kind: kind_label(&visit.kind),
+            label: visit.label.clone(),
+            date: visit.date.clone(),
+            window: window_text(visit),
+        }
+    }
+}
+
+pub(crate) fn kind_label(kind: &str) -> &'static str {
+    match kind {
+        "session" => "Session",
+        "check_in" => "Check-in",
+        _ => "Follow-up",
+    }
+}
+
+pub(crate) fn window_text(visit: &ScheduledVisitOut) -> Option<String> {
+    match (&visit.earliest, &visit.latest) {
+        (Some(earliest), Some(latest)) if earliest == latest => Some(format!("on {earliest}")),
+        (Some(earliest), Some(latest)) => Some(format!("{earliest} to {latest}")),
+        _ => None,
+    }
+}
+
+/// A dose as the pages show it: the amounts, and the calculator's explanation in words.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct DoseView {
+    pub amounts: Vec<(String, String)>,
+    pub explanation: Vec<String>,
+}
+
+/// The stored dose document (a [`DoseOut`] as JSON), read back.
+#[derive(Debug, Default, Deserialize)]
+struct DoseDoc {
+    #[serde(default)]
+    cell_floor: Option<u64>,
+    #[serde(default)]
+    product_volume_ml: f64,
+    #[serde(default)]
+    saline_volume_ml: f64,
+    #[serde(default)]
+    total_volume_ml: f64,
+    #[serde(default)]
+    cells_delivered: Option<u64>,
+    #[serde(default)]
+    per_site_ml: Vec<f64>,
+    #[serde(default)]
+    explanation: Vec<String>,
+}
+
+impl DoseView {
+    pub fn from_json(value: &serde_json::Value) -> Self {
+        let doc: DoseDoc = serde_json::from_value(value.clone()).unwrap_or_default();
+        Self::from_doc(doc)
+    }
+
+    fn from_out(dose: &DoseOut) -> Self {
+        Self::from_doc(DoseDoc {
+            cell_floor: dose.cell_floor,
+            product_volume_ml: dose.product_volume_ml,
+            saline_volume_ml: dose.saline_volume_ml,
+            total_volume_ml: dose.total_volume_ml,
+            cells_delivered: dose.cells_delivered,
+            per_site_ml: dose.per_site_ml.clone(),
+            explanation: dose.explanation.clone(),
+        })
+    }
+
+    fn from_doc(doc: DoseDoc) -> Self {
+        let mut amounts = vec![
+            (
+                "Product".to_owned(),
+                format!("{} mL", doc.product_volume_ml),
+            ),
+            ("Saline".to_owned(), format!("{} mL", doc.saline_volume_ml)),
+            ("Total".to_owned(), format!("{} mL", doc.total_volume_ml)),
+        ];
+        if !doc.per_site_ml.is_empty() {
+            let split: Vec<String> = doc.per_site_ml.iter().map(|v| format!("{v} mL")).collect();
+            amounts.push(("Per site".to_owned(), split.join(", ")));
+        }
+        if let Some(floor) = doc.cell_floor {
+            amounts.push(("Minimum cells".to_owned(), floor.to_string()));
+        }
+        if let Some(cells) = doc.cells_delivered {
+            amounts.push(("Cells delivered".to_owned(), cells.to_string()));
+        }
+        Self {
+            amounts,
+            explanation: doc.explanation,
+        }
+    }
+}
+
+// --- The plan builder ----------------------------------------------------------------------------
+
+/// One option of a select or one checkbox.
+#[derive(Debug, Clone)]
+pub(crate) struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// What the person has chosen so far, as typed.
+#[derive(Debug, Clone, Default)]
+struct Choices {
+    protocol: String,
+    indication: String,
+    region: String,
+    side: String,
+    target_sites: Vec<String>,
+    product_volume_ml: String,
+    cells_per_ml: String,
+    saline_per_product_ml: String,
+    start: String,
+    sessions: String,
+    every_weeks: String,
+    notes: String,
+}
+
+impl Choices {
+    fn read(fields: &Fields) -> Self {
+        let text = |name: &str| fields.get(name).trim().to_owned();
+        Self {
+            protocol: text("protocol"),
+            indication: text("indication"),
+            region: text("region"),
+            side: text("side"),
+            target_sites: fields
+                .all("target_sites")
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
+            product_volume_ml: text("product_volume_ml"),
+            cells_per_ml: text("cells_per_ml"),
+            saline_per_product_ml: text("saline_per_product_ml"),
+            start: text("start"),
+            sessions: text("sessions"),
+            every_weeks: text("every_weeks"),
+            notes: fields.get("notes").to_owned(),
+        }
+    }
+
+    /// The API's plan request; numbers that do not read as numbers are left out and named
+    /// in `errors`.
+    fn plan_in(&self, protocol: &Protocol, errors: &mut FieldErrors) -> PlanIn {
+        let dose = protocol.dosing.as_ref().map(|_| DoseIn {
+            cells_per_ml: number(
+                errors,
+                "cells_per_ml",
+                &self.cells_per_ml,
+                "is not a number of cells per mL; write e.g. 25000000 or 2.5e7",
+            ),
+            product_volume_ml: number(
+                errors,
+                "product_volume_ml",
+                &self.product_volume_ml,
+                "is not a volume in mL; write e.g. 2 or 2.5",
+            ),
+            saline_per_product_ml: number(
+                errors,
+                "saline_per_product_ml",
+                &self.saline_per_product_ml,
+                "is not a number of mL; write e.g. 1 or 0.5",
+            ),
+            graduation_ml: None,
+        });
+        let sessions = whole(
+            errors,
+            "sessions",
+            &self.sessions,
+            "is not a number of sessions; write a whole number such as 2",
+        );
+        let every = whole(
+            errors,
+            "every_weeks",
+            &self.every_weeks,
+            "is not a number of weeks; write a whole number such as 4",
+        )
+        .map(|weeks| format!("P{weeks}W"));
+        PlanIn {
+            protocol: self.protocol.clone(),
+            indication: self.indication.clone(),
+            region: self.region.clone(),
+            side: (!self.side.is_empty()).then(|| self.side.clone()),
+            target_sites: self.target_sites.clone(),
+            dose,
+            schedule: ScheduleIn {
+                start: (!self.start.is_empty()).then(|| self.start.clone()),
+                sessions,
+                every,
+                dates: None,
+                follow_ups: Vec::new(),
+            },
+            accept_violations: false,
+            clinician_id: None,
+            notes: (!self.notes.trim().is_empty()).then(|| self.notes.trim().to_owned()),
+        }
+    }
+}
+
+fn number(errors: &mut FieldErrors, field: &str, text: &str, problem: &str) -> Option<f64> {
+    if text.is_empty() {
+        return None;
+    }
+    match text.parse::<f64>() {
+        Ok(value) if value.is_finite() => Some(value),
+        _ => {
+            errors.add(field, format!("“{text}” {problem}"));
+            None
+        }
+    }
+}
+
+fn whole(errors: &mut FieldErrors, field: &str, text: &str, problem: &str) -> Option<u32> {
+    if text.is_empty() {
+        return None;
+    }
+    match text.parse::<u32>() {
+        Ok(value) => Some(value),
+        Err(_) => {
+            errors.add(field, format!("“{text}” {problem}"));
+            None
+        }
+    }
+}
+
+/// An API refusal of a plan request, turned into messages at the builder's fields.
+fn builder_errors(error: &ApiError, mut errors: FieldErrors) -> (FieldErrors, Vec<ViolationView>) {
+    let mut violations = Vec::new();
+    match error {
+        ApiError::Invalid { fields, .. } => {
+            for (path, sentence) in fields {
+                let field = match path.as_str() {
+                    "dose.product_volume_ml" => "product_volume_ml",
+                    "dose.cells_per_ml" => "cells_per_ml",
+                    "dose.saline_per_product_ml" => "saline_per_product_ml",
+                    "schedule" | "schedule.start" => "start",
+                    "schedule.sessions" => "sessions",
+                    "schedule.every" => "every_weeks",
+                    p if p.starts_with("target_sites") => "target_sites",
+                    p => p,
+                };
+                let sentence = if path == "schedule" {
+                    "choose the date of the first session".to_owned()
+                } else {
+                    sentence.clone()
+                };
+                errors.add(field, sentence);
+            }
+        }
+        ApiError::Refused {
+            code,
+            violations: v,
+            ..
+        } => {
+            let message = error.message();
+            match *code {
+                "dose_refused" => errors.add("dose", message),
+                "unknown_protocol" => errors.add("protocol", message),
+                "plan_refused" if message.contains("spacing") => errors.add("every_weeks", message),
+                "plan_refused" => errors.add("sessions", message),
+                _ => {
+                    violations = v.iter().map(ViolationView::from).collect();
+                    errors.summary = Some(message);
+                }
+            }
+        }
+        other => errors.summary = Some(other.message()),
+    }
+    (errors, violations)
+}
+
+#[derive(Debug, Clone)]
+struct SiteChoice {
+    id: String,
+    label: String,
+    paired: bool,
+    checked: bool,
+}
+
+/// The dose step of the builder.
+#[derive(Debug, Clone, Default)]
+struct DoseStep {
+    product_volume_hint: Option<String>,
+    cells_hint: Option<String>,
+    saline_hint: Option<String>,
+    /// The calculator's answer for the choices so far, or its refusal.
+    result: Option<Result<DoseView, String>>,
+}
+
+#[derive(Template)]
+#[template(path = "ui/plans/builder.html")]
+struct BuilderPage {
+    chrome: Chrome,
+    title: String,
+    patient_id: i64,
+    patient: String,
+    weight: Option<String>,
+    choices: Choices,
+    protocols: Vec<Choice>,
+    /// The chosen protocol's title and version, once one is chosen.
+    protocol: Option<String>,
+    indications: Vec<Choice>,
+    regions: Vec<Choice>,
+    sites: Vec<SiteChoice>,
+    /// Whether any site of the chosen region has a left and a right.
+    side_needed: bool,
+    sides: Vec<Choice>,
+    dose: Option<DoseStep>,
+    sessions_hint: Option<String>,
+    spacing_hint: Option<String>,
+    /// The proposed calendar, when the choices make a plan.
+    preview: Option<Preview>,
+    violations: Vec<ViolationView>,
+    errors: FieldErrors,
+}
+
+#[derive(Debug, Clone)]
+struct Preview {
+    visits: Vec<VisitView>,
+    unscheduled: Vec<String>,
+    explanation: Vec<String>,
+}
+
+impl BuilderPage {
+    fn step_region(&self) -> bool {
+        self.protocol.is_some() && !self.choices.indication.is_empty()
+    }
+
+    fn step_sites(&self) -> bool {
+        self.step_region() && !self.sites.is_empty()
+    }
+
+    fn step_schedule(&self) -> bool {
+        self.step_sites() && !self.choices.target_sites.is_empty()
+    }
+}
+
+async fn builder(
+    page: Page<need::PlanWrite>,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    fields: Fields,
+) -> Result<Response, UiError> {
+    let choices = Choices::read(&fields);
+    let mut view = builder_view(&state, &page, PatientId(id), choices).await?;
+    if view.step_schedule() && !view.choices.start.is_empty() {
+        // Every step is filled in: preview the plan exactly as saving would make it.
+        if let Some(loaded) = state.data.protocols.get(&view.choices.protocol) {
+            let mut errors = FieldErrors::none();
+            let input = view.choices.plan_in(&loaded.protocol, &mut errors);
+            match prepare_plan(&state, &page.actor, PatientId(id), &input).await {
+                Ok(draft) if errors.is_empty() => {
+                    let doc = ScheduleDoc::read(&draft.details.schedule);
+                    view.preview = Some(Preview {
+                        visits: doc.visits.iter().map(VisitView::from).collect(),
+                        unscheduled: doc.unscheduled,
+                        explanation: doc.explanation,
+                    });
+                }
+                Ok(_) => view.errors = errors,
+                Err(error @ (ApiError::Invalid { .. } | ApiError::Refused { .. })) => {
+                    let (errors, violations) = builder_errors(&error, errors);
+                    view.errors = errors;
+                    view.violations = violations;
+                }
+                Err(other) => return Err(in_page(&page.viewer)(other)),
+            }
+        }
+    }
+    Ok(ok(&view))
+}
+
+async fn save(
+    page: Page<need::PlanWrite>,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    fields: Fields,
+) -> Result<Response, UiError> {
+    let choices = Choices::read(&fields);
+    let patient = PatientId(id);
+    let mut errors = FieldErrors::none();
+    let outcome = match state.data.protocols.get(&choices.protocol) {
+        Some(loaded) => {
+            let input = choices.plan_in(&loaded.protocol, &mut errors);
+            if errors.is_empty() {
+                Some(make_plan(&state, &page.actor, patient, &input, false).await)
+            } else {
+                None
+            }
+        }
+        None => {
+            errors.add("protocol", "choose the protocol the plan follows");
+            None
+        }
+    };
+    let violations = match outcome {
+        Some(Ok(created)) => return Ok(see_other(&format!("/plans/{}", created.plan.id))),
+        Some(Err(error @ (ApiError::Invalid { .. } | ApiError::Refused { .. }))) => {
+            let (found, violations) = builder_errors(&error, errors);
+            errors = found;
+            violations
+        }
+        Some(Err(other)) => return Err(in_page(&page.viewer)(other)),
+        None => Vec::new(),
+    };
+    let mut view = builder_view(&state, &page, patient, choices).await?;
+    view.errors = errors;
+    view.violations = violations;
+    Ok(html(StatusCode::UNPROCESSABLE_ENTITY, &view))
+}
+
+/// The builder with every step the choices so far open up.
+async fn builder_view(
+    state: &AppState,
+    viewer: &Viewer,
+    patient_id: PatientId,
+    choices: Choices,
+) -> Result<BuilderPage, UiError> {
+    let store = state.store.as_ref();
+    let patient = store
+        .patient(&viewer.actor, patient_id)
+        .await
+        .map_err(in_page(viewer))?;
+    let weights = store
+        .weights(&viewer.actor, patient_id)
+        .await
+        .map_err(in_page(viewer))?;
+    let latest = weights
+        .iter()
+        .max_by_key(|w| (w.measured_on, w.recorded_at))
+        .map(|w| {
+            format!(
+                "{} kg, measured {}",
+                f64::from(w.grams) / 1000.0,
+                w.measured_on
+            )
+        });
+    let protocols = state
+        .data
+        .protocols
+        .iter()
+        .map(|loaded| Choice {
+            value: loaded.protocol.id.to_string(),
+            label: format!(
+                "{} (version {})",
+                loaded.protocol.title, loaded.protocol.version
+            ),
+            selected: loaded.protocol.id.as_str() == choices.protocol,
+        })
+        .collect();
+    let mut view = BuilderPage {
+        chrome: Chrome::for_viewer(viewer, "/patients"),
+        title: format!("New treatment plan — {}", patient_name(&patient)),
+        patient_id: patient_id.0,
+        patient: patient_name(&patient),
+        weight: latest,
+        choices,
+        protocols,
+        protocol: None,
+        indications: Vec::new(),
+        regions: Vec::new(),
+        sites: Vec::new(),
+        side_needed: false,
+        sides: Vec::new(),
+        dose: None,
+        sessions_hint: None,
+        spacing_hint: None,
+        preview: None,
+        violations: Vec::new(),
+        errors: FieldErrors::none(),
+    };
+    let Some(loaded) = state.data.protocols.get(&view.choices.protocol) else {
+        return Ok(view);
+    };
+    let protocol = &loaded.protocol;
+    let catalog = &state.data.catalog;
+    view.protocol = Some(format!("{} (version {})", protocol.title, protocol.version));
+    view.indications = protocol
+        .indications
+        .iter()
+        .map(|i| Choice {
+            value: i.concept.clone(),
+            label: i.label.clone(),
+            selected: i.concept == view.choices.indication,
+        })
+        .collect();
+    let mut regions: Vec<Choice> = Vec::new();
+    for site in &protocol.sites {
+        if !regions.iter().any(|r| r.value == site.region) {
+            regions.push(Choice {
+                value: site.region.clone(),
+                label: catalog
+                    .region(&site.region)
+                    .map_or_else(|| site.region.clone(), |r| r.label.clone()),
+                selected: site.region == view.choices.region,
+            });
+        }
+    }
+    let region_known = regions.iter().any(|r| r.selected);
+    view.regions = regions;
+    if region_known {
+        view.sites = allowed_sites(protocol, catalog, &view.choices.region)
+            .into_iter()
+            .map(|s| SiteChoice {
+                id: s.id.clone(),
+                label: s.label.clone(),
+                paired: s.paired,
+                checked: view.choices.target_sites.contains(&s.id),
+            })
+            .collect();
+    }
+    view.side_needed = view.sites.iter().any(|s| s.paired);
+    view.sides = [("left", "Left"), ("right", "Right"), ("both", "Both sides")]
+        .iter()
+        .map(|&(value, label)| Choice {
+            value: value.to_owned(),
+            label: label.to_owned(),
+            selected: value == view.choices.side,
+        })
+        .collect();
+    view.sessions_hint = Some(match &protocol.schedule.sessions {
+        Setting::Given(b) if b.min == b.max => format!("The protocol plans {} sessions.", b.min),
+        Setting::Given(b) => format!(
+            "The protocol plans {} to {} sessions; leave empty for {}.",
+            b.min, b.max, b.min
+        ),
+        Setting::ClinicSets(c) => format!(
+            "The protocol leaves the number of sessions to the clinic: {}",
+            c.why
+        ),
+    });
+    view.spacing_hint = protocol.schedule.spacing.as_ref().map(|s| match s {
+        Setting::Given(b) if b.min == b.max => {
+            format!("The protocol spaces sessions {} apart.", b.min)
+        }
+        Setting::Given(b) => format!(
+            "The protocol spaces sessions {} to {} apart; leave empty for {}.",
+            b.min, b.max, b.min
+        ),
+        Setting::ClinicSets(c) => format!("The clinic sets the spacing: {}", c.why),
+    });
+    if let Some(dosing) = &protocol.dosing {
+        let mut step = DoseStep {
+            product_volume_hint: dosing.product_volume.as_ref().map(|v| match v {
+                Setting::Given(b) => format!(
+                    "The protocol allows {} mL to {} mL of product.",
+                    b.min.millilitres(),
+                    b.max.millilitres()
+                ),
+                Setting::ClinicSets(c) => format!("The clinic sets the volume: {}", c.why),
+            }),
+            cells_hint: dosing.cell_floor_per_kg.as_ref().map(|f| {
+                format!(
+                    "The protocol's floor is {} cells per kg of body weight; enter the viable cells per mL from the lot's certificate.",
+                    f.cells
+                )
+            }),
+            saline_hint: dosing.saline_dilution.as_ref().map(|s| match &s.saline_per_product_ml {
+                Setting::Given(v) => format!("The protocol dilutes with {v} mL saline per mL of product ({}).", s.purpose),
+                Setting::ClinicSets(c) => format!("The clinic sets the dilution: {}", c.why),
+            }),
+            result: None,
+        };
+        if view.step_schedule() {
+            let mut errors = FieldErrors::none();
+            let input = view.choices.plan_in(protocol, &mut errors);
+            let weight = crate::clinic::facts::latest_weight(&weights);
+            step.result = Some(match dose_preview(&state.data, &input, weight) {
+                Ok(Some(dose)) => Ok(DoseView::from_out(&dose)),
+                Ok(None) => Err("This protocol injects nothing, so there is no dose.".to_owned()),
+                Err(error) => Err(match &error {
+                    ApiError::Invalid { fields, .. } => {
+                        fields.values().cloned().collect::<Vec<_>>().join(" ")
+                    }
+                    other => other.message(),
+                }),
+            });
+        }
+        view.dose = Some(step);
+    }
+    Ok(view)
 }

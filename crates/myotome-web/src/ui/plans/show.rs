@@ -1,0 +1,678 @@
+//! One treatment plan: its page (with the form that books the proposed visits), the printable
+//! plan, and the patient's aftercare sheet.
+//!
+//! A proposed visit is a visit of the plan's schedule document with no appointment of the plan
+//! under its label (or only cancelled ones). Booking checks all the chosen dates together
+//! against the protocol's windows first ([`check_plan_calendar`], the API's own check), so a
+//! refusal books nothing and names the date that breaks the window; then each visit is booked
+//! through the API's booking ([`book_visit`]), which checks again.
+
+use super::{
+    Choice, DoseView, ScheduleDoc, ViolationView, VisitView, kind_label, patient_name,
+    violation_sentence, window_text,
+};
+use crate::clinic::windows::{BookedVisit, check_plan_calendar};
+use crate::error::ApiError;
+use crate::permissions::{Permission, need};
+use crate::routes::appointments::{book_visit, check_time};
+use crate::state::AppState;
+use crate::ui::form::{FieldErrors, Fields};
+use crate::ui::layout::Chrome;
+use crate::ui::page::{Page, Viewer};
+use crate::ui::render::{UiError, html, in_page, ok, see_other};
+use crate::validate::{Check, parse_date};
+use crate::wire::care::AppointmentIn;
+use crate::wire::clinical::{SourceOut, ViolationOut};
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use jiff::civil::Date;
+use myotome_core::protocol::{Protocol, Statement};
+use myotome_core::setting::Setting;
+use myotome_store::{
+    Appointment, AppointmentKind, AppointmentStatus, Patient, PlanId, Role, TreatmentPlan,
+};
+
+/// A plan with what the pages show beside it.
+struct PlanContext {
+    plan: TreatmentPlan,
+    patient: Patient,
+    /// The plan's appointments, in date order.
+    appointments: Vec<Appointment>,
+    schedule: ScheduleDoc,
+}
+
+async fn load(state: &AppState, viewer: &Viewer, id: i64) -> Result<PlanContext, UiError> {
+    let store = state.store.as_ref();
+    let plan = store
+        .plan(&viewer.actor, PlanId(id))
+        .await
+        .map_err(in_page(viewer))?;
+    let patient = store
+        .patient(&viewer.actor, plan.patient_id)
+        .await
+        .map_err(in_page(viewer))?;
+    let mut appointments: Vec<Appointment> = store
+        .appointments(&viewer.actor, plan.patient_id)
+        .await
+        .map_err(in_page(viewer))?
+        .into_iter()
+        .filter(|a| a.details.plan_id == Some(plan.id))
+        .collect();
+    appointments.sort_by(|a, b| {
+        (a.details.date, &a.details.start_time).cmp(&(b.details.date, &b.details.start_time))
+    });
+    let schedule = ScheduleDoc::read(&plan.details.schedule);
+    Ok(PlanContext {
+        plan,
+        patient,
+        appointments,
+        schedule,
+    })
+}
+
+impl PlanContext {
+    /// The active appointment booked for visit `label`, if any.
+    fn booked(&self, label: &str) -> Option<&Appointment> {
+        self.appointments
+            .iter()
+            .find(|a| a.details.label == label && a.details.status != AppointmentStatus::Cancelled)
+    }
+
+    /// Indices of the schedule's visits not booked yet.
+    fn proposed(&self) -> Vec<usize> {
+        self.schedule
+            .visits
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| self.booked(&v.label).is_none())
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    fn rows(&self) -> Vec<VisitRow> {
+        self.schedule
+            .visits
+            .iter()
+            .map(|visit| {
+                let booked = self.booked(&visit.label);
+                VisitRow {
+                    visit: VisitView::from(visit),
+                    appointment: booked.map(|a| BookedView {
+                        id: a.id.0,
+                        date: a.details.date.to_string(),
+                        time: a.details.start_time.clone(),
+                        status: status_label(a.details.status),
+                    }),
+                }
+            })
+            .collect()
+    }
+}
+
+pub(crate) fn status_label(status: AppointmentStatus) -> &'static str {
+    match status {
+        AppointmentStatus::Booked => "booked",
+        AppointmentStatus::Completed => "completed",
+        AppointmentStatus::Cancelled => "cancelled",
+        AppointmentStatus::NoShow => "did not attend",
+    }
+}
+
+/// The plan itself, as both the plan page and the printed plan show it.
+struct PlanSummary {
+    id: i64,
+    patient_id: i64,
+    patient: String,
+    birth_date: Option<String>,
+    protocol: String,
+    protocol_ref: String,
+    indication: String,
+    region: String,
+    side: Option<String>,
+    sites: Vec<String>,
+    dose: Option<DoseView>,
+    notes: Option<String>,
+    status: &'static str,
+    created: String,
+    unscheduled: Vec<String>,
+    explanation: Vec<String>,
+}
+
+fn summary(state: &AppState, ctx: &PlanContext) -> PlanSummary {
+    let details = &ctx.plan.details;
+    let protocol = state
+        .data
+        .protocols
+        .get(&details.protocol_id)
+        .map(|l| &l.protocol);
+    let catalog = &state.data.catalog;
+    PlanSummary {
+        id: ctx.plan.id.0,
+        patient_id: ctx.patient.id.0,
+        patient: patient_name(&ctx.patient),
+        birth_date: ctx.patient.details.birth_date.map(|d| d.to_string()),
+        protocol: protocol.map_or_else(|| details.protocol_id.clone(), |p| p.title.clone()),
+        protocol_ref: format!(
+            "{} version {}",
+            details.protocol_id, details.protocol_version
+        ),
+        indication: protocol
+            .and_then(|p| {
+                p.indications
+                    .iter()
+                    .find(|i| i.concept == details.indication)
+            })
+            .map_or_else(|| details.indication.clone(), |i| i.label.clone()),
+        region: catalog
+            .region(&details.region)
+            .map_or_else(|| details.region.clone(), |r| r.label.clone()),
+        side: details.side.clone(),
+        sites: details
+            .target_sites
+            .iter()
+            .map(|id| {
+                catalog
+                    .structure(id)
+                    .map_or_else(|| id.clone(), |s| s.label.clone())
+            })
+            .collect(),
+        dose: details.dose.as_ref().map(DoseView::from_json),
+        notes: details.notes.clone(),
+        status: ctx.plan.status.as_str(),
+        created: ctx.plan.created_at.strftime("%Y-%m-%d").to_string(),
+        unscheduled: ctx.schedule.unscheduled.clone(),
+        explanation: ctx.schedule.explanation.clone(),
+    }
+}
+
+struct BookedView {
+    id: i64,
+    date: String,
+    time: Option<String>,
+    status: &'static str,
+}
+
+struct VisitRow {
+    visit: VisitView,
+    appointment: Option<BookedView>,
+}
+
+/// One proposed visit in the booking form, with what was typed.
+struct BookRow {
+    index: usize,
+    kind: &'static str,
+    label: String,
+    window: Option<String>,
+    date_field: String,
+    time_field: String,
+    date: String,
+    time: String,
+}
+
+#[derive(Template)]
+#[template(path = "ui/plans/plan.html")]
+struct PlanPage {
+    chrome: Chrome,
+    title: String,
+    plan: PlanSummary,
+    rows: Vec<VisitRow>,
+    /// The booking form, when there is something to book and the viewer may book.
+    book: Vec<BookRow>,
+    clinicians: Vec<Choice>,
+    may_book: bool,
+    booked: Option<String>,
+    errors: FieldErrors,
+    violations: Vec<ViolationView>,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub(super) struct PlanQuery {
+    booked: Option<u32>,
+}
+
+pub(super) async fn plan_page(
+    page: Page<need::PlanRead>,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    query: Result<axum::extract::Query<PlanQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, UiError> {
+    let ctx = load(&state, &page, id).await?;
+    let booked = query.ok().and_then(|q| q.0.booked).map(|n| match n {
+        1 => "One visit is booked.".to_owned(),
+        n => format!("{n} visits are booked."),
+    });
+    let typed = |_: usize, planned: &str| (planned.to_owned(), String::new());
+    let view = plan_view(&state, &page, &ctx, &typed, None).await?;
+    Ok(ok(&PlanPage { booked, ..view }))
+}
+
+/// The plan page; `typed(i, planned)` gives the date and time shown in visit `i`'s boxes.
+async fn plan_view(
+    state: &AppState,
+    viewer: &Viewer,
+    ctx: &PlanContext,
+    typed: &(dyn Fn(usize, &str) -> (String, String) + Sync),
+    clinician: Option<&str>,
+) -> Result<PlanPage, UiError> {
+    let may_book = viewer.may(Permission::AppointmentWrite);
+    let book: Vec<BookRow> = ctx
+        .proposed()
+        .into_iter()
+        .filter_map(|i| ctx.schedule.visits.get(i).map(|v| (i, v)))
+        .map(|(i, visit)| {
+            let (date, time) = typed(i, &visit.date);
+            BookRow {
+                index: i,
+                kind: kind_label(&visit.kind),
+                label: visit.label.clone(),
+                window: window_text(visit),
+                date_field: format!("date_{i}"),
+                time_field: format!("time_{i}"),
+                date,
+                time,
+            }
+        })
+        .collect();
+    let clinicians = if may_book && !book.is_empty() {
+        let default = match clinician {
+            Some(chosen) => chosen.to_owned(),
+            None if viewer.role() == Role::Clinician => viewer.user.id.0.to_string(),
+            None => String::new(),
+        };
+        state
+            .store
+            .users()
+            .await
+            .map_err(in_page(viewer))?
+            .into_iter()
+            .filter(|u| u.role == Role::Clinician && !u.disabled)
+            .map(|u| Choice {
+                selected: u.id.0.to_string() == default,
+                value: u.id.0.to_string(),
+                label: u.display_name,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let plan = summary(state, ctx);
+    Ok(PlanPage {
+        chrome: Chrome::for_viewer(viewer, "/patients"),
+        title: format!("Treatment plan — {}", plan.patient),
+        plan,
+        rows: ctx.rows(),
+        book,
+        clinicians,
+        may_book,
+        booked: None,
+        errors: FieldErrors::none(),
+        violations: Vec::new(),
+    })
+}
+
+/// One visit to book, read from the form.
+struct ToBook {
+    index: usize,
+    kind: AppointmentKind,
+    label: String,
+    date: Date,
+    time: Option<String>,
+}
+
+pub(super) async fn book(
+    page: Page<need::AppointmentWrite>,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    fields: Fields,
+) -> Result<Response, UiError> {
+    let ctx = load(&state, &page, id).await?;
+    let proposed = ctx.proposed();
+    let mut errors = FieldErrors::none();
+    let mut to_book: Vec<ToBook> = Vec::new();
+    for index in &proposed {
+        let Some(visit) = ctx.schedule.visits.get(*index) else {
+            continue;
+        };
+        if !fields.has("visit", &index.to_string()) {
+            continue;
+        }
+        let date_field = format!("date_{index}");
+        let time_field = format!("time_{index}");
+        let date = match parse_date(fields.get(&date_field).trim()) {
+            Ok(date) => Some(date),
+            Err(problem) => {
+                errors.add(&date_field, problem);
+                None
+            }
+        };
+        let time = fields.optional(&time_field);
+        let mut check = Check::new();
+        check_time(&mut check, time.as_deref());
+        if let Err(ApiError::Invalid {
+            fields: problems, ..
+        }) = check.finish()
+        {
+            for problem in problems.values() {
+                errors.add(&time_field, problem.clone());
+            }
+        }
+        if let Some(date) = date {
+            to_book.push(ToBook {
+                index: *index,
+                kind: if visit.kind == "session" {
+                    AppointmentKind::Session
+                } else {
+                    AppointmentKind::FollowUp
+                },
+                label: visit.label.clone(),
+                date,
+                time,
+            });
+        }
+    }
+    let clinician = fields.optional("clinician_id");
+    let clinician_id = match clinician.as_deref().map(str::parse::<i64>) {
+        None => None,
+        Some(Ok(id)) => Some(id),
+        Some(Err(_)) => {
+            errors.add(
+                "clinician_id",
+                "is not one of the clinicians; choose from the list",
+            );
+            None
+        }
+    };
+    if to_book.is_empty() && errors.is_empty() {
+        errors.summary = Some(
+            "Nothing was chosen to book: tick at least one visit and give its date.".to_owned(),
+        );
+    }
+    let mut violations = Vec::new();
+    if errors.is_empty()
+        && let Some(loaded) = state.data.protocols.get(&ctx.plan.details.protocol_id)
+    {
+        violations = window_problems(&loaded.protocol, &ctx, &to_book, &mut errors);
+    }
+    if errors.is_empty() {
+        to_book.sort_by_key(|v| v.date);
+        let count = to_book.len();
+        for visit in to_book {
+            let input = AppointmentIn {
+                kind: match visit.kind {
+                    AppointmentKind::Session => "session".to_owned(),
+                    AppointmentKind::FollowUp => "follow_up".to_owned(),
+                },
+                label: visit.label,
+                date: visit.date.to_string(),
+                start_time: visit.time,
+                duration_minutes: None,
+                clinician_id,
+                plan_id: Some(ctx.plan.id.0),
+                accept_violations: false,
+            };
+            book_visit(&state, &page.actor, page.role(), ctx.plan.patient_id, input)
+                .await
+                .map_err(in_page(&page.viewer))?;
+        }
+        return Ok(see_other(&format!("/plans/{id}?booked={count}")));
+    }
+    let typed = |i: usize, planned: &str| {
+        if fields.has("visit", &i.to_string()) {
+            (
+                fields.get(&format!("date_{i}")).to_owned(),
+                fields.get(&format!("time_{i}")).to_owned(),
+            )
+        } else {
+            (planned.to_owned(), String::new())
+        }
+    };
+    let view = plan_view(&state, &page, &ctx, &typed, clinician.as_deref()).await?;
+    Ok(html(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &PlanPage {
+            errors,
+            violations,
+            ..view
+        },
+    ))
+}
+
+/// Checks the visits to book, together with the plan's booked ones, against the protocol's
+/// windows. Each violation goes to the date field of the visit it is about; those about an
+/// already-booked visit are returned for the list above the form.
+fn window_problems(
+    protocol: &Protocol,
+    ctx: &PlanContext,
+    to_book: &[ToBook],
+    errors: &mut FieldErrors,
+) -> Vec<ViolationView> {
+    let booked: Vec<BookedVisit> = ctx
+        .appointments
+        .iter()
+        .filter(|a| a.details.status != AppointmentStatus::Cancelled)
+        .map(|a| BookedVisit {
+            kind: a.details.kind,
+            label: a.details.label.clone(),
+            date: a.details.date,
+        })
+        .collect();
+    let new = |v: &ToBook| BookedVisit {
+        kind: v.kind,
+        label: v.label.clone(),
+        date: v.date,
+    };
+    let schedule = &ctx.plan.details.schedule;
+    let mut sessions: Vec<(Date, Option<usize>)> = booked
+        .iter()
+        .filter(|v| v.kind == AppointmentKind::Session)
+        .map(|v| (v.date, None))
+        .chain(
+            to_book
+                .iter()
+                .filter(|v| v.kind == AppointmentKind::Session)
+                .map(|v| (v.date, Some(v.index))),
+        )
+        .collect();
+    sessions.sort_by_key(|(date, _)| *date);
+    let session_visits: Vec<BookedVisit> = booked
+        .iter()
+        .filter(|v| v.kind == AppointmentKind::Session)
+        .cloned()
+        .chain(
+            to_book
+                .iter()
+                .filter(|v| v.kind == AppointmentKind::Session)
+                .map(new),
+        )
+        .collect();
+    let mut elsewhere: Vec<ViolationView> = Vec::new();
+    let mut at_field = |field: Option<String>, violation: &ViolationOut| match field {
+        Some(field) => {
+            let sentence = match errors.get(&field) {
+                Some(before) => format!("{before} {}", violation_sentence(violation)),
+                None => violation_sentence(violation),
+            };
+            errors.add(&field, sentence);
+        }
+        None => elsewhere.push(ViolationView::from(violation)),
+    };
+    // The sessions: a violation names its session by number in date order.
+    for violation in check_plan_calendar(protocol, schedule, &session_visits) {
+        let index = violation
+            .session
+            .and_then(|n| usize::try_from(n).ok())
+            .and_then(|n| n.checked_sub(1))
+            .and_then(|n| sessions.get(n))
+            .and_then(|(_, index)| *index)
+            .or_else(|| sessions.iter().rev().find_map(|(_, index)| *index));
+        at_field(index.map(|i| format!("date_{i}")), &violation);
+    }
+    // Each follow-up on its own against all the sessions.
+    let follow_ups = booked
+        .iter()
+        .filter(|v| v.kind == AppointmentKind::FollowUp)
+        .map(|v| (v.clone(), None))
+        .chain(
+            to_book
+                .iter()
+                .filter(|v| v.kind == AppointmentKind::FollowUp)
+                .map(|v| (new(v), Some(v.index))),
+        );
+    for (visit, index) in follow_ups {
+        let mut visits = session_visits.clone();
+        visits.push(visit);
+        for violation in check_plan_calendar(protocol, schedule, &visits)
+            .iter()
+            .filter(|v| v.kind.starts_with("follow_up"))
+        {
+            at_field(index.map(|i| format!("date_{i}")), violation);
+        }
+    }
+    elsewhere
+}
+
+// --- Printing ------------------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "ui/plans/print.html")]
+struct PrintPage {
+    chrome: Chrome,
+    title: String,
+    plan: PlanSummary,
+    rows: Vec<VisitRow>,
+}
+
+pub(super) async fn print_page(
+    page: Page<need::PlanRead>,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Response, UiError> {
+    let ctx = load(&state, &page, id).await?;
+    let plan = summary(&state, &ctx);
+    Ok(ok(&PrintPage {
+        chrome: Chrome::for_viewer(&page, "/patients"),
+        title: format!("Treatment plan — {}", plan.patient),
+        rows: ctx.rows(),
+        plan,
+    }))
+}
+
+/// One instruction of the aftercare sheet with where it comes from.
+struct Instruction {
+    text: String,
+    source: Option<String>,
+}
+
+fn instruction(protocol: &Protocol, statement: &Statement) -> Instruction {
+    Instruction {
+        text: statement.text.clone(),
+        source: protocol
+            .cite(&statement.source)
+            .map(|c| super::source_text(&SourceOut::from(c))),
+    }
+}
+
+/// A visit on the patient's sheet.
+struct SheetVisit {
+    label: String,
+    date: String,
+    time: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "ui/plans/aftercare.html")]
+struct AftercarePage {
+    chrome: Chrome,
+    title: String,
+    plan_id: i64,
+    patient: String,
+    protocol: String,
+    aftercare: Vec<Instruction>,
+    side_effects: Vec<Instruction>,
+    follow_ups: Vec<Instruction>,
+    visits: Vec<SheetVisit>,
+}
+
+pub(super) async fn aftercare_page(
+    page: Page<need::PlanRead>,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<Response, UiError> {
+    let ctx = load(&state, &page, id).await?;
+    let loaded = state
+        .data
+        .protocols
+        .get(&ctx.plan.details.protocol_id)
+        .ok_or_else(|| {
+            UiError::new(
+                ApiError::NotFound(format!(
+                    "The protocol {} is no longer in the library, so its aftercare cannot be printed.",
+                    ctx.plan.details.protocol_id
+                )),
+                Some(&page.viewer),
+            )
+        })?;
+    let protocol = &loaded.protocol;
+    let follow_ups = protocol
+        .follow_ups
+        .iter()
+        .map(|f| {
+            let when = match (&f.window, &f.over) {
+                (Some(Setting::Given(b)), _) if b.min == b.max => {
+                    format!("{} after {}", b.min, f.after.label())
+                }
+                (Some(Setting::Given(b)), _) => {
+                    format!("{} to {} after {}", b.min, b.max, f.after.label())
+                }
+                (_, Some(Setting::Given(b))) => {
+                    format!("over the {} to {} after {}", b.min, b.max, f.after.label())
+                }
+                _ => "when the clinic arranges it".to_owned(),
+            };
+            Instruction {
+                text: format!("{}: {when}.", f.label),
+                source: protocol
+                    .cite(&f.source)
+                    .map(|c| super::source_text(&SourceOut::from(c))),
+            }
+        })
+        .collect();
+    let visits = ctx
+        .rows()
+        .into_iter()
+        .map(|row| match row.appointment {
+            Some(a) => SheetVisit {
+                label: row.visit.label,
+                date: a.date,
+                time: a.time,
+            },
+            None => SheetVisit {
+                label: format!("{} (to be confirmed)", row.visit.label),
+                date: row.visit.date,
+                time: None,
+            },
+        })
+        .collect();
+    let patient = patient_name(&ctx.patient);
+    Ok(ok(&AftercarePage {
+        chrome: Chrome::for_viewer(&page, "/patients"),
+        title: format!("Aftercare — {patient}"),
+        plan_id: ctx.plan.id.0,
+        patient,
+        protocol: protocol.title.clone(),
+        aftercare: protocol
+            .aftercare
+            .iter()
+            .map(|s| instruction(protocol, s))
+            .collect(),
+        side_effects: protocol
+            .side_effects
+            .iter()
+            .map(|s| instruction(protocol, s))
+            .collect(),
+        follow_ups,
+        visits,
+    }))
+}
