@@ -1,16 +1,78 @@
-//! (being built) Today: the landing page per role.
+//! Today: the landing page per role.
+//!
+//! Clinicians and staff see the day's work — today's sessions and follow-ups (a clinician's own
+//! first), new requests from the public candidate form, screenings awaiting a clinician's
+//! signature, and active plans whose booked visits break one of the protocol's windows (the
+//! same check the API runs when a visit moves, [`check_plan_calendar`]). Admins, who do not
+//! read charts, see their own landing: users, tokens, the audit trail.
+//!
+//! Every list is one bounded store query, audited as a list of the patients it showed, and the
+//! patients' names come from one more; the page does not grow with the number of patients.
 
+use crate::clinic::windows::{BookedVisit, check_plan_calendar};
 use crate::state::AppState;
 use crate::ui::layout::Chrome;
 use crate::ui::page::Viewer;
-use crate::ui::render::ok;
+use crate::ui::render::{UiError, in_page, ok};
+use crate::ui::screening::{local_time, outcome_words};
+use crate::validate::today as today_date;
 use askama::Template;
 use axum::Router;
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
+use jiff::{SignedDuration, Timestamp};
+use myotome_store::{
+    AppointmentKind, AppointmentStatus, CalendarQuery, Patient, PatientId, Role, UserId,
+};
+use std::collections::HashMap;
+
+/// How far back new candidate requests are listed.
+const REQUEST_DAYS: i64 = 14;
+/// Most rows of each list.
+const LIST_LIMIT: u32 = 50;
+/// Most active plans checked for broken windows (most recently changed first).
+const PLANS_CHECKED: u32 = 500;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/", get(today))
+}
+
+struct VisitRow {
+    id: i64,
+    time: String,
+    patient_id: i64,
+    patient: String,
+    label: String,
+    kind: &'static str,
+    clinician: String,
+    status: &'static str,
+    mine: bool,
+}
+
+struct RequestRow {
+    patient_id: i64,
+    patient: String,
+    sent: String,
+    conditions: String,
+}
+
+struct ScreeningRow {
+    id: i64,
+    patient_id: i64,
+    patient: String,
+    protocol: String,
+    verdict: &'static str,
+    badge: &'static str,
+    run: String,
+}
+
+struct PlanRow {
+    id: i64,
+    patient_id: i64,
+    patient: String,
+    protocol: String,
+    problems: Vec<String>,
 }
 
 #[derive(Template)]
@@ -18,11 +80,198 @@ pub fn routes() -> Router<AppState> {
 struct TodayPage {
     chrome: Chrome,
     title: &'static str,
+    admin: bool,
+    date: String,
+    visits: Vec<VisitRow>,
+    requests: Vec<RequestRow>,
+    screenings: Vec<ScreeningRow>,
+    plans: Vec<PlanRow>,
+    plans_checked: usize,
+    plans_limit: u32,
 }
 
-async fn today(viewer: Viewer) -> Response {
-    ok(&TodayPage {
+async fn today(viewer: Viewer, State(state): State<AppState>) -> Result<Response, UiError> {
+    let date = today_date();
+    let mut page = TodayPage {
         chrome: Chrome::for_viewer(&viewer, "/"),
         title: "Today",
-    })
+        admin: viewer.role() == Role::Admin,
+        date: date.strftime("%A %-d %B %Y").to_string(),
+        visits: Vec::new(),
+        requests: Vec::new(),
+        screenings: Vec::new(),
+        plans: Vec::new(),
+        plans_checked: 0,
+        plans_limit: PLANS_CHECKED,
+    };
+    if page.admin {
+        return Ok(ok(&page));
+    }
+    let store = state.store.as_ref();
+    let actor = &viewer.actor;
+    let fail = in_page(&viewer);
+    let work = async {
+        let mut appointments = store
+            .calendar(
+                actor,
+                &CalendarQuery {
+                    from: date,
+                    to: date,
+                    clinician_id: None,
+                },
+            )
+            .await?;
+        let since = Timestamp::now() - SignedDuration::from_hours(24 * REQUEST_DAYS);
+        let intakes = store
+            .candidate_intakes_since(actor, since, LIST_LIMIT)
+            .await?;
+        let unsigned = store.unsigned_screenings(actor, LIST_LIMIT).await?;
+        let plans = store.active_plans(actor, PLANS_CHECKED).await?;
+        // A clinician's own visits first, each group in time order (the calendar's order).
+        let me = viewer.user.id;
+        appointments.sort_by_key(|a| a.details.clinician_id != Some(me));
+        Ok::<_, myotome_store::StoreError>((appointments, intakes, unsigned, plans))
+    };
+    let (appointments, intakes, unsigned, plans) = work.await.map_err(fail)?;
+
+    let mut broken = Vec::new();
+    for (plan, visits) in &plans {
+        let Some(loaded) = state.data.protocols.get(&plan.details.protocol_id) else {
+            continue;
+        };
+        let booked: Vec<BookedVisit> = visits
+            .iter()
+            .filter(|a| a.details.status != AppointmentStatus::Cancelled)
+            .map(|a| BookedVisit {
+                kind: a.details.kind,
+                label: a.details.label.clone(),
+                date: a.details.date,
+            })
+            .collect();
+        let violations = check_plan_calendar(&loaded.protocol, &plan.details.schedule, &booked);
+        if !violations.is_empty() && broken.len() < LIST_LIMIT as usize {
+            broken.push((plan, violations));
+        }
+    }
+    page.plans_checked = plans.len();
+
+    // The names of every patient shown, in one read.
+    let mut ids: Vec<PatientId> = Vec::new();
+    ids.extend(appointments.iter().map(|a| a.patient_id));
+    ids.extend(intakes.iter().map(|f| f.patient_id));
+    ids.extend(unsigned.iter().map(|s| s.patient_id));
+    ids.extend(broken.iter().map(|(plan, _)| plan.patient_id));
+    let mut distinct: Vec<PatientId> = Vec::new();
+    for id in ids {
+        if !distinct.contains(&id) {
+            distinct.push(id);
+        }
+    }
+    let patients: HashMap<PatientId, Patient> = if distinct.is_empty() {
+        HashMap::new()
+    } else {
+        store
+            .patients_by_id(actor, &distinct)
+            .await
+            .map_err(in_page(&viewer))?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect()
+    };
+    let name = |id: PatientId| match patients.get(&id) {
+        Some(p) if p.details.given_names.trim().is_empty() => p.details.family_name.clone(),
+        Some(p) => format!("{}, {}", p.details.family_name, p.details.given_names),
+        None => format!("Patient {id}"),
+    };
+    let clinicians: HashMap<UserId, String> = if appointments.is_empty() {
+        HashMap::new()
+    } else {
+        store
+            .users()
+            .await
+            .map_err(in_page(&viewer))?
+            .into_iter()
+            .map(|u| (u.id, u.display_name))
+            .collect()
+    };
+
+    page.visits = appointments
+        .iter()
+        .map(|a| VisitRow {
+            id: a.id.0,
+            time: a
+                .details
+                .start_time
+                .clone()
+                .unwrap_or_else(|| "No time set".to_owned()),
+            patient_id: a.patient_id.0,
+            patient: name(a.patient_id),
+            label: a.details.label.clone(),
+            kind: match a.details.kind {
+                AppointmentKind::Session => "Session",
+                AppointmentKind::FollowUp => "Follow-up",
+            },
+            clinician: a
+                .details
+                .clinician_id
+                .and_then(|id| clinicians.get(&id).cloned())
+                .unwrap_or_else(|| "Not assigned".to_owned()),
+            status: match a.details.status {
+                AppointmentStatus::Booked => "Booked",
+                AppointmentStatus::Completed => "Completed",
+                AppointmentStatus::Cancelled => "Cancelled",
+                AppointmentStatus::NoShow => "Did not attend",
+            },
+            mine: a.details.clinician_id == Some(viewer.user.id),
+        })
+        .collect();
+    page.requests = intakes
+        .iter()
+        .map(|f| RequestRow {
+            patient_id: f.patient_id.0,
+            patient: name(f.patient_id),
+            sent: local_time(f.submitted_at),
+            conditions: f
+                .reported_conditions
+                .iter()
+                .map(|c| {
+                    state
+                        .data
+                        .terminology
+                        .concept(c)
+                        .map_or_else(|| c.clone(), |concept| concept.label.clone())
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+        })
+        .collect();
+    page.screenings = unsigned
+        .iter()
+        .map(|s| {
+            let (verdict, badge) = outcome_words(&s.verdict);
+            ScreeningRow {
+                id: s.id.0,
+                patient_id: s.patient_id.0,
+                patient: name(s.patient_id),
+                protocol: format!("{}, version {}", s.protocol_id, s.protocol_version),
+                verdict,
+                badge,
+                run: local_time(s.created_at),
+            }
+        })
+        .collect();
+    page.plans = broken
+        .into_iter()
+        .map(|(plan, violations)| PlanRow {
+            id: plan.id.0,
+            patient_id: plan.patient_id.0,
+            patient: name(plan.patient_id),
+            protocol: format!(
+                "{}, version {}",
+                plan.details.protocol_id, plan.details.protocol_version
+            ),
+            problems: violations.into_iter().map(|v| v.explanation).collect(),
+        })
+        .collect();
+    Ok(ok(&page))
 }
