@@ -13,6 +13,7 @@ use crate::wire::patients::{
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use jiff::civil::Date;
 use myotome_core::facts::{Sex, Weight};
 use myotome_store::{Page, PatientDetails, PatientId, PatientSearch, RecordSource};
 use utoipa_axum::router::OpenApiRouter;
@@ -30,8 +31,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_weights, add_weight))
 }
 
-/// Checks demographics; the text is stored exactly as sent.
-fn patient_details(input: &PatientIn) -> Result<PatientDetails, ApiError> {
+/// Checks demographics; the text is stored exactly as sent. Shared with the patient form
+/// pages (`ui::patients`).
+pub(crate) fn patient_details(input: &PatientIn) -> Result<PatientDetails, ApiError> {
     let mut check = Check::new();
     check.required_text("family_name", &input.family_name, MAX_SHORT_TEXT);
     check.line("given_names", &input.given_names, MAX_SHORT_TEXT);
@@ -125,6 +127,19 @@ async fn list_patients(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<PatientSearchQuery>,
 ) -> Result<Json<PatientListOut>, ApiError> {
+    let search = patient_search(query)?;
+    let list = state.store.search_patients(&auth.actor, &search).await?;
+    Ok(Json(PatientListOut {
+        patients: list.patients.iter().map(PatientOut::from).collect(),
+        total: list.total,
+        page: search.page.number,
+        per_page: search.page.size,
+    }))
+}
+
+/// Checks a search and its paging (blank criteria are no criteria). Shared with the patient
+/// list page (`ui::patients`).
+pub(crate) fn patient_search(query: PatientSearchQuery) -> Result<PatientSearch, ApiError> {
     let mut check = Check::new();
     let page = query.page.unwrap_or(1);
     let per_page = query.per_page.unwrap_or(Page::default().size);
@@ -150,7 +165,7 @@ async fn list_patients(
         .optional_date("birth_date", query.birth_date.as_deref())
         .flatten();
     check.finish()?;
-    let search = PatientSearch {
+    Ok(PatientSearch {
         name: query.name.filter(|n| !n.trim().is_empty()),
         birth_date,
         identifier: query.identifier.filter(|i| !i.trim().is_empty()),
@@ -158,14 +173,7 @@ async fn list_patients(
             number: page,
             size: per_page,
         },
-    };
-    let list = state.store.search_patients(&auth.actor, &search).await?;
-    Ok(Json(PatientListOut {
-        patients: list.patients.iter().map(PatientOut::from).collect(),
-        total: list.total,
-        page,
-        per_page,
-    }))
+    })
 }
 
 /// Adds a patient.
@@ -277,6 +285,25 @@ async fn add_weight(
     ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<WeightIn>,
 ) -> Result<(StatusCode, Json<WeightOut>), ApiError> {
+    let (measured_on, grams) = weight_entry(&input)?;
+    let entry = state
+        .store
+        .add_weight(
+            &auth.actor,
+            PatientId(id),
+            measured_on,
+            grams,
+            &RecordSource::Entered {
+                by: Some(auth.user.id),
+            },
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(WeightOut::from(&entry))))
+}
+
+/// Checks a body weight: the measurement date (today when absent) and grams. Shared with the
+/// chart page's weight form (`ui::patients`).
+pub(crate) fn weight_entry(input: &WeightIn) -> Result<(Date, u32), ApiError> {
     let mut check = Check::new();
     let weight = Weight::from_kg(input.kg)
         .map_err(|e| check.add("kg", e))
@@ -293,17 +320,5 @@ async fn add_weight(
     let Some(weight) = weight else {
         return Err(ApiError::field("kg", "is not a body weight"));
     };
-    let entry = state
-        .store
-        .add_weight(
-            &auth.actor,
-            PatientId(id),
-            measured_on.unwrap_or_else(today),
-            weight.grams(),
-            &RecordSource::Entered {
-                by: Some(auth.user.id),
-            },
-        )
-        .await?;
-    Ok((StatusCode::CREATED, Json(WeightOut::from(&entry))))
+    Ok((measured_on.unwrap_or_else(today), weight.grams()))
 }

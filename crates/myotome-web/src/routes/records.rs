@@ -40,8 +40,9 @@ pub fn parse_kind(text: &str) -> Result<RecordKind, String> {
 }
 
 /// Checks a record. Code systems are stored as their FHIR URIs (`rxnorm` → the RxNorm URI);
-/// every other text is stored exactly as sent.
-fn record_details(input: &RecordIn) -> Result<RecordDetails, ApiError> {
+/// every other text is stored exactly as sent. Shared with the chart page's record form
+/// (`ui::patients`).
+pub(crate) fn record_details(input: &RecordIn) -> Result<RecordDetails, ApiError> {
     let mut check = Check::new();
     let kind = parse_kind(&input.kind)
         .map_err(|e| check.add("kind", e))

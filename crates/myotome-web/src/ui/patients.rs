@@ -1,8 +1,682 @@
-//! (being built) the patients pages.
+//! The patients pages: the list with its search box (`/patients`), adding and editing a
+//! patient (`/patients/new`, `/patients/{id}/edit`), and the chart (`/patients/{id}`, in
+//! [`chart`]) with its weight and record forms.
+//!
+//! Validation is the API's own ([`crate::routes::patients::patient_details`],
+//! [`crate::routes::patients::patient_search`]): the page only turns form fields into the
+//! API's input and puts each sentence back by its input. Everything goes through the store with
+//! the viewer's actor, so a page view is audited exactly like the matching API call.
+//!
+//! The list asks the store for one page (25 patients) and the total; it never loads every
+//! patient. One search box serves the three ways the API searches: a `YYYY-MM-DD` is a birth
+//! date; anything else is a name or an identifier — with a digit in it the identifier is tried
+//! first, otherwise the name, and the other is tried only when the first finds no one.
 
+mod chart;
+
+use crate::error::ApiError;
+use crate::permissions::need;
+use crate::routes::patients::{patient_details, patient_search};
 use crate::state::AppState;
+use crate::ui::form::{FieldErrors, Fields};
+use crate::ui::layout::Chrome;
+use crate::ui::page::{Page, Viewer, encode_component};
+use crate::ui::render::{UiError, html, in_page, ok, see_other};
+use crate::wire::patients::{
+    ContactWire, Deceased, IdentifierWire, PatientIn, PatientSearchQuery, sex_word,
+};
+use askama::Template;
 use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use myotome_store::{Patient, PatientId, PatientList};
+
+/// Patients per page of the list.
+const PER_PAGE: u32 = 25;
+/// The identifier system a new patient's first identifier row starts with.
+const DEFAULT_SYSTEM: &str = "MRN";
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/patients", get(list))
+        .route("/patients/new", get(new_form).post(create))
+        .route("/patients/{id}", get(chart::chart))
+        .route("/patients/{id}/edit", get(edit_form).post(update))
+        .route("/patients/{id}/records", post(chart::add_record))
+        .route("/patients/{id}/weights", post(chart::add_weight))
+}
+
+/// The patient id in a path, or the "no such page" page.
+fn patient_id(viewer: &Viewer, text: &str) -> Result<PatientId, UiError> {
+    text.parse::<i64>().map(PatientId).map_err(|_| {
+        UiError::new(
+            ApiError::NotFound(format!(
+                "There is no patient number `{text}`; patient numbers are whole numbers, as in /patients/42."
+            )),
+            Some(viewer),
+        )
+    })
+}
+
+/// "Family, Given" as the clinic files names; the family name alone when there is no given
+/// name.
+fn display_name(patient: &Patient) -> String {
+    let details = &patient.details;
+    if details.given_names.trim().is_empty() {
+        details.family_name.clone()
+    } else {
+        format!("{}, {}", details.family_name, details.given_names)
+    }
+}
+
+/// 10000 → "10,000".
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+// --- The list ------------------------------------------------------------------------------------
+
+/// One row of the list.
+struct Row {
+    href: String,
+    name: String,
+    birth_date: String,
+    sex: &'static str,
+    identifiers: String,
+    deceased: bool,
+}
+
+/// The results region: what the search found, a page of it, and the links to the others. It
+/// is also sent alone (`partial=1`) for search as you type.
+struct Results {
+    q: String,
+    rows: Vec<Row>,
+    /// "Showing 26–50 of 10,000 patients"
+    showing: String,
+    /// How the search was read ("by birth date", "by identifier"), when not by name.
+    matched_by: Option<&'static str>,
+    previous: Option<String>,
+    next: Option<String>,
+    /// The query asked for a page past the end.
+    past_end: Option<String>,
+    may_add: bool,
+    /// Why the search could not run (a birth date that is not a date).
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "ui/patients/list.html")]
+struct ListPage {
+    chrome: Chrome,
+    title: &'static str,
+    q: String,
+    results: Results,
+}
+
+#[derive(Template)]
+#[template(path = "ui/patients/results.html")]
+struct ResultsFragment {
+    results: Results,
+}
+
+/// How a search box text was read.
+enum Reading {
+    Everyone,
+    BirthDate(String),
+    /// (first try, the other when the first finds no one)
+    Text {
+        identifier_first: bool,
+        text: String,
+    },
+}
+
+fn read_query(q: &str) -> Reading {
+    let q = q.trim();
+    let date_shaped = q.len() == 10
+        && q.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    if q.is_empty() {
+        Reading::Everyone
+    } else if date_shaped {
+        Reading::BirthDate(q.to_owned())
+    } else {
+        Reading::Text {
+            identifier_first: q.bytes().any(|b| b.is_ascii_digit()),
+            text: q.to_owned(),
+        }
+    }
+}
+
+fn search_query(
+    page: u32,
+    name: Option<&str>,
+    birth_date: Option<&str>,
+    identifier: Option<&str>,
+) -> PatientSearchQuery {
+    PatientSearchQuery {
+        name: name.map(str::to_owned),
+        birth_date: birth_date.map(str::to_owned),
+        identifier: identifier.map(str::to_owned),
+        page: Some(page),
+        per_page: Some(PER_PAGE),
+    }
+}
+
+/// Runs the search the box asked for; the API's checks apply (a birth date must be a real
+/// date).
+async fn run_search(
+    state: &AppState,
+    viewer: &Viewer,
+    q: &str,
+    page: u32,
+) -> Result<(PatientList, Option<&'static str>), ApiError> {
+    let store = state.store.as_ref();
+    match read_query(q) {
+        Reading::Everyone => {
+            let search = patient_search(search_query(page, None, None, None))?;
+            Ok((store.search_patients(&viewer.actor, &search).await?, None))
+        }
+        Reading::BirthDate(date) => {
+            let search = patient_search(search_query(page, None, Some(&date), None))?;
+            Ok((
+                store.search_patients(&viewer.actor, &search).await?,
+                Some("by birth date"),
+            ))
+        }
+        Reading::Text {
+            identifier_first,
+            text,
+        } => {
+            let by_name = patient_search(search_query(page, Some(&text), None, None))?;
+            let by_identifier = patient_search(search_query(page, None, None, Some(&text)))?;
+            let (first, first_label, second, second_label) = if identifier_first {
+                (by_identifier, Some("by identifier"), by_name, None)
+            } else {
+                (by_name, None, by_identifier, Some("by identifier"))
+            };
+            let found = store.search_patients(&viewer.actor, &first).await?;
+            if found.total > 0 {
+                return Ok((found, first_label));
+            }
+            let found = store.search_patients(&viewer.actor, &second).await?;
+            if found.total > 0 {
+                Ok((found, second_label))
+            } else {
+                Ok((found, None))
+            }
+        }
+    }
+}
+
+fn list_href(q: &str, page: u32) -> String {
+    match (q.trim().is_empty(), page) {
+        (true, 1) => "/patients".to_owned(),
+        (true, n) => format!("/patients?page={n}"),
+        (false, 1) => format!("/patients?q={}", encode_component(q.trim())),
+        (false, n) => format!("/patients?q={}&page={n}", encode_component(q.trim())),
+    }
+}
+
+fn results(
+    viewer: &Viewer,
+    q: &str,
+    page: u32,
+    list: &PatientList,
+    matched_by: Option<&'static str>,
+) -> Results {
+    let first = u64::from(page - 1) * u64::from(PER_PAGE) + 1;
+    let last = first + list.patients.len() as u64 - 1;
+    let noun = if list.total == 1 {
+        "patient"
+    } else {
+        "patients"
+    };
+    let showing = if list.patients.is_empty() {
+        String::new()
+    } else if list.total <= u64::from(PER_PAGE) && page == 1 {
+        format!("{} {noun}", thousands(list.total))
+    } else {
+        format!(
+            "Showing {}–{} of {} {noun}",
+            thousands(first),
+            thousands(last),
+            thousands(list.total)
+        )
+    };
+    let past_end = (list.patients.is_empty() && list.total > 0).then(|| list_href(q, 1));
+    Results {
+        q: q.trim().to_owned(),
+        rows: list
+            .patients
+            .iter()
+            .map(|p| Row {
+                href: format!("/patients/{}", p.id),
+                name: display_name(p),
+                birth_date: p
+                    .details
+                    .birth_date
+                    .map_or_else(String::new, |d| d.to_string()),
+                sex: p.details.sex.map_or("", sex_word),
+                identifiers: p
+                    .details
+                    .identifiers
+                    .iter()
+                    .map(|i| format!("{} {}", i.system, i.value))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                deceased: p.details.deceased.is_some(),
+            })
+            .collect(),
+        showing,
+        matched_by,
+        previous: (page > 1 && !list.patients.is_empty()).then(|| list_href(q, page - 1)),
+        next: (last < list.total && !list.patients.is_empty()).then(|| list_href(q, page + 1)),
+        past_end,
+        may_add: viewer.may(crate::permissions::Permission::PatientWrite),
+        error: None,
+    }
+}
+
+async fn list(
+    page: Page<need::PatientRead>,
+    State(state): State<AppState>,
+    query: Fields,
+) -> Result<Response, UiError> {
+    let viewer = &page.viewer;
+    let q = query.get("q").to_owned();
+    let number = query
+        .get("page")
+        .trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|n| (1..=1_000_000).contains(n))
+        .unwrap_or(1);
+    let partial = !query.get("partial").is_empty();
+    let (status, results) = match run_search(&state, viewer, &q, number).await {
+        Ok((list, matched_by)) => (
+            StatusCode::OK,
+            results(viewer, &q, number, &list, matched_by),
+        ),
+        Err(ApiError::Invalid { fields, message }) => {
+            let problem = fields.into_values().next().unwrap_or(message);
+            let empty = PatientList {
+                patients: Vec::new(),
+                total: 0,
+            };
+            let mut results = results(viewer, &q, 1, &empty, None);
+            results.error = Some(format!("Searching by birth date: {problem}."));
+            (StatusCode::UNPROCESSABLE_ENTITY, results)
+        }
+        Err(other) => return Err(UiError::new(other, Some(viewer))),
+    };
+    if partial {
+        return Ok(html(status, &ResultsFragment { results }));
+    }
+    Ok(html(
+        status,
+        &ListPage {
+            chrome: Chrome::for_viewer(viewer, "/patients"),
+            title: "Patients",
+            q: q.trim().to_owned(),
+            results,
+        },
+    ))
+}
+
+// --- Adding and editing ----------------------------------------------------------------------------
+
+/// One identifier row of the form, with its problems.
+struct IdentifierRow {
+    index: usize,
+    system: String,
+    value: String,
+    system_error: Option<String>,
+    value_error: Option<String>,
+}
+
+/// What the form shows: the values as typed (or as stored).
+#[derive(Default)]
+struct PatientValues {
+    family_name: String,
+    given_names: String,
+    birth_date: String,
+    sex: String,
+    deceased: bool,
+    deceased_on: String,
+    phone: String,
+    email: String,
+    address: String,
+    identifiers: Vec<(String, String)>,
+}
+
+impl PatientValues {
+    fn of(patient: &Patient) -> Self {
+        let d = &patient.details;
+        Self {
+            family_name: d.family_name.clone(),
+            given_names: d.given_names.clone(),
+            birth_date: d.birth_date.map_or_else(String::new, |d| d.to_string()),
+            sex: d.sex.map_or("", sex_word).to_owned(),
+            deceased: d.deceased.is_some(),
+            deceased_on: d
+                .deceased
+                .flatten()
+                .map_or_else(String::new, |d| d.to_string()),
+            phone: d.contact.phone.clone().unwrap_or_default(),
+            email: d.contact.email.clone().unwrap_or_default(),
+            address: d.contact.address.clone().unwrap_or_default(),
+            identifiers: d
+                .identifiers
+                .iter()
+                .map(|i| (i.system.clone(), i.value.clone()))
+                .collect(),
+        }
+    }
+
+    fn from_form(form: &Fields) -> Self {
+        let systems = form.all("identifier_system");
+        let values = form.all("identifier_value");
+        let rows = systems.len().max(values.len());
+        Self {
+            family_name: form.get("family_name").to_owned(),
+            given_names: form.get("given_names").to_owned(),
+            birth_date: form.get("birth_date").trim().to_owned(),
+            sex: form.get("sex").to_owned(),
+            deceased: !form.get("deceased").is_empty(),
+            deceased_on: form.get("deceased_on").trim().to_owned(),
+            phone: form.get("phone").to_owned(),
+            email: form.get("email").to_owned(),
+            address: form.get("address").to_owned(),
+            identifiers: (0..rows)
+                .map(|i| {
+                    (
+                        systems.get(i).copied().unwrap_or_default().to_owned(),
+                        values.get(i).copied().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// Rows left out of the API input: nothing typed, or only the suggested system.
+    fn row_is_blank(system: &str, value: &str) -> bool {
+        value.trim().is_empty() && (system.trim().is_empty() || system.trim() == DEFAULT_SYSTEM)
+    }
+
+    /// The API's input, and which form row each identifier came from.
+    fn to_api(&self) -> (PatientIn, Vec<usize>) {
+        let optional = |text: &str| (!text.trim().is_empty()).then(|| text.to_owned());
+        let mut rows = Vec::new();
+        let mut identifiers = Vec::new();
+        for (i, (system, value)) in self.identifiers.iter().enumerate() {
+            if !Self::row_is_blank(system, value) {
+                rows.push(i);
+                identifiers.push(IdentifierWire {
+                    system: system.trim().to_owned(),
+                    value: value.trim().to_owned(),
+                });
+            }
+        }
+        let deceased = if !self.deceased_on.is_empty() {
+            Some(Deceased::Date(self.deceased_on.clone()))
+        } else if self.deceased {
+            Some(Deceased::Flag(true))
+        } else {
+            None
+        };
+        (
+            PatientIn {
+                family_name: self.family_name.clone(),
+                given_names: self.given_names.clone(),
+                birth_date: optional(&self.birth_date),
+                sex: optional(&self.sex),
+                deceased,
+                identifiers,
+                contact: ContactWire {
+                    phone: optional(&self.phone),
+                    email: optional(&self.email),
+                    address: optional(&self.address),
+                },
+            },
+            rows,
+        )
+    }
+}
+
+#[derive(Template)]
+#[template(path = "ui/patients/form.html")]
+struct PatientForm {
+    chrome: Chrome,
+    title: String,
+    action: String,
+    /// The chart, when editing.
+    chart: Option<String>,
+    version: Option<i64>,
+    values: PatientValues,
+    identifiers: Vec<IdentifierRow>,
+    errors: FieldErrors,
+    /// The record changed since it was read: the 409 sentence and where to reload.
+    stale: Option<(String, String)>,
+}
+
+/// API field paths to form inputs.
+const RENAME: [(&str, &str); 4] = [
+    ("contact.phone", "phone"),
+    ("contact.email", "email"),
+    ("contact.address", "address"),
+    ("deceased", "deceased_on"),
+];
+
+impl PatientForm {
+    fn new(
+        viewer: &Viewer,
+        editing: Option<(PatientId, i64, &str)>,
+        values: PatientValues,
+    ) -> Self {
+        let (title, action, chart, version) = match editing {
+            None => (
+                "Add a patient".to_owned(),
+                "/patients/new".to_owned(),
+                None,
+                None,
+            ),
+            Some((id, version, name)) => (
+                format!("Edit {name}"),
+                format!("/patients/{id}/edit"),
+                Some(format!("/patients/{id}")),
+                Some(version),
+            ),
+        };
+        let mut form = PatientForm {
+            chrome: Chrome::for_viewer(viewer, "/patients"),
+            title,
+            action,
+            chart,
+            version,
+            values,
+            identifiers: Vec::new(),
+            errors: FieldErrors::none(),
+            stale: None,
+        };
+        form.set_identifier_rows();
+        form
+    }
+
+    /// The identifier rows: those typed (or stored), in the order typed so a problem lands
+    /// on its row, then an empty one for another identifier (a new patient's starts as MRN).
+    fn set_identifier_rows(&mut self) {
+        let mut rows = self.values.identifiers.clone();
+        if rows.is_empty() && self.version.is_none() {
+            rows.push((DEFAULT_SYSTEM.to_owned(), String::new()));
+        } else if !rows
+            .last()
+            .is_some_and(|(s, v)| PatientValues::row_is_blank(s, v))
+        {
+            rows.push((String::new(), String::new()));
+        }
+        self.identifiers = rows
+            .into_iter()
+            .enumerate()
+            .map(|(index, (system, value))| IdentifierRow {
+                index,
+                system,
+                value,
+                system_error: None,
+                value_error: None,
+            })
+            .collect();
+    }
+
+    /// Problems with no input of their own on the form (shown in the summary).
+    fn other_errors(&self) -> Vec<(&str, &str)> {
+        self.errors
+            .others(&[
+                "family_name",
+                "given_names",
+                "birth_date",
+                "sex",
+                "deceased_on",
+                "phone",
+                "email",
+                "address",
+            ])
+            .into_iter()
+            .filter(|(name, _)| !name.starts_with("identifiers["))
+            .collect()
+    }
+
+    /// Puts the API's sentences by the inputs; identifier problems by their row.
+    fn set_errors(&mut self, error: &ApiError, sent_rows: &[usize]) {
+        self.errors = FieldErrors::from_api(error, &RENAME);
+        for (j, &row) in sent_rows.iter().enumerate() {
+            if let Some(r) = self.identifiers.get_mut(row) {
+                r.system_error = self
+                    .errors
+                    .get(&format!("identifiers[{j}].system"))
+                    .map(str::to_owned);
+                r.value_error = self
+                    .errors
+                    .get(&format!("identifiers[{j}].value"))
+                    .map(str::to_owned);
+            }
+        }
+    }
+}
+
+async fn new_form(page: Page<need::PatientWrite>) -> Response {
+    ok(&PatientForm::new(
+        &page.viewer,
+        None,
+        PatientValues::default(),
+    ))
+}
+
+async fn create(
+    page: Page<need::PatientWrite>,
+    State(state): State<AppState>,
+    form: Fields,
+) -> Result<Response, UiError> {
+    let viewer = &page.viewer;
+    let values = PatientValues::from_form(&form);
+    let (input, rows) = values.to_api();
+    let saved = match patient_details(&input) {
+        Ok(details) => state
+            .store
+            .create_patient(&viewer.actor, &details)
+            .await
+            .map_err(ApiError::from),
+        Err(error) => Err(error),
+    };
+    match saved {
+        Ok(patient) => Ok(see_other(&format!("/patients/{}", patient.id))),
+        Err(error @ (ApiError::Invalid { .. } | ApiError::Conflict(_))) => {
+            let mut page = PatientForm::new(viewer, None, values);
+            page.set_errors(&error, &rows);
+            Ok(html(error.status(), &page))
+        }
+        Err(other) => Err(UiError::new(other, Some(viewer))),
+    }
+}
+
+async fn edit_form(
+    page: Page<need::PatientWrite>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, UiError> {
+    let viewer = &page.viewer;
+    let id = patient_id(viewer, &id)?;
+    let patient = state
+        .store
+        .patient(&viewer.actor, id)
+        .await
+        .map_err(in_page(viewer))?;
+    let name = display_name(&patient);
+    Ok(ok(&PatientForm::new(
+        viewer,
+        Some((id, patient.version, &name)),
+        PatientValues::of(&patient),
+    )))
+}
+
+async fn update(
+    page: Page<need::PatientWrite>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    form: Fields,
+) -> Result<Response, UiError> {
+    let viewer = &page.viewer;
+    let id = patient_id(viewer, &id)?;
+    let values = PatientValues::from_form(&form);
+    let (input, rows) = values.to_api();
+    let version = form.get("version").trim().parse::<i64>().map_err(|_| {
+        UiError::new(
+            ApiError::field(
+                "version",
+                "is missing from the form; reload the page and make the change again",
+            ),
+            Some(viewer),
+        )
+    })?;
+    let saved = match patient_details(&input) {
+        Ok(details) => state
+            .store
+            .update_patient(&viewer.actor, id, version, &details)
+            .await
+            .map_err(ApiError::from),
+        Err(error) => Err(error),
+    };
+    let name = if values.given_names.trim().is_empty() {
+        values.family_name.clone()
+    } else {
+        format!("{}, {}", values.family_name, values.given_names)
+    };
+    match saved {
+        Ok(patient) => Ok(see_other(&format!("/patients/{}?saved=1", patient.id))),
+        Err(error @ (ApiError::Invalid { .. } | ApiError::Conflict(_))) => {
+            let mut page = PatientForm::new(viewer, Some((id, version, &name)), values);
+            page.set_errors(&error, &rows);
+            Ok(html(error.status(), &page))
+        }
+        Err(ApiError::Stale(sentence)) => {
+            let mut page = PatientForm::new(viewer, Some((id, version, &name)), values);
+            page.stale = Some((sentence, format!("/patients/{id}/edit")));
+            Ok(html(StatusCode::CONFLICT, &page))
+        }
+        Err(other) => Err(UiError::new(other, Some(viewer))),
+    }
 }

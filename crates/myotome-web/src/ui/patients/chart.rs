@@ -1,0 +1,761 @@
+//! The chart: demographics, weight, conditions / medications / allergies with where each came
+//! from, candidate forms, screenings, plans and appointments, and one timeline of all of them,
+//! newest first. The weight and record forms post here and come back to the chart (303), or
+//! re-render it with the problem at the field (422).
+//!
+//! Reading the chart is the API's reads, each through the store with the viewer's actor, so it
+//! is audited as `patient.read`, `record.list`, … exactly as the API's `GET /patients/{id}`
+//! family is. Plans are read only when the role may read plans.
+
+use super::{display_name, patient_id};
+use crate::error::ApiError;
+use crate::permissions::{Permission, need};
+use crate::routes::patients::weight_entry;
+use crate::routes::records::record_details;
+use crate::state::AppState;
+use crate::ui::form::{FieldErrors, Fields};
+use crate::ui::layout::Chrome;
+use crate::ui::page::{Page, Viewer};
+use crate::ui::render::{UiError, html, in_page, ok, see_other};
+use crate::validate::today;
+use crate::wire::patients::{WeightIn, sex_word};
+use crate::wire::records::RecordIn;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use jiff::Timestamp;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use myotome_core::terminology::system_label;
+use myotome_store::{
+    Appointment, AppointmentKind, AppointmentStatus, ClinicalRecord, IntakeChannel, IntakeForm,
+    Patient, PatientId, PlanStatus, RecordKind, RecordSource, StoredScreening, TreatmentPlan, User,
+    UserId, WeightEntry,
+};
+
+/// The code systems the record form offers (short names the API accepts).
+const SYSTEMS: [(&str, &str); 3] = [
+    ("snomed", "SNOMED CT"),
+    ("icd10cm", "ICD-10-CM"),
+    ("rxnorm", "RxNorm"),
+];
+/// Record statuses the form offers, most used first (FHIR words, as the API takes them).
+const STATUSES: [&str; 9] = [
+    "active",
+    "inactive",
+    "resolved",
+    "remission",
+    "recurrence",
+    "completed",
+    "stopped",
+    "on-hold",
+    "entered-in-error",
+];
+
+fn date_of(at: Timestamp) -> Date {
+    at.to_zoned(TimeZone::system()).date()
+}
+
+/// Whole years from `born` to `on`.
+fn age(born: Date, on: Date) -> i32 {
+    let years = i32::from(on.year()) - i32::from(born.year());
+    if (on.month(), on.day()) < (born.month(), born.day()) {
+        years - 1
+    } else {
+        years
+    }
+}
+
+fn kg_text(grams: u32) -> String {
+    let kg = f64::from(grams) / 1000.0;
+    let text = format!("{kg:.1}");
+    text.strip_suffix(".0").map_or(text.clone(), str::to_owned)
+}
+
+struct Demographics {
+    id: PatientId,
+    name: String,
+    birth_date: String,
+    age: Option<i32>,
+    sex: &'static str,
+    deceased: Option<String>,
+    identifiers: Vec<(String, String)>,
+    phone: String,
+    email: String,
+    address: String,
+}
+
+struct RecordView {
+    label: String,
+    codes: Vec<String>,
+    status: &'static str,
+    /// Still counts (active, recurrence, relapse) — shown with a word, not only a colour.
+    current: bool,
+    start: String,
+    end: String,
+    /// `Some(system)` for an imported record.
+    imported_from: Option<String>,
+}
+
+struct IntakeView {
+    submitted: String,
+    from_public_form: bool,
+    yes: Vec<String>,
+    no: Vec<String>,
+    reported: Vec<String>,
+    note: Option<String>,
+}
+
+struct ScreeningView {
+    href: String,
+    created: String,
+    protocol: String,
+    version: String,
+    verdict: &'static str,
+    verdict_class: &'static str,
+    signed: Option<String>,
+}
+
+struct PlanView {
+    href: String,
+    created: String,
+    protocol: String,
+    indication: String,
+    region: String,
+    status: &'static str,
+}
+
+struct AppointmentView {
+    href: String,
+    date: String,
+    time: String,
+    label: String,
+    kind: &'static str,
+    status: &'static str,
+    clinician: String,
+}
+
+struct TimelineEntry {
+    date: Date,
+    /// What it is: "Condition", "Screening", …
+    what: &'static str,
+    text: String,
+    href: Option<String>,
+}
+
+/// What the weight form shows.
+#[derive(Default)]
+struct WeightForm {
+    kg: String,
+    measured_on: String,
+    errors: FieldErrors,
+}
+
+/// What the record form shows.
+struct RecordForm {
+    kind: String,
+    system: String,
+    code: String,
+    text: String,
+    status: String,
+    start: String,
+    errors: FieldErrors,
+}
+
+impl Default for RecordForm {
+    fn default() -> Self {
+        Self {
+            kind: "condition".to_owned(),
+            system: String::new(),
+            code: String::new(),
+            text: String::new(),
+            status: "active".to_owned(),
+            start: String::new(),
+            errors: FieldErrors::none(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "ui/patients/chart.html")]
+struct ChartPage {
+    chrome: Chrome,
+    title: String,
+    patient: Demographics,
+    notice: Option<&'static str>,
+    may_edit: bool,
+    may_chart: bool,
+    may_screen: bool,
+    may_plan: bool,
+    may_read_plans: bool,
+    latest_weight: Option<(String, String)>,
+    earlier_weights: Vec<(String, String)>,
+    conditions: Vec<RecordView>,
+    medications: Vec<RecordView>,
+    allergies: Vec<RecordView>,
+    intakes: Vec<IntakeView>,
+    screenings: Vec<ScreeningView>,
+    plans: Vec<PlanView>,
+    appointments: Vec<AppointmentView>,
+    timeline: Vec<TimelineEntry>,
+    weight_form: WeightForm,
+    record_form: RecordForm,
+    systems: [(&'static str, &'static str); 3],
+    statuses: [&'static str; 9],
+}
+
+/// Everything on a chart, read through the store as the viewer.
+struct ChartData {
+    patient: Patient,
+    weights: Vec<WeightEntry>,
+    records: Vec<ClinicalRecord>,
+    intakes: Vec<IntakeForm>,
+    screenings: Vec<StoredScreening>,
+    plans: Vec<TreatmentPlan>,
+    appointments: Vec<Appointment>,
+    users: Vec<User>,
+}
+
+async fn read_chart(
+    state: &AppState,
+    viewer: &Viewer,
+    id: PatientId,
+) -> Result<ChartData, ApiError> {
+    let store = state.store.as_ref();
+    let actor = &viewer.actor;
+    // The patient first: a wrong id is one "not found", not seven.
+    let patient = store.patient(actor, id).await?;
+    let plans = async {
+        if viewer.may(Permission::PlanRead) {
+            store.plans(actor, id).await
+        } else {
+            Ok(Vec::new())
+        }
+    };
+    let (weights, records, intakes, screenings, plans, appointments, users) = tokio::try_join!(
+        store.weights(actor, id),
+        store.records(actor, id, None),
+        store.intakes(actor, id),
+        store.screenings(actor, id),
+        plans,
+        store.appointments(actor, id),
+        store.users(),
+    )?;
+    Ok(ChartData {
+        patient,
+        weights,
+        records,
+        intakes,
+        screenings,
+        plans,
+        appointments,
+        users,
+    })
+}
+
+fn user_name(users: &[User], id: Option<UserId>) -> String {
+    id.and_then(|id| users.iter().find(|u| u.id == id))
+        .map_or_else(String::new, |u| u.display_name.clone())
+}
+
+fn record_label(record: &ClinicalRecord) -> String {
+    let d = &record.details;
+    d.text
+        .clone()
+        .filter(|t| !t.trim().is_empty())
+        .or_else(|| d.codings.iter().find_map(|c| c.display.clone()))
+        .or_else(|| {
+            d.codings
+                .first()
+                .map(|c| format!("{} {}", system_label(&c.system), c.code))
+        })
+        .unwrap_or_else(|| "(no name recorded)".to_owned())
+}
+
+fn record_view(record: &ClinicalRecord) -> RecordView {
+    let d = &record.details;
+    let status = d.status.as_str();
+    RecordView {
+        label: record_label(record),
+        codes: d
+            .codings
+            .iter()
+            .map(|c| match &c.display {
+                Some(display) => format!("{} {} ({display})", system_label(&c.system), c.code),
+                None => format!("{} {}", system_label(&c.system), c.code),
+            })
+            .collect(),
+        status,
+        current: matches!(status, "active" | "recurrence" | "relapse"),
+        start: d.start.map_or_else(String::new, |d| d.to_string()),
+        end: d.end.map_or_else(String::new, |d| d.to_string()),
+        imported_from: match &record.source {
+            RecordSource::Imported { system, .. } => Some(system.clone()),
+            RecordSource::Entered { .. } => None,
+        },
+    }
+}
+
+fn verdict_words(verdict: &str) -> (&'static str, &'static str) {
+    match verdict {
+        "eligible" => ("Eligible", "ok"),
+        "eligible_with_precautions" => ("Eligible with precautions", "warn"),
+        "needs_clearance" => ("Needs clearance", "warn"),
+        "not_a_candidate" => ("Not a candidate", "danger"),
+        _ => ("Unknown verdict", "muted"),
+    }
+}
+
+fn plan_status_word(status: PlanStatus) -> &'static str {
+    match status {
+        PlanStatus::Active => "Active",
+        PlanStatus::Completed => "Completed",
+        PlanStatus::Cancelled => "Cancelled",
+    }
+}
+
+fn appointment_status_word(status: AppointmentStatus) -> &'static str {
+    match status {
+        AppointmentStatus::Booked => "Booked",
+        AppointmentStatus::Completed => "Completed",
+        AppointmentStatus::Cancelled => "Cancelled",
+        AppointmentStatus::NoShow => "Did not attend",
+    }
+}
+
+fn kind_word(kind: RecordKind) -> &'static str {
+    match kind {
+        RecordKind::Condition => "Condition",
+        RecordKind::Medication => "Medication",
+        RecordKind::Allergy => "Allergy",
+    }
+}
+
+impl ChartPage {
+    fn new(state: &AppState, viewer: &Viewer, data: ChartData) -> Self {
+        let data_ = &state.data;
+        let protocol_title = |id: &str| {
+            data_
+                .protocols
+                .get(id)
+                .map_or_else(|| id.to_owned(), |p| p.protocol.title.clone())
+        };
+        let concept_label = |id: &str| {
+            data_
+                .terminology
+                .concept(id)
+                .map_or_else(|| id.to_owned(), |c| c.label.clone())
+        };
+        let p = &data.patient;
+        let d = &p.details;
+        let now = today();
+        let patient = Demographics {
+            id: p.id,
+            name: display_name(p),
+            birth_date: d.birth_date.map_or_else(String::new, |b| b.to_string()),
+            age: d
+                .birth_date
+                .map(|b| age(b, d.deceased.flatten().unwrap_or(now))),
+            sex: d.sex.map_or("", sex_word),
+            deceased: d.deceased.map(|on| {
+                on.map_or_else(
+                    || "Deceased (date not recorded)".to_owned(),
+                    |on| format!("Deceased on {on}"),
+                )
+            }),
+            identifiers: d
+                .identifiers
+                .iter()
+                .map(|i| (i.system.clone(), i.value.clone()))
+                .collect(),
+            phone: d.contact.phone.clone().unwrap_or_default(),
+            email: d.contact.email.clone().unwrap_or_default(),
+            address: d.contact.address.clone().unwrap_or_default(),
+        };
+
+        let mut timeline = Vec::new();
+        // Weights come newest first from the store.
+        let weights: Vec<(String, String)> = data
+            .weights
+            .iter()
+            .map(|w| (kg_text(w.grams), w.measured_on.to_string()))
+            .collect();
+        for w in &data.weights {
+            timeline.push(TimelineEntry {
+                date: w.measured_on,
+                what: "Weight",
+                text: format!("{} kg", kg_text(w.grams)),
+                href: None,
+            });
+        }
+        let mut conditions = Vec::new();
+        let mut medications = Vec::new();
+        let mut allergies = Vec::new();
+        for record in &data.records {
+            let view = record_view(record);
+            timeline.push(TimelineEntry {
+                date: record
+                    .details
+                    .start
+                    .unwrap_or_else(|| date_of(record.recorded_at)),
+                what: kind_word(record.details.kind),
+                text: format!("{} ({})", view.label, view.status),
+                href: None,
+            });
+            match record.details.kind {
+                RecordKind::Condition => conditions.push(view),
+                RecordKind::Medication => medications.push(view),
+                RecordKind::Allergy => allergies.push(view),
+            }
+        }
+        let terminology = &data_.terminology;
+        let intakes = data
+            .intakes
+            .iter()
+            .map(|form| {
+                let question = |id: &str| {
+                    terminology
+                        .intake_question(id)
+                        .map_or_else(|| id.to_owned(), |q| q.question.clone())
+                };
+                let from_public_form = form.channel == IntakeChannel::CandidateForm;
+                timeline.push(TimelineEntry {
+                    date: date_of(form.submitted_at),
+                    what: "Candidate form",
+                    text: if from_public_form {
+                        "Submitted through the public “Am I a candidate?” form".to_owned()
+                    } else {
+                        "Entered by the clinic".to_owned()
+                    },
+                    href: None,
+                });
+                IntakeView {
+                    submitted: date_of(form.submitted_at).to_string(),
+                    from_public_form,
+                    yes: form
+                        .answers
+                        .iter()
+                        .filter(|(_, a)| *a)
+                        .map(|(q, _)| question(q))
+                        .collect(),
+                    no: form
+                        .answers
+                        .iter()
+                        .filter(|(_, a)| !*a)
+                        .map(|(q, _)| question(q))
+                        .collect(),
+                    reported: form
+                        .reported_conditions
+                        .iter()
+                        .map(|c| concept_label(c))
+                        .collect(),
+                    note: form.note.clone(),
+                }
+            })
+            .collect();
+        let screenings = data
+            .screenings
+            .iter()
+            .map(|s| {
+                let (verdict, verdict_class) = verdict_words(&s.verdict);
+                let href = format!("/screenings/{}", s.id);
+                let protocol = protocol_title(&s.protocol_id);
+                timeline.push(TimelineEntry {
+                    date: date_of(s.created_at),
+                    what: "Screening",
+                    text: format!(
+                        "{protocol} (version {}): {verdict}{}",
+                        s.protocol_version,
+                        if s.signature.is_some() {
+                            ", signed"
+                        } else {
+                            ", not signed"
+                        }
+                    ),
+                    href: Some(href.clone()),
+                });
+                ScreeningView {
+                    href,
+                    created: date_of(s.created_at).to_string(),
+                    protocol,
+                    version: s.protocol_version.clone(),
+                    verdict,
+                    verdict_class,
+                    signed: s.signature.as_ref().map(|sig| {
+                        let by = user_name(&data.users, Some(sig.by));
+                        format!("Signed by {by} on {}", date_of(sig.at))
+                    }),
+                }
+            })
+            .collect();
+        let plans = data
+            .plans
+            .iter()
+            .map(|plan| {
+                let href = format!("/plans/{}", plan.id);
+                let protocol = protocol_title(&plan.details.protocol_id);
+                let indication = concept_label(&plan.details.indication);
+                let region = match &plan.details.side {
+                    Some(side) => format!("{}, {side}", plan.details.region),
+                    None => plan.details.region.clone(),
+                };
+                let status = plan_status_word(plan.status);
+                timeline.push(TimelineEntry {
+                    date: date_of(plan.created_at),
+                    what: "Treatment plan",
+                    text: format!("{protocol}: {indication}, {region} ({status})"),
+                    href: Some(href.clone()),
+                });
+                PlanView {
+                    href,
+                    created: date_of(plan.created_at).to_string(),
+                    protocol,
+                    indication,
+                    region,
+                    status,
+                }
+            })
+            .collect();
+        let appointments = data
+            .appointments
+            .iter()
+            .map(|a| {
+                let href = format!("/appointments/{}", a.id);
+                let status = appointment_status_word(a.details.status);
+                timeline.push(TimelineEntry {
+                    date: a.details.date,
+                    what: "Appointment",
+                    text: format!("{} ({status})", a.details.label),
+                    href: Some(href.clone()),
+                });
+                AppointmentView {
+                    href,
+                    date: a.details.date.to_string(),
+                    time: a.details.start_time.clone().unwrap_or_default(),
+                    label: a.details.label.clone(),
+                    kind: match a.details.kind {
+                        AppointmentKind::Session => "Session",
+                        AppointmentKind::FollowUp => "Follow-up",
+                    },
+                    status,
+                    clinician: user_name(&data.users, a.details.clinician_id),
+                }
+            })
+            .collect();
+        timeline.push(TimelineEntry {
+            date: date_of(p.created_at),
+            what: "Patient added",
+            text: "Added to the clinic's records".to_owned(),
+            href: None,
+        });
+        // Newest first; on one day, in the order above (stable sort).
+        timeline.sort_by(|a, b| b.date.cmp(&a.date));
+
+        let mut weights = weights.into_iter();
+        ChartPage {
+            chrome: Chrome::for_viewer(viewer, "/patients"),
+            title: patient.name.clone(),
+            notice: None,
+            may_edit: viewer.may(Permission::PatientWrite),
+            may_chart: viewer.may(Permission::ChartWrite),
+            may_screen: viewer.may(Permission::ScreeningRun),
+            may_plan: viewer.may(Permission::PlanWrite),
+            may_read_plans: viewer.may(Permission::PlanRead),
+            latest_weight: weights.next(),
+            earlier_weights: weights.collect(),
+            conditions,
+            medications,
+            allergies,
+            intakes,
+            screenings,
+            plans,
+            appointments,
+            timeline,
+            patient,
+            weight_form: WeightForm::default(),
+            record_form: RecordForm::default(),
+            systems: SYSTEMS,
+            statuses: STATUSES,
+        }
+    }
+}
+
+pub(super) async fn chart(
+    page: Page<need::PatientRead>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    query: Fields,
+) -> Result<Response, UiError> {
+    let viewer = &page.viewer;
+    let id = patient_id(viewer, &id)?;
+    let data = read_chart(&state, viewer, id)
+        .await
+        .map_err(in_page(viewer))?;
+    let mut chart = ChartPage::new(&state, viewer, data);
+    chart.notice = match query.get("saved") {
+        "1" => Some("The patient's details are saved."),
+        "weight" => Some("The weight is recorded."),
+        "record" => Some("The record is added."),
+        _ => None,
+    };
+    Ok(ok(&chart))
+}
+
+/// Re-shows the chart with a form's problem, keeping what was typed.
+async fn chart_with_problem(
+    state: &AppState,
+    viewer: &Viewer,
+    id: PatientId,
+    status: StatusCode,
+    fill: impl FnOnce(&mut ChartPage),
+) -> Result<Response, UiError> {
+    let data = read_chart(state, viewer, id)
+        .await
+        .map_err(in_page(viewer))?;
+    let mut chart = ChartPage::new(state, viewer, data);
+    fill(&mut chart);
+    Ok(html(status, &chart))
+}
+
+pub(super) async fn add_weight(
+    page: Page<need::ChartWrite>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    form: Fields,
+) -> Result<Response, UiError> {
+    let viewer = &page.viewer;
+    let id = patient_id(viewer, &id)?;
+    let kg_typed = form.get("kg").trim().to_owned();
+    let measured_on = form.optional("measured_on");
+    // A form sends text; the API's number is read here, then checked by the API's own rule.
+    let checked = match kg_typed.replace(',', ".").parse::<f64>() {
+        Ok(kg) => weight_entry(&WeightIn {
+            kg,
+            measured_on: measured_on.clone(),
+        }),
+        Err(_) => {
+            let sentence = if kg_typed.is_empty() {
+                "is empty; write the weight in kilograms, e.g. 71.5".to_owned()
+            } else {
+                format!("`{kg_typed}` is not a number; write the weight in kilograms, e.g. 71.5")
+            };
+            // The date is still checked, so both problems show at once.
+            let date_problem = measured_on.as_deref().and_then(|d| {
+                weight_entry(&WeightIn {
+                    kg: 70.0,
+                    measured_on: Some(d.to_owned()),
+                })
+                .err()
+            });
+            let mut fields = std::collections::BTreeMap::new();
+            if let Some(ApiError::Invalid { fields: f, .. }) = date_problem {
+                fields.extend(f);
+            }
+            fields.insert("kg".to_owned(), sentence);
+            Err(ApiError::fields(fields))
+        }
+    };
+    let saved = match checked {
+        Ok((date, grams)) => state
+            .store
+            .add_weight(
+                &viewer.actor,
+                id,
+                date,
+                grams,
+                &RecordSource::Entered {
+                    by: Some(viewer.user.id),
+                },
+            )
+            .await
+            .map_err(ApiError::from),
+        Err(e) => Err(e),
+    };
+    match saved {
+        Ok(_) => Ok(see_other(&format!("/patients/{id}?saved=weight#weight"))),
+        Err(error @ ApiError::Invalid { .. }) => {
+            chart_with_problem(
+                &state,
+                viewer,
+                id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                |chart| {
+                    chart.weight_form = WeightForm {
+                        kg: kg_typed,
+                        measured_on: measured_on.unwrap_or_default(),
+                        errors: FieldErrors::from_api(&error, &[]),
+                    };
+                },
+            )
+            .await
+        }
+        Err(other) => Err(UiError::new(other, Some(viewer))),
+    }
+}
+
+pub(super) async fn add_record(
+    page: Page<need::ChartWrite>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    form: Fields,
+) -> Result<Response, UiError> {
+    let viewer = &page.viewer;
+    let id = patient_id(viewer, &id)?;
+    let typed = RecordForm {
+        kind: form.get("kind").to_owned(),
+        system: form.get("system").trim().to_owned(),
+        code: form.get("code").trim().to_owned(),
+        text: form.get("text").to_owned(),
+        status: form.get("status").to_owned(),
+        start: form.get("start").trim().to_owned(),
+        errors: FieldErrors::none(),
+    };
+    let optional = |text: &str| (!text.trim().is_empty()).then(|| text.to_owned());
+    let input = RecordIn {
+        kind: typed.kind.clone(),
+        system: optional(&typed.system),
+        code: optional(&typed.code),
+        display: None,
+        codes: Vec::new(),
+        text: optional(&typed.text),
+        status: typed.status.clone(),
+        start: optional(&typed.start),
+        end: None,
+    };
+    let saved = match record_details(&input) {
+        Ok(details) => state
+            .store
+            .add_record(
+                &viewer.actor,
+                id,
+                &details,
+                &RecordSource::Entered {
+                    by: Some(viewer.user.id),
+                },
+            )
+            .await
+            .map_err(ApiError::from),
+        Err(e) => Err(e),
+    };
+    match saved {
+        Ok(_) => Ok(see_other(&format!("/patients/{id}?saved=record#records"))),
+        Err(error @ ApiError::Invalid { .. }) => {
+            chart_with_problem(
+                &state,
+                viewer,
+                id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                |chart| {
+                    chart.record_form = RecordForm {
+                        // "Neither a code nor a text" belongs by the text box.
+                        errors: FieldErrors::from_api(&error, &[("codes", "text")]),
+                        ..typed
+                    };
+                },
+            )
+            .await
+        }
+        Err(other) => Err(UiError::new(other, Some(viewer))),
+    }
+}
