@@ -22,8 +22,8 @@ pub enum PasswordError {
     Hashing(String),
 }
 
-/// Checks the password's length and hashes it with argon2id and a fresh random salt.
-pub fn hash_password(password: &str) -> Result<String, PasswordError> {
+/// Checks the password's length, without hashing (a form can say every problem at once).
+pub fn check_password(password: &str) -> Result<(), PasswordError> {
     let chars = password.chars().count();
     if chars < MIN_PASSWORD_CHARS {
         return Err(PasswordError::TooShort { chars });
@@ -31,6 +31,12 @@ pub fn hash_password(password: &str) -> Result<String, PasswordError> {
     if chars > MAX_PASSWORD_CHARS {
         return Err(PasswordError::TooLong);
     }
+    Ok(())
+}
+
+/// Checks the password's length and hashes it with argon2id and a fresh random salt.
+pub fn hash_password(password: &str) -> Result<String, PasswordError> {
+    check_password(password)?;
     Argon2::default()
         .hash_password(password.as_bytes())
         .map(|hash| hash.to_string())

@@ -11,7 +11,7 @@ use crate::wire::admin::{NewTokenIn, TokenCreatedOut, TokenOut};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use myotome_store::{StoreError, TokenId, UserId};
+use myotome_store::{Actor, ApiToken, StoreError, TokenId, UserId};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -52,6 +52,23 @@ async fn create_token(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<NewTokenIn>,
 ) -> Result<(StatusCode, Json<TokenCreatedOut>), ApiError> {
+    let (token, secret) = new_token(&state, &auth.actor, &input).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(TokenCreatedOut {
+            token: TokenOut::from(&token),
+            secret,
+        }),
+    ))
+}
+
+/// Creates a token (API and admin page): a name is required and the user must exist (422 on
+/// `user_id` otherwise). Returns the token and its secret, which is shown this once.
+pub(crate) async fn new_token(
+    state: &AppState,
+    actor: &Actor,
+    input: &NewTokenIn,
+) -> Result<(ApiToken, String), ApiError> {
     let mut check = Check::new();
     check.required_text("name", &input.name, MAX_SHORT_TEXT);
     check.finish()?;
@@ -66,14 +83,7 @@ async fn create_token(
         }
         Err(other) => return Err(other.into()),
     };
-    let (token, secret) = create_api_token(store, &auth.actor, user.id, &input.name).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(TokenCreatedOut {
-            token: TokenOut::from(&token),
-            secret,
-        }),
-    ))
+    Ok(create_api_token(store, actor, user.id, &input.name).await?)
 }
 
 /// Revokes a token: it stops working at once.

@@ -12,7 +12,7 @@ use crate::wire::admin::{NewUserIn, PasswordIn, UserOut, UserUpdateIn};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use myotome_store::{NewUser, Role, UserId};
+use myotome_store::{Actor, NewUser, Role, User, UserId};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -70,6 +70,13 @@ async fn create_user(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<NewUserIn>,
 ) -> Result<(StatusCode, Json<UserOut>), ApiError> {
+    let user = add_user(&state, &auth.actor, input).await?;
+    Ok((StatusCode::CREATED, Json(UserOut::from(&user))))
+}
+
+/// The username, display name and role of a new user, checked together (one 422 naming every
+/// field that is wrong); the password is checked when it is hashed.
+pub(crate) fn check_new_user(input: &NewUserIn) -> Result<Role, ApiError> {
     let mut check = Check::new();
     check.username("username", &input.username);
     check.display_name("display_name", &input.display_name);
@@ -77,14 +84,22 @@ async fn create_user(
         .map_err(|e| check.add("role", e))
         .ok();
     check.finish()?;
-    let Some(role) = role else {
-        return Err(ApiError::unchecked("user"));
-    };
-    let password_hash = new_password_hash(&state, "password", input.password).await?;
+    role.ok_or_else(|| ApiError::unchecked("user"))
+}
+
+/// Adds a user (API and admin page): the fields, then the password (422 on `password`), then
+/// the store, which refuses a taken username (409).
+pub(crate) async fn add_user(
+    state: &AppState,
+    actor: &Actor,
+    input: NewUserIn,
+) -> Result<User, ApiError> {
+    let role = check_new_user(&input)?;
+    let password_hash = new_password_hash(state, "password", input.password).await?;
     let user = state
         .store
         .create_user(
-            &auth.actor,
+            actor,
             &NewUser {
                 username: input.username,
                 display_name: input.display_name,
@@ -93,7 +108,7 @@ async fn create_user(
             },
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(UserOut::from(&user))))
+    Ok(user)
 }
 
 /// Changes a user's name, role or disabled state; `version` must be the one read.
@@ -116,6 +131,19 @@ async fn update_user(
     ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<UserUpdateIn>,
 ) -> Result<Json<UserOut>, ApiError> {
+    let user = change_user(&state, &auth.actor, auth.user.id, UserId(id), &input).await?;
+    Ok(Json(UserOut::from(&user)))
+}
+
+/// Changes a user's name, role or disabled state (API and admin page) as the admin `me`;
+/// `input.version` must be the one read.
+pub(crate) async fn change_user(
+    state: &AppState,
+    actor: &Actor,
+    me: UserId,
+    id: UserId,
+    input: &UserUpdateIn,
+) -> Result<User, ApiError> {
     let mut check = Check::new();
     check.display_name("display_name", &input.display_name);
     let role = Role::parse(&input.role)
@@ -126,7 +154,7 @@ async fn update_user(
         return Err(ApiError::unchecked("user"));
     };
     // An admin cannot lock themselves out; another admin (or `myotome user`) can do it.
-    if UserId(id) == auth.user.id && (input.disabled || role != Role::Admin) {
+    if id == me && (input.disabled || role != Role::Admin) {
         return Err(ApiError::Conflict(
             "You cannot disable yourself or give up your own admin role; ask another admin, so the clinic always keeps one.".to_owned(),
         ));
@@ -134,15 +162,15 @@ async fn update_user(
     let user = state
         .store
         .update_user(
-            &auth.actor,
-            UserId(id),
+            actor,
+            id,
             input.version,
             &input.display_name,
             role,
             input.disabled,
         )
         .await?;
-    Ok(Json(UserOut::from(&user)))
+    Ok(user)
 }
 
 /// Sets a user's password (ends their sessions).
@@ -164,10 +192,17 @@ async fn set_password(
     ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<PasswordIn>,
 ) -> Result<Json<UserOut>, ApiError> {
-    let hash = new_password_hash(&state, "password", input.password).await?;
-    let user = state
-        .store
-        .set_password(&auth.actor, UserId(id), &hash)
-        .await?;
+    let user = change_password(&state, &auth.actor, UserId(id), input.password).await?;
     Ok(Json(UserOut::from(&user)))
+}
+
+/// Sets a user's password (API and admin page); a too-short one is a 422 on `password`.
+pub(crate) async fn change_password(
+    state: &AppState,
+    actor: &Actor,
+    id: UserId,
+    password: String,
+) -> Result<User, ApiError> {
+    let hash = new_password_hash(state, "password", password).await?;
+    Ok(state.store.set_password(actor, id, &hash).await?)
 }
