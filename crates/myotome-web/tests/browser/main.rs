@@ -11,3 +11,4 @@ mod support;
 mod harness;
 
 mod account;
+mod walk;
