@@ -22,6 +22,8 @@ pub struct Settings {
     pub sign_in_limit_per_address: u32,
     /// The window the sign-in limits count over. Default 15 minutes.
     pub sign_in_window: SignedDuration,
+    /// Serving the demo clinic of invented patients (`myotome serve --demo`). Default `false`.
+    pub demo: bool,
 }
 
 impl Default for Settings {
@@ -33,6 +35,7 @@ impl Default for Settings {
             sign_in_limit: 5,
             sign_in_limit_per_address: 20,
             sign_in_window: SignedDuration::from_mins(15),
+            demo: false,
         }
     }
 }

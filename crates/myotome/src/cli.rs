@@ -67,7 +67,13 @@ pub enum Command {
     Import(ImportArgs),
     /// Write a patient's whole record as a FHIR R4 Bundle, or a protocol as a PlanDefinition.
     Export(ExportArgs),
+    /// Make a demo clinic of invented patients in a new database (myotome-demo.db unless
+    /// --database is given on the command line), to try Myotome; never a real clinic's.
+    Demo(DemoArgs),
 }
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {}
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
@@ -105,6 +111,10 @@ pub struct ServeArgs {
     /// Mark session cookies Secure: set this when clients reach the server over HTTPS.
     #[arg(long, env = "MYOTOME_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// Serve the demo clinic of invented patients: myotome-demo.db (or a --database given on
+    /// the command line), made on first use and reused after; never the clinic's database.
+    #[arg(long)]
+    pub demo: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,6 +1,7 @@
 //! One module per subcommand; each returns the process exit code.
 
 mod admin;
+mod demo;
 mod dose;
 mod fhir;
 mod plan;
@@ -24,6 +25,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Backup(args) => admin::backup(cli, args),
         Command::Import(args) => fhir::import(cli, args),
         Command::Export(args) => fhir::export(cli, args),
+        Command::Demo(args) => demo::run(cli, args),
     }
 }
 

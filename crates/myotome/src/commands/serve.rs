@@ -13,8 +13,17 @@ use std::sync::Arc;
 pub fn run(cli: &Cli, args: &ServeArgs) -> Result<ExitCode> {
     init_logging();
     let data = Arc::new(crate::data::load(cli.protocols.as_deref())?);
+    let spec = if args.demo {
+        super::demo::database_spec(cli)?
+    } else {
+        cli.database.clone()
+    };
     database::runtime()?.block_on(async {
-        let store = database::open(&cli.database).await?;
+        let store = if args.demo {
+            super::demo::open_for_serving(&spec, &data, &mut std::io::stderr()).await?
+        } else {
+            database::open(&spec).await?
+        };
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await
             .with_context(|| {
@@ -29,12 +38,15 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> Result<ExitCode> {
         writeln!(
             out,
             "Myotome is serving {base} (database: {})",
-            database::describe(&cli.database)
+            database::describe(&spec)
         )?;
         writeln!(
             out,
             "  JSON API {base}/api/v1 · OpenAPI {base}/api/openapi.json · API explorer {base}/api/docs"
         )?;
+        if args.demo {
+            super::demo::print_accounts(store.as_ref(), &base, &mut out).await?;
+        }
         if store.count_users().await? == 0 {
             let secret = myotome_web::create_setup_link(store.as_ref(), jiff::Timestamp::now())
                 .await
@@ -48,6 +60,7 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> Result<ExitCode> {
         drop(out);
         let settings = Settings {
             secure_cookies: args.secure_cookies,
+            demo: args.demo,
             ..Settings::default()
         };
         myotome_web::serve(listener, AppState::new(store, data, settings), shutdown_signal())
