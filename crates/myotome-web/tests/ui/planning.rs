@@ -1,1 +1,458 @@
-//! (being built) planning pages.
+//! Treatment planning as pages: the plan builder step by step (hip biologics with a dose, IMS
+//! without), saving, booking the proposed visits with the protocol's windows checked at each
+//! date, the week calendar, moving and cancelling an appointment, the printed plan and the
+//! patient's aftercare sheet, and what staff may and may not do.
+
+use crate::both;
+use crate::support::{PASSWORD, TestApp, create_patient};
+use crate::web::{Answer, WebClient};
+use serde_json::{Value, json};
+
+/// A name that must always come back as text.
+const HOSTILE: &str = "O'Brien <script>alert(1)</script> Zoë";
+
+/// Whether `html` shows [`HOSTILE`] as text (escaped), and never as markup.
+fn shows_hostile_name_as_text(html: &str) -> bool {
+    let escaped = [
+        "&#60;script&#62;alert(1)&#60;/script&#62; Zoë",
+        "&lt;script&gt;alert(1)&lt;/script&gt; Zoë",
+    ];
+    !html.contains("<script>alert") && escaped.iter().any(|e| html.contains(e))
+}
+
+fn encode(text: &str) -> String {
+    let mut out = String::new();
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+fn query(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(n, v)| format!("{}={}", encode(n), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+async fn weigh(app: &TestApp, patient: i64, kg: f64) {
+    app.staff
+        .post(
+            &format!("/api/v1/patients/{patient}/weights"),
+            json!({ "kg": kg, "measured_on": "2026-11-20" }),
+        )
+        .await
+        .assert_status(201);
+}
+
+async fn appointments(app: &TestApp, patient: i64) -> Vec<Value> {
+    app.clinician
+        .get(&format!("/api/v1/patients/{patient}/appointments"))
+        .await
+        .assert_status(200)
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn plan_path(answer: &Answer) -> String {
+    assert_eq!(answer.status, 303, "{}", answer.html);
+    let location = answer.location.clone().expect("a Location");
+    assert!(location.starts_with("/plans/"), "{location}");
+    location
+}
+
+const HIP: [(&str, &str); 9] = [
+    ("protocol", "hip-biologics"),
+    ("indication", "hip_osteoarthritis"),
+    ("region", "hip"),
+    ("side", "right"),
+    ("target_sites", "hip_joint"),
+    ("target_sites", "gluteus_medius"),
+    ("product_volume_ml", "2"),
+    ("start", "2027-02-01"),
+    ("sessions", "2"),
+];
+
+async fn a_clinician_builds_a_hip_biologics_plan_books_it_and_prints_the_aftercare(app: TestApp) {
+    let patient = create_patient(&app.clinician, HOSTILE).await;
+    weigh(&app, patient, 82.0).await;
+    let mut web = WebClient::signed_in(&app.base, "dr_chen", PASSWORD).await;
+    let new = format!("/patients/{patient}/plans/new");
+
+    // Step by step: each choice opens the next step and is kept.
+    let step = web.get(&new).await;
+    assert_eq!(step.status, 200, "{}", step.html);
+    assert!(step.html.contains(r#"value="hip-biologics""#));
+    assert!(
+        !step.html.contains(r#"name="indication""#),
+        "one step at a time"
+    );
+    let step = web.get(&format!("{new}?{}", query(&HIP[..1]))).await;
+    assert!(step.html.contains("Mild to moderate hip osteoarthritis"));
+    let step = web.get(&format!("{new}?{}", query(&HIP[..2]))).await;
+    assert!(
+        step.html.contains(r#"<option value="hip" selected>"#)
+            || step.html.contains(r#"value="hip""#)
+    );
+    let step = web.get(&format!("{new}?{}", query(&HIP[..3]))).await;
+    assert!(
+        step.html.contains(r#"id="site-hip_joint""#),
+        "{}",
+        step.html
+    );
+    assert!(step.html.contains(r#"id="site-iliopsoas""#));
+    assert!(
+        step.html.contains(r#"name="side""#),
+        "the hip has a left and a right"
+    );
+    assert!(
+        !step.html.contains(r#"id="site-piriformis""#),
+        "only the protocol's sites"
+    );
+
+    // Sites chosen: the dose step explains the calculator's answer with the chart's weight.
+    let step = web.get(&format!("{new}?{}", query(&HIP[..7]))).await;
+    assert!(step.html.contains("82 kg"), "the chart's weight is shown");
+    assert!(
+        step.html.contains("1 mL, 1 mL"),
+        "split across the two sites: {}",
+        step.html
+    );
+    assert!(
+        !step.html.contains(r#"id="save-plan""#),
+        "no saving before the preview"
+    );
+
+    // Too much product: the calculator's refusal, at the dose.
+    let mut too_much = HIP.to_vec();
+    too_much[6] = ("product_volume_ml", "4");
+    let step = web.get(&format!("{new}?{}", query(&too_much))).await;
+    assert!(step.html.contains(r#"id="dose-error""#), "{}", step.html);
+    assert!(step.html.contains("1 mL to 3 mL"));
+    assert!(
+        step.html.contains(r#"value="4""#),
+        "the typed volume is kept"
+    );
+
+    // Everything chosen: the preview lays out the sessions and the follow-ups with windows.
+    let preview = web.get(&format!("{new}?{}", query(&HIP))).await;
+    assert_eq!(preview.status, 200);
+    for date in ["2027-02-01", "2027-02-15", "2027-03-01", "2027-03-15"] {
+        assert!(preview.html.contains(date), "{date} in the preview");
+    }
+    assert!(preview.html.contains(r#"id="save-plan""#));
+    assert!(preview.html.contains("Initial follow-up visit"));
+
+    // Saving without a session count: the protocol leaves it to the clinic; said at the field.
+    let saved = web
+        .post(&format!("/patients/{patient}/plans"), &HIP[..8])
+        .await;
+    assert_eq!(saved.status, 422, "{}", saved.html);
+    assert!(
+        saved.html.contains(r#"id="sessions-error""#),
+        "{}",
+        saved.html
+    );
+    assert!(saved.html.contains(r#"value="2027-02-01""#), "choices kept");
+    assert!(saved.html.contains(
+        r#"id="site-gluteus_medius" name="target_sites" value="gluteus_medius" checked"#
+    ));
+
+    let saved = web.post(&format!("/patients/{patient}/plans"), &HIP).await;
+    let plan = plan_path(&saved);
+    let page = web.get(&plan).await;
+    assert_eq!(page.status, 200);
+    assert!(page.html.contains("Biologics for hip pain and injuries"));
+    assert!(page.html.contains("hip-biologics version 1.0.0"));
+    assert!(page.html.contains("Mild to moderate hip osteoarthritis"));
+    assert!(page.html.contains("proposed, not booked"));
+    assert!(page.html.contains(r#"id="book-sessions""#));
+    assert!(!page.html.contains("<script>alert"), "the name is escaped");
+    assert!(shows_hostile_name_as_text(&page.html), "{}", page.html);
+    assert!(
+        appointments(&app, patient).await.is_empty(),
+        "nothing booked by saving"
+    );
+
+    // Book the four proposed visits, the first at a time, with the clinician.
+    let clinician = app.clinician_user.id.0.to_string();
+    let booked = web
+        .post(
+            &format!("{plan}/book"),
+            &[
+                ("clinician_id", clinician.as_str()),
+                ("visit", "0"),
+                ("date_0", "2027-02-01"),
+                ("time_0", "09:30"),
+                ("visit", "1"),
+                ("date_1", "2027-02-15"),
+                ("visit", "2"),
+                ("date_2", "2027-03-01"),
+                ("visit", "3"),
+                ("date_3", "2027-03-15"),
+            ],
+        )
+        .await;
+    assert_eq!(booked.status, 303, "{}", booked.html);
+    let page = web.get(booked.location.as_deref().unwrap_or("/")).await;
+    assert!(page.html.contains("4 visits are booked."));
+    assert!(
+        !page.html.contains(r#"id="book-sessions""#),
+        "nothing left to book"
+    );
+    let stored = appointments(&app, patient).await;
+    assert_eq!(stored.len(), 4);
+    assert!(
+        stored
+            .iter()
+            .all(|a| a["clinician_id"] == json!(app.clinician_user.id.0))
+    );
+
+    // The week shows them, the name as text.
+    let week = web.get("/calendar?week=2027-02-03").await;
+    assert_eq!(week.status, 200, "{}", week.html);
+    assert!(week.html.contains("Monday 1 February"), "{}", week.html);
+    assert!(week.html.contains("09:30"));
+    assert!(week.html.contains("Session 1 of 2"));
+    assert!(shows_hostile_name_as_text(&week.html), "{}", week.html);
+    assert!(!week.html.contains("<script>alert"));
+    let other = web
+        .get(&format!(
+            "/calendar?week=2027-02-01&clinician={}",
+            app.staff_user.id.0
+        ))
+        .await;
+    assert!(
+        !other.html.contains("Session 1 of 2"),
+        "another clinician's week"
+    );
+
+    // Printing: the plan and the patient's aftercare, with the seed's words and citations.
+    let print = web.get(&format!("{plan}/print")).await;
+    assert_eq!(print.status, 200);
+    assert!(shows_hostile_name_as_text(&print.html));
+    assert!(print.html.contains("2027-02-01 at 09:30"));
+    let aftercare = web.get(&format!("{plan}/aftercare")).await;
+    assert_eq!(aftercare.status, 200);
+    assert!(shows_hostile_name_as_text(&aftercare.html));
+    assert!(!aftercare.html.contains("<script>alert"));
+    assert!(aftercare.html.contains("24–48 hours"));
+    assert!(aftercare.html.contains("acetaminophen"));
+    assert!(aftercare.html.contains("Avoid NSAIDs"));
+    assert!(
+        aftercare
+            .html
+            .contains("2 weeks to 4 weeks after each session"),
+        "{}",
+        aftercare.html
+    );
+    assert!(
+        aftercare
+            .html
+            .contains("Biologics Treatment for Hip Pain and Injuries")
+    );
+    assert!(
+        aftercare
+            .html
+            .contains("4. Post-Treatment Care — Pain Management")
+    );
+}
+
+both!(
+    a_clinician_builds_a_hip_biologics_plan_books_it_and_prints_the_aftercare,
+    super::a_clinician_builds_a_hip_biologics_plan_books_it_and_prints_the_aftercare
+);
+
+const IMS: [(&str, &str); 7] = [
+    ("protocol", "ims"),
+    ("indication", "chronic_back_pain"),
+    ("region", "lower_back"),
+    ("side", "left"),
+    ("target_sites", "quadratus_lumborum"),
+    ("target_sites", "multifidus"),
+    ("start", "2027-01-04"),
+];
+
+async fn ims_dates_outside_the_weekly_window_are_refused_at_the_date_with_the_reason(app: TestApp) {
+    let patient = create_patient(&app.clinician, "Nguyen").await;
+    let mut web = WebClient::signed_in(&app.base, "dr_chen", PASSWORD).await;
+    let preview = web
+        .get(&format!("/patients/{patient}/plans/new?{}", query(&IMS)))
+        .await;
+    assert_eq!(preview.status, 200, "{}", preview.html);
+    assert!(
+        !preview.html.contains("product_volume_ml"),
+        "IMS injects nothing"
+    );
+    for date in ["2027-01-04", "2027-01-11", "2027-02-08"] {
+        assert!(preview.html.contains(date), "{date}: {}", preview.html);
+    }
+    let plan = plan_path(&web.post(&format!("/patients/{patient}/plans"), &IMS).await);
+    let page = web.get(&plan).await;
+    assert!(page.html.contains("Session 6 of 6"));
+
+    // Session 2 two days after session 1: refused, nothing booked, the typed dates kept.
+    let mut form: Vec<(String, String)> = Vec::new();
+    let dates = [
+        "2027-01-04",
+        "2027-01-06",
+        "2027-01-18",
+        "2027-01-25",
+        "2027-02-01",
+        "2027-02-08",
+    ];
+    for (i, date) in dates.iter().enumerate() {
+        form.push(("visit".into(), i.to_string()));
+        form.push((format!("date_{i}"), (*date).to_owned()));
+    }
+    let fields: Vec<(&str, &str)> = form.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    let refused = web.post(&format!("{plan}/book"), &fields).await;
+    assert_eq!(refused.status, 422, "{}", refused.html);
+    assert!(
+        refused.html.contains(r#"id="date_1-error""#),
+        "{}",
+        refused.html
+    );
+    assert!(refused.html.contains(r#"aria-describedby="date_1-error""#));
+    assert!(
+        refused.html.contains("Session 2 on 2027-01-06"),
+        "{}",
+        refused.html
+    );
+    assert!(
+        refused
+            .html
+            .contains("Source: Intramuscular Stimulation (IMS)")
+    );
+    assert!(
+        refused.html.contains(r#"value="2027-01-06""#),
+        "the typed date is kept"
+    );
+    assert!(refused.html.contains(r#"value="2027-01-18""#));
+    assert!(
+        appointments(&app, patient).await.is_empty(),
+        "nothing booked"
+    );
+
+    // The weekly dates book.
+    let mut fields = fields;
+    fields[3] = ("date_1", "2027-01-11");
+    let booked = web.post(&format!("{plan}/book"), &fields).await;
+    assert_eq!(booked.status, 303, "{}", booked.html);
+    let stored = appointments(&app, patient).await;
+    assert_eq!(stored.len(), 6);
+
+    // Staff moves session 2 to two days before session 3: refused at the date, typed date kept.
+    let second = stored
+        .iter()
+        .find(|a| a["date"] == json!("2027-01-11"))
+        .expect("session 2");
+    let id = second["id"].as_i64().expect("an id");
+    let version = second["version"].as_i64().expect("a version").to_string();
+    let mut staff = WebClient::signed_in(&app.base, "sam", PASSWORD).await;
+    let page = staff.get(&format!("/appointments/{id}")).await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    assert!(page.html.contains("Nguyen"));
+    assert!(page.html.contains(r#"id="move-appointment""#));
+    let refused = staff
+        .post(
+            &format!("/appointments/{id}/move"),
+            &[
+                ("version", version.as_str()),
+                ("date", "2027-01-16"),
+                ("start_time", "10:00"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.html);
+    assert!(refused.html.contains(r#"id="date-error""#));
+    assert!(
+        refused
+            .html
+            .contains("Source: Intramuscular Stimulation (IMS)")
+    );
+    assert!(refused.html.contains(r#"value="2027-01-16""#));
+    assert!(refused.html.contains(r#"value="10:00""#));
+
+    // A move within the window goes through; then cancelling.
+    let moved = staff
+        .post(
+            &format!("/appointments/{id}/move"),
+            &[
+                ("version", version.as_str()),
+                ("date", "2027-01-11"),
+                ("start_time", "10:00"),
+            ],
+        )
+        .await;
+    assert_eq!(moved.status, 303, "{}", moved.html);
+    let page = staff.get(moved.location.as_deref().unwrap_or("/")).await;
+    assert!(page.html.contains("The appointment is moved."));
+    assert!(page.html.contains("10:00"));
+    let next_version = (version.parse::<i64>().expect("a number") + 1).to_string();
+    let cancelled = staff
+        .post(
+            &format!("/appointments/{id}/cancel"),
+            &[("version", next_version.as_str())],
+        )
+        .await;
+    assert_eq!(cancelled.status, 303, "{}", cancelled.html);
+    let page = staff
+        .get(cancelled.location.as_deref().unwrap_or("/"))
+        .await;
+    assert!(page.html.contains("The appointment is cancelled."));
+    assert!(!page.html.contains(r#"id="move-appointment""#));
+    // The cancelled visit is proposed again on the plan.
+    let page = staff.get(&plan).await;
+    assert!(page.html.contains(r#"id="book-sessions""#));
+}
+
+both!(
+    ims_dates_outside_the_weekly_window_are_refused_at_the_date_with_the_reason,
+    super::ims_dates_outside_the_weekly_window_are_refused_at_the_date_with_the_reason
+);
+
+async fn staff_read_plans_but_cannot_make_them(app: TestApp) {
+    let patient = create_patient(&app.clinician, "Okafor").await;
+    let mut clinician = WebClient::signed_in(&app.base, "dr_chen", PASSWORD).await;
+    let plan = plan_path(
+        &clinician
+            .post(&format!("/patients/{patient}/plans"), &IMS)
+            .await,
+    );
+    let mut staff = WebClient::signed_in(&app.base, "sam", PASSWORD).await;
+    let builder = staff.get(&format!("/patients/{patient}/plans/new")).await;
+    assert_eq!(builder.status, 403);
+    let refused = staff
+        .post(&format!("/patients/{patient}/plans"), &IMS)
+        .await;
+    assert_eq!(refused.status, 403, "{}", refused.html);
+    assert!(refused.html.contains("Not allowed"));
+    assert!(
+        refused.html.contains("<nav"),
+        "the 403 page keeps the navigation"
+    );
+    let page = staff.get(&plan).await;
+    assert_eq!(page.status, 200);
+    assert!(page.html.contains("Session 1 of 6"));
+    assert!(!page.html.contains(r#"id="save-plan""#));
+    assert!(
+        page.html.contains(r#"id="book-sessions""#),
+        "staff book appointments"
+    );
+
+    let mut admin = WebClient::signed_in(&app.base, "ada", PASSWORD).await;
+    assert_eq!(admin.get(&plan).await.status, 403, "admins see no charts");
+    assert_eq!(admin.get("/calendar").await.status, 403);
+}
+
+both!(
+    staff_read_plans_but_cannot_make_them,
+    super::staff_read_plans_but_cannot_make_them
+);
