@@ -687,17 +687,17 @@ impl<'a> Generator<'a> {
         Ok(user.id)
     }
 
-    /// A distinct (given, family, female) for everyone; the first two are the names the
-    /// product must show exactly (accents, a letter outside Latin-1).
+    /// A distinct (given, family, female) for everyone; the first man and the first woman
+    /// get the names the product must show exactly (accents, a letter outside Latin-1).
     fn names(&mut self, people: &[&Profile]) -> Vec<(String, String, bool)> {
         let mut taken = BTreeSet::new();
+        let mut featured = [("José", "Núñez"), ("Zoë", "Ødegaard")].map(Some);
         let mut names = Vec::with_capacity(people.len());
-        for (i, profile) in people.iter().enumerate() {
+        for profile in people {
             let female = profile.female.unwrap_or_else(|| self.rng.chance(55));
-            let name = match (i, female, profile.female) {
-                (0, false, None) => ("José", "Núñez"),
-                (1, true, _) | (0, true, _) => ("Zoë", "Ødegaard"),
-                _ => loop {
+            let name = match featured[usize::from(female)].take() {
+                Some(name) => name,
+                None => loop {
                     let given = if female {
                         *self.rng.pick(names::GIVEN_FEMALE)
                     } else {
@@ -852,7 +852,7 @@ impl<'a> Generator<'a> {
     /// and for every fourth weekly plan a whole number of weeks ago, so today has sessions.
     fn start_offset(&mut self, index: usize, shape: &PlanShape) -> i64 {
         let weekly = shape.minutes == 30;
-        if weekly && index % 4 == 0 {
+        if weekly && index.is_multiple_of(4) {
             -7 * self.rng.between(0, 4)
         } else if index % 9 == 1 {
             0

@@ -10,7 +10,7 @@ use anyhow::{Result, bail};
 use clap::CommandFactory;
 use clap::parser::ValueSource;
 use myotome_core::ClinicalData;
-use myotome_store::Store;
+use myotome_store::{Role, Store};
 use myotome_web::demo::{DEMO_DATABASE, DEMO_PASSWORD, DemoError, DemoSummary, fill, is_demo};
 use std::io::Write;
 use std::path::Path;
@@ -170,7 +170,16 @@ fn print_summary(
 
 /// The accounts, for the lines `serve --demo` prints.
 pub async fn print_accounts(store: &dyn Store, base: &str, out: &mut impl Write) -> Result<()> {
-    let users = store.users().await?;
+    let mut users = store.users().await?;
+    // Clinicians, staff, then the administrator.
+    users.sort_by_key(|u| {
+        let order = match u.role {
+            Role::Clinician => 0,
+            Role::Staff => 1,
+            Role::Admin => 2,
+        };
+        (order, u.id)
+    });
     writeln!(
         out,
         "Demo clinic (invented patients). Sign in at {base}/sign-in with password {DEMO_PASSWORD} as:"
