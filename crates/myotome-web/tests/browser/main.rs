@@ -11,4 +11,5 @@ mod support;
 mod harness;
 
 mod account;
+mod escaping;
 mod walk;

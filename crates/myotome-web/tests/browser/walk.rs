@@ -466,6 +466,7 @@ async fn from_the_public_candidate_form_to_booked_sessions_on_the_calendar() {
             .contains("71.5"),
         "the weight is on the chart"
     );
+    browser.screenshot("chart-weight").await;
 
     let start = monday_after(14);
     let hip = plan_and_book(
