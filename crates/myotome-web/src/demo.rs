@@ -32,6 +32,7 @@ use myotome_store::{
     RecordSource, Role, Store, StoreError, StoredCoding, UserId,
 };
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The one password of every demo account, printed with the usernames. A demo database holds
 /// invented people only; never reuse it for real patients.
@@ -97,6 +98,20 @@ pub enum DemoError {
     Refused(#[from] ApiError),
     #[error("cannot hash the demo password: {0}")]
     Password(#[from] PasswordError),
+}
+
+/// Set once by `myotome serve --demo`: a process serves either the demo clinic or a real one.
+static SERVING: AtomicBool = AtomicBool::new(false);
+
+/// Marks this process as serving the demo clinic, so every page's frame says "Demo clinic —
+/// invented patients" ([`crate::ui::layout::Chrome`]). Called by `myotome serve --demo` only.
+pub fn mark_serving() {
+    SERVING.store(true, Ordering::Relaxed);
+}
+
+/// Whether this process serves the demo clinic.
+pub fn serving() -> bool {
+    SERVING.load(Ordering::Relaxed)
 }
 
 /// Who the generator acts as.

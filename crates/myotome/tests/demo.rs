@@ -298,6 +298,11 @@ async fn serve_demo_uses_its_own_database_never_myotome_db_and_reuses_it() {
     assert_eq!(patient_count(&base, "dr.okafor").await, 60);
     let page = reqwest::get(format!("{base}/sign-in")).await.expect("page");
     assert_eq!(page.status(), 200);
+    let html = page.text().await.expect("HTML");
+    assert!(
+        html.contains("Demo clinic — invented patients"),
+        "every page says it is the demo: {html}"
+    );
     let _ = server.kill();
     let _ = server.wait();
 

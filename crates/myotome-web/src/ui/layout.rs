@@ -19,6 +19,9 @@ pub struct Chrome {
     /// Display name and role of whoever is signed in; `None` on public pages.
     pub signed_in: Option<(String, &'static str)>,
     pub nav: Vec<NavLink>,
+    /// This server shows the demo clinic of invented patients (`myotome serve --demo`):
+    /// every page says so.
+    pub demo: bool,
 }
 
 /// The sections, in bar order, with the permission that makes each one useful.
@@ -48,6 +51,7 @@ impl Chrome {
         Chrome {
             signed_in: Some((viewer.user.display_name.clone(), viewer.user.role.as_str())),
             nav,
+            demo: crate::demo::serving(),
         }
     }
 
@@ -56,6 +60,7 @@ impl Chrome {
         Chrome {
             signed_in: None,
             nav: Vec::new(),
+            demo: crate::demo::serving(),
         }
     }
 }

@@ -58,6 +58,9 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> Result<ExitCode> {
         }
         out.flush()?;
         drop(out);
+        if args.demo {
+            myotome_web::demo::mark_serving();
+        }
         let settings = Settings {
             secure_cookies: args.secure_cookies,
             demo: args.demo,
