@@ -394,7 +394,10 @@ pub fn document(loaded: &LoadedProtocol, data: &ClinicalData) -> Document {
         let mut lines = Vec::new();
         for option in &protocol.anesthesia {
             let kind = option.kind.label();
-            let mut parts = vec![Part::Text(format!("{kind} — {}", option.purpose))];
+            let mut parts = vec![Part::Text(crate::error::sentence(format!(
+                "{kind} anesthesia — {}",
+                option.purpose
+            )))];
             parts.push(Part::Cite(b.cite(&option.source)));
             if let Some(wait) = &option.wait {
                 parts.push(Part::Text("Wait before starting:".to_owned()));

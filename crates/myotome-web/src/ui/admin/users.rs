@@ -139,15 +139,24 @@ pub(super) async fn add(
         display_name: input.display_name.clone(),
         role: input.role.clone(),
     };
-    let mut errors = match check_new_user(&input) {
-        Ok(_) => FieldErrors::none(),
-        Err(error) => FieldErrors::from_api(&error, &[]),
-    };
-    if !errors.is_empty() {
-        if let Err(problem) = check_password(&input.password) {
-            errors.add("password", problem.to_string());
-        }
-        let list = list(&state, &page, form, errors, None).await?;
+    if let Err(error) = check_new_user(&input) {
+        // The password is only checked by the API once the rest is right; here it is checked
+        // too, so the admin, who must type it again anyway, learns everything at once.
+        let error = match (error, check_password(&input.password)) {
+            (ApiError::Invalid { mut fields, .. }, Err(problem)) => {
+                fields.insert("password".to_owned(), problem.to_string());
+                ApiError::fields(fields)
+            }
+            (error, _) => error,
+        };
+        let list = list(
+            &state,
+            &page,
+            form,
+            FieldErrors::from_api(&error, &[]),
+            None,
+        )
+        .await?;
         return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, &list));
     }
     match add_user(&state, &page.actor, input).await {
@@ -155,6 +164,7 @@ pub(super) async fn add(
         Err(error) => {
             let errors = match &error {
                 ApiError::Conflict(message) => {
+                    let mut errors = FieldErrors::none();
                     errors.add("username", message.clone());
                     errors
                 }
