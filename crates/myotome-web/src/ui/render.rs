@@ -34,10 +34,16 @@ pub fn see_other(path: &str) -> Response {
 }
 
 fn with_policy(mut response: Response) -> Response {
-    response.headers_mut().insert(
+    let headers = response.headers_mut();
+    headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(PAGE_POLICY),
     );
+    // `same-origin`, not the API's `no-referrer`: under `no-referrer` a browser sends
+    // `Origin: null` with every form post, and one that does not send `Sec-Fetch-Site` either
+    // (older Safari) would fail the CSRF check. Addresses (which may carry a searched name)
+    // still never leave for another site.
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     response
 }
 
