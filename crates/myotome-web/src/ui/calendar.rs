@@ -15,7 +15,7 @@ use crate::state::AppState;
 use crate::ui::form::{FieldErrors, Fields};
 use crate::ui::layout::Chrome;
 use crate::ui::page::{Page, Viewer};
-use crate::ui::plans::{Choice, patient_name, status_label, violation_sentence};
+use crate::ui::plans::{Choice, id_in_path, patient_name, status_label, violation_sentence};
 use crate::ui::render::{UiError, html, in_page, ok, see_other};
 use crate::validate::parse_date;
 use crate::wire::care::AppointmentUpdateIn;
@@ -303,9 +303,10 @@ async fn appointment_view(
 async fn appointment_page(
     page: Page<need::PatientRead>,
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    Path(id): Path<String>,
     query: Result<Query<AppointmentQuery>, QueryRejection>,
 ) -> Result<Response, UiError> {
+    let id = id_in_path(&id, "appointment").map_err(in_page(&page.viewer))?;
     let query = query.map(|Query(q)| q).unwrap_or_default();
     let appointment = state
         .store
@@ -324,13 +325,10 @@ async fn appointment_page(
 }
 
 /// The version the form was read at; a form without one is refused as a whole.
-fn version_of(fields: &Fields, viewer: &Viewer) -> Result<i64, UiError> {
+fn version_of(fields: &Fields) -> Result<i64, ApiError> {
     fields.get("version").trim().parse::<i64>().map_err(|_| {
-        UiError::new(
-            ApiError::Malformed(
-                "The form did not say which version of the appointment it changes; reload the page and try again.".to_owned(),
-            ),
-            Some(viewer),
+        ApiError::Malformed(
+            "The form did not say which version of the appointment it changes; reload the page and try again.".to_owned(),
         )
     })
 }
@@ -338,10 +336,11 @@ fn version_of(fields: &Fields, viewer: &Viewer) -> Result<i64, UiError> {
 async fn move_appointment(
     page: Page<need::AppointmentWrite>,
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    Path(id): Path<String>,
     fields: Fields,
 ) -> Result<Response, UiError> {
-    let version = version_of(&fields, &page)?;
+    let id = id_in_path(&id, "appointment").map_err(in_page(&page.viewer))?;
+    let version = version_of(&fields).map_err(in_page(&page.viewer))?;
     let current = state
         .store
         .appointment(&page.actor, AppointmentId(id))
@@ -385,10 +384,11 @@ async fn move_appointment(
 async fn cancel_appointment(
     page: Page<need::AppointmentWrite>,
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    Path(id): Path<String>,
     fields: Fields,
 ) -> Result<Response, UiError> {
-    let version = version_of(&fields, &page)?;
+    let id = id_in_path(&id, "appointment").map_err(in_page(&page.viewer))?;
+    let version = version_of(&fields).map_err(in_page(&page.viewer))?;
     let current = state
         .store
         .appointment(&page.actor, AppointmentId(id))

@@ -57,6 +57,15 @@ pub(crate) fn patient_name(patient: &Patient) -> String {
     }
 }
 
+/// A record id from the page's path; anything but a number is a page that does not exist.
+pub(crate) fn id_in_path(text: &str, what: &str) -> Result<i64, ApiError> {
+    text.parse::<i64>().map_err(|_| {
+        ApiError::NotFound(format!(
+            "There is no {what} “{text}”; the link may be mistyped."
+        ))
+    })
+}
+
 /// "Source: title, section “…”" for a citation.
 pub(crate) fn source_text(source: &SourceOut) -> String {
     format!("Source: {}, section “{}”.", source.title, source.section)
@@ -343,6 +352,15 @@ fn whole(errors: &mut FieldErrors, field: &str, text: &str, problem: &str) -> Op
     }
 }
 
+/// The API's sentence as a page says it: where the API names its own route for a fix, the page
+/// names the chart.
+fn for_the_page(message: String) -> String {
+    message.replace(
+        " (POST /api/v1/patients/{id}/weights)",
+        " on the patient's chart",
+    )
+}
+
 /// An API refusal of a plan request, turned into messages at the builder's fields.
 fn builder_errors(error: &ApiError, mut errors: FieldErrors) -> (FieldErrors, Vec<ViolationView>) {
     let mut violations = Vec::new();
@@ -372,7 +390,7 @@ fn builder_errors(error: &ApiError, mut errors: FieldErrors) -> (FieldErrors, Ve
             violations: v,
             ..
         } => {
-            let message = error.message();
+            let message = for_the_page(error.message());
             match *code {
                 "dose_refused" => errors.add("dose", message),
                 "unknown_protocol" => errors.add("protocol", message),
@@ -458,9 +476,10 @@ impl BuilderPage {
 async fn builder(
     page: Page<need::PlanWrite>,
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    Path(id): Path<String>,
     fields: Fields,
 ) -> Result<Response, UiError> {
+    let id = id_in_path(&id, "patient").map_err(in_page(&page.viewer))?;
     let choices = Choices::read(&fields);
     let mut view = builder_view(&state, &page, PatientId(id), choices).await?;
     if view.step_schedule() && !view.choices.start.is_empty() {
@@ -493,9 +512,10 @@ async fn builder(
 async fn save(
     page: Page<need::PlanWrite>,
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    Path(id): Path<String>,
     fields: Fields,
 ) -> Result<Response, UiError> {
+    let id = id_in_path(&id, "patient").map_err(in_page(&page.viewer))?;
     let choices = Choices::read(&fields);
     let patient = PatientId(id);
     let mut errors = FieldErrors::none();
@@ -692,7 +712,7 @@ async fn builder_view(
                     ApiError::Invalid { fields, .. } => {
                         fields.values().cloned().collect::<Vec<_>>().join(" ")
                     }
-                    other => other.message(),
+                    other => for_the_page(other.message()),
                 }),
             });
         }

@@ -456,3 +456,41 @@ both!(
     staff_read_plans_but_cannot_make_them,
     super::staff_read_plans_but_cannot_make_them
 );
+
+async fn the_knee_cell_floor_needs_the_chart_weight_and_says_so(app: TestApp) {
+    let patient = create_patient(&app.clinician, "Moreau").await;
+    let mut web = WebClient::signed_in(&app.base, "dr_chen", PASSWORD).await;
+    let knee = [
+        ("protocol", "knee-msc"),
+        ("indication", "knee_osteoarthritis"),
+        ("region", "knee"),
+        ("side", "left"),
+        ("target_sites", "knee_joint"),
+        ("cells_per_ml", "2.5e7"),
+    ];
+    let path = format!("/patients/{patient}/plans/new?{}", query(&knee));
+    let step = web.get(&path).await;
+    assert_eq!(step.status, 200, "{}", step.html);
+    assert!(step.html.contains("The chart has no weight yet"));
+    assert!(step.html.contains(r#"id="dose-refusal""#), "{}", step.html);
+    assert!(step.html.contains("no weight on record"), "{}", step.html);
+    assert!(
+        !step.html.contains("/api/v1/"),
+        "the page names the chart, not the API"
+    );
+
+    weigh(&app, patient, 80.0).await;
+    let step = web.get(&path).await;
+    assert!(step.html.contains("80 kg"));
+    assert!(!step.html.contains(r#"id="dose-refusal""#), "{}", step.html);
+    assert!(
+        step.html.contains("160000000"),
+        "2 million cells per kg × 80 kg: {}",
+        step.html
+    );
+}
+
+both!(
+    the_knee_cell_floor_needs_the_chart_weight_and_says_so,
+    super::the_knee_cell_floor_needs_the_chart_weight_and_says_so
+);

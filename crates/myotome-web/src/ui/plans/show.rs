@@ -8,7 +8,7 @@
 //! through the API's booking ([`book_visit`]), which checks again.
 
 use super::{
-    Choice, DoseView, ScheduleDoc, ViolationView, VisitView, kind_label, patient_name,
+    Choice, DoseView, ScheduleDoc, ViolationView, VisitView, id_in_path, kind_label, patient_name,
     violation_sentence, window_text,
 };
 use crate::clinic::windows::{BookedVisit, check_plan_calendar};
@@ -222,6 +222,8 @@ struct PlanPage {
     book: Vec<BookRow>,
     clinicians: Vec<Choice>,
     may_book: bool,
+    /// The week of the plan's first visit, for the calendar link.
+    calendar_week: String,
     booked: Option<String>,
     errors: FieldErrors,
     violations: Vec<ViolationView>,
@@ -235,9 +237,10 @@ pub(super) struct PlanQuery {
 pub(super) async fn plan_page(
     page: Page<need::PlanRead>,
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    Path(id): Path<String>,
     query: Result<axum::extract::Query<PlanQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, UiError> {
+    let id = id_in_path(&id, "plan").map_err(in_page(&page.viewer))?;
     let ctx = load(&state, &page, id).await?;
     let booked = query.ok().and_then(|q| q.0.booked).map(|n| match n {
         1 => "One visit is booked.".to_owned(),
@@ -306,6 +309,14 @@ async fn plan_view(
         book,
         clinicians,
         may_book,
+        calendar_week: ctx
+            .schedule
+            .visits
+            .iter()
+            .map(|v| v.date.as_str())
+            .min()
+            .unwrap_or_default()
+            .to_owned(),
         booked: None,
         errors: FieldErrors::none(),
         violations: Vec::new(),
@@ -324,9 +335,10 @@ struct ToBook {
 pub(super) async fn book(
     page: Page<need::AppointmentWrite>,
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    Path(id): Path<String>,
     fields: Fields,
 ) -> Result<Response, UiError> {
+    let id = id_in_path(&id, "plan").map_err(in_page(&page.viewer))?;
     let ctx = load(&state, &page, id).await?;
     let proposed = ctx.proposed();
     let mut errors = FieldErrors::none();
@@ -547,8 +559,9 @@ struct PrintPage {
 pub(super) async fn print_page(
     page: Page<need::PlanRead>,
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    Path(id): Path<String>,
 ) -> Result<Response, UiError> {
+    let id = id_in_path(&id, "plan").map_err(in_page(&page.viewer))?;
     let ctx = load(&state, &page, id).await?;
     let plan = summary(&state, &ctx);
     Ok(ok(&PrintPage {
@@ -598,8 +611,9 @@ struct AftercarePage {
 pub(super) async fn aftercare_page(
     page: Page<need::PlanRead>,
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    Path(id): Path<String>,
 ) -> Result<Response, UiError> {
+    let id = id_in_path(&id, "plan").map_err(in_page(&page.viewer))?;
     let ctx = load(&state, &page, id).await?;
     let loaded = state
         .data
