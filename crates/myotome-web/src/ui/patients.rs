@@ -48,15 +48,12 @@ pub fn routes() -> Router<AppState> {
         .route("/patients/{id}/weights", post(chart::add_weight))
 }
 
-/// The patient id in a path, or the "no such page" page.
-fn patient_id(viewer: &Viewer, text: &str) -> Result<PatientId, UiError> {
+/// The patient id in a path, or "no such patient".
+fn patient_id(text: &str) -> Result<PatientId, ApiError> {
     text.parse::<i64>().map(PatientId).map_err(|_| {
-        UiError::new(
-            ApiError::NotFound(format!(
-                "There is no patient number `{text}`; patient numbers are whole numbers, as in /patients/42."
-            )),
-            Some(viewer),
-        )
+        ApiError::NotFound(format!(
+            "There is no patient number `{text}`; patient numbers are whole numbers, as in /patients/42."
+        ))
     })
 }
 
@@ -76,7 +73,7 @@ fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -619,7 +616,7 @@ async fn edit_form(
     Path(id): Path<String>,
 ) -> Result<Response, UiError> {
     let viewer = &page.viewer;
-    let id = patient_id(viewer, &id)?;
+    let id = patient_id(&id).map_err(in_page(viewer))?;
     let patient = state
         .store
         .patient(&viewer.actor, id)
@@ -640,7 +637,7 @@ async fn update(
     form: Fields,
 ) -> Result<Response, UiError> {
     let viewer = &page.viewer;
-    let id = patient_id(viewer, &id)?;
+    let id = patient_id(&id).map_err(in_page(viewer))?;
     let values = PatientValues::from_form(&form);
     let (input, rows) = values.to_api();
     let version = form.get("version").trim().parse::<i64>().map_err(|_| {

@@ -550,7 +550,7 @@ impl ChartPage {
             href: None,
         });
         // Newest first; on one day, in the order above (stable sort).
-        timeline.sort_by(|a, b| b.date.cmp(&a.date));
+        timeline.sort_by_key(|entry| std::cmp::Reverse(entry.date));
 
         let mut weights = weights.into_iter();
         ChartPage {
@@ -588,7 +588,7 @@ pub(super) async fn chart(
     query: Fields,
 ) -> Result<Response, UiError> {
     let viewer = &page.viewer;
-    let id = patient_id(viewer, &id)?;
+    let id = patient_id(&id).map_err(in_page(viewer))?;
     let data = read_chart(&state, viewer, id)
         .await
         .map_err(in_page(viewer))?;
@@ -625,7 +625,7 @@ pub(super) async fn add_weight(
     form: Fields,
 ) -> Result<Response, UiError> {
     let viewer = &page.viewer;
-    let id = patient_id(viewer, &id)?;
+    let id = patient_id(&id).map_err(in_page(viewer))?;
     let kg_typed = form.get("kg").trim().to_owned();
     let measured_on = form.optional("measured_on");
     // A form sends text; the API's number is read here, then checked by the API's own rule.
@@ -701,7 +701,7 @@ pub(super) async fn add_record(
     form: Fields,
 ) -> Result<Response, UiError> {
     let viewer = &page.viewer;
-    let id = patient_id(viewer, &id)?;
+    let id = patient_id(&id).map_err(in_page(viewer))?;
     let typed = RecordForm {
         kind: form.get("kind").to_owned(),
         system: form.get("system").trim().to_owned(),
