@@ -167,3 +167,33 @@ pub(super) async fn verify(
     )
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_broken_chain_names_the_first_bad_row_and_what_to_do() {
+        let view = AuditPage {
+            chrome: Chrome::anonymous(),
+            title: "Audit trail",
+            patient: String::new(),
+            events: None,
+            errors: FieldErrors::none(),
+            verification: Some(Verification::from(&ChainCheck::Broken {
+                seq: 17,
+                rows_checked: 16,
+                reason: "the stored hash does not match the row's contents".to_owned(),
+            })),
+        };
+        let html = view.render().expect("the page renders");
+        assert!(html.contains(r#"<span class="badge danger">Broken</span>"#));
+        assert!(
+            html.contains("The audit trail is broken at row 17"),
+            "{html}"
+        );
+        assert!(html.contains("The 16 rows before it are intact"));
+        assert!(html.contains("restore from a backup"));
+        assert!(!html.contains("Head of the chain"));
+    }
+}
