@@ -26,7 +26,7 @@ pub mod today;
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::Router;
-use axum::http::Uri;
+use axum::http::{HeaderMap, Uri, header};
 use axum::response::{IntoResponse, Response};
 
 /// Every page of the UI.
@@ -44,13 +44,18 @@ pub fn routes() -> Router<AppState> {
         .merge(admin::routes())
 }
 
-/// Unknown paths: JSON under `/api/`, a page everywhere else (a person typed or followed it).
-pub async fn not_found(uri: Uri) -> Response {
+/// Unknown paths: a page when a browser asks (it sends `Accept: text/html`) outside `/api/`,
+/// the API's JSON answer otherwise (scripts, and anything under `/api/`).
+pub async fn not_found(uri: Uri, headers: HeaderMap) -> Response {
     let error = ApiError::NotFound(
         "There is no page at this address; it may have been moved, or the link is mistyped."
             .to_owned(),
     );
-    if uri.path().starts_with("/api/") {
+    let wants_page = headers
+        .get(header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    if uri.path().starts_with("/api/") || !wants_page {
         crate::error::not_found().await.into_response()
     } else {
         render::UiError::from(error).into_response()

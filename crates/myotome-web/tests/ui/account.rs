@@ -138,3 +138,30 @@ both!(
     password_change,
     super::a_password_change_checks_the_current_one_and_keeps_this_browser_signed_in
 );
+
+#[tokio::test]
+async fn an_unknown_address_is_a_page_for_a_browser_and_json_for_a_script() {
+    let Some(app) = crate::support::spawn_app(crate::support::Db::Sqlite).await else {
+        return;
+    };
+    let http = reqwest::Client::new();
+    let page = http
+        .get(format!("{}/no/such/page", app.base))
+        .header("accept", "text/html,application/xhtml+xml")
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(page.status(), 404);
+    let html = page.text().await.expect("a body");
+    assert!(html.contains("There is no page at this address"), "{html}");
+    assert!(html.contains(r#"href="/""#), "the page offers a way back");
+
+    let script = http
+        .get(format!("{}/no/such/page", app.base))
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(script.status(), 404);
+    let body: serde_json::Value = script.json().await.expect("JSON");
+    assert_eq!(body["error"]["code"], "not_found");
+}
