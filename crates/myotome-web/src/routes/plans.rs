@@ -168,10 +168,29 @@ async fn set_plan_status(
     ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<PlanStatusIn>,
 ) -> Result<Json<TreatmentPlanOut>, ApiError> {
-    let status = parse_plan_status(&input.status).map_err(|e| ApiError::field("status", e))?;
-    let plan = state
-        .store
-        .set_plan_status(&auth.actor, PlanId(id), input.version, status)
-        .await?;
+    let plan = change_plan_status(
+        &state,
+        &auth.actor,
+        PlanId(id),
+        input.version,
+        &input.status,
+    )
+    .await?;
     Ok(Json(TreatmentPlanOut::from(&plan)))
+}
+
+/// Marks a plan active, completed or cancelled; `version` must be the one read. Shared by the
+/// API and the plan's page.
+pub(crate) async fn change_plan_status(
+    state: &AppState,
+    actor: &Actor,
+    id: PlanId,
+    version: i64,
+    status: &str,
+) -> Result<myotome_store::TreatmentPlan, ApiError> {
+    let status = parse_plan_status(status).map_err(|e| ApiError::field("status", e))?;
+    Ok(state
+        .store
+        .set_plan_status(actor, id, version, status)
+        .await?)
 }

@@ -41,6 +41,7 @@ pub fn routes() -> Router<AppState> {
         .route("/patients/{id}/plans", post(save))
         .route("/plans/{id}", get(show::plan_page))
         .route("/plans/{id}/book", post(show::book))
+        .route("/plans/{id}/status", post(show::set_status))
         .route("/plans/{id}/print", get(show::print_page))
         .route("/plans/{id}/aftercare", get(show::aftercare_page))
 }
@@ -636,7 +637,13 @@ async fn builder_view(
             });
         }
     }
+    if !view.indications.iter().any(|i| i.selected) {
+        view.choices.indication.clear();
+    }
     let region_known = regions.iter().any(|r| r.selected);
+    if !region_known {
+        view.choices.region.clear();
+    }
     view.regions = regions;
     if region_known {
         view.sites = allowed_sites(protocol, catalog, &view.choices.region)
@@ -649,6 +656,11 @@ async fn builder_view(
             })
             .collect();
     }
+    // A site ticked under another region (or protocol) no longer applies.
+    let sites = &view.sites;
+    view.choices
+        .target_sites
+        .retain(|id| sites.iter().any(|s| s.id == *id));
     view.side_needed = view.sites.iter().any(|s| s.paired);
     view.sides = [("left", "Left"), ("right", "Right"), ("both", "Both sides")]
         .iter()

@@ -149,6 +149,13 @@ async fn a_clinician_builds_a_hip_biologics_plan_books_it_and_prints_the_afterca
     assert!(preview.html.contains(r#"id="save-plan""#));
     assert!(preview.html.contains("Initial follow-up visit"));
 
+    // Changing the region drops the sites ticked under the old one.
+    let mut moved = HIP.to_vec();
+    moved[2] = ("region", "knee");
+    let step = web.get(&format!("{new}?{}", query(&moved))).await;
+    assert_eq!(step.status, 200);
+    assert!(!step.html.contains(r#"id="save-plan""#), "{}", step.html);
+
     // Saving without a session count: the protocol leaves it to the clinic; said at the field.
     let saved = web
         .post(&format!("/patients/{patient}/plans"), &HIP[..8])
@@ -446,6 +453,31 @@ async fn staff_read_plans_but_cannot_make_them(app: TestApp) {
         page.html.contains(r#"id="book-sessions""#),
         "staff book appointments"
     );
+    assert!(
+        !page.html.contains(r#"id="complete-plan""#),
+        "no plan changes for staff"
+    );
+    let refused = staff
+        .post(
+            &format!("{plan}/status"),
+            &[("version", "1"), ("status", "cancelled")],
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+
+    // The clinician marks it completed; then it offers no more changes.
+    let page = clinician.get(&plan).await;
+    assert!(page.html.contains(r#"id="complete-plan""#));
+    let done = clinician
+        .post(
+            &format!("{plan}/status"),
+            &[("version", "1"), ("status", "completed")],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.html);
+    let page = clinician.get(done.location.as_deref().unwrap_or("/")).await;
+    assert!(page.html.contains("The plan is marked completed."));
+    assert!(!page.html.contains(r#"id="complete-plan""#));
 
     let mut admin = WebClient::signed_in(&app.base, "ada", PASSWORD).await;
     assert_eq!(admin.get(&plan).await.status, 403, "admins see no charts");

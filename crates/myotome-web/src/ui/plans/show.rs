@@ -15,6 +15,7 @@ use crate::clinic::windows::{BookedVisit, check_plan_calendar};
 use crate::error::ApiError;
 use crate::permissions::{Permission, need};
 use crate::routes::appointments::{book_visit, check_time};
+use crate::routes::plans::change_plan_status;
 use crate::state::AppState;
 use crate::ui::form::{FieldErrors, Fields};
 use crate::ui::layout::Chrome;
@@ -222,6 +223,9 @@ struct PlanPage {
     book: Vec<BookRow>,
     clinicians: Vec<Choice>,
     may_book: bool,
+    /// Whether the viewer may mark the plan completed or cancelled.
+    may_change: bool,
+    version: i64,
     /// The week of the plan's first visit, for the calendar link.
     calendar_week: String,
     booked: Option<String>,
@@ -232,6 +236,7 @@ struct PlanPage {
 #[derive(serde::Deserialize, Default)]
 pub(super) struct PlanQuery {
     booked: Option<u32>,
+    status: Option<String>,
 }
 
 pub(super) async fn plan_page(
@@ -242,10 +247,14 @@ pub(super) async fn plan_page(
 ) -> Result<Response, UiError> {
     let id = id_in_path(&id, "plan").map_err(in_page(&page.viewer))?;
     let ctx = load(&state, &page, id).await?;
-    let booked = query.ok().and_then(|q| q.0.booked).map(|n| match n {
-        1 => "One visit is booked.".to_owned(),
-        n => format!("{n} visits are booked."),
-    });
+    let query = query.map(|q| q.0).unwrap_or_default();
+    let booked = match (query.booked, query.status.as_deref()) {
+        (Some(1), _) => Some("One visit is booked.".to_owned()),
+        (Some(n), _) => Some(format!("{n} visits are booked.")),
+        (None, Some("completed")) => Some("The plan is marked completed.".to_owned()),
+        (None, Some("cancelled")) => Some("The plan is cancelled.".to_owned()),
+        _ => None,
+    };
     let typed = |_: usize, planned: &str| (planned.to_owned(), String::new());
     let view = plan_view(&state, &page, &ctx, &typed, None).await?;
     Ok(ok(&PlanPage { booked, ..view }))
@@ -309,6 +318,9 @@ async fn plan_view(
         book,
         clinicians,
         may_book,
+        may_change: viewer.may(Permission::PlanWrite)
+            && ctx.plan.status == myotome_store::PlanStatus::Active,
+        version: ctx.plan.version,
         calendar_week: ctx
             .schedule
             .visits
@@ -689,4 +701,28 @@ pub(super) async fn aftercare_page(
         follow_ups,
         visits,
     }))
+}
+
+/// Marks the plan completed or cancelled (clinicians), through the API's own change.
+pub(super) async fn set_status(
+    page: Page<need::PlanWrite>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    fields: Fields,
+) -> Result<Response, UiError> {
+    let id = id_in_path(&id, "plan").map_err(in_page(&page.viewer))?;
+    let version = fields.get("version").trim().parse::<i64>().map_err(|_| {
+        in_page(&page.viewer)(ApiError::Malformed(
+            "The form did not say which version of the plan it changes; reload the page and try again.".to_owned(),
+        ))
+    })?;
+    let status = fields.get("status").trim().to_owned();
+    let plan = change_plan_status(&state, &page.actor, PlanId(id), version, &status)
+        .await
+        .map_err(in_page(&page.viewer))?;
+    Ok(see_other(&format!(
+        "/plans/{}?status={}",
+        plan.id.0,
+        plan.status.as_str()
+    )))
 }
