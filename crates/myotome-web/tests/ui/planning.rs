@@ -347,13 +347,26 @@ async fn ims_dates_outside_the_weekly_window_are_refused_at_the_date_with_the_re
         "nothing booked"
     );
 
-    // The weekly dates book.
+    // The weekly dates book; session 6, unticked, stays proposed.
     let mut fields = fields;
     fields[3] = ("date_1", "2027-01-11");
+    fields.retain(|&(name, value)| !(name == "visit" && value == "5"));
     let booked = web.post(&format!("{plan}/book"), &fields).await;
     assert_eq!(booked.status, 303, "{}", booked.html);
     let stored = appointments(&app, patient).await;
-    assert_eq!(stored.len(), 6);
+    assert_eq!(stored.len(), 5);
+    let page = web.get(&plan).await;
+    assert!(page.html.contains("5 visits are booked.") || page.html.contains(r#"id="visit-5""#));
+    assert!(
+        page.html
+            .contains(r#"id="visit-5" name="visit" value="5" checked"#),
+        "{}",
+        page.html
+    );
+    assert!(
+        !page.html.contains(r#"id="visit-4""#),
+        "session 5 is booked"
+    );
 
     // Staff moves session 2 to two days before session 3: refused at the date, typed date kept.
     let second = stored

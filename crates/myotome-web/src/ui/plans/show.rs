@@ -210,7 +210,12 @@ struct BookRow {
     time_field: String,
     date: String,
     time: String,
+    /// Ticked to be booked.
+    chosen: bool,
 }
+
+/// What a proposed visit's boxes show: date, time, and whether it is ticked.
+type Typed = (String, String, bool);
 
 #[derive(Template)]
 #[template(path = "ui/plans/plan.html")]
@@ -255,17 +260,17 @@ pub(super) async fn plan_page(
         (None, Some("cancelled")) => Some("The plan is cancelled.".to_owned()),
         _ => None,
     };
-    let typed = |_: usize, planned: &str| (planned.to_owned(), String::new());
+    let typed = |_: usize, planned: &str| (planned.to_owned(), String::new(), true);
     let view = plan_view(&state, &page, &ctx, &typed, None).await?;
     Ok(ok(&PlanPage { booked, ..view }))
 }
 
-/// The plan page; `typed(i, planned)` gives the date and time shown in visit `i`'s boxes.
+/// The plan page; `typed(i, planned)` gives what visit `i`'s boxes show.
 async fn plan_view(
     state: &AppState,
     viewer: &Viewer,
     ctx: &PlanContext,
-    typed: &(dyn Fn(usize, &str) -> (String, String) + Sync),
+    typed: &(dyn Fn(usize, &str) -> Typed + Sync),
     clinician: Option<&str>,
 ) -> Result<PlanPage, UiError> {
     let may_book = viewer.may(Permission::AppointmentWrite);
@@ -274,7 +279,7 @@ async fn plan_view(
         .into_iter()
         .filter_map(|i| ctx.schedule.visits.get(i).map(|v| (i, v)))
         .map(|(i, visit)| {
-            let (date, time) = typed(i, &visit.date);
+            let (date, time, chosen) = typed(i, &visit.date);
             BookRow {
                 index: i,
                 kind: kind_label(&visit.kind),
@@ -284,6 +289,7 @@ async fn plan_view(
                 time_field: format!("time_{i}"),
                 date,
                 time,
+                chosen,
             }
         })
         .collect();
@@ -442,15 +448,19 @@ pub(super) async fn book(
         }
         return Ok(see_other(&format!("/plans/{id}?booked={count}")));
     }
+    // Every typed date and time comes back, ticked or not.
     let typed = |i: usize, planned: &str| {
-        if fields.has("visit", &i.to_string()) {
-            (
-                fields.get(&format!("date_{i}")).to_owned(),
-                fields.get(&format!("time_{i}")).to_owned(),
-            )
-        } else {
-            (planned.to_owned(), String::new())
-        }
+        let date_field = format!("date_{i}");
+        let sent = fields.0.iter().any(|(name, _)| *name == date_field);
+        (
+            if sent {
+                fields.get(&date_field).to_owned()
+            } else {
+                planned.to_owned()
+            },
+            fields.get(&format!("time_{i}")).to_owned(),
+            fields.has("visit", &i.to_string()),
+        )
     };
     let view = plan_view(&state, &page, &ctx, &typed, clinician.as_deref()).await?;
     Ok(html(
