@@ -536,6 +536,99 @@ async fn an_edit_made_on_an_old_copy_is_refused_with_a_way_to_reload(app: TestAp
     assert!(chart.html.contains("saved"));
 }
 
+async fn the_chart_gathers_intake_screenings_plans_and_appointments_on_one_timeline(app: TestApp) {
+    let patient = create_patient(&app.clinician, "Gathered").await;
+    app.staff
+        .post(
+            &format!("/api/v1/patients/{patient}/intake"),
+            json!({ "answers": { "takes_blood_thinners": true, "pregnant": false },
+                    "reported_conditions": ["chronic_back_pain"],
+                    "note": "Low back pain for 2 years." }),
+        )
+        .await
+        .assert_status(201);
+    let screened = app
+        .staff
+        .post(
+            &format!("/api/v1/patients/{patient}/screenings"),
+            json!({ "protocols": ["ims"] }),
+        )
+        .await;
+    let screening = screened.assert_status(201)[0]["id"]
+        .as_i64()
+        .expect("a screening id");
+    let created = app
+        .clinician
+        .post(
+            &format!("/api/v1/patients/{patient}/plans"),
+            json!({
+                "protocol": "ims", "indication": "chronic_back_pain", "region": "lower_back",
+                "side": "left", "target_sites": ["multifidus"],
+                "schedule": { "start": "2027-01-04", "sessions": 6 },
+            }),
+        )
+        .await;
+    let created = created.assert_status(201).clone();
+    let plan = created["plan"]["id"].as_i64().expect("a plan id");
+    let first_visit = created["appointments"][0]["id"]
+        .as_i64()
+        .expect("an appointment id");
+
+    let mut staff = WebClient::signed_in(&app.base, "sam", PASSWORD).await;
+    let chart = staff.get(&format!("/patients/{patient}")).await;
+    assert_eq!(chart.status, 200);
+    let html = &chart.html;
+    // The candidate form, in the form's own questions, marked as entered by the clinic.
+    assert!(html.contains("Answered yes:"), "{html}");
+    assert!(html.contains("Low back pain for 2 years."));
+    assert!(!html.contains("From the public candidate form"));
+    // The screening: verdict in words, protocol and version, unsigned, linked.
+    assert!(html.contains(&format!(r#"href="/screenings/{screening}""#)));
+    assert!(html.contains("version 1.0.0"));
+    // A blood thinner without pregnancy: IMS goes ahead with precautions (seed 002).
+    assert!(html.contains("Eligible with precautions"), "{html}");
+    assert!(html.contains("Not signed"));
+    // The plan and its sessions, linked.
+    assert!(html.contains(&format!(r#"href="/plans/{plan}""#)));
+    assert!(html.contains("Chronic back pain"));
+    assert!(html.contains(&format!(r#"href="/appointments/{first_visit}""#)));
+    assert!(html.contains("2027-01-04"));
+    // One timeline: the furthest appointment first, the patient's arrival last.
+    let timeline = html
+        .split(r#"<ol class="timeline">"#)
+        .nth(1)
+        .expect("a timeline");
+    for what in [
+        "Appointment",
+        "Screening",
+        "Treatment plan",
+        "Candidate form",
+        "Patient added",
+    ] {
+        assert!(
+            timeline.contains(what),
+            "{what} on the timeline: {timeline}"
+        );
+    }
+    assert!(timeline.find("Appointment") < timeline.find("Screening"));
+    assert!(timeline.find("Screening") < timeline.find("Patient added"));
+
+    app.clinician
+        .post(&format!("/api/v1/screenings/{screening}/sign"), json!({}))
+        .await
+        .assert_status(200);
+    let chart = staff.get(&format!("/patients/{patient}")).await;
+    assert!(
+        chart.html.contains("Signed by dr_chen (test)"),
+        "{}",
+        chart.html
+    );
+}
+
+both!(
+    gathered_chart,
+    super::the_chart_gathers_intake_screenings_plans_and_appointments_on_one_timeline
+);
 both!(
     new_patient_mistakes,
     super::a_new_patient_with_mistakes_comes_back_with_a_sentence_at_each_field_and_what_was_typed

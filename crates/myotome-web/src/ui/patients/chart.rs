@@ -496,9 +496,13 @@ impl ChartPage {
                 let href = format!("/plans/{}", plan.id);
                 let protocol = protocol_title(&plan.details.protocol_id);
                 let indication = concept_label(&plan.details.indication);
+                let region_label = data_
+                    .catalog
+                    .region(&plan.details.region)
+                    .map_or_else(|| plan.details.region.clone(), |r| r.label.clone());
                 let region = match &plan.details.side {
-                    Some(side) => format!("{}, {side}", plan.details.region),
-                    None => plan.details.region.clone(),
+                    Some(side) => format!("{region_label}, {side}"),
+                    None => region_label,
                 };
                 let status = plan_status_word(plan.status);
                 timeline.push(TimelineEntry {
