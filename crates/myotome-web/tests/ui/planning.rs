@@ -327,6 +327,7 @@ async fn ims_dates_outside_the_weekly_window_are_refused_at_the_date_with_the_re
         refused.html
     );
     assert!(refused.html.contains(r#"aria-describedby="date_1-error""#));
+    assert!(refused.html.contains("Nothing was booked"));
     assert!(
         refused.html.contains("Session 2 on 2027-01-06"),
         "{}",

@@ -424,6 +424,11 @@ pub(super) async fn book(
         && let Some(loaded) = state.data.protocols.get(&ctx.plan.details.protocol_id)
     {
         violations = window_problems(&loaded.protocol, &ctx, &to_book, &mut errors);
+        if !errors.is_empty() || !violations.is_empty() {
+            errors.summary = Some(
+                "Nothing was booked: the dates marked below break the protocol's windows. Choose dates inside the windows, or book the visit later.".to_owned(),
+            );
+        }
     }
     if errors.is_empty() {
         to_book.sort_by_key(|v| v.date);
