@@ -43,7 +43,10 @@ fn with_policy(mut response: Response) -> Response {
     // `Origin: null` with every form post, and one that does not send `Sec-Fetch-Site` either
     // (older Safari) would fail the CSRF check. Addresses (which may carry a searched name)
     // still never leave for another site.
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     response
 }
 
