@@ -130,4 +130,32 @@ impl AnatomyCatalog {
     pub fn muscles_in<'a>(&'a self, region: &'a str) -> impl Iterator<Item = &'a Structure> + 'a {
         self.structures_in(region).filter(|s| s.kind.is_muscular())
     }
+
+    /// What a protocol site targets, in words: the structure's label with the portion the seed
+    /// names ("Gluteus medius (upper portion)"), or for a site without a structure "any
+    /// muscle chosen from the diagnosis (…the region's muscles…)". Unknown ids show as written.
+    pub fn describe_target(
+        &self,
+        region: &str,
+        structure: Option<&str>,
+        portion: Option<&str>,
+    ) -> String {
+        match structure {
+            Some(id) => {
+                let label = self.structure(id).map_or(id, |s| s.label.as_str());
+                match portion {
+                    Some(portion) => format!("{label} ({portion} portion)"),
+                    None => label.to_owned(),
+                }
+            }
+            None => {
+                let muscles: Vec<&str> =
+                    self.muscles_in(region).map(|s| s.label.as_str()).collect();
+                format!(
+                    "any muscle chosen from the diagnosis ({})",
+                    muscles.join(", ")
+                )
+            }
+        }
+    }
 }

@@ -31,6 +31,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
+use myotome_core::dosing::group_digits;
 use myotome_store::{Patient, PatientId, PatientList};
 
 /// Patients per page of the list.
@@ -66,19 +67,6 @@ fn display_name(patient: &Patient) -> String {
     } else {
         format!("{}, {}", details.family_name, details.given_names)
     }
-}
-
-/// 10000 → "10,000".
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 // --- The list ------------------------------------------------------------------------------------
@@ -246,13 +234,13 @@ fn results(
     let showing = if list.patients.is_empty() {
         String::new()
     } else if list.total <= u64::from(PER_PAGE) && page == 1 {
-        format!("{} {noun}", thousands(list.total))
+        format!("{} {noun}", group_digits(list.total))
     } else {
         format!(
             "Showing {}–{} of {} {noun}",
-            thousands(first),
-            thousands(last),
-            thousands(list.total)
+            group_digits(first),
+            group_digits(last),
+            group_digits(list.total)
         )
     };
     let past_end = (list.patients.is_empty() && list.total > 0).then(|| list_href(q, 1));

@@ -165,27 +165,11 @@ pub fn render(loaded: &LoadedProtocol, data: &ClinicalData) -> String {
         let region = catalog
             .region(&site.region)
             .map_or(site.region.as_str(), |r| r.label.as_str());
-        let target = match &site.structure {
-            Some(id) => {
-                let label = catalog
-                    .structure(id)
-                    .map_or(id.as_str(), |s| s.label.as_str());
-                match &site.portion {
-                    Some(portion) => format!("{label} ({portion} portion)"),
-                    None => label.to_owned(),
-                }
-            }
-            None => {
-                let muscles: Vec<&str> = catalog
-                    .muscles_in(&site.region)
-                    .map(|s| s.label.as_str())
-                    .collect();
-                format!(
-                    "any muscle chosen from the diagnosis ({})",
-                    muscles.join(", ")
-                )
-            }
-        };
+        let target = catalog.describe_target(
+            &site.region,
+            site.structure.as_deref(),
+            site.portion.as_deref(),
+        );
         let mut text = format!("{region}: {target} — {}", site.route.label());
         if let Some(guidance) = site.guidance {
             text.push_str(&format!(", {}", guidance.label()));
