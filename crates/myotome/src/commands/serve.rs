@@ -40,6 +40,7 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> Result<ExitCode> {
             "Myotome is serving {base} (database: {})",
             database::describe(&spec)
         )?;
+        writeln!(out, "  The clinic's pages: {base}/ (sign in at {base}/sign-in)")?;
         writeln!(
             out,
             "  JSON API {base}/api/v1 · OpenAPI {base}/api/openapi.json · API explorer {base}/api/docs"
