@@ -380,13 +380,44 @@ impl Browser {
         self.click(&format!("[id=\"{id}\"]")).await;
     }
 
-    /// Clicks the first element matching the CSS selector.
+    /// Clicks the first element matching the CSS selector (a link or a form's button) and
+    /// waits until the browser shows the page it opens, fully loaded.
+    ///
+    /// Waiting for a new document, not for some element to appear, matters when the answer is
+    /// the same page again (a form posted back to the chart, a 422 with the field's sentence):
+    /// the element looked for next is often on the old page too, and reading it there reads the
+    /// page before the click. The old document carries a mark that the new one lacks; while the
+    /// browser is between the two, a script may fail, which only means "not yet".
     pub async fn click(&self, css: &str) {
-        self.wait_for(css)
+        let target = self.wait_for(css).await;
+        self.client
+            .execute("window.myotomeBeforeClick = true;", vec![])
             .await
+            .expect("mark the page before the click");
+        target
             .click()
             .await
             .unwrap_or_else(|e| panic!("click {css}: {e}"));
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let arrived = self
+                .client
+                .execute(
+                    "return window.myotomeBeforeClick !== true \
+                     && document.readyState === 'complete';",
+                    vec![],
+                )
+                .await;
+            if matches!(arrived, Ok(Value::Bool(true))) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "clicking {css} opened no new page within {WAIT:?}; the browser is at {}",
+                self.path().await
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Signs in as `username` through the sign-in page and waits to land on Today.

@@ -266,7 +266,8 @@ async fn clinician_screens_and_signs(browser: &mut Browser, patient: i64) {
 /// by the page's own script, or by the "Next step" button without it.
 async fn builder_choose(browser: &Browser, id: &str, value: &str, next: &str) {
     browser.fill(id, value).await;
-    for _ in 0..10 {
+    // The script submits at once; a loaded machine may take seconds to show the next step.
+    for _ in 0..60 {
         if browser.find(next).await.is_some() {
             return;
         }
