@@ -480,7 +480,11 @@ fn add_days(date: Date, days: i64) -> Date {
 fn describe_days(days: i64) -> String {
     match days {
         1 => "1 day".to_owned(),
-        d if d % 7 == 0 && d != 0 => format!("{d} days ({} weeks)", d / 7),
+        d if d % 7 == 0 && d != 0 => {
+            let weeks = d / 7;
+            let unit = if weeks.abs() == 1 { "week" } else { "weeks" };
+            format!("{d} days ({weeks} {unit})")
+        }
         d => format!("{d} days"),
     }
 }
@@ -505,4 +509,19 @@ fn cite<T>(protocol: &Protocol, range: &Bounded<T>) -> String {
     protocol
         .cite(&range.source)
         .map_or_else(|| range.source.section.clone(), |c| c.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe_days;
+
+    #[test]
+    fn a_window_in_whole_weeks_reads_as_days_and_weeks_in_the_right_number() {
+        assert_eq!(describe_days(1), "1 day");
+        assert_eq!(describe_days(7), "7 days (1 week)");
+        assert_eq!(describe_days(14), "14 days (2 weeks)");
+        assert_eq!(describe_days(42), "42 days (6 weeks)");
+        assert_eq!(describe_days(10), "10 days");
+        assert_eq!(describe_days(0), "0 days");
+    }
 }
