@@ -88,6 +88,17 @@ pub trait Store: Send + Sync + 'static {
     /// Newest measurement first.
     async fn weights(&self, actor: &Actor, patient: PatientId) -> Result<Vec<WeightEntry>>;
 
+    /// The whole chart the chart page shows (see [`PatientChart`]), read in one transaction
+    /// and audited as one event, `chart.read`, instead of one per list: each audited read is
+    /// a commit, so a page of seven reads paid seven. Plans are read only when
+    /// `include_plans` (the viewer's role may read them). A missing patient is `NotFound`.
+    async fn patient_chart(
+        &self,
+        actor: &Actor,
+        patient: PatientId,
+        include_plans: bool,
+    ) -> Result<PatientChart>;
+
     /// Measurements other than body weight (lab results), newest first.
     async fn measurements(
         &self,
@@ -131,6 +142,18 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<IntakeForm>;
     /// Newest first.
     async fn intakes(&self, actor: &Actor, patient: PatientId) -> Result<Vec<IntakeForm>>;
+
+    /// The public candidate form: creates the patient, stores their form and the unsigned
+    /// screenings already run on it, in one transaction, each with its own audit event
+    /// (`patient.create`, `intake.create`, `screening.create`) as the separate writes would
+    /// have. If any insert fails, nothing is stored: no patient without their form.
+    async fn add_candidate_submission(
+        &self,
+        actor: &Actor,
+        details: &PatientDetails,
+        intake: &NewIntake,
+        screenings: &[NewScreening],
+    ) -> Result<CandidateReceipt>;
 
     // --- Screenings -----------------------------------------------------------------------------
     async fn add_screening(

@@ -399,6 +399,18 @@ pub struct NewScreening {
     pub result: serde_json::Value,
 }
 
+/// What the public candidate form stores for one person: the new patient, their form and the
+/// unsigned screenings run on it, written together by [`Store::add_candidate_submission`].
+///
+/// [`Store::add_candidate_submission`]: crate::Store::add_candidate_submission
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CandidateReceipt {
+    pub patient: Patient,
+    pub intake: IntakeForm,
+    /// In the order given.
+    pub screenings: Vec<StoredScreening>,
+}
+
 // --- Treatment plans and appointments ------------------------------------------------------------
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -569,6 +581,32 @@ pub struct NewSession {
 pub struct SetupLink {
     pub secret_hash: String,
     pub expires_at: Timestamp,
+}
+
+// --- The chart ------------------------------------------------------------------------------------
+
+/// One patient's chart as the chart page shows it, read by [`Store::patient_chart`] in one
+/// transaction with one audit event. Each list is in the order of its own read
+/// ([`Store::weights`], [`Store::records`] with no kind, [`Store::intakes`],
+/// [`Store::screenings`], [`Store::plans`], [`Store::appointments`]).
+///
+/// [`Store::patient_chart`]: crate::Store::patient_chart
+/// [`Store::weights`]: crate::Store::weights
+/// [`Store::records`]: crate::Store::records
+/// [`Store::intakes`]: crate::Store::intakes
+/// [`Store::screenings`]: crate::Store::screenings
+/// [`Store::plans`]: crate::Store::plans
+/// [`Store::appointments`]: crate::Store::appointments
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatientChart {
+    pub patient: Patient,
+    pub weights: Vec<WeightEntry>,
+    pub records: Vec<ClinicalRecord>,
+    pub intakes: Vec<IntakeForm>,
+    pub screenings: Vec<StoredScreening>,
+    /// Empty unless plans were asked for (a role that may read plans).
+    pub plans: Vec<TreatmentPlan>,
+    pub appointments: Vec<Appointment>,
 }
 
 // --- Audit ---------------------------------------------------------------------------------------

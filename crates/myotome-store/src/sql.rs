@@ -6,6 +6,7 @@
 //! - `patients`: patients, identifiers, search, weights;
 //! - `clinical`: conditions/medications/allergies, intake forms, screenings;
 //! - `plans`: treatment plans, appointments, the calendar;
+//! - `chart`: the whole chart in one read, the candidate form's submission in one write;
 //! - `access`: users, sign-in attempts, sessions, API tokens, set-up links;
 //! - `audit`: the hash-chained audit log;
 //! - `codec` and `error`: text ⇄ domain values, sqlx errors ⇄ [`StoreError`].
@@ -24,6 +25,7 @@
 
 mod access;
 mod audit;
+mod chart;
 mod clinical;
 mod codec;
 mod connection;
@@ -35,12 +37,12 @@ mod plans;
 
 use crate::{
     Actor, ApiToken, Appointment, AppointmentDetails, AppointmentId, AuditAction, AuditEvent,
-    Backend, CalendarQuery, ChainCheck, ClinicalRecord, ImportReceipt, IntakeForm,
-    MeasurementEntry, NewApiToken, NewIntake, NewScreening, NewSession, NewUser, Patient,
-    PatientDetails, PatientId, PatientImport, PatientList, PatientSearch, PlanDetails, PlanId,
-    PlanStatus, RecordDetails, RecordId, RecordKind, RecordSource, Result, Role, ScreeningId,
-    SessionRecord, SetupLink, Store, StoreError, StoredScreening, TokenId, TreatmentPlan, User,
-    UserId, WeightEntry,
+    Backend, CalendarQuery, CandidateReceipt, ChainCheck, ClinicalRecord, ImportReceipt,
+    IntakeForm, MeasurementEntry, NewApiToken, NewIntake, NewScreening, NewSession, NewUser,
+    Patient, PatientChart, PatientDetails, PatientId, PatientImport, PatientList, PatientSearch,
+    PlanDetails, PlanId, PlanStatus, RecordDetails, RecordId, RecordKind, RecordSource, Result,
+    Role, ScreeningId, SessionRecord, SetupLink, Store, StoreError, StoredScreening, TokenId,
+    TreatmentPlan, User, UserId, WeightEntry,
 };
 use async_trait::async_trait;
 pub use connection::{SqliteSettings, connect, memory_url, sqlite_url};
@@ -94,7 +96,22 @@ impl SqlStore {
         Act: FnOnce(&T) -> AuditAction + Send,
     {
         self.audited_transaction(Reserve::AfterOperation, op, |value| {
-            (Cow::Borrowed(actor), action(value))
+            (Cow::Borrowed(actor), vec![action(value)])
+        })
+        .await
+    }
+
+    /// [`Self::audited`] for an operation that is several actions at once (the candidate
+    /// form's patient, form and screenings): one transaction, one audit event per action, in
+    /// the order given, so the trail reads as if each had been written on its own.
+    async fn audited_each<'a, T, Op, Act>(&self, actor: &Actor, op: Op, actions: Act) -> Result<T>
+    where
+        T: Send,
+        Op: for<'c> FnOnce(Tx<'c, 'a>) -> BoxFuture<'c, Result<T>> + Send,
+        Act: FnOnce(&T) -> Vec<AuditAction> + Send,
+    {
+        self.audited_transaction(Reserve::AfterOperation, op, |value| {
+            (Cow::Borrowed(actor), actions(value))
         })
         .await
     }
@@ -131,7 +148,8 @@ impl SqlStore {
     }
 
     /// The one place an audit row is appended and a write transaction committed. `event`
-    /// names the actor as well as the action, for an actor known only from the result.
+    /// names the actor as well as the actions (at least one), for an actor known only from the
+    /// result.
     ///
     /// The transaction starts with `BEGIN IMMEDIATE` on SQLite, taking the write lock up
     /// front: a deferred transaction that reads and then writes cannot wait for the lock
@@ -146,13 +164,13 @@ impl SqlStore {
     where
         T: Send,
         Op: for<'c> FnOnce(Tx<'c, 'a>) -> BoxFuture<'c, Result<T>> + Send,
-        Event: FnOnce(&T) -> (Cow<'b, Actor>, AuditAction) + Send,
+        Event: FnOnce(&T) -> (Cow<'b, Actor>, Vec<AuditAction>) + Send,
     {
         let mut tx = match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await.db()?,
             Backend::Postgres => self.pool.begin().await.db()?,
         };
-        let early = match reserve {
+        let mut early = match reserve {
             Reserve::BeforeOperation => Some(audit::reserve(&mut tx).await?),
             Reserve::AfterOperation => None,
         };
@@ -161,12 +179,21 @@ impl SqlStore {
             _borrows: PhantomData,
         })
         .await?;
-        let (actor, action) = event(&value);
-        let reservation = match early {
-            Some(reservation) => reservation,
-            None => audit::reserve(&mut tx).await?,
-        };
-        audit::write(&mut tx, reservation, &actor, &action).await?;
+        let (actor, actions) = event(&value);
+        if actions.is_empty() {
+            // Never commit an audited transaction without its row (nor a reserved seq without
+            // one: the chain would show a gap). Dropping `tx` rolls everything back.
+            return Err(StoreError::Database(
+                "an audited transaction named no audit event; nothing was stored".into(),
+            ));
+        }
+        for action in &actions {
+            let reservation = match early.take() {
+                Some(reservation) => reservation,
+                None => audit::reserve(&mut tx).await?,
+            };
+            audit::write(&mut tx, reservation, &actor, action).await?;
+        }
         tx.commit().await.db()?;
         Ok(value)
     }
@@ -271,6 +298,25 @@ impl Store for SqlStore {
             actor,
             |tx| Box::pin(patients::weights(tx.conn, patient)),
             |_| AuditAction::on_patient("weight.list", patient),
+        )
+        .await
+    }
+
+    async fn patient_chart(
+        &self,
+        actor: &Actor,
+        patient: PatientId,
+        include_plans: bool,
+    ) -> Result<PatientChart> {
+        // One snapshot on SQLite (a deferred transaction reads one WAL snapshot), one
+        // transaction on PostgreSQL, and one audit commit for the seven lists.
+        self.audited_read(
+            actor,
+            |tx| Box::pin(chart::read(tx.conn, patient, include_plans)),
+            |_| {
+                AuditAction::on_patient("chart.read", patient)
+                    .with_target(format!("patient/{patient}"))
+            },
         )
         .await
     }
@@ -380,6 +426,42 @@ impl Store for SqlStore {
             |form| {
                 AuditAction::on_patient("intake.create", patient)
                     .with_target(format!("intake/{}", form.id))
+            },
+        )
+        .await
+    }
+
+    async fn add_candidate_submission(
+        &self,
+        actor: &Actor,
+        details: &PatientDetails,
+        intake: &NewIntake,
+        screenings: &[NewScreening],
+    ) -> Result<CandidateReceipt> {
+        self.audited_each(
+            actor,
+            |tx| {
+                Box::pin(chart::candidate_submission(
+                    tx.conn,
+                    details,
+                    intake,
+                    screenings,
+                    actor.user_id,
+                ))
+            },
+            |receipt| {
+                let patient = receipt.patient.id;
+                let mut actions = vec![
+                    AuditAction::on_patient("patient.create", patient)
+                        .with_target(format!("patient/{patient}")),
+                    AuditAction::on_patient("intake.create", patient)
+                        .with_target(format!("intake/{}", receipt.intake.id)),
+                ];
+                actions.extend(receipt.screenings.iter().map(|stored| {
+                    AuditAction::on_patient("screening.create", patient)
+                        .with_target(format!("screening/{}", stored.id))
+                }));
+                actions
             },
         )
         .await
@@ -865,7 +947,7 @@ impl Store for SqlStore {
                 };
                 let action =
                     AuditAction::general("user.create").with_target(format!("user/{}", user.id));
-                (Cow::Owned(actor), action)
+                (Cow::Owned(actor), vec![action])
             },
         )
         .await

@@ -136,6 +136,15 @@ pub(crate) async fn records(
     kind: Option<RecordKind>,
 ) -> Result<Vec<ClinicalRecord>> {
     require(conn, patient).await?;
+    records_of(conn, patient, kind).await
+}
+
+/// [`records`] for a patient the caller has already found (the chart read).
+pub(crate) async fn records_of(
+    conn: &mut AnyConnection,
+    patient: PatientId,
+    kind: Option<RecordKind>,
+) -> Result<Vec<ClinicalRecord>> {
     let rows = match kind {
         Some(kind) => {
             let sql = format!(
@@ -211,6 +220,14 @@ pub(crate) async fn intakes(
     patient: PatientId,
 ) -> Result<Vec<IntakeForm>> {
     require(conn, patient).await?;
+    intakes_of(conn, patient).await
+}
+
+/// [`intakes`] for a patient the caller has already found (the chart read).
+pub(crate) async fn intakes_of(
+    conn: &mut AnyConnection,
+    patient: PatientId,
+) -> Result<Vec<IntakeForm>> {
     let sql = format!(
         "SELECT {INTAKE_COLUMNS} FROM intake_forms WHERE patient_id = $1 \
          ORDER BY submitted_at DESC, id DESC"
@@ -303,6 +320,14 @@ pub(crate) async fn screenings(
     patient: PatientId,
 ) -> Result<Vec<StoredScreening>> {
     require(conn, patient).await?;
+    screenings_of(conn, patient).await
+}
+
+/// [`screenings`] for a patient the caller has already found (the chart read).
+pub(crate) async fn screenings_of(
+    conn: &mut AnyConnection,
+    patient: PatientId,
+) -> Result<Vec<StoredScreening>> {
     let sql = format!(
         "SELECT {SCREENING_COLUMNS} FROM screenings WHERE patient_id = $1 \
          ORDER BY created_at DESC, id DESC"

@@ -456,6 +456,14 @@ pub(crate) async fn weights(
     patient: PatientId,
 ) -> Result<Vec<WeightEntry>> {
     require(conn, patient).await?;
+    weights_of(conn, patient).await
+}
+
+/// [`weights`] for a patient the caller has already found (the chart read).
+pub(crate) async fn weights_of(
+    conn: &mut AnyConnection,
+    patient: PatientId,
+) -> Result<Vec<WeightEntry>> {
     let sql = format!(
         "SELECT {WEIGHT_COLUMNS} FROM weights WHERE patient_id = $1 \
          ORDER BY measured_on DESC, id DESC"

@@ -113,6 +113,14 @@ pub(crate) async fn plans(
     patient: PatientId,
 ) -> Result<Vec<TreatmentPlan>> {
     require(conn, patient).await?;
+    plans_of(conn, patient).await
+}
+
+/// [`plans`] for a patient the caller has already found (the chart read).
+pub(crate) async fn plans_of(
+    conn: &mut AnyConnection,
+    patient: PatientId,
+) -> Result<Vec<TreatmentPlan>> {
     let sql = format!(
         "SELECT {PLAN_COLUMNS} FROM treatment_plans WHERE patient_id = $1 \
          ORDER BY created_at DESC, id DESC"
@@ -334,6 +342,14 @@ pub(crate) async fn appointments(
     patient: PatientId,
 ) -> Result<Vec<Appointment>> {
     require(conn, patient).await?;
+    appointments_of(conn, patient).await
+}
+
+/// [`appointments`] for a patient the caller has already found (the chart read).
+pub(crate) async fn appointments_of(
+    conn: &mut AnyConnection,
+    patient: PatientId,
+) -> Result<Vec<Appointment>> {
     let sql =
         format!("SELECT {APPOINTMENT_COLUMNS} FROM appointments WHERE patient_id = $1 {DAY_ORDER}");
     let rows = sqlx::query(&sql)

@@ -45,6 +45,9 @@ store_tests! {
         work_lists_show_unsigned_screenings_recent_candidate_forms_and_active_plans,
         patients_by_id_come_in_the_order_asked_and_unknown_ids_are_left_out,
         rate_limit_hits_are_counted_per_key_within_the_window,
+        the_chart_read_returns_what_the_separate_reads_return_with_one_audit_event,
+        the_chart_read_leaves_out_plans_unless_asked_and_says_a_missing_patient_is_not_found,
+        a_candidate_submission_stores_patient_form_and_screenings_with_their_audit_events,
     ],
     File => [
         an_edited_audit_row_is_detected_at_its_seq,
@@ -58,6 +61,7 @@ store_tests! {
         the_head_hash_anchors_the_chain,
         concurrent_writers_keep_the_audit_chain_intact,
         a_backup_opens_and_holds_the_same_patients,
+        a_candidate_submission_whose_last_screening_fails_stores_no_patient_and_no_audit_row,
     ],
 }
 
@@ -3166,4 +3170,343 @@ async fn rate_limit_hits_are_counted_per_key_within_the_window(ctx: Ctx) {
             .expect("hit"),
         1
     );
+}
+
+// --- One read per chart, one transaction per candidate form -----------------------------------
+
+/// A patient with something in every list the chart shows, and a second patient with their own
+/// records (which the chart must not show).
+async fn charted_patient(store: &dyn Store) -> PatientId {
+    let who = actor();
+    let id = store
+        .create_patient(&who, &sample_patient())
+        .await
+        .expect("patient")
+        .id;
+    let other = store
+        .create_patient(&who, &patient("Other", "Olive", date(1990, 5, 5)))
+        .await
+        .expect("other")
+        .id;
+    for (on, grams) in [(date(2025, 1, 1), 71_000), (date(2025, 6, 1), 69_500)] {
+        store
+            .add_weight(&who, id, on, grams, &RecordSource::Entered { by: None })
+            .await
+            .expect("weight");
+    }
+    store
+        .add_weight(
+            &who,
+            other,
+            date(2025, 7, 1),
+            90_000,
+            &RecordSource::Entered { by: None },
+        )
+        .await
+        .expect("other weight");
+    for (kind, code) in [
+        (RecordKind::Condition, "239873007"),
+        (RecordKind::Medication, "11289"),
+        (RecordKind::Allergy, "7980"),
+    ] {
+        store
+            .add_record(
+                &who,
+                id,
+                &record(kind, code),
+                &RecordSource::Entered { by: None },
+            )
+            .await
+            .expect("record");
+    }
+    for note in ["first", "second"] {
+        store
+            .add_intake(
+                &who,
+                id,
+                &NewIntake {
+                    answers: vec![("takes_blood_thinners".to_owned(), true)],
+                    reported_conditions: vec!["chronic_back_pain".to_owned()],
+                    note: Some(note.to_owned()),
+                    channel: IntakeChannel::CandidateForm,
+                },
+            )
+            .await
+            .expect("intake");
+    }
+    for protocol in ["ims", "knee-msc"] {
+        store
+            .add_screening(&who, id, &unsigned(protocol))
+            .await
+            .expect("screening");
+    }
+    store
+        .create_plan(
+            &who,
+            id,
+            &plan_details(),
+            &[
+                visit("S2", date(2025, 3, 1), Some("09:30"), None),
+                visit("S1", date(2025, 2, 1), None, None),
+            ],
+        )
+        .await
+        .expect("plan");
+    store
+        .book_appointment(
+            &who,
+            id,
+            &visit("Extra", date(2025, 2, 1), Some("08:00"), None),
+        )
+        .await
+        .expect("appointment");
+    store
+        .book_appointment(&who, other, &visit("Theirs", date(2025, 2, 1), None, None))
+        .await
+        .expect("other appointment");
+    id
+}
+
+async fn the_chart_read_returns_what_the_separate_reads_return_with_one_audit_event(ctx: Ctx) {
+    let store = &*ctx.store;
+    let id = charted_patient(store).await;
+    let who = Actor {
+        user_id: None,
+        name: "chart-reader".to_owned(),
+        from: "192.0.2.44".to_owned(),
+    };
+
+    let before = audit_rows(store).await;
+    let chart = store.patient_chart(&who, id, true).await.expect("chart");
+    assert_eq!(
+        audit_rows(store).await,
+        before + 1,
+        "the whole chart is one audit row"
+    );
+
+    // The same content, in the same order, as the seven reads the page used to make.
+    assert_eq!(
+        chart.patient,
+        store.patient(&who, id).await.expect("patient")
+    );
+    assert_eq!(
+        chart.weights,
+        store.weights(&who, id).await.expect("weights")
+    );
+    assert_eq!(
+        chart.records,
+        store.records(&who, id, None).await.expect("records")
+    );
+    assert_eq!(
+        chart.intakes,
+        store.intakes(&who, id).await.expect("intakes")
+    );
+    assert_eq!(
+        chart.screenings,
+        store.screenings(&who, id).await.expect("screenings")
+    );
+    assert_eq!(chart.plans, store.plans(&who, id).await.expect("plans"));
+    assert_eq!(
+        chart.appointments,
+        store.appointments(&who, id).await.expect("appointments")
+    );
+    // And it is this patient's chart, with everything in it.
+    assert_eq!(
+        (
+            chart.weights.len(),
+            chart.records.len(),
+            chart.intakes.len(),
+            chart.screenings.len(),
+            chart.plans.len(),
+            chart.appointments.len()
+        ),
+        (2, 3, 2, 2, 1, 3)
+    );
+    assert_eq!(chart.weights[0].grams, 69_500, "newest weight first");
+    assert!(chart.appointments.iter().all(|a| a.patient_id == id));
+
+    // The patient's trail names who read the chart, once, attributed to the patient.
+    let trail = store.audit_trail(&actor(), id).await.expect("trail");
+    let reads: Vec<&AuditEvent> = trail.iter().filter(|e| e.action == "chart.read").collect();
+    assert_eq!(reads.len(), 1, "{trail:?}");
+    assert_eq!(reads[0].patient_id, Some(id));
+    assert_eq!(reads[0].actor_name, "chart-reader");
+    assert_eq!(reads[0].from, "192.0.2.44");
+    assert_eq!(
+        reads[0].target.as_deref(),
+        Some(format!("patient/{id}").as_str())
+    );
+}
+
+async fn the_chart_read_leaves_out_plans_unless_asked_and_says_a_missing_patient_is_not_found(
+    ctx: Ctx,
+) {
+    let store = &*ctx.store;
+    let id = charted_patient(store).await;
+    let chart = store
+        .patient_chart(&actor(), id, false)
+        .await
+        .expect("chart");
+    assert!(chart.plans.is_empty(), "plans were not asked for");
+    assert_eq!(chart.appointments.len(), 3, "the rest is still there");
+
+    let rows = audit_rows(store).await;
+    match store
+        .patient_chart(&actor(), PatientId(999_999), true)
+        .await
+    {
+        Err(StoreError::NotFound {
+            what: "patient",
+            id,
+        }) => assert_eq!(id, "999999"),
+        other => panic!("expected NotFound, got {other:?}"),
+    }
+    assert_eq!(
+        audit_rows(store).await,
+        rows,
+        "nothing was read, nothing is audited"
+    );
+}
+
+fn candidate_intake() -> NewIntake {
+    NewIntake {
+        answers: vec![
+            ("takes_blood_thinners".to_owned(), true),
+            ("pregnant".to_owned(), false),
+        ],
+        reported_conditions: vec!["chronic_back_pain".to_owned()],
+        note: Some("Pain since 2019.".to_owned()),
+        channel: IntakeChannel::CandidateForm,
+    }
+}
+
+async fn a_candidate_submission_stores_patient_form_and_screenings_with_their_audit_events(
+    ctx: Ctx,
+) {
+    let store = &*ctx.store;
+    let who = candidate_actor();
+    let rows = audit_rows(store).await;
+    let screenings = [unsigned("ims"), unsigned("hip-biologics")];
+    let receipt = store
+        .add_candidate_submission(&who, &sample_patient(), &candidate_intake(), &screenings)
+        .await
+        .expect("stored");
+    let id = receipt.patient.id;
+    assert_eq!(receipt.patient.details, sample_patient());
+    // One audit row per record, as the separate writes had, in one intact chain.
+    assert_eq!(audit_rows(store).await, rows + 4);
+
+    // Everything is there, read back through the ordinary reads.
+    let reader = actor();
+    assert_eq!(
+        store.patient(&reader, id).await.expect("patient"),
+        receipt.patient
+    );
+    let intakes = store.intakes(&reader, id).await.expect("intakes");
+    assert_eq!(intakes, vec![receipt.intake.clone()]);
+    assert_eq!(intakes[0].channel, IntakeChannel::CandidateForm);
+    assert_eq!(intakes[0].answers, candidate_intake().answers);
+    assert_eq!(intakes[0].submitted_by, None);
+    let stored = store.screenings(&reader, id).await.expect("screenings");
+    assert_eq!(stored.len(), 2);
+    for (kept, sent) in receipt.screenings.iter().zip(&screenings) {
+        assert_eq!(kept.protocol_id, sent.protocol_id);
+        assert_eq!(kept.protocol_version, sent.protocol_version);
+        assert_eq!(kept.verdict, sent.verdict);
+        assert_eq!(kept.patient_id, id);
+        assert_eq!(kept.signature, None, "unsigned: a clinician signs");
+        assert!(stored.contains(kept));
+    }
+
+    let trail = store.audit_trail(&reader, id).await.expect("trail");
+    let written: Vec<(&str, &str, Option<&str>)> = trail
+        .iter()
+        .filter(|e| e.actor_name == "candidate form")
+        .map(|e| (e.action.as_str(), e.from.as_str(), e.target.as_deref()))
+        .collect();
+    let targets = [
+        format!("patient/{id}"),
+        format!("intake/{}", receipt.intake.id),
+        format!("screening/{}", receipt.screenings[0].id),
+        format!("screening/{}", receipt.screenings[1].id),
+    ];
+    assert_eq!(
+        written,
+        vec![
+            ("patient.create", "203.0.113.9", Some(targets[0].as_str())),
+            ("intake.create", "203.0.113.9", Some(targets[1].as_str())),
+            ("screening.create", "203.0.113.9", Some(targets[2].as_str())),
+            ("screening.create", "203.0.113.9", Some(targets[3].as_str())),
+        ]
+    );
+}
+
+async fn a_candidate_submission_whose_last_screening_fails_stores_no_patient_and_no_audit_row(
+    ctx: Ctx,
+) {
+    let store = &*ctx.store;
+    // A rule the database enforces and the store does not check first, so the insert of the
+    // last screening itself fails, after the patient, the form and a screening were inserted.
+    match ctx.backend {
+        Backend::Sqlite => {
+            ctx.raw_sql(&[
+                "CREATE TRIGGER test_refuses_broken BEFORE INSERT ON screenings \
+                 WHEN NEW.protocol_id = 'broken' \
+                 BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+            ])
+            .await;
+        }
+        Backend::Postgres => {
+            ctx.raw_sql(
+                &["ALTER TABLE screenings ADD CONSTRAINT test_refuses_broken \
+                 CHECK (protocol_id <> 'broken')"],
+            )
+            .await;
+        }
+    }
+    let rows = audit_rows(store).await;
+    let result = store
+        .add_candidate_submission(
+            &candidate_actor(),
+            &sample_patient(),
+            &candidate_intake(),
+            &[unsigned("ims"), unsigned("broken")],
+        )
+        .await;
+    assert!(matches!(result, Err(StoreError::Database(_))), "{result:?}");
+
+    // Nothing of it: no patient (so no patient without a form), no form, no screening, no row.
+    let everyone = store
+        .search_patients(&actor(), &PatientSearch::default())
+        .await
+        .expect("search");
+    assert_eq!(everyone.total, 0, "{:?}", everyone.patients);
+    let waiting = store
+        .unsigned_screenings(&actor(), 200)
+        .await
+        .expect("unsigned");
+    assert!(waiting.is_empty(), "{waiting:?}");
+    let forms = store
+        .candidate_intakes_since(&actor(), Timestamp::UNIX_EPOCH, 200)
+        .await
+        .expect("forms");
+    assert!(forms.is_empty(), "{forms:?}");
+    assert_eq!(
+        audit_rows(store).await,
+        rows + 3,
+        "only the three list reads just made"
+    );
+
+    // The same submission without the refused screening goes through, and the identifiers
+    // the failed one tried to take are free again.
+    let receipt = store
+        .add_candidate_submission(
+            &candidate_actor(),
+            &sample_patient(),
+            &candidate_intake(),
+            &[unsigned("ims")],
+        )
+        .await
+        .expect("stored");
+    assert_eq!(receipt.screenings.len(), 1);
 }
