@@ -5,8 +5,9 @@
 //! ([`crate::routes::appointments::change_appointment`]): a plan's visit moved to a date that
 //! breaks the protocol's windows is refused, and the page shows why at the date field with
 //! the typed date kept. Staff may book, move and cancel (`AppointmentWrite`); only a
-//! clinician's plan decisions are out of their reach, and the pages never send
-//! `accept_violations`.
+//! clinician's plan decisions are out of their reach. After such a refusal a clinician is
+//! offered a box that moves the visit anyway for that date (`accept_violations`, which the
+//! API refuses from staff); the appointment page then shows the window it breaks as a warning.
 
 use crate::error::ApiError;
 use crate::permissions::{Permission, need};
@@ -14,8 +15,10 @@ use crate::routes::appointments::change_appointment;
 use crate::state::AppState;
 use crate::ui::form::{FieldErrors, Fields};
 use crate::ui::layout::Chrome;
-use crate::ui::page::{Page, Viewer};
-use crate::ui::plans::{Choice, id_in_path, patient_name, status_label, violation_sentence};
+use crate::ui::page::{Page, Viewer, id_in_path};
+use crate::ui::plans::{
+    Choice, ViolationView, patient_name, status_label, violation_sentence, visit_warnings,
+};
 use crate::ui::render::{UiError, html, in_page, ok, see_other};
 use crate::validate::parse_date;
 use crate::wire::care::AppointmentUpdateIn;
@@ -29,8 +32,8 @@ use axum::routing::{get, post};
 use jiff::civil::Date;
 use jiff::{ToSpan, Zoned};
 use myotome_store::{
-    Appointment, AppointmentId, AppointmentKind, AppointmentStatus, CalendarQuery, PatientId, Role,
-    UserId,
+    Appointment, AppointmentId, AppointmentKind, AppointmentStatus, CalendarQuery, PatientId,
+    PlanId, Role, UserId,
 };
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -251,6 +254,12 @@ struct AppointmentPage {
     date_value: String,
     time_value: String,
     errors: FieldErrors,
+    /// The protocol windows this visit breaks among its plan's visits, kept as warnings.
+    warnings: Vec<ViolationView>,
+    /// After a move refused for a window, to a clinician: the box that moves it anyway; its
+    /// value is the refused date, so the tick accepts only that date.
+    offer_override: bool,
+    override_key: String,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -273,6 +282,10 @@ async fn appointment_view(
     let clinician = match details.clinician_id {
         Some(id) => store.user(id).await.ok().map(|u| u.display_name),
         None => None,
+    };
+    let warnings = match details.plan_id {
+        Some(plan_id) => plan_warnings(state, viewer, appointment, plan_id).await?,
+        None => Vec::new(),
     };
     let patient = patient_name(&patient);
     Ok(AppointmentPage {
@@ -297,7 +310,47 @@ async fn appointment_view(
         date_value: details.date.to_string(),
         time_value: details.start_time.clone().unwrap_or_default(),
         errors: FieldErrors::none(),
+        warnings,
+        offer_override: false,
+        override_key: String::new(),
     })
+}
+
+/// The windows `appointment` breaks among the visits of its plan (none when the plan's
+/// protocol is no longer in the library).
+async fn plan_warnings(
+    state: &AppState,
+    viewer: &Viewer,
+    appointment: &Appointment,
+    plan_id: PlanId,
+) -> Result<Vec<ViolationView>, UiError> {
+    if appointment.details.status == AppointmentStatus::Cancelled {
+        return Ok(Vec::new());
+    }
+    let store = state.store.as_ref();
+    let plan = store
+        .plan(&viewer.actor, plan_id)
+        .await
+        .map_err(in_page(viewer))?;
+    let Some(loaded) = state.data.protocols.get(&plan.details.protocol_id) else {
+        return Ok(Vec::new());
+    };
+    let visits: Vec<Appointment> = store
+        .appointments(&viewer.actor, appointment.patient_id)
+        .await
+        .map_err(in_page(viewer))?
+        .into_iter()
+        .filter(|a| a.details.plan_id == Some(plan_id))
+        .collect();
+    Ok(visit_warnings(
+        &loaded.protocol,
+        &plan.details.schedule,
+        &visits,
+        appointment,
+    )
+    .iter()
+    .map(ViolationView::from)
+    .collect())
 }
 
 async fn appointment_page(
@@ -348,6 +401,8 @@ async fn move_appointment(
         .map_err(in_page(&page.viewer))?;
     let date = fields.get("date").trim().to_owned();
     let start_time = fields.optional("start_time");
+    // Ticked after a refusal, the box carries the refused date: it accepts that date only.
+    let accept = !date.is_empty() && fields.get("accept_violations").trim() == date;
     let input = AppointmentUpdateIn {
         version,
         date: date.clone(),
@@ -356,8 +411,9 @@ async fn move_appointment(
         duration_minutes: current.details.duration_minutes,
         clinician_id: current.details.clinician_id.map(|u| u.0),
         label: None,
-        accept_violations: false,
+        accept_violations: accept,
     };
+    let mut offer_override = false;
     let error = match change_appointment(&state, &page.actor, page.role(), current.id, input).await
     {
         Ok(_) => return Ok(see_other(&format!("/appointments/{id}?moved=1"))),
@@ -366,16 +422,20 @@ async fn move_appointment(
             let mut errors = FieldErrors::none();
             let sentences: Vec<String> = violations.iter().map(violation_sentence).collect();
             errors.add("date", sentences.join(" "));
-            errors.summary = Some(
-                "The new date breaks the protocol's windows; see the message at the date."
-                    .to_owned(),
-            );
+            offer_override = page.may(Permission::PlanWrite);
+            errors.summary = Some(if offer_override {
+                "The new date breaks the protocol's windows; see the message at the date. Choose another date or, if you have a clinical reason, tick the box below to move it anyway.".to_owned()
+            } else {
+                "The new date breaks the protocol's windows; see the message at the date. Choose another date; only a clinician may book outside a window.".to_owned()
+            });
             errors
         }
         Err(other) => return Err(in_page(&page.viewer)(other)),
     };
     let mut view = appointment_view(&state, &page, &current).await?;
     view.errors = error;
+    view.offer_override = offer_override;
+    view.override_key = date.clone();
     view.date_value = date;
     view.time_value = start_time.unwrap_or_default();
     Ok(html(StatusCode::UNPROCESSABLE_ENTITY, &view))

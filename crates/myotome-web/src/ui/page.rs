@@ -146,6 +146,17 @@ impl<P: Need> FromRequestParts<AppState> for Page<P> {
     }
 }
 
+/// A record's number from a page's address (`/screenings/{id}`, `/admin/users/{id}` …). Pages
+/// take the id as text and read it here, because axum's `Path<i64>` answers anything else with
+/// a plain-text 400; a mistyped address is a page that does not exist, said in a sentence.
+pub fn id_in_path(text: &str, what: &str) -> Result<i64, ApiError> {
+    text.parse::<i64>().map_err(|_| {
+        ApiError::NotFound(format!(
+            "There is no {what} “{text}”: {what} numbers are whole numbers. Check the address; the link may be mistyped."
+        ))
+    })
+}
+
 /// Where to go after signing in: only a path on this server (`/…`, never `//host`), so the
 /// sign-in page cannot be used to send someone to another site.
 pub fn safe_next(next: Option<&str>) -> &str {

@@ -14,13 +14,14 @@ mod show;
 pub(crate) use show::status_label;
 
 use crate::clinic::planning::{allowed_sites, dose_preview};
+use crate::clinic::windows::{BookedVisit, check_plan_calendar};
 use crate::error::ApiError;
 use crate::permissions::need;
 use crate::routes::plans::{make_plan, prepare_plan};
 use crate::state::AppState;
 use crate::ui::form::{FieldErrors, Fields};
 use crate::ui::layout::Chrome;
-use crate::ui::page::{Page, Viewer};
+use crate::ui::page::{Page, Viewer, id_in_path};
 use crate::ui::render::{UiError, html, in_page, ok, see_other};
 use crate::wire::care::{DoseIn, PlanIn, ScheduleIn, ScheduledVisitOut};
 use crate::wire::clinical::{DoseOut, SourceOut, ViolationOut};
@@ -32,7 +33,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use myotome_core::protocol::Protocol;
 use myotome_core::setting::Setting;
-use myotome_store::{Patient, PatientId};
+use myotome_store::{Appointment, AppointmentKind, AppointmentStatus, Patient, PatientId};
 use serde::Deserialize;
 
 pub fn routes() -> Router<AppState> {
@@ -58,15 +59,6 @@ pub(crate) fn patient_name(patient: &Patient) -> String {
     }
 }
 
-/// A record id from the page's path; anything but a number is a page that does not exist.
-pub(crate) fn id_in_path(text: &str, what: &str) -> Result<i64, ApiError> {
-    text.parse::<i64>().map_err(|_| {
-        ApiError::NotFound(format!(
-            "There is no {what} “{text}”; the link may be mistyped."
-        ))
-    })
-}
-
 /// "Source: title, section “…”" for a citation.
 pub(crate) fn source_text(source: &SourceOut) -> String {
     format!("Source: {}, section “{}”.", source.title, source.section)
@@ -77,6 +69,72 @@ pub(crate) fn violation_sentence(violation: &ViolationOut) -> String {
     match &violation.source {
         Some(source) => format!("{} {}", violation.explanation, source_text(source)),
         None => violation.explanation.clone(),
+    }
+}
+
+/// The plan's visits as the window check reads them: every appointment of the plan that is
+/// not cancelled.
+pub(crate) fn booked_visits<'a>(
+    appointments: impl IntoIterator<Item = &'a Appointment>,
+) -> Vec<BookedVisit> {
+    appointments
+        .into_iter()
+        .filter(|a| a.details.status != AppointmentStatus::Cancelled)
+        .map(|a| BookedVisit {
+            kind: a.details.kind,
+            label: a.details.label.clone(),
+            date: a.details.date,
+        })
+        .collect()
+}
+
+/// The windows one booked visit breaks among its plan's visits (`appointments`: the plan's
+/// own), kept as warnings once a clinician accepted them, or once a later change (a cancelled
+/// session) caused them. A session answers for its spacing to the sessions either side of it
+/// and, first or last, for the plan's span; a follow-up for its own window after the sessions.
+pub(crate) fn visit_warnings(
+    protocol: &Protocol,
+    schedule: &serde_json::Value,
+    appointments: &[Appointment],
+    visit: &Appointment,
+) -> Vec<ViolationOut> {
+    if visit.details.status == AppointmentStatus::Cancelled {
+        return Vec::new();
+    }
+    let mut sessions: Vec<&Appointment> = appointments
+        .iter()
+        .filter(|a| {
+            a.details.kind == AppointmentKind::Session
+                && a.details.status != AppointmentStatus::Cancelled
+        })
+        .collect();
+    sessions.sort_by_key(|a| (a.details.date, a.id.0));
+    let session_visits = booked_visits(sessions.iter().copied());
+    match visit.details.kind {
+        AppointmentKind::Session => {
+            let Some(position) = sessions.iter().position(|a| a.id == visit.id) else {
+                return Vec::new();
+            };
+            // Violations number sessions from 1 in date order; a spacing violation is filed
+            // under the later session of the pair.
+            let number = u32::try_from(position + 1).unwrap_or(u32::MAX);
+            let edge = position == 0 || position + 1 == sessions.len();
+            check_plan_calendar(protocol, schedule, &session_visits)
+                .into_iter()
+                .filter(|v| match v.session {
+                    Some(n) => n == number || n == number.saturating_add(1),
+                    None => edge,
+                })
+                .collect()
+        }
+        AppointmentKind::FollowUp => {
+            let mut visits = session_visits;
+            visits.extend(booked_visits([visit]));
+            check_plan_calendar(protocol, schedule, &visits)
+                .into_iter()
+                .filter(|v| v.kind.starts_with("follow_up"))
+                .collect()
+        }
     }
 }
 
@@ -105,6 +163,36 @@ pub(crate) struct ScheduleDoc {
     pub unscheduled: Vec<String>,
     #[serde(default)]
     pub explanation: Vec<String>,
+    /// Window violations a clinician accepted when the plan was made with its own dates.
+    #[serde(default)]
+    pub accepted_violations: Vec<AcceptedViolation>,
+}
+
+/// An accepted violation as the schedule document keeps it (the wire type's kind is
+/// `&'static str`, so it is read back here as text).
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct AcceptedViolation {
+    pub explanation: String,
+    #[serde(default)]
+    pub source: Option<AcceptedSource>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct AcceptedSource {
+    pub title: String,
+    pub section: String,
+}
+
+impl From<&AcceptedViolation> for ViolationView {
+    fn from(violation: &AcceptedViolation) -> Self {
+        Self {
+            explanation: violation.explanation.clone(),
+            source: violation
+                .source
+                .as_ref()
+                .map(|s| format!("Source: {}, section “{}”.", s.title, s.section)),
+        }
+    }
 }
 
 impl ScheduleDoc {

@@ -540,3 +540,208 @@ both!(
     the_knee_cell_floor_needs_the_chart_weight_and_says_so,
     super::the_knee_cell_floor_needs_the_chart_weight_and_says_so
 );
+
+/// The value of the "book outside the window anyway" box on a refused page, if it is offered.
+fn override_box(html: &str) -> Option<String> {
+    let input = html.split(r#"id="accept-violations""#).nth(1)?;
+    let value = input.split(r#"value=""#).nth(1)?;
+    Some(value.split('"').next()?.to_owned())
+}
+
+async fn a_clinician_books_and_moves_outside_a_window_with_the_box_and_the_warning_is_kept(
+    app: TestApp,
+) {
+    let patient = create_patient(&app.clinician, "Lindqvist").await;
+    let mut clinician = WebClient::signed_in(&app.base, "dr_chen", PASSWORD).await;
+    let mut staff = WebClient::signed_in(&app.base, "sam", PASSWORD).await;
+    let plan = plan_path(
+        &clinician
+            .post(&format!("/patients/{patient}/plans"), &IMS)
+            .await,
+    );
+    // Session 2 two days after session 1, the rest weekly from it.
+    let dates = [
+        "2027-01-04",
+        "2027-01-06",
+        "2027-01-13",
+        "2027-01-20",
+        "2027-01-27",
+        "2027-02-03",
+    ];
+    let mut form: Vec<(String, String)> = Vec::new();
+    for (i, date) in dates.iter().enumerate() {
+        form.push(("visit".into(), i.to_string()));
+        form.push((format!("date_{i}"), (*date).to_owned()));
+    }
+    let fields: Vec<(&str, &str)> = form.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+
+    // Without the box: refused with the reason at the date, the dates kept, the box offered.
+    let refused = clinician.post(&format!("{plan}/book"), &fields).await;
+    assert_eq!(refused.status, 422, "{}", refused.html);
+    assert!(refused.html.contains(r#"id="date_1-error""#));
+    assert!(refused.html.contains("Session 2 on 2027-01-06"));
+    assert!(refused.html.contains(r#"value="2027-01-06""#));
+    assert!(
+        refused
+            .html
+            .contains("window anyway (I have a clinical reason)"),
+        "{}",
+        refused.html
+    );
+    let key = override_box(&refused.html).expect("the box is offered to a clinician");
+    let tag = refused
+        .html
+        .split(r#"id="accept-violations""#)
+        .nth(1)
+        .and_then(|rest| rest.split('>').next())
+        .unwrap_or_default();
+    assert!(!tag.contains("checked"), "the box starts unticked: {tag}");
+    assert!(appointments(&app, patient).await.is_empty());
+
+    // Staff are refused the same dates without the box, and a forged box is refused too.
+    let refused = staff.post(&format!("{plan}/book"), &fields).await;
+    assert_eq!(refused.status, 422, "{}", refused.html);
+    assert!(override_box(&refused.html).is_none(), "no box for staff");
+    assert!(
+        refused
+            .html
+            .contains("only a clinician may book outside a window")
+    );
+    let mut forged = fields.clone();
+    forged.push(("accept_violations", key.as_str()));
+    let refused = staff.post(&format!("{plan}/book"), &forged).await;
+    assert_eq!(refused.status, 403, "{}", refused.html);
+    assert!(
+        refused.html.contains("is a clinical decision"),
+        "{}",
+        refused.html
+    );
+    assert!(
+        appointments(&app, patient).await.is_empty(),
+        "nothing booked"
+    );
+
+    // A tick for other dates than those refused accepts nothing: asked again.
+    let mut changed = fields.clone();
+    changed[3] = ("date_1", "2027-01-07");
+    changed.push(("accept_violations", key.as_str()));
+    let again = clinician.post(&format!("{plan}/book"), &changed).await;
+    assert_eq!(again.status, 422, "{}", again.html);
+    assert!(again.html.contains("Session 2 on 2027-01-07"));
+    assert!(
+        appointments(&app, patient).await.is_empty(),
+        "nothing booked"
+    );
+
+    // With the box: booked, and the broken window is kept as a warning with its source.
+    let mut accepted = fields.clone();
+    accepted.push(("accept_violations", key.as_str()));
+    let booked = clinician.post(&format!("{plan}/book"), &accepted).await;
+    assert_eq!(booked.status, 303, "{}", booked.html);
+    let stored = appointments(&app, patient).await;
+    assert_eq!(stored.len(), 6);
+    let page = clinician.get(&plan).await;
+    assert!(
+        page.html.contains(r#"id="window-warnings""#),
+        "{}",
+        page.html
+    );
+    let warning = page
+        .html
+        .split(r#"id="window-warnings""#)
+        .nth(1)
+        .and_then(|rest| rest.split("</div>").next())
+        .unwrap_or_default();
+    assert!(warning.contains("Session 2 on 2027-01-06"), "{warning}");
+    assert!(warning.contains("Source: Intramuscular Stimulation (IMS)"));
+    let id_on = |date: &str| {
+        stored
+            .iter()
+            .find(|a| a["date"] == json!(date))
+            .and_then(|a| a["id"].as_i64())
+            .expect("an appointment on the date")
+    };
+    let second = clinician
+        .get(&format!("/appointments/{}", id_on("2027-01-06")))
+        .await;
+    assert!(second.html.contains(r#"id="window-warnings""#));
+    assert!(second.html.contains("Session 2 on 2027-01-06"));
+    let fourth = clinician
+        .get(&format!("/appointments/{}", id_on("2027-01-20")))
+        .await;
+    assert!(
+        !fourth.html.contains(r#"id="window-warnings""#),
+        "a visit inside its window carries no warning: {}",
+        fourth.html
+    );
+    // Today's list of plans with a booking outside the windows names it.
+    let today = clinician.get("/").await;
+    let problems = today
+        .html
+        .split(r#"id="window-problems""#)
+        .nth(1)
+        .unwrap_or_default();
+    assert!(
+        problems.contains(&format!(r#"href="{plan}""#)),
+        "{}",
+        today.html
+    );
+
+    // Moving session 6 five weeks on: refused; staff cannot force it; the clinician can.
+    let sixth = stored
+        .iter()
+        .find(|a| a["date"] == json!("2027-02-03"))
+        .expect("session 6");
+    let id = sixth["id"].as_i64().expect("an id");
+    let version = sixth["version"].as_i64().expect("a version").to_string();
+    let move_to = [("version", version.as_str()), ("date", "2027-03-10")];
+    let refused = staff
+        .post(&format!("/appointments/{id}/move"), &move_to)
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.html);
+    assert!(override_box(&refused.html).is_none(), "no box for staff");
+    let mut forged = move_to.to_vec();
+    forged.push(("accept_violations", "2027-03-10"));
+    let refused = staff
+        .post(&format!("/appointments/{id}/move"), &forged)
+        .await;
+    assert_eq!(refused.status, 403, "{}", refused.html);
+    assert!(refused.html.contains("is a clinical decision"));
+    let refused = clinician
+        .post(&format!("/appointments/{id}/move"), &move_to)
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.html);
+    assert!(refused.html.contains(r#"id="date-error""#));
+    assert!(
+        refused.html.contains(r#"value="2027-03-10""#),
+        "typed date kept"
+    );
+    assert_eq!(override_box(&refused.html).as_deref(), Some("2027-03-10"));
+    let moved = clinician
+        .post(&format!("/appointments/{id}/move"), &forged)
+        .await;
+    assert_eq!(moved.status, 303, "{}", moved.html);
+    let page = clinician
+        .get(moved.location.as_deref().unwrap_or("/"))
+        .await;
+    assert!(page.html.contains("The appointment is moved."));
+    assert!(
+        page.html.contains(r#"id="window-warnings""#),
+        "{}",
+        page.html
+    );
+    assert!(
+        page.html.contains("Session 6 on 2027-03-10"),
+        "{}",
+        page.html
+    );
+    assert!(
+        page.html
+            .contains("Source: Intramuscular Stimulation (IMS)")
+    );
+}
+
+both!(
+    a_clinician_books_and_moves_outside_a_window_with_the_box_and_the_warning_is_kept,
+    super::a_clinician_books_and_moves_outside_a_window_with_the_box_and_the_warning_is_kept
+);

@@ -8,8 +8,8 @@
 //! through the API's booking ([`book_visit`]), which checks again.
 
 use super::{
-    Choice, DoseView, ScheduleDoc, ViolationView, VisitView, id_in_path, kind_label, patient_name,
-    violation_sentence, window_text,
+    Choice, DoseView, ScheduleDoc, ViolationView, VisitView, booked_visits, kind_label,
+    patient_name, violation_sentence, window_text,
 };
 use crate::clinic::windows::{BookedVisit, check_plan_calendar};
 use crate::error::ApiError;
@@ -19,7 +19,7 @@ use crate::routes::plans::change_plan_status;
 use crate::state::AppState;
 use crate::ui::form::{FieldErrors, Fields};
 use crate::ui::layout::Chrome;
-use crate::ui::page::{Page, Viewer};
+use crate::ui::page::{Page, Viewer, id_in_path};
 use crate::ui::render::{UiError, html, in_page, ok, see_other};
 use crate::validate::{Check, parse_date};
 use crate::wire::care::AppointmentIn;
@@ -236,6 +236,52 @@ struct PlanPage {
     booked: Option<String>,
     errors: FieldErrors,
     violations: Vec<ViolationView>,
+    /// The windows the plan's booked visits break, kept as warnings (a clinician accepted
+    /// them, or a later change caused them), each with its citation.
+    warnings: Vec<ViolationView>,
+    /// After a booking refused for a window, to a clinician: the box that books anyway.
+    offer_override: bool,
+    /// The box's value: the dates it accepts ([`override_key`]).
+    override_key: String,
+}
+
+/// What the "book anyway" box confirms: the visits and dates that were refused, so a tick
+/// accepts exactly the windows the clinician was shown and not a date changed since.
+fn override_key(to_book: &[ToBook]) -> String {
+    let mut chosen: Vec<(usize, Date)> = to_book.iter().map(|v| (v.index, v.date)).collect();
+    chosen.sort_by_key(|(index, _)| *index);
+    chosen
+        .iter()
+        .map(|(index, date)| format!("{index}:{date}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The plan's kept warnings: its booked visits checked against the protocol's windows (the
+/// check Today's list uses), and the violations accepted when the plan was made with its own
+/// dates that the booked visits do not show (a session count, say).
+fn kept_warnings(state: &AppState, ctx: &PlanContext) -> Vec<ViolationView> {
+    let mut warnings: Vec<ViolationView> =
+        match state.data.protocols.get(&ctx.plan.details.protocol_id) {
+            Some(loaded) => check_plan_calendar(
+                &loaded.protocol,
+                &ctx.plan.details.schedule,
+                &booked_visits(&ctx.appointments),
+            )
+            .iter()
+            .map(ViolationView::from)
+            .collect(),
+            None => Vec::new(),
+        };
+    for accepted in &ctx.schedule.accepted_violations {
+        if !warnings
+            .iter()
+            .any(|w| w.explanation == accepted.explanation)
+        {
+            warnings.push(ViolationView::from(accepted));
+        }
+    }
+    warnings
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -338,6 +384,9 @@ async fn plan_view(
         booked: None,
         errors: FieldErrors::none(),
         violations: Vec::new(),
+        warnings: kept_warnings(state, ctx),
+        offer_override: false,
+        override_key: String::new(),
     })
 }
 
@@ -419,15 +468,24 @@ pub(super) async fn book(
             "Nothing was chosen to book: tick at least one visit and give its date.".to_owned(),
         );
     }
+    // The "book anyway" box, ticked for exactly the dates that were refused. Whether the
+    // viewer may accept is the API's decision (`book_visit` refuses staff), not the page's.
+    let key = override_key(&to_book);
+    let accept = errors.is_empty() && !to_book.is_empty() && fields.get("accept_violations") == key;
     let mut violations = Vec::new();
+    let mut offer_override = false;
     if errors.is_empty()
+        && !accept
         && let Some(loaded) = state.data.protocols.get(&ctx.plan.details.protocol_id)
     {
         violations = window_problems(&loaded.protocol, &ctx, &to_book, &mut errors);
         if !errors.is_empty() || !violations.is_empty() {
-            errors.summary = Some(
-                "Nothing was booked: the dates marked below break the protocol's windows. Choose dates inside the windows, or book the visit later.".to_owned(),
-            );
+            offer_override = page.may(Permission::PlanWrite);
+            errors.summary = Some(if offer_override {
+                "Nothing was booked: the dates marked below break the protocol's windows. Choose dates inside the windows, book the visit later, or, if you have a clinical reason, tick the box below the visits to book these dates anyway.".to_owned()
+            } else {
+                "Nothing was booked: the dates marked below break the protocol's windows. Choose dates inside the windows, or book the visit later; only a clinician may book outside a window.".to_owned()
+            });
         }
     }
     if errors.is_empty() {
@@ -445,7 +503,7 @@ pub(super) async fn book(
                 duration_minutes: None,
                 clinician_id,
                 plan_id: Some(ctx.plan.id.0),
-                accept_violations: false,
+                accept_violations: accept,
             };
             book_visit(&state, &page.actor, page.role(), ctx.plan.patient_id, input)
                 .await
@@ -473,6 +531,8 @@ pub(super) async fn book(
         &PlanPage {
             errors,
             violations,
+            offer_override,
+            override_key: key,
             ..view
         },
     ))
