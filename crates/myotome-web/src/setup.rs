@@ -10,13 +10,15 @@ use crate::extract::ApiJson;
 use crate::routes::users::new_password_hash;
 use crate::secret::sha256_hex;
 use crate::state::AppState;
+use crate::ui::layout::Chrome;
+use crate::ui::render::html;
 use crate::validate::Check;
 use crate::wire::admin::{SetupIn, UserOut};
 use askama::Template;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use jiff::{SignedDuration, Timestamp};
@@ -54,9 +56,15 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(setup_api))
 }
 
+/// The page wears the clinic UI's frame (`ui/base.html`, the frame of a signed-out viewer) and
+/// is sent like every UI page, with its Content Security Policy (this server's stylesheet and
+/// script only, forms posting only here). The secret in the address reaches no other site:
+/// the page loads nothing from elsewhere and its referrer policy is same-origin.
 #[derive(Template)]
 #[template(path = "setup.html")]
 struct SetupPage<'a> {
+    chrome: Chrome,
+    title: &'a str,
     token: &'a str,
     username: &'a str,
     display_name: &'a str,
@@ -67,25 +75,14 @@ struct SetupPage<'a> {
 
 impl SetupPage<'_> {
     fn respond(&self, status: StatusCode) -> Response {
-        match self.render() {
-            Ok(html) => {
-                let mut response = (status, Html(html)).into_response();
-                // The page has no script and loads nothing; forms post only to this server.
-                response.headers_mut().insert(
-                    header::CONTENT_SECURITY_POLICY,
-                    HeaderValue::from_static(
-                        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-                    ),
-                );
-                response
-            }
-            Err(e) => ApiError::internal("cannot render the set-up page", &e).into_response(),
-        }
+        html(status, self)
     }
 }
 
 fn message_page(status: StatusCode, message: String) -> Response {
     SetupPage {
+        chrome: Chrome::anonymous(),
+        title: TITLE,
         token: "",
         username: "",
         display_name: "",
@@ -95,6 +92,9 @@ fn message_page(status: StatusCode, message: String) -> Response {
     }
     .respond(status)
 }
+
+/// The page's title (the frame adds "— Myotome").
+const TITLE: &str = "First-run set-up";
 
 const ALREADY_SET_UP: &str =
     "Myotome is already set up: users exist. Sign in, or ask an administrator for an account.";
@@ -121,6 +121,8 @@ async fn setup_page(
         );
     }
     SetupPage {
+        chrome: Chrome::anonymous(),
+        title: TITLE,
         token: &token,
         username: "",
         display_name: "",
@@ -158,6 +160,8 @@ async fn setup_submit(
     };
     match create_first_admin(&state, &input).await {
         Ok(user) => SetupPage {
+            chrome: Chrome::anonymous(),
+            title: TITLE,
             token: "",
             username: "",
             display_name: "",
@@ -170,6 +174,8 @@ async fn setup_submit(
             // Field problems can be fixed on the same form; a dead link cannot.
             let show_form = matches!(error, ApiError::Invalid { .. });
             SetupPage {
+                chrome: Chrome::anonymous(),
+                title: TITLE,
                 token: &input.token,
                 username: &input.username,
                 display_name: &input.display_name,

@@ -8,16 +8,23 @@
 //! under `CI=true` that is a failure (scripts/test installs Chromium and exports
 //! `MYOTOME_CHROMEDRIVER`).
 
-use crate::support::{Db, PASSWORD, TestApp, spawn_app};
+use crate::support::{Db, PASSWORD, TestApp, fresh_store, serve, start as start_app};
+use axum::http::Method;
 use fantoccini::elements::Element;
+use fantoccini::wd::{PrintConfiguration, WebDriverCompatibleCommand};
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
+use myotome_store::Store;
+use myotome_web::Settings;
+use reqwest::Url;
 use serde_json::{Value, json};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
 
 /// How long a page element may take to appear before the step fails.
 const WAIT: Duration = Duration::from_secs(10);
@@ -146,21 +153,51 @@ impl Drop for Driver {
 
 /// One walk through the clinic in one headless Chromium window.
 pub struct Browser {
-    pub app: TestApp,
+    /// The server's address, `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// The store behind the server (for what a walk needs that no page gives, such as the
+    /// first-run set-up link).
+    pub store: Arc<dyn Store>,
     pub client: Client,
+    app: Option<TestApp>,
     shots: PathBuf,
     taken: Vec<String>,
+    // Dropping it stops a server started without users (a `TestApp` stops its own).
+    _stop: Option<oneshot::Sender<()>>,
     // Dropped last: the session and server go first.
     _driver: Driver,
 }
 
 impl Browser {
-    /// A fresh server and browser for the walk `name` (its screenshots go in a folder of that
+    /// A fresh server with the users of `support::TestApp` (admin `ada`, clinician `dr_chen`,
+    /// staff `sam`) and a browser for the walk `name` (its screenshots go in a folder of that
     /// name, emptied first), or `None` when chromedriver is not installed outside CI.
     pub async fn start(name: &str) -> Option<Browser> {
         let chromedriver = chromedriver()?;
-        let app = spawn_app(Db::Sqlite).await?;
-        let driver = Driver::start(&chromedriver);
+        let store = fresh_store(Db::Sqlite).await?;
+        let app = start_app(Arc::clone(&store), Settings::default()).await;
+        let base = app.base.clone();
+        Some(Browser::launch(name, &chromedriver, base, store, Some(app), None).await)
+    }
+
+    /// A fresh server with no users at all, as on a clinic's first start, and a browser for
+    /// the walk `name`.
+    pub async fn start_empty(name: &str) -> Option<Browser> {
+        let chromedriver = chromedriver()?;
+        let store = fresh_store(Db::Sqlite).await?;
+        let (base, stop) = serve(Arc::clone(&store), Settings::default()).await;
+        Some(Browser::launch(name, &chromedriver, base, store, None, Some(stop)).await)
+    }
+
+    async fn launch(
+        name: &str,
+        chromedriver: &Path,
+        base: String,
+        store: Arc<dyn Store>,
+        app: Option<TestApp>,
+        stop: Option<oneshot::Sender<()>>,
+    ) -> Browser {
+        let driver = Driver::start(chromedriver);
         let mut options = json!({
             "args": [
                 "--headless=new",
@@ -186,23 +223,33 @@ impl Browser {
         let _ = std::fs::remove_dir_all(&shots);
         std::fs::create_dir_all(&shots)
             .unwrap_or_else(|e| panic!("create {}: {e}", shots.display()));
-        Some(Browser {
-            app,
+        Browser {
+            base,
+            store,
             client,
+            app,
             shots,
             taken: Vec::new(),
+            _stop: stop,
             _driver: driver,
-        })
+        }
     }
 
-    /// Ends the browser session; the PNGs written, in order.
+    /// The server's test users (not there on a server started empty).
+    pub fn app(&self) -> &TestApp {
+        self.app
+            .as_ref()
+            .expect("this walk's server was started without users (Browser::start_empty)")
+    }
+
+    /// Ends the browser session; the files written (screenshots, PDFs), in order.
     pub async fn finish(self) -> Vec<String> {
         let _ = self.client.clone().close().await;
         self.taken
     }
 
     pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.app.base)
+        format!("{}{path}", self.base)
     }
 
     /// Opens `path` on the test server.
@@ -422,10 +469,15 @@ impl Browser {
 
     /// Signs in as `username` through the sign-in page and waits to land on Today.
     pub async fn sign_in(&self, username: &str) {
+        self.sign_in_with(username, PASSWORD).await;
+    }
+
+    /// Signs in with this password through the sign-in page and waits to land on Today.
+    pub async fn sign_in_with(&self, username: &str, password: &str) {
         self.open("/sign-in").await;
         self.wait_for("form[action=\"/sign-in\"]").await;
         self.fill("username", username).await;
-        self.fill("password", PASSWORD).await;
+        self.fill("password", password).await;
         self.click("form[action=\"/sign-in\"] button[type=\"submit\"]")
             .await;
         self.wait_for("form[action=\"/sign-out\"]").await;
@@ -438,21 +490,168 @@ impl Browser {
         self.wait_for("form[action=\"/sign-in\"]").await;
     }
 
-    /// Writes a PNG of the window as `NN-name.png` in this walk's screenshot folder.
+    /// Writes a PNG of the window as `NN-name.png` in this walk's screenshot folder, then checks
+    /// the page's accessibility: every screenshot is a page visit, so every page the suite
+    /// visits is checked.
     pub async fn screenshot(&mut self, name: &str) {
         let png = self
             .client
             .screenshot()
             .await
             .unwrap_or_else(|e| panic!("screenshot {name}: {e}"));
-        let file = format!("{:02}-{name}.png", self.taken.len() + 1);
-        let path = self.shots.join(&file);
+        let path = self.next_file(name, "png");
         std::fs::write(&path, png).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+        self.check_accessibility(name).await;
+    }
+
+    /// `NN-name.ext` in this walk's folder, numbered in the order files are written.
+    fn next_file(&mut self, name: &str, extension: &str) -> PathBuf {
+        let path = self
+            .shots
+            .join(format!("{:02}-{name}.{extension}", self.taken.len() + 1));
         self.taken.push(path.display().to_string());
+        path
+    }
+
+    /// Fails the test with every accessibility problem of the page on screen (`place` names
+    /// the step): a visible form control without a label; visible text below WCAG AA contrast
+    /// (4.5:1, or 3:1 for text of 24px, or 18.66px bold) against the background it is drawn
+    /// on; an image without alt text; a link or button without a name; other than one `<h1>`;
+    /// a heading level skipped on the way down. The checks run in the page
+    /// (`accessibility.js`), on what the browser actually renders.
+    pub async fn check_accessibility(&self, place: &str) {
+        let problems = self.accessibility_problems(place).await;
+        assert!(
+            problems.is_empty(),
+            "{place} ({}) has {} accessibility problem(s):\n  {}",
+            self.path().await,
+            problems.len(),
+            problems.join("\n  ")
+        );
+    }
+
+    /// The accessibility problems of the page on screen, one sentence each (see
+    /// [`Browser::check_accessibility`]).
+    pub async fn accessibility_problems(&self, place: &str) -> Vec<String> {
+        let found = self
+            .client
+            .execute(ACCESSIBILITY_CHECK, vec![])
+            .await
+            .unwrap_or_else(|e| panic!("run the accessibility check on {place}: {e}"));
+        serde_json::from_value(found)
+            .unwrap_or_else(|e| panic!("the accessibility check's answer on {place}: {e}"))
+    }
+
+    /// Prints the page on screen through WebDriver (Chromium's own print to PDF), writes it as
+    /// `NN-name.pdf` next to the screenshots, and returns its page count.
+    pub async fn print_pdf(&mut self, name: &str) -> usize {
+        let pdf = self
+            .client
+            .print(PrintConfiguration::default())
+            .await
+            .unwrap_or_else(|e| panic!("print {name} to PDF: {e}"));
+        assert!(
+            pdf.starts_with(b"%PDF-"),
+            "printing {name} gave no PDF ({} bytes)",
+            pdf.len()
+        );
+        let pages = pdf_pages(&pdf);
+        let path = self.next_file(name, "pdf");
+        std::fs::write(&path, &pdf).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+        pages
+    }
+
+    /// Makes the page render as it prints (`media="print"`, Chromium's device emulation over
+    /// chromedriver's CDP passthrough), or as on screen again with `None`.
+    pub async fn emulate_media(&self, media: Option<&str>) {
+        self.client
+            .issue_cmd(Cdp {
+                cmd: "Emulation.setEmulatedMedia",
+                params: json!({ "media": media.unwrap_or("") }),
+            })
+            .await
+            .unwrap_or_else(|e| panic!("emulate {media:?} media: {e}"));
+        let want = media.unwrap_or("screen");
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let now = self
+                .client
+                .execute(
+                    "return window.matchMedia(arguments[0]).matches;",
+                    vec![json!(want)],
+                )
+                .await;
+            if matches!(now, Ok(Value::Bool(true))) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the page did not switch to {want} media within {WAIT:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Whether the element is drawn (takes space and is not `visibility: hidden`).
+    pub async fn is_drawn(&self, element: &Element) -> bool {
+        let element = serde_json::to_value(element).expect("an element reference");
+        let drawn = self
+            .client
+            .execute(
+                "const e = arguments[0]; \
+                 return e.getClientRects().length > 0 \
+                   && getComputedStyle(e).visibility !== 'hidden';",
+                vec![element],
+            )
+            .await
+            .expect("ask whether an element is drawn");
+        drawn == Value::Bool(true)
     }
 
     /// The text of an open `alert()`, if a script managed to raise one.
     pub async fn alert_text(&self) -> Option<String> {
         self.client.get_alert_text().await.ok()
+    }
+}
+
+/// The in-page accessibility check (returns a list of sentences).
+const ACCESSIBILITY_CHECK: &str = include_str!("accessibility.js");
+
+/// The pages of a PDF: its `/Type /Page` objects (not `/Pages`, the tree above them).
+/// Chromium writes these dictionaries uncompressed, which is all a test needs to count them.
+fn pdf_pages(pdf: &[u8]) -> usize {
+    [&b"/Type /Page"[..], &b"/Type/Page"[..]]
+        .iter()
+        .map(|marker| {
+            pdf.windows(marker.len() + 1)
+                .filter(|w| w.starts_with(marker) && !w[marker.len()].is_ascii_alphanumeric())
+                .count()
+        })
+        .sum()
+}
+
+/// A Chrome DevTools Protocol command sent through chromedriver's passthrough
+/// (`POST /session/{id}/goog/cdp/execute`), which fantoccini has no method for.
+#[derive(Debug)]
+struct Cdp {
+    cmd: &'static str,
+    params: Value,
+}
+
+impl WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base: &Url,
+        session: Option<&str>,
+    ) -> Result<Url, <Url as std::str::FromStr>::Err> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &Url) -> (Method, Option<String>) {
+        let body = json!({ "cmd": self.cmd, "params": self.params });
+        (Method::POST, Some(body.to_string()))
     }
 }

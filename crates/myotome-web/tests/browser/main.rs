@@ -10,6 +10,7 @@ mod support;
 
 mod harness;
 
+mod accessibility;
 mod account;
 mod escaping;
 mod walk;

@@ -341,7 +341,7 @@ async fn plan_and_book(
     browser.wait_for("#book-sessions").await;
     browser.screenshot(&format!("plan-{protocol}-saved")).await;
 
-    let clinician = browser.app.clinician_user.id.0.to_string();
+    let clinician = browser.app().clinician_user.id.0.to_string();
     browser.fill("clinician_id", &clinician).await;
     browser.click_id("book-sessions").await;
     browser
@@ -370,7 +370,7 @@ async fn plan_and_book(
 async fn sessions_on_the_calendar(browser: &mut Browser, week: Date) {
     browser.open(&format!("/calendar?week={week}")).await;
     browser.wait_for("#calendar-filter").await;
-    let clinician = browser.app.clinician_user.id.0.to_string();
+    let clinician = browser.app().clinician_user.id.0.to_string();
     browser.fill("clinician", &clinician).await;
     browser.click_id("show-week").await;
     browser
