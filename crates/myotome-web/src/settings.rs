@@ -22,6 +22,12 @@ pub struct Settings {
     pub sign_in_limit_per_address: u32,
     /// The window the sign-in limits count over. Default 15 minutes.
     pub sign_in_window: SignedDuration,
+    /// Accepted submissions of the public candidate form per client address within
+    /// `candidate_form_window`; more get 429. Default 5: a family may send a form for two or
+    /// three people from one home connection, a script sending dozens is stopped.
+    pub candidate_form_limit: u32,
+    /// The window the candidate-form limit counts over. Default 1 hour.
+    pub candidate_form_window: SignedDuration,
     /// Serving the demo clinic of invented patients (`myotome serve --demo`). Default `false`.
     pub demo: bool,
 }
@@ -35,6 +41,8 @@ impl Default for Settings {
             sign_in_limit: 5,
             sign_in_limit_per_address: 20,
             sign_in_window: SignedDuration::from_mins(15),
+            candidate_form_limit: 5,
+            candidate_form_window: SignedDuration::from_hours(1),
             demo: false,
         }
     }

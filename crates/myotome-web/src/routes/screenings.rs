@@ -14,8 +14,11 @@ use crate::wire::clinical::ScreeningOut;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use jiff::civil::Date;
+use myotome_core::facts::PatientFacts;
 use myotome_core::protocol::LoadedProtocol;
 use myotome_core::screening::ResolvedFacts;
+use myotome_core::terminology::Terminology;
 use myotome_store::{Actor, NewScreening, PatientId, ScreeningId, StoredScreening};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -109,28 +112,40 @@ pub(crate) async fn screen_and_store(
     let store = state.store.as_ref();
     let patient = store.patient(actor, patient_id).await?;
     let facts = facts::load(store, actor, &patient, &data.terminology).await?;
-    let resolved = ResolvedFacts::new(&facts, &data.terminology, as_of);
-    let mut stored = Vec::with_capacity(protocols.len());
-    for loaded in protocols {
-        let screening = resolved.screen(&loaded.protocol);
-        let result = serde_json::to_value(ScreeningOut::from(&screening))
-            .map_err(|e| ApiError::internal("cannot encode a screening", &e))?;
-        let saved = store
-            .add_screening(
-                actor,
-                patient.id,
-                &NewScreening {
-                    protocol_id: loaded.protocol.id.to_string(),
-                    protocol_version: loaded.protocol.version.to_string(),
-                    as_of,
-                    verdict: screening.verdict.as_str().to_owned(),
-                    result,
-                },
-            )
-            .await?;
-        stored.push(saved);
+    let screenings = screenings_to_store(&protocols, &facts, &data.terminology, as_of)?;
+    let mut stored = Vec::with_capacity(screenings.len());
+    for screening in &screenings {
+        stored.push(store.add_screening(actor, patient.id, screening).await?);
     }
     Ok(stored)
+}
+
+/// Screens `facts` for each protocol as of `as_of`, in the order given, and makes each result
+/// the record to store: protocol id and version, verdict, and the result document (findings,
+/// evidence, citations). Pure, so the candidate form can screen before it stores anything and
+/// store the screenings with the patient in one transaction.
+pub(crate) fn screenings_to_store(
+    protocols: &[&LoadedProtocol],
+    facts: &PatientFacts,
+    terminology: &Terminology,
+    as_of: Date,
+) -> Result<Vec<NewScreening>, ApiError> {
+    let resolved = ResolvedFacts::new(facts, terminology, as_of);
+    protocols
+        .iter()
+        .map(|loaded| {
+            let screening = resolved.screen(&loaded.protocol);
+            let result = serde_json::to_value(ScreeningOut::from(&screening))
+                .map_err(|e| ApiError::internal("cannot encode a screening", &e))?;
+            Ok(NewScreening {
+                protocol_id: loaded.protocol.id.to_string(),
+                protocol_version: loaded.protocol.version.to_string(),
+                as_of,
+                verdict: screening.verdict.as_str().to_owned(),
+                result,
+            })
+        })
+        .collect()
 }
 
 /// The patient's screenings, newest first.

@@ -4,23 +4,31 @@
 //!
 //! A submission creates the patient, the intake form ([`IntakeChannel::CandidateForm`]) and an
 //! unsigned screening per protocol, all attributed to the actor "candidate form" from the
-//! client's address, with the API's own checks ([`patient_details`], [`checked_intake`],
-//! [`screen_and_store`]). The thanks page never shows a verdict or a finding: a clinician reads
-//! and signs the screening, and the clinic contacts the person.
+//! client's address, with the API's own checks ([`patient_details`], [`checked_intake`]) and
+//! the screening the API runs ([`screenings_to_store`]). The screenings are computed first,
+//! from the form alone (a new patient has nothing else on their chart), and then all of it is
+//! stored in one transaction ([`Store::add_candidate_submission`]): a failure halfway leaves
+//! no patient without their form. The thanks page never shows a verdict or a finding: a
+//! clinician reads and signs the screening, and the clinic contacts the person.
 //!
 //! Submissions are rate limited per client address in the database
-//! ([`myotome_store::Store::rate_limit_hit`]), so several servers sharing it count together.
+//! ([`Store::rate_limit_hit`]), so several servers sharing it count together; the limit and its
+//! window are the clinic's [`Settings`](crate::Settings) (`candidate_form_limit`,
+//! `candidate_form_window`).
+//!
+//! [`Store::add_candidate_submission`]: myotome_store::Store::add_candidate_submission
+//! [`Store::rate_limit_hit`]: myotome_store::Store::rate_limit_hit
 
 use crate::error::ApiError;
 use crate::extract::ClientAddress;
 use crate::routes::intake::checked_intake;
 use crate::routes::patients::patient_details;
-use crate::routes::screenings::screen_and_store;
+use crate::routes::screenings::screenings_to_store;
 use crate::state::AppState;
 use crate::ui::form::{FieldErrors, Fields};
 use crate::ui::layout::Chrome;
 use crate::ui::render::{UiError, html, ok, see_other};
-use crate::wire::care::ScreeningRunIn;
+use crate::validate::today;
 use crate::wire::patients::{ContactWire, PatientIn};
 use crate::wire::records::IntakeIn;
 use askama::Template;
@@ -29,17 +37,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
-use jiff::{SignedDuration, Timestamp};
-use myotome_core::terminology::ConceptKind;
-use myotome_store::{Actor, IntakeChannel};
+use jiff::Timestamp;
+use myotome_core::facts::{IntakeAnswers, PatientFacts};
+use myotome_core::terminology::{ConceptKind, Terminology};
+use myotome_store::{Actor, IntakeChannel, NewIntake, PatientDetails};
 use std::collections::BTreeMap;
-
-/// Accepted submissions per client address per [`WINDOW`]. A family may send a form for two
-/// or three people from one home connection; a script sending dozens is stopped. A constant
-/// for now: a clinic-set value belongs in `Settings`.
-pub const SUBMISSIONS_PER_WINDOW: u64 = 5;
-/// The window the limit counts over.
-pub const WINDOW: SignedDuration = SignedDuration::from_hours(1);
 
 /// The hidden field people never see and bots fill in.
 const HONEYPOT: &str = "website";
@@ -269,11 +271,16 @@ async fn submit(
         }
     };
     let now = Timestamp::now();
+    let settings = &state.settings;
     let hits = state
         .store
-        .rate_limit_hit(&format!("candidate-form:{from}"), now, now - WINDOW)
+        .rate_limit_hit(
+            &format!("candidate-form:{from}"),
+            now,
+            now - settings.candidate_form_window,
+        )
         .await?;
-    if hits > SUBMISSIONS_PER_WINDOW {
+    if hits > u64::from(settings.candidate_form_limit) {
         return Err(UiError::from(ApiError::TooManyAttempts(
             "This form has been sent several times from your connection in the last hour, so it is paused for now. Please try again in an hour, or telephone the clinic; nothing you sent earlier is lost."
                 .to_owned(),
@@ -290,8 +297,44 @@ async fn submit(
         intake_in,
         IntakeChannel::CandidateForm,
     )?;
-    let patient = state.store.create_patient(&actor, &details).await?;
-    state.store.add_intake(&actor, patient.id, &intake).await?;
-    screen_and_store(&state, &actor, patient.id, &ScreeningRunIn::default()).await?;
+    let data = &state.data;
+    let facts = candidate_facts(&details, &intake, &data.terminology)?;
+    // Every protocol, as of today: what the API's screening run does when none are named.
+    let protocols: Vec<_> = data.protocols.iter().collect();
+    let screenings = screenings_to_store(&protocols, &facts, &data.terminology, today())?;
+    state
+        .store
+        .add_candidate_submission(&actor, &details, &intake, &screenings)
+        .await?;
     Ok(see_other("/candidate/thanks"))
+}
+
+/// The facts screening reads for a person the form is about to store: what
+/// [`facts::from_chart`](crate::clinic::facts::from_chart) builds from a chart whose only
+/// entries are these details and this form (no weights, records or lab results yet). The
+/// answers were checked by [`checked_intake`], so they are all known to the vocabulary.
+fn candidate_facts(
+    details: &PatientDetails,
+    intake: &NewIntake,
+    terminology: &Terminology,
+) -> Result<PatientFacts, ApiError> {
+    let answers = IntakeAnswers::new(
+        intake.answers.iter().cloned(),
+        intake.reported_conditions.iter().cloned(),
+        terminology,
+    )
+    .map_err(|problems| {
+        // Only the count: the problems quote what the person answered.
+        ApiError::internal(
+            "a checked candidate form does not fit the vocabulary",
+            &format!("{} problems", problems.len()),
+        )
+    })?;
+    Ok(PatientFacts {
+        birth_date: details.birth_date,
+        sex: details.sex,
+        deceased: details.deceased,
+        intake: answers,
+        ..PatientFacts::default()
+    })
 }
