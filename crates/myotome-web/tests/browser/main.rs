@@ -12,5 +12,6 @@ mod harness;
 
 mod accessibility;
 mod account;
+mod admin;
 mod escaping;
 mod walk;
