@@ -111,6 +111,25 @@ pub struct ServeArgs {
     /// Mark session cookies Secure: set this when clients reach the server over HTTPS.
     #[arg(long, env = "MYOTOME_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// Submissions of the public candidate form accepted from one client address within
+    /// --candidate-form-window; more are asked to wait (429).
+    #[arg(
+        long,
+        env = "MYOTOME_CANDIDATE_FORM_LIMIT",
+        default_value_t = 5,
+        value_parser = clap::value_parser!(u32).range(1..),
+        value_name = "N"
+    )]
+    pub candidate_form_limit: u32,
+    /// The window the candidate-form limit counts over, e.g. 1h, 30m or PT2H.
+    #[arg(
+        long,
+        env = "MYOTOME_CANDIDATE_FORM_WINDOW",
+        default_value = "1h",
+        value_parser = positive_duration,
+        value_name = "DURATION"
+    )]
+    pub candidate_form_window: jiff::SignedDuration,
     /// Serve the demo clinic of invented patients: myotome-demo.db (or a --database given on
     /// the command line), made on first use and reused after; never the clinic's database.
     #[arg(long)]
@@ -260,4 +279,81 @@ pub struct PlanArgs {
     /// A proposed follow-up to check, as FOLLOW_UP_ID=DATE; repeatable.
     #[arg(long = "follow-up", value_name = "ID=DATE", requires = "dates")]
     pub follow_ups: Vec<String>,
+}
+
+/// A duration longer than zero, written as jiff reads one (`1h`, `30m`, `PT2H`).
+fn positive_duration(text: &str) -> Result<jiff::SignedDuration, String> {
+    let duration: jiff::SignedDuration = text
+        .trim()
+        .parse()
+        .map_err(|e| format!("`{text}` is not a duration ({e}); write it like 1h, 30m or PT2H"))?;
+    if duration.is_positive() {
+        Ok(duration)
+    } else {
+        Err(format!(
+            "`{text}` is not longer than zero; write a window like 1h or 30m"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serve(args: &[&str]) -> Result<ServeArgs, clap::Error> {
+        let mut argv = vec!["myotome", "serve"];
+        argv.extend_from_slice(args);
+        match Cli::try_parse_from(argv)?.command {
+            Command::Serve(serve) => Ok(serve),
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn serve_without_candidate_form_flags_uses_the_server_settings_defaults() {
+        // Unless MYOTOME_CANDIDATE_FORM_LIMIT / _WINDOW are set where the tests run.
+        let args = serve(&[]).expect("parses");
+        let defaults = myotome_web::Settings::default();
+        assert_eq!(args.candidate_form_limit, defaults.candidate_form_limit);
+        assert_eq!(args.candidate_form_window, defaults.candidate_form_window);
+    }
+
+    #[test]
+    fn serve_takes_a_clinics_candidate_form_limit_and_window() {
+        let args = serve(&[
+            "--candidate-form-limit",
+            "2",
+            "--candidate-form-window",
+            "PT30M",
+        ])
+        .expect("parses");
+        assert_eq!(args.candidate_form_limit, 2);
+        assert_eq!(
+            args.candidate_form_window,
+            jiff::SignedDuration::from_mins(30)
+        );
+    }
+
+    #[test]
+    fn a_zero_or_unreadable_candidate_form_limit_or_window_is_refused_with_a_sentence() {
+        for (bad, named) in [
+            ("--candidate-form-limit=0", "'0'"),
+            ("--candidate-form-window=0s", "`0s` is not longer than zero"),
+            (
+                "--candidate-form-window=-1h",
+                "`-1h` is not longer than zero",
+            ),
+            (
+                "--candidate-form-window=an hour",
+                "`an hour` is not a duration",
+            ),
+        ] {
+            let error = serve(&[bad]).expect_err("refused").to_string();
+            assert!(error.contains(named), "{bad}: {error}");
+        }
+        let error = serve(&["--candidate-form-window", "an hour"])
+            .expect_err("refused")
+            .to_string();
+        assert!(error.contains("write it like 1h, 30m or PT2H"), "{error}");
+    }
 }

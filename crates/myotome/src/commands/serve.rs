@@ -64,6 +64,8 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> Result<ExitCode> {
         }
         let settings = Settings {
             secure_cookies: args.secure_cookies,
+            candidate_form_limit: args.candidate_form_limit,
+            candidate_form_window: args.candidate_form_window,
             demo: args.demo,
             ..Settings::default()
         };
