@@ -15,7 +15,7 @@ use crate::routes::appointments::change_appointment;
 use crate::state::AppState;
 use crate::ui::form::{FieldErrors, Fields};
 use crate::ui::layout::Chrome;
-use crate::ui::page::{Page, Viewer, id_in_path};
+use crate::ui::page::{Page, PathText, Viewer, id_in_path};
 use crate::ui::plans::{
     Choice, ViolationView, patient_name, status_label, violation_sentence, visit_warnings,
 };
@@ -25,7 +25,7 @@ use crate::wire::care::AppointmentUpdateIn;
 use askama::Template;
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -356,7 +356,7 @@ async fn plan_warnings(
 async fn appointment_page(
     page: Page<need::PatientRead>,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathText(id): PathText,
     query: Result<Query<AppointmentQuery>, QueryRejection>,
 ) -> Result<Response, UiError> {
     let id = id_in_path(&id, "appointment").map_err(in_page(&page.viewer))?;
@@ -389,7 +389,7 @@ fn version_of(fields: &Fields) -> Result<i64, ApiError> {
 async fn move_appointment(
     page: Page<need::AppointmentWrite>,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathText(id): PathText,
     fields: Fields,
 ) -> Result<Response, UiError> {
     let id = id_in_path(&id, "appointment").map_err(in_page(&page.viewer))?;
@@ -444,7 +444,7 @@ async fn move_appointment(
 async fn cancel_appointment(
     page: Page<need::AppointmentWrite>,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathText(id): PathText,
     fields: Fields,
 ) -> Result<Response, UiError> {
     let id = id_in_path(&id, "appointment").map_err(in_page(&page.viewer))?;

@@ -157,6 +157,36 @@ pub fn id_in_path(text: &str, what: &str) -> Result<i64, ApiError> {
     })
 }
 
+/// The one parameter of a page's address as text (`/patients/{id}`): what the handler reads
+/// with [`id_in_path`]. axum's own `Path<String>` answers an address whose parameter is not
+/// UTF-8 once percent-decoded (`/patients/%FF`) with a plain-text 400; this answers the error
+/// page, with the viewer's navigation when they are signed in.
+#[derive(Debug, Clone)]
+pub struct PathText(pub String);
+
+impl FromRequestParts<AppState> for PathText {
+    type Rejection = PageRejection;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<String>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(text)) => Ok(PathText(text)),
+            Err(_) => {
+                let viewer = Viewer::from_request_parts(parts, state).await.ok();
+                Err(PageRejection::Error(UiError::new(
+                    ApiError::NotFound(
+                        "There is no page at this address: part of it is not readable text. Check the address; the link may be mistyped."
+                            .to_owned(),
+                    ),
+                    viewer.as_ref(),
+                )))
+            }
+        }
+    }
+}
+
 /// Where to go after signing in: only a path on this server (`/…`, never `//host`), so the
 /// sign-in page cannot be used to send someone to another site.
 pub fn safe_next(next: Option<&str>) -> &str {

@@ -20,14 +20,14 @@ use crate::routes::patients::{patient_details, patient_search};
 use crate::state::AppState;
 use crate::ui::form::{FieldErrors, Fields};
 use crate::ui::layout::Chrome;
-use crate::ui::page::{Page, Viewer, encode_component};
+use crate::ui::page::{Page, PathText, Viewer, encode_component};
 use crate::ui::render::{UiError, html, in_page, ok, see_other};
 use crate::wire::patients::{
     ContactWire, Deceased, IdentifierWire, PatientIn, PatientSearchQuery, sex_word,
 };
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -601,7 +601,7 @@ async fn create(
 async fn edit_form(
     page: Page<need::PatientWrite>,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathText(id): PathText,
 ) -> Result<Response, UiError> {
     let viewer = &page.viewer;
     let id = patient_id(&id).map_err(in_page(viewer))?;
@@ -621,7 +621,7 @@ async fn edit_form(
 async fn update(
     page: Page<need::PatientWrite>,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathText(id): PathText,
     form: Fields,
 ) -> Result<Response, UiError> {
     let viewer = &page.viewer;

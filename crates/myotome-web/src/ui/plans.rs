@@ -21,13 +21,13 @@ use crate::routes::plans::{make_plan, prepare_plan};
 use crate::state::AppState;
 use crate::ui::form::{FieldErrors, Fields};
 use crate::ui::layout::Chrome;
-use crate::ui::page::{Page, Viewer, id_in_path};
+use crate::ui::page::{Page, PathText, Viewer, id_in_path};
 use crate::ui::render::{UiError, html, in_page, ok, see_other};
 use crate::wire::care::{DoseIn, PlanIn, ScheduleIn, ScheduledVisitOut};
 use crate::wire::clinical::{DoseOut, SourceOut, ViolationOut};
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -565,7 +565,7 @@ impl BuilderPage {
 async fn builder(
     page: Page<need::PlanWrite>,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathText(id): PathText,
     fields: Fields,
 ) -> Result<Response, UiError> {
     let id = id_in_path(&id, "patient").map_err(in_page(&page.viewer))?;
@@ -601,7 +601,7 @@ async fn builder(
 async fn save(
     page: Page<need::PlanWrite>,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathText(id): PathText,
     fields: Fields,
 ) -> Result<Response, UiError> {
     let id = id_in_path(&id, "patient").map_err(in_page(&page.viewer))?;

@@ -15,11 +15,11 @@ use crate::error::ApiError;
 use crate::permissions::need;
 use crate::state::AppState;
 use crate::ui::layout::Chrome;
-use crate::ui::page::Page;
+use crate::ui::page::{Page, PathText};
 use crate::ui::render::{UiError, ok};
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use myotome_core::ClinicalData;
@@ -684,7 +684,7 @@ struct ProtocolPage {
 async fn protocol_page(
     page: Page<need::ProtocolRead>,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathText(id): PathText,
 ) -> Result<Response, UiError> {
     let data = &state.data;
     let Some(loaded) = data.protocols.get(&id) else {

@@ -13,14 +13,14 @@ use crate::routes::screenings::screen_and_store;
 use crate::state::AppState;
 use crate::ui::form::{FieldErrors, Fields};
 use crate::ui::layout::Chrome;
-use crate::ui::page::{Page, Viewer};
+use crate::ui::page::{Page, PathText, Viewer, id_in_path};
 use crate::ui::render::{UiError, html, in_page, ok, see_other};
 use crate::validate::today;
 use crate::wire::care::ScreeningRunIn;
 use askama::Template;
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -109,9 +109,10 @@ fn choices(state: &AppState, checked: &dyn Fn(&str) -> bool) -> Vec<ProtocolChoi
 async fn new_page(
     page: Page<need::ScreeningRun>,
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    PathText(id): PathText,
 ) -> Result<Response, UiError> {
     let viewer = &page.viewer;
+    let id = id_in_path(&id, "patient").map_err(in_page(viewer))?;
     let patient = state
         .store
         .patient(&viewer.actor, PatientId(id))
@@ -132,10 +133,11 @@ async fn new_page(
 async fn run(
     page: Page<need::ScreeningRun>,
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    PathText(id): PathText,
     form: Fields,
 ) -> Result<Response, UiError> {
     let viewer = &page.viewer;
+    let id = id_in_path(&id, "patient").map_err(in_page(viewer))?;
     let chosen: Vec<String> = form
         .all("protocols")
         .into_iter()
@@ -229,10 +231,11 @@ struct ListQuery {
 async fn list_page(
     page: Page<need::PatientRead>,
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    PathText(id): PathText,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Response, UiError> {
     let viewer = &page.viewer;
+    let id = id_in_path(&id, "patient").map_err(in_page(viewer))?;
     let ran: Option<Vec<i64>> = query.ok().and_then(|Query(q)| q.ran).map(|text| {
         text.split(',')
             .filter_map(|part| part.trim().parse().ok())
@@ -557,8 +560,9 @@ async fn signer_name(state: &AppState, id: UserId) -> String {
 async fn screening_page(
     page: Page<need::PatientRead>,
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    PathText(id): PathText,
 ) -> Result<Response, UiError> {
+    let id = id_in_path(&id, "screening").map_err(in_page(&page.viewer))?;
     let view = screening_view(&state, &page.viewer, id, None).await?;
     Ok(ok(&view))
 }
@@ -568,9 +572,10 @@ async fn screening_page(
 async fn sign(
     page: Page<need::ScreeningSign>,
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    PathText(id): PathText,
 ) -> Result<Response, UiError> {
     let viewer = &page.viewer;
+    let id = id_in_path(&id, "screening").map_err(in_page(viewer))?;
     match state
         .store
         .sign_screening(&viewer.actor, ScreeningId(id), viewer.user.id)

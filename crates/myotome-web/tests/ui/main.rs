@@ -10,6 +10,7 @@ mod support;
 mod web;
 
 mod account;
+mod addresses;
 mod admin;
 mod clinical;
 mod patients;

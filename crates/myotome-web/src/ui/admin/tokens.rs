@@ -11,12 +11,12 @@ use crate::routes::tokens::new_token;
 use crate::state::AppState;
 use crate::ui::form::{FieldErrors, Fields};
 use crate::ui::layout::Chrome;
-use crate::ui::page::{Page, Viewer};
+use crate::ui::page::{Page, PathText, Viewer, id_in_path};
 use crate::ui::render::{UiError, html, in_page, ok, see_other};
 use crate::wire::admin::NewTokenIn;
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use myotome_store::{ApiToken, TokenId, User};
@@ -182,8 +182,9 @@ pub(super) async fn create(
 pub(super) async fn revoke(
     page: Page<need::TokenAdmin>,
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    PathText(id): PathText,
 ) -> Result<Response, UiError> {
+    let id = id_in_path(&id, "token").map_err(in_page(&page))?;
     let token = state
         .store
         .revoke_api_token(&page.actor, TokenId(id))

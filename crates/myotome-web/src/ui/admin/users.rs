@@ -8,12 +8,12 @@ use crate::routes::users::{add_user, change_password, change_user, check_new_use
 use crate::state::AppState;
 use crate::ui::form::{FieldErrors, Fields};
 use crate::ui::layout::Chrome;
-use crate::ui::page::{Page, Viewer};
+use crate::ui::page::{Page, PathText, Viewer, id_in_path};
 use crate::ui::render::{UiError, html, in_page, ok, see_other};
 use crate::wire::admin::{NewUserIn, UserUpdateIn};
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use myotome_store::{Role, User, UserId};
@@ -244,9 +244,10 @@ pub(super) struct UserQuery {
 pub(super) async fn user_page(
     page: Page<need::UserAdmin>,
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    PathText(id): PathText,
     query: Result<Query<UserQuery>, QueryRejection>,
 ) -> Result<Response, UiError> {
+    let id = id_in_path(&id, "user").map_err(in_page(&page))?;
     let query = query.map(|Query(q)| q).unwrap_or_default();
     let user = state.store.user(UserId(id)).await.map_err(in_page(&page))?;
     let mut view = UserPage::new(&page, &user, UserForm::from(&user));
@@ -267,10 +268,10 @@ pub(super) async fn user_page(
 pub(super) async fn change(
     page: Page<need::UserAdmin>,
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    PathText(id): PathText,
     fields: Fields,
 ) -> Result<Response, UiError> {
-    let id = UserId(id);
+    let id = UserId(id_in_path(&id, "user").map_err(in_page(&page))?);
     let current = state.store.user(id).await.map_err(in_page(&page))?;
     let Ok(version) = fields.get("version").trim().parse::<i64>() else {
         return Err(UiError::new(

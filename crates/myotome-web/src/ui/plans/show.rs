@@ -19,13 +19,13 @@ use crate::routes::plans::change_plan_status;
 use crate::state::AppState;
 use crate::ui::form::{FieldErrors, Fields};
 use crate::ui::layout::Chrome;
-use crate::ui::page::{Page, Viewer, id_in_path};
+use crate::ui::page::{Page, PathText, Viewer, id_in_path};
 use crate::ui::render::{UiError, html, in_page, ok, see_other};
 use crate::validate::{Check, parse_date};
 use crate::wire::care::AppointmentIn;
 use crate::wire::clinical::{SourceOut, ViolationOut};
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use jiff::civil::Date;
@@ -293,7 +293,7 @@ pub(super) struct PlanQuery {
 pub(super) async fn plan_page(
     page: Page<need::PlanRead>,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathText(id): PathText,
     query: Result<axum::extract::Query<PlanQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, UiError> {
     let id = id_in_path(&id, "plan").map_err(in_page(&page.viewer))?;
@@ -402,7 +402,7 @@ struct ToBook {
 pub(super) async fn book(
     page: Page<need::AppointmentWrite>,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathText(id): PathText,
     fields: Fields,
 ) -> Result<Response, UiError> {
     let id = id_in_path(&id, "plan").map_err(in_page(&page.viewer))?;
@@ -646,7 +646,7 @@ struct PrintPage {
 pub(super) async fn print_page(
     page: Page<need::PlanRead>,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathText(id): PathText,
 ) -> Result<Response, UiError> {
     let id = id_in_path(&id, "plan").map_err(in_page(&page.viewer))?;
     let ctx = load(&state, &page, id).await?;
@@ -698,7 +698,7 @@ struct AftercarePage {
 pub(super) async fn aftercare_page(
     page: Page<need::PlanRead>,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathText(id): PathText,
 ) -> Result<Response, UiError> {
     let id = id_in_path(&id, "plan").map_err(in_page(&page.viewer))?;
     let ctx = load(&state, &page, id).await?;
@@ -782,7 +782,7 @@ pub(super) async fn aftercare_page(
 pub(super) async fn set_status(
     page: Page<need::PlanWrite>,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathText(id): PathText,
     fields: Fields,
 ) -> Result<Response, UiError> {
     let id = id_in_path(&id, "plan").map_err(in_page(&page.viewer))?;
