@@ -293,3 +293,85 @@ async fn admin_landing(app: TestApp) {
     assert_has(&page, r#"href="/admin/audit""#);
     assert!(!page.html.contains("candidate requests"));
 }
+
+// --- Added with the candidate form's one-transaction write and its Settings limit -----------
+
+/// A clinic's lower candidate-form limit from `Settings` is the one the form keeps.
+async fn lower_candidate_limit(db: crate::support::Db) {
+    let settings = myotome_web::Settings {
+        candidate_form_limit: 2,
+        ..myotome_web::Settings::default()
+    };
+    let Some(app) = crate::support::spawn_app_with(db, settings).await else {
+        return;
+    };
+    let mut person = WebClient::new(&app.base);
+    for i in 0..2 {
+        let family = format!("Limit{i}");
+        let answer = person.post("/candidate", &candidate(&family, "no")).await;
+        assert_eq!(answer.status, 303, "submission {i}: {}", answer.html);
+    }
+    let answer = person
+        .post("/candidate", &candidate("LimitThree", "no"))
+        .await;
+    assert_eq!(answer.status, 429, "{}", answer.html);
+    assert_eq!(crate::support::patient_count(&app).await, 2);
+}
+
+mod a_clinics_lower_candidate_form_limit_from_settings_is_honoured {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_sqlite() {
+        super::lower_candidate_limit(crate::support::Db::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_postgres() {
+        super::lower_candidate_limit(crate::support::Db::Postgres).await;
+    }
+}
+
+both!(
+    the_candidate_forms_screenings_match_what_a_clinician_screening_the_same_chart_gets,
+    super::candidate_screenings_match_the_api
+);
+
+/// The form screens before anything is stored; the result must be the API's screening of the
+/// stored chart, protocol by protocol (same verdict, version and findings).
+async fn candidate_screenings_match_the_api(app: TestApp) {
+    let mut person = WebClient::new(&app.base);
+    let answer = person
+        .post("/candidate", &candidate("Matcher", "yes"))
+        .await;
+    assert_eq!(answer.status, 303, "{}", answer.html);
+    let patient = patient_named(&app, "Matcher").await;
+    let path = format!("/api/v1/patients/{patient}/screenings");
+    let from_form = app.clinician.get(&path).await.assert_status(200).clone();
+    let from_api = app
+        .clinician
+        .post(&path, serde_json::json!({}))
+        .await
+        .assert_status(201)
+        .clone();
+    let by_protocol = |list: &serde_json::Value| {
+        let mut pairs: Vec<(String, serde_json::Value)> = list
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|s| {
+                let id = s["protocol"]["id"].as_str().expect("an id").to_owned();
+                let same =
+                    serde_json::json!([s["protocol"], s["as_of"], s["verdict"], s["result"]]);
+                (id, same)
+            })
+            .collect();
+        pairs.sort_by(|a, b| a.0.cmp(&b.0));
+        pairs
+    };
+    let form = by_protocol(&from_form);
+    assert_eq!(form.len(), 5, "one per protocol: {from_form}");
+    assert_eq!(form, by_protocol(&from_api));
+    assert!(
+        from_form.to_string().contains("eligible_with_precautions"),
+        "blood thinners give IMS precautions: {from_form}"
+    );
+}
