@@ -2,8 +2,9 @@
 //! "Am I a candidate?" form (taking a blood thinner), staff find the request on Today and open
 //! the chart but may not plan treatment, a clinician screens for hip biologics and IMS, reads
 //! and signs the screenings, weighs the patient, builds one plan per protocol, books the
-//! proposed visits, finds them on the calendar, and is told why a follow-up cannot move outside
-//! the protocol's window.
+//! proposed visits, finds them on the calendar, prints the plan and the patient's aftercare
+//! sheet (PDF, and print media: the sheet without the site around it), and is told why a
+//! follow-up cannot move outside the protocol's window.
 
 use crate::harness::Browser;
 use jiff::ToSpan;
@@ -440,6 +441,57 @@ async fn a_move_outside_the_window_is_explained(browser: &mut Browser, plan: i64
     browser.screenshot("appointment-move-refused").await;
 }
 
+/// A printed sheet: Chromium's print to PDF is saved next to the screenshots (one page at
+/// least); in print media the site's frame, buttons and forms are gone while `wanted` (the
+/// patient, the protocol, the sheet's contents) is drawn; the screen is back afterwards.
+async fn prints_cleanly(browser: &mut Browser, path: &str, name: &str, wanted: &[(&str, &str)]) {
+    browser.open(path).await;
+    browser.wait_for(".printable").await;
+    let pages = browser.print_pdf(name).await;
+    assert!(pages >= 1, "{path} prints to a PDF with {pages} pages");
+
+    browser.emulate_media(Some("print")).await;
+    for css in [
+        ".site-header",
+        "nav",
+        ".skip-link",
+        ".no-print",
+        "button",
+        "form",
+    ] {
+        for element in browser.find_all(css).await {
+            assert!(
+                !browser.is_drawn(&element).await,
+                "{path} in print media still draws {css}"
+            );
+        }
+    }
+    for (css, text) in wanted {
+        let elements = browser.find_all(css).await;
+        assert!(!elements.is_empty(), "{path} has no {css}");
+        let mut shown = Vec::new();
+        for element in &elements {
+            assert!(
+                browser.is_drawn(element).await,
+                "{path} in print media hides {css}"
+            );
+            shown.push(element.text().await.unwrap_or_default());
+        }
+        assert!(
+            shown.iter().any(|t| t.contains(text)),
+            "{path} prints {css} with {text:?}: {shown:?}"
+        );
+    }
+    browser.screenshot(&format!("{name}-print-media")).await;
+    browser.emulate_media(None).await;
+    let header = browser.wait_for(".site-header").await;
+    assert!(
+        browser.is_drawn(&header).await,
+        "{path} shows the site's frame on screen again"
+    );
+    browser.screenshot(&format!("{name}-screen")).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn from_the_public_candidate_form_to_booked_sessions_on_the_calendar() {
     let Some(mut browser) = Browser::start("walk").await else {
@@ -497,6 +549,37 @@ async fn from_the_public_candidate_form_to_booked_sessions_on_the_calendar() {
     )
     .await;
     sessions_on_the_calendar(&mut browser, start).await;
+
+    // Seed 003: the hip plan's printed plan and the patient's aftercare sheet, whose
+    // instructions each cite their source.
+    prints_cleanly(
+        &mut browser,
+        &format!("/plans/{hip}/print"),
+        "plan-print",
+        &[
+            ("h1", FAMILY),
+            (".plan-summary", "Biologics for hip pain"),
+            (".plan-summary", "hip-biologics"),
+            ("table tbody", "Session 1"),
+        ],
+    )
+    .await;
+    prints_cleanly(
+        &mut browser,
+        &format!("/plans/{hip}/aftercare"),
+        "aftercare",
+        &[
+            (".sheet-for", FAMILY),
+            (".sheet-for", "Biologics for hip pain"),
+            (".instructions li", "weight"),
+            (
+                ".instructions .citation",
+                "Source: Biologics Treatment for Hip Pain",
+            ),
+            (".instructions .citation", "Post-Treatment Care"),
+        ],
+    )
+    .await;
     a_move_outside_the_window_is_explained(&mut browser, hip, start).await;
 
     let taken = browser.finish().await;
