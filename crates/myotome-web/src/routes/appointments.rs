@@ -1,9 +1,10 @@
 //! Appointments and the clinic calendar. Booking or moving a visit of a treatment plan
-//! re-checks the plan's windows against its other booked visits: a date that breaks one is
-//! refused with the explanation, unless `accept_violations` is sent. Accepting is a clinical
-//! decision: it needs the permission to make plans (clinicians), and each accepted override is
-//! recorded in the audit trail as `appointment.window_override` on the patient, with the
-//! appointment and the kinds of violation as target.
+//! re-checks the plan's windows against its other booked visits: a date that breaks a window
+//! the calendar did not already break is refused with the explanation, unless
+//! `accept_violations` is sent. Accepting is a clinical decision: it needs the permission to
+//! make plans (clinicians), and each accepted override is recorded in the audit trail as
+//! `appointment.window_override` on the patient, with the appointment and the kinds of
+//! violation as target.
 
 use crate::auth::Authorized;
 use crate::clinic::planning::window_violation;
@@ -100,8 +101,13 @@ async fn record_override(
     Ok(())
 }
 
-/// The violations a plan's calendar would have with `changed` booked (a new visit, or an
-/// existing one at its new date). `Ok(empty)` when the protocol is no longer in the library.
+/// The violations that booking `changed` (a new visit, or an existing one at its new date)
+/// would bring to the plan's calendar. `Ok(empty)` when the protocol is no longer in the library.
+///
+/// Only violations the change introduces count: the calendar is checked before and after it,
+/// and what was already broken before (a window a clinician accepted earlier) is not this
+/// change's doing. Otherwise one accepted override would refuse every later booking or move on
+/// the plan, and staff, who may not accept violations, could no longer book the rest of it.
 async fn plan_violations(
     state: &AppState,
     actor: &Actor,
@@ -121,24 +127,37 @@ async fn plan_violations(
         return Ok(Vec::new());
     };
     let (changed_id, changed_visit) = changed;
-    let mut visits: Vec<BookedVisit> = store
+    let booked: Vec<(AppointmentId, BookedVisit)> = store
         .appointments(actor, patient)
         .await?
         .into_iter()
-        .filter(|a| a.details.plan_id == Some(plan_id) && Some(a.id) != changed_id)
+        .filter(|a| a.details.plan_id == Some(plan_id))
         .filter(|a| a.details.status != AppointmentStatus::Cancelled)
-        .map(|a| BookedVisit {
-            kind: a.details.kind,
-            label: a.details.label,
-            date: a.details.date,
+        .map(|a| {
+            let visit = BookedVisit {
+                kind: a.details.kind,
+                label: a.details.label,
+                date: a.details.date,
+            };
+            (a.id, visit)
         })
         .collect();
-    visits.push(changed_visit);
-    Ok(check_plan_calendar(
-        &loaded.protocol,
-        &plan.details.schedule,
-        &visits,
-    ))
+    let before: Vec<BookedVisit> = booked.iter().map(|(_, visit)| visit.clone()).collect();
+    let mut after: Vec<BookedVisit> = booked
+        .into_iter()
+        .filter(|(id, _)| Some(*id) != changed_id)
+        .map(|(_, visit)| visit)
+        .collect();
+    after.push(changed_visit);
+    let schedule = &plan.details.schedule;
+    let already = check_plan_calendar(&loaded.protocol, schedule, &before);
+    let same = |a: &ViolationOut, b: &ViolationOut| {
+        a.kind == b.kind && a.session == b.session && a.explanation == b.explanation
+    };
+    Ok(check_plan_calendar(&loaded.protocol, schedule, &after)
+        .into_iter()
+        .filter(|violation| !already.iter().any(|old| same(old, violation)))
+        .collect())
 }
 
 /// The patient's appointments, in date order.

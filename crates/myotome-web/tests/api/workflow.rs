@@ -835,6 +835,28 @@ async fn only_a_clinician_may_book_a_visit_outside_its_window_and_the_trail_says
         "{target}"
     );
     assert!(!target.contains("Override"), "no patient data: {target}");
+
+    // The accepted override does not block the rest of the plan: staff book the next weekly
+    // session (the windows it touches are kept), and are still refused one that breaks the
+    // rhythm anew.
+    let next = json!({ "kind": "session", "label": "Session 7", "date": "2027-02-15",
+                       "plan_id": plan_id });
+    let booked_next = app.staff.post(&path, next).await;
+    let booked_next = booked_next.assert_status(201);
+    assert_eq!(
+        booked_next["warnings"].as_array().map(Vec::len),
+        Some(0),
+        "the earlier, accepted violation is not this booking's: {booked_next:#}"
+    );
+    let off_rhythm = json!({ "kind": "session", "label": "Session 8", "date": "2027-02-17",
+                             "plan_id": plan_id });
+    let refused = app.staff.post(&path, off_rhythm).await;
+    refused.assert_error(422, "window_violation");
+    assert_eq!(
+        overrides(&app, &json!(patient)).await.len(),
+        1,
+        "no override was recorded for staff"
+    );
 }
 
 both!(
