@@ -2,7 +2,9 @@
 //! `support::TestApp`), a `chromedriver` child process on a free port, and one headless Chromium
 //! session driven through WebDriver (fantoccini), with the few helpers a walk through the clinic
 //! needs: sign in through the page, fill a field, click a button, wait for an element, and a
-//! screenshot of every page visited under `target/browser-screenshots/<walk>/`.
+//! screenshot of every page visited under `target/browser-screenshots/<walk>/` — each one also
+//! an accessibility check of the page (`accessibility.js`) — plus print to PDF and print-media
+//! emulation for the printed sheets. `start_empty` serves a clinic with no users yet.
 //!
 //! Outside CI a machine without chromedriver skips the browser tests with a printed note;
 //! under `CI=true` that is a failure (scripts/test installs Chromium and exports
