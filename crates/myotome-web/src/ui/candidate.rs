@@ -37,7 +37,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use myotome_core::facts::{IntakeAnswers, PatientFacts};
 use myotome_core::terminology::{ConceptKind, Terminology};
 use myotome_store::{Actor, IntakeChannel, NewIntake, PatientDetails};
@@ -281,10 +281,15 @@ async fn submit(
         )
         .await?;
     if hits > u64::from(settings.candidate_form_limit) {
-        return Err(UiError::from(ApiError::TooManyAttempts(
-            "This form has been sent several times from your connection in the last hour, so it is paused for now. Please try again in an hour, or telephone the clinic; nothing you sent earlier is lost."
-                .to_owned(),
-        )));
+        let window = spoken_window(settings.candidate_form_window);
+        return Err(UiError::from(ApiError::TooManyAttempts(format!(
+            "This form has been sent several times from your connection in the last {window}, so it is paused for now. Please try again in {}, or telephone the clinic; nothing you sent earlier is lost.",
+            match window.as_str() {
+                "hour" => "an hour",
+                "minute" => "a minute",
+                several => several,
+            }
+        ))));
     }
     let actor = Actor {
         user_id: None,
@@ -307,6 +312,18 @@ async fn submit(
         .add_candidate_submission(&actor, &details, &intake, &screenings)
         .await?;
     Ok(see_other("/candidate/thanks"))
+}
+
+/// The rate-limit window as a person says it: "hour", "2 hours", "30 minutes" (the clinic sets
+/// it; the default is one hour). Whole hours read as hours, anything else as minutes.
+fn spoken_window(window: SignedDuration) -> String {
+    let minutes = (window.as_secs() / 60).max(1);
+    match (minutes % 60, minutes / 60) {
+        (0, 1) => "hour".to_owned(),
+        (0, hours) => format!("{hours} hours"),
+        (_, _) if minutes == 1 => "minute".to_owned(),
+        (_, _) => format!("{minutes} minutes"),
+    }
 }
 
 /// The facts screening reads for a person the form is about to store: what

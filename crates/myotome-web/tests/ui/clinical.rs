@@ -294,12 +294,12 @@ async fn admin_landing(app: TestApp) {
     assert!(!page.html.contains("candidate requests"));
 }
 
-// --- Added with the candidate form's one-transaction write and its Settings limit -----------
-
-/// A clinic's lower candidate-form limit from `Settings` is the one the form keeps.
+/// A clinic's lower candidate-form limit and shorter window from `Settings` are the ones the
+/// form keeps, and the pause sentence names that window.
 async fn lower_candidate_limit(db: crate::support::Db) {
     let settings = myotome_web::Settings {
         candidate_form_limit: 2,
+        candidate_form_window: jiff::SignedDuration::from_mins(30),
         ..myotome_web::Settings::default()
     };
     let Some(app) = crate::support::spawn_app_with(db, settings).await else {
@@ -315,6 +315,8 @@ async fn lower_candidate_limit(db: crate::support::Db) {
         .post("/candidate", &candidate("LimitThree", "no"))
         .await;
     assert_eq!(answer.status, 429, "{}", answer.html);
+    assert_has(&answer, "in the last 30 minutes");
+    assert_has(&answer, "try again in 30 minutes");
     assert_eq!(crate::support::patient_count(&app).await, 2);
 }
 
