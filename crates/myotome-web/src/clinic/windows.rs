@@ -11,7 +11,7 @@ use crate::wire::clinical::ViolationOut;
 use jiff::civil::Date;
 use myotome_core::protocol::Protocol;
 use myotome_core::schedule::{ViolationKind, check_follow_up, check_sessions};
-use myotome_store::AppointmentKind;
+use myotome_store::{Appointment, AppointmentKind, AppointmentStatus};
 
 /// A visit of the plan as it would be booked.
 #[derive(Debug, Clone)]
@@ -19,6 +19,27 @@ pub struct BookedVisit {
     pub kind: AppointmentKind,
     pub label: String,
     pub date: Date,
+}
+
+impl From<&Appointment> for BookedVisit {
+    fn from(appointment: &Appointment) -> Self {
+        Self {
+            kind: appointment.details.kind,
+            label: appointment.details.label.clone(),
+            date: appointment.details.date,
+        }
+    }
+}
+
+/// The visits the window check reads from a plan's appointments: every one not cancelled.
+pub fn booked_visits<'a>(
+    appointments: impl IntoIterator<Item = &'a Appointment>,
+) -> Vec<BookedVisit> {
+    appointments
+        .into_iter()
+        .filter(|a| a.details.status != AppointmentStatus::Cancelled)
+        .map(BookedVisit::from)
+        .collect()
 }
 
 /// Every window the plan's booked visits would break.

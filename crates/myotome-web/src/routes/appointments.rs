@@ -133,14 +133,7 @@ async fn plan_violations(
         .into_iter()
         .filter(|a| a.details.plan_id == Some(plan_id))
         .filter(|a| a.details.status != AppointmentStatus::Cancelled)
-        .map(|a| {
-            let visit = BookedVisit {
-                kind: a.details.kind,
-                label: a.details.label,
-                date: a.details.date,
-            };
-            (a.id, visit)
-        })
+        .map(|a| (a.id, BookedVisit::from(&a)))
         .collect();
     let before: Vec<BookedVisit> = booked.iter().map(|(_, visit)| visit.clone()).collect();
     let mut after: Vec<BookedVisit> = booked

@@ -14,7 +14,7 @@ mod show;
 pub(crate) use show::status_label;
 
 use crate::clinic::planning::{allowed_sites, dose_preview};
-use crate::clinic::windows::{BookedVisit, check_plan_calendar};
+use crate::clinic::windows::{booked_visits, check_plan_calendar};
 use crate::error::ApiError;
 use crate::permissions::need;
 use crate::routes::plans::{make_plan, prepare_plan};
@@ -70,22 +70,6 @@ pub(crate) fn violation_sentence(violation: &ViolationOut) -> String {
         Some(source) => format!("{} {}", violation.explanation, source_text(source)),
         None => violation.explanation.clone(),
     }
-}
-
-/// The plan's visits as the window check reads them: every appointment of the plan that is
-/// not cancelled.
-pub(crate) fn booked_visits<'a>(
-    appointments: impl IntoIterator<Item = &'a Appointment>,
-) -> Vec<BookedVisit> {
-    appointments
-        .into_iter()
-        .filter(|a| a.details.status != AppointmentStatus::Cancelled)
-        .map(|a| BookedVisit {
-            kind: a.details.kind,
-            label: a.details.label.clone(),
-            date: a.details.date,
-        })
-        .collect()
 }
 
 /// The windows one booked visit breaks among its plan's visits (`appointments`: the plan's

@@ -9,7 +9,7 @@
 //! Every list is one bounded store query, audited as a list of the patients it showed, and the
 //! patients' names come from one more; the page does not grow with the number of patients.
 
-use crate::clinic::windows::{BookedVisit, check_plan_calendar};
+use crate::clinic::windows::{booked_visits, check_plan_calendar};
 use crate::state::AppState;
 use crate::ui::layout::Chrome;
 use crate::ui::page::Viewer;
@@ -139,15 +139,7 @@ async fn today(viewer: Viewer, State(state): State<AppState>) -> Result<Response
         let Some(loaded) = state.data.protocols.get(&plan.details.protocol_id) else {
             continue;
         };
-        let booked: Vec<BookedVisit> = visits
-            .iter()
-            .filter(|a| a.details.status != AppointmentStatus::Cancelled)
-            .map(|a| BookedVisit {
-                kind: a.details.kind,
-                label: a.details.label.clone(),
-                date: a.details.date,
-            })
-            .collect();
+        let booked = booked_visits(visits);
         let violations = check_plan_calendar(&loaded.protocol, &plan.details.schedule, &booked);
         if !violations.is_empty() && broken.len() < LIST_LIMIT as usize {
             broken.push((plan, violations));

@@ -8,10 +8,10 @@
 //! through the API's booking ([`book_visit`]), which checks again.
 
 use super::{
-    Choice, DoseView, ScheduleDoc, ViolationView, VisitView, booked_visits, kind_label,
-    patient_name, violation_sentence, window_text,
+    Choice, DoseView, ScheduleDoc, ViolationView, VisitView, kind_label, patient_name,
+    violation_sentence, window_text,
 };
-use crate::clinic::windows::{BookedVisit, check_plan_calendar};
+use crate::clinic::windows::{BookedVisit, booked_visits, check_plan_calendar};
 use crate::error::ApiError;
 use crate::permissions::{Permission, need};
 use crate::routes::appointments::{book_visit, check_time};
@@ -547,16 +547,7 @@ fn window_problems(
     to_book: &[ToBook],
     errors: &mut FieldErrors,
 ) -> Vec<ViolationView> {
-    let booked: Vec<BookedVisit> = ctx
-        .appointments
-        .iter()
-        .filter(|a| a.details.status != AppointmentStatus::Cancelled)
-        .map(|a| BookedVisit {
-            kind: a.details.kind,
-            label: a.details.label.clone(),
-            date: a.details.date,
-        })
-        .collect();
+    let booked = booked_visits(&ctx.appointments);
     let new = |v: &ToBook| BookedVisit {
         kind: v.kind,
         label: v.label.clone(),
