@@ -42,6 +42,21 @@ pub fn booked_visits<'a>(
         .collect()
 }
 
+/// The violations in `after` that `before` did not have: what a booking or move brings to a
+/// plan's calendar. A window already broken (a clinician accepted it earlier, or a cancelled
+/// session caused it) is not the change's doing and must not refuse it. Violations are matched
+/// on kind, session number and explanation; a new session booked before an earlier, accepted
+/// violation renumbers the sessions after it, and so shows that violation as new again.
+pub fn brought_by_change(before: &[ViolationOut], after: Vec<ViolationOut>) -> Vec<ViolationOut> {
+    let same = |a: &ViolationOut, b: &ViolationOut| {
+        a.kind == b.kind && a.session == b.session && a.explanation == b.explanation
+    };
+    after
+        .into_iter()
+        .filter(|violation| !before.iter().any(|old| same(old, violation)))
+        .collect()
+}
+
 /// Every window the plan's booked visits would break.
 pub fn check_plan_calendar(
     protocol: &Protocol,

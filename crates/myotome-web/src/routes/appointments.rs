@@ -8,7 +8,7 @@
 
 use crate::auth::Authorized;
 use crate::clinic::planning::window_violation;
-use crate::clinic::windows::{BookedVisit, check_plan_calendar};
+use crate::clinic::windows::{BookedVisit, brought_by_change, check_plan_calendar};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::permissions::{Permission, allows, need, refusal};
@@ -143,14 +143,10 @@ async fn plan_violations(
         .collect();
     after.push(changed_visit);
     let schedule = &plan.details.schedule;
-    let already = check_plan_calendar(&loaded.protocol, schedule, &before);
-    let same = |a: &ViolationOut, b: &ViolationOut| {
-        a.kind == b.kind && a.session == b.session && a.explanation == b.explanation
-    };
-    Ok(check_plan_calendar(&loaded.protocol, schedule, &after)
-        .into_iter()
-        .filter(|violation| !already.iter().any(|old| same(old, violation)))
-        .collect())
+    Ok(brought_by_change(
+        &check_plan_calendar(&loaded.protocol, schedule, &before),
+        check_plan_calendar(&loaded.protocol, schedule, &after),
+    ))
 }
 
 /// The patient's appointments, in date order.

@@ -745,3 +745,98 @@ both!(
     a_clinician_books_and_moves_outside_a_window_with_the_box_and_the_warning_is_kept,
     super::a_clinician_books_and_moves_outside_a_window_with_the_box_and_the_warning_is_kept
 );
+
+/// A window a clinician accepted for the first sessions does not stop staff from booking the
+/// rest of the plan on the plan page; a date of theirs that breaks a window anew is still
+/// refused at its field.
+async fn staff_book_the_rest_of_a_plan_after_a_clinicians_override(app: TestApp) {
+    let patient = create_patient(&app.clinician, "Ferreira").await;
+    let mut clinician = WebClient::signed_in(&app.base, "dr_chen", PASSWORD).await;
+    let mut staff = WebClient::signed_in(&app.base, "sam", PASSWORD).await;
+    let plan = plan_path(
+        &clinician
+            .post(&format!("/patients/{patient}/plans"), &IMS)
+            .await,
+    );
+    let visits = |dates: &[(usize, &str)]| -> Vec<(String, String)> {
+        dates
+            .iter()
+            .flat_map(|(i, date)| {
+                [
+                    ("visit".to_owned(), i.to_string()),
+                    (format!("date_{i}"), (*date).to_owned()),
+                ]
+            })
+            .collect()
+    };
+
+    // The clinician books sessions 1 and 2 two days apart, with the box.
+    let first = visits(&[(0, "2027-01-04"), (1, "2027-01-06")]);
+    let pairs: Vec<(&str, &str)> = first
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let refused = clinician.post(&format!("{plan}/book"), &pairs).await;
+    assert_eq!(refused.status, 422, "{}", refused.html);
+    let key = override_box(&refused.html).expect("the box is offered to a clinician");
+    let mut accepted = pairs.clone();
+    accepted.push(("accept_violations", key.as_str()));
+    let booked = clinician.post(&format!("{plan}/book"), &accepted).await;
+    assert_eq!(booked.status, 303, "{}", booked.html);
+    assert_eq!(appointments(&app, patient).await.len(), 2);
+
+    // Staff: session 3 eight days after session 2 breaks the weekly rhythm anew — refused at
+    // that date, and the accepted window of session 2 is not held against them.
+    let off = visits(&[
+        (2, "2027-01-14"),
+        (3, "2027-01-21"),
+        (4, "2027-01-28"),
+        (5, "2027-02-04"),
+    ]);
+    let pairs: Vec<(&str, &str)> = off.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    let refused = staff.post(&format!("{plan}/book"), &pairs).await;
+    assert_eq!(refused.status, 422, "{}", refused.html);
+    assert!(
+        refused.html.contains(r#"id="date_2-error""#),
+        "{}",
+        refused.html
+    );
+    // The accepted window shows once, among the plan's kept warnings, not among the reasons
+    // this booking was refused.
+    assert_eq!(
+        refused
+            .html
+            .matches("Session 2 on 2027-01-06 comes 2 days after")
+            .count(),
+        1,
+        "the accepted window is not this booking's: {}",
+        refused.html
+    );
+    assert_eq!(appointments(&app, patient).await.len(), 2, "nothing booked");
+
+    // Weekly from session 2: booked by staff without any override.
+    let weekly = visits(&[
+        (2, "2027-01-13"),
+        (3, "2027-01-20"),
+        (4, "2027-01-27"),
+        (5, "2027-02-03"),
+    ]);
+    let pairs: Vec<(&str, &str)> = weekly
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let booked = staff.post(&format!("{plan}/book"), &pairs).await;
+    assert_eq!(booked.status, 303, "{}", booked.html);
+    assert_eq!(appointments(&app, patient).await.len(), 6);
+    let page = staff.get(&plan).await;
+    assert!(
+        page.html.contains("Session 2 on 2027-01-06"),
+        "the accepted window stays a warning on the plan: {}",
+        page.html
+    );
+}
+
+both!(
+    staff_book_the_rest_of_a_plan_after_a_clinicians_override,
+    super::staff_book_the_rest_of_a_plan_after_a_clinicians_override
+);

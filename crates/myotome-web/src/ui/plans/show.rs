@@ -11,7 +11,7 @@ use super::{
     Choice, DoseView, ScheduleDoc, ViolationView, VisitView, kind_label, patient_name,
     violation_sentence, window_text,
 };
-use crate::clinic::windows::{BookedVisit, booked_visits, check_plan_calendar};
+use crate::clinic::windows::{BookedVisit, booked_visits, brought_by_change, check_plan_calendar};
 use crate::error::ApiError;
 use crate::permissions::{Permission, need};
 use crate::routes::appointments::{book_visit, check_time};
@@ -540,7 +540,8 @@ pub(super) async fn book(
 
 /// Checks the visits to book, together with the plan's booked ones, against the protocol's
 /// windows. Each violation goes to the date field of the visit it is about; those about an
-/// already-booked visit are returned for the list above the form.
+/// already-booked visit are returned for the list above the form. Windows the booked visits
+/// already broke before this booking (accepted earlier) are left out, as the API leaves them.
 fn window_problems(
     protocol: &Protocol,
     ctx: &PlanContext,
@@ -554,6 +555,7 @@ fn window_problems(
         date: v.date,
     };
     let schedule = &ctx.plan.details.schedule;
+    let already = check_plan_calendar(protocol, schedule, &booked);
     let mut sessions: Vec<(Date, Option<usize>)> = booked
         .iter()
         .filter(|v| v.kind == AppointmentKind::Session)
@@ -589,7 +591,8 @@ fn window_problems(
         None => elsewhere.push(ViolationView::from(violation)),
     };
     // The sessions: a violation names its session by number in date order.
-    for violation in check_plan_calendar(protocol, schedule, &session_visits) {
+    let session_checks = check_plan_calendar(protocol, schedule, &session_visits);
+    for violation in brought_by_change(&already, session_checks) {
         let index = violation
             .session
             .and_then(|n| usize::try_from(n).ok())
@@ -613,7 +616,8 @@ fn window_problems(
     for (visit, index) in follow_ups {
         let mut visits = session_visits.clone();
         visits.push(visit);
-        for violation in check_plan_calendar(protocol, schedule, &visits)
+        let checks = check_plan_calendar(protocol, schedule, &visits);
+        for violation in brought_by_change(&already, checks)
             .iter()
             .filter(|v| v.kind.starts_with("follow_up"))
         {
