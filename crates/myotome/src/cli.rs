@@ -281,13 +281,22 @@ pub struct PlanArgs {
     pub follow_ups: Vec<String>,
 }
 
-/// A duration longer than zero, written as jiff reads one (`1h`, `30m`, `PT2H`).
+/// The longest candidate-form window: a rate limit counted over more than a month is a typo
+/// (and a window of centuries would reach before the first timestamp).
+const LONGEST_WINDOW: jiff::SignedDuration = jiff::SignedDuration::from_hours(31 * 24);
+
+/// A duration longer than zero and at most 31 days, written as jiff reads one (`1h`, `30m`,
+/// `PT2H`).
 fn positive_duration(text: &str) -> Result<jiff::SignedDuration, String> {
     let duration: jiff::SignedDuration = text
         .trim()
         .parse()
         .map_err(|e| format!("`{text}` is not a duration ({e}); write it like 1h, 30m or PT2H"))?;
-    if duration.is_positive() {
+    if duration > LONGEST_WINDOW {
+        Err(format!(
+            "`{text}` is longer than 31 days; write a window like 1h or 30m"
+        ))
+    } else if duration.is_positive() {
         Ok(duration)
     } else {
         Err(format!(
@@ -339,6 +348,10 @@ mod tests {
         for (bad, named) in [
             ("--candidate-form-limit=0", "'0'"),
             ("--candidate-form-window=0s", "`0s` is not longer than zero"),
+            (
+                "--candidate-form-window=300000000h",
+                "`300000000h` is longer than 31 days",
+            ),
             (
                 "--candidate-form-window=-1h",
                 "`-1h` is not longer than zero",

@@ -44,16 +44,37 @@ pub fn booked_visits<'a>(
 
 /// The violations in `after` that `before` did not have: what a booking or move brings to a
 /// plan's calendar. A window already broken (a clinician accepted it earlier, or a cancelled
-/// session caused it) is not the change's doing and must not refuse it. Violations are matched
-/// on kind, session number and explanation; a new session booked before an earlier, accepted
-/// violation renumbers the sessions after it, and so shows that violation as new again.
+/// session caused it) is not the change's doing and must not refuse it.
+///
+/// Violations are matched on kind, session number and explanation, each earlier one excusing
+/// one later one (two identical breaks are two). Two sessions on one day stop the core's
+/// session check before spacing and span (`check_sessions` returns only the out-of-order
+/// pair), so a calendar with one is not fully checked: then everything in `after` counts as
+/// new and only a clinician may book on that plan. A new session booked before an earlier,
+/// accepted violation renumbers the sessions after it and shows that violation as new again.
 pub fn brought_by_change(before: &[ViolationOut], after: Vec<ViolationOut>) -> Vec<ViolationOut> {
+    if after
+        .iter()
+        .any(|v| v.kind == ViolationKind::OutOfOrder.as_str())
+    {
+        return after;
+    }
     let same = |a: &ViolationOut, b: &ViolationOut| {
         a.kind == b.kind && a.session == b.session && a.explanation == b.explanation
     };
+    let mut excused = vec![false; before.len()];
     after
         .into_iter()
-        .filter(|violation| !before.iter().any(|old| same(old, violation)))
+        .filter(|violation| {
+            let earlier = (0..before.len()).find(|&i| !excused[i] && same(&before[i], violation));
+            match earlier {
+                Some(i) => {
+                    excused[i] = true;
+                    false
+                }
+                None => true,
+            }
+        })
         .collect()
 }
 
@@ -98,4 +119,49 @@ pub fn check_plan_calendar(
         }
     }
     violations
+}
+
+#[cfg(test)]
+mod tests {
+    use super::brought_by_change;
+    use crate::wire::clinical::ViolationOut;
+
+    fn violation(kind: &'static str, session: u32, explanation: &str) -> ViolationOut {
+        ViolationOut {
+            kind,
+            session: Some(session),
+            explanation: explanation.to_owned(),
+            source: None,
+        }
+    }
+
+    #[test]
+    fn a_window_broken_before_the_change_is_not_the_changes_doing() {
+        let accepted = violation("too_soon", 2, "Session 2 comes 2 days after session 1.");
+        let new = violation("too_late", 3, "Session 3 comes 8 days after session 2.");
+        let brought =
+            brought_by_change(std::slice::from_ref(&accepted), vec![accepted.clone(), new]);
+        assert_eq!(brought.len(), 1);
+        assert_eq!(brought[0].kind, "too_late");
+    }
+
+    #[test]
+    fn one_earlier_break_excuses_one_identical_break_not_two() {
+        let accepted = violation("follow_up_too_soon", 0, "Follow-up 3 days after session 1.");
+        let brought = brought_by_change(
+            std::slice::from_ref(&accepted),
+            vec![accepted.clone(), accepted.clone()],
+        );
+        assert_eq!(brought.len(), 1, "the second identical break is new");
+    }
+
+    #[test]
+    fn with_two_sessions_on_one_day_every_violation_counts_as_new() {
+        // The core stops at the out-of-order pair and checks no spacing or span behind it,
+        // so an earlier accepted pair must not wave through whatever comes next.
+        let same_day = violation("out_of_order", 2, "Session 2 is not after session 1.");
+        let brought = brought_by_change(std::slice::from_ref(&same_day), vec![same_day.clone()]);
+        assert_eq!(brought.len(), 1);
+        assert_eq!(brought[0].kind, "out_of_order");
+    }
 }

@@ -17,11 +17,13 @@ use crate::ui::form::{FieldErrors, Fields};
 use crate::ui::layout::Chrome;
 use crate::ui::page::{Page, PathText, Viewer, id_in_path};
 use crate::ui::plans::{
-    Choice, ViolationView, patient_name, status_label, violation_sentence, visit_warnings,
+    Choice, ViolationView, override_key, patient_name, status_label, violation_sentence,
+    visit_warnings,
 };
 use crate::ui::render::{UiError, html, in_page, ok, see_other};
 use crate::validate::parse_date;
 use crate::wire::care::AppointmentUpdateIn;
+use crate::wire::clinical::ViolationOut;
 use askama::Template;
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
@@ -401,9 +403,7 @@ async fn move_appointment(
         .map_err(in_page(&page.viewer))?;
     let date = fields.get("date").trim().to_owned();
     let start_time = fields.optional("start_time");
-    // Ticked after a refusal, the box carries the refused date: it accepts that date only.
-    let accept = !date.is_empty() && fields.get("accept_violations").trim() == date;
-    let input = AppointmentUpdateIn {
+    let input = |accept_violations: bool| AppointmentUpdateIn {
         version,
         date: date.clone(),
         status: "booked".to_owned(),
@@ -411,17 +411,31 @@ async fn move_appointment(
         duration_minutes: current.details.duration_minutes,
         clinician_id: current.details.clinician_id.map(|u| u.0),
         label: None,
-        accept_violations: accept,
+        accept_violations,
     };
-    let mut offer_override = false;
-    let error = match change_appointment(&state, &page.actor, page.role(), current.id, input).await
+    // The move is always checked as asked. Ticked after a refusal, the box accepts the windows
+    // only if this date is refused with the very sentences the clinician was shown.
+    let ticked = fields.get("accept_violations").trim().to_owned();
+    let mut outcome =
+        change_appointment(&state, &page.actor, page.role(), current.id, input(false)).await;
+    if let Err(ApiError::Refused { violations, .. }) = &outcome
+        && !violations.is_empty()
+        && !ticked.is_empty()
+        && ticked == move_override_key(&date, violations)
     {
+        outcome =
+            change_appointment(&state, &page.actor, page.role(), current.id, input(true)).await;
+    }
+    let mut offer_override = false;
+    let mut key = String::new();
+    let error = match outcome {
         Ok(_) => return Ok(see_other(&format!("/appointments/{id}?moved=1"))),
         Err(error @ ApiError::Invalid { .. }) => FieldErrors::from_api(&error, &[]),
         Err(ApiError::Refused { violations, .. }) if !violations.is_empty() => {
             let mut errors = FieldErrors::none();
             let sentences: Vec<String> = violations.iter().map(violation_sentence).collect();
             errors.add("date", sentences.join(" "));
+            key = move_override_key(&date, &violations);
             offer_override = page.may(Permission::PlanWrite);
             errors.summary = Some(if offer_override {
                 "The new date breaks the protocol's windows; see the message at the date. Choose another date or, if you have a clinical reason, tick the box below to move it anyway.".to_owned()
@@ -435,10 +449,15 @@ async fn move_appointment(
     let mut view = appointment_view(&state, &page, &current).await?;
     view.errors = error;
     view.offer_override = offer_override;
-    view.override_key = date.clone();
+    view.override_key = key;
     view.date_value = date;
     view.time_value = start_time.unwrap_or_default();
     Ok(html(StatusCode::UNPROCESSABLE_ENTITY, &view))
+}
+
+/// The move's "book anyway" box value: the date and the window sentences shown for it.
+fn move_override_key(date: &str, violations: &[ViolationOut]) -> String {
+    override_key(date, violations.iter().map(violation_sentence))
 }
 
 async fn cancel_appointment(

@@ -277,7 +277,9 @@ async fn submit(
         .rate_limit_hit(
             &format!("candidate-form:{from}"),
             now,
-            now - settings.candidate_form_window,
+            // A window reaching before the first timestamp counts from there.
+            now.checked_sub(settings.candidate_form_window)
+                .unwrap_or(Timestamp::MIN),
         )
         .await?;
     if hits > u64::from(settings.candidate_form_limit) {

@@ -72,6 +72,17 @@ pub(crate) fn violation_sentence(violation: &ViolationOut) -> String {
     }
 }
 
+/// The value of the "book outside the window anyway" box: the refused dates and a digest of
+/// the window sentences the clinician was shown. A tick is honoured only when the same dates
+/// give the same sentences again on submit, so it never accepts a window nobody read (a date
+/// changed since, or a colleague's move that broke another window meanwhile).
+pub(crate) fn override_key(dates: &str, shown: impl IntoIterator<Item = String>) -> String {
+    let mut shown: Vec<String> = shown.into_iter().collect();
+    shown.sort();
+    let digest = crate::secret::sha256_hex(&shown.join("\n"));
+    format!("{dates}~{}", &digest[..16])
+}
+
 /// The windows one booked visit breaks among its plan's visits (`appointments`: the plan's
 /// own), kept as warnings once a clinician accepted them, or once a later change (a cancelled
 /// session) caused them. A session answers for its spacing to the sessions either side of it

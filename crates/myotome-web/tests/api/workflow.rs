@@ -857,6 +857,18 @@ async fn only_a_clinician_may_book_a_visit_outside_its_window_and_the_trail_says
         1,
         "no override was recorded for staff"
     );
+
+    // Two sessions on one day, accepted by the clinician, leave the plan's spacing unchecked
+    // behind them; staff may then book nothing more on it without a clinician.
+    let same_day = json!({ "kind": "session", "label": "Same-day session", "date": "2027-01-04",
+                           "plan_id": plan_id, "accept_violations": true });
+    app.clinician.post(&path, same_day).await.assert_status(201);
+    let months_later = json!({ "kind": "session", "label": "Session 9", "date": "2027-06-01",
+                               "plan_id": plan_id });
+    app.staff
+        .post(&path, months_later)
+        .await
+        .assert_error(422, "window_violation");
 }
 
 both!(

@@ -8,8 +8,8 @@
 //! through the API's booking ([`book_visit`]), which checks again.
 
 use super::{
-    Choice, DoseView, ScheduleDoc, ViolationView, VisitView, kind_label, patient_name,
-    violation_sentence, window_text,
+    Choice, DoseView, ScheduleDoc, ViolationView, VisitView, kind_label, override_key,
+    patient_name, violation_sentence, window_text,
 };
 use crate::clinic::windows::{BookedVisit, booked_visits, brought_by_change, check_plan_calendar};
 use crate::error::ApiError;
@@ -245,16 +245,26 @@ struct PlanPage {
     override_key: String,
 }
 
-/// What the "book anyway" box confirms: the visits and dates that were refused, so a tick
-/// accepts exactly the windows the clinician was shown and not a date changed since.
-fn override_key(to_book: &[ToBook]) -> String {
+/// What the "book anyway" box confirms: the visits and dates that were refused and the
+/// window sentences shown for them ([`override_key`]).
+fn booking_override_key(
+    to_book: &[ToBook],
+    errors: &FieldErrors,
+    violations: &[ViolationView],
+) -> String {
     let mut chosen: Vec<(usize, Date)> = to_book.iter().map(|v| (v.index, v.date)).collect();
     chosen.sort_by_key(|(index, _)| *index);
-    chosen
+    let dates = chosen
         .iter()
         .map(|(index, date)| format!("{index}:{date}"))
         .collect::<Vec<_>>()
-        .join(",")
+        .join(",");
+    let shown = errors
+        .others(&[])
+        .into_iter()
+        .map(|(field, sentence)| format!("{field}: {sentence}"))
+        .chain(violations.iter().map(|v| v.explanation.clone()));
+    override_key(&dates, shown)
 }
 
 /// The plan's kept warnings: its booked visits checked against the protocol's windows (the
@@ -468,18 +478,25 @@ pub(super) async fn book(
             "Nothing was chosen to book: tick at least one visit and give its date.".to_owned(),
         );
     }
-    // The "book anyway" box, ticked for exactly the dates that were refused. Whether the
-    // viewer may accept is the API's decision (`book_visit` refuses staff), not the page's.
-    let key = override_key(&to_book);
-    let accept = errors.is_empty() && !to_book.is_empty() && fields.get("accept_violations") == key;
+    // The windows are always checked again. The "book anyway" box accepts them only when it
+    // was ticked for exactly these dates and these sentences. Whether the viewer may accept
+    // is the API's decision (`book_visit` refuses staff), not the page's.
     let mut violations = Vec::new();
     let mut offer_override = false;
+    let mut accept = false;
+    let mut key = String::new();
     if errors.is_empty()
-        && !accept
         && let Some(loaded) = state.data.protocols.get(&ctx.plan.details.protocol_id)
     {
         violations = window_problems(&loaded.protocol, &ctx, &to_book, &mut errors);
         if !errors.is_empty() || !violations.is_empty() {
+            key = booking_override_key(&to_book, &errors, &violations);
+        }
+        if !key.is_empty() && fields.get("accept_violations") == key {
+            accept = true;
+            errors = FieldErrors::none();
+            violations.clear();
+        } else if !key.is_empty() {
             offer_override = page.may(Permission::PlanWrite);
             errors.summary = Some(if offer_override {
                 "Nothing was booked: the dates marked below break the protocol's windows. Choose dates inside the windows, book the visit later, or, if you have a clinical reason, tick the box below the visits to book these dates anyway.".to_owned()
