@@ -210,6 +210,21 @@ fn distinct(ids: impl Iterator<Item = PatientId>) -> Vec<PatientId> {
     listed
 }
 
+/// The audit events of creating a patient, an intake form and a screening: one definition
+/// each, for the single writes and for the candidate form's submission that makes all three.
+fn patient_created(patient: PatientId) -> AuditAction {
+    AuditAction::on_patient("patient.create", patient).with_target(format!("patient/{patient}"))
+}
+
+fn intake_created(patient: PatientId, form: &IntakeForm) -> AuditAction {
+    AuditAction::on_patient("intake.create", patient).with_target(format!("intake/{}", form.id))
+}
+
+fn screening_created(patient: PatientId, stored: &StoredScreening) -> AuditAction {
+    AuditAction::on_patient("screening.create", patient)
+        .with_target(format!("screening/{}", stored.id))
+}
+
 #[async_trait]
 impl Store for SqlStore {
     fn backend(&self) -> Backend {
@@ -222,10 +237,7 @@ impl Store for SqlStore {
         self.audited(
             actor,
             |tx| Box::pin(patients::create(tx.conn, details)),
-            |patient| {
-                AuditAction::on_patient("patient.create", patient.id)
-                    .with_target(format!("patient/{}", patient.id))
-            },
+            |patient| patient_created(patient.id),
         )
         .await
     }
@@ -423,10 +435,7 @@ impl Store for SqlStore {
                     actor.user_id,
                 ))
             },
-            |form| {
-                AuditAction::on_patient("intake.create", patient)
-                    .with_target(format!("intake/{}", form.id))
-            },
+            |form| intake_created(patient, form),
         )
         .await
     }
@@ -452,15 +461,15 @@ impl Store for SqlStore {
             |receipt| {
                 let patient = receipt.patient.id;
                 let mut actions = vec![
-                    AuditAction::on_patient("patient.create", patient)
-                        .with_target(format!("patient/{patient}")),
-                    AuditAction::on_patient("intake.create", patient)
-                        .with_target(format!("intake/{}", receipt.intake.id)),
+                    patient_created(patient),
+                    intake_created(patient, &receipt.intake),
                 ];
-                actions.extend(receipt.screenings.iter().map(|stored| {
-                    AuditAction::on_patient("screening.create", patient)
-                        .with_target(format!("screening/{}", stored.id))
-                }));
+                actions.extend(
+                    receipt
+                        .screenings
+                        .iter()
+                        .map(|stored| screening_created(patient, stored)),
+                );
                 actions
             },
         )
@@ -494,10 +503,7 @@ impl Store for SqlStore {
                     actor.user_id,
                 ))
             },
-            |stored| {
-                AuditAction::on_patient("screening.create", patient)
-                    .with_target(format!("screening/{}", stored.id))
-            },
+            |stored| screening_created(patient, stored),
         )
         .await
     }

@@ -6,7 +6,8 @@ use crate::error::ApiError;
 use myotome_core::facts::{CodedRecord, Coding, IntakeAnswers, Measurement, PatientFacts, Weight};
 use myotome_core::terminology::{ConceptKind, Terminology};
 use myotome_store::{
-    Actor, ClinicalRecord, IntakeForm, MeasurementEntry, Patient, RecordKind, Store, WeightEntry,
+    Actor, ClinicalRecord, IntakeForm, MeasurementEntry, Patient, PatientDetails, RecordKind,
+    Store, WeightEntry,
 };
 
 /// Reads the chart and builds the facts screening looks at.
@@ -21,7 +22,7 @@ pub async fn load(
     let intakes = store.intakes(actor, patient.id).await?;
     let measurements = store.measurements(actor, patient.id).await?;
     let mut facts = from_chart(
-        patient,
+        &patient.details,
         &weights,
         &records,
         latest_intake(&intakes),
@@ -45,17 +46,17 @@ fn latest_intake(intakes: &[IntakeForm]) -> Option<&IntakeForm> {
 
 /// The facts, from what was read. Pure, so it is tested without a store.
 pub fn from_chart(
-    patient: &Patient,
+    details: &PatientDetails,
     weights: &[WeightEntry],
     records: &[ClinicalRecord],
     intake: Option<&IntakeForm>,
     terminology: &Terminology,
 ) -> PatientFacts {
     let mut facts = PatientFacts {
-        birth_date: patient.details.birth_date,
-        sex: patient.details.sex,
+        birth_date: details.birth_date,
+        sex: details.sex,
         weight: latest_weight(weights),
-        deceased: patient.details.deceased,
+        deceased: details.deceased,
         ..PatientFacts::default()
     };
     for record in records {
@@ -67,26 +68,33 @@ pub fn from_chart(
         }
     }
     if let Some(form) = intake {
-        // Answers were checked against the vocabulary when stored. If the vocabulary has since
-        // dropped a question or concept, that answer no longer means anything to screening;
-        // keep the rest rather than lose the whole form.
-        let answers = form
-            .answers
-            .iter()
-            .filter(|(question, _)| terminology.intake_question(question).is_some())
-            .cloned();
-        let conditions = form
-            .reported_conditions
-            .iter()
-            .filter(|c| {
-                terminology
-                    .concept(c)
-                    .is_some_and(|concept| concept.kind == ConceptKind::Indication)
-            })
-            .cloned();
-        facts.intake = IntakeAnswers::new(answers, conditions, terminology).unwrap_or_default();
+        facts.intake = intake_answers(&form.answers, &form.reported_conditions, terminology);
     }
     facts
+}
+
+/// A candidate form's answers and reported conditions as screening reads them. Answers were
+/// checked against the vocabulary when stored. If the vocabulary has since dropped a question
+/// or concept, that answer no longer means anything to screening; keep the rest rather than
+/// lose the whole form.
+pub fn intake_answers(
+    answers: &[(String, bool)],
+    reported_conditions: &[String],
+    terminology: &Terminology,
+) -> IntakeAnswers {
+    let answers = answers
+        .iter()
+        .filter(|(question, _)| terminology.intake_question(question).is_some())
+        .cloned();
+    let conditions = reported_conditions
+        .iter()
+        .filter(|c| {
+            terminology
+                .concept(c)
+                .is_some_and(|concept| concept.kind == ConceptKind::Indication)
+        })
+        .cloned();
+    IntakeAnswers::new(answers, conditions, terminology).unwrap_or_default()
 }
 
 /// A stored record as the core reads it, its id the store's (so evidence points at it).

@@ -19,6 +19,7 @@
 //! [`Store::add_candidate_submission`]: myotome_store::Store::add_candidate_submission
 //! [`Store::rate_limit_hit`]: myotome_store::Store::rate_limit_hit
 
+use crate::clinic::facts;
 use crate::error::ApiError;
 use crate::extract::ClientAddress;
 use crate::routes::intake::checked_intake;
@@ -38,7 +39,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use jiff::{SignedDuration, Timestamp};
-use myotome_core::facts::{IntakeAnswers, PatientFacts};
+use myotome_core::facts::PatientFacts;
 use myotome_core::terminology::{ConceptKind, Terminology};
 use myotome_store::{Actor, IntakeChannel, NewIntake, PatientDetails};
 use std::collections::BTreeMap;
@@ -305,7 +306,7 @@ async fn submit(
         IntakeChannel::CandidateForm,
     )?;
     let data = &state.data;
-    let facts = candidate_facts(&details, &intake, &data.terminology)?;
+    let facts = candidate_facts(&details, &intake, &data.terminology);
     // Every protocol, as of today: what the API's screening run does when none are named.
     let protocols: Vec<_> = data.protocols.iter().collect();
     let screenings = screenings_to_store(&protocols, &facts, &data.terminology, today())?;
@@ -329,31 +330,14 @@ fn spoken_window(window: SignedDuration) -> String {
 }
 
 /// The facts screening reads for a person the form is about to store: what
-/// [`facts::from_chart`](crate::clinic::facts::from_chart) builds from a chart whose only
-/// entries are these details and this form (no weights, records or lab results yet). The
-/// answers were checked by [`checked_intake`], so they are all known to the vocabulary.
+/// [`facts::from_chart`] builds from a chart whose only entries are these details and this form
+/// (no weights, records or lab results yet).
 fn candidate_facts(
     details: &PatientDetails,
     intake: &NewIntake,
     terminology: &Terminology,
-) -> Result<PatientFacts, ApiError> {
-    let answers = IntakeAnswers::new(
-        intake.answers.iter().cloned(),
-        intake.reported_conditions.iter().cloned(),
-        terminology,
-    )
-    .map_err(|problems| {
-        // Only the count: the problems quote what the person answered.
-        ApiError::internal(
-            "a checked candidate form does not fit the vocabulary",
-            &format!("{} problems", problems.len()),
-        )
-    })?;
-    Ok(PatientFacts {
-        birth_date: details.birth_date,
-        sex: details.sex,
-        deceased: details.deceased,
-        intake: answers,
-        ..PatientFacts::default()
-    })
+) -> PatientFacts {
+    let mut facts = facts::from_chart(details, &[], &[], None, terminology);
+    facts.intake = facts::intake_answers(&intake.answers, &intake.reported_conditions, terminology);
+    facts
 }
