@@ -2,28 +2,11 @@
 //! clinic) and the answers of the candidate form. Built at the edge (CLI, API, FHIR import)
 //! and validated there through the constructors here.
 
-use crate::terminology::{Terminology, canonical_system};
+pub use crate::coding::Coding;
+use crate::terminology::Terminology;
 use jiff::civil::Date;
 use std::collections::BTreeMap;
 use std::fmt;
-
-/// A code from a code system. `system` is canonical (see [`canonical_system`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Coding {
-    pub system: String,
-    pub code: String,
-    pub display: Option<String>,
-}
-
-impl Coding {
-    pub fn new(system: &str, code: &str, display: Option<&str>) -> Self {
-        Self {
-            system: canonical_system(system).to_owned(),
-            code: code.trim().to_owned(),
-            display: display.map(str::to_owned),
-        }
-    }
-}
 
 /// The status of a condition, medication or allergy, using the FHIR status words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,8 +7,10 @@
 pub mod builtin;
 pub mod catalog;
 pub mod citation;
+pub mod coding;
 pub mod dosing;
 pub mod facts;
+pub mod outcome;
 pub mod problem;
 pub mod protocol;
 pub mod quantity;

@@ -109,6 +109,23 @@ pub enum ViolationKind {
 }
 
 impl ViolationKind {
+    pub const ALL: [ViolationKind; 9] = [
+        ViolationKind::OutOfOrder,
+        ViolationKind::TooFewSessions,
+        ViolationKind::TooManySessions,
+        ViolationKind::TooSoon,
+        ViolationKind::TooLate,
+        ViolationKind::SpanTooShort,
+        ViolationKind::SpanTooLong,
+        ViolationKind::FollowUpTooEarly,
+        ViolationKind::FollowUpTooLate,
+    ];
+
+    /// The kind named by its identifier ([`ViolationKind::as_str`]); the one text form.
+    pub fn parse(text: &str) -> Option<ViolationKind> {
+        Self::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+
     /// The stable identifier used in JSON.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -16,40 +16,9 @@ use crate::terminology::{
     Concept, IntakeQuestion, MeasurementCode, RecordKind, Terminology, system_label,
 };
 use jiff::civil::Date;
-use serde::Deserialize;
 use std::fmt;
 
-/// A screening verdict or a finding's outcome, from best to worst.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    Eligible,
-    EligibleWithPrecautions,
-    NeedsClearance,
-    NotACandidate,
-}
-
-impl Outcome {
-    /// The stable identifier used in files and the API.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Eligible => "eligible",
-            Outcome::EligibleWithPrecautions => "eligible_with_precautions",
-            Outcome::NeedsClearance => "needs_clearance",
-            Outcome::NotACandidate => "not_a_candidate",
-        }
-    }
-
-    /// Plain words for the clinician.
-    pub fn label(self) -> &'static str {
-        match self {
-            Outcome::Eligible => "eligible",
-            Outcome::EligibleWithPrecautions => "eligible with precautions",
-            Outcome::NeedsClearance => "needs clearance",
-            Outcome::NotACandidate => "not a candidate",
-        }
-    }
-}
+pub use crate::outcome::Outcome;
 
 /// How a record was recognised as evidence for a concept.
 #[derive(Debug, Clone, Copy)]

@@ -11,39 +11,13 @@
 //! Everything is validated on load; each problem names its file, line and field.
 
 use crate::problem::Problems;
-use crate::screening::Outcome;
+use crate::outcome::Outcome;
 use crate::toml_reader::{FieldPath, TomlReader};
 use serde::Deserialize;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
 
-pub const RXNORM: &str = "http://www.nlm.nih.gov/research/umls/rxnorm";
-pub const SNOMED_CT: &str = "http://snomed.info/sct";
-pub const ICD_10_CM: &str = "http://hl7.org/fhir/sid/icd-10-cm";
-pub const LOINC: &str = "http://loinc.org";
-
-/// The canonical FHIR system URI for a system name, accepting the short names people type
-/// (`rxnorm`, `snomed`, `icd10cm`, `loinc`). Unknown systems pass through unchanged.
-pub fn canonical_system(system: &str) -> &str {
-    match system.trim().to_ascii_lowercase().as_str() {
-        "rxnorm" => RXNORM,
-        "snomed" | "snomed-ct" | "snomedct" | "sct" => SNOMED_CT,
-        "icd10cm" | "icd-10-cm" | "icd10" | "icd-10" => ICD_10_CM,
-        "loinc" => LOINC,
-        _ => system.trim(),
-    }
-}
-
-/// A short name for a system URI, for printing ("RxNorm 855332").
-pub fn system_label(system: &str) -> &str {
-    match system {
-        RXNORM => "RxNorm",
-        SNOMED_CT => "SNOMED CT",
-        ICD_10_CM => "ICD-10-CM",
-        LOINC => "LOINC",
-        other => other,
-    }
-}
+pub use crate::coding::{ICD_10_CM, LOINC, RXNORM, SNOMED_CT, canonical_system, system_label};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
