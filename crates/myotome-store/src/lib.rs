@@ -13,11 +13,13 @@
 //! - Mutable records carry a version; a write naming an older version is refused
 //!   ([`StoreError::Stale`]).
 
+pub mod documents;
 pub mod model;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
 use jiff::civil::Date;
+pub use documents::*;
 pub use model::*;
 use std::path::Path;
 
@@ -52,6 +54,14 @@ pub enum StoreError {
     /// backup of PostgreSQL (use pg_dump).
     #[error("{0}")]
     Unsupported(String),
+    /// A stored clinical document (a screening's result, a plan's dose or schedule) does not
+    /// read as this program's type for it: written by a newer Myotome, or changed outside it.
+    /// Nothing is guessed and nothing is shown half-read; the detail (column, position, kind of
+    /// mismatch, never the content) is in the server log.
+    #[error(
+        "{what} {id} is stored in a form this version of Myotome cannot read, so it is not shown; nothing was changed. Ask your administrator to check the server log (it names the record and the column) and the Myotome version that wrote it"
+    )]
+    Unreadable { what: &'static str, id: String },
     /// The database failed. The detail is for the server log, never for the client.
     #[error("database error: {0}")]
     Database(Box<dyn std::error::Error + Send + Sync>),
@@ -191,6 +201,9 @@ pub trait Store: Send + Sync + 'static {
         expected_version: i64,
         status: PlanStatus,
     ) -> Result<TreatmentPlan>;
+    /// Opens one use case's transaction (see [`Transaction`]): what it reads cannot change
+    /// before it commits, and its writes commit with their audit rows or not at all.
+    async fn begin(&self, actor: &Actor) -> Result<Box<dyn Transaction>>;
     async fn book_appointment(
         &self,
         actor: &Actor,
@@ -324,6 +337,45 @@ pub trait Store: Send + Sync + 'static {
     /// A consistent copy of the live database into a new file (SQLite `VACUUM INTO`). On
     /// PostgreSQL this is `Unsupported`: use pg_dump.
     async fn backup_to(&self, path: &Path) -> Result<()>;
+}
+
+/// One use case's reads and writes, committed together with their audit rows: a check and the
+/// write it guards can never be separated by another request's write.
+///
+/// Opened by [`Store::begin`], which takes the database's write lock at once (so two
+/// concurrent use cases run one after the other, and neither can pass a check only one may
+/// pass). Each write queues its audit event, as the single-write [`Store`] method would; an
+/// event the store does not see itself (a window override) is added with
+/// [`Transaction::record_audit`]. [`Transaction::commit`] appends every event and commits;
+/// dropping the transaction instead rolls everything back. Reads inside a transaction serve its
+/// write and are covered by the write's audit event.
+///
+/// New capabilities add the reads and writes their use cases need here.
+#[async_trait]
+pub trait Transaction: Send {
+    /// A plan and every appointment booked on it (any status), in date order.
+    async fn plan_with_appointments(
+        &mut self,
+        plan: PlanId,
+    ) -> Result<(TreatmentPlan, Vec<Appointment>)>;
+    async fn appointment(&mut self, id: AppointmentId) -> Result<Appointment>;
+    /// Audited as `appointment.book`.
+    async fn book_appointment(
+        &mut self,
+        patient: PatientId,
+        details: &AppointmentDetails,
+    ) -> Result<Appointment>;
+    /// Audited as `appointment.update`; a stale `expected_version` is [`StoreError::Stale`].
+    async fn update_appointment(
+        &mut self,
+        id: AppointmentId,
+        expected_version: i64,
+        details: &AppointmentDetails,
+    ) -> Result<Appointment>;
+    /// Adds an audit event for something the store does not see itself.
+    fn record_audit(&mut self, action: AuditAction);
+    /// Appends the audit events (at least one) and commits.
+    async fn commit(self: Box<Self>) -> Result<()>;
 }
 
 mod sql;

@@ -8,7 +8,9 @@
 
 use jiff::Timestamp;
 use jiff::civil::Date;
+use crate::documents::{DoseDocument, ScheduleDocument, ScreeningDocument};
 use myotome_core::facts::{RecordStatus, Sex};
+use myotome_core::outcome::Outcome;
 use serde::{Deserialize, Serialize};
 
 macro_rules! id_type {
@@ -366,19 +368,17 @@ pub struct NewIntake {
 // --- Screenings ---------------------------------------------------------------------------------
 
 /// A screening as run: the protocol id and version, the verdict, and the full result document
-/// (findings, evidence, citations) as JSON produced by myotome-web's wire types. Immutable once
-/// stored; signing records who signed and when, once.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// (findings, evidence, citations). Immutable once stored; signing records who signed and
+/// when, once.
+#[derive(Debug, Clone, PartialEq)]
 pub struct StoredScreening {
     pub id: ScreeningId,
     pub patient_id: PatientId,
     pub protocol_id: String,
     pub protocol_version: String,
     pub as_of: Date,
-    /// The core's outcome word: eligible, eligible_with_precautions, needs_clearance,
-    /// not_a_candidate.
-    pub verdict: String,
-    pub result: serde_json::Value,
+    pub verdict: Outcome,
+    pub result: ScreeningDocument,
     pub created_at: Timestamp,
     pub created_by: Option<UserId>,
     pub signature: Option<Signature>,
@@ -390,20 +390,18 @@ pub struct Signature {
     pub at: Timestamp,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A screening to store. The protocol, date and verdict are the document's own, so the row's
+/// columns and its document can never disagree.
+#[derive(Debug, Clone, PartialEq)]
 pub struct NewScreening {
-    pub protocol_id: String,
-    pub protocol_version: String,
-    pub as_of: Date,
-    pub verdict: String,
-    pub result: serde_json::Value,
+    pub result: ScreeningDocument,
 }
 
 /// What the public candidate form stores for one person: the new patient, their form and the
 /// unsigned screenings run on it, written together by [`Store::add_candidate_submission`].
 ///
 /// [`Store::add_candidate_submission`]: crate::Store::add_candidate_submission
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CandidateReceipt {
     pub patient: Patient,
     pub intake: IntakeForm,
@@ -432,9 +430,9 @@ impl PlanStatus {
 }
 
 /// What a clinician decided: the protocol (id and version), what is treated and where, and the
-/// dose and schedule the core computed, kept as JSON documents so the plan reads later exactly
+/// dose and schedule the core computed, kept as typed documents so the plan reads later exactly
 /// as it was made.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PlanDetails {
     pub protocol_id: String,
     pub protocol_version: String,
@@ -445,13 +443,13 @@ pub struct PlanDetails {
     pub target_sites: Vec<String>,
     /// The dose as computed (volumes, split, explanation); `None` for protocols that inject
     /// nothing (IMS).
-    pub dose: Option<serde_json::Value>,
+    pub dose: Option<DoseDocument>,
     /// The laid-out sessions and follow-ups, with their windows.
-    pub schedule: serde_json::Value,
+    pub schedule: ScheduleDocument,
     pub notes: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TreatmentPlan {
     pub id: PlanId,
     pub patient_id: PatientId,
@@ -479,9 +477,24 @@ pub enum AppointmentStatus {
     NoShow,
 }
 
+/// Which visit of its plan's schedule an appointment is: the visit's place in
+/// [`ScheduleDocument::visits`], counted from 0. Stable, because a plan's schedule is never
+/// rewritten; the window an appointment is held to follows this number, never its label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PlanVisit(pub u32);
+
+impl PlanVisit {
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppointmentDetails {
     pub plan_id: Option<PlanId>,
+    /// The plan's visit this appointment books; `None` for an extra visit the plan did not
+    /// lay out (and for appointments without a plan).
+    pub plan_visit: Option<PlanVisit>,
     pub kind: AppointmentKind,
     /// Human label, e.g. "Session 2 of 3" or "Follow-up at 2–4 weeks".
     pub label: String,
@@ -597,7 +610,7 @@ pub struct SetupLink {
 /// [`Store::screenings`]: crate::Store::screenings
 /// [`Store::plans`]: crate::Store::plans
 /// [`Store::appointments`]: crate::Store::appointments
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PatientChart {
     pub patient: Patient,
     pub weights: Vec<WeightEntry>,

@@ -34,6 +34,7 @@ mod import;
 mod measurements;
 mod patients;
 mod plans;
+mod transaction;
 
 use crate::{
     Actor, ApiToken, Appointment, AppointmentDetails, AppointmentId, AuditAction, AuditEvent,
@@ -208,6 +209,18 @@ fn distinct(ids: impl Iterator<Item = PatientId>) -> Vec<PatientId> {
         }
     }
     listed
+}
+
+/// The audit events of booking and changing an appointment, for the single writes and for a
+/// use case's [`Transaction`](crate::Transaction).
+fn appointment_booked(appointment: &Appointment) -> AuditAction {
+    AuditAction::on_patient("appointment.book", appointment.patient_id)
+        .with_target(format!("appointment/{}", appointment.id))
+}
+
+fn appointment_updated(appointment: &Appointment) -> AuditAction {
+    AuditAction::on_patient("appointment.update", appointment.patient_id)
+        .with_target(format!("appointment/{}", appointment.id))
 }
 
 /// The audit events of creating a patient, an intake form and a screening: one definition
@@ -620,6 +633,12 @@ impl Store for SqlStore {
         .await
     }
 
+    async fn begin(&self, actor: &Actor) -> Result<Box<dyn crate::Transaction>> {
+        Ok(Box::new(
+            transaction::SqlTransaction::begin(&self.pool, self.backend, actor).await?,
+        ))
+    }
+
     async fn book_appointment(
         &self,
         actor: &Actor,
@@ -629,10 +648,7 @@ impl Store for SqlStore {
         self.audited(
             actor,
             |tx| Box::pin(plans::book(tx.conn, patient, details)),
-            |appointment| {
-                AuditAction::on_patient("appointment.book", patient)
-                    .with_target(format!("appointment/{}", appointment.id))
-            },
+            appointment_booked,
         )
         .await
     }
@@ -654,10 +670,7 @@ impl Store for SqlStore {
                     details,
                 ))
             },
-            |appointment| {
-                AuditAction::on_patient("appointment.update", appointment.patient_id)
-                    .with_target(format!("appointment/{id}"))
-            },
+            appointment_updated,
         )
         .await
     }

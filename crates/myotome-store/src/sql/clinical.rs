@@ -13,6 +13,7 @@ use crate::{
     StoredCoding, StoredScreening, UserId,
 };
 use jiff::Timestamp;
+use myotome_core::outcome::Outcome;
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
@@ -253,14 +254,15 @@ fn screening_from(row: &AnyRow) -> Result<StoredScreening> {
         (Some(by), Some(at)) => Some(Signature { by, at }),
         _ => None,
     };
+    let id: i64 = get(row, "id")?;
     Ok(StoredScreening {
-        id: ScreeningId(get(row, "id")?),
+        id: ScreeningId(id),
         patient_id: PatientId(get(row, "patient_id")?),
         protocol_id: get(row, "protocol_id")?,
         protocol_version: get(row, "protocol_version")?,
         as_of: codec::date(row, "as_of")?,
-        verdict: get(row, "verdict")?,
-        result: codec::json(row, "result")?,
+        verdict: codec::word(row, "verdict", Outcome::parse)?,
+        result: codec::document(row, "result", "screening", id)?,
         created_at: codec::ts(row, "created_at")?,
         created_by: codec::opt_user(row, "created_by")?,
         signature,
@@ -288,10 +290,10 @@ pub(crate) async fn add_screening(
     );
     let row = sqlx::query(&sql)
         .bind(patient.0)
-        .bind(&screening.protocol_id)
-        .bind(&screening.protocol_version)
-        .bind(date_text(screening.as_of))
-        .bind(&screening.verdict)
+        .bind(&screening.result.protocol.id)
+        .bind(&screening.result.protocol.version)
+        .bind(date_text(screening.result.as_of))
+        .bind(screening.result.verdict.as_str())
         .bind(json_text(&screening.result)?)
         .bind(ts_text(codec::now()))
         .bind(created_by.map(|u| u.0))

@@ -12,7 +12,9 @@
 //!   database was edited outside Myotome, and nothing is guessed.
 
 use super::error::corrupt;
+use crate::documents::{DOCUMENT_SCHEMA, DoseDocument, ScheduleDocument, ScreeningDocument};
 use crate::{
+    StoreError,
     AppointmentKind, AppointmentStatus, IntakeChannel, PlanStatus, RecordKind, RecordSource,
     Result, Role, UserId,
 };
@@ -100,18 +102,95 @@ pub(crate) fn json<T: DeserializeOwned>(row: &AnyRow, column: &str) -> Result<T>
     parse_json(&text, column)
 }
 
-pub(crate) fn opt_json<T: DeserializeOwned>(row: &AnyRow, column: &str) -> Result<Option<T>> {
-    get::<Option<String>>(row, column)?
-        .map(|text| parse_json(&text, column))
-        .transpose()
-}
-
 fn parse_json<T: DeserializeOwned>(text: &str, column: &str) -> Result<T> {
     serde_json::from_str(text).map_err(|e| {
         corrupt(format!(
             "column `{column}` does not hold the expected JSON: {e}"
         ))
     })
+}
+
+/// A stored clinical document (see [`crate::documents`]) of record `what` `id`, or
+/// [`StoreError::Unreadable`]. The log names the record, the column, the position and the kind
+/// of mismatch; never serde's message, which may quote the document's content (patient data).
+pub(crate) fn document<T: DeserializeOwned + Schema>(
+    row: &AnyRow,
+    column: &str,
+    what: &'static str,
+    id: i64,
+) -> Result<T> {
+    let text: String = get(row, column)?;
+    read_document(&text, column, what, id)
+}
+
+pub(crate) fn opt_document<T: DeserializeOwned + Schema>(
+    row: &AnyRow,
+    column: &str,
+    what: &'static str,
+    id: i64,
+) -> Result<Option<T>> {
+    get::<Option<String>>(row, column)?
+        .map(|text| read_document(&text, column, what, id))
+        .transpose()
+}
+
+/// The schema a stored document says it was written with.
+pub(crate) trait Schema {
+    fn schema(&self) -> u32;
+}
+
+impl Schema for ScreeningDocument {
+    fn schema(&self) -> u32 {
+        self.schema
+    }
+}
+impl Schema for DoseDocument {
+    fn schema(&self) -> u32 {
+        self.schema
+    }
+}
+impl Schema for ScheduleDocument {
+    fn schema(&self) -> u32 {
+        self.schema
+    }
+}
+
+fn read_document<T: DeserializeOwned + Schema>(
+    text: &str,
+    column: &str,
+    what: &'static str,
+    id: i64,
+) -> Result<T> {
+    let unreadable = || StoreError::Unreadable {
+        what,
+        id: id.to_string(),
+    };
+    match serde_json::from_str::<T>(text) {
+        Ok(document) if document.schema() <= DOCUMENT_SCHEMA => Ok(document),
+        Ok(document) => {
+            tracing::error!(
+                record = what,
+                id,
+                column,
+                schema = document.schema(),
+                readable = DOCUMENT_SCHEMA,
+                "a stored document was written with a newer schema than this program reads"
+            );
+            Err(unreadable())
+        }
+        Err(error) => {
+            tracing::error!(
+                record = what,
+                id,
+                column,
+                kind = ?error.classify(),
+                line = error.line(),
+                position = error.column(),
+                "a stored document does not read as its type"
+            );
+            Err(unreadable())
+        }
+    }
 }
 
 /// An integer column that must fit a `u32` (grams, minutes).

@@ -10,7 +10,7 @@ use super::error::DbResult;
 use super::patients::{require, stale_or_missing};
 use crate::{
     Appointment, AppointmentDetails, AppointmentId, CalendarQuery, PatientId, PlanDetails, PlanId,
-    PlanStatus, Result, StoreError, TreatmentPlan, UserId,
+    PlanStatus, PlanVisit, Result, StoreError, TreatmentPlan, UserId,
 };
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
@@ -21,8 +21,9 @@ const PLAN_COLUMNS: &str = "id, patient_id, protocol_id, protocol_version, indic
      side, target_sites, dose, schedule, notes, status, version, created_at, created_by, updated_at";
 
 fn plan_from(row: &AnyRow) -> Result<TreatmentPlan> {
+    let id: i64 = get(row, "id")?;
     Ok(TreatmentPlan {
-        id: PlanId(get(row, "id")?),
+        id: PlanId(id),
         patient_id: PatientId(get(row, "patient_id")?),
         details: PlanDetails {
             protocol_id: get(row, "protocol_id")?,
@@ -31,8 +32,8 @@ fn plan_from(row: &AnyRow) -> Result<TreatmentPlan> {
             region: get(row, "region")?,
             side: get(row, "side")?,
             target_sites: codec::json(row, "target_sites")?,
-            dose: codec::opt_json(row, "dose")?,
-            schedule: codec::json(row, "schedule")?,
+            dose: codec::opt_document(row, "dose", "plan", id)?,
+            schedule: codec::document(row, "schedule", "plan", id)?,
             notes: get(row, "notes")?,
         },
         status: codec::word(row, "status", codec::parse_plan_status)?,
@@ -161,8 +162,8 @@ pub(crate) async fn set_plan_status(
 
 // --- Appointments -------------------------------------------------------------------------------
 
-const APPOINTMENT_COLUMNS: &str = "id, patient_id, plan_id, kind, label, date, start_time, \
-     duration_minutes, clinician_id, status, version, created_at, updated_at";
+const APPOINTMENT_COLUMNS: &str = "id, patient_id, plan_id, plan_visit, kind, label, date, \
+     start_time, duration_minutes, clinician_id, status, version, created_at, updated_at";
 
 fn appointment_from(row: &AnyRow) -> Result<Appointment> {
     let duration: Option<i64> = get(row, "duration_minutes")?;
@@ -180,6 +181,15 @@ fn appointment_from(row: &AnyRow) -> Result<Appointment> {
         patient_id: PatientId(get(row, "patient_id")?),
         details: AppointmentDetails {
             plan_id: get::<Option<i64>>(row, "plan_id")?.map(PlanId),
+            plan_visit: get::<Option<i64>>(row, "plan_visit")?
+                .map(|visit| {
+                    u32::try_from(visit).map(PlanVisit).map_err(|_| {
+                        super::error::corrupt(format!(
+                            "column `plan_visit` holds {visit}, out of range"
+                        ))
+                    })
+                })
+                .transpose()?,
             kind: codec::word(row, "kind", codec::parse_appointment_kind)?,
             label: get(row, "label")?,
             date: codec::date(row, "date")?,
@@ -207,6 +217,11 @@ async fn check_references(
     patient: PatientId,
     details: &AppointmentDetails,
 ) -> Result<()> {
+    if details.plan_visit.is_some() && details.plan_id.is_none() {
+        return Err(StoreError::Conflict(
+            "an appointment names a plan visit but no plan; give the plan too".to_owned(),
+        ));
+    }
     if let Some(plan_id) = details.plan_id {
         let owner: Option<i64> =
             sqlx::query_scalar("SELECT patient_id FROM treatment_plans WHERE id = $1")
@@ -248,13 +263,15 @@ async fn insert_appointment(
     check_references(conn, patient, details).await?;
     let now = ts_text(codec::now());
     let sql = format!(
-        "INSERT INTO appointments (patient_id, plan_id, kind, label, date, start_time, \
-         duration_minutes, clinician_id, status, version, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $10) RETURNING {APPOINTMENT_COLUMNS}"
+        "INSERT INTO appointments (patient_id, plan_id, plan_visit, kind, label, date, \
+         start_time, duration_minutes, clinician_id, status, version, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $11) \
+         RETURNING {APPOINTMENT_COLUMNS}"
     );
     let row = sqlx::query(&sql)
         .bind(patient.0)
         .bind(details.plan_id.map(|p| p.0))
+        .bind(details.plan_visit.map(|v| i64::from(v.0)))
         .bind(codec::appointment_kind_text(details.kind))
         .bind(&details.label)
         .bind(date_text(details.date))
@@ -295,7 +312,8 @@ pub(crate) async fn update_appointment(
     let sql = format!(
         "UPDATE appointments SET plan_id = $1, kind = $2, label = $3, date = $4, start_time = $5, \
          duration_minutes = $6, clinician_id = $7, status = $8, version = version + 1, \
-         updated_at = $9 WHERE id = $10 AND version = $11 RETURNING {APPOINTMENT_COLUMNS}"
+         updated_at = $9, plan_visit = $10 WHERE id = $11 AND version = $12 \
+         RETURNING {APPOINTMENT_COLUMNS}"
     );
     let row = sqlx::query(&sql)
         .bind(details.plan_id.map(|p| p.0))
@@ -307,6 +325,7 @@ pub(crate) async fn update_appointment(
         .bind(details.clinician_id.map(|u| u.0))
         .bind(codec::appointment_status_text(details.status))
         .bind(ts_text(codec::now()))
+        .bind(details.plan_visit.map(|v| i64::from(v.0)))
         .bind(id.0)
         .bind(expected_version)
         .fetch_optional(&mut *conn)
@@ -354,6 +373,21 @@ pub(crate) async fn appointments_of(
         format!("SELECT {APPOINTMENT_COLUMNS} FROM appointments WHERE patient_id = $1 {DAY_ORDER}");
     let rows = sqlx::query(&sql)
         .bind(patient.0)
+        .fetch_all(&mut *conn)
+        .await
+        .db()?;
+    rows.iter().map(appointment_from).collect()
+}
+
+/// Every appointment booked on `plan` (any status), in date order.
+pub(crate) async fn plan_appointments(
+    conn: &mut AnyConnection,
+    plan: PlanId,
+) -> Result<Vec<Appointment>> {
+    let sql =
+        format!("SELECT {APPOINTMENT_COLUMNS} FROM appointments WHERE plan_id = $1 {DAY_ORDER}");
+    let rows = sqlx::query(&sql)
+        .bind(plan.0)
         .fetch_all(&mut *conn)
         .await
         .db()?;

@@ -1,14 +1,18 @@
 //! The store's behaviour, every test on SQLite and on PostgreSQL (see `support`).
 
 mod support;
+mod upgrade;
 
 use jiff::civil::date;
 use jiff::{SignedDuration, Timestamp};
 use myotome_core::facts::{RecordStatus, Sex};
+use myotome_core::outcome::Outcome;
 use myotome_store::*;
-use serde_json::json;
 use sqlx::Row;
-use support::{Ctx, actor, audit_rows, new_user, patient, sample_patient, store_tests, user};
+use support::{
+    Ctx, actor, audit_rows, dose_document, new_screening, new_user, patient, sample_patient,
+    schedule_document, screening_document, store_tests, user,
+};
 
 store_tests! {
     Memory => [
@@ -637,16 +641,76 @@ async fn intake_forms_are_listed_newest_first(ctx: Ctx) {
     assert_eq!(list, vec![second, first]);
 }
 
-fn screening_result() -> serde_json::Value {
-    json!({
-        "verdict": "eligible_with_precautions",
-        "findings": [
-            {"concept": "anticoagulant", "severity": "precaution", "evidence": ["Warfarin 5 mg"],
-             "citation": {"ref": "seed-prp-knee", "section": "4.2", "quote": "Hold \"NSAIDs\" 7 days"}}
-        ],
-        "numbers": [0.1, 1e-7, 0.300_000_000_000_000_04, 1.234_567_890_123_456_7e-5, -0.0, 5e300, 1, -42],
-        "empty": {}, "null": null, "unicode": "名前 🙂"
-    })
+/// A screening document with every kind of evidence, floats that need an exact round trip,
+/// quotes and text outside ASCII.
+fn screening_result() -> ScreeningDocument {
+    let source = SourceDocument {
+        document: "seed-prp-knee".to_owned(),
+        title: "PRP for the knee".to_owned(),
+        section: "4.2".to_owned(),
+        quote: Some("Hold \"NSAIDs\" 7 days".to_owned()),
+    };
+    ScreeningDocument {
+        findings: vec![FindingDocument {
+            concept: "anticoagulant".to_owned(),
+            outcome: Outcome::EligibleWithPrecautions,
+            clearance_by: None,
+            sentence: "Takes warfarin: bleeding risk.".to_owned(),
+            evidence: vec![
+                EvidenceDocument::Record {
+                    record: "medication".to_owned(),
+                    record_id: Some("MedicationStatement/77".to_owned()),
+                    matched_by: MatchedBy::Code,
+                    system: Some("RxNorm".to_owned()),
+                    code: Some("855332".to_owned()),
+                    term: None,
+                    name: "Warfarin 5 mg 名前 🙂".to_owned(),
+                    status: "active".to_owned(),
+                    start: Some(date(2024, 2, 29)),
+                    sentence: "Medication Warfarin 5 mg (active).".to_owned(),
+                },
+                EvidenceDocument::Intake {
+                    question_id: "takes_blood_thinners".to_owned(),
+                    question: "Do you take blood thinners?".to_owned(),
+                    sentence: "Answered yes.".to_owned(),
+                },
+                EvidenceDocument::ReportedCondition {
+                    sentence: "Reported on the form.".to_owned(),
+                },
+                EvidenceDocument::Deceased {
+                    on: None,
+                    sentence: "Not recorded.".to_owned(),
+                },
+            ],
+            measurements: vec![MeasurementDocument {
+                code: "4548-4".to_owned(),
+                system: "LOINC".to_owned(),
+                display: "HbA1c".to_owned(),
+                value: 0.300_000_000_000_000_04,
+                unit: "%".to_owned(),
+                on: date(2025, 1, 2),
+                sentence: "HbA1c 0.3 %.".to_owned(),
+            }],
+            source: Some(source.clone()),
+        }],
+        indications: vec![IndicationDocument {
+            concept: "knee_osteoarthritis".to_owned(),
+            label: "Knee osteoarthritis".to_owned(),
+            evidence: Vec::new(),
+            source: Some(source),
+        }],
+        not_asked: vec![ConceptDocument {
+            concept: "pregnancy".to_owned(),
+            label: "Pregnancy".to_owned(),
+        }],
+        indicated: true,
+        ..screening_document(
+            "prp-knee-oa",
+            "2025.1",
+            date(2025, 3, 14),
+            Outcome::EligibleWithPrecautions,
+        )
+    }
 }
 
 async fn a_screening_keeps_its_protocol_version_and_result_document_exactly(ctx: Ctx) {
@@ -663,10 +727,6 @@ async fn a_screening_keeps_its_protocol_version_and_result_document_exactly(ctx:
         from: "10.0.0.3".to_owned(),
     };
     let new = NewScreening {
-        protocol_id: "prp-knee-oa".to_owned(),
-        protocol_version: "2025.1".to_owned(),
-        as_of: date(2025, 3, 14),
-        verdict: "eligible_with_precautions".to_owned(),
         result: screening_result(),
     };
     let stored = store.add_screening(&who, p, &new).await.expect("stored");
@@ -678,19 +738,20 @@ async fn a_screening_keeps_its_protocol_version_and_result_document_exactly(ctx:
     assert_eq!(stored.signature, None);
     let read = store.screening(&actor(), stored.id).await.expect("read");
     assert_eq!(read, stored);
-    assert_eq!(
-        serde_json::to_string(&read.result).expect("json"),
-        serde_json::to_string(&screening_result()).expect("json")
-    );
+    assert_eq!(read.verdict, Outcome::EligibleWithPrecautions);
 
     let later = store
         .add_screening(
             &who,
             p,
             &NewScreening {
-                protocol_version: "2025.2".to_owned(),
-                result: json!([]),
-                ..new
+                result: ScreeningDocument {
+                    protocol: ProtocolRef {
+                        id: "prp-knee-oa".to_owned(),
+                        version: "2025.2".to_owned(),
+                    },
+                    ..screening_result()
+                },
             },
         )
         .await
@@ -719,13 +780,7 @@ async fn signing_a_screening_twice_is_refused(ctx: Ctx) {
         .add_screening(
             &actor(),
             p,
-            &NewScreening {
-                protocol_id: "ims".to_owned(),
-                protocol_version: "1".to_owned(),
-                as_of: date(2025, 1, 1),
-                verdict: "eligible".to_owned(),
-                result: json!({"ok": true}),
-            },
+            &new_screening("ims", "1", date(2025, 1, 1), Outcome::Eligible),
         )
         .await
         .expect("stored");
@@ -776,13 +831,7 @@ async fn the_database_refuses_to_rewrite_a_screening(ctx: Ctx) {
         .add_screening(
             &actor(),
             p,
-            &NewScreening {
-                protocol_id: "ims".to_owned(),
-                protocol_version: "1".to_owned(),
-                as_of: date(2025, 1, 1),
-                verdict: "eligible".to_owned(),
-                result: json!({"ok": true}),
-            },
+            &new_screening("ims", "1", date(2025, 1, 1), Outcome::Eligible),
         )
         .await
         .expect("stored");
@@ -818,8 +867,8 @@ fn plan_details() -> PlanDetails {
         region: "knee".to_owned(),
         side: Some("left".to_owned()),
         target_sites: vec!["intra-articular".to_owned(), "pes anserine".to_owned()],
-        dose: Some(json!({"volume_ul": 5000, "split": [2500, 2500]})),
-        schedule: json!({"sessions": 3, "interval_weeks": [2, 4]}),
+        dose: Some(dose_document("prp-knee-oa")),
+        schedule: schedule_document("prp-knee-oa", date(2025, 4, 1), 3),
         notes: Some("Ultrasound guided.".to_owned()),
     }
 }
@@ -832,6 +881,7 @@ fn visit(
 ) -> AppointmentDetails {
     AppointmentDetails {
         plan_id: None,
+        plan_visit: None,
         kind: AppointmentKind::Session,
         label: label.to_owned(),
         date: on,
@@ -1698,13 +1748,7 @@ async fn every_patient_data_call_appends_exactly_one_audit_row_and_the_chain_ver
     let s = one_row!(store.add_screening(
         &who,
         p.id,
-        &NewScreening {
-            protocol_id: "ims".into(),
-            protocol_version: "1".into(),
-            as_of: date(2025, 1, 1),
-            verdict: "eligible".into(),
-            result: json!({})
-        }
+        &new_screening("ims", "1", date(2025, 1, 1), Outcome::Eligible)
     ));
     one_row!(store.screening(&who, s.id));
     one_row!(store.screenings(&who, p.id));
@@ -2421,31 +2465,19 @@ async fn injection_strings_and_unicode_round_trip_byte_exactly_through_every_tex
             (&intake.answers, &intake.reported_conditions, &intake.note)
         );
 
-        let screening = NewScreening {
-            protocol_id: s.clone(),
-            protocol_version: s.clone(),
-            as_of: date(2025, 1, 1),
-            verdict: s.clone(),
-            result: json!({ s.clone(): [s.clone()] }),
-        };
+        let mut screening = new_screening(&s, &s, date(2025, 1, 1), Outcome::Eligible);
+        screening.result.not_asked.push(ConceptDocument {
+            concept: s.clone(),
+            label: s.clone(),
+        });
         let stored = store
             .add_screening(&who, p.id, &screening)
             .await
             .expect("screening");
         let read = store.screening(&who, stored.id).await.expect("read");
         assert_eq!(
-            (
-                read.protocol_id,
-                read.protocol_version,
-                read.verdict,
-                read.result
-            ),
-            (
-                screening.protocol_id,
-                screening.protocol_version,
-                screening.verdict,
-                screening.result
-            )
+            (&read.protocol_id, &read.protocol_version, &read.result),
+            (&s, &s, &screening.result)
         );
 
         let plan = PlanDetails {
@@ -2455,8 +2487,14 @@ async fn injection_strings_and_unicode_round_trip_byte_exactly_through_every_tex
             region: s.clone(),
             side: Some(s.clone()),
             target_sites: vec![s.clone()],
-            dose: Some(json!(s.clone())),
-            schedule: json!([s.clone()]),
+            dose: Some(DoseDocument {
+                explanation: vec![s.clone()],
+                ..dose_document(&s)
+            }),
+            schedule: ScheduleDocument {
+                unscheduled: vec![s.clone()],
+                ..schedule_document(&s, date(2025, 5, 5), 1)
+            },
             notes: Some(s.clone()),
         };
         let visit = AppointmentDetails {
@@ -2936,13 +2974,7 @@ fn candidate_actor() -> Actor {
 }
 
 fn unsigned(protocol: &str) -> NewScreening {
-    NewScreening {
-        protocol_id: protocol.to_owned(),
-        protocol_version: "1".to_owned(),
-        as_of: date(2026, 11, 21),
-        verdict: "eligible".to_owned(),
-        result: json!({}),
-    }
+    new_screening(protocol, "1", date(2026, 11, 21), Outcome::Eligible)
 }
 
 async fn work_lists_show_unsigned_screenings_recent_candidate_forms_and_active_plans(ctx: Ctx) {
@@ -3410,9 +3442,9 @@ async fn a_candidate_submission_stores_patient_form_and_screenings_with_their_au
     let stored = store.screenings(&reader, id).await.expect("screenings");
     assert_eq!(stored.len(), 2);
     for (kept, sent) in receipt.screenings.iter().zip(&screenings) {
-        assert_eq!(kept.protocol_id, sent.protocol_id);
-        assert_eq!(kept.protocol_version, sent.protocol_version);
-        assert_eq!(kept.verdict, sent.verdict);
+        assert_eq!(kept.protocol_id, sent.result.protocol.id);
+        assert_eq!(kept.protocol_version, sent.result.protocol.version);
+        assert_eq!(kept.verdict, sent.result.verdict);
         assert_eq!(kept.patient_id, id);
         assert_eq!(kept.signature, None, "unsigned: a clinician signs");
         assert!(stored.contains(kept));

@@ -5,9 +5,12 @@
 
 use jiff::civil::{Date, date};
 use myotome_core::facts::Sex;
+use myotome_core::outcome::Outcome;
 use myotome_store::{
-    Actor, Backend, Contact, Identifier, NewUser, PatientDetails, Role, Store, User, connect,
-    memory_url, sqlite_url,
+    Actor, Backend, Contact, DOCUMENT_SCHEMA, DoseDocument, FloorBasisDocument, Identifier,
+    NewScreening, NewUser, PatientDetails, ProtocolRef, Role, ScheduleDocument, ScheduleMode,
+    ScheduledVisit, ScheduledVisitKind, ScreeningDocument, Store, User, connect, memory_url,
+    sqlite_url,
 };
 use sqlx::{AnyConnection, Connection, Executor};
 use std::future::Future;
@@ -118,6 +121,16 @@ where
     F: FnOnce(Ctx) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    on_postgres_loaded(None, test).await;
+}
+
+/// [`on_postgres`] on a database first loaded from `dump` (plain SQL, e.g. `pg_dump --inserts`
+/// of a database an earlier release made), so opening the store migrates it.
+pub async fn on_postgres_loaded<F, Fut>(dump: Option<&str>, test: F)
+where
+    F: FnOnce(Ctx) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     let Some(server) = postgres_server() else {
         return;
     };
@@ -131,6 +144,16 @@ where
         .await
         .unwrap_or_else(|e| panic!("cannot create the test database {name}: {e}"));
     let url = with_database(&server, &name);
+    if let Some(dump) = dump {
+        let mut conn = AnyConnection::connect(&url)
+            .await
+            .expect("the new database opens");
+        sqlx::raw_sql(dump)
+            .execute(&mut conn)
+            .await
+            .expect("the dump loads");
+        conn.close().await.expect("the loading connection closes");
+    }
     let store = connect(&url).await.expect("the PostgreSQL store opens");
     let ctx = Ctx {
         store,
@@ -150,6 +173,27 @@ where
             Err(error) => panic!("the test task failed: {error}"),
         }
     }
+}
+
+/// [`on_sqlite`] on a copy of the database file `fixture` (made by an earlier release), so
+/// opening the store migrates it.
+pub async fn on_sqlite_copy<F, Fut>(fixture: &std::path::Path, test: F)
+where
+    F: FnOnce(Ctx) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("myotome.db");
+    std::fs::copy(fixture, &path).expect("the fixture copies");
+    let url = sqlite_url(&path);
+    let store = connect(&url).await.expect("the SQLite store opens");
+    test(Ctx {
+        store,
+        backend: Backend::Sqlite,
+        url,
+        _dir: Some(dir),
+    })
+    .await;
 }
 
 /// Declares each test body once per backend: `sqlite::<name>` and `postgres::<name>`.
@@ -239,5 +283,83 @@ pub async fn audit_rows(store: &dyn Store) -> u64 {
     match store.verify_audit_chain().await.expect("verification runs") {
         myotome_store::ChainCheck::Intact { rows, .. } => rows,
         broken => panic!("the audit chain is broken: {broken:?}"),
+    }
+}
+
+// --- Stored documents -------------------------------------------------------------------------------
+
+pub fn protocol_ref(id: &str, version: &str) -> ProtocolRef {
+    ProtocolRef {
+        id: id.to_owned(),
+        version: version.to_owned(),
+    }
+}
+
+/// A screening document with no findings.
+pub fn screening_document(
+    protocol: &str,
+    version: &str,
+    as_of: Date,
+    verdict: Outcome,
+) -> ScreeningDocument {
+    ScreeningDocument {
+        schema: DOCUMENT_SCHEMA,
+        protocol: protocol_ref(protocol, version),
+        as_of,
+        verdict,
+        indicated: false,
+        findings: Vec::new(),
+        indications: Vec::new(),
+        not_asked: Vec::new(),
+    }
+}
+
+pub fn new_screening(protocol: &str, version: &str, as_of: Date, verdict: Outcome) -> NewScreening {
+    NewScreening {
+        result: screening_document(protocol, version, as_of, verdict),
+    }
+}
+
+/// A schedule of `sessions` weekly sessions from `start`, laid out.
+pub fn schedule_document(protocol: &str, start: Date, sessions: i32) -> ScheduleDocument {
+    ScheduleDocument {
+        schema: DOCUMENT_SCHEMA,
+        protocol: protocol_ref(protocol, "1"),
+        mode: ScheduleMode::LaidOut,
+        visits: (0..sessions)
+            .map(|i| ScheduledVisit {
+                kind: ScheduledVisitKind::Session,
+                label: format!("Session {} of {sessions}", i + 1),
+                date: start
+                    .checked_add(jiff::Span::new().weeks(i64::from(i)))
+                    .expect("a date"),
+                earliest: None,
+                latest: None,
+                follow_up: None,
+            })
+            .collect(),
+        unscheduled: Vec::new(),
+        explanation: vec!["Weekly.".to_owned()],
+        accepted_violations: Vec::new(),
+    }
+}
+
+pub fn dose_document(protocol: &str) -> DoseDocument {
+    DoseDocument {
+        schema: DOCUMENT_SCHEMA,
+        protocol: protocol_ref(protocol, "1"),
+        cell_floor: Some(143_000_000),
+        floor_basis: Some(FloorBasisDocument {
+            cells_per_kg: 2_000_000,
+            weight_kg: 71.5,
+            cells_per_ml: 25_000_000,
+            minimum_volume_ml: 5.72,
+        }),
+        product_volume_ml: 5.8,
+        saline_volume_ml: 0.0,
+        total_volume_ml: 5.8,
+        cells_delivered: Some(145_000_000),
+        per_site_ml: vec![2.9, 2.9],
+        explanation: vec!["2 million cells per kg × 71.5 kg.".to_owned()],
     }
 }

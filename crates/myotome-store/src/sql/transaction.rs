@@ -1,0 +1,111 @@
+//! [`SqlTransaction`]: one use case's reads and writes in one database transaction, committed
+//! with their audit rows (see [`crate::Transaction`]).
+//!
+//! The transaction takes the write lock when it begins — `BEGIN IMMEDIATE` on SQLite, the
+//! audit chain head's row lock on PostgreSQL (the same lock every audited write takes to
+//! append) — so what it reads cannot change under it before it commits: a check made inside
+//! it holds for the write it guards, and two concurrent use cases run one after the other.
+//! Every write queues its audit event; `commit` appends them all, in order, then commits. A
+//! transaction dropped without `commit` rolls back, its audit rows with it.
+
+use super::audit::{self, Reservation};
+use super::error::DbResult;
+use super::plans;
+use crate::{
+    Actor, Appointment, AppointmentDetails, AppointmentId, AuditAction, Backend, PatientId, PlanId,
+    Result, StoreError, Transaction, TreatmentPlan,
+};
+use async_trait::async_trait;
+use sqlx::{Any, AnyPool};
+
+pub(crate) struct SqlTransaction {
+    tx: sqlx::Transaction<'static, Any>,
+    actor: Actor,
+    /// Taken at begin on PostgreSQL: the lock that serialises this transaction.
+    reservation: Option<Reservation>,
+    actions: Vec<AuditAction>,
+}
+
+impl SqlTransaction {
+    pub(crate) async fn begin(pool: &AnyPool, backend: Backend, actor: &Actor) -> Result<Self> {
+        let (tx, reservation) = match backend {
+            Backend::Sqlite => (pool.begin_with("BEGIN IMMEDIATE").await.db()?, None),
+            Backend::Postgres => {
+                let mut tx = pool.begin().await.db()?;
+                let reservation = audit::reserve(&mut tx).await?;
+                (tx, Some(reservation))
+            }
+        };
+        Ok(Self {
+            tx,
+            actor: actor.clone(),
+            reservation,
+            actions: Vec::new(),
+        })
+    }
+}
+
+#[async_trait]
+impl Transaction for SqlTransaction {
+    async fn plan_with_appointments(
+        &mut self,
+        plan: PlanId,
+    ) -> Result<(TreatmentPlan, Vec<Appointment>)> {
+        let found = plans::plan(&mut self.tx, plan).await?;
+        let appointments = plans::plan_appointments(&mut self.tx, plan).await?;
+        Ok((found, appointments))
+    }
+
+    async fn appointment(&mut self, id: AppointmentId) -> Result<Appointment> {
+        plans::appointment(&mut self.tx, id).await
+    }
+
+    async fn book_appointment(
+        &mut self,
+        patient: PatientId,
+        details: &AppointmentDetails,
+    ) -> Result<Appointment> {
+        let appointment = plans::book(&mut self.tx, patient, details).await?;
+        self.actions.push(super::appointment_booked(&appointment));
+        Ok(appointment)
+    }
+
+    async fn update_appointment(
+        &mut self,
+        id: AppointmentId,
+        expected_version: i64,
+        details: &AppointmentDetails,
+    ) -> Result<Appointment> {
+        let appointment =
+            plans::update_appointment(&mut self.tx, id, expected_version, details).await?;
+        self.actions.push(super::appointment_updated(&appointment));
+        Ok(appointment)
+    }
+
+    fn record_audit(&mut self, action: AuditAction) {
+        self.actions.push(action);
+    }
+
+    async fn commit(self: Box<Self>) -> Result<()> {
+        let SqlTransaction {
+            mut tx,
+            actor,
+            mut reservation,
+            actions,
+        } = *self;
+        if actions.is_empty() {
+            // Dropping `tx` rolls back (and returns a reserved seq): nothing unaudited commits.
+            return Err(StoreError::Database(
+                "a transaction named no audit event; nothing was stored".into(),
+            ));
+        }
+        for action in &actions {
+            let reservation = match reservation.take() {
+                Some(reservation) => reservation,
+                None => audit::reserve(&mut tx).await?,
+            };
+            audit::write(&mut tx, reservation, &actor, action).await?;
+        }
+        tx.commit().await.db()
+    }
+}
