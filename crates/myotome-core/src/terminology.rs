@@ -10,8 +10,8 @@
 //!
 //! Everything is validated on load; each problem names its file, line and field.
 
-use crate::problem::Problems;
 use crate::outcome::Outcome;
+use crate::problem::Problems;
 use crate::toml_reader::{FieldPath, TomlReader};
 use serde::Deserialize;
 use std::cmp::Ordering;

@@ -17,9 +17,9 @@ pub mod documents;
 pub mod model;
 
 use async_trait::async_trait;
+pub use documents::*;
 use jiff::Timestamp;
 use jiff::civil::Date;
-pub use documents::*;
 pub use model::*;
 use std::path::Path;
 
@@ -353,6 +353,19 @@ pub trait Store: Send + Sync + 'static {
 /// New capabilities add the reads and writes their use cases need here.
 #[async_trait]
 pub trait Transaction: Send {
+    // --- The chart, as screening reads it ------------------------------------------------------
+    async fn patient(&mut self, id: PatientId) -> Result<Patient>;
+    /// What screening judges: the patient's weights (newest first), coded records, candidate
+    /// forms (newest first) and lab measurements (newest first).
+    async fn screening_chart(&mut self, patient: PatientId) -> Result<ScreeningChart>;
+    /// Audited as `screening.create`.
+    async fn add_screening(
+        &mut self,
+        patient: PatientId,
+        screening: &NewScreening,
+    ) -> Result<StoredScreening>;
+
+    // --- Plans and appointments ----------------------------------------------------------------
     /// A plan and every appointment booked on it (any status), in date order.
     async fn plan_with_appointments(
         &mut self,

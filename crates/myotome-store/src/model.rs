@@ -6,9 +6,9 @@
 //! refuses it with [`crate::StoreError::Stale`] when someone else wrote in between, so a stale
 //! write never silently overwrites a newer one.
 
+use crate::documents::{DoseDocument, ScheduleDocument, ScreeningDocument};
 use jiff::Timestamp;
 use jiff::civil::Date;
-use crate::documents::{DoseDocument, ScheduleDocument, ScreeningDocument};
 use myotome_core::facts::{RecordStatus, Sex};
 use myotome_core::outcome::Outcome;
 use serde::{Deserialize, Serialize};
@@ -620,6 +620,15 @@ pub struct PatientChart {
     /// Empty unless plans were asked for (a role that may read plans).
     pub plans: Vec<TreatmentPlan>,
     pub appointments: Vec<Appointment>,
+}
+
+/// What screening reads of a chart inside a use case's [`Transaction`](crate::Transaction).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScreeningChart {
+    pub weights: Vec<WeightEntry>,
+    pub records: Vec<ClinicalRecord>,
+    pub intakes: Vec<IntakeForm>,
+    pub measurements: Vec<MeasurementEntry>,
 }
 
 // --- Audit ---------------------------------------------------------------------------------------

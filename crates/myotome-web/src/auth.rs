@@ -41,6 +41,17 @@ pub struct Caller {
     pub via: Via,
 }
 
+impl Caller {
+    /// The caller as the use cases know them: user, role and audit actor.
+    pub fn clinic(&self) -> myotome_clinic::Caller {
+        myotome_clinic::Caller {
+            user: Some(self.user.id),
+            role: self.user.role,
+            actor: self.actor.clone(),
+        }
+    }
+}
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 

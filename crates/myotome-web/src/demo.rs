@@ -16,20 +16,17 @@
 
 mod names;
 
-use crate::clinic::{facts, planning};
-use crate::error::ApiError;
 use crate::password::{PasswordError, hash_password};
-use crate::wire::care::{DoseIn, PlanIn, ScheduleIn};
-use crate::wire::clinical::ScreeningOut;
 use jiff::ToSpan;
 use jiff::civil::{Date, Weekday};
+use myotome_clinic::planning::{DoseInput, NewPlan, ScheduleInput};
+use myotome_clinic::{ClinicError, facts, planning, screening};
 use myotome_core::ClinicalData;
 use myotome_core::facts::{IntakeAnswers, RecordStatus, Sex};
-use myotome_core::screening::ResolvedFacts;
 use myotome_store::{
-    Actor, Appointment, AppointmentStatus, Contact, Identifier, IntakeChannel, NewIntake,
-    NewScreening, NewUser, Page, Patient, PatientDetails, PatientSearch, RecordDetails, RecordKind,
-    RecordSource, Role, Store, StoreError, StoredCoding, UserId,
+    Actor, Appointment, AppointmentStatus, Contact, Identifier, IntakeChannel, NewIntake, NewUser,
+    Page, Patient, PatientDetails, PatientSearch, RecordDetails, RecordKind, RecordSource, Role,
+    ScreeningChart, Store, StoreError, StoredCoding, UserId,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -95,7 +92,7 @@ pub enum DemoError {
     Store(#[from] StoreError),
     /// The product refused something the generator asked for: a bug in the generator.
     #[error("the demo generator asked for something the product refused ({0})")]
-    Refused(#[from] ApiError),
+    Refused(#[from] ClinicError),
     #[error("cannot hash the demo password: {0}")]
     Password(#[from] PasswordError),
 }
@@ -936,7 +933,7 @@ impl<'a> Generator<'a> {
             reported.iter().map(|c| (*c).to_owned()),
             terminology,
         )
-        .map_err(|errors| ApiError::field("answers", errors.join("; ")))?;
+        .map_err(|errors| ClinicError::field("answers", errors.join("; ")))?;
         self.store
             .add_intake(
                 &self.actor,
@@ -960,27 +957,24 @@ impl<'a> Generator<'a> {
         protocol_id: &str,
         as_of: Date,
     ) -> Result<(myotome_store::ScreeningId, String), DemoError> {
-        let loaded = crate::clinic::find_protocol(self.data, protocol_id, "protocol")?;
-        let facts = facts::load(self.store, &self.actor, patient, &self.data.terminology).await?;
-        let resolved = ResolvedFacts::new(&facts, &self.data.terminology, as_of);
-        let screening = resolved.screen(&loaded.protocol);
-        let result = serde_json::to_value(ScreeningOut::from(&screening))
-            .map_err(|e| ApiError::internal("cannot encode a screening", &e))?;
+        let loaded = myotome_clinic::find_protocol(self.data, protocol_id, "protocol")?;
+        let chart = ScreeningChart {
+            weights: self.store.weights(&self.actor, patient.id).await?,
+            records: self.store.records(&self.actor, patient.id, None).await?,
+            intakes: self.store.intakes(&self.actor, patient.id).await?,
+            measurements: self.store.measurements(&self.actor, patient.id).await?,
+        };
+        let terminology = &self.data.terminology;
+        let facts = facts::of_screening_chart(patient, &chart, terminology);
+        let mut screenings = screening::to_store(&[loaded], &facts, terminology, as_of);
+        let Some(new) = screenings.pop() else {
+            return Err(ClinicError::unchecked("demo screening").into());
+        };
         let saved = self
             .store
-            .add_screening(
-                &self.actor,
-                patient.id,
-                &NewScreening {
-                    protocol_id: loaded.protocol.id.to_string(),
-                    protocol_version: loaded.protocol.version.to_string(),
-                    as_of,
-                    verdict: screening.verdict.as_str().to_owned(),
-                    result,
-                },
-            )
+            .add_screening(&self.actor, patient.id, &new)
             .await?;
-        Ok((saved.id, saved.verdict))
+        Ok((saved.id, saved.verdict.as_str().to_owned()))
     }
 
     /// The plan as a clinician would ask for it, drafted by the product's planner, stored with
@@ -994,7 +988,7 @@ impl<'a> Generator<'a> {
         start: Date,
         clinician: UserId,
     ) -> Result<(), DemoError> {
-        let input = PlanIn {
+        let input = NewPlan {
             protocol: protocol.to_owned(),
             indication: shape.indication.to_owned(),
             region: shape.region.to_owned(),
@@ -1003,20 +997,20 @@ impl<'a> Generator<'a> {
             dose: shape
                 .dose
                 .map(
-                    |(cells_per_ml, product_volume_ml, saline_per_product_ml)| DoseIn {
+                    |(cells_per_ml, product_volume_ml, saline_per_product_ml)| DoseInput {
                         cells_per_ml,
                         product_volume_ml,
                         saline_per_product_ml,
                         graduation_ml: None,
                     },
                 ),
-            schedule: ScheduleIn {
+            schedule: ScheduleInput {
                 start: Some(start.to_string()),
                 sessions: shape.sessions,
-                ..ScheduleIn::default()
+                ..ScheduleInput::default()
             },
             accept_violations: false,
-            clinician_id: Some(clinician.0),
+            clinician_id: Some(clinician),
             notes: None,
         };
         let weight = facts::latest_weight(&self.store.weights(&self.actor, patient.id).await?);

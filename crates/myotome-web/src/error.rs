@@ -10,6 +10,7 @@ use axum::Json;
 use axum::extract::rejection::{FormRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use myotome_clinic::{ClinicError, RefusalReason};
 use myotome_store::StoreError;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -57,6 +58,9 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     /// 429 `too_many_attempts`: sign-in throttled.
     TooManyAttempts(String),
+    /// 500 `unreadable_record`: a stored clinical document this version cannot read; the
+    /// sentence names the record (the detail is in the server log).
+    Unreadable(String),
     /// 500 `internal`: logged with detail on the server, answered generically.
     Internal,
     /// 503 `unavailable`: the database cannot be reached.
@@ -139,7 +143,7 @@ impl ApiError {
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Internal | ApiError::Unreadable(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
@@ -160,6 +164,7 @@ impl ApiError {
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::TooManyAttempts(_) => "too_many_attempts",
+            ApiError::Unreadable(_) => "unreadable_record",
             ApiError::Internal => "internal",
             ApiError::Unavailable => "unavailable",
         }
@@ -177,6 +182,7 @@ impl ApiError {
             | ApiError::Stale(m)
             | ApiError::Conflict(m)
             | ApiError::UnsupportedMediaType(m)
+            | ApiError::Unreadable(m)
             | ApiError::TooManyAttempts(m) => m.clone(),
             ApiError::AccountDisabled => {
                 "This account is disabled; ask an administrator to enable it.".to_owned()
@@ -250,7 +256,41 @@ impl From<StoreError> for ApiError {
             StoreError::Stale { .. } => ApiError::Stale(sentence(&error)),
             StoreError::Conflict(message) => ApiError::Conflict(sentence(message)),
             StoreError::Unsupported(message) => ApiError::refused("unsupported", sentence(message)),
+            StoreError::Unreadable { .. } => ApiError::Unreadable(sentence(&error)),
             StoreError::Database(detail) => ApiError::internal("database error", &detail),
+        }
+    }
+}
+
+/// A use case's error as the API answers it. Where a refusal's fix is something the API
+/// caller does differently from a page's user, the API says how.
+impl From<ClinicError> for ApiError {
+    fn from(error: ClinicError) -> Self {
+        match error {
+            ClinicError::NotFound(message) => ApiError::NotFound(message),
+            forbidden @ ClinicError::Forbidden { .. } => ApiError::Forbidden(forbidden.to_string()),
+            ClinicError::Invalid(fields) => ApiError::fields(fields),
+            ClinicError::Refused(refusal) => {
+                let mut message = refusal.message;
+                match refusal.reason {
+                    RefusalReason::WindowViolation => message.push_str(
+                        " To book them anyway as a clinician, send \"accept_violations\": true.",
+                    ),
+                    RefusalReason::DoseRefused {
+                        no_weight_on_record: true,
+                    } => message.push_str(" Add one with POST /api/v1/patients/{id}/weights."),
+                    _ => {}
+                }
+                ApiError::Refused {
+                    code: refusal.reason.code(),
+                    message,
+                    violations: refusal.violations.iter().map(ViolationOut::from).collect(),
+                }
+            }
+            ClinicError::Stale(message) => ApiError::Stale(message),
+            ClinicError::Conflict(message) => ApiError::Conflict(message),
+            ClinicError::Unreadable(message) => ApiError::Unreadable(message),
+            ClinicError::Store(detail) => ApiError::internal("store error", &detail),
         }
     }
 }

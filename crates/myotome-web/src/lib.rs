@@ -24,8 +24,10 @@ pub mod setup;
 pub mod state;
 pub mod throttle;
 pub mod ui;
-pub mod validate;
 pub mod wire;
+
+/// The field checks of the use cases, which the edges use too (the CLI's account rules).
+pub use myotome_clinic::validate;
 
 pub use credentials::create_api_token;
 pub use error::ApiError;

@@ -3,15 +3,19 @@
 
 use crate::settings::Settings;
 use crate::throttle::Gate;
+use myotome_clinic::{Clinic, Clock, SystemClock};
 use myotome_core::ClinicalData;
 use myotome_store::Store;
 use std::sync::Arc;
 
-/// The server's shared state. Cheap to clone (four `Arc`s); axum clones it per request.
+/// The server's shared state. Cheap to clone (`Arc`s); axum clones it per request.
 #[derive(Clone)]
 pub struct AppState {
+    /// The use cases' context: the same store, data and clock as below.
+    pub clinic: Clinic,
     pub store: Arc<dyn Store>,
     pub data: Arc<ClinicalData>,
+    pub clock: Arc<dyn Clock>,
     pub settings: Arc<Settings>,
     /// Bounds argon2 work and counts sign-ins in flight; one per server.
     pub sign_in: Arc<Gate>,
@@ -19,9 +23,21 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, data: Arc<ClinicalData>, settings: Settings) -> Self {
+        Self::with_clock(store, data, settings, Arc::new(SystemClock))
+    }
+
+    /// [`AppState::new`] with a given clock (tests stop it on a date).
+    pub fn with_clock(
+        store: Arc<dyn Store>,
+        data: Arc<ClinicalData>,
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         Self {
+            clinic: Clinic::new(store.clone(), data.clone(), clock.clone()),
             store,
             data,
+            clock,
             settings: Arc::new(settings),
             sign_in: Arc::new(Gate::default()),
         }

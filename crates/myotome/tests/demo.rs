@@ -108,7 +108,7 @@ async fn myotome_demo_makes_a_new_database_with_every_verdict_all_five_protocols
             .await
             .expect("screenings")
         {
-            verdicts.insert(screening.verdict.clone());
+            verdicts.insert(screening.verdict.as_str().to_owned());
             signed += usize::from(screening.signature.is_some());
         }
         for plan in store.plans(&actor, patient.id).await.expect("plans") {

@@ -14,9 +14,8 @@
 use super::error::corrupt;
 use crate::documents::{DOCUMENT_SCHEMA, DoseDocument, ScheduleDocument, ScreeningDocument};
 use crate::{
-    StoreError,
     AppointmentKind, AppointmentStatus, IntakeChannel, PlanStatus, RecordKind, RecordSource,
-    Result, Role, UserId,
+    Result, Role, StoreError, UserId,
 };
 use jiff::Timestamp;
 use jiff::civil::Date;

@@ -10,10 +10,11 @@
 
 use super::audit::{self, Reservation};
 use super::error::DbResult;
-use super::plans;
+use super::{clinical, measurements, patients, plans};
 use crate::{
-    Actor, Appointment, AppointmentDetails, AppointmentId, AuditAction, Backend, PatientId, PlanId,
-    Result, StoreError, Transaction, TreatmentPlan,
+    Actor, Appointment, AppointmentDetails, AppointmentId, AuditAction, Backend, NewScreening,
+    Patient, PatientId, PlanId, Result, ScreeningChart, StoreError, StoredScreening, Transaction,
+    TreatmentPlan,
 };
 use async_trait::async_trait;
 use sqlx::{Any, AnyPool};
@@ -47,6 +48,32 @@ impl SqlTransaction {
 
 #[async_trait]
 impl Transaction for SqlTransaction {
+    async fn patient(&mut self, id: PatientId) -> Result<Patient> {
+        patients::get_patient(&mut self.tx, id).await
+    }
+
+    async fn screening_chart(&mut self, patient: PatientId) -> Result<ScreeningChart> {
+        patients::require(&mut self.tx, patient).await?;
+        Ok(ScreeningChart {
+            weights: patients::weights_of(&mut self.tx, patient).await?,
+            records: clinical::records_of(&mut self.tx, patient, None).await?,
+            intakes: clinical::intakes_of(&mut self.tx, patient).await?,
+            measurements: measurements::list(&mut self.tx, patient).await?,
+        })
+    }
+
+    async fn add_screening(
+        &mut self,
+        patient: PatientId,
+        screening: &NewScreening,
+    ) -> Result<StoredScreening> {
+        let stored =
+            clinical::add_screening(&mut self.tx, patient, screening, self.actor.user_id).await?;
+        self.actions
+            .push(super::screening_created(patient, &stored));
+        Ok(stored)
+    }
+
     async fn plan_with_appointments(
         &mut self,
         plan: PlanId,

@@ -41,7 +41,10 @@ async fn count(ctx: &Ctx, table: &str) -> i64 {
 async fn reads_completely(ctx: Ctx) {
     let store: &dyn Store = &*ctx.store;
     let before = audit_rows(store).await;
-    assert!(before > 100, "the fixture has its audit trail ({before} rows)");
+    assert!(
+        before > 100,
+        "the fixture has its audit trail ({before} rows)"
+    );
     let (screenings_stored, plans_stored, appointments_stored) = (
         count(&ctx, "screenings").await,
         count(&ctx, "treatment_plans").await,

@@ -11,8 +11,8 @@ use myotome_fhir::export::{
 };
 use myotome_fhir::{ImportedPatient, SourceIdentifier, SourcedRecord, SourcedWeight};
 use myotome_store::{
-    Actor, AppointmentStatus, ClinicalRecord, PatientId, PlanStatus, RecordKind, Store,
-    StoredScreening,
+    Actor, AppointmentStatus, ClinicalRecord, EvidenceDocument, PatientId, PlanStatus, RecordKind,
+    Store, StoredScreening,
 };
 use serde_json::Value;
 
@@ -147,56 +147,47 @@ fn date_of(at: jiff::Timestamp) -> Date {
     at.to_zoned(jiff::tz::TimeZone::UTC).date()
 }
 
-/// The stored screening document (myotome-web's `ScreeningOut`, as run) read back for export:
-/// findings with their sentence and citation, and the records their evidence names.
+/// The stored screening document read for export: findings with their sentence and
+/// citation, and the records their evidence names.
 fn screening_export(screening: &StoredScreening, records: &[ClinicalRecord]) -> ScreeningExport {
-    let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_owned);
     let mut basis = Vec::new();
     let findings = screening
         .result
-        .get("findings")
-        .and_then(Value::as_array)
-        .map(|list| {
-            list.iter()
-                .map(|f| {
-                    for evidence in f
-                        .get("evidence")
-                        .and_then(Value::as_array)
-                        .into_iter()
-                        .flatten()
-                    {
-                        let record = text(evidence, "record_id")
-                            .and_then(|id| records.iter().find(|r| r.id.to_string() == id));
-                        if let Some(record) = record {
-                            let reference =
-                                format!("{}/{}", resource_type(record.details.kind), record.id);
-                            if !basis.contains(&reference) {
-                                basis.push(reference);
-                            }
-                        }
+        .findings
+        .iter()
+        .map(|f| {
+            for evidence in &f.evidence {
+                let EvidenceDocument::Record {
+                    record_id: Some(id),
+                    ..
+                } = evidence
+                else {
+                    continue;
+                };
+                if let Some(record) = records.iter().find(|r| r.id.to_string() == *id) {
+                    let reference = format!("{}/{}", resource_type(record.details.kind), record.id);
+                    if !basis.contains(&reference) {
+                        basis.push(reference);
                     }
-                    FindingExport {
-                        outcome: text(f, "outcome").unwrap_or_default(),
-                        sentence: text(f, "sentence").unwrap_or_default(),
-                        citation: f.get("source").and_then(|s| {
-                            Some(format!(
-                                "{} § {}",
-                                text(s, "document")?,
-                                text(s, "section")?
-                            ))
-                        }),
-                    }
-                })
-                .filter(|f| !f.sentence.is_empty())
-                .collect()
+                }
+            }
+            FindingExport {
+                outcome: f.outcome.as_str().to_owned(),
+                sentence: f.sentence.clone(),
+                citation: f
+                    .source
+                    .as_ref()
+                    .map(|s| format!("{} § {}", s.document, s.section)),
+            }
         })
-        .unwrap_or_default();
+        .filter(|f| !f.sentence.is_empty())
+        .collect();
     ScreeningExport {
         id: format!("screening-{}", screening.id),
         protocol_id: screening.protocol_id.clone(),
         protocol_version: screening.protocol_version.clone(),
         as_of: screening.as_of,
-        verdict: screening.verdict.clone(),
+        verdict: screening.verdict.as_str().to_owned(),
         signed: screening.signature.is_some(),
         findings,
         basis,

@@ -1,20 +1,14 @@
-//! Appointments and the clinic calendar. Booking or moving a visit of a treatment plan
-//! re-checks the plan's windows against its other booked visits: a date that breaks a window
-//! the calendar did not already break is refused with the explanation, unless
-//! `accept_violations` is sent. Accepting is a clinical decision: it needs the permission to
-//! make plans (clinicians), and each accepted override is recorded in the audit trail as
-//! `appointment.window_override` on the patient, with the appointment and the kinds of
-//! violation as target.
+//! Appointments and the clinic calendar over HTTP: each handler turns its JSON into the
+//! use case's command ([`myotome_clinic::booking`]) and the result into JSON. Which window
+//! breaks refuse a booking, who may accept them, and the one transaction a booking is, are the
+//! use case's.
 
 use crate::auth::Authorized;
-use crate::clinic::planning::window_violation;
-use crate::clinic::windows::{BookedVisit, brought_by_change, check_plan_calendar};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::permissions::{Permission, allows, need, refusal};
-use crate::routes::plans::bookable_user;
+use crate::permissions::need;
 use crate::state::AppState;
-use crate::validate::{Check, MAX_SHORT_TEXT};
+use crate::validate::Check;
 use crate::wire::care::{
     AppointmentIn, AppointmentOut, AppointmentSavedOut, AppointmentUpdateIn, CalendarOut,
     CalendarQuery, parse_kind, parse_status,
@@ -23,19 +17,10 @@ use crate::wire::clinical::ViolationOut;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use jiff::civil::{Date, Time};
-use myotome_store::{
-    Actor, Appointment, AppointmentDetails, AppointmentId, AppointmentStatus, AuditAction,
-    CalendarQuery as StoreCalendarQuery, PatientId, PlanId, Role, Store, UserId,
-};
+use myotome_clinic::booking::{self, AppointmentChange, Booked, NewAppointment};
+use myotome_store::{AppointmentId, PatientId, PlanId, PlanVisit, UserId};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-
-/// The longest calendar page, in days: two months, so one request cannot pull a year of
-/// patients' names.
-const MAX_CALENDAR_DAYS: i32 = 62;
-/// Longest appointment, in minutes (the longest seed procedure is 2–4 hours).
-const MAX_DURATION_MINUTES: u32 = 12 * 60;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -44,109 +29,62 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(calendar))
 }
 
-pub(crate) fn check_time(check: &mut Check, start_time: Option<&str>) {
-    if let Some(text) = start_time {
-        let shaped = text.len() == 5 && text.as_bytes()[2] == b':';
-        if !shaped || text.parse::<Time>().is_err() {
-            check.add(
-                "start_time",
-                format!("`{text}` is not a time; write HH:MM, e.g. 09:30"),
-            );
+impl From<Booked> for AppointmentSavedOut {
+    fn from(booked: Booked) -> Self {
+        Self {
+            appointment: AppointmentOut::from(&booked.appointment),
+            warnings: booked.warnings.iter().map(ViolationOut::from).collect(),
         }
     }
 }
 
-fn check_duration(check: &mut Check, minutes: Option<u32>) {
-    if let Some(minutes) = minutes
-        && (minutes == 0 || minutes > MAX_DURATION_MINUTES)
-    {
-        check.add(
-            "duration_minutes",
-            format!(
-                "{minutes} minutes is not an appointment length; give 1 to {MAX_DURATION_MINUTES}"
-            ),
-        );
-    }
-}
-
-/// `accept_violations` overrides a protocol window: a clinical decision, so it needs the
-/// permission to make plans, whatever the role may otherwise do with appointments.
-fn may_accept_violations(role: Role) -> Result<(), ApiError> {
-    if allows(role, Permission::PlanWrite) {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(format!(
-            "Accepting a protocol-window violation (`accept_violations`) is a clinical decision. {}",
-            refusal(role, Permission::PlanWrite)
-        )))
-    }
-}
-
-/// Records an accepted window override in the audit trail: the appointment and the kinds of
-/// violation, never patient data.
-async fn record_override(
-    store: &dyn Store,
-    actor: &Actor,
-    appointment: &Appointment,
-    warnings: &[ViolationOut],
-) -> Result<(), ApiError> {
-    let mut kinds: Vec<&str> = warnings.iter().map(|v| v.kind).collect();
-    kinds.sort_unstable();
-    kinds.dedup();
-    let action =
-        AuditAction::on_patient("appointment.window_override", appointment.patient_id).with_target(
-            format!("appointment/{} ({})", appointment.id.0, kinds.join(", ")),
-        );
-    store.record_audit(actor, &action).await?;
-    Ok(())
-}
-
-/// The violations that booking `changed` (a new visit, or an existing one at its new date)
-/// would bring to the plan's calendar. `Ok(empty)` when the protocol is no longer in the library.
-///
-/// Only violations the change introduces count: the calendar is checked before and after it,
-/// and what was already broken before (a window a clinician accepted earlier) is not this
-/// change's doing. Otherwise one accepted override would refuse every later booking or move on
-/// the plan, and staff, who may not accept violations, could no longer book the rest of it.
-async fn plan_violations(
-    state: &AppState,
-    actor: &Actor,
-    patient: PatientId,
-    plan_id: PlanId,
-    changed: (Option<AppointmentId>, BookedVisit),
-) -> Result<Vec<ViolationOut>, ApiError> {
-    let store = state.store.as_ref();
-    let plan = store.plan(actor, plan_id).await?;
-    if plan.patient_id != patient {
-        return Err(ApiError::field(
-            "plan_id",
-            format!("plan {plan_id} is another patient's"),
-        ));
-    }
-    let Some(loaded) = state.data.protocols.get(&plan.details.protocol_id) else {
-        return Ok(Vec::new());
+/// The booking command from its JSON: the kind and date parsed (each problem at its field).
+pub(crate) fn new_appointment(input: AppointmentIn) -> Result<NewAppointment, ApiError> {
+    let mut check = Check::new();
+    let kind = parse_kind(&input.kind)
+        .map_err(|e| check.add("kind", e))
+        .ok();
+    let date = check.date("date", &input.date);
+    check.finish()?;
+    let (Some(kind), Some(date)) = (kind, date) else {
+        return Err(ApiError::unchecked("appointment"));
     };
-    let (changed_id, changed_visit) = changed;
-    let booked: Vec<(AppointmentId, BookedVisit)> = store
-        .appointments(actor, patient)
-        .await?
-        .into_iter()
-        .filter(|a| a.details.plan_id == Some(plan_id))
-        .filter(|a| a.details.status != AppointmentStatus::Cancelled)
-        .map(|a| (a.id, BookedVisit::from(&a)))
-        .collect();
-    let before: Vec<BookedVisit> = booked.iter().map(|(_, visit)| visit.clone()).collect();
-    let mut after: Vec<BookedVisit> = booked
-        .into_iter()
-        .filter(|(id, _)| Some(*id) != changed_id)
-        .map(|(_, visit)| visit)
-        .collect();
-    after.push(changed_visit);
-    let schedule = &plan.details.schedule;
-    Ok(brought_by_change(
-        &check_plan_calendar(&loaded.protocol, schedule, &before),
-        check_plan_calendar(&loaded.protocol, schedule, &after),
-    ))
+    Ok(NewAppointment {
+        kind,
+        label: input.label,
+        date,
+        start_time: input.start_time,
+        duration_minutes: input.duration_minutes,
+        clinician: input.clinician_id.map(UserId),
+        plan: input.plan_id.map(PlanId),
+        plan_visit: input.plan_visit.map(PlanVisit),
+        accept_violations: input.accept_violations,
+    })
+}
+
+/// The change command from its JSON: the date and status parsed.
+pub(crate) fn appointment_change(
+    input: AppointmentUpdateIn,
+) -> Result<AppointmentChange, ApiError> {
+    let mut check = Check::new();
+    let date = check.date("date", &input.date);
+    let status = parse_status(&input.status)
+        .map_err(|e| check.add("status", e))
+        .ok();
+    check.finish()?;
+    let (Some(date), Some(status)) = (date, status) else {
+        return Err(ApiError::unchecked("appointment"));
+    };
+    Ok(AppointmentChange {
+        version: input.version,
+        date,
+        status,
+        start_time: input.start_time,
+        duration_minutes: input.duration_minutes,
+        clinician: input.clinician_id.map(UserId),
+        label: input.label,
+        accept_violations: input.accept_violations,
+    })
 }
 
 /// The patient's appointments, in date order.
@@ -165,7 +103,7 @@ async fn list_appointments(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Vec<AppointmentOut>>, ApiError> {
-    let appointments = state.store.appointments(&auth.actor, PatientId(id)).await?;
+    let appointments = booking::list(&state.clinic, &auth.clinic(), PatientId(id)).await?;
     Ok(Json(
         appointments.iter().map(AppointmentOut::from).collect(),
     ))
@@ -191,72 +129,14 @@ async fn book_appointment(
     ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<AppointmentIn>,
 ) -> Result<(StatusCode, Json<AppointmentSavedOut>), ApiError> {
-    let saved = book_visit(&state, &auth.actor, auth.user.role, PatientId(id), input).await?;
-    Ok((StatusCode::CREATED, Json(saved)))
-}
-
-/// Books an appointment for `patient` as `actor` (whose role is `role`): the fields checked,
-/// and a plan's visit checked against the plan's windows. Shared by the API and the pages.
-pub(crate) async fn book_visit(
-    state: &AppState,
-    actor: &Actor,
-    role: Role,
-    patient: PatientId,
-    input: AppointmentIn,
-) -> Result<AppointmentSavedOut, ApiError> {
-    let mut check = Check::new();
-    let kind = parse_kind(&input.kind)
-        .map_err(|e| check.add("kind", e))
-        .ok();
-    check.required_text("label", &input.label, MAX_SHORT_TEXT);
-    let date = check.date("date", &input.date);
-    check_time(&mut check, input.start_time.as_deref());
-    check_duration(&mut check, input.duration_minutes);
-    check.finish()?;
-    let (Some(kind), Some(date)) = (kind, date) else {
-        return Err(ApiError::unchecked("appointment"));
-    };
-    if input.accept_violations {
-        may_accept_violations(role)?;
-    }
-    let store = state.store.as_ref();
-    let clinician = bookable_user(store, input.clinician_id, "clinician_id").await?;
-    let plan_id = input.plan_id.map(PlanId);
-    let mut warnings = Vec::new();
-    if let Some(plan_id) = plan_id {
-        let visit = BookedVisit {
-            kind,
-            label: input.label.clone(),
-            date,
-        };
-        warnings = plan_violations(state, actor, patient, plan_id, (None, visit)).await?;
-        if !warnings.is_empty() && !input.accept_violations {
-            return Err(window_violation(warnings));
-        }
-    }
-    let appointment = store
-        .book_appointment(
-            actor,
-            patient,
-            &AppointmentDetails {
-                plan_id,
-                kind,
-                label: input.label,
-                date,
-                start_time: input.start_time,
-                duration_minutes: input.duration_minutes,
-                clinician_id: clinician,
-                status: AppointmentStatus::Booked,
-            },
-        )
-        .await?;
-    if !warnings.is_empty() {
-        record_override(store, actor, &appointment, &warnings).await?;
-    }
-    Ok(AppointmentSavedOut {
-        appointment: AppointmentOut::from(&appointment),
-        warnings,
-    })
+    let booked = booking::book(
+        &state.clinic,
+        &auth.clinic(),
+        PatientId(id),
+        new_appointment(input)?,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(booked.into())))
 }
 
 /// One appointment.
@@ -275,10 +155,7 @@ async fn get_appointment(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<AppointmentOut>, ApiError> {
-    let appointment = state
-        .store
-        .appointment(&auth.actor, AppointmentId(id))
-        .await?;
+    let appointment = booking::get(&state.clinic, &auth.clinic(), AppointmentId(id)).await?;
     Ok(Json(AppointmentOut::from(&appointment)))
 }
 
@@ -303,92 +180,14 @@ async fn update_appointment(
     ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<AppointmentUpdateIn>,
 ) -> Result<Json<AppointmentSavedOut>, ApiError> {
-    let saved = change_appointment(
-        &state,
-        &auth.actor,
-        auth.user.role,
+    let booked = booking::change(
+        &state.clinic,
+        &auth.clinic(),
         AppointmentId(id),
-        input,
+        appointment_change(input)?,
     )
     .await?;
-    Ok(Json(saved))
-}
-
-/// Moves, re-times, cancels or completes an appointment as `actor` (whose role is `role`); a
-/// plan's visit moved to another date is checked against the plan's windows. Shared by the API
-/// and the pages.
-pub(crate) async fn change_appointment(
-    state: &AppState,
-    actor: &Actor,
-    role: Role,
-    id: AppointmentId,
-    input: AppointmentUpdateIn,
-) -> Result<AppointmentSavedOut, ApiError> {
-    let mut check = Check::new();
-    let date = check.date("date", &input.date);
-    let status = parse_status(&input.status)
-        .map_err(|e| check.add("status", e))
-        .ok();
-    if let Some(label) = &input.label {
-        check.required_text("label", label, MAX_SHORT_TEXT);
-    }
-    check_time(&mut check, input.start_time.as_deref());
-    check_duration(&mut check, input.duration_minutes);
-    check.finish()?;
-    let (Some(date), Some(status)) = (date, status) else {
-        return Err(ApiError::unchecked("appointment"));
-    };
-    if input.accept_violations {
-        may_accept_violations(role)?;
-    }
-    let store: &dyn Store = state.store.as_ref();
-    let current: Appointment = store.appointment(actor, id).await?;
-    let clinician: Option<UserId> =
-        bookable_user(store, input.clinician_id, "clinician_id").await?;
-    let label = input.label.unwrap_or_else(|| current.details.label.clone());
-    let moved: bool = date != current.details.date;
-    let mut warnings = Vec::new();
-    if let Some(plan_id) = current.details.plan_id
-        && moved
-        && status == AppointmentStatus::Booked
-    {
-        let visit = BookedVisit {
-            kind: current.details.kind,
-            label: label.clone(),
-            date,
-        };
-        warnings = plan_violations(
-            state,
-            actor,
-            current.patient_id,
-            plan_id,
-            (Some(current.id), visit),
-        )
-        .await?;
-        if !warnings.is_empty() && !input.accept_violations {
-            return Err(window_violation(warnings));
-        }
-    }
-    let details = AppointmentDetails {
-        plan_id: current.details.plan_id,
-        kind: current.details.kind,
-        label,
-        date,
-        start_time: input.start_time,
-        duration_minutes: input.duration_minutes,
-        clinician_id: clinician,
-        status,
-    };
-    let appointment = store
-        .update_appointment(actor, current.id, input.version, &details)
-        .await?;
-    if !warnings.is_empty() {
-        record_override(store, actor, &appointment, &warnings).await?;
-    }
-    Ok(AppointmentSavedOut {
-        appointment: AppointmentOut::from(&appointment),
-        warnings,
-    })
+    Ok(Json(booked.into()))
 }
 
 /// The clinic's appointments between two dates (at most 62 days), optionally one clinician's.
@@ -410,38 +209,21 @@ async fn calendar(
     let mut check = Check::new();
     let from = check.date("from", &query.from);
     let to = check.date("to", &query.to);
-    if let (Some(from), Some(to)) = (from, to) {
-        if to < from {
-            check.add("to", format!("{to} is before `from` ({from})"));
-        } else if days_between(from, to) > MAX_CALENDAR_DAYS {
-            check.add(
-                "to",
-                format!("the range {from} to {to} is longer than {MAX_CALENDAR_DAYS} days; ask for less at once"),
-            );
-        }
-    }
     check.finish()?;
     let (Some(from), Some(to)) = (from, to) else {
-        return Err(ApiError::unchecked("appointment"));
+        return Err(ApiError::unchecked("calendar"));
     };
-    let appointments = state
-        .store
-        .calendar(
-            &auth.actor,
-            &StoreCalendarQuery {
-                from,
-                to,
-                clinician_id: query.clinician.map(UserId),
-            },
-        )
-        .await?;
+    let appointments = booking::calendar(
+        &state.clinic,
+        &auth.clinic(),
+        from,
+        to,
+        query.clinician.map(UserId),
+    )
+    .await?;
     Ok(Json(CalendarOut {
         from: from.to_string(),
         to: to.to_string(),
         appointments: appointments.iter().map(AppointmentOut::from).collect(),
     }))
-}
-
-fn days_between(from: Date, to: Date) -> i32 {
-    from.until(to).map_or(i32::MAX, |span| span.get_days())
 }

@@ -5,7 +5,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::permissions::need;
 use crate::state::AppState;
-use crate::validate::{Check, MAX_SHORT_TEXT, parse_date, today};
+use crate::validate::{Check, MAX_SHORT_TEXT, parse_date};
 use crate::wire::patients::{
     Deceased, PatientIn, PatientListOut, PatientOut, PatientSearchQuery, PatientUpdateIn, WeightIn,
     WeightOut,
@@ -33,7 +33,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 /// Checks demographics; the text is stored exactly as sent. Shared with the patient form
 /// pages (`ui::patients`).
-pub(crate) fn patient_details(input: &PatientIn) -> Result<PatientDetails, ApiError> {
+pub(crate) fn patient_details(input: &PatientIn, today: Date) -> Result<PatientDetails, ApiError> {
     let mut check = Check::new();
     check.required_text("family_name", &input.family_name, MAX_SHORT_TEXT);
     check.line("given_names", &input.given_names, MAX_SHORT_TEXT);
@@ -41,7 +41,7 @@ pub(crate) fn patient_details(input: &PatientIn) -> Result<PatientDetails, ApiEr
         .optional_date("birth_date", input.birth_date.as_deref())
         .flatten();
     if let Some(date) = birth_date
-        && date > today()
+        && date > today
     {
         check.add("birth_date", format!("{date} is in the future"));
     }
@@ -192,7 +192,7 @@ async fn create_patient(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<PatientIn>,
 ) -> Result<(StatusCode, Json<PatientOut>), ApiError> {
-    let details = patient_details(&input)?;
+    let details = patient_details(&input, state.clock.today())?;
     let patient = state.store.create_patient(&auth.actor, &details).await?;
     Ok((StatusCode::CREATED, Json(PatientOut::from(&patient))))
 }
@@ -238,7 +238,7 @@ async fn update_patient(
     ApiJson(input): ApiJson<PatientUpdateIn>,
 ) -> Result<Json<PatientOut>, ApiError> {
     let (version, input) = input.details();
-    let details = patient_details(&input)?;
+    let details = patient_details(&input, state.clock.today())?;
     let patient = state
         .store
         .update_patient(&auth.actor, PatientId(id), version, &details)
@@ -285,7 +285,7 @@ async fn add_weight(
     ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<WeightIn>,
 ) -> Result<(StatusCode, Json<WeightOut>), ApiError> {
-    let (measured_on, grams) = weight_entry(&input)?;
+    let (measured_on, grams) = weight_entry(&input, state.clock.today())?;
     let entry = state
         .store
         .add_weight(
@@ -303,7 +303,7 @@ async fn add_weight(
 
 /// Checks a body weight: the measurement date (today when absent) and grams. Shared with the
 /// chart page's weight form (`ui::patients`).
-pub(crate) fn weight_entry(input: &WeightIn) -> Result<(Date, u32), ApiError> {
+pub(crate) fn weight_entry(input: &WeightIn, today: Date) -> Result<(Date, u32), ApiError> {
     let mut check = Check::new();
     let weight = Weight::from_kg(input.kg)
         .map_err(|e| check.add("kg", e))
@@ -312,7 +312,7 @@ pub(crate) fn weight_entry(input: &WeightIn) -> Result<(Date, u32), ApiError> {
         .optional_date("measured_on", input.measured_on.as_deref())
         .flatten();
     if let Some(date) = measured_on
-        && date > today()
+        && date > today
     {
         check.add("measured_on", format!("{date} is in the future"));
     }
@@ -320,5 +320,5 @@ pub(crate) fn weight_entry(input: &WeightIn) -> Result<(Date, u32), ApiError> {
     let Some(weight) = weight else {
         return Err(ApiError::field("kg", "is not a body weight"));
     };
-    Ok((measured_on.unwrap_or_else(today), weight.grams()))
+    Ok((measured_on.unwrap_or(today), weight.grams()))
 }

@@ -1,29 +1,24 @@
 //! The clinic calendar as a week (`/calendar?week=YYYY-MM-DD&clinician=ID`), and one
 //! appointment with its move and cancel forms (`/appointments/{id}`).
 //!
-//! Moving and cancelling are the API's own change
-//! ([`crate::routes::appointments::change_appointment`]): a plan's visit moved to a date that
-//! breaks the protocol's windows is refused, and the page shows why at the date field with
-//! the typed date kept. Staff may book, move and cancel (`AppointmentWrite`); only a
+//! Moving and cancelling are the use case [`myotome_clinic::booking::change`]: a plan's visit
+//! moved to a date that breaks the protocol's windows is refused, and the page shows why at
+//! the date field with the typed date kept. Staff may book, move and cancel (`AppointmentWrite`); only a
 //! clinician's plan decisions are out of their reach. After such a refusal a clinician is
 //! offered a box that moves the visit anyway for that date (`accept_violations`, which the
 //! API refuses from staff); the appointment page then shows the window it breaks as a warning.
 
 use crate::error::ApiError;
 use crate::permissions::{Permission, need};
-use crate::routes::appointments::change_appointment;
 use crate::state::AppState;
 use crate::ui::form::{FieldErrors, Fields};
 use crate::ui::layout::Chrome;
 use crate::ui::page::{Page, PathText, Viewer, id_in_path};
 use crate::ui::plans::{
     Choice, ViolationView, override_key, patient_name, status_label, violation_sentence,
-    visit_warnings,
 };
 use crate::ui::render::{UiError, html, in_page, ok, see_other};
 use crate::validate::parse_date;
-use crate::wire::care::AppointmentUpdateIn;
-use crate::wire::clinical::ViolationOut;
 use askama::Template;
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
@@ -33,9 +28,12 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use jiff::civil::Date;
 use jiff::{ToSpan, Zoned};
+use myotome_clinic::ClinicError;
+use myotome_clinic::booking::{self, AppointmentChange};
+use myotome_clinic::windows::visit_warnings;
 use myotome_store::{
     Appointment, AppointmentId, AppointmentKind, AppointmentStatus, CalendarQuery, PatientId,
-    PlanId, Role, UserId,
+    PlanId, Role, UserId, ViolationDocument,
 };
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -403,35 +401,42 @@ async fn move_appointment(
         .map_err(in_page(&page.viewer))?;
     let date = fields.get("date").trim().to_owned();
     let start_time = fields.optional("start_time");
-    let input = |accept_violations: bool| AppointmentUpdateIn {
-        version,
-        date: date.clone(),
-        status: "booked".to_owned(),
-        start_time: start_time.clone(),
-        duration_minutes: current.details.duration_minutes,
-        clinician_id: current.details.clinician_id.map(|u| u.0),
-        label: None,
-        accept_violations,
-    };
     // The move is always checked as asked. Ticked after a refusal, the box accepts the windows
     // only if this date is refused with the very sentences the clinician was shown.
     let ticked = fields.get("accept_violations").trim().to_owned();
-    let mut outcome =
-        change_appointment(&state, &page.actor, page.role(), current.id, input(false)).await;
-    if let Err(ApiError::Refused { violations, .. }) = &outcome
-        && !violations.is_empty()
-        && !ticked.is_empty()
-        && ticked == move_override_key(&date, violations)
-    {
-        outcome =
-            change_appointment(&state, &page.actor, page.role(), current.id, input(true)).await;
-    }
+    let outcome = match parse_date(&date) {
+        Err(problem) => Err(ClinicError::field("date", problem)),
+        Ok(new_date) => {
+            let change = |accept_violations: bool| AppointmentChange {
+                version,
+                date: new_date,
+                status: AppointmentStatus::Booked,
+                start_time: start_time.clone(),
+                duration_minutes: current.details.duration_minutes,
+                clinician: current.details.clinician_id,
+                label: None,
+                accept_violations,
+            };
+            let caller = page.clinic();
+            let mut outcome =
+                booking::change(&state.clinic, &caller, current.id, change(false)).await;
+            if let Err(ClinicError::Refused(refusal)) = &outcome
+                && !refusal.violations.is_empty()
+                && !ticked.is_empty()
+                && ticked == move_override_key(&date, &refusal.violations)
+            {
+                outcome = booking::change(&state.clinic, &caller, current.id, change(true)).await;
+            }
+            outcome
+        }
+    };
     let mut offer_override = false;
     let mut key = String::new();
     let error = match outcome {
         Ok(_) => return Ok(see_other(&format!("/appointments/{id}?moved=1"))),
-        Err(error @ ApiError::Invalid { .. }) => FieldErrors::from_api(&error, &[]),
-        Err(ApiError::Refused { violations, .. }) if !violations.is_empty() => {
+        Err(error @ ClinicError::Invalid(_)) => FieldErrors::from_api(&error.into(), &[]),
+        Err(ClinicError::Refused(refusal)) if !refusal.violations.is_empty() => {
+            let violations = refusal.violations;
             let mut errors = FieldErrors::none();
             let sentences: Vec<String> = violations.iter().map(violation_sentence).collect();
             errors.add("date", sentences.join(" "));
@@ -456,7 +461,7 @@ async fn move_appointment(
 }
 
 /// The move's "book anyway" box value: the date and the window sentences shown for it.
-fn move_override_key(date: &str, violations: &[ViolationOut]) -> String {
+fn move_override_key(date: &str, violations: &[ViolationDocument]) -> String {
     override_key(date, violations.iter().map(violation_sentence))
 }
 
@@ -473,17 +478,17 @@ async fn cancel_appointment(
         .appointment(&page.actor, AppointmentId(id))
         .await
         .map_err(in_page(&page.viewer))?;
-    let input = AppointmentUpdateIn {
+    let change = AppointmentChange {
         version,
-        date: current.details.date.to_string(),
-        status: "cancelled".to_owned(),
+        date: current.details.date,
+        status: AppointmentStatus::Cancelled,
         start_time: current.details.start_time.clone(),
         duration_minutes: current.details.duration_minutes,
-        clinician_id: current.details.clinician_id.map(|u| u.0),
+        clinician: current.details.clinician_id,
         label: None,
         accept_violations: false,
     };
-    change_appointment(&state, &page.actor, page.role(), current.id, input)
+    booking::change(&state.clinic, &page.clinic(), current.id, change)
         .await
         .map_err(in_page(&page.viewer))?;
     Ok(see_other(&format!("/appointments/{id}?cancelled=1")))

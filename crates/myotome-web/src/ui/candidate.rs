@@ -5,7 +5,7 @@
 //! A submission creates the patient, the intake form ([`IntakeChannel::CandidateForm`]) and an
 //! unsigned screening per protocol, all attributed to the actor "candidate form" from the
 //! client's address, with the API's own checks ([`patient_details`], [`checked_intake`]) and
-//! the screening the API runs ([`screenings_to_store`]). The screenings are computed first,
+//! the screening the use case runs ([`myotome_clinic::screening::to_store`]). The screenings are computed first,
 //! from the form alone (a new patient has nothing else on their chart), and then all of it is
 //! stored in one transaction ([`Store::add_candidate_submission`]): a failure halfway leaves
 //! no patient without their form. The thanks page never shows a verdict or a finding: a
@@ -24,12 +24,10 @@ use crate::error::ApiError;
 use crate::extract::ClientAddress;
 use crate::routes::intake::checked_intake;
 use crate::routes::patients::patient_details;
-use crate::routes::screenings::screenings_to_store;
 use crate::state::AppState;
 use crate::ui::form::{FieldErrors, Fields};
 use crate::ui::layout::Chrome;
 use crate::ui::render::{UiError, html, ok, see_other};
-use crate::validate::today;
 use crate::wire::patients::{ContactWire, PatientIn};
 use crate::wire::records::IntakeIn;
 use askama::Template;
@@ -170,7 +168,7 @@ fn check(state: &AppState, form: &Fields) -> Result<(PatientIn, IntakeIn), Field
             address: None,
         },
     };
-    let mut errors = match patient_details(&patient) {
+    let mut errors = match patient_details(&patient, state.clock.today()) {
         Ok(_) => FieldErrors::none(),
         Err(error) => FieldErrors::from_api(
             &error,
@@ -299,7 +297,7 @@ async fn submit(
         name: "candidate form".to_owned(),
         from,
     };
-    let details = patient_details(&patient_in)?;
+    let details = patient_details(&patient_in, state.clock.today())?;
     let intake = checked_intake(
         &state.data.terminology,
         intake_in,
@@ -309,7 +307,12 @@ async fn submit(
     let facts = candidate_facts(&details, &intake, &data.terminology);
     // Every protocol, as of today: what the API's screening run does when none are named.
     let protocols: Vec<_> = data.protocols.iter().collect();
-    let screenings = screenings_to_store(&protocols, &facts, &data.terminology, today())?;
+    let screenings = myotome_clinic::screening::to_store(
+        &protocols,
+        &facts,
+        &data.terminology,
+        state.clock.today(),
+    );
     state
         .store
         .add_candidate_submission(&actor, &details, &intake, &screenings)

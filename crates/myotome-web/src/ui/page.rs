@@ -36,6 +36,15 @@ impl Viewer {
         self.user.role
     }
 
+    /// The viewer as the use cases know them: user, role and audit actor.
+    pub fn clinic(&self) -> myotome_clinic::Caller {
+        myotome_clinic::Caller {
+            user: Some(self.user.id),
+            role: self.user.role,
+            actor: self.actor.clone(),
+        }
+    }
+
     /// Whether the viewer may do `permission` (to show or hide a button; the handler behind
     /// it checks again).
     pub fn may(&self, permission: Permission) -> bool {

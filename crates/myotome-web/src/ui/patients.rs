@@ -579,7 +579,7 @@ async fn create(
     let viewer = &page.viewer;
     let values = PatientValues::from_form(&form);
     let (input, rows) = values.to_api();
-    let saved = match patient_details(&input) {
+    let saved = match patient_details(&input, state.clock.today()) {
         Ok(details) => state
             .store
             .create_patient(&viewer.actor, &details)
@@ -637,7 +637,7 @@ async fn update(
             Some(viewer),
         )
     })?;
-    let saved = match patient_details(&input) {
+    let saved = match patient_details(&input, state.clock.today()) {
         Ok(details) => state
             .store
             .update_patient(&viewer.actor, id, version, &details)

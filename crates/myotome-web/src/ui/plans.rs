@@ -4,37 +4,36 @@
 //!
 //! The builder is one GET form: each step's choice stays in the query, so it works without
 //! JavaScript (planning.js only submits it when a choice changes). Everything clinical is the
-//! API's: the dose is [`crate::clinic::planning::dose_preview`], the preview and the saved plan
-//! are [`crate::routes::plans::prepare_plan`] and [`crate::routes::plans::make_plan`]. A plan
+//! use cases': the dose is [`myotome_clinic::plans::dose_preview`], the preview and the saved
+//! plan are [`myotome_clinic::plans::prepare`] and [`myotome_clinic::plans::make`]. A plan
 //! saved here keeps its visits *proposed* in its schedule document; the plan's page books them,
-//! each through the API's booking with its window check.
+//! each through [`myotome_clinic::booking::book`] with its window check.
 
 mod show;
 
 pub(crate) use show::status_label;
 
-use crate::clinic::planning::{allowed_sites, dose_preview};
-use crate::clinic::windows::{booked_visits, check_plan_calendar};
 use crate::error::ApiError;
 use crate::permissions::need;
-use crate::routes::plans::{make_plan, prepare_plan};
 use crate::state::AppState;
 use crate::ui::form::{FieldErrors, Fields};
 use crate::ui::layout::Chrome;
 use crate::ui::page::{Page, PathText, Viewer, id_in_path};
 use crate::ui::render::{UiError, html, in_page, ok, see_other};
-use crate::wire::care::{DoseIn, PlanIn, ScheduleIn, ScheduledVisitOut};
-use crate::wire::clinical::{DoseOut, SourceOut, ViolationOut};
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
+use myotome_clinic::planning::{DoseInput, NewPlan, ScheduleInput, allowed_sites};
+use myotome_clinic::{ClinicError, PlanPart, RefusalReason, plans};
 use myotome_core::protocol::Protocol;
 use myotome_core::setting::Setting;
-use myotome_store::{Appointment, AppointmentKind, AppointmentStatus, Patient, PatientId};
-use serde::Deserialize;
+use myotome_store::{
+    DoseDocument, Patient, PatientId, ScheduledVisit, ScheduledVisitKind, SourceDocument,
+    ViolationDocument,
+};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -60,12 +59,12 @@ pub(crate) fn patient_name(patient: &Patient) -> String {
 }
 
 /// "Source: title, section “…”" for a citation.
-pub(crate) fn source_text(source: &SourceOut) -> String {
+pub(crate) fn source_text(source: &SourceDocument) -> String {
     format!("Source: {}, section “{}”.", source.title, source.section)
 }
 
 /// A violation as one sentence with its citation, for the message at a date field.
-pub(crate) fn violation_sentence(violation: &ViolationOut) -> String {
+pub(crate) fn violation_sentence(violation: &ViolationDocument) -> String {
     match &violation.source {
         Some(source) => format!("{} {}", violation.explanation, source_text(source)),
         None => violation.explanation.clone(),
@@ -83,56 +82,6 @@ pub(crate) fn override_key(dates: &str, shown: impl IntoIterator<Item = String>)
     format!("{dates}~{}", &digest[..16])
 }
 
-/// The windows one booked visit breaks among its plan's visits (`appointments`: the plan's
-/// own), kept as warnings once a clinician accepted them, or once a later change (a cancelled
-/// session) caused them. A session answers for its spacing to the sessions either side of it
-/// and, first or last, for the plan's span; a follow-up for its own window after the sessions.
-pub(crate) fn visit_warnings(
-    protocol: &Protocol,
-    schedule: &serde_json::Value,
-    appointments: &[Appointment],
-    visit: &Appointment,
-) -> Vec<ViolationOut> {
-    if visit.details.status == AppointmentStatus::Cancelled {
-        return Vec::new();
-    }
-    let mut sessions: Vec<&Appointment> = appointments
-        .iter()
-        .filter(|a| {
-            a.details.kind == AppointmentKind::Session
-                && a.details.status != AppointmentStatus::Cancelled
-        })
-        .collect();
-    sessions.sort_by_key(|a| (a.details.date, a.id.0));
-    let session_visits = booked_visits(sessions.iter().copied());
-    match visit.details.kind {
-        AppointmentKind::Session => {
-            let Some(position) = sessions.iter().position(|a| a.id == visit.id) else {
-                return Vec::new();
-            };
-            // Violations number sessions from 1 in date order; a spacing violation is filed
-            // under the later session of the pair.
-            let number = u32::try_from(position + 1).unwrap_or(u32::MAX);
-            let edge = position == 0 || position + 1 == sessions.len();
-            check_plan_calendar(protocol, schedule, &session_visits)
-                .into_iter()
-                .filter(|v| match v.session {
-                    Some(n) => n == number || n == number.saturating_add(1),
-                    None => edge,
-                })
-                .collect()
-        }
-        AppointmentKind::FollowUp => {
-            let mut visits = session_visits;
-            visits.extend(booked_visits([visit]));
-            check_plan_calendar(protocol, schedule, &visits)
-                .into_iter()
-                .filter(|v| v.kind.starts_with("follow_up"))
-                .collect()
-        }
-    }
-}
-
 /// A protocol window violation shown in a list.
 #[derive(Debug, Clone)]
 pub(crate) struct ViolationView {
@@ -140,59 +89,12 @@ pub(crate) struct ViolationView {
     pub source: Option<String>,
 }
 
-impl From<&ViolationOut> for ViolationView {
-    fn from(violation: &ViolationOut) -> Self {
+impl From<&ViolationDocument> for ViolationView {
+    fn from(violation: &ViolationDocument) -> Self {
         Self {
             explanation: violation.explanation.clone(),
             source: violation.source.as_ref().map(source_text),
         }
-    }
-}
-
-/// The schedule document stored in a plan, as far as the pages read it.
-#[derive(Debug, Default, Deserialize)]
-pub(crate) struct ScheduleDoc {
-    #[serde(default)]
-    pub visits: Vec<ScheduledVisitOut>,
-    #[serde(default)]
-    pub unscheduled: Vec<String>,
-    #[serde(default)]
-    pub explanation: Vec<String>,
-    /// Window violations a clinician accepted when the plan was made with its own dates.
-    #[serde(default)]
-    pub accepted_violations: Vec<AcceptedViolation>,
-}
-
-/// An accepted violation as the schedule document keeps it (the wire type's kind is
-/// `&'static str`, so it is read back here as text).
-#[derive(Debug, Clone, Deserialize)]
-pub(crate) struct AcceptedViolation {
-    pub explanation: String,
-    #[serde(default)]
-    pub source: Option<AcceptedSource>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub(crate) struct AcceptedSource {
-    pub title: String,
-    pub section: String,
-}
-
-impl From<&AcceptedViolation> for ViolationView {
-    fn from(violation: &AcceptedViolation) -> Self {
-        Self {
-            explanation: violation.explanation.clone(),
-            source: violation
-                .source
-                .as_ref()
-                .map(|s| format!("Source: {}, section “{}”.", s.title, s.section)),
-        }
-    }
-}
-
-impl ScheduleDoc {
-    pub fn read(value: &serde_json::Value) -> Self {
-        serde_json::from_value(value.clone()).unwrap_or_default()
     }
 }
 
@@ -205,26 +107,26 @@ pub(crate) struct VisitView {
     pub window: Option<String>,
 }
 
-impl From<&ScheduledVisitOut> for VisitView {
-    fn from(visit: &ScheduledVisitOut) -> Self {
+impl From<&ScheduledVisit> for VisitView {
+    fn from(visit: &ScheduledVisit) -> Self {
         Self {
-            kind: kind_label(&visit.kind),
+            kind: kind_label(visit.kind),
             label: visit.label.clone(),
-            date: visit.date.clone(),
+            date: visit.date.to_string(),
             window: window_text(visit),
         }
     }
 }
 
-pub(crate) fn kind_label(kind: &str) -> &'static str {
+pub(crate) fn kind_label(kind: ScheduledVisitKind) -> &'static str {
     match kind {
-        "session" => "Session",
-        "check_in" => "Check-in",
-        _ => "Follow-up",
+        ScheduledVisitKind::Session => "Session",
+        ScheduledVisitKind::CheckIn => "Check-in",
+        ScheduledVisitKind::FollowUp => "Follow-up",
     }
 }
 
-pub(crate) fn window_text(visit: &ScheduledVisitOut) -> Option<String> {
+pub(crate) fn window_text(visit: &ScheduledVisit) -> Option<String> {
     match (&visit.earliest, &visit.latest) {
         (Some(earliest), Some(latest)) if earliest == latest => Some(format!("on {earliest}")),
         (Some(earliest), Some(latest)) => Some(format!("{earliest} to {latest}")),
@@ -239,44 +141,8 @@ pub(crate) struct DoseView {
     pub explanation: Vec<String>,
 }
 
-/// The stored dose document (a [`DoseOut`] as JSON), read back.
-#[derive(Debug, Default, Deserialize)]
-struct DoseDoc {
-    #[serde(default)]
-    cell_floor: Option<u64>,
-    #[serde(default)]
-    product_volume_ml: f64,
-    #[serde(default)]
-    saline_volume_ml: f64,
-    #[serde(default)]
-    total_volume_ml: f64,
-    #[serde(default)]
-    cells_delivered: Option<u64>,
-    #[serde(default)]
-    per_site_ml: Vec<f64>,
-    #[serde(default)]
-    explanation: Vec<String>,
-}
-
 impl DoseView {
-    pub fn from_json(value: &serde_json::Value) -> Self {
-        let doc: DoseDoc = serde_json::from_value(value.clone()).unwrap_or_default();
-        Self::from_doc(doc)
-    }
-
-    fn from_out(dose: &DoseOut) -> Self {
-        Self::from_doc(DoseDoc {
-            cell_floor: dose.cell_floor,
-            product_volume_ml: dose.product_volume_ml,
-            saline_volume_ml: dose.saline_volume_ml,
-            total_volume_ml: dose.total_volume_ml,
-            cells_delivered: dose.cells_delivered,
-            per_site_ml: dose.per_site_ml.clone(),
-            explanation: dose.explanation.clone(),
-        })
-    }
-
-    fn from_doc(doc: DoseDoc) -> Self {
+    pub fn from_doc(doc: &DoseDocument) -> Self {
         let mut amounts = vec![
             (
                 "Product".to_owned(),
@@ -297,7 +163,7 @@ impl DoseView {
         }
         Self {
             amounts,
-            explanation: doc.explanation,
+            explanation: doc.explanation.clone(),
         }
     }
 }
@@ -352,10 +218,10 @@ impl Choices {
         }
     }
 
-    /// The API's plan request; numbers that do not read as numbers are left out and named
-    /// in `errors`.
-    fn plan_in(&self, protocol: &Protocol, errors: &mut FieldErrors) -> PlanIn {
-        let dose = protocol.dosing.as_ref().map(|_| DoseIn {
+    /// The plan request; numbers that do not read as numbers are left out and named in
+    /// `errors`.
+    fn plan_in(&self, protocol: &Protocol, errors: &mut FieldErrors) -> NewPlan {
+        let dose = protocol.dosing.as_ref().map(|_| DoseInput {
             cells_per_ml: number(
                 errors,
                 "cells_per_ml",
@@ -389,14 +255,14 @@ impl Choices {
             "is not a number of weeks; write a whole number such as 4",
         )
         .map(|weeks| format!("P{weeks}W"));
-        PlanIn {
+        NewPlan {
             protocol: self.protocol.clone(),
             indication: self.indication.clone(),
             region: self.region.clone(),
             side: (!self.side.is_empty()).then(|| self.side.clone()),
             target_sites: self.target_sites.clone(),
             dose,
-            schedule: ScheduleIn {
+            schedule: ScheduleInput {
                 start: (!self.start.is_empty()).then(|| self.start.clone()),
                 sessions,
                 every,
@@ -436,20 +302,28 @@ fn whole(errors: &mut FieldErrors, field: &str, text: &str, problem: &str) -> Op
     }
 }
 
-/// The API's sentence as a page says it: where the API names its own route for a fix, the page
-/// names the chart.
-fn for_the_page(message: String) -> String {
-    message.replace(
-        " (POST /api/v1/patients/{id}/weights)",
-        " on the patient's chart",
-    )
+/// A refusal's sentence as a page says it: where the fix is on another page, say which.
+fn for_the_page(refusal: &myotome_clinic::Refusal) -> String {
+    let mut message = refusal.message.clone();
+    if refusal.reason
+        == (RefusalReason::DoseRefused {
+            no_weight_on_record: true,
+        })
+    {
+        message.push_str(" Add one on the patient's chart.");
+    }
+    message
 }
 
-/// An API refusal of a plan request, turned into messages at the builder's fields.
-fn builder_errors(error: &ApiError, mut errors: FieldErrors) -> (FieldErrors, Vec<ViolationView>) {
+/// A use case's refusal of a plan request, turned into messages at the builder's fields.
+/// `None` for an error that is not about the request (the error page shows it).
+fn builder_errors(
+    error: &ClinicError,
+    mut errors: FieldErrors,
+) -> Option<(FieldErrors, Vec<ViolationView>)> {
     let mut violations = Vec::new();
     match error {
-        ApiError::Invalid { fields, .. } => {
+        ClinicError::Invalid(fields) => {
             for (path, sentence) in fields {
                 let field = match path.as_str() {
                     "dose.product_volume_ml" => "product_volume_ml",
@@ -469,26 +343,22 @@ fn builder_errors(error: &ApiError, mut errors: FieldErrors) -> (FieldErrors, Ve
                 errors.add(field, sentence);
             }
         }
-        ApiError::Refused {
-            code,
-            violations: v,
-            ..
-        } => {
-            let message = for_the_page(error.message());
-            match *code {
-                "dose_refused" => errors.add("dose", message),
-                "unknown_protocol" => errors.add("protocol", message),
-                "plan_refused" if message.contains("spacing") => errors.add("every_weeks", message),
-                "plan_refused" => errors.add("sessions", message),
-                _ => {
-                    violations = v.iter().map(ViolationView::from).collect();
+        ClinicError::Refused(refusal) => {
+            let message = for_the_page(refusal);
+            match refusal.reason {
+                RefusalReason::DoseRefused { .. } => errors.add("dose", message),
+                RefusalReason::UnknownProtocol => errors.add("protocol", message),
+                RefusalReason::PlanRefused(PlanPart::Spacing) => errors.add("every_weeks", message),
+                RefusalReason::PlanRefused(PlanPart::Sessions) => errors.add("sessions", message),
+                RefusalReason::WindowViolation | RefusalReason::Unsupported => {
+                    violations = refusal.violations.iter().map(ViolationView::from).collect();
                     errors.summary = Some(message);
                 }
             }
         }
-        other => errors.summary = Some(other.message()),
+        _ => return None,
     }
-    (errors, violations)
+    Some((errors, violations))
 }
 
 #[derive(Debug, Clone)]
@@ -571,22 +441,23 @@ async fn builder(
         if let Some(loaded) = state.data.protocols.get(&view.choices.protocol) {
             let mut errors = FieldErrors::none();
             let input = view.choices.plan_in(&loaded.protocol, &mut errors);
-            match prepare_plan(&state, &page.actor, PatientId(id), &input).await {
+            match plans::prepare(&state.clinic, &page.clinic(), PatientId(id), &input).await {
                 Ok(draft) if errors.is_empty() => {
-                    let doc = ScheduleDoc::read(&draft.details.schedule);
+                    let doc = &draft.details.schedule;
                     view.preview = Some(Preview {
                         visits: doc.visits.iter().map(VisitView::from).collect(),
-                        unscheduled: doc.unscheduled,
-                        explanation: doc.explanation,
+                        unscheduled: doc.unscheduled.clone(),
+                        explanation: doc.explanation.clone(),
                     });
                 }
                 Ok(_) => view.errors = errors,
-                Err(error @ (ApiError::Invalid { .. } | ApiError::Refused { .. })) => {
-                    let (errors, violations) = builder_errors(&error, errors);
-                    view.errors = errors;
-                    view.violations = violations;
-                }
-                Err(other) => return Err(in_page(&page.viewer)(other)),
+                Err(error) => match builder_errors(&error, errors) {
+                    Some((errors, violations)) => {
+                        view.errors = errors;
+                        view.violations = violations;
+                    }
+                    None => return Err(in_page(&page.viewer)(ApiError::from(error))),
+                },
             }
         }
     }
@@ -607,7 +478,7 @@ async fn save(
         Some(loaded) => {
             let input = choices.plan_in(&loaded.protocol, &mut errors);
             if errors.is_empty() {
-                Some(make_plan(&state, &page.actor, patient, &input, false).await)
+                Some(plans::make(&state.clinic, &page.clinic(), patient, &input, false).await)
             } else {
                 None
             }
@@ -619,12 +490,13 @@ async fn save(
     };
     let violations = match outcome {
         Some(Ok(created)) => return Ok(see_other(&format!("/plans/{}", created.plan.id))),
-        Some(Err(error @ (ApiError::Invalid { .. } | ApiError::Refused { .. }))) => {
-            let (found, violations) = builder_errors(&error, errors);
-            errors = found;
-            violations
-        }
-        Some(Err(other)) => return Err(in_page(&page.viewer)(other)),
+        Some(Err(error)) => match builder_errors(&error, errors) {
+            Some((found, violations)) => {
+                errors = found;
+                violations
+            }
+            None => return Err(in_page(&page.viewer)(ApiError::from(error))),
+        },
         None => Vec::new(),
     };
     let mut view = builder_view(&state, &page, patient, choices).await?;
@@ -799,17 +671,20 @@ async fn builder_view(
         if view.step_schedule() {
             let mut errors = FieldErrors::none();
             let input = view.choices.plan_in(protocol, &mut errors);
-            let weight = crate::clinic::facts::latest_weight(&weights);
-            step.result = Some(match dose_preview(&state.data, &input, weight) {
-                Ok(Some(dose)) => Ok(DoseView::from_out(&dose)),
-                Ok(None) => Err("This protocol injects nothing, so there is no dose.".to_owned()),
-                Err(error) => Err(match &error {
-                    ApiError::Invalid { fields, .. } => {
-                        fields.values().cloned().collect::<Vec<_>>().join(" ")
+            let weight = myotome_clinic::facts::latest_weight(&weights);
+            step.result = Some(
+                match myotome_clinic::planning::dose_preview(&state.data, &input, weight) {
+                    Ok(Some(dose)) => Ok(DoseView::from_doc(&dose)),
+                    Ok(None) => {
+                        Err("This protocol injects nothing, so there is no dose.".to_owned())
                     }
-                    other => for_the_page(other.message()),
-                }),
-            });
+                    Err(ClinicError::Invalid(fields)) => {
+                        Err(fields.values().cloned().collect::<Vec<_>>().join(" "))
+                    }
+                    Err(ClinicError::Refused(refusal)) => Err(for_the_page(&refusal)),
+                    Err(other) => Err(other.to_string()),
+                },
+            );
         }
         view.dose = Some(step);
     }

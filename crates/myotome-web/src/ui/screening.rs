@@ -1,21 +1,20 @@
-//! Screening pages: choose protocols and run them against the stored chart (the API's own
-//! [`screen_and_store`]), read a stored screening in plain words — verdict, each finding with
-//! its evidence and seed citation, matched indications, questions not yet asked — and sign it
-//! once as a clinician.
+//! Screening pages: choose protocols and run them against the stored chart (the use case
+//! [`myotome_clinic::screening::screen`]), read a stored screening in plain words — verdict,
+//! each finding with its evidence and seed citation, matched indications, questions not yet
+//! asked — and sign it once as a clinician.
 //!
-//! A stored screening is read back from its result document (the API's `ScreeningOut` JSON) as
-//! it was run; nothing is re-decided here. Measurements (HbA1c beside diabetes) are shown
+//! A stored screening is read back from its typed result document as it was run; nothing is
+//! re-decided here. Measurements (HbA1c beside diabetes) are shown
 //! beside their finding, never judged.
 
 use crate::error::ApiError;
 use crate::permissions::need;
-use crate::routes::screenings::screen_and_store;
+use crate::routes::screenings::screening_run;
 use crate::state::AppState;
 use crate::ui::form::{FieldErrors, Fields};
 use crate::ui::layout::Chrome;
 use crate::ui::page::{Page, PathText, Viewer, id_in_path};
 use crate::ui::render::{UiError, html, in_page, ok, see_other};
-use crate::validate::today;
 use crate::wire::care::ScreeningRunIn;
 use askama::Template;
 use axum::Router;
@@ -26,8 +25,12 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
+use myotome_clinic::ClinicError;
+use myotome_clinic::screening;
+use myotome_core::outcome::Outcome;
 use myotome_store::{
-    ClinicalRecord, PatientId, RecordSource, ScreeningId, StoreError, StoredScreening, UserId,
+    ClinicalRecord, EvidenceDocument, MatchedBy, PatientId, RecordSource, ScreeningId,
+    SourceDocument, StoredScreening, UserId,
 };
 use serde::Deserialize;
 
@@ -43,13 +46,12 @@ pub fn routes() -> Router<AppState> {
 
 /// A verdict or finding outcome in the clinic's words, and the badge style that goes with it
 /// (the words carry the meaning; the colour only repeats it).
-pub fn outcome_words(outcome: &str) -> (&'static str, &'static str) {
+pub fn outcome_words(outcome: Outcome) -> (&'static str, &'static str) {
     match outcome {
-        "eligible" => ("Eligible", "ok"),
-        "eligible_with_precautions" => ("Eligible with precautions", "warn"),
-        "needs_clearance" => ("Needs clearance", "warn"),
-        "not_a_candidate" => ("Not a candidate", "danger"),
-        _ => ("Unknown outcome", "muted"),
+        Outcome::Eligible => ("Eligible", "ok"),
+        Outcome::EligibleWithPrecautions => ("Eligible with precautions", "warn"),
+        Outcome::NeedsClearance => ("Needs clearance", "warn"),
+        Outcome::NotACandidate => ("Not a candidate", "danger"),
     }
 }
 
@@ -125,7 +127,7 @@ async fn new_page(
         patient_id: id,
         patient_name: name,
         protocols: choices(&state, &|_| false),
-        as_of: today().to_string(),
+        as_of: state.clock.today().to_string(),
         errors: FieldErrors::none(),
     }))
 }
@@ -154,7 +156,12 @@ async fn run(
             protocols: Some(chosen.clone()),
             as_of: (!as_of.is_empty()).then(|| as_of.clone()),
         };
-        screen_and_store(&state, &viewer.actor, PatientId(id), &input).await
+        match screening_run(input) {
+            Ok(run) => screening::screen(&state.clinic, &viewer.clinic(), PatientId(id), &run)
+                .await
+                .map_err(ApiError::from),
+            Err(error) => Err(error),
+        }
     };
     match result {
         Ok(stored) => match stored.as_slice() {
@@ -262,7 +269,7 @@ async fn list_page(
     let screenings = shown
         .into_iter()
         .map(|s| {
-            let (verdict, badge) = outcome_words(&s.verdict);
+            let (verdict, badge) = outcome_words(s.verdict);
             ListedScreening {
                 id: s.id.0,
                 protocol: protocol_label(&state, &s.protocol_id, &s.protocol_version),
@@ -299,71 +306,6 @@ fn protocol_label(state: &AppState, id: &str, version: &str) -> String {
 
 // --- One screening --------------------------------------------------------------------------------
 
-/// The stored result document, read leniently: a field a later version added or dropped does
-/// not stop an old screening from being shown.
-#[derive(Debug, Deserialize, Default)]
-#[serde(default)]
-struct ResultDoc {
-    indicated: bool,
-    findings: Vec<FindingDoc>,
-    indications: Vec<IndicationDoc>,
-    not_asked: Vec<ConceptDoc>,
-}
-
-#[derive(Debug, Deserialize, Default)]
-#[serde(default)]
-struct FindingDoc {
-    outcome: String,
-    clearance_by: Option<String>,
-    sentence: String,
-    evidence: Vec<EvidenceDoc>,
-    measurements: Vec<MeasurementDoc>,
-    source: Option<SourceDoc>,
-}
-
-#[derive(Debug, Deserialize, Default)]
-#[serde(default)]
-struct EvidenceDoc {
-    kind: String,
-    record: Option<String>,
-    record_id: Option<String>,
-    matched_by: Option<String>,
-    system: Option<String>,
-    code: Option<String>,
-    term: Option<String>,
-    question: Option<String>,
-    sentence: String,
-}
-
-#[derive(Debug, Deserialize, Default)]
-#[serde(default)]
-struct MeasurementDoc {
-    sentence: String,
-}
-
-#[derive(Debug, Deserialize, Default)]
-#[serde(default)]
-struct SourceDoc {
-    document: String,
-    title: String,
-    section: String,
-    quote: Option<String>,
-}
-
-#[derive(Debug, Deserialize, Default)]
-#[serde(default)]
-struct IndicationDoc {
-    label: String,
-    evidence: Vec<EvidenceDoc>,
-    source: Option<SourceDoc>,
-}
-
-#[derive(Debug, Deserialize, Default)]
-#[serde(default)]
-struct ConceptDoc {
-    label: String,
-}
-
 struct EvidenceView {
     sentence: String,
     /// Where it came from: the record (and its import source) or the candidate form.
@@ -377,13 +319,13 @@ struct FindingView {
     clearance_by: Option<String>,
     evidence: Vec<EvidenceView>,
     measurements: Vec<String>,
-    source: Option<SourceDoc>,
+    source: Option<SourceDocument>,
 }
 
 struct IndicationView {
     label: String,
     evidence: Vec<EvidenceView>,
-    source: Option<SourceDoc>,
+    source: Option<SourceDocument>,
 }
 
 #[derive(Template)]
@@ -413,16 +355,22 @@ struct ScreeningPage {
     refusal: Option<String>,
 }
 
-fn evidence_view(doc: EvidenceDoc, records: &[ClinicalRecord]) -> EvidenceView {
-    let origin = match doc.kind.as_str() {
-        "record" => {
-            let what = doc.record.unwrap_or_else(|| "record".to_owned());
-            let mut origin = match &doc.record_id {
-                Some(id) => format!("From {what} record {id}"),
-                None => format!("From a {what} record"),
+fn evidence_view(evidence: &EvidenceDocument, records: &[ClinicalRecord]) -> EvidenceView {
+    let origin = match evidence {
+        EvidenceDocument::Record {
+            record,
+            record_id,
+            matched_by,
+            system,
+            code,
+            term,
+            ..
+        } => {
+            let mut origin = match record_id {
+                Some(id) => format!("From {record} record {id}"),
+                None => format!("From a {record} record"),
             };
-            let stored = doc
-                .record_id
+            let stored = record_id
                 .as_deref()
                 .and_then(|id| records.iter().find(|r| r.id.to_string() == id));
             if let Some(ClinicalRecord {
@@ -432,27 +380,25 @@ fn evidence_view(doc: EvidenceDoc, records: &[ClinicalRecord]) -> EvidenceView {
             {
                 origin.push_str(&format!(", imported from {system} ({id})"));
             }
-            match (doc.matched_by.as_deref(), doc.system, doc.code, doc.term) {
-                (Some("code"), Some(system), Some(code), _) => {
+            match (matched_by, system, code, term) {
+                (MatchedBy::Code, Some(system), Some(code), _) => {
                     origin.push_str(&format!("; recognised by {system} code {code}"));
                 }
-                (Some("text"), _, _, Some(term)) => {
+                (MatchedBy::Text, _, _, Some(term)) => {
                     origin.push_str(&format!("; recognised by the words “{term}” in its text"));
                 }
                 _ => {}
             }
             origin
         }
-        "intake" => match doc.question {
-            Some(question) => format!("Candidate form answer “yes” to: {question}"),
-            None => "Candidate form answer".to_owned(),
-        },
-        "reported_condition" => "Reported on the candidate form".to_owned(),
-        "deceased" => "Patient record".to_owned(),
-        _ => String::new(),
+        EvidenceDocument::Intake { question, .. } => {
+            format!("Candidate form answer “yes” to: {question}")
+        }
+        EvidenceDocument::ReportedCondition { .. } => "Reported on the candidate form".to_owned(),
+        EvidenceDocument::Deceased { .. } => "Patient record".to_owned(),
     };
     EvidenceView {
-        sentence: doc.sentence,
+        sentence: evidence.sentence().to_owned(),
         origin,
     }
 }
@@ -476,7 +422,7 @@ async fn screening_view(
         .records(&viewer.actor, stored.patient_id, None)
         .await
         .map_err(in_page(viewer))?;
-    let doc: ResultDoc = serde_json::from_value(stored.result.clone()).unwrap_or_default();
+    let doc = &stored.result;
     let signed = match &stored.signature {
         Some(signature) => Some((
             signer_name(state, signature.by).await,
@@ -484,44 +430,44 @@ async fn screening_view(
         )),
         None => None,
     };
-    let (verdict, badge) = outcome_words(&stored.verdict);
+    let (verdict, badge) = outcome_words(stored.verdict);
     let mut clearance_by: Vec<String> = Vec::new();
     let findings = doc
         .findings
-        .into_iter()
+        .iter()
         .map(|f| {
             if let Some(by) = &f.clearance_by
                 && !clearance_by.contains(by)
             {
                 clearance_by.push(by.clone());
             }
-            let (outcome, badge) = outcome_words(&f.outcome);
+            let (outcome, badge) = outcome_words(f.outcome);
             FindingView {
                 outcome,
                 badge,
-                sentence: f.sentence,
-                clearance_by: f.clearance_by,
+                sentence: f.sentence.clone(),
+                clearance_by: f.clearance_by.clone(),
                 evidence: f
                     .evidence
-                    .into_iter()
+                    .iter()
                     .map(|e| evidence_view(e, &records))
                     .collect(),
-                measurements: f.measurements.into_iter().map(|m| m.sentence).collect(),
-                source: f.source,
+                measurements: f.measurements.iter().map(|m| m.sentence.clone()).collect(),
+                source: f.source.clone(),
             }
         })
         .collect();
     let indications = doc
         .indications
-        .into_iter()
+        .iter()
         .map(|m| IndicationView {
-            label: m.label,
+            label: m.label.clone(),
             evidence: m
                 .evidence
-                .into_iter()
+                .iter()
                 .map(|e| evidence_view(e, &records))
                 .collect(),
-            source: m.source,
+            source: m.source.clone(),
         })
         .collect();
     let name = patient_name(&patient.details);
@@ -542,7 +488,7 @@ async fn screening_view(
         indicated: doc.indicated,
         findings,
         indications,
-        not_asked: doc.not_asked.into_iter().map(|c| c.label).collect(),
+        not_asked: doc.not_asked.iter().map(|c| c.label.clone()).collect(),
         may_sign: signed.is_none() && viewer.may(crate::permissions::Permission::ScreeningSign),
         signed,
         refusal,
@@ -576,14 +522,9 @@ async fn sign(
 ) -> Result<Response, UiError> {
     let viewer = &page.viewer;
     let id = id_in_path(&id, "screening").map_err(in_page(viewer))?;
-    match state
-        .store
-        .sign_screening(&viewer.actor, ScreeningId(id), viewer.user.id)
-        .await
-    {
+    match screening::sign(&state.clinic, &viewer.clinic(), ScreeningId(id)).await {
         Ok(_) => Ok(see_other(&format!("/screenings/{id}"))),
-        Err(error @ StoreError::Conflict(_)) => {
-            let sentence = ApiError::from(error).message();
+        Err(ClinicError::Conflict(sentence)) => {
             let view = screening_view(&state, viewer, id, Some(sentence)).await?;
             Ok(html(StatusCode::CONFLICT, &view))
         }

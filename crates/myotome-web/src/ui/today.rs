@@ -15,13 +15,12 @@ use crate::ui::layout::Chrome;
 use crate::ui::page::Viewer;
 use crate::ui::render::{UiError, in_page, ok};
 use crate::ui::screening::{local_time, outcome_words};
-use crate::validate::today as today_date;
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
-use jiff::{SignedDuration, Timestamp};
+use jiff::SignedDuration;
 use myotome_store::{
     AppointmentKind, AppointmentStatus, CalendarQuery, Patient, PatientId, Role, UserId,
 };
@@ -91,7 +90,7 @@ struct TodayPage {
 }
 
 async fn today(viewer: Viewer, State(state): State<AppState>) -> Result<Response, UiError> {
-    let date = today_date();
+    let date = state.clock.today();
     let mut page = TodayPage {
         chrome: Chrome::for_viewer(&viewer, "/"),
         title: "Today",
@@ -121,7 +120,7 @@ async fn today(viewer: Viewer, State(state): State<AppState>) -> Result<Response
                 },
             )
             .await?;
-        let since = Timestamp::now() - SignedDuration::from_hours(24 * REQUEST_DAYS);
+        let since = state.clock.now() - SignedDuration::from_hours(24 * REQUEST_DAYS);
         let intakes = store
             .candidate_intakes_since(actor, since, LIST_LIMIT)
             .await?;
@@ -240,7 +239,7 @@ async fn today(viewer: Viewer, State(state): State<AppState>) -> Result<Response
     page.screenings = unsigned
         .iter()
         .map(|s| {
-            let (verdict, badge) = outcome_words(&s.verdict);
+            let (verdict, badge) = outcome_words(s.verdict);
             ScreeningRow {
                 id: s.id.0,
                 patient_id: s.patient_id.0,

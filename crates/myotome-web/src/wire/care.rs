@@ -2,8 +2,10 @@
 
 use super::at;
 use super::clinical::{DoseOut, ProtocolRef, ScreeningOut, ViolationOut};
+use myotome_clinic::planning::{DoseInput, FollowUpDate, NewPlan, ScheduleInput};
 use myotome_store::{
-    Appointment, AppointmentKind, AppointmentStatus, PlanStatus, StoredScreening, TreatmentPlan,
+    Appointment, AppointmentKind, AppointmentStatus, PlanStatus, ScheduleDocument, ScheduledVisit,
+    StoredScreening, TreatmentPlan, UserId,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -38,10 +40,9 @@ pub struct StoredScreeningOut {
     #[schema(format = Date)]
     pub as_of: String,
     /// eligible, eligible_with_precautions, needs_clearance or not_a_candidate.
-    pub verdict: String,
+    pub verdict: &'static str,
     /// The full screening document (findings, evidence, citations).
-    #[schema(value_type = ScreeningOut)]
-    pub result: serde_json::Value,
+    pub result: ScreeningOut,
     pub created_at: String,
     pub created_by: Option<i64>,
     /// `null` until a clinician signs.
@@ -58,8 +59,8 @@ impl From<&StoredScreening> for StoredScreeningOut {
                 version: s.protocol_version.clone(),
             },
             as_of: s.as_of.to_string(),
-            verdict: s.verdict.clone(),
-            result: s.result.clone(),
+            verdict: s.verdict.as_str(),
+            result: ScreeningOut::from(&s.result),
             created_at: at(s.created_at),
             created_by: s.created_by.map(|id| id.0),
             signed: s.signature.as_ref().map(|sig| SignatureOut {
@@ -157,21 +158,78 @@ pub struct PlanIn {
     pub notes: Option<String>,
 }
 
+impl From<DoseIn> for DoseInput {
+    fn from(dose: DoseIn) -> Self {
+        Self {
+            cells_per_ml: dose.cells_per_ml,
+            product_volume_ml: dose.product_volume_ml,
+            saline_per_product_ml: dose.saline_per_product_ml,
+            graduation_ml: dose.graduation_ml,
+        }
+    }
+}
+
+impl From<PlanIn> for NewPlan {
+    fn from(plan: PlanIn) -> Self {
+        Self {
+            protocol: plan.protocol,
+            indication: plan.indication,
+            region: plan.region,
+            side: plan.side,
+            target_sites: plan.target_sites,
+            dose: plan.dose.map(DoseInput::from),
+            schedule: ScheduleInput {
+                start: plan.schedule.start,
+                sessions: plan.schedule.sessions,
+                every: plan.schedule.every,
+                dates: plan.schedule.dates,
+                follow_ups: plan
+                    .schedule
+                    .follow_ups
+                    .into_iter()
+                    .map(|f| FollowUpDate {
+                        id: f.id,
+                        date: f.date,
+                    })
+                    .collect(),
+            },
+            accept_violations: plan.accept_violations,
+            clinician_id: plan.clinician_id.map(UserId),
+            notes: plan.notes,
+        }
+    }
+}
+
 /// One visit of a stored schedule.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ScheduledVisitOut {
     /// session, follow_up or check_in.
-    pub kind: String,
+    pub kind: &'static str,
     pub label: String,
     #[schema(format = Date)]
     pub date: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = Date)]
     pub earliest: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = Date)]
     pub latest: Option<String>,
     /// The protocol's follow-up id, for follow-ups and check-ins.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub follow_up: Option<String>,
+}
+
+impl From<&ScheduledVisit> for ScheduledVisitOut {
+    fn from(visit: &ScheduledVisit) -> Self {
+        Self {
+            kind: visit.kind.as_str(),
+            label: visit.label.clone(),
+            date: visit.date.to_string(),
+            earliest: visit.earliest.map(|d| d.to_string()),
+            latest: visit.latest.map(|d| d.to_string()),
+            follow_up: visit.follow_up.clone(),
+        }
+    }
 }
 
 /// The schedule a plan was made with, as stored in the plan.
@@ -188,11 +246,25 @@ pub struct ScheduleOut {
     pub accepted_violations: Vec<ViolationOut>,
 }
 
-/// What the stored schedule document is read back as, to re-check windows.
-#[derive(Debug, Deserialize)]
-pub struct StoredSchedule {
-    #[serde(default)]
-    pub visits: Vec<ScheduledVisitOut>,
+impl From<&ScheduleDocument> for ScheduleOut {
+    fn from(schedule: &ScheduleDocument) -> Self {
+        Self {
+            protocol: (&schedule.protocol).into(),
+            mode: schedule.mode.as_str(),
+            visits: schedule
+                .visits
+                .iter()
+                .map(ScheduledVisitOut::from)
+                .collect(),
+            unscheduled: schedule.unscheduled.clone(),
+            explanation: schedule.explanation.clone(),
+            accepted_violations: schedule
+                .accepted_violations
+                .iter()
+                .map(ViolationOut::from)
+                .collect(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -205,10 +277,8 @@ pub struct TreatmentPlanOut {
     pub side: Option<String>,
     pub target_sites: Vec<String>,
     /// The dose as computed; `null` for protocols that inject nothing.
-    #[schema(value_type = Option<DoseOut>)]
-    pub dose: Option<serde_json::Value>,
-    #[schema(value_type = ScheduleOut)]
-    pub schedule: serde_json::Value,
+    pub dose: Option<DoseOut>,
+    pub schedule: ScheduleOut,
     pub notes: Option<String>,
     /// active, completed or cancelled.
     pub status: &'static str,
@@ -232,8 +302,8 @@ impl From<&TreatmentPlan> for TreatmentPlanOut {
             region: d.region.clone(),
             side: d.side.clone(),
             target_sites: d.target_sites.clone(),
-            dose: d.dose.clone(),
-            schedule: d.schedule.clone(),
+            dose: d.dose.as_ref().map(DoseOut::from),
+            schedule: ScheduleOut::from(&d.schedule),
             notes: d.notes.clone(),
             status: plan.status.as_str(),
             version: plan.version,
@@ -294,6 +364,11 @@ pub struct AppointmentIn {
     /// The patient's treatment plan this visit belongs to; its windows are checked.
     #[serde(default)]
     pub plan_id: Option<i64>,
+    /// Which visit of the plan's schedule this books (its place in `schedule.visits`, from
+    /// 0). When left out, the plan's visit with this kind and label is meant, if any.
+    #[serde(default)]
+    #[schema(minimum = 0)]
+    pub plan_visit: Option<u32>,
     /// Book a plan's visit even though it breaks the protocol's windows: a clinical decision,
     /// for clinicians only (staff get 403), recorded in the audit trail.
     #[serde(default)]
@@ -331,6 +406,9 @@ pub struct AppointmentOut {
     pub id: i64,
     pub patient_id: i64,
     pub plan_id: Option<i64>,
+    /// The visit of the plan's schedule this appointment books (its place in
+    /// `schedule.visits`, from 0); `null` for a visit the plan did not lay out.
+    pub plan_visit: Option<u32>,
     /// session or follow_up.
     pub kind: &'static str,
     pub label: String,
@@ -391,6 +469,7 @@ impl From<&Appointment> for AppointmentOut {
             id: a.id.0,
             patient_id: a.patient_id.0,
             plan_id: d.plan_id.map(|id| id.0),
+            plan_visit: d.plan_visit.map(|v| v.0),
             kind: kind_word(d.kind),
             label: d.label.clone(),
             date: d.date.to_string(),

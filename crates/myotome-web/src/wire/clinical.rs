@@ -2,12 +2,14 @@
 //! the command line (`--format json`) and the API, so both speak the same documents. Kept apart
 //! from the core types so the core never has to follow a wire format.
 
-use myotome_core::citation::Citation;
-use myotome_core::dosing::Dose;
+use myotome_clinic::documents;
+use myotome_clinic::planning::visit_label;
 use myotome_core::protocol::Protocol;
-use myotome_core::schedule::{PlannedVisit, SessionPlan, Violation, VisitKind};
-use myotome_core::screening::{Evidence, Finding, LatestMeasurement, Match, Screening};
-use myotome_core::terminology::system_label;
+use myotome_core::schedule::{SessionPlan, Violation};
+use myotome_store::{
+    DoseDocument, EvidenceDocument, FindingDocument, MatchedBy, MeasurementDocument,
+    ScreeningDocument, SourceDocument, ViolationDocument,
+};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -28,6 +30,15 @@ impl From<&Protocol> for ProtocolRef {
     }
 }
 
+impl From<&myotome_store::ProtocolRef> for ProtocolRef {
+    fn from(protocol: &myotome_store::ProtocolRef) -> Self {
+        Self {
+            id: protocol.id.clone(),
+            version: protocol.version.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SourceOut {
     pub document: String,
@@ -37,13 +48,13 @@ pub struct SourceOut {
     pub quote: Option<String>,
 }
 
-impl From<Citation<'_>> for SourceOut {
-    fn from(citation: Citation<'_>) -> Self {
+impl From<&SourceDocument> for SourceOut {
+    fn from(source: &SourceDocument) -> Self {
         Self {
-            document: citation.reference.document.clone(),
-            title: citation.reference.title.clone(),
-            section: citation.source.section.clone(),
-            quote: citation.source.quote.clone(),
+            document: source.document.clone(),
+            title: source.title.clone(),
+            section: source.section.clone(),
+            quote: source.quote.clone(),
         }
     }
 }
@@ -77,16 +88,16 @@ pub struct FindingOut {
     pub source: Option<SourceOut>,
 }
 
-impl From<&Finding<'_>> for FindingOut {
-    fn from(f: &Finding<'_>) -> Self {
+impl From<&FindingDocument> for FindingOut {
+    fn from(f: &FindingDocument) -> Self {
         Self {
-            concept: f.concept.id.clone(),
+            concept: f.concept.clone(),
             outcome: f.outcome.as_str(),
-            clearance_by: f.clearance_by.map(str::to_owned),
-            sentence: f.sentence(),
+            clearance_by: f.clearance_by.clone(),
+            sentence: f.sentence.clone(),
             evidence: f.evidence.iter().map(EvidenceOut::from).collect(),
             measurements: f.measurements.iter().map(MeasurementOut::from).collect(),
-            source: f.citation.map(SourceOut::from),
+            source: f.source.as_ref().map(SourceOut::from),
         }
     }
 }
@@ -108,16 +119,16 @@ pub struct MeasurementOut {
     pub sentence: String,
 }
 
-impl From<&LatestMeasurement<'_>> for MeasurementOut {
-    fn from(latest: &LatestMeasurement<'_>) -> Self {
+impl From<&MeasurementDocument> for MeasurementOut {
+    fn from(m: &MeasurementDocument) -> Self {
         Self {
-            code: latest.code.code.clone(),
-            system: system_label(&latest.code.system).to_owned(),
-            display: latest.code.display.clone(),
-            value: latest.measurement.value,
-            unit: latest.measurement.unit.clone(),
-            on: latest.measurement.on.to_string(),
-            sentence: latest.to_string(),
+            code: m.code.clone(),
+            system: m.system.clone(),
+            display: m.display.clone(),
+            value: m.value,
+            unit: m.unit.clone(),
+            on: m.on.to_string(),
+            sentence: m.sentence.clone(),
         }
     }
 }
@@ -140,7 +151,7 @@ pub struct ConceptOut {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EvidenceOut {
     Record {
-        record: &'static str,
+        record: String,
         #[serde(skip_serializing_if = "Option::is_none")]
         record_id: Option<String>,
         /// How the record was recognised: `code` (a code in the value set) or `text` (a text
@@ -156,7 +167,7 @@ pub enum EvidenceOut {
         #[serde(skip_serializing_if = "Option::is_none")]
         term: Option<String>,
         name: String,
-        status: &'static str,
+        status: String,
         #[serde(skip_serializing_if = "Option::is_none")]
         start: Option<String>,
         sentence: String,
@@ -176,45 +187,48 @@ pub enum EvidenceOut {
     },
 }
 
-impl From<&Evidence<'_>> for EvidenceOut {
-    fn from(evidence: &Evidence<'_>) -> Self {
-        let sentence = evidence.to_string();
-        match evidence {
-            Evidence::Record {
-                kind,
+impl From<&EvidenceDocument> for EvidenceOut {
+    fn from(evidence: &EvidenceDocument) -> Self {
+        match evidence.clone() {
+            EvidenceDocument::Record {
                 record,
-                matched,
+                record_id,
+                matched_by,
+                system,
+                code,
+                term,
+                name,
+                status,
+                start,
+                sentence,
             } => EvidenceOut::Record {
-                record: kind.label(),
-                record_id: record.id.clone(),
-                matched_by: match matched {
-                    Match::Code(_) => "code",
-                    Match::Text { .. } => "text",
+                record,
+                record_id,
+                matched_by: match matched_by {
+                    MatchedBy::Code => "code",
+                    MatchedBy::Text => "text",
                 },
-                system: match matched {
-                    Match::Code(coding) => Some(system_label(&coding.system).to_owned()),
-                    Match::Text { .. } => None,
-                },
-                code: match matched {
-                    Match::Code(coding) => Some(coding.code.clone()),
-                    Match::Text { .. } => None,
-                },
-                term: match matched {
-                    Match::Code(_) => None,
-                    Match::Text { term } => Some((*term).to_owned()),
-                },
-                name: record.name().to_owned(),
-                status: record.status.as_str(),
-                start: record.start.map(|d| d.to_string()),
+                system,
+                code,
+                term,
+                name,
+                status,
+                start: start.map(|d| d.to_string()),
                 sentence,
             },
-            Evidence::Intake { question } => EvidenceOut::Intake {
-                question_id: question.id.clone(),
-                question: question.question.clone(),
+            EvidenceDocument::Intake {
+                question_id,
+                question,
+                sentence,
+            } => EvidenceOut::Intake {
+                question_id,
+                question,
                 sentence,
             },
-            Evidence::ReportedCondition => EvidenceOut::ReportedCondition { sentence },
-            Evidence::Deceased { on } => EvidenceOut::Deceased {
+            EvidenceDocument::ReportedCondition { sentence } => {
+                EvidenceOut::ReportedCondition { sentence }
+            }
+            EvidenceDocument::Deceased { on, sentence } => EvidenceOut::Deceased {
                 on: on.map(|d| d.to_string()),
                 sentence,
             },
@@ -222,29 +236,29 @@ impl From<&Evidence<'_>> for EvidenceOut {
     }
 }
 
-impl From<&Screening<'_>> for ScreeningOut {
-    fn from(screening: &Screening<'_>) -> Self {
+impl From<&ScreeningDocument> for ScreeningOut {
+    fn from(screening: &ScreeningDocument) -> Self {
         Self {
-            protocol: screening.protocol.into(),
+            protocol: (&screening.protocol).into(),
             as_of: screening.as_of.to_string(),
             verdict: screening.verdict.as_str(),
-            indicated: screening.is_indicated(),
+            indicated: screening.indicated,
             findings: screening.findings.iter().map(FindingOut::from).collect(),
             indications: screening
                 .indications
                 .iter()
                 .map(|m| IndicationOut {
-                    concept: m.indication.concept.clone(),
-                    label: m.indication.label.clone(),
+                    concept: m.concept.clone(),
+                    label: m.label.clone(),
                     evidence: m.evidence.iter().map(EvidenceOut::from).collect(),
-                    source: m.citation.map(SourceOut::from),
+                    source: m.source.as_ref().map(SourceOut::from),
                 })
                 .collect(),
             not_asked: screening
                 .not_asked
                 .iter()
                 .map(|c| ConceptOut {
-                    concept: c.id.clone(),
+                    concept: c.concept.clone(),
                     label: c.label.clone(),
                 })
                 .collect(),
@@ -277,22 +291,22 @@ pub struct FloorBasisOut {
     pub minimum_volume_ml: f64,
 }
 
-impl DoseOut {
-    pub fn new(protocol: &Protocol, dose: &Dose) -> Self {
+impl From<&DoseDocument> for DoseOut {
+    fn from(dose: &DoseDocument) -> Self {
         Self {
-            protocol: protocol.into(),
-            cell_floor: dose.floor.map(|f| f.minimum_cells),
-            floor_basis: dose.floor.map(|f| FloorBasisOut {
+            protocol: (&dose.protocol).into(),
+            cell_floor: dose.cell_floor,
+            floor_basis: dose.floor_basis.as_ref().map(|f| FloorBasisOut {
                 cells_per_kg: f.cells_per_kg,
-                weight_kg: f.weight.kg(),
+                weight_kg: f.weight_kg,
                 cells_per_ml: f.cells_per_ml,
-                minimum_volume_ml: f.minimum_volume.millilitres(),
+                minimum_volume_ml: f.minimum_volume_ml,
             }),
-            product_volume_ml: dose.product_volume.millilitres(),
-            saline_volume_ml: dose.saline_volume.millilitres(),
-            total_volume_ml: dose.total_volume.millilitres(),
+            product_volume_ml: dose.product_volume_ml,
+            saline_volume_ml: dose.saline_volume_ml,
+            total_volume_ml: dose.total_volume_ml,
             cells_delivered: dose.cells_delivered,
-            per_site_ml: dose.per_site.iter().map(|v| v.millilitres()).collect(),
+            per_site_ml: dose.per_site_ml.clone(),
             explanation: dose.explanation.clone(),
         }
     }
@@ -321,22 +335,6 @@ pub struct VisitOut {
     pub source: Option<SourceOut>,
 }
 
-pub fn visit_label(visit: &PlannedVisit<'_>) -> (&'static str, String) {
-    match &visit.kind {
-        VisitKind::Session { number } => ("session", format!("Session {number}")),
-        VisitKind::FollowUp {
-            follow_up,
-            after_session,
-        } => (
-            "follow_up",
-            format!("{} (after session {after_session})", follow_up.label),
-        ),
-        VisitKind::CheckIn { follow_up, number } => {
-            ("check_in", format!("{} #{number}", follow_up.label))
-        }
-    }
-}
-
 impl PlanOut {
     pub fn new(protocol: &Protocol, plan: &SessionPlan<'_>) -> Self {
         Self {
@@ -347,12 +345,14 @@ impl PlanOut {
                 .map(|visit| {
                     let (kind, label) = visit_label(visit);
                     VisitOut {
-                        kind,
+                        kind: kind.as_str(),
                         label,
                         date: visit.date.to_string(),
                         earliest: visit.window.map(|(e, _)| e.to_string()),
                         latest: visit.window.map(|(_, l)| l.to_string()),
-                        source: visit.citation.map(SourceOut::from),
+                        source: visit
+                            .citation
+                            .map(|c| SourceOut::from(&documents::source(c))),
                     }
                 })
                 .collect(),
@@ -378,13 +378,19 @@ pub struct ViolationOut {
     pub source: Option<SourceOut>,
 }
 
-impl From<&Violation<'_>> for ViolationOut {
-    fn from(violation: &Violation<'_>) -> Self {
+impl From<&ViolationDocument> for ViolationOut {
+    fn from(violation: &ViolationDocument) -> Self {
         Self {
             kind: violation.kind.as_str(),
             session: violation.session,
             explanation: violation.explanation.clone(),
-            source: violation.citation.map(SourceOut::from),
+            source: violation.source.as_ref().map(SourceOut::from),
         }
+    }
+}
+
+impl From<&Violation<'_>> for ViolationOut {
+    fn from(violation: &Violation<'_>) -> Self {
+        Self::from(&documents::violation(violation))
     }
 }

@@ -110,7 +110,7 @@ async fn make(
     spec: &str,
 ) -> Result<(DemoSummary, Duration)> {
     let started = Instant::now();
-    match fill(store, data, myotome_web::validate::today()).await {
+    match fill(store, data, jiff::Zoned::now().date()).await {
         Ok(summary) => Ok((summary, started.elapsed())),
         Err(DemoError::NotEmpty(why)) => bail!("{} {why}", database::describe(spec)),
         Err(other) => Err(other.into()),

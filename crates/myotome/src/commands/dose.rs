@@ -3,6 +3,7 @@
 use crate::cli::{Cli, DoseArgs, Format};
 use crate::output::{Refused, print_json};
 use anyhow::{Result, anyhow};
+use myotome_clinic::documents;
 use myotome_core::dosing::{DoseRequest, compute_dose, group_digits};
 use myotome_core::facts::Weight;
 use myotome_core::quantity::Volume;
@@ -36,7 +37,7 @@ pub fn run(cli: &Cli, args: &DoseArgs) -> Result<ExitCode> {
     let dose = compute_dose(protocol, &request)
         .map_err(|refusal| Refused::new("dose_refused", refusal))?;
     match cli.format {
-        Format::Json => print_json(&DoseOut::new(protocol, &dose))?,
+        Format::Json => print_json(&DoseOut::from(&documents::dose(protocol, &dose)))?,
         Format::Text => {
             println!(
                 "Dose for {} {} ({})",

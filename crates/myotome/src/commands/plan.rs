@@ -5,10 +5,11 @@ use crate::facts_file::parse_date;
 use crate::output::{Refused, print_json};
 use anyhow::{Result, anyhow};
 use jiff::civil::Date;
+use myotome_clinic::planning::visit_label;
 use myotome_core::protocol::Protocol;
 use myotome_core::quantity::Duration;
 use myotome_core::schedule::{PlanRequest, check_follow_up, check_sessions, plan_sessions};
-use myotome_web::wire::clinical::{CalendarCheckOut, PlanOut, ViolationOut, visit_label};
+use myotome_web::wire::clinical::{CalendarCheckOut, PlanOut, ViolationOut};
 use std::process::ExitCode;
 
 pub fn run(cli: &Cli, args: &PlanArgs) -> Result<ExitCode> {

@@ -4,6 +4,7 @@ use crate::cli::{Cli, Format, ScreenArgs};
 use crate::facts_file::{FactsFile, parse_date};
 use crate::output::print_json;
 use anyhow::{Context, Result, anyhow};
+use myotome_clinic::documents;
 use myotome_core::ClinicalData;
 use myotome_core::protocol::LoadedProtocol;
 use myotome_core::screening::{Outcome, ResolvedFacts, Screening};
@@ -47,7 +48,10 @@ pub fn run(cli: &Cli, args: &ScreenArgs) -> Result<ExitCode> {
         .collect();
     match cli.format {
         Format::Json => {
-            let out: Vec<ScreeningOut> = screenings.iter().map(ScreeningOut::from).collect();
+            let out: Vec<ScreeningOut> = screenings
+                .iter()
+                .map(|s| ScreeningOut::from(&documents::screening(s)))
+                .collect();
             if out.len() == 1 {
                 print_json(&out[0])?;
             } else {
@@ -189,7 +193,10 @@ fn run_fhir(
             Format::Json => json.push(FhirScreeningOut {
                 patient: patient.source_id.clone(),
                 name: patient.display_name(),
-                screenings: screenings.iter().map(ScreeningOut::from).collect(),
+                screenings: screenings
+                    .iter()
+                    .map(|s| ScreeningOut::from(&documents::screening(s)))
+                    .collect(),
             }),
             Format::Text => {
                 if i > 0 {

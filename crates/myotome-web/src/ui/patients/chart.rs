@@ -20,7 +20,6 @@ use crate::ui::form::{FieldErrors, Fields};
 use crate::ui::layout::Chrome;
 use crate::ui::page::{Page, Viewer};
 use crate::ui::render::{UiError, html, in_page, ok, see_other};
-use crate::validate::today;
 use crate::wire::patients::{WeightIn, sex_word};
 use crate::wire::records::RecordIn;
 use askama::Template;
@@ -286,16 +285,6 @@ fn record_view(record: &ClinicalRecord) -> RecordView {
     }
 }
 
-fn verdict_words(verdict: &str) -> (&'static str, &'static str) {
-    match verdict {
-        "eligible" => ("Eligible", "ok"),
-        "eligible_with_precautions" => ("Eligible with precautions", "warn"),
-        "needs_clearance" => ("Needs clearance", "warn"),
-        "not_a_candidate" => ("Not a candidate", "danger"),
-        _ => ("Unknown verdict", "muted"),
-    }
-}
-
 fn plan_status_word(status: PlanStatus) -> &'static str {
     match status {
         PlanStatus::Active => "Active",
@@ -338,7 +327,7 @@ impl ChartPage {
         };
         let p = &data.patient;
         let d = &p.details;
-        let now = today();
+        let now = state.clock.today();
         let patient = Demographics {
             id: p.id,
             name: display_name(p),
@@ -447,7 +436,7 @@ impl ChartPage {
             .screenings
             .iter()
             .map(|s| {
-                let (verdict, verdict_class) = verdict_words(&s.verdict);
+                let (verdict, verdict_class) = crate::ui::screening::outcome_words(s.verdict);
                 let href = format!("/screenings/{}", s.id);
                 let protocol = protocol_title(&s.protocol_id);
                 timeline.push(TimelineEntry {
@@ -623,10 +612,13 @@ pub(super) async fn add_weight(
     let measured_on = form.optional("measured_on");
     // A form sends text; the API's number is read here, then checked by the API's own rule.
     let checked = match kg_typed.replace(',', ".").parse::<f64>() {
-        Ok(kg) => weight_entry(&WeightIn {
-            kg,
-            measured_on: measured_on.clone(),
-        }),
+        Ok(kg) => weight_entry(
+            &WeightIn {
+                kg,
+                measured_on: measured_on.clone(),
+            },
+            state.clock.today(),
+        ),
         Err(_) => {
             let sentence = if kg_typed.is_empty() {
                 "is empty; write the weight in kilograms, e.g. 71.5".to_owned()
@@ -635,10 +627,13 @@ pub(super) async fn add_weight(
             };
             // The date is still checked, so both problems show at once.
             let date_problem = measured_on.as_deref().and_then(|d| {
-                weight_entry(&WeightIn {
-                    kg: 70.0,
-                    measured_on: Some(d.to_owned()),
-                })
+                weight_entry(
+                    &WeightIn {
+                        kg: 70.0,
+                        measured_on: Some(d.to_owned()),
+                    },
+                    state.clock.today(),
+                )
                 .err()
             });
             let mut fields = std::collections::BTreeMap::new();

@@ -1,38 +1,38 @@
 //! One treatment plan: its page (with the form that books the proposed visits), the printable
 //! plan, and the patient's aftercare sheet.
 //!
-//! A proposed visit is a visit of the plan's schedule document with no appointment of the plan
-//! under its label (or only cancelled ones). Booking checks all the chosen dates together
-//! against the protocol's windows first ([`check_plan_calendar`], the API's own check), so a
-//! refusal books nothing and names the date that breaks the window; then each visit is booked
-//! through the API's booking ([`book_visit`]), which checks again.
+//! A proposed visit is a visit of the plan's schedule document with no appointment booking it
+//! (or only cancelled ones). Booking checks all the chosen dates together against the
+//! protocol's windows first ([`windows::brought_by_visits`], the rule every booking follows),
+//! so a refusal books nothing and names the date that breaks the window; then the visits are
+//! booked together in one transaction ([`booking::book_all`]), which checks again.
 
 use super::{
-    Choice, DoseView, ScheduleDoc, ViolationView, VisitView, kind_label, override_key,
-    patient_name, violation_sentence, window_text,
+    Choice, DoseView, ViolationView, VisitView, kind_label, override_key, patient_name,
+    violation_sentence, window_text,
 };
-use crate::clinic::windows::{BookedVisit, booked_visits, brought_by_change, check_plan_calendar};
 use crate::error::ApiError;
 use crate::permissions::{Permission, need};
-use crate::routes::appointments::{book_visit, check_time};
-use crate::routes::plans::change_plan_status;
 use crate::state::AppState;
 use crate::ui::form::{FieldErrors, Fields};
 use crate::ui::layout::Chrome;
 use crate::ui::page::{Page, PathText, Viewer, id_in_path};
 use crate::ui::render::{UiError, html, in_page, ok, see_other};
 use crate::validate::{Check, parse_date};
-use crate::wire::care::AppointmentIn;
-use crate::wire::clinical::{SourceOut, ViolationOut};
+use crate::wire::care::parse_plan_status;
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use jiff::civil::Date;
+use myotome_clinic::booking::{self, NewAppointment, check_time};
+use myotome_clinic::windows::{self, BookedVisit, booked_visits, check_plan_calendar};
+use myotome_clinic::{ClinicError, documents, plans};
 use myotome_core::protocol::{Protocol, Statement};
 use myotome_core::setting::Setting;
 use myotome_store::{
-    Appointment, AppointmentKind, AppointmentStatus, Patient, PlanId, Role, TreatmentPlan,
+    Appointment, AppointmentKind, AppointmentStatus, Patient, PlanId, PlanVisit, Role,
+    ScheduleDocument, ScheduledVisitKind, TreatmentPlan, UserId,
 };
 
 /// A plan with what the pages show beside it.
@@ -41,7 +41,6 @@ struct PlanContext {
     patient: Patient,
     /// The plan's appointments, in date order.
     appointments: Vec<Appointment>,
-    schedule: ScheduleDoc,
 }
 
 async fn load(state: &AppState, viewer: &Viewer, id: i64) -> Result<PlanContext, UiError> {
@@ -64,40 +63,40 @@ async fn load(state: &AppState, viewer: &Viewer, id: i64) -> Result<PlanContext,
     appointments.sort_by(|a, b| {
         (a.details.date, &a.details.start_time).cmp(&(b.details.date, &b.details.start_time))
     });
-    let schedule = ScheduleDoc::read(&plan.details.schedule);
     Ok(PlanContext {
         plan,
         patient,
         appointments,
-        schedule,
     })
 }
 
 impl PlanContext {
-    /// The active appointment booked for visit `label`, if any.
-    fn booked(&self, label: &str) -> Option<&Appointment> {
-        self.appointments
-            .iter()
-            .find(|a| a.details.label == label && a.details.status != AppointmentStatus::Cancelled)
+    fn schedule(&self) -> &ScheduleDocument {
+        &self.plan.details.schedule
+    }
+
+    /// The active appointment booking the schedule's visit `index`, if any.
+    fn booked(&self, index: usize) -> Option<&Appointment> {
+        self.appointments.iter().find(|a| {
+            a.details.plan_visit.is_some_and(|v| v.index() == index)
+                && a.details.status != AppointmentStatus::Cancelled
+        })
     }
 
     /// Indices of the schedule's visits not booked yet.
     fn proposed(&self) -> Vec<usize> {
-        self.schedule
-            .visits
-            .iter()
-            .enumerate()
-            .filter(|(_, v)| self.booked(&v.label).is_none())
-            .map(|(i, _)| i)
+        (0..self.schedule().visits.len())
+            .filter(|i| self.booked(*i).is_none())
             .collect()
     }
 
     fn rows(&self) -> Vec<VisitRow> {
-        self.schedule
+        self.schedule()
             .visits
             .iter()
-            .map(|visit| {
-                let booked = self.booked(&visit.label);
+            .enumerate()
+            .map(|(index, visit)| {
+                let booked = self.booked(index);
                 VisitRow {
                     visit: VisitView::from(visit),
                     appointment: booked.map(|a| BookedView {
@@ -179,12 +178,12 @@ fn summary(state: &AppState, ctx: &PlanContext) -> PlanSummary {
                     .map_or_else(|| id.clone(), |s| s.label.clone())
             })
             .collect(),
-        dose: details.dose.as_ref().map(DoseView::from_json),
+        dose: details.dose.as_ref().map(DoseView::from_doc),
         notes: details.notes.clone(),
         status: ctx.plan.status.as_str(),
         created: ctx.plan.created_at.strftime("%Y-%m-%d").to_string(),
-        unscheduled: ctx.schedule.unscheduled.clone(),
-        explanation: ctx.schedule.explanation.clone(),
+        unscheduled: ctx.schedule().unscheduled.clone(),
+        explanation: ctx.schedule().explanation.clone(),
     }
 }
 
@@ -283,7 +282,7 @@ fn kept_warnings(state: &AppState, ctx: &PlanContext) -> Vec<ViolationView> {
             .collect(),
             None => Vec::new(),
         };
-    for accepted in &ctx.schedule.accepted_violations {
+    for accepted in &ctx.schedule().accepted_violations {
         if !warnings
             .iter()
             .any(|w| w.explanation == accepted.explanation)
@@ -333,12 +332,12 @@ async fn plan_view(
     let book: Vec<BookRow> = ctx
         .proposed()
         .into_iter()
-        .filter_map(|i| ctx.schedule.visits.get(i).map(|v| (i, v)))
+        .filter_map(|i| ctx.schedule().visits.get(i).map(|v| (i, v)))
         .map(|(i, visit)| {
-            let (date, time, chosen) = typed(i, &visit.date);
+            let (date, time, chosen) = typed(i, &visit.date.to_string());
             BookRow {
                 index: i,
-                kind: kind_label(&visit.kind),
+                kind: kind_label(visit.kind),
                 label: visit.label.clone(),
                 window: window_text(visit),
                 date_field: format!("date_{i}"),
@@ -384,13 +383,13 @@ async fn plan_view(
             && ctx.plan.status == myotome_store::PlanStatus::Active,
         version: ctx.plan.version,
         calendar_week: ctx
-            .schedule
+            .schedule()
             .visits
             .iter()
-            .map(|v| v.date.as_str())
+            .map(|v| v.date)
             .min()
-            .unwrap_or_default()
-            .to_owned(),
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
         booked: None,
         errors: FieldErrors::none(),
         violations: Vec::new(),
@@ -421,7 +420,7 @@ pub(super) async fn book(
     let mut errors = FieldErrors::none();
     let mut to_book: Vec<ToBook> = Vec::new();
     for index in &proposed {
-        let Some(visit) = ctx.schedule.visits.get(*index) else {
+        let Some(visit) = ctx.schedule().visits.get(*index) else {
             continue;
         };
         if !fields.has("visit", &index.to_string()) {
@@ -439,10 +438,7 @@ pub(super) async fn book(
         let time = fields.optional(&time_field);
         let mut check = Check::new();
         check_time(&mut check, time.as_deref());
-        if let Err(ApiError::Invalid {
-            fields: problems, ..
-        }) = check.finish()
-        {
+        if let Err(ClinicError::Invalid(problems)) = check.finish() {
             for problem in problems.values() {
                 errors.add(&time_field, problem.clone());
             }
@@ -450,7 +446,7 @@ pub(super) async fn book(
         if let Some(date) = date {
             to_book.push(ToBook {
                 index: *index,
-                kind: if visit.kind == "session" {
+                kind: if visit.kind == ScheduledVisitKind::Session {
                     AppointmentKind::Session
                 } else {
                     AppointmentKind::FollowUp
@@ -464,7 +460,7 @@ pub(super) async fn book(
     let clinician = fields.optional("clinician_id");
     let clinician_id = match clinician.as_deref().map(str::parse::<i64>) {
         None => None,
-        Some(Ok(id)) => Some(id),
+        Some(Ok(id)) => Some(UserId(id)),
         Some(Err(_)) => {
             errors.add(
                 "clinician_id",
@@ -480,7 +476,7 @@ pub(super) async fn book(
     }
     // The windows are always checked again. The "book anyway" box accepts them only when it
     // was ticked for exactly these dates and these sentences. Whether the viewer may accept
-    // is the API's decision (`book_visit` refuses staff), not the page's.
+    // is the use case's decision (`booking::book_all` refuses staff), not the page's.
     let mut violations = Vec::new();
     let mut offer_override = false;
     let mut accept = false;
@@ -508,24 +504,23 @@ pub(super) async fn book(
     if errors.is_empty() {
         to_book.sort_by_key(|v| v.date);
         let count = to_book.len();
-        for visit in to_book {
-            let input = AppointmentIn {
-                kind: match visit.kind {
-                    AppointmentKind::Session => "session".to_owned(),
-                    AppointmentKind::FollowUp => "follow_up".to_owned(),
-                },
+        let bookings = to_book
+            .into_iter()
+            .map(|visit| NewAppointment {
+                kind: visit.kind,
                 label: visit.label,
-                date: visit.date.to_string(),
+                date: visit.date,
                 start_time: visit.time,
                 duration_minutes: None,
-                clinician_id,
-                plan_id: Some(ctx.plan.id.0),
+                clinician: clinician_id,
+                plan: Some(ctx.plan.id),
+                plan_visit: u32::try_from(visit.index).ok().map(PlanVisit),
                 accept_violations: accept,
-            };
-            book_visit(&state, &page.actor, page.role(), ctx.plan.patient_id, input)
-                .await
-                .map_err(in_page(&page.viewer))?;
-        }
+            })
+            .collect();
+        booking::book_all(&state.clinic, &page.clinic(), ctx.plan.patient_id, bookings)
+            .await
+            .map_err(in_page(&page.viewer))?;
         return Ok(see_other(&format!("/plans/{id}?booked={count}")));
     }
     // Every typed date and time comes back, ticked or not.
@@ -556,89 +551,35 @@ pub(super) async fn book(
 }
 
 /// Checks the visits to book, together with the plan's booked ones, against the protocol's
-/// windows. Each violation goes to the date field of the visit it is about; those about an
-/// already-booked visit are returned for the list above the form. Windows the booked visits
-/// already broke before this booking (accepted earlier) are left out, as the API leaves them.
+/// windows ([`windows::brought_by_visits`]). Each violation goes to the date field of the visit
+/// it is about; those about an already-booked visit are returned for the list above the form.
 fn window_problems(
     protocol: &Protocol,
     ctx: &PlanContext,
     to_book: &[ToBook],
     errors: &mut FieldErrors,
 ) -> Vec<ViolationView> {
-    let booked = booked_visits(&ctx.appointments);
-    let new = |v: &ToBook| BookedVisit {
-        kind: v.kind,
-        label: v.label.clone(),
-        date: v.date,
-    };
-    let schedule = &ctx.plan.details.schedule;
-    let already = check_plan_calendar(protocol, schedule, &booked);
-    let mut sessions: Vec<(Date, Option<usize>)> = booked
+    let new: Vec<BookedVisit> = to_book
         .iter()
-        .filter(|v| v.kind == AppointmentKind::Session)
-        .map(|v| (v.date, None))
-        .chain(
-            to_book
-                .iter()
-                .filter(|v| v.kind == AppointmentKind::Session)
-                .map(|v| (v.date, Some(v.index))),
-        )
-        .collect();
-    sessions.sort_by_key(|(date, _)| *date);
-    let session_visits: Vec<BookedVisit> = booked
-        .iter()
-        .filter(|v| v.kind == AppointmentKind::Session)
-        .cloned()
-        .chain(
-            to_book
-                .iter()
-                .filter(|v| v.kind == AppointmentKind::Session)
-                .map(new),
-        )
+        .map(|v| BookedVisit {
+            kind: v.kind,
+            plan_visit: u32::try_from(v.index).ok().map(PlanVisit),
+            date: v.date,
+        })
         .collect();
     let mut elsewhere: Vec<ViolationView> = Vec::new();
-    let mut at_field = |field: Option<String>, violation: &ViolationOut| match field {
-        Some(field) => {
-            let sentence = match errors.get(&field) {
-                Some(before) => format!("{before} {}", violation_sentence(violation)),
-                None => violation_sentence(violation),
-            };
-            errors.add(&field, sentence);
-        }
-        None => elsewhere.push(ViolationView::from(violation)),
-    };
-    // The sessions: a violation names its session by number in date order.
-    let session_checks = check_plan_calendar(protocol, schedule, &session_visits);
-    for violation in brought_by_change(&already, session_checks) {
-        let index = violation
-            .session
-            .and_then(|n| usize::try_from(n).ok())
-            .and_then(|n| n.checked_sub(1))
-            .and_then(|n| sessions.get(n))
-            .and_then(|(_, index)| *index)
-            .or_else(|| sessions.iter().rev().find_map(|(_, index)| *index));
-        at_field(index.map(|i| format!("date_{i}")), &violation);
-    }
-    // Each follow-up on its own against all the sessions.
-    let follow_ups = booked
-        .iter()
-        .filter(|v| v.kind == AppointmentKind::FollowUp)
-        .map(|v| (v.clone(), None))
-        .chain(
-            to_book
-                .iter()
-                .filter(|v| v.kind == AppointmentKind::FollowUp)
-                .map(|v| (new(v), Some(v.index))),
-        );
-    for (visit, index) in follow_ups {
-        let mut visits = session_visits.clone();
-        visits.push(visit);
-        let checks = check_plan_calendar(protocol, schedule, &visits);
-        for violation in brought_by_change(&already, checks)
-            .iter()
-            .filter(|v| v.kind.starts_with("follow_up"))
-        {
-            at_field(index.map(|i| format!("date_{i}")), violation);
+    let found = windows::brought_by_visits(protocol, ctx.schedule(), &ctx.appointments, &new);
+    for (position, violation) in &found {
+        match position.and_then(|p| to_book.get(p)) {
+            Some(visit) => {
+                let field = format!("date_{}", visit.index);
+                let sentence = match errors.get(&field) {
+                    Some(before) => format!("{before} {}", violation_sentence(violation)),
+                    None => violation_sentence(violation),
+                };
+                errors.add(&field, sentence);
+            }
+            None => elsewhere.push(ViolationView::from(violation)),
         }
     }
     elsewhere
@@ -682,7 +623,7 @@ fn instruction(protocol: &Protocol, statement: &Statement) -> Instruction {
         text: statement.text.clone(),
         source: protocol
             .cite(&statement.source)
-            .map(|c| super::source_text(&SourceOut::from(c))),
+            .map(|c| super::source_text(&documents::source(c))),
     }
 }
 
@@ -748,7 +689,7 @@ pub(super) async fn aftercare_page(
                 text: format!("{}: {when}.", f.label),
                 source: protocol
                     .cite(&f.source)
-                    .map(|c| super::source_text(&SourceOut::from(c))),
+                    .map(|c| super::source_text(&documents::source(c))),
             }
         })
         .collect();
@@ -803,8 +744,9 @@ pub(super) async fn set_status(
             "The form did not say which version of the plan it changes; reload the page and try again.".to_owned(),
         ))
     })?;
-    let status = fields.get("status").trim().to_owned();
-    let plan = change_plan_status(&state, &page.actor, PlanId(id), version, &status)
+    let status = parse_plan_status(fields.get("status").trim())
+        .map_err(|e| in_page(&page.viewer)(ApiError::field("status", e)))?;
+    let plan = plans::change_status(&state.clinic, &page.clinic(), PlanId(id), version, status)
         .await
         .map_err(in_page(&page.viewer))?;
     Ok(see_other(&format!(

@@ -1,35 +1,30 @@
 //! From the stored chart to the core's [`PatientFacts`]: demographics, the latest weight, every
 //! coded record (the core decides which are current on the as-of date), the measurements (lab
-//! results shown beside findings) and the latest candidate form. Reading the chart goes through the store, so each read is audited.
+//! results shown beside findings) and the latest candidate form. Pure: the use cases read the
+//! chart through the store (audited) and hand it here.
 
-use crate::error::ApiError;
 use myotome_core::facts::{CodedRecord, Coding, IntakeAnswers, Measurement, PatientFacts, Weight};
 use myotome_core::terminology::{ConceptKind, Terminology};
 use myotome_store::{
-    Actor, ClinicalRecord, IntakeForm, MeasurementEntry, Patient, PatientDetails, RecordKind,
-    Store, WeightEntry,
+    ClinicalRecord, IntakeForm, MeasurementEntry, Patient, PatientDetails, RecordKind,
+    ScreeningChart, WeightEntry,
 };
 
-/// Reads the chart and builds the facts screening looks at.
-pub async fn load(
-    store: &dyn Store,
-    actor: &Actor,
+/// The facts screening looks at, from the chart as a use case's transaction read it.
+pub fn of_screening_chart(
     patient: &Patient,
+    chart: &ScreeningChart,
     terminology: &Terminology,
-) -> Result<PatientFacts, ApiError> {
-    let weights = store.weights(actor, patient.id).await?;
-    let records = store.records(actor, patient.id, None).await?;
-    let intakes = store.intakes(actor, patient.id).await?;
-    let measurements = store.measurements(actor, patient.id).await?;
+) -> PatientFacts {
     let mut facts = from_chart(
         &patient.details,
-        &weights,
-        &records,
-        latest_intake(&intakes),
+        &chart.weights,
+        &chart.records,
+        latest_intake(&chart.intakes),
         terminology,
     );
-    facts.measurements = measurements.iter().map(measurement).collect();
-    Ok(facts)
+    facts.measurements = chart.measurements.iter().map(measurement).collect();
+    facts
 }
 
 /// The measurement with the latest date (the latest recorded on a tie).

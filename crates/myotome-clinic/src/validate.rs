@@ -8,7 +8,7 @@
 //! The account rules, [`check_username`] and [`check_display_name`], are public with a
 //! sentence for an answer, so the command line applies the same rules as the API.
 
-use crate::error::ApiError;
+use crate::error::ClinicError;
 use jiff::civil::Date;
 use std::collections::BTreeMap;
 
@@ -157,12 +157,12 @@ impl Check {
         }
     }
 
-    /// 422 naming every problem, or `Ok` when there were none.
-    pub fn finish(self) -> Result<(), ApiError> {
+    /// [`ClinicError::Invalid`] naming every problem, or `Ok` when there were none.
+    pub fn finish(self) -> Result<(), ClinicError> {
         if self.fields.is_empty() {
             Ok(())
         } else {
-            Err(ApiError::fields(self.fields))
+            Err(ClinicError::Invalid(self.fields))
         }
     }
 }
@@ -184,11 +184,6 @@ pub fn parse_date(text: &str) -> Result<Date, String> {
     }
     text.parse::<Date>()
         .map_err(|e| format!("`{text}` is not a date on the calendar ({e}); write YYYY-MM-DD"))
-}
-
-/// Today in the server's time zone: the default "as of" for screenings and weights.
-pub fn today() -> Date {
-    jiff::Zoned::now().date()
 }
 
 #[cfg(test)]
@@ -237,8 +232,12 @@ mod tests {
         check.line("given_names", "a\nb", 10);
         check.line("phone", "12345678901", 10);
         check.paragraph("address", "1 Main St\nTown", 100);
-        let Err(ApiError::Invalid { fields, message }) = check.finish() else {
+        let Err(error @ ClinicError::Invalid(_)) = check.finish() else {
             panic!("expected a 422");
+        };
+        let message = error.to_string();
+        let ClinicError::Invalid(fields) = error else {
+            unreachable!()
         };
         assert_eq!(fields.len(), 3, "{fields:?}");
         assert!(

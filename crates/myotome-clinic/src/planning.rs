@@ -10,11 +10,10 @@
 //! follow-ups, [`MAX_TARGET_SITES`] sites): the counts size the core's allocations, and a list
 //! is compared with itself for duplicates.
 
-use super::{find_protocol, sentence};
-use crate::error::ApiError;
+use crate::documents;
+use crate::error::{ClinicError, PlanPart, RefusalReason, sentence};
+use crate::find_protocol;
 use crate::validate::{Check, MAX_LONG_TEXT};
-use crate::wire::care::{DoseIn, PlanIn, ScheduleIn, ScheduleOut, ScheduledVisitOut};
-use crate::wire::clinical::{DoseOut, ViolationOut, visit_label};
 use jiff::civil::Date;
 use myotome_core::ClinicalData;
 use myotome_core::catalog::{AnatomyCatalog, Structure};
@@ -23,9 +22,72 @@ use myotome_core::facts::Weight;
 use myotome_core::protocol::Protocol;
 use myotome_core::quantity::{Duration, Volume};
 use myotome_core::schedule::{
-    PlanRequest, Violation, VisitKind, check_follow_up, check_sessions, plan_sessions,
+    PlanRefusal, PlanRequest, PlannedVisit, Violation, VisitKind, check_follow_up, check_sessions,
+    plan_sessions,
 };
-use myotome_store::{AppointmentDetails, AppointmentKind, AppointmentStatus, PlanDetails, UserId};
+use myotome_store::{
+    AppointmentDetails, AppointmentKind, AppointmentStatus, DOCUMENT_SCHEMA, DoseDocument,
+    PlanDetails, PlanVisit, ScheduleDocument, ScheduleMode, ScheduledVisit, ScheduledVisitKind,
+    UserId, ViolationDocument,
+};
+
+/// A new treatment plan, as the clinician asked for it. Dates are the text typed (each checked
+/// with its field's path, so one answer names every problem).
+#[derive(Debug, Clone, Default)]
+pub struct NewPlan {
+    pub protocol: String,
+    /// One of the protocol's indication concepts.
+    pub indication: String,
+    /// One of the protocol's regions.
+    pub region: String,
+    /// left, right, both or midline; required when a target site is paired.
+    pub side: Option<String>,
+    /// Structures of the anatomy catalogue the protocol allows in the region, each once.
+    pub target_sites: Vec<String>,
+    pub dose: Option<DoseInput>,
+    pub schedule: ScheduleInput,
+    /// Store the plan even though its dates break the protocol's windows (a clinician's
+    /// decision); they are then kept as warnings.
+    pub accept_violations: bool,
+    /// The clinician the appointments are booked with.
+    pub clinician_id: Option<UserId>,
+    pub notes: Option<String>,
+}
+
+/// The dose inputs. Which are needed depends on the protocol: a cell floor needs
+/// `cells_per_ml` (and the patient's recorded weight); a protocol without one needs the product
+/// volume; a protocol that leaves the saline ratio to the clinic needs it.
+#[derive(Debug, Clone, Default)]
+pub struct DoseInput {
+    /// Viable cells per mL of product, from the lot's certificate.
+    pub cells_per_ml: Option<f64>,
+    /// Product volume; computed from the cell floor when absent.
+    pub product_volume_ml: Option<f64>,
+    /// mL of saline per mL of product.
+    pub saline_per_product_ml: Option<f64>,
+    /// The syringe's smallest step: the clinic's equipment, not a clinical value. Default 0.1.
+    pub graduation_ml: Option<f64>,
+}
+
+/// Either lay sessions out from `start` (`sessions`, `every` optional), or check given `dates`
+/// (with optional `follow_ups`).
+#[derive(Debug, Clone, Default)]
+pub struct ScheduleInput {
+    pub start: Option<String>,
+    pub sessions: Option<u32>,
+    /// ISO 8601 duration between sessions, e.g. `P1W`.
+    pub every: Option<String>,
+    pub dates: Option<Vec<String>>,
+    pub follow_ups: Vec<FollowUpDate>,
+}
+
+/// A follow-up of the protocol on a chosen date.
+#[derive(Debug, Clone)]
+pub struct FollowUpDate {
+    /// The protocol's follow-up id.
+    pub id: String,
+    pub date: String,
+}
 
 /// The sides a plan may name.
 const SIDES: [&str; 4] = ["left", "right", "both", "midline"];
@@ -43,16 +105,16 @@ pub struct PlanDraft {
     pub details: PlanDetails,
     pub appointments: Vec<AppointmentDetails>,
     /// Violations accepted with `accept_violations`.
-    pub warnings: Vec<ViolationOut>,
+    pub warnings: Vec<ViolationDocument>,
 }
 
 /// Checks the request and computes the plan, or refuses with the reason.
 pub fn draft(
     data: &ClinicalData,
-    input: &PlanIn,
+    input: &NewPlan,
     weight: Option<Weight>,
     clinician: Option<UserId>,
-) -> Result<PlanDraft, ApiError> {
+) -> Result<PlanDraft, ClinicError> {
     let loaded = find_protocol(data, &input.protocol, "protocol")?;
     let protocol = &loaded.protocol;
 
@@ -71,26 +133,28 @@ pub fn draft(
     check.finish()?;
     let (Some(schedule), Some(dose_request)) = (schedule, dose_request) else {
         // `finish` reports whatever made either `None`.
-        return Err(ApiError::unchecked("plan request"));
+        return Err(ClinicError::unchecked("plan request"));
     };
 
-    let dose = match dose_of(protocol, input.dose.as_ref(), &dose_request, weight)? {
-        Some(dose) => Some(to_json(&dose)?),
-        None => None,
-    };
+    let dose = dose_of(protocol, input.dose.as_ref(), &dose_request, weight)?;
 
     let laid_out = lay_out(protocol, &schedule)?;
-    let violations: Vec<ViolationOut> =
-        laid_out.violations.iter().map(ViolationOut::from).collect();
+    let violations: Vec<ViolationDocument> = laid_out
+        .violations
+        .iter()
+        .map(documents::violation)
+        .collect();
     if !violations.is_empty() && !input.accept_violations {
-        return Err(window_violation(violations));
+        return Err(ClinicError::window_violation(violations));
     }
     let appointments = laid_out
         .visits
         .iter()
-        .map(|visit| AppointmentDetails {
+        .enumerate()
+        .map(|(number, visit)| AppointmentDetails {
             plan_id: None,
-            kind: if visit.kind == "session" {
+            plan_visit: u32::try_from(number).ok().map(PlanVisit),
+            kind: if visit.kind == ScheduledVisitKind::Session {
                 AppointmentKind::Session
             } else {
                 AppointmentKind::FollowUp
@@ -103,10 +167,11 @@ pub fn draft(
             status: AppointmentStatus::Booked,
         })
         .collect();
-    let schedule_doc = ScheduleOut {
-        protocol: protocol.into(),
+    let schedule_doc = ScheduleDocument {
+        schema: DOCUMENT_SCHEMA,
+        protocol: documents::protocol_ref(protocol),
         mode: laid_out.mode,
-        visits: laid_out.visits.iter().map(Visit::out).collect(),
+        visits: laid_out.visits.clone(),
         unscheduled: laid_out.unscheduled,
         explanation: laid_out.explanation,
         accepted_violations: violations.clone(),
@@ -120,7 +185,7 @@ pub fn draft(
             side: input.side.clone(),
             target_sites: input.target_sites.clone(),
             dose,
-            schedule: to_json(&schedule_doc)?,
+            schedule: schedule_doc,
             notes: input.notes.clone(),
         },
         appointments,
@@ -132,9 +197,9 @@ pub fn draft(
 /// the dates are chosen): `Ok(None)` for a protocol that injects nothing.
 pub fn dose_preview(
     data: &ClinicalData,
-    input: &PlanIn,
+    input: &NewPlan,
     weight: Option<Weight>,
-) -> Result<Option<DoseOut>, ApiError> {
+) -> Result<Option<DoseDocument>, ClinicError> {
     let loaded = find_protocol(data, &input.protocol, "protocol")?;
     let mut check = Check::new();
     let dose_request = read_dose(
@@ -145,7 +210,7 @@ pub fn dose_preview(
     );
     check.finish()?;
     let Some(dose_request) = dose_request else {
-        return Err(ApiError::unchecked("dose request"));
+        return Err(ClinicError::unchecked("dose request"));
     };
     dose_of(&loaded.protocol, input.dose.as_ref(), &dose_request, weight)
 }
@@ -153,62 +218,52 @@ pub fn dose_preview(
 /// The core's dose for the request, or the refusal as a sentence.
 fn dose_of(
     protocol: &Protocol,
-    input: Option<&DoseIn>,
+    input: Option<&DoseInput>,
     request: &DoseRequest,
     weight: Option<Weight>,
-) -> Result<Option<DoseOut>, ApiError> {
+) -> Result<Option<DoseDocument>, ClinicError> {
     match (&protocol.dosing, input) {
         (None, None) => Ok(None),
         (None, Some(_)) => {
             let refusal = DoseRefusal::NothingInjected {
                 protocol: protocol.id.to_string(),
             };
-            Err(ApiError::refused(
-                "dose_refused",
+            Err(ClinicError::refused(
+                RefusalReason::DoseRefused {
+                    no_weight_on_record: false,
+                },
                 format!("{} Leave `dose` out.", sentence(refusal)),
             ))
         }
         (Some(_), _) => {
             let dose = compute_dose(protocol, request).map_err(|refusal| {
                 let mut message = sentence(&refusal);
-                if matches!(refusal, DoseRefusal::FloorNeedsWeightAndConcentration { .. })
-                    && weight.is_none()
-                {
-                    message.push_str(
-                        " The patient has no weight on record: add one (POST /api/v1/patients/{id}/weights).",
-                    );
+                let no_weight_on_record = matches!(
+                    refusal,
+                    DoseRefusal::FloorNeedsWeightAndConcentration { .. }
+                ) && weight.is_none();
+                if no_weight_on_record {
+                    message.push_str(" The patient has no weight on record.");
                 }
-                ApiError::refused("dose_refused", message)
+                ClinicError::refused(
+                    RefusalReason::DoseRefused {
+                        no_weight_on_record,
+                    },
+                    message,
+                )
             })?;
-            Ok(Some(DoseOut::new(protocol, &dose)))
+            Ok(Some(documents::dose(protocol, &dose)))
         }
     }
 }
 
-/// 422 `window_violation` with every violation.
-pub fn window_violation(violations: Vec<ViolationOut>) -> ApiError {
-    let explained: Vec<&str> = violations.iter().map(|v| v.explanation.as_str()).collect();
-    ApiError::Refused {
-        code: "window_violation",
-        message: format!(
-            "The dates break {} of the protocol's windows: {} Choose other dates, or, as a clinician, send \"accept_violations\": true to book them anyway (they are then kept as warnings).",
-            if violations.len() == 1 {
-                "one".to_owned()
-            } else {
-                violations.len().to_string()
-            },
-            explained.join(" ")
-        ),
-        violations,
-    }
-}
-
-fn to_json(value: &impl serde::Serialize) -> Result<serde_json::Value, ApiError> {
-    serde_json::to_value(value).map_err(|e| ApiError::internal("cannot encode a plan document", &e))
-}
-
 /// Indication, region, target sites and side against the protocol and the catalogue.
-fn check_choices(check: &mut Check, protocol: &Protocol, catalog: &AnatomyCatalog, input: &PlanIn) {
+fn check_choices(
+    check: &mut Check,
+    protocol: &Protocol,
+    catalog: &AnatomyCatalog,
+    input: &NewPlan,
+) {
     let indications: Vec<&str> = protocol
         .indications
         .iter()
@@ -339,11 +394,11 @@ fn ids(structures: &[&Structure]) -> String {
 /// The dose inputs as the core's request; field problems go to `check`.
 fn read_dose(
     check: &mut Check,
-    dose: Option<&DoseIn>,
+    dose: Option<&DoseInput>,
     weight: Option<Weight>,
     sites: usize,
 ) -> Option<DoseRequest> {
-    let empty = DoseIn::default();
+    let empty = DoseInput::default();
     let dose = dose.unwrap_or(&empty);
     let cells_per_ml = match dose.cells_per_ml {
         None => Some(None),
@@ -395,7 +450,11 @@ enum Schedule {
     },
 }
 
-fn read_schedule(check: &mut Check, protocol: &Protocol, input: &ScheduleIn) -> Option<Schedule> {
+fn read_schedule(
+    check: &mut Check,
+    protocol: &Protocol,
+    input: &ScheduleInput,
+) -> Option<Schedule> {
     match (&input.start, &input.dates) {
         (Some(_), Some(_)) | (None, None) => {
             check.add(
@@ -507,42 +566,48 @@ fn read_schedule(check: &mut Check, protocol: &Protocol, input: &ScheduleIn) -> 
     }
 }
 
-/// One visit to book.
-#[derive(Debug)]
-struct Visit {
-    kind: &'static str,
-    label: String,
-    date: Date,
-    window: Option<(Date, Date)>,
-    follow_up: Option<String>,
-}
-
-impl Visit {
-    fn out(&self) -> ScheduledVisitOut {
-        ScheduledVisitOut {
-            kind: self.kind.to_owned(),
-            label: self.label.clone(),
-            date: self.date.to_string(),
-            earliest: self.window.map(|(e, _)| e.to_string()),
-            latest: self.window.map(|(_, l)| l.to_string()),
-            follow_up: self.follow_up.clone(),
-        }
+/// A planned visit's kind word and label as the core laid it out ("Session 2", "Follow-up at
+/// 2–4 weeks (after session 1)", "Check-in #3").
+pub fn visit_label(visit: &PlannedVisit<'_>) -> (ScheduledVisitKind, String) {
+    match &visit.kind {
+        VisitKind::Session { number } => (ScheduledVisitKind::Session, format!("Session {number}")),
+        VisitKind::FollowUp {
+            follow_up,
+            after_session,
+        } => (
+            ScheduledVisitKind::FollowUp,
+            format!("{} (after session {after_session})", follow_up.label),
+        ),
+        VisitKind::CheckIn { follow_up, number } => (
+            ScheduledVisitKind::CheckIn,
+            format!("{} #{number}", follow_up.label),
+        ),
     }
 }
 
 struct LaidOut<'a> {
-    mode: &'static str,
-    visits: Vec<Visit>,
+    mode: ScheduleMode,
+    visits: Vec<ScheduledVisit>,
     unscheduled: Vec<String>,
     explanation: Vec<String>,
     violations: Vec<Violation<'a>>,
 }
 
-fn lay_out<'a>(protocol: &'a Protocol, schedule: &Schedule) -> Result<LaidOut<'a>, ApiError> {
+/// The core's refusal to lay a plan out, with the part of the request it is about.
+fn plan_refused(refusal: PlanRefusal) -> ClinicError {
+    let about = match refusal {
+        PlanRefusal::SpacingNeeded { .. } | PlanRefusal::SpacingOutOfRange { .. } => {
+            PlanPart::Spacing
+        }
+        _ => PlanPart::Sessions,
+    };
+    ClinicError::refused(RefusalReason::PlanRefused(about), sentence(refusal))
+}
+
+fn lay_out<'a>(protocol: &'a Protocol, schedule: &Schedule) -> Result<LaidOut<'a>, ClinicError> {
     match schedule {
         Schedule::LayOut(request) => {
-            let plan = plan_sessions(protocol, request)
-                .map_err(|refusal| ApiError::refused("plan_refused", sentence(refusal)))?;
+            let plan = plan_sessions(protocol, request).map_err(plan_refused)?;
             let sessions = plan.session_dates().len();
             let visits = plan
                 .visits
@@ -558,17 +623,18 @@ fn lay_out<'a>(protocol: &'a Protocol, schedule: &Schedule) -> Result<LaidOut<'a
                             (label, Some(follow_up.id.clone()))
                         }
                     };
-                    Visit {
+                    ScheduledVisit {
                         kind,
                         label,
                         date: visit.date,
-                        window: visit.window,
+                        earliest: visit.window.map(|(earliest, _)| earliest),
+                        latest: visit.window.map(|(_, latest)| latest),
                         follow_up,
                     }
                 })
                 .collect();
             Ok(LaidOut {
-                mode: "laid_out",
+                mode: ScheduleMode::LaidOut,
                 visits,
                 unscheduled: plan.unscheduled,
                 explanation: plan.explanation,
@@ -581,14 +647,15 @@ fn lay_out<'a>(protocol: &'a Protocol, schedule: &Schedule) -> Result<LaidOut<'a
         } => {
             let mut violations = check_sessions(protocol, sessions);
             let count = sessions.len();
-            let mut visits: Vec<Visit> = sessions
+            let mut visits: Vec<ScheduledVisit> = sessions
                 .iter()
                 .enumerate()
-                .map(|(i, &date)| Visit {
-                    kind: "session",
+                .map(|(i, &date)| ScheduledVisit {
+                    kind: ScheduledVisitKind::Session,
                     label: format!("Session {} of {count}", i + 1),
                     date,
-                    window: None,
+                    earliest: None,
+                    latest: None,
                     follow_up: None,
                 })
                 .collect();
@@ -599,17 +666,18 @@ fn lay_out<'a>(protocol: &'a Protocol, schedule: &Schedule) -> Result<LaidOut<'a
                     .iter()
                     .find(|f| f.id == *id)
                     .map_or_else(|| id.clone(), |f| f.label.clone());
-                visits.push(Visit {
-                    kind: "follow_up",
+                visits.push(ScheduledVisit {
+                    kind: ScheduledVisitKind::FollowUp,
                     label,
                     date: *date,
-                    window: None,
+                    earliest: None,
+                    latest: None,
                     follow_up: Some(id.clone()),
                 });
             }
             visits.sort_by_key(|v| v.date);
             Ok(LaidOut {
-                mode: "given_dates",
+                mode: ScheduleMode::GivenDates,
                 visits,
                 unscheduled: Vec::new(),
                 explanation: Vec::new(),

@@ -1,0 +1,495 @@
+//! Appointments and the clinic calendar. Booking or moving a visit of a treatment plan
+//! re-checks the plan's windows against its other booked visits ([`crate::windows`]): a date
+//! that breaks a window the calendar did not already break is refused with the explanation,
+//! unless the caller accepts it. Accepting is a clinical decision: it needs the permission to
+//! make plans (clinicians), and each accepted override is recorded in the audit trail as
+//! `appointment.window_override` on the patient, with the appointment and the kinds of
+//! violation as target.
+//!
+//! A booking or move is one store transaction: the plan and its appointments are read, the
+//! windows checked and the appointment written with its audit rows (the override's included)
+//! while no other booking can change that plan's calendar. So two concurrent requests can
+//! never both book one plan visit, and a window check always judges the calendar it writes to.
+
+use crate::permissions::Permission;
+use crate::validate::{Check, MAX_SHORT_TEXT};
+use crate::windows::{self, BookedVisit, Change};
+use crate::{Caller, Clinic, ClinicError};
+use jiff::civil::{Date, Time};
+use myotome_store::{
+    Appointment, AppointmentDetails, AppointmentId, AppointmentKind, AppointmentStatus,
+    AuditAction, CalendarQuery, PatientId, PlanId, PlanVisit, ScheduledVisitKind, Store,
+    StoreError, Transaction, TreatmentPlan, UserId, ViolationDocument,
+};
+
+/// The longest calendar page, in days: two months, so one request cannot pull a year of
+/// patients' names.
+pub const MAX_CALENDAR_DAYS: i32 = 62;
+/// Longest appointment, in minutes (the longest seed procedure is 2–4 hours).
+pub const MAX_DURATION_MINUTES: u32 = 12 * 60;
+
+/// A new appointment.
+#[derive(Debug, Clone)]
+pub struct NewAppointment {
+    pub kind: AppointmentKind,
+    /// What the visit is, e.g. "Review of pain diary".
+    pub label: String,
+    pub date: Date,
+    /// Local time `HH:MM`.
+    pub start_time: Option<String>,
+    pub duration_minutes: Option<u32>,
+    pub clinician: Option<UserId>,
+    /// The patient's treatment plan this visit belongs to; its windows are checked.
+    pub plan: Option<PlanId>,
+    /// Which of the plan's visits this books. When `None` on a plan, the visit of the plan's
+    /// schedule with this kind and label is meant, if there is one; otherwise it is a visit
+    /// the plan did not lay out.
+    pub plan_visit: Option<PlanVisit>,
+    /// Book even though it breaks the protocol's windows: a clinician's decision.
+    pub accept_violations: bool,
+}
+
+/// An appointment as it should now be: moved, given a time, cancelled or completed. A full
+/// replacement of time, length and clinician; `label: None` keeps the label.
+#[derive(Debug, Clone)]
+pub struct AppointmentChange {
+    /// The version read.
+    pub version: i64,
+    pub date: Date,
+    pub status: AppointmentStatus,
+    pub start_time: Option<String>,
+    pub duration_minutes: Option<u32>,
+    pub clinician: Option<UserId>,
+    pub label: Option<String>,
+    /// Move even though it breaks the protocol's windows: a clinician's decision.
+    pub accept_violations: bool,
+}
+
+/// A booked or changed appointment, with the window violations that were accepted.
+#[derive(Debug, Clone)]
+pub struct Booked {
+    pub appointment: Appointment,
+    pub warnings: Vec<ViolationDocument>,
+}
+
+/// `HH:MM`, and only that.
+pub fn check_time(check: &mut Check, start_time: Option<&str>) {
+    if let Some(text) = start_time {
+        let shaped = text.len() == 5 && text.as_bytes()[2] == b':';
+        if !shaped || text.parse::<Time>().is_err() {
+            check.add(
+                "start_time",
+                format!("`{text}` is not a time; write HH:MM, e.g. 09:30"),
+            );
+        }
+    }
+}
+
+fn check_duration(check: &mut Check, minutes: Option<u32>) {
+    if let Some(minutes) = minutes
+        && (minutes == 0 || minutes > MAX_DURATION_MINUTES)
+    {
+        check.add(
+            "duration_minutes",
+            format!(
+                "{minutes} minutes is not an appointment length; give 1 to {MAX_DURATION_MINUTES}"
+            ),
+        );
+    }
+}
+
+/// Accepting a window violation is a clinical decision: it needs the permission to make
+/// plans, whatever the role may otherwise do with appointments.
+fn may_accept_violations(caller: &Caller) -> Result<(), ClinicError> {
+    caller.may(Permission::PlanWrite).map_err(|_| ClinicError::Forbidden {
+        role: caller.role,
+        permission: Permission::PlanWrite,
+        context: Some(
+            "Accepting a protocol-window violation (`accept_violations`) is a clinical decision.",
+        ),
+    })
+}
+
+/// A user that can be booked: exists and is not disabled; a field error naming `field`
+/// otherwise.
+pub async fn bookable_user(
+    store: &dyn Store,
+    id: Option<UserId>,
+    field: &str,
+) -> Result<Option<UserId>, ClinicError> {
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    match store.user(id).await {
+        Ok(user) if !user.disabled => Ok(Some(user.id)),
+        Ok(user) => Err(ClinicError::field(
+            field,
+            format!("{} is disabled; choose someone else", user.username),
+        )),
+        Err(StoreError::NotFound { .. }) => {
+            Err(ClinicError::field(field, format!("there is no user {id}")))
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// The audit event of an accepted window override: the appointment and the kinds of
+/// violation, never patient data.
+fn window_override(appointment: &Appointment, warnings: &[ViolationDocument]) -> AuditAction {
+    let mut kinds: Vec<&str> = warnings.iter().map(|v| v.kind.as_str()).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    AuditAction::on_patient("appointment.window_override", appointment.patient_id).with_target(
+        format!("appointment/{} ({})", appointment.id.0, kinds.join(", ")),
+    )
+}
+
+/// Whether a plan visit of this schedule kind may be booked as an appointment of `kind`.
+fn kinds_agree(scheduled: ScheduledVisitKind, kind: AppointmentKind) -> bool {
+    match scheduled {
+        ScheduledVisitKind::Session => kind == AppointmentKind::Session,
+        ScheduledVisitKind::FollowUp | ScheduledVisitKind::CheckIn => {
+            kind == AppointmentKind::FollowUp
+        }
+    }
+}
+
+/// The plan visit a new appointment books: the one named (checked against the schedule), or
+/// the schedule's visit of the same kind and label.
+fn plan_visit_of(
+    plan: &TreatmentPlan,
+    booking: &NewAppointment,
+) -> Result<Option<PlanVisit>, ClinicError> {
+    let visits = &plan.details.schedule.visits;
+    match booking.plan_visit {
+        Some(number) => match visits.get(number.index()) {
+            None => Err(ClinicError::field(
+                "plan_visit",
+                format!(
+                    "plan {} has {} visits, numbered from 0; there is no visit {}",
+                    plan.id,
+                    visits.len(),
+                    number.0
+                ),
+            )),
+            Some(scheduled) if !kinds_agree(scheduled.kind, booking.kind) => {
+                Err(ClinicError::field(
+                    "kind",
+                    format!(
+                        "visit {} of plan {} ({}) is a {}; book it with that kind",
+                        number.0,
+                        plan.id,
+                        scheduled.label,
+                        scheduled.kind.as_str().replace('_', "-")
+                    ),
+                ))
+            }
+            Some(_) => Ok(Some(number)),
+        },
+        None => Ok(visits
+            .iter()
+            .position(|v| v.label == booking.label && kinds_agree(v.kind, booking.kind))
+            .and_then(|i| u32::try_from(i).ok())
+            .map(PlanVisit)),
+    }
+}
+
+/// Refuses a second live appointment for one plan visit: it would book the visit twice.
+fn not_yet_booked(
+    plan: &TreatmentPlan,
+    appointments: &[Appointment],
+    visit: Option<PlanVisit>,
+    except: Option<AppointmentId>,
+) -> Result<(), ClinicError> {
+    let Some(visit) = visit else {
+        return Ok(());
+    };
+    let holder = appointments.iter().find(|a| {
+        a.details.plan_visit == Some(visit)
+            && a.details.status != AppointmentStatus::Cancelled
+            && Some(a.id) != except
+    });
+    match holder {
+        None => Ok(()),
+        Some(holder) => {
+            let label = plan
+                .details
+                .schedule
+                .visits
+                .get(visit.index())
+                .map_or("this visit", |v| v.label.as_str());
+            Err(ClinicError::Conflict(format!(
+                "{label} of plan {} is already booked for {} (appointment {}); move or cancel that appointment instead of booking the visit again.",
+                plan.id, holder.details.date, holder.id
+            )))
+        }
+    }
+}
+
+/// The windows a change to a plan's calendar brings, read and checked inside `tx`. Refused
+/// unless accepted; `Ok` with the accepted ones otherwise. A plan whose protocol is no longer
+/// in the library is not checked.
+fn windows_brought(
+    clinic: &Clinic,
+    plan: &TreatmentPlan,
+    appointments: &[Appointment],
+    change: Change,
+    accept: bool,
+) -> Result<Vec<ViolationDocument>, ClinicError> {
+    let Some(loaded) = clinic.data.protocols.get(&plan.details.protocol_id) else {
+        return Ok(Vec::new());
+    };
+    let brought = windows::brought_by(
+        &loaded.protocol,
+        &plan.details.schedule,
+        appointments,
+        change,
+    );
+    if !brought.is_empty() && !accept {
+        return Err(ClinicError::window_violation(brought));
+    }
+    Ok(brought)
+}
+
+/// Books an appointment for `patient`, a plan's visit checked against the plan's windows.
+pub async fn book(
+    clinic: &Clinic,
+    caller: &Caller,
+    patient: PatientId,
+    booking: NewAppointment,
+) -> Result<Booked, ClinicError> {
+    let mut booked = book_all(clinic, caller, patient, vec![booking]).await?;
+    booked
+        .pop()
+        .ok_or_else(|| ClinicError::unchecked("booking"))
+}
+
+/// Books several appointments for `patient` in one transaction, in the order given, each
+/// checked as [`book`] checks it against what is booked before it: all are booked or none.
+/// The plan page books the visits a clinician chose this way.
+pub async fn book_all(
+    clinic: &Clinic,
+    caller: &Caller,
+    patient: PatientId,
+    bookings: Vec<NewAppointment>,
+) -> Result<Vec<Booked>, ClinicError> {
+    caller.may(Permission::AppointmentWrite)?;
+    let mut clinicians = Vec::with_capacity(bookings.len());
+    for booking in &bookings {
+        let mut check = Check::new();
+        check.required_text("label", &booking.label, MAX_SHORT_TEXT);
+        check_time(&mut check, booking.start_time.as_deref());
+        check_duration(&mut check, booking.duration_minutes);
+        check.finish()?;
+        if booking.accept_violations {
+            may_accept_violations(caller)?;
+        }
+        clinicians
+            .push(bookable_user(clinic.store.as_ref(), booking.clinician, "clinician_id").await?);
+    }
+
+    let mut tx = clinic.store.begin(&caller.actor).await?;
+    let mut booked = Vec::with_capacity(bookings.len());
+    for (booking, clinician) in bookings.into_iter().zip(clinicians) {
+        booked.push(book_in(clinic, tx.as_mut(), patient, booking, clinician).await?);
+    }
+    tx.commit().await?;
+    Ok(booked)
+}
+
+/// One booking inside the use case's transaction.
+async fn book_in(
+    clinic: &Clinic,
+    tx: &mut dyn Transaction,
+    patient: PatientId,
+    booking: NewAppointment,
+    clinician: Option<UserId>,
+) -> Result<Booked, ClinicError> {
+    let mut warnings = Vec::new();
+    let mut plan_visit = None;
+    if let Some(plan_id) = booking.plan {
+        let (plan, appointments) = plan_of(tx, plan_id, patient).await?;
+        plan_visit = plan_visit_of(&plan, &booking)?;
+        not_yet_booked(&plan, &appointments, plan_visit, None)?;
+        let visit = BookedVisit {
+            kind: booking.kind,
+            plan_visit,
+            date: booking.date,
+        };
+        warnings = windows_brought(
+            clinic,
+            &plan,
+            &appointments,
+            Change::Book(visit),
+            booking.accept_violations,
+        )?;
+    }
+    let details = AppointmentDetails {
+        plan_id: booking.plan,
+        plan_visit,
+        kind: booking.kind,
+        label: booking.label,
+        date: booking.date,
+        start_time: booking.start_time,
+        duration_minutes: booking.duration_minutes,
+        clinician_id: clinician,
+        status: AppointmentStatus::Booked,
+    };
+    let appointment = tx.book_appointment(patient, &details).await?;
+    if !warnings.is_empty() {
+        tx.record_audit(window_override(&appointment, &warnings));
+    }
+    Ok(Booked {
+        appointment,
+        warnings,
+    })
+}
+
+/// The plan, with its appointments, when it is `patient`'s.
+async fn plan_of(
+    tx: &mut dyn Transaction,
+    plan_id: PlanId,
+    patient: PatientId,
+) -> Result<(TreatmentPlan, Vec<Appointment>), ClinicError> {
+    let (plan, appointments) = tx.plan_with_appointments(plan_id).await?;
+    if plan.patient_id != patient {
+        return Err(ClinicError::field(
+            "plan_id",
+            format!("plan {plan_id} is another patient's"),
+        ));
+    }
+    Ok((plan, appointments))
+}
+
+/// Moves, re-times, cancels or completes an appointment; a plan's visit moved to another date
+/// (or booked again after a cancellation) is checked against the plan's windows.
+pub async fn change(
+    clinic: &Clinic,
+    caller: &Caller,
+    id: AppointmentId,
+    change: AppointmentChange,
+) -> Result<Booked, ClinicError> {
+    caller.may(Permission::AppointmentWrite)?;
+    let mut check = Check::new();
+    if let Some(label) = &change.label {
+        check.required_text("label", label, MAX_SHORT_TEXT);
+    }
+    check_time(&mut check, change.start_time.as_deref());
+    check_duration(&mut check, change.duration_minutes);
+    check.finish()?;
+    if change.accept_violations {
+        may_accept_violations(caller)?;
+    }
+    let clinician = bookable_user(clinic.store.as_ref(), change.clinician, "clinician_id").await?;
+
+    let mut tx = clinic.store.begin(&caller.actor).await?;
+    let current = tx.appointment(id).await?;
+    let moved = change.date != current.details.date;
+    let rebooked = current.details.status != AppointmentStatus::Booked
+        && change.status == AppointmentStatus::Booked;
+    let mut warnings = Vec::new();
+    if let Some(plan_id) = current.details.plan_id
+        && change.status == AppointmentStatus::Booked
+        && (moved || rebooked)
+    {
+        let (plan, appointments) = plan_of(tx.as_mut(), plan_id, current.patient_id).await?;
+        not_yet_booked(&plan, &appointments, current.details.plan_visit, Some(id))?;
+        if moved {
+            let visit = BookedVisit {
+                kind: current.details.kind,
+                plan_visit: current.details.plan_visit,
+                date: change.date,
+            };
+            warnings = windows_brought(
+                clinic,
+                &plan,
+                &appointments,
+                Change::Move(id, visit),
+                change.accept_violations,
+            )?;
+        }
+    }
+    let details = AppointmentDetails {
+        plan_id: current.details.plan_id,
+        plan_visit: current.details.plan_visit,
+        kind: current.details.kind,
+        label: change
+            .label
+            .unwrap_or_else(|| current.details.label.clone()),
+        date: change.date,
+        start_time: change.start_time,
+        duration_minutes: change.duration_minutes,
+        clinician_id: clinician,
+        status: change.status,
+    };
+    let appointment = tx.update_appointment(id, change.version, &details).await?;
+    if !warnings.is_empty() {
+        tx.record_audit(window_override(&appointment, &warnings));
+    }
+    tx.commit().await?;
+    Ok(Booked {
+        appointment,
+        warnings,
+    })
+}
+
+/// One appointment.
+pub async fn get(
+    clinic: &Clinic,
+    caller: &Caller,
+    id: AppointmentId,
+) -> Result<Appointment, ClinicError> {
+    caller.may(Permission::PatientRead)?;
+    Ok(clinic.store.appointment(&caller.actor, id).await?)
+}
+
+/// The patient's appointments, in date order.
+pub async fn list(
+    clinic: &Clinic,
+    caller: &Caller,
+    patient: PatientId,
+) -> Result<Vec<Appointment>, ClinicError> {
+    caller.may(Permission::PatientRead)?;
+    Ok(clinic.store.appointments(&caller.actor, patient).await?)
+}
+
+/// The clinic's appointments from `from` to `to` (at most [`MAX_CALENDAR_DAYS`] days),
+/// optionally one clinician's, in date and time order.
+pub async fn calendar(
+    clinic: &Clinic,
+    caller: &Caller,
+    from: Date,
+    to: Date,
+    clinician: Option<UserId>,
+) -> Result<Vec<Appointment>, ClinicError> {
+    caller.may(Permission::CalendarRead)?;
+    if to < from {
+        return Err(ClinicError::field(
+            "to",
+            format!("{to} is before `from` ({from})"),
+        ));
+    }
+    if days_between(from, to) > MAX_CALENDAR_DAYS {
+        return Err(ClinicError::field(
+            "to",
+            format!(
+                "the range {from} to {to} is longer than {MAX_CALENDAR_DAYS} days; ask for less at once"
+            ),
+        ));
+    }
+    Ok(clinic
+        .store
+        .calendar(
+            &caller.actor,
+            &CalendarQuery {
+                from,
+                to,
+                clinician_id: clinician,
+            },
+        )
+        .await?)
+}
+
+fn days_between(from: Date, to: Date) -> i32 {
+    from.until(to).map_or(i32::MAX, |span| span.get_days())
+}

@@ -1,0 +1,109 @@
+//! Treatment plans: made by a clinician from a protocol, with the dose and the calendar the
+//! core computes ([`crate::planning`]), stored together with their appointments in one
+//! transaction.
+
+use crate::booking::bookable_user;
+use crate::facts::latest_weight;
+use crate::permissions::Permission;
+use crate::planning::{self, NewPlan, PlanDraft};
+use crate::{Caller, Clinic, ClinicError};
+use myotome_store::{
+    Appointment, DoseDocument, PatientId, PlanId, PlanStatus, TreatmentPlan, ViolationDocument,
+};
+
+/// A stored plan with its booked appointments.
+#[derive(Debug, Clone)]
+pub struct PlanMade {
+    pub plan: TreatmentPlan,
+    pub appointments: Vec<Appointment>,
+    /// Window violations accepted with `accept_violations`.
+    pub warnings: Vec<ViolationDocument>,
+}
+
+/// Checks a plan request for a patient and computes its dose and calendar with the patient's
+/// latest weight, storing nothing: what the plan builder previews, and what saving stores.
+pub async fn prepare(
+    clinic: &Clinic,
+    caller: &Caller,
+    patient: PatientId,
+    request: &NewPlan,
+) -> Result<PlanDraft, ClinicError> {
+    caller.may(Permission::PlanWrite)?;
+    let store = clinic.store.as_ref();
+    let patient = store.patient(&caller.actor, patient).await?;
+    let clinician = bookable_user(store, request.clinician_id, "clinician_id").await?;
+    let weight = latest_weight(&store.weights(&caller.actor, patient.id).await?);
+    planning::draft(&clinic.data, request, weight, clinician)
+}
+
+/// The dose alone, as the plan would compute it with the patient's latest weight (the plan
+/// builder shows it, explained, before the dates are chosen); `None` for a protocol that
+/// injects nothing.
+pub async fn dose_preview(
+    clinic: &Clinic,
+    caller: &Caller,
+    patient: PatientId,
+    request: &NewPlan,
+) -> Result<Option<DoseDocument>, ClinicError> {
+    caller.may(Permission::PlanWrite)?;
+    let weight = latest_weight(&clinic.store.weights(&caller.actor, patient).await?);
+    planning::dose_preview(&clinic.data, request, weight)
+}
+
+/// Makes a treatment plan. With `book` its sessions and follow-ups are booked at once (the
+/// API); without, they stay proposed in the plan's schedule and are booked later from the
+/// plan's page, each with the window check of [`crate::booking::book`].
+pub async fn make(
+    clinic: &Clinic,
+    caller: &Caller,
+    patient: PatientId,
+    request: &NewPlan,
+    book: bool,
+) -> Result<PlanMade, ClinicError> {
+    let draft = prepare(clinic, caller, patient, request).await?;
+    let to_book = if book { &draft.appointments[..] } else { &[] };
+    let (plan, appointments) = clinic
+        .store
+        .create_plan(&caller.actor, patient, &draft.details, to_book)
+        .await?;
+    Ok(PlanMade {
+        plan,
+        appointments,
+        warnings: draft.warnings,
+    })
+}
+
+/// Marks a plan active, completed or cancelled; `version` must be the one read.
+pub async fn change_status(
+    clinic: &Clinic,
+    caller: &Caller,
+    id: PlanId,
+    version: i64,
+    status: PlanStatus,
+) -> Result<TreatmentPlan, ClinicError> {
+    caller.may(Permission::PlanWrite)?;
+    Ok(clinic
+        .store
+        .set_plan_status(&caller.actor, id, version, status)
+        .await?)
+}
+
+/// One plan.
+pub async fn get(
+    clinic: &Clinic,
+    caller: &Caller,
+    id: PlanId,
+) -> Result<TreatmentPlan, ClinicError> {
+    caller.may(Permission::PlanRead)?;
+    Ok(clinic.store.plan(&caller.actor, id).await?)
+}
+
+/// The patient's plans.
+pub async fn list(
+    clinic: &Clinic,
+    caller: &Caller,
+    patient: PatientId,
+) -> Result<Vec<TreatmentPlan>, ClinicError> {
+    caller.may(Permission::PlanRead)?;
+    Ok(clinic.store.plans(&caller.actor, patient).await?)
+}
