@@ -8,10 +8,11 @@ use jiff::{SignedDuration, Timestamp};
 use myotome_core::facts::{RecordStatus, Sex};
 use myotome_core::outcome::Outcome;
 use myotome_store::*;
+use myotome_testing::store_tests;
 use sqlx::Row;
 use support::{
     Ctx, actor, audit_rows, dose_document, new_screening, new_user, patient, sample_patient,
-    schedule_document, screening_document, store_tests, user,
+    schedule_document, screening_document, user,
 };
 
 store_tests! {

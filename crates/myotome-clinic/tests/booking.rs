@@ -1,0 +1,374 @@
+//! Booking through the use cases, every test on SQLite and on PostgreSQL: a plan visit is
+//! booked once however many requests race for it, a follow-up is held to its window by the
+//! visit it books (not its label), and an accepted window override is audited in the booking's
+//! own transaction.
+
+use jiff::civil::{Date, date};
+use myotome_clinic::booking::{self, AppointmentChange, NewAppointment};
+use myotome_clinic::planning::{DoseInput, NewPlan, ScheduleInput};
+use myotome_clinic::{Caller, Clinic, ClinicError, FixedClock, RefusalReason, plans};
+use myotome_core::ClinicalData;
+use myotome_core::schedule::ViolationKind;
+use myotome_store::{
+    Actor, Appointment, AppointmentKind, AppointmentStatus, Backend, PatientId, PlanVisit, Role,
+    ScheduledVisitKind, TreatmentPlan,
+};
+use myotome_testing::{Ctx, sample_patient, store_tests, user};
+use std::sync::Arc;
+
+store_tests! {
+    File => [
+        eight_parallel_bookings_of_one_plan_visit_book_it_exactly_once,
+    ],
+    Memory => [
+        a_relabelled_follow_up_is_still_held_to_its_window,
+        a_failed_override_audit_leaves_no_booking_and_no_move,
+        a_visit_is_booked_once_even_by_its_label,
+    ],
+}
+
+struct Setup {
+    clinic: Clinic,
+    clinician: Caller,
+    staff: Caller,
+    patient: PatientId,
+}
+
+async fn setup(ctx: &Ctx) -> Setup {
+    let data = Arc::new(ClinicalData::builtin().expect("the built-in data loads"));
+    let clinic = Clinic::new(
+        ctx.store.clone(),
+        data,
+        Arc::new(FixedClock::on(date(2027, 1, 15))),
+    );
+    let caller = |user: &myotome_store::User| Caller {
+        user: Some(user.id),
+        role: user.role,
+        actor: Actor {
+            user_id: Some(user.id),
+            name: user.username.clone(),
+            from: "test".to_owned(),
+        },
+    };
+    let doctor = user(ctx.store.as_ref(), "dr.okafor", Role::Clinician).await;
+    let nurse = user(ctx.store.as_ref(), "nurse.kim", Role::Staff).await;
+    let clinician = caller(&doctor);
+    let patient = ctx
+        .store
+        .create_patient(&clinician.actor, &sample_patient())
+        .await
+        .expect("the patient is created")
+        .id;
+    Setup {
+        clinic,
+        clinician,
+        staff: caller(&nurse),
+        patient,
+    }
+}
+
+/// Two hip sessions from 1 February 2027, each with its initial follow-up 2–4 weeks after.
+fn hip_plan() -> NewPlan {
+    NewPlan {
+        protocol: "hip-biologics".to_owned(),
+        indication: "hip_osteoarthritis".to_owned(),
+        region: "hip".to_owned(),
+        side: Some("right".to_owned()),
+        target_sites: vec!["hip_joint".to_owned()],
+        dose: Some(DoseInput {
+            product_volume_ml: Some(2.0),
+            ..DoseInput::default()
+        }),
+        schedule: ScheduleInput {
+            start: Some("2027-02-01".to_owned()),
+            sessions: Some(2),
+            ..ScheduleInput::default()
+        },
+        ..NewPlan::default()
+    }
+}
+
+fn visit_of(plan: &TreatmentPlan, kind: ScheduledVisitKind) -> (PlanVisit, Date) {
+    let (index, visit) = plan
+        .details
+        .schedule
+        .visits
+        .iter()
+        .enumerate()
+        .find(|(_, v)| v.kind == kind)
+        .expect("the plan has such a visit");
+    (PlanVisit(u32::try_from(index).expect("small")), visit.date)
+}
+
+fn booking_of(plan: &TreatmentPlan, visit: PlanVisit, on: Date) -> NewAppointment {
+    let scheduled = &plan.details.schedule.visits[visit.index()];
+    NewAppointment {
+        kind: match scheduled.kind {
+            ScheduledVisitKind::Session => AppointmentKind::Session,
+            _ => AppointmentKind::FollowUp,
+        },
+        label: scheduled.label.clone(),
+        date: on,
+        start_time: None,
+        duration_minutes: None,
+        clinician: None,
+        plan: Some(plan.id),
+        plan_visit: Some(visit),
+        accept_violations: false,
+    }
+}
+
+async fn live_appointments(s: &Setup) -> Vec<Appointment> {
+    booking::list(&s.clinic, &s.clinician, s.patient)
+        .await
+        .expect("the appointments read")
+        .into_iter()
+        .filter(|a| a.details.status != AppointmentStatus::Cancelled)
+        .collect()
+}
+
+async fn eight_parallel_bookings_of_one_plan_visit_book_it_exactly_once(ctx: Ctx) {
+    let s = setup(&ctx).await;
+    let made = plans::make(&s.clinic, &s.clinician, s.patient, &hip_plan(), false)
+        .await
+        .expect("the plan is made, its visits proposed");
+    let (first, on) = visit_of(&made.plan, ScheduledVisitKind::Session);
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let clinic = s.clinic.clone();
+            let staff = s.staff.clone();
+            let booking = booking_of(&made.plan, first, on);
+            let patient = s.patient;
+            tokio::spawn(async move { booking::book(&clinic, &staff, patient, booking).await })
+        })
+        .collect();
+    let mut booked = 0;
+    for task in tasks {
+        match task.await.expect("the task ran") {
+            Ok(_) => booked += 1,
+            Err(ClinicError::Conflict(sentence)) => {
+                assert!(sentence.contains("already booked"), "{sentence}");
+            }
+            Err(other) => panic!("a racing booking failed otherwise: {other:?}"),
+        }
+    }
+    assert_eq!(booked, 1, "exactly one of eight bookings books the visit");
+    let live = live_appointments(&s).await;
+    assert_eq!(live.len(), 1, "{live:#?}");
+    assert_eq!(live[0].details.plan_visit, Some(first));
+    if ctx.backend == Backend::Postgres {
+        // The same on the second backend: nothing but the backend differs.
+        assert_eq!(live[0].details.date, on);
+    }
+}
+
+async fn a_relabelled_follow_up_is_still_held_to_its_window(ctx: Ctx) {
+    let s = setup(&ctx).await;
+    let made = plans::make(&s.clinic, &s.clinician, s.patient, &hip_plan(), true)
+        .await
+        .expect("the plan is made and booked");
+    let (follow_up, planned) = visit_of(&made.plan, ScheduledVisitKind::FollowUp);
+    let appointment = made
+        .appointments
+        .iter()
+        .find(|a| a.details.plan_visit == Some(follow_up))
+        .expect("the follow-up is booked")
+        .clone();
+    // Staff rename it: the label is the clinic's, the window still the protocol's.
+    let renamed = booking::change(
+        &s.clinic,
+        &s.staff,
+        appointment.id,
+        AppointmentChange {
+            version: appointment.version,
+            date: planned,
+            status: AppointmentStatus::Booked,
+            start_time: None,
+            duration_minutes: None,
+            clinician: None,
+            label: Some("Telephone review".to_owned()),
+            accept_violations: false,
+        },
+    )
+    .await
+    .expect("a new label is not a window break")
+    .appointment;
+    assert_eq!(renamed.details.label, "Telephone review");
+    // Three days after the first session is inside no 2–4 week window.
+    let too_early = date(2027, 2, 4);
+    let moved = booking::change(
+        &s.clinic,
+        &s.staff,
+        renamed.id,
+        AppointmentChange {
+            version: renamed.version,
+            date: too_early,
+            status: AppointmentStatus::Booked,
+            start_time: None,
+            duration_minutes: None,
+            clinician: None,
+            label: None,
+            accept_violations: false,
+        },
+    )
+    .await;
+    match moved {
+        Err(ClinicError::Refused(refusal)) => {
+            assert_eq!(refusal.reason, RefusalReason::WindowViolation);
+            assert!(
+                refusal
+                    .violations
+                    .iter()
+                    .any(|v| v.kind == ViolationKind::FollowUpTooEarly),
+                "{:?}",
+                refusal.violations
+            );
+        }
+        other => panic!("a relabelled follow-up moved out of its window: {other:?}"),
+    }
+}
+
+/// Installs a trigger that refuses the audit row of a window override.
+async fn refuse_override_audit(ctx: &Ctx) {
+    match ctx.backend {
+        Backend::Sqlite => {
+            ctx.raw_sql(&[
+                "CREATE TRIGGER refuse_override BEFORE INSERT ON audit_events \
+                 WHEN NEW.action = 'appointment.window_override' \
+                 BEGIN SELECT RAISE(ABORT, 'the test refuses this audit row'); END",
+            ])
+            .await;
+        }
+        Backend::Postgres => {
+            ctx.raw_sql(&[
+                "CREATE FUNCTION refuse_override() RETURNS trigger LANGUAGE plpgsql AS $$ \
+                 BEGIN IF NEW.action = 'appointment.window_override' THEN \
+                 RAISE EXCEPTION 'the test refuses this audit row'; END IF; RETURN NEW; END; $$",
+                "CREATE TRIGGER refuse_override BEFORE INSERT ON audit_events \
+                 FOR EACH ROW EXECUTE FUNCTION refuse_override()",
+            ])
+            .await;
+        }
+    }
+}
+
+async fn a_failed_override_audit_leaves_no_booking_and_no_move(ctx: Ctx) {
+    let s = setup(&ctx).await;
+    let made = plans::make(&s.clinic, &s.clinician, s.patient, &hip_plan(), false)
+        .await
+        .expect("the plan is made");
+    let (session, on) = visit_of(&made.plan, ScheduledVisitKind::Session);
+    let first = booking::book(
+        &s.clinic,
+        &s.clinician,
+        s.patient,
+        booking_of(&made.plan, session, on),
+    )
+    .await
+    .expect("the first session is booked")
+    .appointment;
+    refuse_override_audit(&ctx).await;
+
+    // A follow-up three days after the session, accepted by the clinician: its audit row
+    // fails, so the booking must not stand.
+    let (follow_up, _) = visit_of(&made.plan, ScheduledVisitKind::FollowUp);
+    let early = date(2027, 2, 4);
+    let booked = booking::book(
+        &s.clinic,
+        &s.clinician,
+        s.patient,
+        NewAppointment {
+            accept_violations: true,
+            ..booking_of(&made.plan, follow_up, early)
+        },
+    )
+    .await;
+    assert!(
+        matches!(booked, Err(ClinicError::Store(_))),
+        "the failed audit append fails the booking: {booked:?}"
+    );
+    let live = live_appointments(&s).await;
+    assert_eq!(
+        live.len(),
+        1,
+        "no booking without its override row: {live:#?}"
+    );
+
+    // The same for a move: the session moved a day, accepted, stays where it was.
+    let plan_with_follow_up = booking::book(
+        &s.clinic,
+        &s.clinician,
+        s.patient,
+        booking_of(&made.plan, follow_up, date(2027, 2, 22)),
+    )
+    .await
+    .expect("a follow-up inside its window books without an override");
+    let moved = booking::change(
+        &s.clinic,
+        &s.clinician,
+        plan_with_follow_up.appointment.id,
+        AppointmentChange {
+            version: plan_with_follow_up.appointment.version,
+            date: early,
+            status: AppointmentStatus::Booked,
+            start_time: None,
+            duration_minutes: None,
+            clinician: None,
+            label: None,
+            accept_violations: true,
+        },
+    )
+    .await;
+    assert!(matches!(moved, Err(ClinicError::Store(_))), "{moved:?}");
+    let kept = booking::get(&s.clinic, &s.clinician, plan_with_follow_up.appointment.id)
+        .await
+        .expect("the follow-up reads");
+    assert_eq!(
+        kept.details.date,
+        date(2027, 2, 22),
+        "the move did not stand"
+    );
+    assert_eq!(kept.version, plan_with_follow_up.appointment.version);
+    assert_eq!(first.details.date, on);
+}
+
+async fn a_visit_is_booked_once_even_by_its_label(ctx: Ctx) {
+    // An API client that names the visit by its label, as before plan visits had numbers.
+    let s = setup(&ctx).await;
+    let made = plans::make(&s.clinic, &s.clinician, s.patient, &hip_plan(), false)
+        .await
+        .expect("the plan is made");
+    let (session, on) = visit_of(&made.plan, ScheduledVisitKind::Session);
+    let by_label = NewAppointment {
+        plan_visit: None,
+        ..booking_of(&made.plan, session, on)
+    };
+    let booked = booking::book(&s.clinic, &s.staff, s.patient, by_label.clone())
+        .await
+        .expect("booked by its label");
+    assert_eq!(booked.appointment.details.plan_visit, Some(session));
+    let again = booking::book(&s.clinic, &s.staff, s.patient, by_label).await;
+    assert!(matches!(again, Err(ClinicError::Conflict(_))), "{again:?}");
+    // Staff may not accept a window break: a clinical decision.
+    let (follow_up, _) = visit_of(&made.plan, ScheduledVisitKind::FollowUp);
+    let forced = booking::book(
+        &s.clinic,
+        &s.staff,
+        s.patient,
+        NewAppointment {
+            accept_violations: true,
+            ..booking_of(&made.plan, follow_up, date(2027, 2, 3))
+        },
+    )
+    .await;
+    assert!(
+        matches!(
+            forced,
+            Err(ClinicError::Forbidden {
+                role: Role::Staff,
+                ..
+            })
+        ),
+        "{forced:?}"
+    );
+}
