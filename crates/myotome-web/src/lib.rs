@@ -51,6 +51,7 @@ use tower_http::trace::TraceLayer;
 pub fn router(state: AppState) -> Router {
     let (api, mut document) = routes::api().split_for_parts();
     openapi::add_error_responses(&mut document);
+    openapi::describe_clinical_data(&mut document, &state.data);
     let max_body = state.settings.max_body_bytes;
     let headers = |name: HeaderName, value: &'static str| {
         SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))

@@ -9,6 +9,9 @@ use crate::error::ErrorBody;
 use crate::state::AppState;
 use axum::Router;
 use axum::http::{HeaderValue, header};
+use myotome_core::ClinicalData;
+use myotome_core::terminology::ConceptKind;
+use serde_json::{Value, json};
 use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi as Document, Ref, ResponseBuilder};
@@ -94,6 +97,68 @@ pub fn add_error_responses(document: &mut Document) {
                 .entry("default".to_owned())
                 .or_insert_with(|| error.clone().into());
         }
+    }
+}
+
+/// States in the document what the clinical data decides and the Rust types cannot: the
+/// protocol ids of this server's library (`PlanIn.protocol`, `ScreeningRunIn.protocols`), the
+/// candidate-form questions (`IntakeIn.answers`) and the indication concepts a candidate may
+/// report (`IntakeIn.reported_conditions`). A clinic's own protocols are in the list.
+pub fn describe_clinical_data(document: &mut Document, data: &ClinicalData) {
+    let Ok(mut json) = serde_json::to_value(&*document) else {
+        tracing::error!("the OpenAPI document does not serialize; served without its data");
+        return;
+    };
+    let protocols: Vec<Value> = data.protocols.ids().into_iter().map(Value::from).collect();
+    let questions: serde_json::Map<String, Value> = data
+        .terminology
+        .intake_questions()
+        .iter()
+        .map(|q| (q.id.clone(), json!({ "type": "boolean" })))
+        .collect();
+    let indications: Vec<Value> = data
+        .terminology
+        .concepts()
+        .filter(|c| c.kind == ConceptKind::Indication)
+        .map(|c| Value::from(c.id.clone()))
+        .collect();
+    let schemas = "/components/schemas";
+    let mut set = |pointer: &str, value: Value| match json.pointer_mut(pointer) {
+        Some(slot) => *slot = value,
+        None => tracing::error!(
+            pointer,
+            "the OpenAPI document has no such schema to describe"
+        ),
+    };
+    set(
+        &format!("{schemas}/PlanIn/properties/protocol"),
+        json!({ "type": "string", "enum": protocols }),
+    );
+    set(
+        &format!("{schemas}/ScreeningRunIn/properties/protocols"),
+        json!({
+            "type": ["array", "null"], "items": { "type": "string", "enum": protocols },
+            "minItems": 1, "maxItems": protocols.len(), "uniqueItems": true,
+            "description": "Protocol ids, each once; every protocol of the library when absent."
+        }),
+    );
+    set(
+        &format!("{schemas}/IntakeIn/properties/answers"),
+        json!({
+            "type": "object", "properties": questions, "additionalProperties": false,
+            "description": "Question id → answer; the questions are in the terminology's concepts file."
+        }),
+    );
+    set(
+        &format!("{schemas}/IntakeIn/properties/reported_conditions"),
+        json!({
+            "type": "array", "items": { "type": "string", "enum": indications },
+            "description": "Indication concepts the candidate reported as the reason for the visit."
+        }),
+    );
+    match serde_json::from_value(json) {
+        Ok(described) => *document = described,
+        Err(error) => tracing::error!(%error, "the described OpenAPI document does not read back"),
     }
 }
 

@@ -8,7 +8,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::ApiPath;
 use crate::permissions::need;
 use crate::state::AppState;
-use crate::wire::fhir::ImportSummary;
+use crate::wire::fhir::{FhirBundleIn, ImportSummary};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -44,7 +44,7 @@ fn fhir_response(value: Value) -> Response {
     post,
     path = "/api/v1/fhir",
     tag = "fhir",
-    request_body(content = Object, content_type = "application/fhir+json", description = "A FHIR R4 Bundle"),
+    request_body(content = FhirBundleIn, content_type = "application/fhir+json", description = "A FHIR R4 Bundle"),
     responses(
         (status = 200, description = "What was created, updated, left unchanged and rejected", body = ImportSummary),
         (status = 413, description = "The body is over the server's limit", body = ErrorBody),

@@ -194,14 +194,13 @@ async fn who_am_i(caller: Caller) -> Json<SessionOut> {
     responses(
         (status = 204, description = "Signed out; the cookie is cleared"),
         (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 422, description = "Called with an API token, which has no session", body = ErrorBody),
+        (status = 409, description = "Called with an API token, which has no session to end", body = ErrorBody),
     )
 )]
 async fn sign_out(caller: Caller, State(state): State<AppState>) -> Result<Response, ApiError> {
     let Via::Session { secret_hash, .. } = &caller.via else {
-        return Err(ApiError::refused(
-            "not_a_session",
-            "This request was made with an API token, which has no session to end; an administrator revokes tokens (DELETE /api/v1/tokens/{id}).",
+        return Err(ApiError::Conflict(
+            "This request was made with an API token, which has no session to end; an administrator revokes tokens (DELETE /api/v1/tokens/{id}).".to_owned(),
         ));
     };
     state.store.delete_session(secret_hash).await?;

@@ -44,10 +44,14 @@ pub struct SessionOut {
 #[serde(deny_unknown_fields)]
 pub struct SetupIn {
     /// The `token` of the set-up link.
+    #[schema(schema_with = super::schema::required_line)]
     pub token: String,
+    #[schema(schema_with = super::schema::username)]
     pub username: String,
+    #[schema(schema_with = super::schema::required_line)]
     pub display_name: String,
     /// At least 12 characters.
+    #[schema(min_length = 12, max_length = 1024)]
     pub password: String,
 }
 
@@ -81,20 +85,27 @@ impl From<&User> for UserOut {
 #[serde(deny_unknown_fields)]
 pub struct NewUserIn {
     /// One word, no spaces; unique regardless of case.
+    #[schema(schema_with = super::schema::username)]
     pub username: String,
+    #[schema(schema_with = super::schema::required_line)]
     pub display_name: String,
     /// admin, clinician or staff.
+    #[schema(schema_with = super::schema::role)]
     pub role: String,
     /// At least 12 characters.
+    #[schema(min_length = 12, max_length = 1024)]
     pub password: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserUpdateIn {
+    #[schema(schema_with = super::schema::required_line)]
     pub display_name: String,
+    #[schema(schema_with = super::schema::role)]
     pub role: String,
     pub disabled: bool,
+    #[serde(deserialize_with = "super::integer::whole")]
     pub version: i64,
 }
 
@@ -102,6 +113,7 @@ pub struct UserUpdateIn {
 #[serde(deny_unknown_fields)]
 pub struct PasswordIn {
     /// At least 12 characters. Setting it ends the user's sessions.
+    #[schema(min_length = 12, max_length = 1024)]
     pub password: String,
 }
 
@@ -135,8 +147,10 @@ impl From<&ApiToken> for TokenOut {
 #[serde(deny_unknown_fields)]
 pub struct NewTokenIn {
     /// The user the token acts as, with that user's role.
+    #[serde(deserialize_with = "super::integer::whole")]
     pub user_id: i64,
     /// What the token is for, e.g. "EHR import".
+    #[schema(schema_with = super::schema::required_line)]
     pub name: String,
 }
 

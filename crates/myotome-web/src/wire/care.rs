@@ -18,6 +18,7 @@ use utoipa::{IntoParams, ToSchema};
 pub struct ScreeningRunIn {
     /// Protocol ids, each once; every protocol of the library when absent.
     #[serde(default)]
+    #[schema(min_items = 1)]
     pub protocols: Option<Vec<String>>,
     /// The date the facts are judged on; today when absent.
     #[serde(default)]
@@ -112,7 +113,7 @@ pub struct ScheduleIn {
     #[schema(format = Date)]
     pub start: Option<String>,
     /// Number of sessions, at most 52; the protocol's minimum when absent.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::integer::optional")]
     #[schema(minimum = 1, maximum = 52)]
     pub sessions: Option<u32>,
     /// ISO 8601 duration between sessions, e.g. `P1W`.
@@ -139,6 +140,7 @@ pub struct PlanIn {
     pub region: String,
     /// left, right, both or midline; required when a target site is paired.
     #[serde(default)]
+    #[schema(schema_with = super::schema::side)]
     pub side: Option<String>,
     /// Structures of the anatomy catalogue the protocol allows in the region, each once; at
     /// most 64.
@@ -152,7 +154,7 @@ pub struct PlanIn {
     #[serde(default)]
     pub accept_violations: bool,
     /// The clinician the appointments are booked with.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::integer::optional")]
     pub clinician_id: Option<i64>,
     #[serde(default)]
     pub notes: Option<String>,
@@ -327,7 +329,9 @@ pub struct PlanCreatedOut {
 #[serde(deny_unknown_fields)]
 pub struct PlanStatusIn {
     /// active, completed or cancelled.
+    #[schema(schema_with = super::schema::plan_status)]
     pub status: String,
+    #[serde(deserialize_with = "super::integer::whole")]
     pub version: i64,
 }
 
@@ -349,24 +353,29 @@ pub fn parse_plan_status(text: &str) -> Result<PlanStatus, String> {
 #[serde(deny_unknown_fields)]
 pub struct AppointmentIn {
     /// session or follow_up.
+    #[schema(schema_with = super::schema::appointment_kind)]
     pub kind: String,
     /// What the visit is, e.g. "Review of pain diary".
+    #[schema(schema_with = super::schema::required_line)]
     pub label: String,
     #[schema(format = Date)]
     pub date: String,
     /// Local time `HH:MM`.
     #[serde(default)]
+    #[schema(schema_with = super::schema::time_of_day)]
     pub start_time: Option<String>,
-    #[serde(default)]
+    /// Minutes, 1 to 720.
+    #[serde(default, deserialize_with = "super::integer::optional")]
+    #[schema(minimum = 1, maximum = 720)]
     pub duration_minutes: Option<u32>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::integer::optional")]
     pub clinician_id: Option<i64>,
     /// The patient's treatment plan this visit belongs to; its windows are checked.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::integer::optional")]
     pub plan_id: Option<i64>,
     /// Which visit of the plan's schedule this books (its place in `schedule.visits`, from
     /// 0). When left out, the plan's visit with this kind and label is meant, if any.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::integer::optional")]
     #[schema(minimum = 0)]
     pub plan_visit: Option<u32>,
     /// Book a plan's visit even though it breaks the protocol's windows: a clinical decision,
@@ -381,19 +390,26 @@ pub struct AppointmentIn {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AppointmentUpdateIn {
+    #[serde(deserialize_with = "super::integer::whole")]
     pub version: i64,
     #[schema(format = Date)]
     pub date: String,
     /// booked, completed, cancelled or no_show.
+    #[schema(schema_with = super::schema::appointment_status)]
     pub status: String,
+    /// Local time `HH:MM`.
     #[serde(default)]
+    #[schema(schema_with = super::schema::time_of_day)]
     pub start_time: Option<String>,
-    #[serde(default)]
+    /// Minutes, 1 to 720.
+    #[serde(default, deserialize_with = "super::integer::optional")]
+    #[schema(minimum = 1, maximum = 720)]
     pub duration_minutes: Option<u32>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::integer::optional")]
     pub clinician_id: Option<i64>,
     /// Unchanged when absent.
     #[serde(default)]
+    #[schema(schema_with = super::schema::optional_required_line)]
     pub label: Option<String>,
     /// Move a plan's visit even though it breaks the protocol's windows: a clinical decision,
     /// for clinicians only (staff get 403), recorded in the audit trail.
@@ -496,8 +512,10 @@ pub struct AppointmentSavedOut {
 #[into_params(parameter_in = Query)]
 pub struct CalendarQuery {
     /// First day, `YYYY-MM-DD`.
+    #[param(format = Date)]
     pub from: String,
-    /// Last day, at most 62 days after `from`.
+    /// Last day, not before `from` and at most 62 days after it.
+    #[param(format = Date)]
     pub to: String,
     /// Only this clinician's appointments.
     pub clinician: Option<i64>,

@@ -7,9 +7,11 @@ pub mod admin;
 pub mod care;
 pub mod clinical;
 pub mod fhir;
+pub mod integer;
 pub mod patients;
 pub mod protocols;
 pub mod records;
+pub mod schema;
 
 use jiff::Timestamp;
 

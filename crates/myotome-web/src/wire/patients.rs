@@ -40,7 +40,9 @@ impl<'de> Deserialize<'de> for Deceased {
 #[serde(deny_unknown_fields)]
 pub struct IdentifierWire {
     /// The issuing system: a URI or a short clinic label.
+    #[schema(schema_with = super::schema::required_line)]
     pub system: String,
+    #[schema(schema_with = super::schema::required_line)]
     pub value: String,
 }
 
@@ -49,12 +51,18 @@ pub struct IdentifierWire {
 #[serde(deny_unknown_fields)]
 pub struct ContactWire {
     #[serde(default)]
+    #[schema(schema_with = super::schema::phone)]
     pub phone: Option<String>,
     /// Must contain an `@` when not blank.
     #[serde(default)]
+    #[schema(schema_with = super::schema::email)]
     pub email: Option<String>,
     /// May span several lines.
     #[serde(default)]
+    #[schema(
+        max_length = 1000,
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub address: Option<String>,
 }
 
@@ -63,15 +71,19 @@ pub struct ContactWire {
 #[serde(deny_unknown_fields)]
 pub struct PatientIn {
     /// Not blank; at most 200 characters.
+    #[schema(schema_with = super::schema::required_line)]
     pub family_name: String,
     /// May be empty (people with one name); at most 200 characters.
     #[serde(default)]
+    #[schema(schema_with = super::schema::line)]
     pub given_names: String,
+    /// Not in the future.
     #[serde(default)]
     #[schema(format = Date, example = "1968-04-02")]
     pub birth_date: Option<String>,
     /// female, male, other or unknown.
     #[serde(default)]
+    #[schema(schema_with = super::schema::sex)]
     pub sex: Option<String>,
     #[serde(default)]
     pub deceased: Option<Deceased>,
@@ -86,14 +98,19 @@ pub struct PatientIn {
 #[serde(deny_unknown_fields)]
 pub struct PatientUpdateIn {
     /// The version the change is based on; an older one is refused with 409 `stale_version`.
+    #[serde(deserialize_with = "super::integer::whole")]
     pub version: i64,
+    #[schema(schema_with = super::schema::required_line)]
     pub family_name: String,
     #[serde(default)]
+    #[schema(schema_with = super::schema::line)]
     pub given_names: String,
+    /// Not in the future.
     #[serde(default)]
     #[schema(format = Date)]
     pub birth_date: Option<String>,
     #[serde(default)]
+    #[schema(schema_with = super::schema::sex)]
     pub sex: Option<String>,
     #[serde(default)]
     pub deceased: Option<Deceased>,
@@ -205,14 +222,18 @@ impl From<&ContactWire> for Contact {
 #[into_params(parameter_in = Query)]
 pub struct PatientSearchQuery {
     /// Part of a family or given name, any case.
+    #[param(schema_with = super::schema::line)]
     pub name: Option<String>,
     #[param(format = Date)]
     pub birth_date: Option<String>,
     /// An identifier value, exactly.
+    #[param(schema_with = super::schema::line)]
     pub identifier: Option<String>,
     /// 1-based page number (default 1).
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u32>,
     /// Patients per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub per_page: Option<u32>,
 }
 
@@ -229,10 +250,10 @@ pub struct PatientListOut {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WeightIn {
-    /// Kilograms, above zero.
-    #[schema(example = 71.5)]
+    /// Kilograms, above zero, at most 650.
+    #[schema(example = 71.5, minimum = 0.001, maximum = 650)]
     pub kg: f64,
-    /// When it was measured; today when absent.
+    /// When it was measured, not in the future; today when absent.
     #[serde(default)]
     #[schema(format = Date)]
     pub measured_on: Option<String>,

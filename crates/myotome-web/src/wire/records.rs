@@ -23,6 +23,7 @@ pub struct CodingWire {
 #[serde(deny_unknown_fields)]
 pub struct RecordIn {
     /// condition, medication or allergy.
+    #[schema(schema_with = super::schema::record_kind)]
     pub kind: String,
     #[serde(default)]
     pub system: Option<String>,
@@ -36,6 +37,7 @@ pub struct RecordIn {
     pub text: Option<String>,
     /// FHIR status word: active, recurrence, relapse, on-hold, inactive, remission, resolved,
     /// completed, stopped, cancelled, entered-in-error, draft, unknown.
+    #[schema(schema_with = super::schema::record_status)]
     pub status: String,
     #[serde(default)]
     #[schema(format = Date)]
@@ -49,7 +51,9 @@ pub struct RecordIn {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordUpdateIn {
+    #[serde(deserialize_with = "super::integer::whole")]
     pub version: i64,
+    #[schema(schema_with = super::schema::record_kind)]
     pub kind: String,
     #[serde(default)]
     pub system: Option<String>,
@@ -61,6 +65,7 @@ pub struct RecordUpdateIn {
     pub codes: Vec<CodingWire>,
     #[serde(default)]
     pub text: Option<String>,
+    #[schema(schema_with = super::schema::record_status)]
     pub status: String,
     #[serde(default)]
     #[schema(format = Date)]
@@ -156,6 +161,7 @@ impl From<&ClinicalRecord> for RecordOut {
 #[into_params(parameter_in = Query)]
 pub struct RecordsQuery {
     /// condition, medication or allergy; all kinds when absent.
+    #[param(schema_with = super::schema::optional_record_kind)]
     pub kind: Option<String>,
 }
 
@@ -169,8 +175,12 @@ pub struct IntakeIn {
     /// Indication concepts the candidate reported as the reason for the visit.
     #[serde(default)]
     pub reported_conditions: Vec<String>,
-    /// What the candidate wrote, kept exactly as sent.
+    /// What the candidate wrote, kept exactly as sent; at most 10,000 characters.
     #[serde(default)]
+    #[schema(
+        max_length = 10000,
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub note: Option<String>,
 }
 

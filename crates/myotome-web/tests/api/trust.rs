@@ -800,6 +800,67 @@ both!(
     super::the_openapi_document_lists_every_path_and_the_explorer_loads_nothing_from_outside
 );
 
+/// The document is the contract: what a field accepts is written there, not only checked.
+async fn the_openapi_document_says_which_words_dates_and_ranges_are_accepted(app: TestApp) {
+    let reply = app.anonymous.get("/api/openapi.json").await;
+    let document: &Value = reply.assert_status(200);
+    let schemas = &document["components"]["schemas"];
+    let words = |schema: &Value| -> Vec<String> {
+        schema["enum"]
+            .as_array()
+            .expect("an enum")
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect()
+    };
+    assert_eq!(
+        words(&schemas["AppointmentIn"]["properties"]["kind"]),
+        ["session", "follow_up"]
+    );
+    assert_eq!(
+        words(&schemas["AppointmentUpdateIn"]["properties"]["status"]),
+        ["booked", "completed", "cancelled", "no_show"]
+    );
+    assert_eq!(
+        words(&schemas["PlanIn"]["properties"]["protocol"]),
+        [
+            "hip-biologics",
+            "im-biologic",
+            "im-bmc-leg",
+            "ims",
+            "knee-msc"
+        ],
+        "the protocol ids of this server's library"
+    );
+    assert_eq!(
+        schemas["PatientIn"]["properties"]["family_name"]["minLength"],
+        json!(1)
+    );
+    let parameters = |path: &str| -> Vec<Value> {
+        document["paths"][path]["get"]["parameters"]
+            .as_array()
+            .expect("parameters")
+            .clone()
+    };
+    let named = |list: &[Value], name: &str| -> Value {
+        list.iter()
+            .find(|p| p["name"] == json!(name))
+            .unwrap_or_else(|| panic!("no parameter {name}"))["schema"]
+            .clone()
+    };
+    let calendar = parameters("/api/v1/calendar");
+    assert_eq!(named(&calendar, "from")["format"], json!("date"));
+    assert_eq!(named(&calendar, "to")["format"], json!("date"));
+    let patients = parameters("/api/v1/patients");
+    assert_eq!(named(&patients, "page")["minimum"], json!(1));
+    assert_eq!(named(&patients, "per_page")["maximum"], json!(200));
+}
+
+both!(
+    the_openapi_document_says_which_words_dates_and_ranges_are_accepted,
+    super::the_openapi_document_says_which_words_dates_and_ranges_are_accepted
+);
+
 async fn health_answers_ok_and_responses_carry_protective_headers(app: TestApp) {
     let reply = app.anonymous.get("/healthz").await;
     assert_eq!(reply.assert_status(200), &json!({ "status": "ok" }));
