@@ -171,7 +171,7 @@ impl SqlStore {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await.db()?,
             Backend::Postgres => self.pool.begin().await.db()?,
         };
-        let mut early = match reserve {
+        let early = match reserve {
             Reserve::BeforeOperation => Some(audit::reserve(&mut tx).await?),
             Reserve::AfterOperation => None,
         };
@@ -181,20 +181,7 @@ impl SqlStore {
         })
         .await?;
         let (actor, actions) = event(&value);
-        if actions.is_empty() {
-            // Never commit an audited transaction without its row (nor a reserved seq without
-            // one: the chain would show a gap). Dropping `tx` rolls everything back.
-            return Err(StoreError::Database(
-                "an audited transaction named no audit event; nothing was stored".into(),
-            ));
-        }
-        for action in &actions {
-            let reservation = match early.take() {
-                Some(reservation) => reservation,
-                None => audit::reserve(&mut tx).await?,
-            };
-            audit::write(&mut tx, reservation, &actor, action).await?;
-        }
+        audit::append_all(&mut tx, early, &actor, &actions).await?;
         tx.commit().await.db()?;
         Ok(value)
     }

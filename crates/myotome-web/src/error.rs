@@ -387,20 +387,8 @@ fn serde_detail(text: &str) -> String {
     detail.trim_end_matches('.').to_owned()
 }
 
-/// Store and core messages are written to sit inside a sentence (no capital, no full stop);
-/// the API's messages are sentences.
-pub fn sentence(text: impl std::fmt::Display) -> String {
-    let text = text.to_string();
-    let mut chars = text.chars();
-    let mut out: String = match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => return text,
-    };
-    if !out.ends_with(['.', '!', '?']) {
-        out.push('.');
-    }
-    out
-}
+/// Store and core messages are written to sit inside a sentence; the API's are sentences.
+pub use myotome_clinic::sentence;
 
 /// JSON for unknown routes, so every answer of the API is JSON.
 pub async fn not_found() -> ApiError {

@@ -101,6 +101,31 @@ pub(crate) struct Reservation {
     prev_hash: String,
 }
 
+/// Appends `actions` in order, the first with `early` (a seq reserved before the operation)
+/// when there is one: the end of every audited transaction. At least one action is required:
+/// a transaction that names none must not commit (nor leave a reserved seq without its row,
+/// which would show as a gap in the chain); the caller drops it, which rolls back.
+pub(crate) async fn append_all(
+    conn: &mut AnyConnection,
+    mut early: Option<Reservation>,
+    actor: &Actor,
+    actions: &[AuditAction],
+) -> Result<()> {
+    if actions.is_empty() {
+        return Err(crate::StoreError::Database(
+            "an audited transaction named no audit event; nothing was stored".into(),
+        ));
+    }
+    for action in actions {
+        let reservation = match early.take() {
+            Some(reservation) => reservation,
+            None => reserve(conn).await?,
+        };
+        write(conn, reservation, actor, action).await?;
+    }
+    Ok(())
+}
+
 /// Takes the next seq (and with it the lock that serialises appends). Then [`write`] the row.
 pub(crate) async fn reserve(conn: &mut AnyConnection) -> Result<Reservation> {
     let row = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")

@@ -13,7 +13,7 @@ use super::error::DbResult;
 use super::{clinical, measurements, patients, plans};
 use crate::{
     Actor, Appointment, AppointmentDetails, AppointmentId, AuditAction, Backend, NewScreening,
-    Patient, PatientId, PlanId, Result, ScreeningChart, StoreError, StoredScreening, Transaction,
+    Patient, PatientId, PlanId, Result, ScreeningChart, StoredScreening, Transaction,
     TreatmentPlan,
 };
 use async_trait::async_trait;
@@ -117,22 +117,11 @@ impl Transaction for SqlTransaction {
         let SqlTransaction {
             mut tx,
             actor,
-            mut reservation,
+            reservation,
             actions,
         } = *self;
-        if actions.is_empty() {
-            // Dropping `tx` rolls back (and returns a reserved seq): nothing unaudited commits.
-            return Err(StoreError::Database(
-                "a transaction named no audit event; nothing was stored".into(),
-            ));
-        }
-        for action in &actions {
-            let reservation = match reservation.take() {
-                Some(reservation) => reservation,
-                None => audit::reserve(&mut tx).await?,
-            };
-            audit::write(&mut tx, reservation, &actor, action).await?;
-        }
+        // Without an event nothing commits: `append_all` refuses, and dropping `tx` rolls back.
+        audit::append_all(&mut tx, reservation, &actor, &actions).await?;
         tx.commit().await.db()
     }
 }

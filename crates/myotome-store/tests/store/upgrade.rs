@@ -1,7 +1,8 @@
 //! Databases made by an earlier release open, migrate and read completely: every screening and
 //! plan document reads as its type, every plan visit finds its place in its plan's schedule,
 //! and the audit chain is still intact. The fixtures are the demo clinic made by the release
-//! at commit 3f26960 (`myotome demo`; for PostgreSQL, `pg_dump --inserts` of the same).
+//! at commit 3f26960 (`myotome demo`; for PostgreSQL, the plain SQL of `pg_dump --inserts
+//! --no-owner --no-privileges` of the same, psql-only lines removed).
 //!
 //! And the other side of typed documents: a stored document that does not read is an error
 //! naming the record, never an empty default.
@@ -24,7 +25,7 @@ async fn a_sqlite_database_of_the_previous_release_opens_and_reads_completely() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_postgres_database_of_the_previous_release_opens_and_reads_completely() {
-    let dump = std::fs::read_to_string(fixture("release-3f26960-postgres.sql"))
+    let dump = std::fs::read_to_string(fixture("release-3f26960.pgdump"))
         .expect("the PostgreSQL fixture reads");
     support::on_postgres_loaded(Some(&dump), reads_completely).await;
 }
