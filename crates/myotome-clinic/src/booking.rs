@@ -173,14 +173,15 @@ fn plan_visit_of(
                 ),
             )),
             Some(scheduled) if !kinds_agree(scheduled.kind, booking.kind) => {
+                let kind = match scheduled.kind {
+                    ScheduledVisitKind::Session => "session",
+                    ScheduledVisitKind::FollowUp | ScheduledVisitKind::CheckIn => "follow_up",
+                };
                 Err(ClinicError::field(
                     "kind",
                     format!(
-                        "visit {} of plan {} ({}) is a {}; book it with that kind",
-                        number.0,
-                        plan.id,
-                        scheduled.label,
-                        scheduled.kind.as_str().replace('_', "-")
+                        "visit {} of plan {} ({}) is booked as a {kind}",
+                        number.0, plan.id, scheduled.label
                     ),
                 ))
             }
@@ -226,8 +227,8 @@ fn not_yet_booked(
     }
 }
 
-/// The windows a change to a plan's calendar brings, read and checked inside `tx`. Refused
-/// unless accepted; `Ok` with the accepted ones otherwise. A plan whose protocol is no longer
+/// The windows a change to a plan's calendar brings, judged on the appointments the use case's
+/// transaction read. Refused unless accepted; `Ok` with the accepted ones otherwise. A plan whose protocol is no longer
 /// in the library is not checked.
 fn windows_brought(
     clinic: &Clinic,
