@@ -7,21 +7,30 @@
 //! says what kind of failure it is. It knows nothing of HTTP, JSON wire shapes or HTML: an edge
 //! turns its own input into a command and the result or error into its own answer.
 //!
-//! One module per capability: `screening`, `planning` (the plan request, dose and calendar)
-//! and `plans` (making and changing plans), `booking` (appointments and the calendar, with
-//! `windows`, the one rule for which window breaks refuse a booking), `facts` (the stored
-//! chart as the core's facts). Cross-cutting: `permissions` (the matrix), `validate` (field
-//! checks collected into one answer), `error`, `clock`.
+//! One module per capability: `patients` (demographics, search, weights), `records`
+//! (conditions, medications, allergies), `intake` (candidate forms), `screening`, `planning`
+//! (the plan request, dose and calendar) and `plans` (making and changing plans), `booking`
+//! (appointments and the calendar, with `windows`, the one rule for which window breaks
+//! refuse a booking), `access` (users and API tokens), `facts` (the stored chart as the core's
+//! facts). Cross-cutting: `permissions` (the matrix), `validate` (field checks collected into
+//! one answer), `password` (argon2 hashing) and `secret` (random secrets and their SHA-256),
+//! `error`, `clock`.
 
+pub mod access;
 pub mod booking;
 pub mod clock;
 pub mod documents;
 pub mod error;
 pub mod facts;
+pub mod intake;
+pub mod password;
+pub mod patients;
 pub mod permissions;
 pub mod planning;
 pub mod plans;
+pub mod records;
 pub mod screening;
+pub mod secret;
 pub mod validate;
 pub mod windows;
 

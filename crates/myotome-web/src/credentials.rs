@@ -1,47 +1,18 @@
-//! Issuing credentials: sessions (the cookie and its CSRF token) and API tokens. Every secret
+//! Issuing credentials: sessions (the cookie and its CSRF token) and, through the use cases
+//! ([`myotome_clinic::access::create_api_token`], re-exported here), API tokens. Every secret
 //! is 32 random bytes; the store keeps only its SHA-256.
 
-use crate::secret::{new_secret, sha256_hex};
+use crate::secret::sha256_hex;
 use crate::settings::Settings;
 use jiff::Timestamp;
-use myotome_store::{Actor, ApiToken, NewApiToken, NewSession, Store, StoreError, User, UserId};
+use myotome_store::{NewSession, Store, StoreError, User};
+
+pub use myotome_clinic::access::create_api_token;
+/// A new secret, or the failure logged with its context and answered as a store failure.
+pub(crate) use myotome_clinic::secret::random;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "myotome_session";
-
-/// How many characters of a token's secret are kept in clear, so an admin can tell tokens
-/// apart without the store holding anything that signs in.
-const TOKEN_PREFIX_CHARS: usize = 8;
-
-pub(crate) fn random(context: &'static str) -> Result<String, StoreError> {
-    new_secret().map_err(|e| {
-        tracing::error!(error = %e, "{context}");
-        StoreError::Database(Box::new(e))
-    })
-}
-
-/// Creates an API token acting as `user`. Returns the stored token and its secret, which is
-/// shown once and never again.
-pub async fn create_api_token(
-    store: &dyn Store,
-    actor: &Actor,
-    user: UserId,
-    name: &str,
-) -> Result<(ApiToken, String), StoreError> {
-    let secret = random("cannot create an API token secret")?;
-    let token = store
-        .create_api_token(
-            actor,
-            &NewApiToken {
-                user_id: user,
-                name: name.to_owned(),
-                prefix: secret.chars().take(TOKEN_PREFIX_CHARS).collect(),
-                secret_hash: sha256_hex(&secret),
-            },
-        )
-        .await?;
-    Ok((token, secret))
-}
 
 /// A new session in the store.
 pub struct IssuedSession {

@@ -21,6 +21,7 @@ pub(crate) mod routes;
 pub mod secret;
 pub mod settings;
 pub mod setup;
+pub mod sign_in;
 pub mod state;
 pub mod throttle;
 pub mod ui;

@@ -7,7 +7,6 @@
 use crate::credentials::random;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::ApiJson;
-use crate::routes::users::new_password_hash;
 use crate::secret::sha256_hex;
 use crate::state::AppState;
 use crate::ui::layout::Chrome;
@@ -22,6 +21,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use jiff::{SignedDuration, Timestamp};
+use myotome_clinic::access::new_password_hash;
 use myotome_store::{NewUser, Role, SetupLink, Store, StoreError, User};
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -222,7 +222,8 @@ async fn create_first_admin(state: &AppState, input: &SetupIn) -> Result<User, A
     if store.count_users().await? > 0 {
         return Err(ApiError::Conflict(ALREADY_SET_UP.to_owned()));
     }
-    let password_hash = new_password_hash(state, "password", input.password.clone()).await?;
+    let password_hash =
+        new_password_hash(state.sign_in.as_ref(), "password", input.password.clone()).await?;
     let admin = NewUser {
         username: input.username.clone(),
         display_name: input.display_name.clone(),

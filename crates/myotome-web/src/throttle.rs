@@ -3,7 +3,8 @@
 //!
 //! argon2 allocates about 19 MiB per hash or verify on purpose. [`Gate::argon2`] lets
 //! [`ARGON2_PERMITS`] of them run at once and queues the rest, so a burst of sign-ins costs
-//! time, not memory.
+//! time, not memory. New passwords are hashed under the same permits: the gate is the
+//! server's [`PasswordHashing`] for the use cases that set one.
 //!
 //! Failed sign-ins are counted in the database (so the limits hold across restarts and across
 //! servers sharing it), plus the attempts this process is checking at that moment. Reading the
@@ -15,7 +16,10 @@
 //! are not recorded: a flood of them costs one count each and does not grow the table.
 
 use crate::error::ApiError;
+use crate::password::{PasswordError, hash_password};
 use jiff::Timestamp;
+use myotome_clinic::ClinicError;
+use myotome_clinic::access::PasswordHashing;
 use myotome_store::Store;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -66,16 +70,22 @@ impl Gate {
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, ApiError> {
-        let permit = Arc::clone(&self.argon2)
-            .acquire_owned()
-            .await
-            .map_err(|e| ApiError::internal("the argon2 permits are closed", &e))?;
-        tokio::task::spawn_blocking(move || {
+        self.run_argon2(work).await.map_err(|e| match e {
+            GateError::Closed(e) => ApiError::internal("the argon2 permits are closed", &e),
+            GateError::Failed(e) => ApiError::internal("a blocking task failed", &e),
+        })
+    }
+
+    async fn run_argon2<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, GateError> {
+        let permit = Arc::clone(&self.argon2).acquire_owned().await?;
+        Ok(tokio::task::spawn_blocking(move || {
             let _permit = permit;
             work()
         })
-        .await
-        .map_err(|e| ApiError::internal("a blocking task failed", &e))
+        .await?)
     }
 
     /// Counts the failures in the window plus the attempts in flight, for `username` and for
@@ -110,6 +120,25 @@ impl Gate {
             keys,
         }))
     }
+}
+
+/// The server hashes new passwords (for the use cases of [`myotome_clinic::access`]) under
+/// the same permits as sign-in's checks.
+impl PasswordHashing for Gate {
+    async fn hash(&self, password: String) -> Result<Result<String, PasswordError>, ClinicError> {
+        self.run_argon2(move || hash_password(&password))
+            .await
+            .map_err(|e| ClinicError::Store(Box::new(e)))
+    }
+}
+
+/// Why argon2 work could not run.
+#[derive(Debug, thiserror::Error)]
+enum GateError {
+    #[error("the argon2 permits are closed: {0}")]
+    Closed(#[from] tokio::sync::AcquireError),
+    #[error("a blocking task failed: {0}")]
+    Failed(#[from] tokio::task::JoinError),
 }
 
 fn lock(map: &Mutex<HashMap<String, u64>>) -> MutexGuard<'_, HashMap<String, u64>> {

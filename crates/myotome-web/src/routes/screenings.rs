@@ -7,12 +7,11 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiPath};
 use crate::permissions::need;
 use crate::state::AppState;
-use crate::validate::Check;
 use crate::wire::care::{ScreeningRunIn, StoredScreeningOut};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use myotome_clinic::screening::{self, ScreeningRun};
+use myotome_clinic::screening;
 use myotome_store::{PatientId, ScreeningId};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -48,27 +47,13 @@ async fn run_screenings(
         &state.clinic,
         &auth.clinic(),
         PatientId(id),
-        &screening_run(input)?,
+        &input.command()?,
     )
     .await?;
     Ok((
         StatusCode::CREATED,
         Json(stored.iter().map(StoredScreeningOut::from).collect()),
     ))
-}
-
-/// The run's command from its JSON: the date parsed.
-pub(crate) fn screening_run(input: ScreeningRunIn) -> Result<ScreeningRun, ApiError> {
-    let mut check = Check::new();
-    let as_of = check.optional_date("as_of", input.as_of.as_deref());
-    check.finish()?;
-    let Some(as_of) = as_of else {
-        return Err(ApiError::unchecked("screening run"));
-    };
-    Ok(ScreeningRun {
-        protocols: input.protocols,
-        as_of,
-    })
 }
 
 /// The patient's screenings, newest first.

@@ -1,17 +1,17 @@
-//! API tokens, for the admin: each acts as one user, with that user's role.
+//! API tokens, for the admin, over HTTP: each acts as one user, with that user's role. The
+//! checks and the store calls are the use cases' ([`myotome_clinic::access`]).
 
 use crate::auth::Authorized;
-use crate::credentials::create_api_token;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiPath};
 use crate::permissions::need;
 use crate::state::AppState;
-use crate::validate::{Check, MAX_SHORT_TEXT};
 use crate::wire::admin::{NewTokenIn, TokenCreatedOut, TokenOut};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use myotome_store::{Actor, ApiToken, StoreError, TokenId, UserId};
+use myotome_clinic::access;
+use myotome_store::TokenId;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -29,10 +29,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
     responses((status = 200, description = "Tokens", body = [TokenOut]))
 )]
 async fn list_tokens(
-    _auth: Authorized<need::TokenAdmin>,
+    auth: Authorized<need::TokenAdmin>,
     State(state): State<AppState>,
 ) -> Result<Json<Vec<TokenOut>>, ApiError> {
-    let tokens = state.store.api_tokens().await?;
+    let tokens = access::tokens(&state.clinic, &auth.clinic()).await?;
     Ok(Json(tokens.iter().map(TokenOut::from).collect()))
 }
 
@@ -52,7 +52,7 @@ async fn create_token(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<NewTokenIn>,
 ) -> Result<(StatusCode, Json<TokenCreatedOut>), ApiError> {
-    let (token, secret) = new_token(&state, &auth.actor, &input).await?;
+    let (token, secret) = access::new_token(&state.clinic, &auth.clinic(), &input.into()).await?;
     Ok((
         StatusCode::CREATED,
         Json(TokenCreatedOut {
@@ -60,30 +60,6 @@ async fn create_token(
             secret,
         }),
     ))
-}
-
-/// Creates a token (API and admin page): a name is required and the user must exist (422 on
-/// `user_id` otherwise). Returns the token and its secret, which is shown this once.
-pub(crate) async fn new_token(
-    state: &AppState,
-    actor: &Actor,
-    input: &NewTokenIn,
-) -> Result<(ApiToken, String), ApiError> {
-    let mut check = Check::new();
-    check.required_text("name", &input.name, MAX_SHORT_TEXT);
-    check.finish()?;
-    let store = state.store.as_ref();
-    let user = match store.user(UserId(input.user_id)).await {
-        Ok(user) => user,
-        Err(StoreError::NotFound { .. }) => {
-            return Err(ApiError::field(
-                "user_id",
-                format!("there is no user {}", input.user_id),
-            ));
-        }
-        Err(other) => return Err(other.into()),
-    };
-    Ok(create_api_token(store, actor, user.id, &input.name).await?)
 }
 
 /// Revokes a token: it stops working at once.
@@ -102,9 +78,6 @@ async fn revoke_token(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<TokenOut>, ApiError> {
-    let token = state
-        .store
-        .revoke_api_token(&auth.actor, TokenId(id))
-        .await?;
+    let token = access::revoke_token(&state.clinic, &auth.clinic(), TokenId(id)).await?;
     Ok(Json(TokenOut::from(&token)))
 }

@@ -1,6 +1,6 @@
 //! Signing in and out, and changing one's own password.
 //!
-//! Sign-in is the API's ([`crate::routes::session::password_sign_in`]): the same throttling,
+//! Sign-in is the API's ([`crate::sign_in::password_sign_in`]): the same throttling,
 //! the same answer for a wrong username and a wrong password, the same audit rows. The page
 //! says why someone landed on it (session ended, signed out) and goes back where they were.
 
@@ -8,8 +8,7 @@ use crate::credentials::{create_session, expired_cookie_header, session_cookie_h
 use crate::error::ApiError;
 use crate::extract::ClientAddress;
 use crate::password::verify_password;
-use crate::routes::session::password_sign_in;
-use crate::routes::users::new_password_hash;
+use crate::sign_in::password_sign_in;
 use crate::state::AppState;
 use crate::ui::form::{FieldErrors, Fields};
 use crate::ui::layout::Chrome;
@@ -23,6 +22,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use jiff::Timestamp;
+use myotome_clinic::access;
 use myotome_store::AuditAction;
 use serde::Deserialize;
 
@@ -224,9 +224,13 @@ async fn password_submit(
             },
         ));
     }
-    let password_hash = match new_password_hash(&state, "new_password", new).await {
-        Ok(hash) => hash,
-        Err(error) => {
+    let changed =
+        access::change_own_password(&state.clinic, &viewer.clinic(), state.sign_in.as_ref(), new)
+            .await
+            .map_err(ApiError::from);
+    let user = match changed {
+        Ok(user) => user,
+        Err(error @ ApiError::Invalid { .. }) => {
             return Ok(html(
                 error.status(),
                 &PasswordPage {
@@ -237,12 +241,8 @@ async fn password_submit(
                 },
             ));
         }
+        Err(error) => return Err(UiError::new(error, Some(&viewer))),
     };
-    let user = state
-        .store
-        .set_password(&viewer.actor, viewer.user.id, &password_hash)
-        .await
-        .map_err(in_page(&viewer))?;
     let session = create_session(
         state.store.as_ref(),
         &user,

@@ -2,7 +2,7 @@
 //! of one patient with the check of the whole hash chain (`/admin/audit`).
 //!
 //! Only the admin role reaches them (`Page<need::UserAdmin>` and friends: the API's matrix).
-//! Every change goes through the API's own functions in `crate::routes::{users, tokens}`, so
+//! Every change goes through the use cases the API calls ([`myotome_clinic::access`]), so
 //! the page and the API validate and refuse alike; a refused form comes back with what was
 //! typed (never a password) and a sentence at the field.
 

@@ -4,8 +4,9 @@
 //!
 //! A submission creates the patient, the intake form ([`IntakeChannel::CandidateForm`]) and an
 //! unsigned screening per protocol, all attributed to the actor "candidate form" from the
-//! client's address, with the API's own checks ([`patient_details`], [`checked_intake`]) and
-//! the screening the use case runs ([`myotome_clinic::screening::to_store`]). The screenings are computed first,
+//! client's address, with the use cases' own checks ([`patients::details`],
+//! [`intake::checked`]) and the screening the use case runs
+//! ([`myotome_clinic::screening::to_store`]). The screenings are computed first,
 //! from the form alone (a new patient has nothing else on their chart), and then all of it is
 //! stored in one transaction ([`Store::add_candidate_submission`]): a failure halfway leaves
 //! no patient without their form. The thanks page never shows a verdict or a finding: a
@@ -22,14 +23,10 @@
 use crate::clinic::facts;
 use crate::error::ApiError;
 use crate::extract::ClientAddress;
-use crate::routes::intake::checked_intake;
-use crate::routes::patients::patient_details;
 use crate::state::AppState;
 use crate::ui::form::{FieldErrors, Fields};
 use crate::ui::layout::Chrome;
 use crate::ui::render::{UiError, html, ok, see_other};
-use crate::wire::patients::{ContactWire, PatientIn};
-use crate::wire::records::IntakeIn;
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
@@ -37,9 +34,11 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use jiff::{SignedDuration, Timestamp};
+use myotome_clinic::intake::{self, IntakeAnswersForm};
+use myotome_clinic::patients::{self, PatientForm};
 use myotome_core::facts::PatientFacts;
 use myotome_core::terminology::{ConceptKind, Terminology};
-use myotome_store::{Actor, IntakeChannel, NewIntake, PatientDetails};
+use myotome_store::{Actor, Contact, IntakeChannel, NewIntake, PatientDetails};
 use std::collections::BTreeMap;
 
 /// The hidden field people never see and bots fill in.
@@ -151,27 +150,27 @@ async fn thanks_page() -> Response {
     })
 }
 
-/// What the form holds, checked with the API's rules plus what this form needs (a birth date,
-/// a way to reach the person), every problem at its field.
-fn check(state: &AppState, form: &Fields) -> Result<(PatientIn, IntakeIn), FieldErrors> {
+/// What the form holds, checked with the use cases' rules plus what this form needs (a birth
+/// date, a way to reach the person), every problem at its field.
+fn check(state: &AppState, form: &Fields) -> Result<(PatientForm, IntakeAnswersForm), FieldErrors> {
     let optional = |name: &str| form.optional(name);
-    let patient = PatientIn {
+    let patient = PatientForm {
         family_name: form.get("family_name").trim().to_owned(),
         given_names: form.get("given_names").trim().to_owned(),
         birth_date: optional("birth_date"),
         sex: None,
         deceased: None,
         identifiers: Vec::new(),
-        contact: ContactWire {
+        contact: Contact {
             phone: optional("phone"),
             email: optional("email"),
             address: None,
         },
     };
-    let mut errors = match patient_details(&patient, state.clock.today()) {
+    let mut errors = match patients::details(&patient, state.clinic.clock.today()) {
         Ok(_) => FieldErrors::none(),
         Err(error) => FieldErrors::from_api(
-            &error,
+            &ApiError::from(error),
             &[("contact.phone", "phone"), ("contact.email", "email")],
         ),
     };
@@ -209,7 +208,7 @@ fn check(state: &AppState, form: &Fields) -> Result<(PatientIn, IntakeIn), Field
             _ => errors.add(&field, "is not one of yes, no or not sure; choose one"),
         }
     }
-    let intake = IntakeIn {
+    let intake = IntakeAnswersForm {
         answers,
         reported_conditions: form
             .all("reported_conditions")
@@ -218,13 +217,10 @@ fn check(state: &AppState, form: &Fields) -> Result<(PatientIn, IntakeIn), Field
             .collect(),
         note: form.optional("note").map(|_| form.get("note").to_owned()),
     };
-    // The API's own check of the answers, conditions and note (a copy: the original goes on).
-    let copy = IntakeIn {
-        answers: intake.answers.clone(),
-        reported_conditions: intake.reported_conditions.clone(),
-        note: intake.note.clone(),
-    };
-    if let Err(error) = checked_intake(terminology, copy, IntakeChannel::CandidateForm) {
+    // The use case's own check of the answers, conditions and note (a copy: the original goes
+    // on).
+    if let Err(error) = intake::checked(terminology, intake.clone(), IntakeChannel::CandidateForm) {
+        let error = ApiError::from(error);
         let problems = FieldErrors::from_api(&error, &[]);
         let listed = problems.others(&[]);
         if listed.is_empty() {
@@ -297,12 +293,14 @@ async fn submit(
         name: "candidate form".to_owned(),
         from,
     };
-    let details = patient_details(&patient_in, state.clock.today())?;
-    let intake = checked_intake(
+    let details =
+        patients::details(&patient_in, state.clinic.clock.today()).map_err(ApiError::from)?;
+    let intake = intake::checked(
         &state.data.terminology,
         intake_in,
         IntakeChannel::CandidateForm,
-    )?;
+    )
+    .map_err(ApiError::from)?;
     let data = &state.data;
     let facts = candidate_facts(&details, &intake, &data.terminology);
     // Every protocol, as of today: what the API's screening run does when none are named.

@@ -2,10 +2,10 @@
 //! patient (`/patients/new`, `/patients/{id}/edit`), and the chart (`/patients/{id}`, in
 //! [`chart`]) with its weight and record forms.
 //!
-//! Validation is the API's own ([`crate::routes::patients::patient_details`],
-//! [`crate::routes::patients::patient_search`]): the page only turns form fields into the
-//! API's input and puts each sentence back by its input. Everything goes through the store with
-//! the viewer's actor, so a page view is audited exactly like the matching API call.
+//! Every read and change is the use cases' ([`myotome_clinic::patients`]), as the API's are:
+//! the page only turns form fields into the use case's command and puts each sentence back by
+//! its input. The viewer is the caller, so a page view is audited exactly like the matching
+//! API call.
 //!
 //! The list asks the store for one page (25 patients) and the total; it never loads every
 //! patient. One search box serves the three ways the API searches: a `YYYY-MM-DD` is a birth
@@ -16,23 +16,21 @@ mod chart;
 
 use crate::error::ApiError;
 use crate::permissions::need;
-use crate::routes::patients::{patient_details, patient_search};
 use crate::state::AppState;
 use crate::ui::form::{FieldErrors, Fields};
 use crate::ui::layout::Chrome;
 use crate::ui::page::{Page, PathText, Viewer, encode_component};
 use crate::ui::render::{UiError, html, in_page, ok, see_other};
-use crate::wire::patients::{
-    ContactWire, Deceased, IdentifierWire, PatientIn, PatientSearchQuery, sex_word,
-};
+use crate::wire::patients::sex_word;
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
+use myotome_clinic::patients::{self, Deceased, SearchForm};
 use myotome_core::dosing::group_digits;
-use myotome_store::{Patient, PatientId, PatientList};
+use myotome_store::{Contact, Identifier, Patient, PatientId, PatientList};
 
 /// Patients per page of the list.
 const PER_PAGE: u32 = 25;
@@ -152,8 +150,8 @@ fn search_query(
     name: Option<&str>,
     birth_date: Option<&str>,
     identifier: Option<&str>,
-) -> PatientSearchQuery {
-    PatientSearchQuery {
+) -> SearchForm {
+    SearchForm {
         name: name.map(str::to_owned),
         birth_date: birth_date.map(str::to_owned),
         identifier: identifier.map(str::to_owned),
@@ -162,43 +160,45 @@ fn search_query(
     }
 }
 
-/// Runs the search the box asked for; the API's checks apply (a birth date must be a real
-/// date).
+/// Runs the search the box asked for; the use case's checks apply (a birth date must be a
+/// real date).
 async fn run_search(
     state: &AppState,
     viewer: &Viewer,
     q: &str,
     page: u32,
 ) -> Result<(PatientList, Option<&'static str>), ApiError> {
-    let store = state.store.as_ref();
+    let (clinic, caller) = (&state.clinic, &viewer.clinic());
     match read_query(q) {
         Reading::Everyone => {
-            let search = patient_search(search_query(page, None, None, None))?;
-            Ok((store.search_patients(&viewer.actor, &search).await?, None))
+            let found = patients::search(clinic, caller, search_query(page, None, None, None));
+            Ok((found.await?.list, None))
         }
         Reading::BirthDate(date) => {
-            let search = patient_search(search_query(page, None, Some(&date), None))?;
-            Ok((
-                store.search_patients(&viewer.actor, &search).await?,
-                Some("by birth date"),
-            ))
+            let found =
+                patients::search(clinic, caller, search_query(page, None, Some(&date), None));
+            Ok((found.await?.list, Some("by birth date")))
         }
         Reading::Text {
             identifier_first,
             text,
         } => {
-            let by_name = patient_search(search_query(page, Some(&text), None, None))?;
-            let by_identifier = patient_search(search_query(page, None, None, Some(&text)))?;
+            let by_name = search_query(page, Some(&text), None, None);
+            let by_identifier = search_query(page, None, None, Some(&text));
+            // Both are checked before either runs, so a wrong text is refused before any
+            // search is audited.
+            patients::search_criteria(by_name.clone())?;
+            patients::search_criteria(by_identifier.clone())?;
             let (first, first_label, second, second_label) = if identifier_first {
                 (by_identifier, Some("by identifier"), by_name, None)
             } else {
                 (by_name, None, by_identifier, Some("by identifier"))
             };
-            let found = store.search_patients(&viewer.actor, &first).await?;
+            let found = patients::search(clinic, caller, first).await?.list;
             if found.total > 0 {
                 return Ok((found, first_label));
             }
-            let found = store.search_patients(&viewer.actor, &second).await?;
+            let found = patients::search(clinic, caller, second).await?.list;
             if found.total > 0 {
                 Ok((found, second_label))
             } else {
@@ -398,20 +398,20 @@ impl PatientValues {
         }
     }
 
-    /// Rows left out of the API input: nothing typed, or only the suggested system.
+    /// Rows left out of the command: nothing typed, or only the suggested system.
     fn row_is_blank(system: &str, value: &str) -> bool {
         value.trim().is_empty() && (system.trim().is_empty() || system.trim() == DEFAULT_SYSTEM)
     }
 
-    /// The API's input, and which form row each identifier came from.
-    fn to_api(&self) -> (PatientIn, Vec<usize>) {
+    /// The use case's command, and which form row each identifier came from.
+    fn to_command(&self) -> (patients::PatientForm, Vec<usize>) {
         let optional = |text: &str| (!text.trim().is_empty()).then(|| text.to_owned());
         let mut rows = Vec::new();
         let mut identifiers = Vec::new();
         for (i, (system, value)) in self.identifiers.iter().enumerate() {
             if !Self::row_is_blank(system, value) {
                 rows.push(i);
-                identifiers.push(IdentifierWire {
+                identifiers.push(Identifier {
                     system: system.trim().to_owned(),
                     value: value.trim().to_owned(),
                 });
@@ -425,14 +425,14 @@ impl PatientValues {
             None
         };
         (
-            PatientIn {
+            patients::PatientForm {
                 family_name: self.family_name.clone(),
                 given_names: self.given_names.clone(),
                 birth_date: optional(&self.birth_date),
                 sex: optional(&self.sex),
                 deceased,
                 identifiers,
-                contact: ContactWire {
+                contact: Contact {
                     phone: optional(&self.phone),
                     email: optional(&self.email),
                     address: optional(&self.address),
@@ -578,15 +578,10 @@ async fn create(
 ) -> Result<Response, UiError> {
     let viewer = &page.viewer;
     let values = PatientValues::from_form(&form);
-    let (input, rows) = values.to_api();
-    let saved = match patient_details(&input, state.clock.today()) {
-        Ok(details) => state
-            .store
-            .create_patient(&viewer.actor, &details)
-            .await
-            .map_err(ApiError::from),
-        Err(error) => Err(error),
-    };
+    let (input, rows) = values.to_command();
+    let saved = patients::add(&state.clinic, &viewer.clinic(), &input)
+        .await
+        .map_err(ApiError::from);
     match saved {
         Ok(patient) => Ok(see_other(&format!("/patients/{}", patient.id))),
         Err(error @ (ApiError::Invalid { .. } | ApiError::Conflict(_))) => {
@@ -605,9 +600,7 @@ async fn edit_form(
 ) -> Result<Response, UiError> {
     let viewer = &page.viewer;
     let id = patient_id(&id).map_err(in_page(viewer))?;
-    let patient = state
-        .store
-        .patient(&viewer.actor, id)
+    let patient = patients::get(&state.clinic, &viewer.clinic(), id)
         .await
         .map_err(in_page(viewer))?;
     let name = display_name(&patient);
@@ -627,7 +620,7 @@ async fn update(
     let viewer = &page.viewer;
     let id = patient_id(&id).map_err(in_page(viewer))?;
     let values = PatientValues::from_form(&form);
-    let (input, rows) = values.to_api();
+    let (input, rows) = values.to_command();
     let version = form.get("version").trim().parse::<i64>().map_err(|_| {
         UiError::new(
             ApiError::field(
@@ -637,14 +630,9 @@ async fn update(
             Some(viewer),
         )
     })?;
-    let saved = match patient_details(&input, state.clock.today()) {
-        Ok(details) => state
-            .store
-            .update_patient(&viewer.actor, id, version, &details)
-            .await
-            .map_err(ApiError::from),
-        Err(error) => Err(error),
-    };
+    let saved = patients::update(&state.clinic, &viewer.clinic(), id, version, &input)
+        .await
+        .map_err(ApiError::from);
     let name = if values.given_names.trim().is_empty() {
         values.family_name.clone()
     } else {

@@ -9,7 +9,6 @@
 
 use crate::error::ApiError;
 use crate::permissions::need;
-use crate::routes::screenings::screening_run;
 use crate::state::AppState;
 use crate::ui::form::{FieldErrors, Fields};
 use crate::ui::layout::Chrome;
@@ -156,7 +155,7 @@ async fn run(
             protocols: Some(chosen.clone()),
             as_of: (!as_of.is_empty()).then(|| as_of.clone()),
         };
-        match screening_run(input) {
+        match input.command().map_err(ApiError::from) {
             Ok(run) => screening::screen(&state.clinic, &viewer.clinic(), PatientId(id), &run)
                 .await
                 .map_err(ApiError::from),

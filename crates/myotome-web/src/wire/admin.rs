@@ -1,7 +1,8 @@
 //! Sessions, first-run set-up, users, API tokens and the audit trail on the wire.
 
 use super::at;
-use myotome_store::{ApiToken, AuditEvent, ChainCheck, User};
+use myotome_clinic::access::{NewTokenForm, NewUserForm, UserChange};
+use myotome_store::{ApiToken, AuditEvent, ChainCheck, User, UserId};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -97,6 +98,17 @@ pub struct NewUserIn {
     pub password: String,
 }
 
+impl From<NewUserIn> for NewUserForm {
+    fn from(input: NewUserIn) -> Self {
+        NewUserForm {
+            username: input.username,
+            display_name: input.display_name,
+            role: input.role,
+            password: input.password,
+        }
+    }
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserUpdateIn {
@@ -107,6 +119,17 @@ pub struct UserUpdateIn {
     pub disabled: bool,
     #[serde(deserialize_with = "super::integer::whole")]
     pub version: i64,
+}
+
+impl From<UserUpdateIn> for UserChange {
+    fn from(input: UserUpdateIn) -> Self {
+        UserChange {
+            display_name: input.display_name,
+            role: input.role,
+            disabled: input.disabled,
+            version: input.version,
+        }
+    }
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -152,6 +175,15 @@ pub struct NewTokenIn {
     /// What the token is for, e.g. "EHR import".
     #[schema(schema_with = super::schema::required_line)]
     pub name: String,
+}
+
+impl From<NewTokenIn> for NewTokenForm {
+    fn from(input: NewTokenIn) -> Self {
+        NewTokenForm {
+            user_id: UserId(input.user_id),
+            name: input.name,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -2,7 +2,10 @@
 
 use super::at;
 use super::clinical::{DoseOut, ProtocolRef, ScreeningOut, ViolationOut};
+use myotome_clinic::ClinicError;
 use myotome_clinic::planning::{DoseInput, FollowUpDate, NewPlan, ScheduleInput};
+use myotome_clinic::screening::ScreeningRun;
+use myotome_clinic::validate::Check;
 use myotome_store::{
     Appointment, AppointmentKind, AppointmentStatus, PlanStatus, ScheduleDocument, ScheduledVisit,
     StoredScreening, TreatmentPlan, UserId,
@@ -24,6 +27,22 @@ pub struct ScreeningRunIn {
     #[serde(default)]
     #[schema(format = Date)]
     pub as_of: Option<String>,
+}
+
+impl ScreeningRunIn {
+    /// The use case's command: the date parsed (a field error on `as_of` otherwise).
+    pub fn command(self) -> Result<ScreeningRun, ClinicError> {
+        let mut check = Check::new();
+        let as_of = check.optional_date("as_of", self.as_of.as_deref());
+        check.finish()?;
+        let Some(as_of) = as_of else {
+            return Err(ClinicError::unchecked("screening run"));
+        };
+        Ok(ScreeningRun {
+            protocols: self.protocols,
+            as_of,
+        })
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]

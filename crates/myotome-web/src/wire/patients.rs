@@ -1,6 +1,7 @@
 //! Patients and their weights on the wire.
 
 use super::at;
+use myotome_clinic::patients::{self, PatientForm, SearchForm, WeightForm};
 use myotome_core::facts::Sex;
 use myotome_store::{Contact, Identifier, Patient, WeightEntry};
 use serde::de::{self, Visitor};
@@ -197,6 +198,24 @@ impl From<&Patient> for PatientOut {
     }
 }
 
+/// The use case's command: the same fields, dates still text.
+impl From<PatientIn> for PatientForm {
+    fn from(input: PatientIn) -> Self {
+        PatientForm {
+            family_name: input.family_name,
+            given_names: input.given_names,
+            birth_date: input.birth_date,
+            sex: input.sex,
+            deceased: input.deceased.map(|deceased| match deceased {
+                Deceased::Flag(flag) => patients::Deceased::Flag(flag),
+                Deceased::Date(date) => patients::Deceased::Date(date),
+            }),
+            identifiers: input.identifiers.iter().map(Into::into).collect(),
+            contact: (&input.contact).into(),
+        }
+    }
+}
+
 impl From<&IdentifierWire> for Identifier {
     fn from(wire: &IdentifierWire) -> Self {
         Identifier {
@@ -237,6 +256,18 @@ pub struct PatientSearchQuery {
     pub per_page: Option<u32>,
 }
 
+impl From<PatientSearchQuery> for SearchForm {
+    fn from(query: PatientSearchQuery) -> Self {
+        SearchForm {
+            name: query.name,
+            birth_date: query.birth_date,
+            identifier: query.identifier,
+            page: query.page,
+            per_page: query.per_page,
+        }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PatientListOut {
     pub patients: Vec<PatientOut>,
@@ -257,6 +288,15 @@ pub struct WeightIn {
     #[serde(default)]
     #[schema(format = Date)]
     pub measured_on: Option<String>,
+}
+
+impl From<WeightIn> for WeightForm {
+    fn from(input: WeightIn) -> Self {
+        WeightForm {
+            kg: input.kg,
+            measured_on: input.measured_on,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -1,6 +1,8 @@
 //! Conditions, medications, allergies and candidate forms on the wire.
 
 use super::at;
+use myotome_clinic::intake::IntakeAnswersForm;
+use myotome_clinic::records::{CodingForm, RecordForm};
 use myotome_store::{ClinicalRecord, IntakeChannel, IntakeForm, RecordSource};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -94,6 +96,31 @@ impl RecordUpdateIn {
     }
 }
 
+/// The use case's command: the same fields, kind, status and dates still text.
+impl From<RecordIn> for RecordForm {
+    fn from(input: RecordIn) -> Self {
+        RecordForm {
+            kind: input.kind,
+            system: input.system,
+            code: input.code,
+            display: input.display,
+            codes: input
+                .codes
+                .into_iter()
+                .map(|c| CodingForm {
+                    system: c.system,
+                    code: c.code,
+                    display: c.display,
+                })
+                .collect(),
+            text: input.text,
+            status: input.status,
+            start: input.start,
+            end: input.end,
+        }
+    }
+}
+
 /// Where a record came from.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -182,6 +209,16 @@ pub struct IntakeIn {
         pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
     )]
     pub note: Option<String>,
+}
+
+impl From<IntakeIn> for IntakeAnswersForm {
+    fn from(input: IntakeIn) -> Self {
+        IntakeAnswersForm {
+            answers: input.answers,
+            reported_conditions: input.reported_conditions,
+            note: input.note,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]

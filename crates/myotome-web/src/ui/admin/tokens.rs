@@ -7,19 +7,18 @@
 use super::{at_field, when};
 use crate::error::ApiError;
 use crate::permissions::need;
-use crate::routes::tokens::new_token;
 use crate::state::AppState;
 use crate::ui::form::{FieldErrors, Fields};
 use crate::ui::layout::Chrome;
 use crate::ui::page::{Page, PathText, Viewer, id_in_path};
 use crate::ui::render::{UiError, html, in_page, ok, see_other};
-use crate::wire::admin::NewTokenIn;
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
-use myotome_store::{ApiToken, TokenId, User};
+use myotome_clinic::access::{self, NewTokenForm};
+use myotome_store::{ApiToken, TokenId, User, UserId};
 use serde::Deserialize;
 
 struct TokenRow {
@@ -98,7 +97,9 @@ async fn list(
     revoked: Option<i64>,
 ) -> Result<ListPage, UiError> {
     let users = state.store.users().await.map_err(in_page(viewer))?;
-    let tokens = state.store.api_tokens().await.map_err(in_page(viewer))?;
+    let tokens = access::tokens(&state.clinic, &viewer.clinic())
+        .await
+        .map_err(in_page(viewer))?;
     let revoked =
         revoked.and_then(|id| tokens.iter().find(|t| t.id.0 == id).map(|t| t.name.clone()));
     Ok(ListPage {
@@ -155,11 +156,14 @@ pub(super) async fn create(
         errors.add("user_id", "Choose the user the token acts as.");
         return refused(errors).await;
     };
-    let input = NewTokenIn {
-        user_id: id,
+    let input = NewTokenForm {
+        user_id: UserId(id),
         name: name.clone(),
     };
-    match new_token(&state, &page.actor, &input).await {
+    match access::new_token(&state.clinic, &page.clinic(), &input)
+        .await
+        .map_err(ApiError::from)
+    {
         Ok((token, secret)) => {
             let users = state.store.users().await.map_err(in_page(&page))?;
             let mut response = ok(&CreatedPage {
@@ -185,9 +189,7 @@ pub(super) async fn revoke(
     PathText(id): PathText,
 ) -> Result<Response, UiError> {
     let id = id_in_path(&id, "token").map_err(in_page(&page))?;
-    let token = state
-        .store
-        .revoke_api_token(&page.actor, TokenId(id))
+    let token = access::revoke_token(&state.clinic, &page.clinic(), TokenId(id))
         .await
         .map_err(in_page(&page))?;
     Ok(see_other(&format!("/admin/tokens?revoked={}", token.id.0)))

@@ -4,18 +4,17 @@ use super::{at_field, when};
 use crate::error::ApiError;
 use crate::password::check_password;
 use crate::permissions::need;
-use crate::routes::users::{add_user, change_password, change_user, check_new_user};
 use crate::state::AppState;
 use crate::ui::form::{FieldErrors, Fields};
 use crate::ui::layout::Chrome;
 use crate::ui::page::{Page, PathText, Viewer, id_in_path};
 use crate::ui::render::{UiError, html, in_page, ok, see_other};
-use crate::wire::admin::{NewUserIn, UserUpdateIn};
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use myotome_clinic::access::{self, NewUserForm, UserChange};
 use myotome_store::{Role, User, UserId};
 use serde::Deserialize;
 
@@ -83,7 +82,9 @@ async fn list(
     errors: FieldErrors,
     added: Option<i64>,
 ) -> Result<ListPage, UiError> {
-    let users = state.store.users().await.map_err(in_page(viewer))?;
+    let users = access::users(&state.clinic, &viewer.clinic())
+        .await
+        .map_err(in_page(viewer))?;
     let added = added.and_then(|id| {
         users
             .iter()
@@ -128,7 +129,7 @@ pub(super) async fn add(
     State(state): State<AppState>,
     fields: Fields,
 ) -> Result<Response, UiError> {
-    let input = NewUserIn {
+    let input = NewUserForm {
         username: fields.get("username").trim().to_owned(),
         display_name: fields.get("display_name").trim().to_owned(),
         role: fields.get("role").to_owned(),
@@ -139,10 +140,10 @@ pub(super) async fn add(
         display_name: input.display_name.clone(),
         role: input.role.clone(),
     };
-    if let Err(error) = check_new_user(&input) {
-        // The password is only checked by the API once the rest is right; here it is checked
-        // too, so the admin, who must type it again anyway, learns everything at once.
-        let error = match (error, check_password(&input.password)) {
+    if let Err(error) = access::check_new_user(&input) {
+        // The password is only checked by the use case once the rest is right; here it is
+        // checked too, so the admin, who must type it again anyway, learns everything at once.
+        let error = match (ApiError::from(error), check_password(&input.password)) {
             (ApiError::Invalid { mut fields, .. }, Err(problem)) => {
                 fields.insert("password".to_owned(), problem.to_string());
                 ApiError::fields(fields)
@@ -159,7 +160,10 @@ pub(super) async fn add(
         .await?;
         return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, &list));
     }
-    match add_user(&state, &page.actor, input).await {
+    let added = access::add_user(&state.clinic, &page.clinic(), state.sign_in.as_ref(), input)
+        .await
+        .map_err(ApiError::from);
+    match added {
         Ok(user) => Ok(see_other(&format!("/admin/users?added={}", user.id.0))),
         Err(error) => {
             let errors = match &error {
@@ -249,7 +253,9 @@ pub(super) async fn user_page(
 ) -> Result<Response, UiError> {
     let id = id_in_path(&id, "user").map_err(in_page(&page))?;
     let query = query.map(|Query(q)| q).unwrap_or_default();
-    let user = state.store.user(UserId(id)).await.map_err(in_page(&page))?;
+    let user = access::user(&state.clinic, &page.clinic(), UserId(id))
+        .await
+        .map_err(in_page(&page))?;
     let mut view = UserPage::new(&page, &user, UserForm::from(&user));
     view.notice = if query.password.is_some() {
         Some(
@@ -272,7 +278,9 @@ pub(super) async fn change(
     fields: Fields,
 ) -> Result<Response, UiError> {
     let id = UserId(id_in_path(&id, "user").map_err(in_page(&page))?);
-    let current = state.store.user(id).await.map_err(in_page(&page))?;
+    let current = access::user(&state.clinic, &page.clinic(), id)
+        .await
+        .map_err(in_page(&page))?;
     let Ok(version) = fields.get("version").trim().parse::<i64>() else {
         return Err(UiError::new(
             ApiError::Malformed(
@@ -284,13 +292,16 @@ pub(super) async fn change(
     if fields.get("form") == "password" {
         return set_password(&state, &page, &current, version, fields).await;
     }
-    let input = UserUpdateIn {
+    let input = UserChange {
         display_name: fields.get("display_name").trim().to_owned(),
         role: fields.get("role").to_owned(),
         disabled: fields.has("disabled", "yes"),
         version,
     };
-    match change_user(&state, &page.actor, page.user.id, id, &input).await {
+    let changed = access::change_user(&state.clinic, &page.clinic(), id, &input)
+        .await
+        .map_err(ApiError::from);
+    match changed {
         Ok(user) => Ok(see_other(&format!("/admin/users/{}?saved=1", user.id.0))),
         Err(error) => {
             let typed = UserForm {
@@ -343,7 +354,16 @@ async fn set_password(
         return Ok(html(StatusCode::CONFLICT, &view));
     }
     let password = fields.get("password").to_owned();
-    match change_password(state, &page.actor, current.id, password).await {
+    let changed = access::change_password(
+        &state.clinic,
+        &page.clinic(),
+        state.sign_in.as_ref(),
+        current.id,
+        password,
+    )
+    .await
+    .map_err(ApiError::from);
+    match changed {
         Ok(user) => Ok(see_other(&format!("/admin/users/{}?password=1", user.id.0))),
         Err(error @ ApiError::Invalid { .. }) => {
             view.password_errors = FieldErrors::from_api(&error, &[]);

@@ -13,15 +13,12 @@
 use super::{display_name, patient_id};
 use crate::error::ApiError;
 use crate::permissions::{Permission, need};
-use crate::routes::patients::weight_entry;
-use crate::routes::records::record_details;
 use crate::state::AppState;
 use crate::ui::form::{FieldErrors, Fields};
 use crate::ui::layout::Chrome;
 use crate::ui::page::{Page, Viewer};
 use crate::ui::render::{UiError, html, in_page, ok, see_other};
-use crate::wire::patients::{WeightIn, sex_word};
-use crate::wire::records::RecordIn;
+use crate::wire::patients::sex_word;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -29,6 +26,8 @@ use axum::response::Response;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
+use myotome_clinic::patients::{self, weight_entry};
+use myotome_clinic::records;
 use myotome_core::terminology::system_label;
 use myotome_store::{
     Appointment, AppointmentKind, AppointmentStatus, ClinicalRecord, IntakeChannel, IntakeForm,
@@ -610,15 +609,19 @@ pub(super) async fn add_weight(
     let id = patient_id(&id).map_err(in_page(viewer))?;
     let kg_typed = form.get("kg").trim().to_owned();
     let measured_on = form.optional("measured_on");
-    // A form sends text; the API's number is read here, then checked by the API's own rule.
-    let checked = match kg_typed.replace(',', ".").parse::<f64>() {
-        Ok(kg) => weight_entry(
-            &WeightIn {
+    // A form sends text; the number is read here, then checked by the use case's own rule.
+    let saved = match kg_typed.replace(',', ".").parse::<f64>() {
+        Ok(kg) => patients::add_weight(
+            &state.clinic,
+            &viewer.clinic(),
+            id,
+            &patients::WeightForm {
                 kg,
                 measured_on: measured_on.clone(),
             },
-            state.clock.today(),
-        ),
+        )
+        .await
+        .map_err(ApiError::from),
         Err(_) => {
             let sentence = if kg_typed.is_empty() {
                 "is empty; write the weight in kilograms, e.g. 71.5".to_owned()
@@ -628,37 +631,21 @@ pub(super) async fn add_weight(
             // The date is still checked, so both problems show at once.
             let date_problem = measured_on.as_deref().and_then(|d| {
                 weight_entry(
-                    &WeightIn {
+                    &patients::WeightForm {
                         kg: 70.0,
                         measured_on: Some(d.to_owned()),
                     },
-                    state.clock.today(),
+                    state.clinic.clock.today(),
                 )
                 .err()
             });
             let mut fields = std::collections::BTreeMap::new();
-            if let Some(ApiError::Invalid { fields: f, .. }) = date_problem {
+            if let Some(myotome_clinic::ClinicError::Invalid(f)) = date_problem {
                 fields.extend(f);
             }
             fields.insert("kg".to_owned(), sentence);
             Err(ApiError::fields(fields))
         }
-    };
-    let saved = match checked {
-        Ok((date, grams)) => state
-            .store
-            .add_weight(
-                &viewer.actor,
-                id,
-                date,
-                grams,
-                &RecordSource::Entered {
-                    by: Some(viewer.user.id),
-                },
-            )
-            .await
-            .map_err(ApiError::from),
-        Err(e) => Err(e),
     };
     match saved {
         Ok(_) => Ok(see_other(&format!("/patients/{id}?saved=weight#weight"))),
@@ -700,7 +687,7 @@ pub(super) async fn add_record(
         errors: FieldErrors::none(),
     };
     let optional = |text: &str| (!text.trim().is_empty()).then(|| text.to_owned());
-    let input = RecordIn {
+    let input = records::RecordForm {
         kind: typed.kind.clone(),
         system: optional(&typed.system),
         code: optional(&typed.code),
@@ -711,21 +698,9 @@ pub(super) async fn add_record(
         start: optional(&typed.start),
         end: None,
     };
-    let saved = match record_details(&input) {
-        Ok(details) => state
-            .store
-            .add_record(
-                &viewer.actor,
-                id,
-                &details,
-                &RecordSource::Entered {
-                    by: Some(viewer.user.id),
-                },
-            )
-            .await
-            .map_err(ApiError::from),
-        Err(e) => Err(e),
-    };
+    let saved = records::add(&state.clinic, &viewer.clinic(), id, &input)
+        .await
+        .map_err(ApiError::from);
     match saved {
         Ok(_) => Ok(see_other(&format!("/patients/{id}?saved=record#records"))),
         Err(error @ ApiError::Invalid { .. }) => {
