@@ -19,9 +19,12 @@
 pub mod access;
 pub mod booking;
 pub mod clock;
+pub mod demo;
 pub mod documents;
 pub mod error;
 pub mod facts;
+pub mod fhir_export;
+pub mod fhir_import;
 pub mod intake;
 pub mod password;
 pub mod patients;

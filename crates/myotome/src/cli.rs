@@ -50,6 +50,7 @@ pub enum Command {
     /// Lay out sessions and follow-ups from a start date, or check proposed dates.
     Plan(PlanArgs),
     /// Run the clinic server: web API on the database, creating and migrating it when new.
+    #[cfg(feature = "server")]
     Serve(ServeArgs),
     /// Add, list, disable users and reset their passwords.
     #[command(subcommand)]
@@ -98,6 +99,7 @@ pub struct ExportArgs {
     pub out: Option<PathBuf>,
 }
 
+#[cfg(feature = "server")]
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address to listen on; port 0 picks a free port.
@@ -283,10 +285,12 @@ pub struct PlanArgs {
 
 /// The longest candidate-form window: a rate limit counted over more than a month is a typo
 /// (and a window of centuries would reach before the first timestamp).
+#[cfg(feature = "server")]
 const LONGEST_WINDOW: jiff::SignedDuration = jiff::SignedDuration::from_hours(31 * 24);
 
 /// A duration longer than zero and at most 31 days, written as jiff reads one (`1h`, `30m`,
 /// `PT2H`).
+#[cfg(feature = "server")]
 fn positive_duration(text: &str) -> Result<jiff::SignedDuration, String> {
     let duration: jiff::SignedDuration = text
         .trim()
@@ -309,6 +313,7 @@ fn positive_duration(text: &str) -> Result<jiff::SignedDuration, String> {
 mod tests {
     use super::*;
 
+    #[cfg(feature = "server")]
     fn serve(args: &[&str]) -> Result<ServeArgs, clap::Error> {
         let mut argv = vec!["myotome", "serve"];
         argv.extend_from_slice(args);
@@ -318,6 +323,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "server")]
     #[test]
     fn serve_without_candidate_form_flags_uses_the_server_settings_defaults() {
         // Unless MYOTOME_CANDIDATE_FORM_LIMIT / _WINDOW are set where the tests run.
@@ -327,6 +333,7 @@ mod tests {
         assert_eq!(args.candidate_form_window, defaults.candidate_form_window);
     }
 
+    #[cfg(feature = "server")]
     #[test]
     fn serve_takes_a_clinics_candidate_form_limit_and_window() {
         let args = serve(&[

@@ -1,8 +1,6 @@
-//! The clinic's work behind the handlers that has not moved to the use-case crate yet: FHIR
-//! import and export. Everything else is [`myotome_clinic`]'s, re-exported here for the
-//! modules that name it by this path.
+//! The use cases' modules under the path the web crate has long named them by; everything is
+//! [`myotome_clinic`]'s.
 
-pub mod export;
-pub mod import;
-
+pub use myotome_clinic::fhir_export as export;
+pub use myotome_clinic::fhir_import as import;
 pub use myotome_clinic::{facts, find_protocol, planning, sentence, unknown_protocol, windows};

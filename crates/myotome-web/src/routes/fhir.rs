@@ -8,7 +8,8 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::ApiPath;
 use crate::permissions::need;
 use crate::state::AppState;
-use crate::wire::fhir::{FhirBundleIn, ImportSummary};
+use crate::wire::fhir::ImportSummary;
+use crate::wire::fhir_bundle::FhirBundleIn;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -91,7 +92,7 @@ async fn import_bundle(
         &mut |_, _| {},
     )
     .await?;
-    Ok(Json(summary))
+    Ok(Json(ImportSummary::from(&summary)))
 }
 
 /// Everything Myotome holds on a patient as a FHIR R4 searchset Bundle: Patient, Conditions,

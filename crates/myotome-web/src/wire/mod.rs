@@ -1,17 +1,18 @@
-//! Wire types: the JSON documents the API and the command line exchange. Kept apart from the
-//! core and store types so neither has to follow a wire format, and the format never changes by
-//! accident when they do. Inputs deny unknown fields: a misspelt field is an error, never
-//! silently dropped data.
+//! Wire types: the JSON documents the API exchanges. Kept apart from the core and store types so
+//! neither has to follow a wire format, and the format never changes by accident when they do.
+//! Inputs deny unknown fields: a misspelt field is an error, never silently dropped data. The
+//! shapes the command line prints too (`clinical`, `fhir`) are the `myotome-wire` crate's.
 
 pub mod admin;
 pub mod care;
-pub mod clinical;
-pub mod fhir;
+pub mod fhir_bundle;
 pub mod integer;
 pub mod patients;
 pub mod protocols;
 pub mod records;
 pub mod schema;
+
+pub use myotome_wire::{clinical, fhir};
 
 use jiff::Timestamp;
 

@@ -5,8 +5,10 @@ use crate::cli::{AuditCommand, BackupArgs, Cli, Format, TokenCommand, UserComman
 use crate::database::{self, cli_actor};
 use crate::output::{Refused, print_json};
 use anyhow::{Context, Result, anyhow, bail};
+use myotome_clinic::access::create_api_token;
+use myotome_clinic::password::hash_password;
+use myotome_clinic::validate::{check_display_name, check_username};
 use myotome_store::{AuditAction, ChainCheck, NewUser, Role, Store, TokenId, User};
-use myotome_web::validate::{check_display_name, check_username};
 use serde_json::json;
 use std::io::BufRead;
 use std::process::ExitCode;
@@ -34,8 +36,7 @@ pub fn user(cli: &Cli, command: &UserCommand) -> Result<ExitCode> {
                 check_username(username).map_err(|e| anyhow!(e))?;
                 check_display_name(&display_name).map_err(|e| anyhow!(e))?;
                 let (password, generated) = new_password(*password_stdin)?;
-                let password_hash =
-                    myotome_web::hash_password(&password).map_err(|e| anyhow!("{e}"))?;
+                let password_hash = hash_password(&password).map_err(|e| anyhow!("{e}"))?;
                 let user = store
                     .create_user(
                         &actor,
@@ -91,7 +92,7 @@ pub fn user(cli: &Cli, command: &UserCommand) -> Result<ExitCode> {
             } => {
                 let user = find_user(store.as_ref(), username).await?;
                 let (password, generated) = new_password(*password_stdin)?;
-                let hash = myotome_web::hash_password(&password).map_err(|e| anyhow!("{e}"))?;
+                let hash = hash_password(&password).map_err(|e| anyhow!("{e}"))?;
                 let user = store.set_password(&actor, user.id, &hash).await?;
                 report(
                     cli.format,
@@ -117,7 +118,7 @@ pub fn token(cli: &Cli, command: &TokenCommand) -> Result<ExitCode> {
                     bail!("give the token a --name that says what it is for, e.g. \"EHR import\"");
                 }
                 let (token, secret) =
-                    myotome_web::create_api_token(store.as_ref(), &actor, owner.id, name).await?;
+                    create_api_token(store.as_ref(), &actor, owner.id, name).await?;
                 match cli.format {
                     Format::Json => print_json(&json!({
                         "id": token.id, "name": token.name, "user": owner.username,

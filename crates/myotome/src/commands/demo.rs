@@ -9,14 +9,16 @@ use crate::database;
 use anyhow::{Result, bail};
 use clap::CommandFactory;
 use clap::parser::ValueSource;
+use myotome_clinic::demo::{DEMO_DATABASE, DEMO_PASSWORD, DemoError, DemoSummary, fill};
 use myotome_core::ClinicalData;
-use myotome_store::{Role, Store};
-use myotome_web::demo::{DEMO_DATABASE, DEMO_PASSWORD, DemoError, DemoSummary, fill, is_demo};
+use myotome_store::Store;
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
+// What only `serve --demo` needs.
+#[cfg(feature = "server")]
+use {myotome_clinic::demo::is_demo, myotome_store::Role, std::sync::Arc};
 
 /// `myotome demo`: fills a new database and says how to serve it.
 pub fn run(cli: &Cli, _args: &DemoArgs) -> Result<ExitCode> {
@@ -40,6 +42,7 @@ pub fn run(cli: &Cli, _args: &DemoArgs) -> Result<ExitCode> {
 
 /// For `serve --demo`: the demo database, made now when new, reused when it is a demo,
 /// refused otherwise. Prints what was made.
+#[cfg(feature = "server")]
 pub async fn open_for_serving(
     spec: &str,
     data: &ClinicalData,
@@ -169,6 +172,7 @@ fn print_summary(
 }
 
 /// The accounts, for the lines `serve --demo` prints.
+#[cfg(feature = "server")]
 pub async fn print_accounts(store: &dyn Store, base: &str, out: &mut impl Write) -> Result<()> {
     let mut users = store.users().await?;
     // Clinicians, staff, then the administrator.

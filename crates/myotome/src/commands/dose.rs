@@ -7,7 +7,7 @@ use myotome_clinic::documents;
 use myotome_core::dosing::{DoseRequest, compute_dose, group_digits};
 use myotome_core::facts::Weight;
 use myotome_core::quantity::Volume;
-use myotome_web::wire::clinical::DoseOut;
+use myotome_wire::clinical::DoseOut;
 use std::process::ExitCode;
 
 pub fn run(cli: &Cli, args: &DoseArgs) -> Result<ExitCode> {

@@ -5,10 +5,10 @@ use crate::database::{self, cli_actor};
 use crate::output::print_json;
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressStyle};
+use myotome_clinic::fhir_export as export;
+use myotome_clinic::fhir_import::{self as import, ImportSummary};
 use myotome_fhir::export::BundleKind;
 use myotome_store::{AuditAction, PatientId};
-use myotome_web::clinic::{export, import};
-use myotome_web::wire::fhir::ImportSummary;
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -63,7 +63,7 @@ pub fn import(cli: &Cli, args: &ImportArgs) -> Result<ExitCode> {
             bar.finish_and_clear();
         }
         match cli.format {
-            Format::Json => print_json(&summary)?,
+            Format::Json => print_json(&myotome_wire::fhir::ImportSummary::from(&summary))?,
             Format::Text => print!("{}", render(&summary)),
         }
         // Exit 1 when something was rejected, so a script notices.

@@ -7,6 +7,7 @@ mod fhir;
 mod plan;
 mod protocol;
 mod screen;
+#[cfg(feature = "server")]
 mod serve;
 
 use crate::cli::{Cli, Command};
@@ -18,6 +19,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Screen(args) => screen::run(cli, args),
         Command::Dose(args) => dose::run(cli, args),
         Command::Plan(args) => plan::run(cli, args),
+        #[cfg(feature = "server")]
         Command::Serve(args) => serve::run(cli, args),
         Command::User(command) => admin::user(cli, command),
         Command::Token(command) => admin::token(cli, command),

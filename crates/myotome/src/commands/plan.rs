@@ -9,7 +9,7 @@ use myotome_clinic::planning::visit_label;
 use myotome_core::protocol::Protocol;
 use myotome_core::quantity::Duration;
 use myotome_core::schedule::{PlanRequest, check_follow_up, check_sessions, plan_sessions};
-use myotome_web::wire::clinical::{CalendarCheckOut, PlanOut, ViolationOut};
+use myotome_wire::clinical::{CalendarCheckOut, PlanOut, ViolationOut};
 use std::process::ExitCode;
 
 pub fn run(cli: &Cli, args: &PlanArgs) -> Result<ExitCode> {

@@ -8,7 +8,7 @@ use myotome_clinic::documents;
 use myotome_core::ClinicalData;
 use myotome_core::protocol::LoadedProtocol;
 use myotome_core::screening::{Outcome, ResolvedFacts, Screening};
-use myotome_web::wire::clinical::ScreeningOut;
+use myotome_wire::clinical::ScreeningOut;
 use serde::Serialize;
 use std::path::Path;
 use std::process::ExitCode;

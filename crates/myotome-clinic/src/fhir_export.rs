@@ -2,7 +2,7 @@
 //! `GET /api/v1/fhir/Patient/{id}/$everything`: the chart read through the store (so every read
 //! is audited), turned into myotome-fhir's export input, and bundled.
 
-use crate::error::ApiError;
+use crate::ClinicError;
 use jiff::civil::Date;
 use myotome_core::ClinicalData;
 use myotome_core::facts::{Coding, Measurement, Weight};
@@ -23,7 +23,7 @@ pub async fn everything(
     data: &ClinicalData,
     id: PatientId,
     kind: BundleKind,
-) -> Result<Value, ApiError> {
+) -> Result<Value, ClinicError> {
     let patient = store.patient(actor, id).await?;
     let records = store.records(actor, id, None).await?;
     let weights = store.weights(actor, id).await?;

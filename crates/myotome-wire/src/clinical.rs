@@ -11,11 +11,11 @@ use myotome_store::{
     ScreeningDocument, SourceDocument, ViolationDocument,
 };
 use serde::Serialize;
-use utoipa::ToSchema;
 
 // --- Shared output pieces -----------------------------------------------------------------------
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProtocolRef {
     pub id: String,
     pub version: String,
@@ -39,7 +39,8 @@ impl From<&myotome_store::ProtocolRef> for ProtocolRef {
     }
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SourceOut {
     pub document: String,
     pub title: String,
@@ -61,7 +62,8 @@ impl From<&SourceDocument> for SourceOut {
 
 // --- Screening (output) -------------------------------------------------------------------------
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScreeningOut {
     pub protocol: ProtocolRef,
     pub as_of: String,
@@ -72,7 +74,8 @@ pub struct ScreeningOut {
     pub not_asked: Vec<ConceptOut>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FindingOut {
     pub concept: String,
     pub outcome: &'static str,
@@ -103,7 +106,8 @@ impl From<&FindingDocument> for FindingOut {
 }
 
 /// A measured value shown beside a finding.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MeasurementOut {
     /// e.g. `4548-4`
     pub code: String,
@@ -133,7 +137,8 @@ impl From<&MeasurementDocument> for MeasurementOut {
     }
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IndicationOut {
     pub concept: String,
     pub label: String,
@@ -141,13 +146,15 @@ pub struct IndicationOut {
     pub source: Option<SourceOut>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConceptOut {
     pub concept: String,
     pub label: String,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EvidenceOut {
     Record {
@@ -268,7 +275,8 @@ impl From<&ScreeningDocument> for ScreeningOut {
 
 // --- Dose (output) ------------------------------------------------------------------------------
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DoseOut {
     pub protocol: ProtocolRef,
     /// Minimum cells the patient must receive, as a plain integer; `null` without a floor.
@@ -283,7 +291,8 @@ pub struct DoseOut {
     pub explanation: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FloorBasisOut {
     pub cells_per_kg: u64,
     pub weight_kg: f64,
@@ -314,7 +323,8 @@ impl From<&DoseDocument> for DoseOut {
 
 // --- Plan (output) ------------------------------------------------------------------------------
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlanOut {
     pub protocol: ProtocolRef,
     pub visits: Vec<VisitOut>,
@@ -322,7 +332,8 @@ pub struct PlanOut {
     pub explanation: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VisitOut {
     pub kind: &'static str,
     pub label: String,
@@ -362,14 +373,16 @@ impl PlanOut {
     }
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CalendarCheckOut {
     pub protocol: ProtocolRef,
     pub ok: bool,
     pub violations: Vec<ViolationOut>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ViolationOut {
     pub kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -7,14 +7,55 @@
 //! stored, and importing again finishes the job, since import is idempotent).
 
 use crate::validate::{Check, MAX_SHORT_TEXT};
-use crate::wire::fhir::{ImportSummary, RejectedOut};
 use myotome_core::facts::CodedRecord;
 use myotome_fhir::{ImportedPatient, ReadResult};
 use myotome_store::{
-    Actor, Contact, Identifier, ImportChange, MeasurementDetails, PatientDetails, PatientImport,
-    RecordDetails, RecordKind, Store, StoreError, StoredCoding,
+    Actor, Contact, Identifier, ImportChange, ImportCounts, MeasurementDetails, PatientDetails,
+    PatientImport, RecordDetails, RecordKind, Store, StoreError, StoredCoding,
 };
+use std::collections::BTreeMap;
 use std::time::Instant;
+
+/// What an import read and what it did, patient by patient summed up.
+#[derive(Debug, Clone, Default)]
+pub struct ImportSummary {
+    /// Files (or documents) read.
+    pub files: u64,
+    pub bytes: u64,
+    /// FHIR resources read, whether used or not.
+    pub resources: u64,
+    /// Seconds from the first byte read to the last patient stored.
+    pub seconds: f64,
+    pub patients: PatientCounts,
+    pub records: ImportCounts,
+    pub weights: ImportCounts,
+    pub measurements: ImportCounts,
+    /// Resources read but not used, by type and reason.
+    pub skipped: BTreeMap<String, u64>,
+    /// What could not be imported and why, each with its file and line or entry.
+    pub rejected: Vec<Rejected>,
+    /// Things kept as they were, and why.
+    pub notes: Vec<String>,
+}
+
+/// Patients created, updated, unchanged and rejected.
+#[derive(Debug, Clone, Default)]
+pub struct PatientCounts {
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub rejected: u64,
+}
+
+/// Something that could not be imported.
+#[derive(Debug, Clone)]
+pub struct Rejected {
+    /// File, with `:line` for NDJSON and JSON syntax errors, and ` entry N` in a Bundle.
+    pub location: String,
+    /// `Type/id` when known.
+    pub resource: Option<String>,
+    pub reason: String,
+}
 
 /// The source system label kept with imported records when the caller names none.
 pub const DEFAULT_SOURCE: &str = "fhir";
@@ -38,7 +79,7 @@ pub async fn import(
     summary.rejected = read
         .problems
         .iter()
-        .map(|p| RejectedOut {
+        .map(|p| Rejected {
             location: p.location.to_string(),
             resource: p.resource.clone(),
             reason: p.message.clone(),
@@ -64,7 +105,7 @@ pub async fn import(
             }
             Err(StoreError::Conflict(reason)) => {
                 summary.patients.rejected += 1;
-                summary.rejected.push(RejectedOut {
+                summary.rejected.push(Rejected {
                     location: "import".to_owned(),
                     resource: Some(patient.source_id.clone()),
                     reason,
