@@ -69,11 +69,9 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// Everything Myotome keeps. See the crate documentation for the invariants.
+/// Patients, their weights, lab results and whole charts, and FHIR imports of them.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
-    fn backend(&self) -> Backend;
-
+pub trait PatientStore: Send + Sync {
     // --- Patients -------------------------------------------------------------------------------
     async fn create_patient(&self, actor: &Actor, details: &PatientDetails) -> Result<Patient>;
     async fn patient(&self, actor: &Actor, id: PatientId) -> Result<Patient>;
@@ -120,7 +118,12 @@ pub trait Store: Send + Sync + 'static {
     /// transaction with one audit event (see [`PatientImport`]). Identifiers that belong to two
     /// different patients here are a `Conflict`, and nothing is written.
     async fn import_patient(&self, actor: &Actor, import: &PatientImport) -> Result<ImportReceipt>;
+}
 
+/// What the clinic records on a chart: conditions, medications, allergies, candidate
+/// forms and screenings.
+#[async_trait]
+pub trait ChartStore: Send + Sync {
     // --- Conditions, medications, allergies -----------------------------------------------------
     async fn add_record(
         &self,
@@ -182,7 +185,11 @@ pub trait Store: Send + Sync + 'static {
         id: ScreeningId,
         by: UserId,
     ) -> Result<StoredScreening>;
+}
 
+/// Treatment plans, appointments and the clinic calendar.
+#[async_trait]
+pub trait PlanStore: Send + Sync {
     // --- Treatment plans and appointments -------------------------------------------------------
     /// Stores the plan and its booked appointments in one transaction.
     async fn create_plan(
@@ -201,9 +208,6 @@ pub trait Store: Send + Sync + 'static {
         expected_version: i64,
         status: PlanStatus,
     ) -> Result<TreatmentPlan>;
-    /// Opens one use case's transaction (see [`Transaction`]): what it reads cannot change
-    /// before it commits, and its writes commit with their audit rows or not at all.
-    async fn begin(&self, actor: &Actor) -> Result<Box<dyn Transaction>>;
     async fn book_appointment(
         &self,
         actor: &Actor,
@@ -222,7 +226,11 @@ pub trait Store: Send + Sync + 'static {
     async fn appointments(&self, actor: &Actor, patient: PatientId) -> Result<Vec<Appointment>>;
     /// In date and time order.
     async fn calendar(&self, actor: &Actor, query: &CalendarQuery) -> Result<Vec<Appointment>>;
+}
 
+/// Work lists across patients (the Today page); bounded, each audited as a list.
+#[async_trait]
+pub trait WorkListStore: Send + Sync {
     // --- Work lists across patients (the Today page); bounded, each audited as a list -------
     /// Patients by id (for the names in a list), in the order asked; ids that do not exist are
     /// left out. At most 200 ids are looked up.
@@ -244,7 +252,11 @@ pub trait Store: Send + Sync + 'static {
         actor: &Actor,
         limit: u32,
     ) -> Result<Vec<(TreatmentPlan, Vec<Appointment>)>>;
+}
 
+/// Users, sign-in throttling, rate limits, sessions, API tokens and first-run set-up.
+#[async_trait]
+pub trait AccessStore: Send + Sync {
     // --- Users ----------------------------------------------------------------------------------
     async fn count_users(&self) -> Result<u64>;
     /// A taken username (case-insensitive) is a `Conflict`.
@@ -316,7 +328,11 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
         admin: &NewUser,
     ) -> Result<User>;
+}
 
+/// The audit trail and its chain.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
     // --- Audit ----------------------------------------------------------------------------------
     /// Appends an event for an action the store does not see itself (sign-in, export).
     async fn record_audit(&self, actor: &Actor, action: &AuditAction) -> Result<()>;
@@ -332,11 +348,34 @@ pub trait Store: Send + Sync + 'static {
     /// contains that row unchanged: an intact chain whose row `seq` has the recorded hash was
     /// not rewritten up to `seq`, not even by a full recompute of every hash.
     async fn audit_anchor(&self, seq: i64) -> Result<Option<String>>;
+}
+
+/// Everything Myotome keeps, one small trait per area (a new capability adds its own), plus
+/// what spans them: the backend, the use-case [`Transaction`] and maintenance. See the crate
+/// documentation for the invariants. `use myotome_store::prelude::*` brings every area's
+/// methods into scope.
+#[async_trait]
+pub trait Store:
+    PatientStore + ChartStore + PlanStore + WorkListStore + AccessStore + AuditStore + 'static
+{
+    fn backend(&self) -> Backend;
+
+    /// Opens one use case's transaction (see [`Transaction`]): what it reads cannot change
+    /// before it commits, and its writes commit with their audit rows or not at all.
+    async fn begin(&self, actor: &Actor) -> Result<Box<dyn Transaction>>;
 
     // --- Maintenance ----------------------------------------------------------------------------
     /// A consistent copy of the live database into a new file (SQLite `VACUUM INTO`). On
     /// PostgreSQL this is `Unsupported`: use pg_dump.
     async fn backup_to(&self, path: &Path) -> Result<()>;
+}
+
+/// The store's traits, to call any area's methods on a `dyn Store`.
+pub mod prelude {
+    pub use crate::{
+        AccessStore, AuditStore, ChartStore, PatientStore, PlanStore, Store, Transaction,
+        WorkListStore,
+    };
 }
 
 /// One use case's reads and writes, committed together with their audit rows: a check and the

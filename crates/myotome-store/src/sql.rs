@@ -36,6 +36,7 @@ mod patients;
 mod plans;
 mod transaction;
 
+use crate::prelude::*;
 use crate::{
     Actor, ApiToken, Appointment, AppointmentDetails, AppointmentId, AuditAction, AuditEvent,
     Backend, CalendarQuery, CandidateReceipt, ChainCheck, ClinicalRecord, ImportReceipt,
@@ -226,13 +227,7 @@ fn screening_created(patient: PatientId, stored: &StoredScreening) -> AuditActio
 }
 
 #[async_trait]
-impl Store for SqlStore {
-    fn backend(&self) -> Backend {
-        self.backend
-    }
-
-    // --- Patients ---------------------------------------------------------------------------
-
+impl PatientStore for SqlStore {
     async fn create_patient(&self, actor: &Actor, details: &PatientDetails) -> Result<Patient> {
         self.audited(
             actor,
@@ -359,7 +354,10 @@ impl Store for SqlStore {
     }
 
     // --- Conditions, medications, allergies -------------------------------------------------
+}
 
+#[async_trait]
+impl ChartStore for SqlStore {
     async fn add_record(
         &self,
         actor: &Actor,
@@ -547,7 +545,10 @@ impl Store for SqlStore {
     }
 
     // --- Treatment plans and appointments ---------------------------------------------------
+}
 
+#[async_trait]
+impl PlanStore for SqlStore {
     async fn create_plan(
         &self,
         actor: &Actor,
@@ -618,12 +619,6 @@ impl Store for SqlStore {
             },
         )
         .await
-    }
-
-    async fn begin(&self, actor: &Actor) -> Result<Box<dyn crate::Transaction>> {
-        Ok(Box::new(
-            transaction::SqlTransaction::begin(&self.pool, self.backend, actor).await?,
-        ))
     }
 
     async fn book_appointment(
@@ -704,7 +699,10 @@ impl Store for SqlStore {
     }
 
     // --- Work lists -------------------------------------------------------------------------
+}
 
+#[async_trait]
+impl WorkListStore for SqlStore {
     async fn patients_by_id(&self, actor: &Actor, ids: &[PatientId]) -> Result<Vec<Patient>> {
         self.audited_read(
             actor,
@@ -763,7 +761,10 @@ impl Store for SqlStore {
     }
 
     // --- Users ------------------------------------------------------------------------------
+}
 
+#[async_trait]
+impl AccessStore for SqlStore {
     async fn count_users(&self) -> Result<u64> {
         let mut conn = self.pool.acquire().await.db()?;
         access::count_users(&mut conn).await
@@ -960,7 +961,10 @@ impl Store for SqlStore {
     }
 
     // --- Audit ------------------------------------------------------------------------------
+}
 
+#[async_trait]
+impl AuditStore for SqlStore {
     async fn record_audit(&self, actor: &Actor, action: &AuditAction) -> Result<()> {
         self.audited(actor, |_| Box::pin(async { Ok(()) }), |()| action.clone())
             .await
@@ -1000,6 +1004,21 @@ impl Store for SqlStore {
     }
 
     // --- Maintenance ------------------------------------------------------------------------
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    // --- Patients ---------------------------------------------------------------------------
+
+    async fn begin(&self, actor: &Actor) -> Result<Box<dyn crate::Transaction>> {
+        Ok(Box::new(
+            transaction::SqlTransaction::begin(&self.pool, self.backend, actor).await?,
+        ))
+    }
 
     async fn backup_to(&self, path: &Path) -> Result<()> {
         if self.backend == Backend::Postgres {
