@@ -6,15 +6,15 @@
 use jiff::civil::{Date, date};
 use myotome_clinic::booking::{self, AppointmentChange, NewAppointment};
 use myotome_clinic::planning::{DoseInput, NewPlan, ScheduleInput};
-use myotome_clinic::{Caller, Clinic, ClinicError, FixedClock, RefusalReason, plans};
-use myotome_core::ClinicalData;
+use myotome_clinic::{Caller, Clinic, ClinicError, RefusalReason, plans};
 use myotome_core::schedule::ViolationKind;
 use myotome_store::{
-    Actor, Appointment, AppointmentKind, AppointmentStatus, Backend, PatientId, PlanVisit, Role,
+    Appointment, AppointmentKind, AppointmentStatus, Backend, PatientId, PlanVisit, Role,
     ScheduledVisitKind, TreatmentPlan,
 };
 use myotome_testing::{Ctx, sample_patient, store_tests, user};
-use std::sync::Arc;
+
+mod support;
 
 store_tests! {
     File => [
@@ -35,21 +35,8 @@ struct Setup {
 }
 
 async fn setup(ctx: &Ctx) -> Setup {
-    let data = Arc::new(ClinicalData::builtin().expect("the built-in data loads"));
-    let clinic = Clinic::new(
-        ctx.store.clone(),
-        data,
-        Arc::new(FixedClock::on(date(2027, 1, 15))),
-    );
-    let caller = |user: &myotome_store::User| Caller {
-        user: Some(user.id),
-        role: user.role,
-        actor: Actor {
-            user_id: Some(user.id),
-            name: user.username.clone(),
-            from: "test".to_owned(),
-        },
-    };
+    let clinic = support::clinic(ctx, date(2027, 1, 15));
+    let caller = support::caller_of;
     let doctor = user(ctx.store.as_ref(), "dr.okafor", Role::Clinician).await;
     let nurse = user(ctx.store.as_ref(), "nurse.kim", Role::Staff).await;
     let clinician = caller(&doctor);

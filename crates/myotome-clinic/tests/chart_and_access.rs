@@ -8,13 +8,12 @@ use myotome_clinic::intake::{self, IntakeAnswersForm};
 use myotome_clinic::patients::{self, Deceased, PatientForm, SearchForm, WeightForm};
 use myotome_clinic::permissions::Permission;
 use myotome_clinic::records::{self, CodingForm, RecordForm};
-use myotome_clinic::{Caller, Clinic, ClinicError, FixedClock};
-use myotome_core::ClinicalData;
-use myotome_store::{
-    Actor, Contact, Identifier, IntakeChannel, RecordKind, RecordSource, Role, User, UserId,
-};
+use myotome_clinic::{Caller, Clinic, ClinicError};
+use myotome_store::{Contact, Identifier, IntakeChannel, RecordKind, RecordSource, Role, UserId};
 use myotome_testing::{Ctx, store_tests, user};
-use std::sync::Arc;
+use support::caller_of;
+
+mod support;
 
 store_tests! {
     Memory => [
@@ -25,18 +24,6 @@ store_tests! {
     ],
 }
 
-fn caller_of(user: &User) -> Caller {
-    Caller {
-        user: Some(user.id),
-        role: user.role,
-        actor: Actor {
-            user_id: Some(user.id),
-            name: user.username.clone(),
-            from: "test".to_owned(),
-        },
-    }
-}
-
 struct Setup {
     clinic: Clinic,
     admin: Caller,
@@ -45,12 +32,7 @@ struct Setup {
 }
 
 async fn setup(ctx: &Ctx) -> Setup {
-    let data = Arc::new(ClinicalData::builtin().expect("the built-in data loads"));
-    let clinic = Clinic::new(
-        ctx.store.clone(),
-        data,
-        Arc::new(FixedClock::on(date(2027, 1, 15))),
-    );
+    let clinic = support::clinic(ctx, date(2027, 1, 15));
     let store = ctx.store.as_ref();
     Setup {
         clinic,
