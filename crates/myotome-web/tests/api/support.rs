@@ -115,6 +115,9 @@ pub struct TestApp {
     pub admin_user: User,
     pub clinician_user: User,
     pub staff_user: User,
+    /// The database's URL, for a test that must write what no request can (a row another
+    /// version of Myotome wrote); `None` when the app was started on a given store.
+    pub database_url: Option<String>,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -156,8 +159,11 @@ pub async fn spawn_app(db: Db) -> Option<TestApp> {
 }
 
 pub async fn spawn_app_with(db: Db, settings: Settings) -> Option<TestApp> {
-    let store = fresh_store(db).await?;
-    Some(start(store, settings).await)
+    let url = database_url(db).await?;
+    let store = myotome_store::connect(&url).await.expect("open the store");
+    let mut app = start(store, settings).await;
+    app.database_url = Some(url);
+    Some(app)
 }
 
 /// Starts a server on an existing store (users are added to it).
@@ -181,6 +187,7 @@ pub async fn start(store: Arc<dyn Store>, settings: Settings) -> TestApp {
         admin_user,
         clinician_user,
         staff_user,
+        database_url: None,
         stop: Some(stop),
     }
 }

@@ -861,6 +861,79 @@ both!(
     super::the_openapi_document_says_which_words_dates_and_ranges_are_accepted
 );
 
+/// A screening whose stored document this version cannot read (written by a newer Myotome, or
+/// changed outside it) is an error that names it, on the API and on the page, never an empty
+/// result shown as if the screening had found nothing.
+async fn a_stored_screening_that_does_not_read_is_an_error_naming_it_not_an_empty_page(
+    app: TestApp,
+) {
+    use sqlx::{AnyConnection, Connection, Row};
+    let patient = app
+        .clinician
+        .post(
+            "/api/v1/patients",
+            json!({ "family_name": "Hopper", "given_names": "Grace", "birth_date": "1956-12-09" }),
+        )
+        .await;
+    let patient = patient.assert_status(201)["id"].as_i64().expect("an id");
+    sqlx::any::install_default_drivers();
+    let url = app.database_url.clone().expect("the test database's URL");
+    let mut conn = AnyConnection::connect(&url)
+        .await
+        .expect("a raw connection");
+    let id: i64 = sqlx::query(
+        "INSERT INTO screenings (patient_id, protocol_id, protocol_version, as_of, verdict, \
+         result, created_at) VALUES ($1, 'ims', '1.0.0', '2026-01-02', 'eligible', $2, \
+         '2026-01-02T10:00:00.000000Z') RETURNING id",
+    )
+    .bind(patient)
+    .bind(r#"{"schema": 2, "protocol": {"id": "ims", "version": "1.0.0"}, "as_of": "2026-01-02", "verdict": "eligible", "indicated": false, "findings": [], "indications": [], "not_asked": [], "lot": "A1"}"#)
+    .fetch_one(&mut conn)
+    .await
+    .expect("the row another version wrote")
+    .get("id");
+    conn.close().await.expect("closes");
+
+    let reply = app.clinician.get(&format!("/api/v1/screenings/{id}")).await;
+    reply.assert_error(500, "unreadable_record");
+    assert!(
+        reply
+            .message()
+            .contains(&format!("Screening {id} is stored")),
+        "{}",
+        reply.message()
+    );
+    let list = app
+        .clinician
+        .get(&format!("/api/v1/patients/{patient}/screenings"))
+        .await;
+    list.assert_error(500, "unreadable_record");
+
+    let page = app
+        .clinician
+        .send(
+            app.clinician
+                .request(reqwest::Method::GET, &format!("/screenings/{id}"))
+                .header("accept", "text/html"),
+        )
+        .await;
+    assert_eq!(page.status, 500);
+    let html = page.body.as_str().expect("an HTML page");
+    assert!(
+        html.contains(&format!("Screening {id} is stored in a form this version")),
+        "the page names the screening it cannot show"
+    );
+    assert!(
+        !html.contains("No contraindication or precaution was found"),
+        "never shown as a screening that found nothing"
+    );
+}
+
+both!(
+    a_stored_screening_that_does_not_read_is_an_error_naming_it_not_an_empty_page,
+    super::a_stored_screening_that_does_not_read_is_an_error_naming_it_not_an_empty_page
+);
+
 async fn health_answers_ok_and_responses_carry_protective_headers(app: TestApp) {
     let reply = app.anonymous.get("/healthz").await;
     assert_eq!(reply.assert_status(200), &json!({ "status": "ok" }));
