@@ -16,7 +16,20 @@ use myotome_store::{
 };
 use serde_json::Value;
 
-/// Everything Myotome holds on the patient, as one Bundle.
+/// `GET …/$everything`: [`everything`] as `caller`, who must be allowed to let a whole record
+/// leave the system (a clinician's decision).
+pub async fn everything_for(
+    clinic: &crate::Clinic,
+    caller: &crate::Caller,
+    id: PatientId,
+    kind: BundleKind,
+) -> Result<Value, ClinicError> {
+    caller.may(crate::permissions::Permission::RecordExport)?;
+    everything(clinic.store.as_ref(), &caller.actor, &clinic.data, id, kind).await
+}
+
+/// Everything Myotome holds on the patient, as one Bundle. The command line calls this as the
+/// machine's operator; a signed-in caller goes through [`everything_for`].
 pub async fn everything(
     store: &dyn Store,
     actor: &Actor,

@@ -60,7 +60,29 @@ pub struct Rejected {
 /// The source system label kept with imported records when the caller names none.
 pub const DEFAULT_SOURCE: &str = "fhir";
 
-/// Stores every patient read; `progress(done, total)` is called after each one.
+/// `POST /api/v1/fhir` and the like: [`import`] as `caller`, who must be allowed to import
+/// records from another system.
+pub async fn import_as(
+    clinic: &crate::Clinic,
+    caller: &crate::Caller,
+    source: &str,
+    read: ReadResult,
+    started: Instant,
+) -> Result<ImportSummary, crate::ClinicError> {
+    caller.may(crate::permissions::Permission::RecordImport)?;
+    Ok(import(
+        clinic.store.as_ref(),
+        &caller.actor,
+        source,
+        read,
+        started,
+        &mut |_, _| {},
+    )
+    .await?)
+}
+
+/// Stores every patient read; `progress(done, total)` is called after each one. The command
+/// line calls this as the machine's operator; a signed-in caller goes through [`import_as`].
 pub async fn import(
     store: &dyn Store,
     actor: &Actor,

@@ -11,13 +11,14 @@
 //! (conditions, medications, allergies), `intake` (candidate forms), `screening`, `planning`
 //! (the plan request, dose and calendar) and `plans` (making and changing plans), `booking`
 //! (appointments and the calendar, with `windows`, the one rule for which window breaks
-//! refuse a booking), `access` (users and API tokens), `fhir_import` and `fhir_export`, `demo`
+//! refuse a booking), `access` (users and API tokens), `audit` (the trail and its chain), `fhir_import` and `fhir_export`, `demo`
 //! (the demo clinic), `facts` (the stored chart as the core's facts) and `documents` (the
 //! core's results as the store keeps them). Cross-cutting: `permissions` (the matrix), `validate` (field checks collected into
 //! one answer), `password` (argon2 hashing) and `secret` (random secrets and their SHA-256),
 //! `error`, `clock`.
 
 pub mod access;
+pub mod audit;
 pub mod booking;
 pub mod clock;
 pub mod demo;

@@ -83,13 +83,12 @@ async fn import_bundle(
     {
         return Err(ApiError::field("body", problem.to_string()));
     }
-    let summary = import::import(
-        state.store.as_ref(),
-        &auth.actor,
+    let summary = import::import_as(
+        &state.clinic,
+        &auth.clinic(),
         import::DEFAULT_SOURCE,
         read,
         started,
-        &mut |_, _| {},
     )
     .await?;
     Ok(Json(ImportSummary::from(&summary)))
@@ -113,10 +112,9 @@ async fn patient_everything(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
-    let bundle = export::everything(
-        state.store.as_ref(),
-        &auth.actor,
-        &state.data,
+    let bundle = export::everything_for(
+        &state.clinic,
+        &auth.clinic(),
         PatientId(id),
         BundleKind::Searchset,
     )

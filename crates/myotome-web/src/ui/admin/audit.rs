@@ -20,7 +20,8 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use myotome_store::{AuditEvent, ChainCheck, PatientId, StoreError};
+use myotome_clinic::{ClinicError, audit};
+use myotome_store::{AuditEvent, ChainCheck, PatientId};
 use serde::Deserialize;
 
 struct EventRow {
@@ -120,12 +121,12 @@ async fn page_for(
         );
         return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, &view));
     };
-    match state.store.audit_trail(&viewer.actor, PatientId(id)).await {
+    match audit::trail(&state.clinic, &viewer.clinic(), PatientId(id)).await {
         Ok(events) => {
             view.events = Some(events.iter().map(EventRow::from).collect());
             Ok(ok(&view))
         }
-        Err(StoreError::NotFound { .. }) => {
+        Err(ClinicError::NotFound(_)) => {
             view.errors.add(
                 "patient",
                 format!(
@@ -154,9 +155,7 @@ pub(super) async fn verify(
     State(state): State<AppState>,
     fields: Fields,
 ) -> Result<Response, UiError> {
-    let check = state
-        .store
-        .verify_audit_chain()
+    let check = audit::verify(&state.clinic, &page.clinic())
         .await
         .map_err(in_page(&page))?;
     page_for(
