@@ -11,7 +11,7 @@
 //! (conditions, medications, allergies), `intake` (candidate forms), `screening`, `planning`
 //! (the plan request, dose and calendar) and `plans` (making and changing plans), `booking`
 //! (appointments and the calendar, with `windows`, the one rule for which window breaks
-//! refuse a booking), `access` (users and API tokens), `audit` (the trail and its chain), `fhir_import` and `fhir_export`, `demo`
+//! refuse a booking), `access` (users and API tokens), `audit` (the trail and its chain), `today` (the day's work lists), `fhir_import` and `fhir_export`, `demo`
 //! (the demo clinic), `facts` (the stored chart as the core's facts) and `documents` (the
 //! core's results as the store keeps them). Cross-cutting: `permissions` (the matrix), `validate` (field checks collected into
 //! one answer), `password` (argon2 hashing) and `secret` (random secrets and their SHA-256),
@@ -36,6 +36,7 @@ pub mod plans;
 pub mod records;
 pub mod screening;
 pub mod secret;
+pub mod today;
 pub mod validate;
 pub mod windows;
 

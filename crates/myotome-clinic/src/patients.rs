@@ -11,8 +11,8 @@ use crate::{Caller, Clinic, ClinicError};
 use jiff::civil::Date;
 use myotome_core::facts::{Sex, Weight};
 use myotome_store::{
-    Contact, Identifier, Page, Patient, PatientDetails, PatientId, PatientList, PatientSearch,
-    RecordSource, WeightEntry,
+    Contact, Identifier, Page, Patient, PatientChart, PatientDetails, PatientId, PatientList,
+    PatientSearch, RecordSource, WeightEntry,
 };
 
 /// Most identifiers one patient may carry: more is an import gone wrong.
@@ -154,6 +154,22 @@ pub async fn update(
     Ok(clinic
         .store
         .update_patient(&caller.actor, id, version, &details)
+        .await?)
+}
+
+/// The whole chart the chart page shows — patient, weights, records, candidate forms,
+/// screenings, appointments, and the plans when the caller's role may read them — read in one
+/// transaction and audited as one `chart.read`.
+pub async fn chart(
+    clinic: &Clinic,
+    caller: &Caller,
+    id: PatientId,
+) -> Result<PatientChart, ClinicError> {
+    caller.may(Permission::PatientRead)?;
+    let include_plans = crate::permissions::allows(caller.role, Permission::PlanRead);
+    Ok(clinic
+        .store
+        .patient_chart(&caller.actor, id, include_plans)
         .await?)
 }
 

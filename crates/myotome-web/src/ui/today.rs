@@ -2,14 +2,10 @@
 //!
 //! Clinicians and staff see the day's work — today's sessions and follow-ups (a clinician's own
 //! first), new requests from the public candidate form, screenings awaiting a clinician's
-//! signature, and active plans whose booked visits break one of the protocol's windows (the
-//! same check the API runs when a visit moves, [`check_plan_calendar`]). Admins, who do not
-//! read charts, see their own landing: users, tokens, the audit trail.
-//!
-//! Every list is one bounded store query, audited as a list of the patients it showed, and the
-//! patients' names come from one more; the page does not grow with the number of patients.
+//! signature, and active plans whose booked visits break one of the protocol's windows — the
+//! work lists of [`myotome_clinic::today::work`]. Admins, who do not read charts, see their own
+//! landing: users, tokens, the audit trail.
 
-use crate::clinic::windows::{booked_visits, check_plan_calendar};
 use crate::state::AppState;
 use crate::ui::layout::Chrome;
 use crate::ui::page::Viewer;
@@ -20,21 +16,12 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
-use jiff::SignedDuration;
-use myotome_store::{
-    AppointmentKind, AppointmentStatus, CalendarQuery, Patient, PatientId, Role, UserId,
-};
+use myotome_clinic::today::{self, PLANS_CHECKED};
+use myotome_store::{AppointmentKind, AppointmentStatus, PatientId, Role, UserId};
 use std::collections::HashMap;
 
-/// How far back new candidate requests are listed.
-const REQUEST_DAYS: i64 = 14;
-/// Most rows of each list.
-const LIST_LIMIT: u32 = 50;
-/// Most active plans checked for broken windows (most recently changed first).
-const PLANS_CHECKED: u32 = 500;
-
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/", get(today))
+    Router::new().route("/", get(today_page))
 }
 
 struct VisitRow {
@@ -89,7 +76,7 @@ struct TodayPage {
     plans_limit: u32,
 }
 
-async fn today(viewer: Viewer, State(state): State<AppState>) -> Result<Response, UiError> {
+async fn today_page(viewer: Viewer, State(state): State<AppState>) -> Result<Response, UiError> {
     let date = state.clock.today();
     let mut page = TodayPage {
         chrome: Chrome::for_viewer(&viewer, "/"),
@@ -106,69 +93,15 @@ async fn today(viewer: Viewer, State(state): State<AppState>) -> Result<Response
     if page.admin {
         return Ok(ok(&page));
     }
-    let store = state.store.as_ref();
-    let actor = &viewer.actor;
-    let fail = in_page(&viewer);
-    let work = async {
-        let mut appointments = store
-            .calendar(
-                actor,
-                &CalendarQuery {
-                    from: date,
-                    to: date,
-                    clinician_id: None,
-                },
-            )
-            .await?;
-        let since = state.clock.now() - SignedDuration::from_hours(24 * REQUEST_DAYS);
-        let intakes = store
-            .candidate_intakes_since(actor, since, LIST_LIMIT)
-            .await?;
-        let unsigned = store.unsigned_screenings(actor, LIST_LIMIT).await?;
-        let plans = store.active_plans(actor, PLANS_CHECKED).await?;
-        // A clinician's own visits first, each group in time order (the calendar's order).
-        let me = viewer.user.id;
-        appointments.sort_by_key(|a| a.details.clinician_id != Some(me));
-        Ok::<_, myotome_store::StoreError>((appointments, intakes, unsigned, plans))
-    };
-    let (appointments, intakes, unsigned, plans) = work.await.map_err(fail)?;
-
-    let mut broken = Vec::new();
-    for (plan, visits) in &plans {
-        let Some(loaded) = state.data.protocols.get(&plan.details.protocol_id) else {
-            continue;
-        };
-        let booked = booked_visits(visits);
-        let violations = check_plan_calendar(&loaded.protocol, &plan.details.schedule, &booked);
-        if !violations.is_empty() && broken.len() < LIST_LIMIT as usize {
-            broken.push((plan, violations));
-        }
-    }
-    page.plans_checked = plans.len();
-
-    // The names of every patient shown, in one read.
-    let mut ids: Vec<PatientId> = Vec::new();
-    ids.extend(appointments.iter().map(|a| a.patient_id));
-    ids.extend(intakes.iter().map(|f| f.patient_id));
-    ids.extend(unsigned.iter().map(|s| s.patient_id));
-    ids.extend(broken.iter().map(|(plan, _)| plan.patient_id));
-    let mut distinct: Vec<PatientId> = Vec::new();
-    for id in ids {
-        if !distinct.contains(&id) {
-            distinct.push(id);
-        }
-    }
-    let patients: HashMap<PatientId, Patient> = if distinct.is_empty() {
-        HashMap::new()
-    } else {
-        store
-            .patients_by_id(actor, &distinct)
-            .await
-            .map_err(in_page(&viewer))?
-            .into_iter()
-            .map(|p| (p.id, p))
-            .collect()
-    };
+    let work = today::work(&state.clinic, &viewer.clinic())
+        .await
+        .map_err(in_page(&viewer))?;
+    page.plans_checked = work.plans_checked;
+    let patients = &work.patients;
+    let appointments = &work.visits;
+    let intakes = &work.requests;
+    let unsigned = &work.unsigned;
+    let broken = &work.broken_plans;
     let name = |id: PatientId| match patients.get(&id) {
         Some(p) if p.details.given_names.trim().is_empty() => p.details.family_name.clone(),
         Some(p) => format!("{}, {}", p.details.family_name, p.details.given_names),
@@ -177,7 +110,8 @@ async fn today(viewer: Viewer, State(state): State<AppState>) -> Result<Response
     let clinicians: HashMap<UserId, String> = if appointments.is_empty() {
         HashMap::new()
     } else {
-        store
+        state
+            .store
             .users()
             .await
             .map_err(in_page(&viewer))?
@@ -230,7 +164,7 @@ async fn today(viewer: Viewer, State(state): State<AppState>) -> Result<Response
                         .data
                         .terminology
                         .concept(c)
-                        .map_or_else(|| c.clone(), |concept| concept.label.clone())
+                        .map_or_else(|| c.to_string(), |concept| concept.label.clone())
                 })
                 .collect::<Vec<_>>()
                 .join("; "),
@@ -252,7 +186,7 @@ async fn today(viewer: Viewer, State(state): State<AppState>) -> Result<Response
         })
         .collect();
     page.plans = broken
-        .into_iter()
+        .iter()
         .map(|(plan, violations)| PlanRow {
             id: plan.id.0,
             patient_id: plan.patient_id.0,
@@ -261,7 +195,7 @@ async fn today(viewer: Viewer, State(state): State<AppState>) -> Result<Response
                 "{}, version {}",
                 plan.details.protocol_id, plan.details.protocol_version
             ),
-            problems: violations.into_iter().map(|v| v.explanation).collect(),
+            problems: violations.iter().map(|v| v.explanation.clone()).collect(),
         })
         .collect();
     Ok(ok(&page))

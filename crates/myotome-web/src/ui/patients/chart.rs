@@ -223,11 +223,14 @@ async fn read_chart(
     viewer: &Viewer,
     id: PatientId,
 ) -> Result<ChartData, ApiError> {
-    let store = state.store.as_ref();
-    let include_plans = viewer.may(Permission::PlanRead);
+    let caller = viewer.clinic();
     let (chart, users) = tokio::try_join!(
-        store.patient_chart(&viewer.actor, id, include_plans),
-        store.users(),
+        async {
+            myotome_clinic::patients::chart(&state.clinic, &caller, id)
+                .await
+                .map_err(ApiError::from)
+        },
+        async { state.store.users().await.map_err(ApiError::from) },
     )?;
     Ok(ChartData {
         patient: chart.patient,
