@@ -32,8 +32,8 @@ use myotome_clinic::ClinicError;
 use myotome_clinic::booking::{self, AppointmentChange};
 use myotome_clinic::windows::visit_warnings;
 use myotome_store::{
-    Appointment, AppointmentId, AppointmentKind, AppointmentStatus, CalendarQuery, PatientId,
-    PlanId, Role, UserId, ViolationDocument,
+    Appointment, AppointmentId, AppointmentKind, AppointmentStatus, PatientId, PlanId, Role,
+    UserId, ViolationDocument,
 };
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -136,17 +136,15 @@ async fn week_page(
         .iter()
         .map(|u| (u.id.0, u.display_name.clone()))
         .collect();
-    let appointments = store
-        .calendar(
-            &page.actor,
-            &CalendarQuery {
-                from: monday,
-                to: sunday,
-                clinician_id: clinician.map(UserId),
-            },
-        )
-        .await
-        .map_err(in_page(&page.viewer))?;
+    let appointments = booking::calendar(
+        &state.clinic,
+        &page.clinic(),
+        monday,
+        sunday,
+        clinician.map(UserId),
+    )
+    .await
+    .map_err(in_page(&page.viewer))?;
     let mut ids: Vec<PatientId> = appointments.iter().map(|a| a.patient_id).collect();
     ids.sort_by_key(|id| id.0);
     ids.dedup();
@@ -274,10 +272,10 @@ async fn appointment_view(
     appointment: &Appointment,
 ) -> Result<AppointmentPage, UiError> {
     let store = state.store.as_ref();
-    let patient = store
-        .patient(&viewer.actor, appointment.patient_id)
-        .await
-        .map_err(in_page(viewer))?;
+    let patient =
+        myotome_clinic::patients::get(&state.clinic, &viewer.clinic(), appointment.patient_id)
+            .await
+            .map_err(in_page(viewer))?;
     let details = &appointment.details;
     let clinician = match details.clinician_id {
         Some(id) => store.user(id).await.ok().map(|u| u.display_name),
@@ -327,16 +325,14 @@ async fn plan_warnings(
     if appointment.details.status == AppointmentStatus::Cancelled {
         return Ok(Vec::new());
     }
-    let store = state.store.as_ref();
-    let plan = store
-        .plan(&viewer.actor, plan_id)
+    let caller = viewer.clinic();
+    let plan = myotome_clinic::plans::get(&state.clinic, &caller, plan_id)
         .await
         .map_err(in_page(viewer))?;
     let Some(loaded) = state.data.protocols.get(&plan.details.protocol_id) else {
         return Ok(Vec::new());
     };
-    let visits: Vec<Appointment> = store
-        .appointments(&viewer.actor, appointment.patient_id)
+    let visits: Vec<Appointment> = booking::list(&state.clinic, &caller, appointment.patient_id)
         .await
         .map_err(in_page(viewer))?
         .into_iter()

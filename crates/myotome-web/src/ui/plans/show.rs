@@ -44,17 +44,14 @@ struct PlanContext {
 }
 
 async fn load(state: &AppState, viewer: &Viewer, id: i64) -> Result<PlanContext, UiError> {
-    let store = state.store.as_ref();
-    let plan = store
-        .plan(&viewer.actor, PlanId(id))
+    let caller = viewer.clinic();
+    let plan = plans::get(&state.clinic, &caller, PlanId(id))
         .await
         .map_err(in_page(viewer))?;
-    let patient = store
-        .patient(&viewer.actor, plan.patient_id)
+    let patient = myotome_clinic::patients::get(&state.clinic, &caller, plan.patient_id)
         .await
         .map_err(in_page(viewer))?;
-    let mut appointments: Vec<Appointment> = store
-        .appointments(&viewer.actor, plan.patient_id)
+    let mut appointments: Vec<Appointment> = booking::list(&state.clinic, &caller, plan.patient_id)
         .await
         .map_err(in_page(viewer))?
         .into_iter()
