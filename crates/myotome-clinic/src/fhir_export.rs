@@ -139,7 +139,7 @@ pub async fn everything(
                     .map(|p| p.protocol.title.clone()),
                 indication: details.indication.clone(),
                 region: details.region.clone(),
-                side: details.side.clone(),
+                side: details.side.map(|s| s.as_str().to_owned()),
                 target_sites: details.target_sites.clone(),
                 created: date_of(plan.created_at),
                 notes: details.notes.clone(),

@@ -28,7 +28,7 @@ use myotome_core::schedule::{
 use myotome_store::{
     AppointmentDetails, AppointmentKind, AppointmentStatus, DOCUMENT_SCHEMA, DoseDocument,
     PlanDetails, PlanVisit, ScheduleDocument, ScheduleMode, ScheduledVisit, ScheduledVisitKind,
-    UserId, ViolationDocument,
+    Side, UserId, ViolationDocument,
 };
 
 /// A new treatment plan, as the clinician asked for it. Dates are the text typed (each checked
@@ -89,8 +89,6 @@ pub struct FollowUpDate {
     pub date: String,
 }
 
-/// The sides a plan may name.
-const SIDES: [&str; 4] = ["left", "right", "both", "midline"];
 /// The syringe step when the clinic does not say: 0.1 mL, the common 1 mL syringe.
 const DEFAULT_GRADUATION_UL: u64 = 100;
 /// Most sessions, session dates or follow-ups one plan may have: a year of weekly visits.
@@ -182,7 +180,8 @@ pub fn draft(
             protocol_version: protocol.version.to_string(),
             indication: input.indication.clone(),
             region: input.region.clone(),
-            side: input.side.clone(),
+            // Checked by `check_choices`: a word that is no side was refused there.
+            side: input.side.as_deref().and_then(Side::parse),
             target_sites: input.target_sites.clone(),
             dose,
             schedule: schedule_doc,
@@ -344,9 +343,12 @@ fn check_choices(
         }
     }
     match (&input.side, paired) {
-        (Some(side), _) if !SIDES.contains(&side.as_str()) => check.add(
+        (Some(side), _) if Side::parse(side).is_none() => check.add(
             "side",
-            format!("`{side}` is not a side; use {}", SIDES.join(", ")),
+            format!(
+                "`{side}` is not a side; use {}",
+                Side::ALL.map(Side::as_str).join(", ")
+            ),
         ),
         (None, Some(label)) => check.add(
             "side",

@@ -429,6 +429,33 @@ impl PlanStatus {
     }
 }
 
+/// Which side of the body a plan treats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Side {
+    Left,
+    Right,
+    Both,
+    Midline,
+}
+
+impl Side {
+    pub const ALL: [Side; 4] = [Side::Left, Side::Right, Side::Both, Side::Midline];
+
+    /// The one text form: `left`, `right`, `both`, `midline`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::Left => "left",
+            Side::Right => "right",
+            Side::Both => "both",
+            Side::Midline => "midline",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Side> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
 /// What a clinician decided: the protocol (id and version), what is treated and where, and the
 /// dose and schedule the core computed, kept as typed documents so the plan reads later exactly
 /// as it was made.
@@ -438,8 +465,8 @@ pub struct PlanDetails {
     pub protocol_version: String,
     pub indication: String,
     pub region: String,
-    /// left, right, both, or midline; `None` where the protocol has no sides.
-    pub side: Option<String>,
+    /// `None` where the protocol has no sides.
+    pub side: Option<Side>,
     pub target_sites: Vec<String>,
     /// The dose as computed (volumes, split, explanation); `None` for protocols that inject
     /// nothing (IMS).

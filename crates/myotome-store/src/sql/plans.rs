@@ -10,7 +10,7 @@ use super::error::DbResult;
 use super::patients::{require, stale_or_missing};
 use crate::{
     Appointment, AppointmentDetails, AppointmentId, CalendarQuery, PatientId, PlanDetails, PlanId,
-    PlanStatus, PlanVisit, Result, StoreError, TreatmentPlan, UserId,
+    PlanStatus, PlanVisit, Result, Side, StoreError, TreatmentPlan, UserId,
 };
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
@@ -30,7 +30,7 @@ fn plan_from(row: &AnyRow) -> Result<TreatmentPlan> {
             protocol_version: get(row, "protocol_version")?,
             indication: get(row, "indication")?,
             region: get(row, "region")?,
-            side: get(row, "side")?,
+            side: codec::opt_word(row, "side", Side::parse)?,
             target_sites: codec::json(row, "target_sites")?,
             dose: codec::opt_document(row, "dose", "plan", id)?,
             schedule: codec::document(row, "schedule", "plan", id)?,
@@ -74,7 +74,7 @@ pub(crate) async fn create_plan(
         .bind(&plan.protocol_version)
         .bind(&plan.indication)
         .bind(&plan.region)
-        .bind(&plan.side)
+        .bind(plan.side.map(Side::as_str))
         .bind(json_text(&plan.target_sites)?)
         .bind(dose)
         .bind(json_text(&plan.schedule)?)

@@ -866,7 +866,7 @@ fn plan_details() -> PlanDetails {
         protocol_version: "2025.1".to_owned(),
         indication: "knee_osteoarthritis".to_owned(),
         region: "knee".to_owned(),
-        side: Some("left".to_owned()),
+        side: Some(Side::Left),
         target_sites: vec!["intra-articular".to_owned(), "pes anserine".to_owned()],
         dose: Some(dose_document("prp-knee-oa")),
         schedule: schedule_document("prp-knee-oa", date(2025, 4, 1), 3),
@@ -2486,7 +2486,7 @@ async fn injection_strings_and_unicode_round_trip_byte_exactly_through_every_tex
             protocol_version: s.clone(),
             indication: s.clone(),
             region: s.clone(),
-            side: Some(s.clone()),
+            side: Some(Side::Midline),
             target_sites: vec![s.clone()],
             dose: Some(DoseDocument {
                 explanation: vec![s.clone()],

@@ -321,7 +321,7 @@ impl From<&TreatmentPlan> for TreatmentPlanOut {
             },
             indication: d.indication.clone(),
             region: d.region.clone(),
-            side: d.side.clone(),
+            side: d.side.map(|s| s.as_str().to_owned()),
             target_sites: d.target_sites.clone(),
             dose: d.dose.as_ref().map(DoseOut::from),
             schedule: ScheduleOut::from(&d.schedule),

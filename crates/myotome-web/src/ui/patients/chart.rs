@@ -481,7 +481,7 @@ impl ChartPage {
                     .region(&plan.details.region)
                     .map_or_else(|| plan.details.region.clone(), |r| r.label.clone());
                 let region = match &plan.details.side {
-                    Some(side) => format!("{region_label}, {side}"),
+                    Some(side) => format!("{region_label}, {}", side.as_str()),
                     None => region_label,
                 };
                 let status = plan_status_word(plan.status);

@@ -165,7 +165,7 @@ fn summary(state: &AppState, ctx: &PlanContext) -> PlanSummary {
         region: catalog
             .region(&details.region)
             .map_or_else(|| details.region.clone(), |r| r.label.clone()),
-        side: details.side.clone(),
+        side: details.side.map(|s| s.as_str().to_owned()),
         sites: details
             .target_sites
             .iter()
