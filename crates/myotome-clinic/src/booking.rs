@@ -14,12 +14,13 @@
 use crate::permissions::Permission;
 use crate::validate::{Check, MAX_SHORT_TEXT};
 use crate::windows::{self, BookedVisit, Change};
-use crate::{Caller, Clinic, ClinicError};
+use crate::{Caller, Clinic, ClinicError, safety};
 use jiff::civil::{Date, Time};
 use myotome_store::{
     Appointment, AppointmentDetails, AppointmentId, AppointmentKind, AppointmentStatus,
-    AuditAction, CalendarQuery, PatientId, PlanId, PlanVisit, ScheduledVisitKind, Store,
-    StoreError, Transaction, TreatmentPlan, UserId, ViolationDocument,
+    AuditAction, CalendarQuery, ChartStanding, Patient, PatientId, PlanId, PlanVisit,
+    ScheduledVisitKind, Store, StoreError, Transaction, TreatmentPlan, User, UserId,
+    ViolationDocument,
 };
 
 /// The longest calendar page, in days: two months, so one request cannot pull a year of
@@ -117,11 +118,21 @@ pub async fn bookable_user(
     id: Option<UserId>,
     field: &str,
 ) -> Result<Option<UserId>, ClinicError> {
+    Ok(bookable(store, id, field).await?.map(|user| user.id))
+}
+
+/// [`bookable_user`], the user read (their name goes into a double-booking refusal; read
+/// before the use case's transaction, which holds the store's write lock).
+async fn bookable(
+    store: &dyn Store,
+    id: Option<UserId>,
+    field: &str,
+) -> Result<Option<User>, ClinicError> {
     let Some(id) = id else {
         return Ok(None);
     };
     match store.user(id).await {
-        Ok(user) if !user.disabled => Ok(Some(user.id)),
+        Ok(user) if !user.disabled => Ok(Some(user)),
         Ok(user) => Err(ClinicError::field(
             field,
             format!("{} is disabled; choose someone else", user.username),
@@ -285,31 +296,52 @@ pub async fn book_all(
         if booking.accept_violations {
             may_accept_violations(caller)?;
         }
-        clinicians
-            .push(bookable_user(clinic.store.as_ref(), booking.clinician, "clinician_id").await?);
+        clinicians.push(bookable(clinic.store.as_ref(), booking.clinician, "clinician_id").await?);
     }
 
     let mut tx = clinic.store.begin(&caller.actor).await?;
+    let found = tx.patient(patient).await?;
+    let standing = tx.chart_standing(patient).await?;
     let mut booked = Vec::with_capacity(bookings.len());
     for (booking, clinician) in bookings.into_iter().zip(clinicians) {
-        booked.push(book_in(clinic, tx.as_mut(), patient, booking, clinician).await?);
+        let gate = Gate {
+            patient: &found,
+            standing: &standing,
+        };
+        booked.push(book_in(clinic, tx.as_mut(), gate, booking, clinician).await?);
     }
     tx.commit().await?;
     Ok(booked)
+}
+
+/// What the safety gate reads of the patient, once per use case.
+#[derive(Clone, Copy)]
+struct Gate<'a> {
+    patient: &'a Patient,
+    standing: &'a ChartStanding,
 }
 
 /// One booking inside the use case's transaction.
 async fn book_in(
     clinic: &Clinic,
     tx: &mut dyn Transaction,
-    patient: PatientId,
+    gate: Gate<'_>,
     booking: NewAppointment,
-    clinician: Option<UserId>,
+    clinician: Option<User>,
 ) -> Result<Booked, ClinicError> {
+    let patient = gate.patient.id;
     let mut warnings = Vec::new();
     let mut plan_visit = None;
+    let mut duration_minutes = booking.duration_minutes;
+    if gate.patient.details.deceased.is_some() {
+        safety::gate_booking(gate.patient, gate.standing, None)?;
+    }
     if let Some(plan_id) = booking.plan {
         let (plan, appointments) = plan_of(tx, plan_id, patient).await?;
+        safety::gate_booking(gate.patient, gate.standing, Some(&plan))?;
+        if duration_minutes.is_none() && booking.kind == AppointmentKind::Session {
+            duration_minutes = session_minutes(clinic, &plan);
+        }
         plan_visit = plan_visit_of(&plan, &booking)?;
         not_yet_booked(&plan, &appointments, plan_visit, None)?;
         let visit = BookedVisit {
@@ -332,10 +364,11 @@ async fn book_in(
         label: booking.label,
         date: booking.date,
         start_time: booking.start_time,
-        duration_minutes: booking.duration_minutes,
-        clinician_id: clinician,
+        duration_minutes,
+        clinician_id: clinician.as_ref().map(|u| u.id),
         status: AppointmentStatus::Booked,
     };
+    clinician_free(tx, &details, clinician.as_ref(), None).await?;
     let appointment = tx.book_appointment(patient, &details).await?;
     if !warnings.is_empty() {
         tx.record_audit(window_override(&appointment, &warnings));
@@ -344,6 +377,80 @@ async fn book_in(
         appointment,
         warnings,
     })
+}
+
+/// The session length the protocol gives (its upper bound, so the clinician's day is never
+/// overbooked), e.g. IMS "15 to 30 minutes" (seed 002); `None` where the seed gives none.
+fn session_minutes(clinic: &Clinic, plan: &TreatmentPlan) -> Option<u32> {
+    let loaded = clinic.data.protocols.get(&plan.details.protocol_id)?;
+    let length = loaded.protocol.schedule.session_length.as_ref()?.given()?;
+    length.max.whole_minutes().filter(|m| *m > 0)
+}
+
+/// Minutes after midnight of an `HH:MM` start time.
+fn start_minute(start_time: Option<&str>) -> Option<u32> {
+    let time: Time = start_time?.parse().ok()?;
+    Some(u32::try_from(time.hour()).ok()? * 60 + u32::try_from(time.minute()).ok()?)
+}
+
+/// Refuses a booked appointment with a time that overlaps another booked appointment of the
+/// same clinician. An appointment without a length holds its start minute only, so two
+/// visits at one time always conflict. Checked inside the use case's transaction, so two
+/// concurrent bookings of one slot cannot both pass.
+async fn clinician_free(
+    tx: &mut dyn Transaction,
+    details: &AppointmentDetails,
+    clinician: Option<&User>,
+    except: Option<AppointmentId>,
+) -> Result<(), ClinicError> {
+    let (Some(user), Some(start)) = (clinician, start_minute(details.start_time.as_deref())) else {
+        return Ok(());
+    };
+    if details.status != AppointmentStatus::Booked {
+        return Ok(());
+    }
+    let clinician = user.id;
+    let end = start + details.duration_minutes.unwrap_or(1).max(1);
+    let day = tx
+        .calendar(&CalendarQuery {
+            from: details.date,
+            to: details.date,
+            clinician_id: Some(clinician),
+        })
+        .await?;
+    let clash = day.iter().find(|other| {
+        let o = &other.details;
+        if Some(other.id) == except
+            || o.status != AppointmentStatus::Booked
+            || o.clinician_id != Some(clinician)
+        {
+            return false;
+        }
+        let Some(other_start) = start_minute(o.start_time.as_deref()) else {
+            return false;
+        };
+        let other_end = other_start + o.duration_minutes.unwrap_or(1).max(1);
+        start < other_end && other_start < end
+    });
+    let Some(clash) = clash else {
+        return Ok(());
+    };
+    let who = &user.display_name;
+    let o = &clash.details;
+    let until = match o.duration_minutes {
+        Some(minutes) => {
+            let end = start_minute(o.start_time.as_deref()).unwrap_or(0) + minutes;
+            format!(" to {:02}:{:02}", end / 60 % 24, end % 60)
+        }
+        None => String::new(),
+    };
+    Err(ClinicError::Conflict(format!(
+        "{who} is already booked on {} from {}{until} (appointment {}, {}); choose another time or clinician.",
+        o.date,
+        o.start_time.as_deref().unwrap_or(""),
+        clash.id,
+        o.label
+    )))
 }
 
 /// The plan, with its appointments, when it is `patient`'s.
@@ -381,7 +488,7 @@ pub async fn change(
     if change.accept_violations {
         may_accept_violations(caller)?;
     }
-    let clinician = bookable_user(clinic.store.as_ref(), change.clinician, "clinician_id").await?;
+    let clinician = bookable(clinic.store.as_ref(), change.clinician, "clinician_id").await?;
 
     let mut tx = clinic.store.begin(&caller.actor).await?;
     let current = tx.appointment(id).await?;
@@ -389,11 +496,19 @@ pub async fn change(
     let rebooked = current.details.status != AppointmentStatus::Booked
         && change.status == AppointmentStatus::Booked;
     let mut warnings = Vec::new();
+    let booking_again = change.status == AppointmentStatus::Booked && (moved || rebooked);
+    if booking_again && current.details.plan_id.is_none() {
+        let found = tx.patient(current.patient_id).await?;
+        let standing = tx.chart_standing(current.patient_id).await?;
+        safety::gate_booking(&found, &standing, None)?;
+    }
     if let Some(plan_id) = current.details.plan_id
-        && change.status == AppointmentStatus::Booked
-        && (moved || rebooked)
+        && booking_again
     {
         let (plan, appointments) = plan_of(tx.as_mut(), plan_id, current.patient_id).await?;
+        let found = tx.patient(current.patient_id).await?;
+        let standing = tx.chart_standing(current.patient_id).await?;
+        safety::gate_booking(&found, &standing, Some(&plan))?;
         not_yet_booked(&plan, &appointments, current.details.plan_visit, Some(id))?;
         if moved {
             let visit = BookedVisit {
@@ -420,9 +535,10 @@ pub async fn change(
         date: change.date,
         start_time: change.start_time,
         duration_minutes: change.duration_minutes,
-        clinician_id: clinician,
+        clinician_id: clinician.as_ref().map(|u| u.id),
         status: change.status,
     };
+    clinician_free(tx.as_mut(), &details, clinician.as_ref(), Some(id)).await?;
     let appointment = tx.update_appointment(id, change.version, &details).await?;
     if !warnings.is_empty() {
         tx.record_audit(window_override(&appointment, &warnings));

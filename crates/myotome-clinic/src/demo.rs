@@ -18,15 +18,16 @@ mod names;
 
 use crate::password::{PasswordError, hash_password};
 use crate::planning::{DoseInput, NewPlan, ScheduleInput};
-use crate::{ClinicError, facts, planning, screening};
+use crate::{ClinicError, facts, planning, safety, screening};
 use jiff::ToSpan;
 use jiff::civil::{Date, Weekday};
 use myotome_core::ClinicalData;
 use myotome_core::facts::{IntakeAnswers, RecordStatus, Sex};
+use myotome_core::outcome::Outcome;
 use myotome_store::{
-    Actor, Appointment, AppointmentStatus, Contact, Identifier, IntakeChannel, NewIntake, NewUser,
-    Page, Patient, PatientDetails, PatientSearch, RecordDetails, RecordKind, RecordSource, Role,
-    ScreeningChart, Store, StoreError, StoredCoding, UserId,
+    Actor, Appointment, AppointmentStatus, ClearanceMethod, Contact, Identifier, IntakeChannel,
+    NewClearance, NewIntake, NewUser, Page, Patient, PatientDetails, PatientSearch, RecordDetails,
+    RecordKind, RecordSource, Role, ScreeningChart, Store, StoreError, StoredCoding, UserId,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -997,9 +998,11 @@ impl<'a> Generator<'a> {
             accept_violations: false,
             clinician_id: Some(clinician),
             notes: None,
+            acknowledged_precautions: Vec::new(),
         };
         let weight = facts::latest_weight(&self.store.weights(&self.actor, patient.id).await?);
-        let draft = planning::draft(self.data, &input, weight, Some(clinician))?;
+        let mut draft = planning::draft(self.data, &input, weight, Some(clinician))?;
+        draft.details.safety = Some(self.pass_gate(patient, protocol).await?);
         let (_, appointments) = self
             .store
             .create_plan(&self.actor, patient.id, &draft.details, &draft.appointments)
@@ -1009,6 +1012,60 @@ impl<'a> Generator<'a> {
             self.settle(appointment, shape.minutes, clinician).await?;
         }
         Ok(())
+    }
+
+    /// What the clinician does before planning: records the clearance each finding of the signed
+    /// screening asks for (a letter from the role the protocol names) and acknowledges each
+    /// precaution; then the product's own gate decides.
+    async fn pass_gate(
+        &mut self,
+        patient: &Patient,
+        protocol: &str,
+    ) -> Result<myotome_store::PlanSafetyDocument, DemoError> {
+        let standing = self.store.chart_standing(&self.actor, patient.id).await?;
+        let Some(screening) = safety::ScreeningState::of(&standing, protocol).screening() else {
+            return Err(ClinicError::unchecked("demo plan without a signed screening").into());
+        };
+        let mut acknowledged = Vec::new();
+        let mut cleared = false;
+        for finding in &screening.result.findings {
+            match finding.outcome {
+                Outcome::EligibleWithPrecautions => acknowledged.push(finding.concept.clone()),
+                Outcome::NeedsClearance => {
+                    let mut tx = self.store.begin(&self.actor).await?;
+                    tx.add_clearance(
+                        patient.id,
+                        &NewClearance {
+                            screening_id: screening.id,
+                            concept: finding.concept.clone(),
+                            cleared_by_role: finding
+                                .clearance_by
+                                .clone()
+                                .unwrap_or_else(|| "physician".to_owned()),
+                            cleared_by_name: "Dr Nia Adeyemi".to_owned(),
+                            cleared_on: screening.as_of,
+                            method: ClearanceMethod::Letter,
+                            reference: Some(format!("letter of {}", screening.as_of)),
+                        },
+                    )
+                    .await?;
+                    tx.commit().await?;
+                    cleared = true;
+                }
+                Outcome::Eligible | Outcome::NotACandidate => {}
+            }
+        }
+        let standing = if cleared {
+            self.store.chart_standing(&self.actor, patient.id).await?
+        } else {
+            standing
+        };
+        Ok(safety::gate_plan(
+            patient,
+            &standing,
+            protocol,
+            &acknowledged,
+        )?)
     }
 
     /// A time and length for the visit; past visits completed (now and then missed).

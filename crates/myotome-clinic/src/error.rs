@@ -70,6 +70,15 @@ pub enum RefusalReason {
     WindowViolation,
     /// The request cannot be honoured in this state or on this backend.
     Unsupported,
+    /// No signed screening for the plan's protocol.
+    NotScreened,
+    /// The chart changed after the signed screening; the message names each change.
+    ScreeningNotCurrent,
+    /// The screening says not a candidate, or the patient is recorded as deceased; the
+    /// message quotes each finding and its source.
+    NotACandidate,
+    /// A finding needs a clearance nobody has recorded yet.
+    ClearanceNeeded,
 }
 
 /// The part of a plan request the planner refused.
@@ -89,6 +98,10 @@ impl RefusalReason {
             RefusalReason::PlanRefused(_) => "plan_refused",
             RefusalReason::WindowViolation => "window_violation",
             RefusalReason::Unsupported => "unsupported",
+            RefusalReason::NotScreened => "not_screened",
+            RefusalReason::ScreeningNotCurrent => "screening_not_current",
+            RefusalReason::NotACandidate => "not_a_candidate",
+            RefusalReason::ClearanceNeeded => "clearance_needed",
         }
     }
 }

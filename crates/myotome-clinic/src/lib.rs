@@ -34,6 +34,7 @@ pub mod permissions;
 pub mod planning;
 pub mod plans;
 pub mod records;
+pub mod safety;
 pub mod screening;
 pub mod secret;
 pub mod today;

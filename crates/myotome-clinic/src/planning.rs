@@ -52,6 +52,9 @@ pub struct NewPlan {
     /// The clinician the appointments are booked with.
     pub clinician_id: Option<UserId>,
     pub notes: Option<String>,
+    /// The concepts of the screening's precautions the clinician acknowledges; each
+    /// precaution must be acknowledged ([`crate::safety::gate_plan`]).
+    pub acknowledged_precautions: Vec<String>,
 }
 
 /// The dose inputs. Which are needed depends on the protocol: a cell floor needs
@@ -186,6 +189,8 @@ pub fn draft(
             dose,
             schedule: schedule_doc,
             notes: input.notes.clone(),
+            // Set by the use case from the safety gate, inside its transaction.
+            safety: None,
         },
         appointments,
         warnings: violations,

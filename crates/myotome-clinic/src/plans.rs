@@ -1,12 +1,13 @@
-//! Treatment plans: made by a clinician from a protocol, with the dose and the calendar the
-//! core computes ([`crate::planning`]), stored together with their appointments in one
-//! transaction.
+//! Treatment plans: made by a clinician from a protocol and a current signed screening, with
+//! the dose and the calendar the core computes ([`crate::planning`]). Making a plan is one
+//! transaction: the screening's standing is judged by the safety gate ([`crate::safety`]) on
+//! the chart as it is when the plan is stored, with its appointments and audit row.
 
 use crate::booking::bookable_user;
 use crate::facts::latest_weight;
 use crate::permissions::Permission;
 use crate::planning::{self, NewPlan, PlanDraft};
-use crate::{Caller, Clinic, ClinicError};
+use crate::{Caller, Clinic, ClinicError, safety};
 use myotome_store::{
     Appointment, DoseDocument, PatientId, PlanId, PlanStatus, TreatmentPlan, ViolationDocument,
 };
@@ -60,12 +61,28 @@ pub async fn make(
     request: &NewPlan,
     book: bool,
 ) -> Result<PlanMade, ClinicError> {
-    let draft = prepare(clinic, caller, patient, request).await?;
+    caller.may(Permission::PlanWrite)?;
+    let clinician =
+        bookable_user(clinic.store.as_ref(), request.clinician_id, "clinician_id").await?;
+    let mut tx = clinic.store.begin(&caller.actor).await?;
+    let found = tx.patient(patient).await?;
+    let chart = tx.screening_chart(patient).await?;
+    let mut draft = planning::draft(
+        &clinic.data,
+        request,
+        latest_weight(&chart.weights),
+        clinician,
+    )?;
+    let standing = tx.chart_standing(patient).await?;
+    draft.details.safety = Some(safety::gate_plan(
+        &found,
+        &standing,
+        &draft.details.protocol_id,
+        &request.acknowledged_precautions,
+    )?);
     let to_book = if book { &draft.appointments[..] } else { &[] };
-    let (plan, appointments) = clinic
-        .store
-        .create_plan(&caller.actor, patient, &draft.details, to_book)
-        .await?;
+    let (plan, appointments) = tx.create_plan(patient, &draft.details, to_book).await?;
+    tx.commit().await?;
     Ok(PlanMade {
         plan,
         appointments,

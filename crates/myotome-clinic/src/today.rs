@@ -1,17 +1,20 @@
-//! Today's work for clinicians and staff: today's visits (the caller's own first), requests
-//! from the public candidate form, screenings waiting for a clinician's signature, and active
-//! plans whose booked visits break a protocol window (the rule of [`crate::windows`]). Every
+//! Today's work for clinicians and staff: today's visits (the caller's own first) with their
+//! safety flags, precautions and clearances, requests from the public candidate form,
+//! screenings waiting for a clinician's signature, active plans flagged for a re-screen or a
+//! worse new screening ([`crate::safety`]), and active plans whose booked visits break a
+//! protocol window (the rule of [`crate::windows`]). Every
 //! list is one bounded store read, audited as a list of the patients it showed, and the
 //! patients' records come from one more; the work does not grow with the number of patients.
 
 use crate::permissions::Permission;
+use crate::safety::{self, CareFlag, CareSafety};
 use crate::windows::{booked_visits, check_plan_calendar};
 use crate::{Caller, Clinic, ClinicError};
 use jiff::SignedDuration;
 use jiff::civil::Date;
 use myotome_store::{
-    Appointment, CalendarQuery, IntakeForm, Patient, PatientId, StoredScreening, TreatmentPlan,
-    ViolationDocument,
+    Appointment, AppointmentId, CalendarQuery, ChartStanding, IntakeForm, Patient, PatientId,
+    PlanId, StoredScreening, TreatmentPlan, ViolationDocument,
 };
 use std::collections::HashMap;
 
@@ -38,7 +41,16 @@ pub struct Work {
     pub plans_checked: usize,
     /// Every patient the lists name, by id.
     pub patients: HashMap<PatientId, Patient>,
+    /// Each of today's visits' flags, precautions and clearances (by appointment id).
+    pub visit_safety: HashMap<AppointmentId, CareSafety>,
+    /// Active plans flagged for a re-screen or a worse new screening, the caller's own plans
+    /// first, at most [`LIST_LIMIT`].
+    pub flagged_plans: Vec<(TreatmentPlan, Vec<CareFlag>)>,
 }
+
+/// Most patients whose screening standing Today judges: today's visits' first, then the
+/// active plans' (most recently changed first).
+pub const STANDINGS_CHECKED: usize = 200;
 
 /// The work lists for today (the clinic's clock) as `caller` may see them.
 pub async fn work(clinic: &Clinic, caller: &Caller) -> Result<Work, ClinicError> {
@@ -66,6 +78,87 @@ pub async fn work(clinic: &Clinic, caller: &Caller) -> Result<Work, ClinicError>
     let unsigned = store.unsigned_screenings(actor, LIST_LIMIT).await?;
     let plans = store.active_plans(actor, PLANS_CHECKED).await?;
     let plans_checked = plans.len();
+
+    // Screening standings: today's patients first, then the active plans' patients.
+    let mut judged: Vec<PatientId> = Vec::new();
+    let candidates = visits
+        .iter()
+        .map(|a| a.patient_id)
+        .chain(plans.iter().map(|(plan, _)| plan.patient_id));
+    for id in candidates {
+        if judged.len() == STANDINGS_CHECKED {
+            break;
+        }
+        if !judged.contains(&id) {
+            judged.push(id);
+        }
+    }
+    let standings: HashMap<PatientId, ChartStanding> = if judged.is_empty() {
+        HashMap::new()
+    } else {
+        store
+            .chart_standings(actor, &judged)
+            .await?
+            .into_iter()
+            .map(|s| (s.patient_id, s))
+            .collect()
+    };
+    let judged_patients: HashMap<PatientId, Patient> = if judged.is_empty() {
+        HashMap::new()
+    } else {
+        store
+            .patients_by_id(actor, &judged)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect()
+    };
+    let plan_by_id: HashMap<PlanId, &TreatmentPlan> =
+        plans.iter().map(|(plan, _)| (plan.id, plan)).collect();
+    let mut visit_safety = HashMap::new();
+    for visit in &visits {
+        let (Some(patient), Some(standing)) = (
+            judged_patients.get(&visit.patient_id),
+            standings.get(&visit.patient_id),
+        ) else {
+            continue;
+        };
+        let plan = visit
+            .details
+            .plan_id
+            .and_then(|id| plan_by_id.get(&id).copied());
+        let care = safety::care_safety(patient, standing, plan);
+        if !care.is_empty() {
+            visit_safety.insert(visit.id, care);
+        }
+    }
+    let mut flagged_plans = Vec::new();
+    for (plan, appointments) in &plans {
+        let (Some(patient), Some(standing)) = (
+            judged_patients.get(&plan.patient_id),
+            standings.get(&plan.patient_id),
+        ) else {
+            continue;
+        };
+        let flags = safety::plan_flags(patient, standing, plan);
+        if flags.is_empty() {
+            continue;
+        }
+        let mine = caller.user.is_some()
+            && (plan.created_by == caller.user
+                || appointments
+                    .iter()
+                    .any(|a| a.details.clinician_id == caller.user));
+        flagged_plans.push((mine, plan.clone(), flags));
+    }
+    // The plan's own clinician sees theirs first; the sort is stable.
+    flagged_plans.sort_by_key(|(mine, _, _)| !mine);
+    let flagged_plans: Vec<(TreatmentPlan, Vec<CareFlag>)> = flagged_plans
+        .into_iter()
+        .take(LIST_LIMIT as usize)
+        .map(|(_, plan, flags)| (plan, flags))
+        .collect();
+
     let mut broken_plans = Vec::new();
     for (plan, appointments) in plans {
         let Some(loaded) = clinic.data.protocols.get(&plan.details.protocol_id) else {
@@ -85,7 +178,8 @@ pub async fn work(clinic: &Clinic, caller: &Caller) -> Result<Work, ClinicError>
         .map(|a| a.patient_id)
         .chain(requests.iter().map(|f| f.patient_id))
         .chain(unsigned.iter().map(|s| s.patient_id))
-        .chain(broken_plans.iter().map(|(plan, _)| plan.patient_id));
+        .chain(broken_plans.iter().map(|(plan, _)| plan.patient_id))
+        .chain(flagged_plans.iter().map(|(plan, _)| plan.patient_id));
     for id in named {
         if !ids.contains(&id) {
             ids.push(id);
@@ -109,5 +203,7 @@ pub async fn work(clinic: &Clinic, caller: &Caller) -> Result<Work, ClinicError>
         broken_plans,
         plans_checked,
         patients,
+        visit_safety,
+        flagged_plans,
     })
 }

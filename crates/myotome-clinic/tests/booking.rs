@@ -46,6 +46,7 @@ async fn setup(ctx: &Ctx) -> Setup {
         .await
         .expect("the patient is created")
         .id;
+    support::screened_and_signed(&clinic, &clinician, patient, "hip-biologics").await;
     Setup {
         clinic,
         clinician,

@@ -4,6 +4,7 @@
 //! Pure by design: no IO, no async, no clock. Files arrive as text, time arrives as an
 //! "as of" date, and everything clinical is decided here so it can be tested without a server.
 
+pub mod alerts;
 pub mod builtin;
 pub mod catalog;
 pub mod citation;

@@ -54,6 +54,18 @@ impl Duration {
             .unwrap_or(Ordering::Equal)
     }
 
+    /// Whole minutes of a duration given in hours and minutes (`PT30M`); `None` for one with
+    /// days, weeks, months or years, whose length depends on the calendar.
+    pub fn whole_minutes(&self) -> Option<u32> {
+        let s = &self.span;
+        if s.get_years() != 0 || s.get_months() != 0 || s.get_weeks() != 0 || s.get_days() != 0 {
+            return None;
+        }
+        let minutes = self.span.total(jiff::Unit::Minute).ok()?;
+        (minutes.is_finite() && minutes >= 0.0 && minutes <= f64::from(u32::MAX))
+            .then(|| minutes.floor() as u32)
+    }
+
     pub fn is_zero(&self) -> bool {
         self.span.is_zero()
     }

@@ -249,6 +249,12 @@ impl<'a> ResolvedFacts<'a> {
             .collect()
     }
 
+    /// Every current record and "yes" answer that supports `concept` (broader concepts
+    /// included), in chart order: what a finding for it would rest on.
+    pub fn evidence(&self, concept: &str) -> Vec<Evidence<'a>> {
+        self.evidence_for(concept)
+    }
+
     fn evidence_for(&self, concept: &str) -> Vec<Evidence<'a>> {
         self.supported
             .iter()

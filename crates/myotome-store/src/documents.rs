@@ -283,6 +283,51 @@ pub struct ViolationDocument {
     pub source: Option<SourceDocument>,
 }
 
+// --- Plan safety ------------------------------------------------------------------------------
+
+/// What a plan was made on: the signed screening (its verdict as signed), each precaution the
+/// clinician acknowledged and each clearance relied on, copied as they read then, so the plan
+/// and every visit show them even after the chart moves on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanSafetyDocument {
+    #[serde(default = "schema_1")]
+    pub schema: u32,
+    pub screening_id: i64,
+    #[serde(with = "outcome_text")]
+    pub verdict: Outcome,
+    /// When the screening was made (what "current" was judged against).
+    pub screened_at: jiff::Timestamp,
+    pub precautions: Vec<PrecautionDocument>,
+    pub clearances: Vec<ClearanceDocument>,
+}
+
+/// A finding of the screening the clinician acknowledged when making the plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrecautionDocument {
+    pub concept: String,
+    pub sentence: String,
+    pub source: Option<SourceDocument>,
+}
+
+/// A clearance the plan relies on, as recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClearanceDocument {
+    pub clearance_id: i64,
+    pub concept: String,
+    /// The finding it answers, as the screening worded it.
+    pub finding: String,
+    pub cleared_by_role: String,
+    pub cleared_by_name: String,
+    pub cleared_on: Date,
+    /// `letter`, `call` or `note`.
+    pub method: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+}
+
 /// The core's outcome words (`eligible` …), the one text form of [`Outcome`].
 mod outcome_text {
     use myotome_core::outcome::Outcome;

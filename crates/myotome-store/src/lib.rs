@@ -185,6 +185,11 @@ pub trait ChartStore: Send + Sync {
         id: ScreeningId,
         by: UserId,
     ) -> Result<StoredScreening>;
+
+    // --- Safety ---------------------------------------------------------------------------------
+    /// The patient's latest signed screening per protocol, the chart's changes since and the
+    /// clearances recorded on them; audited as `safety.read`.
+    async fn chart_standing(&self, actor: &Actor, patient: PatientId) -> Result<ChartStanding>;
 }
 
 /// Treatment plans, appointments and the clinic calendar.
@@ -252,6 +257,13 @@ pub trait WorkListStore: Send + Sync {
         actor: &Actor,
         limit: u32,
     ) -> Result<Vec<(TreatmentPlan, Vec<Appointment>)>>;
+    /// [`ChartStore::chart_standing`] of several patients (at most 200), in the order asked;
+    /// ids that do not exist are left out.
+    async fn chart_standings(
+        &self,
+        actor: &Actor,
+        patients: &[PatientId],
+    ) -> Result<Vec<ChartStanding>>;
 }
 
 /// Users, sign-in throttling, rate limits, sessions, API tokens and first-run set-up.
@@ -404,7 +416,27 @@ pub trait Transaction: Send {
         screening: &NewScreening,
     ) -> Result<StoredScreening>;
 
+    async fn screening(&mut self, id: ScreeningId) -> Result<StoredScreening>;
+    /// See [`ChartStore::chart_standing`].
+    async fn chart_standing(&mut self, patient: PatientId) -> Result<ChartStanding>;
+    /// Audited as `clearance.record`; the screening must be the patient's.
+    async fn add_clearance(
+        &mut self,
+        patient: PatientId,
+        clearance: &NewClearance,
+    ) -> Result<Clearance>;
+
     // --- Plans and appointments ----------------------------------------------------------------
+    /// The plan and its appointments; audited as one `plan.create`, as
+    /// [`PlanStore::create_plan`] is.
+    async fn create_plan(
+        &mut self,
+        patient: PatientId,
+        plan: &PlanDetails,
+        appointments: &[AppointmentDetails],
+    ) -> Result<(TreatmentPlan, Vec<Appointment>)>;
+    /// Appointments in a date range (any status), as [`PlanStore::calendar`] reads them.
+    async fn calendar(&mut self, query: &CalendarQuery) -> Result<Vec<Appointment>>;
     /// A plan and every appointment booked on it (any status), in date order.
     async fn plan_with_appointments(
         &mut self,

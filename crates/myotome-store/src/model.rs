@@ -6,7 +6,7 @@
 //! refuses it with [`crate::StoreError::Stale`] when someone else wrote in between, so a stale
 //! write never silently overwrites a newer one.
 
-use crate::documents::{DoseDocument, ScheduleDocument, ScreeningDocument};
+use crate::documents::{DoseDocument, PlanSafetyDocument, ScheduleDocument, ScreeningDocument};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use myotome_core::facts::{RecordStatus, Sex};
@@ -44,6 +44,10 @@ id_type!(UserId);
 id_type!(TokenId);
 id_type!(WeightId);
 id_type!(MeasurementId);
+id_type!(
+    /// A recorded clearance.
+    ClearanceId
+);
 
 // --- Who is acting ------------------------------------------------------------------------------
 
@@ -474,6 +478,9 @@ pub struct PlanDetails {
     /// The laid-out sessions and follow-ups, with their windows.
     pub schedule: ScheduleDocument,
     pub notes: Option<String>,
+    /// The screening the plan was made from, its precautions and clearances; `None` for plans
+    /// made before the safety gate.
+    pub safety: Option<PlanSafetyDocument>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -647,6 +654,122 @@ pub struct PatientChart {
     /// Empty unless plans were asked for (a role that may read plans).
     pub plans: Vec<TreatmentPlan>,
     pub appointments: Vec<Appointment>,
+}
+
+// --- Safety: clearances and the chart's changes ----------------------------------------------------
+
+/// How a clearance reached the clinic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ClearanceMethod {
+    Letter,
+    Call,
+    Note,
+}
+
+impl ClearanceMethod {
+    pub const ALL: [ClearanceMethod; 3] = [Self::Letter, Self::Call, Self::Note];
+
+    /// The one text form (database, API, forms).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Letter => "letter",
+            Self::Call => "call",
+            Self::Note => "note",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == text)
+    }
+
+    /// Plain words for the page.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Letter => "letter",
+            Self::Call => "telephone call",
+            Self::Note => "clinical note",
+        }
+    }
+}
+
+/// A clearance to record: the finding of a signed screening it answers, and who gave it, when
+/// and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewClearance {
+    pub screening_id: ScreeningId,
+    /// The finding's concept (e.g. `pregnancy`).
+    pub concept: String,
+    /// The role the protocol names, e.g. "obstetrician".
+    pub cleared_by_role: String,
+    pub cleared_by_name: String,
+    pub cleared_on: Date,
+    pub method: ClearanceMethod,
+    /// The letter's or note's reference, or the call's details.
+    pub reference: Option<String>,
+}
+
+/// A recorded clearance. Never changed once recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Clearance {
+    pub id: ClearanceId,
+    pub patient_id: PatientId,
+    pub details: NewClearance,
+    pub recorded_by: Option<UserId>,
+    pub recorded_at: Timestamp,
+}
+
+/// One change to what screening reads, after a given moment: the reason a screening made
+/// before it no longer judges the chart as it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChartChange {
+    pub at: Timestamp,
+    pub what: ChartChangeKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChartChangeKind {
+    /// A condition, medication or allergy recorded (entered or imported).
+    RecordAdded {
+        id: RecordId,
+        kind: RecordKind,
+        name: String,
+    },
+    /// A record corrected, or ended (its status now `status`).
+    RecordChanged {
+        id: RecordId,
+        kind: RecordKind,
+        name: String,
+        status: RecordStatus,
+    },
+    WeightAdded {
+        measured_on: Date,
+        grams: u32,
+    },
+    MeasurementAdded {
+        name: String,
+        measured_on: Date,
+    },
+    /// Intake answers (staff) or a candidate form.
+    IntakeAdded {
+        channel: IntakeChannel,
+    },
+    /// Birth date, sex or death changed on the patient's own record.
+    DetailsChanged,
+}
+
+/// What the safety gate and the re-screen flags read of one patient: the latest signed
+/// screening of each protocol, every change to the chart since the oldest of them, and the
+/// clearances recorded on them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChartStanding {
+    pub patient_id: PatientId,
+    /// The latest signed screening per protocol, newest first.
+    pub signed: Vec<StoredScreening>,
+    /// Changes after the oldest screening in `signed`, oldest first (empty when none is
+    /// signed).
+    pub changes: Vec<ChartChange>,
+    /// Clearances recorded on the screenings in `signed`.
+    pub clearances: Vec<Clearance>,
 }
 
 /// What screening reads of a chart inside a use case's [`Transaction`](crate::Transaction).

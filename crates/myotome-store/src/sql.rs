@@ -34,17 +34,18 @@ mod import;
 mod measurements;
 mod patients;
 mod plans;
+mod safety;
 mod transaction;
 
 use crate::prelude::*;
 use crate::{
     Actor, ApiToken, Appointment, AppointmentDetails, AppointmentId, AuditAction, AuditEvent,
-    Backend, CalendarQuery, CandidateReceipt, ChainCheck, ClinicalRecord, ImportReceipt,
-    IntakeForm, MeasurementEntry, NewApiToken, NewIntake, NewScreening, NewSession, NewUser,
-    Patient, PatientChart, PatientDetails, PatientId, PatientImport, PatientList, PatientSearch,
-    PlanDetails, PlanId, PlanStatus, RecordDetails, RecordId, RecordKind, RecordSource, Result,
-    Role, ScreeningId, SessionRecord, SetupLink, Store, StoreError, StoredScreening, TokenId,
-    TreatmentPlan, User, UserId, WeightEntry,
+    Backend, CalendarQuery, CandidateReceipt, ChainCheck, ChartStanding, Clearance, ClinicalRecord,
+    ImportReceipt, IntakeForm, MeasurementEntry, NewApiToken, NewIntake, NewScreening, NewSession,
+    NewUser, Patient, PatientChart, PatientDetails, PatientId, PatientImport, PatientList,
+    PatientSearch, PlanDetails, PlanId, PlanStatus, RecordDetails, RecordId, RecordKind,
+    RecordSource, Result, Role, ScreeningId, SessionRecord, SetupLink, Store, StoreError,
+    StoredScreening, TokenId, TreatmentPlan, User, UserId, WeightEntry,
 };
 use async_trait::async_trait;
 pub use connection::{SqliteSettings, connect, memory_url, sqlite_url};
@@ -209,6 +210,15 @@ fn appointment_booked(appointment: &Appointment) -> AuditAction {
 fn appointment_updated(appointment: &Appointment) -> AuditAction {
     AuditAction::on_patient("appointment.update", appointment.patient_id)
         .with_target(format!("appointment/{}", appointment.id))
+}
+
+fn plan_created(plan: &TreatmentPlan) -> AuditAction {
+    AuditAction::on_patient("plan.create", plan.patient_id).with_target(format!("plan/{}", plan.id))
+}
+
+fn clearance_recorded(clearance: &Clearance) -> AuditAction {
+    AuditAction::on_patient("clearance.record", clearance.patient_id)
+        .with_target(format!("clearance/{}", clearance.id))
 }
 
 /// The audit events of creating a patient, an intake form and a screening: one definition
@@ -527,6 +537,15 @@ impl ChartStore for SqlStore {
         .await
     }
 
+    async fn chart_standing(&self, actor: &Actor, patient: PatientId) -> Result<ChartStanding> {
+        self.audited_read(
+            actor,
+            |tx| Box::pin(safety::standing(tx.conn, patient)),
+            |_| AuditAction::on_patient("safety.read", patient),
+        )
+        .await
+    }
+
     async fn sign_screening(
         &self,
         actor: &Actor,
@@ -567,10 +586,7 @@ impl PlanStore for SqlStore {
                     actor.user_id,
                 ))
             },
-            |(plan, _)| {
-                AuditAction::on_patient("plan.create", patient)
-                    .with_target(format!("plan/{}", plan.id))
-            },
+            |(plan, _)| plan_created(plan),
         )
         .await
     }
@@ -710,6 +726,32 @@ impl WorkListStore for SqlStore {
             |list| AuditAction {
                 listed_patients: list.iter().map(|p| p.id).collect(),
                 ..AuditAction::general("patient.list")
+            },
+        )
+        .await
+    }
+
+    async fn chart_standings(
+        &self,
+        actor: &Actor,
+        ids: &[PatientId],
+    ) -> Result<Vec<ChartStanding>> {
+        self.audited_read(
+            actor,
+            |tx| {
+                Box::pin(async move {
+                    let mut standings = Vec::new();
+                    for id in ids.iter().take(200) {
+                        if patients::exists(tx.conn, *id).await? {
+                            standings.push(safety::standing_of(tx.conn, *id).await?);
+                        }
+                    }
+                    Ok(standings)
+                })
+            },
+            |list| AuditAction {
+                listed_patients: list.iter().map(|s| s.patient_id).collect(),
+                ..AuditAction::general("safety.list")
             },
         )
         .await

@@ -26,3 +26,35 @@ pub fn caller_of(user: &User) -> Caller {
         },
     }
 }
+
+/// Screens `patient` for `protocol` as `clinician` and signs the result: what a plan of that
+/// protocol rests on.
+#[allow(dead_code)] // not every test binary plans
+pub async fn screened_and_signed(
+    clinic: &Clinic,
+    clinician: &Caller,
+    patient: myotome_store::PatientId,
+    protocol: &str,
+) -> myotome_store::StoredScreening {
+    let run = myotome_clinic::screening::ScreeningRun {
+        protocols: Some(vec![protocol.to_owned()]),
+        as_of: None,
+    };
+    let mut stored = myotome_clinic::screening::screen(clinic, clinician, patient, &run)
+        .await
+        .expect("the screening runs");
+    let screening = stored.pop().expect("one screening per protocol");
+    myotome_clinic::screening::sign(clinic, clinician, screening.id)
+        .await
+        .expect("the clinician signs")
+}
+
+/// The same clinic with its clock stopped on another day.
+#[allow(dead_code)] // not every test binary needs it
+pub fn clinic_on(clinic: &Clinic, today: Date) -> Clinic {
+    Clinic::new(
+        clinic.store.clone(),
+        clinic.data.clone(),
+        Arc::new(FixedClock::on(today)),
+    )
+}

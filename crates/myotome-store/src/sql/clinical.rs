@@ -243,10 +243,10 @@ pub(crate) async fn intakes_of(
 
 // --- Screenings ---------------------------------------------------------------------------------
 
-const SCREENING_COLUMNS: &str = "id, patient_id, protocol_id, protocol_version, as_of, verdict, \
+pub(crate) const SCREENING_COLUMNS: &str = "id, patient_id, protocol_id, protocol_version, as_of, verdict, \
      result, created_at, created_by, signed_by, signed_at";
 
-fn screening_from(row: &AnyRow) -> Result<StoredScreening> {
+pub(crate) fn screening_from(row: &AnyRow) -> Result<StoredScreening> {
     let signature = match (
         codec::opt_user(row, "signed_by")?,
         codec::opt_ts(row, "signed_at")?,

@@ -58,12 +58,20 @@ fn not_found(id: PatientId) -> StoreError {
 
 /// `NotFound` unless the patient exists.
 pub(crate) async fn require(conn: &mut AnyConnection, id: PatientId) -> Result<()> {
+    if exists(conn, id).await? {
+        Ok(())
+    } else {
+        Err(not_found(id))
+    }
+}
+
+pub(crate) async fn exists(conn: &mut AnyConnection, id: PatientId) -> Result<bool> {
     let found: Option<i64> = sqlx::query_scalar("SELECT id FROM patients WHERE id = $1")
         .bind(id.0)
         .fetch_optional(&mut *conn)
         .await
         .db()?;
-    found.map(|_| ()).ok_or_else(|| not_found(id))
+    Ok(found.is_some())
 }
 
 async fn identifiers(conn: &mut AnyConnection, id: PatientId) -> Result<Vec<Identifier>> {
@@ -159,8 +167,9 @@ pub(crate) async fn create(conn: &mut AnyConnection, details: &PatientDetails) -
     let (deceased, deceased_on) = deceased_columns(details);
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO patients (family_name, given_names, family_key, given_key, birth_date, sex, \
-         deceased, deceased_on, phone, email, address, version, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $12) RETURNING id",
+         deceased, deceased_on, phone, email, address, version, created_at, updated_at, \
+         facts_changed_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $12, $12) RETURNING id",
     )
     .bind(&details.family_name)
     .bind(&details.given_names)
@@ -206,7 +215,10 @@ pub(crate) async fn update(
     let updated: Option<i64> = sqlx::query_scalar(
         "UPDATE patients SET family_name = $1, given_names = $2, family_key = $3, given_key = $4, \
          birth_date = $5, sex = $6, deceased = $7, deceased_on = $8, phone = $9, email = $10, \
-         address = $11, version = version + 1, updated_at = $12 \
+         address = $11, version = version + 1, updated_at = $12, \
+         facts_changed_at = CASE WHEN birth_date IS DISTINCT FROM $5 OR sex IS DISTINCT FROM $6 \
+             OR deceased <> $7 OR deceased_on IS DISTINCT FROM $8 \
+             THEN $12 ELSE facts_changed_at END \
          WHERE id = $13 AND version = $14 RETURNING id",
     )
     .bind(&details.family_name)

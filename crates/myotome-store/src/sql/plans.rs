@@ -18,7 +18,8 @@ use sqlx::any::AnyRow;
 // --- Plans --------------------------------------------------------------------------------------
 
 const PLAN_COLUMNS: &str = "id, patient_id, protocol_id, protocol_version, indication, region, \
-     side, target_sites, dose, schedule, notes, status, version, created_at, created_by, updated_at";
+     side, target_sites, dose, schedule, notes, safety, status, version, created_at, created_by, \
+     updated_at";
 
 fn plan_from(row: &AnyRow) -> Result<TreatmentPlan> {
     let id: i64 = get(row, "id")?;
@@ -35,6 +36,7 @@ fn plan_from(row: &AnyRow) -> Result<TreatmentPlan> {
             dose: codec::opt_document(row, "dose", "plan", id)?,
             schedule: codec::document(row, "schedule", "plan", id)?,
             notes: get(row, "notes")?,
+            safety: codec::opt_document(row, "safety", "plan", id)?,
         },
         status: codec::word(row, "status", codec::parse_plan_status)?,
         version: get(row, "version")?,
@@ -61,11 +63,12 @@ pub(crate) async fn create_plan(
     require(conn, patient).await?;
     let now = ts_text(codec::now());
     let dose = plan.dose.as_ref().map(json_text).transpose()?;
+    let safety = plan.safety.as_ref().map(json_text).transpose()?;
     let sql = format!(
         "INSERT INTO treatment_plans (patient_id, protocol_id, protocol_version, indication, \
          region, side, target_sites, dose, schedule, notes, status, version, created_at, \
-         created_by, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'active', 1, $11, $12, $11) \
+         created_by, updated_at, safety) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'active', 1, $11, $12, $11, $13) \
          RETURNING {PLAN_COLUMNS}"
     );
     let row = sqlx::query(&sql)
@@ -81,6 +84,7 @@ pub(crate) async fn create_plan(
         .bind(&plan.notes)
         .bind(&now)
         .bind(created_by.map(|u| u.0))
+        .bind(safety)
         .fetch_one(&mut *conn)
         .await
         .db()?;

@@ -10,11 +10,11 @@
 
 use super::audit::{self, Reservation};
 use super::error::DbResult;
-use super::{clinical, measurements, patients, plans};
+use super::{clinical, measurements, patients, plans, safety};
 use crate::{
-    Actor, Appointment, AppointmentDetails, AppointmentId, AuditAction, Backend, NewScreening,
-    Patient, PatientId, PlanId, Result, ScreeningChart, StoredScreening, Transaction,
-    TreatmentPlan,
+    Actor, Appointment, AppointmentDetails, AppointmentId, AuditAction, Backend, CalendarQuery,
+    ChartStanding, Clearance, NewClearance, NewScreening, Patient, PatientId, PlanDetails, PlanId,
+    Result, ScreeningChart, ScreeningId, StoredScreening, Transaction, TreatmentPlan,
 };
 use async_trait::async_trait;
 use sqlx::{Any, AnyPool};
@@ -72,6 +72,47 @@ impl Transaction for SqlTransaction {
         self.actions
             .push(super::screening_created(patient, &stored));
         Ok(stored)
+    }
+
+    async fn screening(&mut self, id: ScreeningId) -> Result<StoredScreening> {
+        clinical::screening(&mut self.tx, id).await
+    }
+
+    async fn chart_standing(&mut self, patient: PatientId) -> Result<ChartStanding> {
+        safety::standing(&mut self.tx, patient).await
+    }
+
+    async fn add_clearance(
+        &mut self,
+        patient: PatientId,
+        clearance: &NewClearance,
+    ) -> Result<Clearance> {
+        let recorded =
+            safety::add_clearance(&mut self.tx, patient, clearance, self.actor.user_id).await?;
+        self.actions.push(super::clearance_recorded(&recorded));
+        Ok(recorded)
+    }
+
+    async fn create_plan(
+        &mut self,
+        patient: PatientId,
+        plan: &PlanDetails,
+        appointments: &[AppointmentDetails],
+    ) -> Result<(TreatmentPlan, Vec<Appointment>)> {
+        let made = plans::create_plan(
+            &mut self.tx,
+            patient,
+            plan,
+            appointments,
+            self.actor.user_id,
+        )
+        .await?;
+        self.actions.push(super::plan_created(&made.0));
+        Ok(made)
+    }
+
+    async fn calendar(&mut self, query: &CalendarQuery) -> Result<Vec<Appointment>> {
+        plans::calendar(&mut self.tx, query).await
     }
 
     async fn plan_with_appointments(

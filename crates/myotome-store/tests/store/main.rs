@@ -871,6 +871,27 @@ fn plan_details() -> PlanDetails {
         dose: Some(dose_document("prp-knee-oa")),
         schedule: schedule_document("prp-knee-oa", date(2025, 4, 1), 3),
         notes: Some("Ultrasound guided.".to_owned()),
+        safety: Some(PlanSafetyDocument {
+            schema: DOCUMENT_SCHEMA,
+            screening_id: 41,
+            verdict: myotome_core::outcome::Outcome::NeedsClearance,
+            screened_at: jiff::Timestamp::from_second(1_764_000_000).expect("a valid instant"),
+            precautions: vec![PrecautionDocument {
+                concept: "anticoagulant".to_owned(),
+                sentence: "Anticoagulant medication (blood thinner): bleeding risk.".to_owned(),
+                source: None,
+            }],
+            clearances: vec![ClearanceDocument {
+                clearance_id: 7,
+                concept: "pregnancy".to_owned(),
+                finding: "Pregnancy: obstetric clearance first.".to_owned(),
+                cleared_by_role: "obstetrician".to_owned(),
+                cleared_by_name: "Dr Adeyemi".to_owned(),
+                cleared_on: date(2025, 3, 20),
+                method: "letter".to_owned(),
+                reference: Some("OB-2025-118".to_owned()),
+            }],
+        }),
     }
 }
 
@@ -2497,6 +2518,7 @@ async fn injection_strings_and_unicode_round_trip_byte_exactly_through_every_tex
                 ..schedule_document(&s, date(2025, 5, 5), 1)
             },
             notes: Some(s.clone()),
+            safety: None,
         };
         let visit = AppointmentDetails {
             label: s.clone(),

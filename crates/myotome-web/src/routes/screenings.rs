@@ -7,11 +7,11 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiPath};
 use crate::permissions::need;
 use crate::state::AppState;
-use crate::wire::care::{ScreeningRunIn, StoredScreeningOut};
+use crate::wire::care::{ClearanceIn, ClearanceOut, ScreeningRunIn, StoredScreeningOut};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use myotome_clinic::screening;
+use myotome_clinic::{safety, screening};
 use myotome_store::{PatientId, ScreeningId};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -21,6 +21,39 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_screenings, run_screenings))
         .routes(routes!(get_screening))
         .routes(routes!(sign_screening))
+        .routes(routes!(record_clearance))
+}
+
+/// Records who cleared the patient for a finding of a signed screening that needs clearance
+/// (e.g. an obstetrician for pregnancy): their role and name, when and how. A plan of the
+/// protocol is refused until every such finding has one.
+#[utoipa::path(
+    post,
+    path = "/api/v1/screenings/{id}/clearances",
+    tag = "screenings",
+    params(("id" = i64, Path, description = "Screening id")),
+    request_body = ClearanceIn,
+    responses(
+        (status = 201, description = "Recorded", body = ClearanceOut),
+        (status = 404, description = "No such screening", body = ErrorBody),
+        (status = 409, description = "The screening is not signed yet", body = ErrorBody),
+        (status = 422, description = "No finding of that concept needs clearance, or a field is wrong", body = ErrorBody),
+    )
+)]
+async fn record_clearance(
+    auth: Authorized<need::ScreeningSign>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<ClearanceIn>,
+) -> Result<(StatusCode, Json<ClearanceOut>), ApiError> {
+    let clearance = safety::record_clearance(
+        &state.clinic,
+        &auth.clinic(),
+        ScreeningId(id),
+        &input.into(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(ClearanceOut::from(&clearance))))
 }
 
 /// Screens the patient for the given protocols (all when none are named) and stores each

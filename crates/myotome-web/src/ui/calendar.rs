@@ -11,6 +11,7 @@
 use crate::error::ApiError;
 use crate::permissions::{Permission, need};
 use crate::state::AppState;
+use crate::ui::alerts::{self, CareView, SafetyStrip};
 use crate::ui::form::{FieldErrors, Fields};
 use crate::ui::layout::Chrome;
 use crate::ui::page::{Page, PathText, Viewer, id_in_path};
@@ -258,6 +259,8 @@ struct AppointmentPage {
     /// value is the refused date, so the tick accepts only that date.
     offer_override: bool,
     override_key: String,
+    safety: SafetyStrip,
+    care: CareView,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -285,8 +288,16 @@ async fn appointment_view(
         Some(plan_id) => plan_warnings(state, viewer, appointment, plan_id).await?,
         None => Vec::new(),
     };
+    let (safety, mut care) =
+        alerts::strip_and_plan(state, viewer, appointment.patient_id, details.plan_id).await?;
+    if details.plan_id.is_none() && patient.details.deceased.is_some() {
+        care.flags
+            .push("Recorded as deceased: no treatment.".to_owned());
+    }
     let patient = patient_name(&patient);
     Ok(AppointmentPage {
+        safety,
+        care,
         chrome: Chrome::for_viewer(viewer, "/calendar"),
         title: format!("{} — {patient}", details.label),
         id: appointment.id.0,

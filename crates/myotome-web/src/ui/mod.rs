@@ -10,6 +10,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod alerts;
 pub mod assets;
 pub mod calendar;
 pub mod candidate;

@@ -16,6 +16,7 @@ pub(crate) use show::status_label;
 use crate::error::ApiError;
 use crate::permissions::need;
 use crate::state::AppState;
+use crate::ui::alerts::{self, SafetyStrip};
 use crate::ui::form::{FieldErrors, Fields};
 use crate::ui::layout::Chrome;
 use crate::ui::page::{Page, PathText, Viewer, id_in_path};
@@ -27,7 +28,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use myotome_clinic::planning::{DoseInput, NewPlan, ScheduleInput, allowed_sites};
-use myotome_clinic::{ClinicError, PlanPart, RefusalReason, plans};
+use myotome_clinic::{ClinicError, PlanPart, RefusalReason, plans, safety};
 use myotome_core::protocol::Protocol;
 use myotome_core::setting::Setting;
 use myotome_store::{
@@ -193,6 +194,7 @@ struct Choices {
     sessions: String,
     every_weeks: String,
     notes: String,
+    acknowledged_precautions: Vec<String>,
 }
 
 impl Choices {
@@ -215,6 +217,11 @@ impl Choices {
             sessions: text("sessions"),
             every_weeks: text("every_weeks"),
             notes: fields.get("notes").to_owned(),
+            acknowledged_precautions: fields
+                .all("acknowledged_precautions")
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
         }
     }
 
@@ -272,6 +279,7 @@ impl Choices {
             accept_violations: false,
             clinician_id: None,
             notes: (!self.notes.trim().is_empty()).then(|| self.notes.trim().to_owned()),
+            acknowledged_precautions: self.acknowledged_precautions.clone(),
         }
     }
 }
@@ -350,6 +358,10 @@ fn builder_errors(
                 RefusalReason::UnknownProtocol => errors.add("protocol", message),
                 RefusalReason::PlanRefused(PlanPart::Spacing) => errors.add("every_weeks", message),
                 RefusalReason::PlanRefused(PlanPart::Sessions) => errors.add("sessions", message),
+                RefusalReason::NotScreened
+                | RefusalReason::ScreeningNotCurrent
+                | RefusalReason::NotACandidate
+                | RefusalReason::ClearanceNeeded => errors.summary = Some(message),
                 RefusalReason::WindowViolation | RefusalReason::Unsupported => {
                     violations = refusal.violations.iter().map(ViolationView::from).collect();
                     errors.summary = Some(message);
@@ -404,6 +416,21 @@ struct BuilderPage {
     preview: Option<Preview>,
     violations: Vec<ViolationView>,
     errors: FieldErrors,
+    /// Once a protocol is chosen: the safety gate's answer for it.
+    screening: Option<ScreeningStep>,
+    safety: SafetyStrip,
+}
+
+/// The screening a plan rests on, as the builder shows it before anything else is chosen.
+#[derive(Debug, Clone)]
+struct ScreeningStep {
+    /// The gate's refusal: no plan can be saved until it is dealt with.
+    refusal: Option<String>,
+    /// "Screening 12 of 2026-12-01: eligible with precautions".
+    summary: Option<String>,
+    screening_id: Option<i64>,
+    precautions: Vec<Choice>,
+    clearances: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -564,11 +591,34 @@ async fn builder_view(
         preview: None,
         violations: Vec::new(),
         errors: FieldErrors::none(),
+        screening: None,
+        safety: SafetyStrip::default(),
     };
+    let patient_safety = alerts::read(state, viewer, patient_id).await?;
+    view.safety = SafetyStrip::from_safety(&patient_safety);
+    let standing = &patient_safety.standing;
     let Some(loaded) = state.data.protocols.get(&view.choices.protocol) else {
         return Ok(view);
     };
     let protocol = &loaded.protocol;
+    let ready = safety::plan_readiness(&patient, standing, protocol.id.as_str());
+    view.screening = Some(ScreeningStep {
+        refusal: ready.refusal,
+        summary: ready.screening.map(|(id, verdict, as_of)| {
+            format!("Signed screening {id} of {as_of}: {}", verdict.label())
+        }),
+        screening_id: ready.screening.map(|(id, _, _)| id.0),
+        precautions: ready
+            .precautions
+            .into_iter()
+            .map(|(concept, sentence)| Choice {
+                selected: view.choices.acknowledged_precautions.contains(&concept),
+                value: concept,
+                label: sentence,
+            })
+            .collect(),
+        clearances: ready.clearances,
+    });
     let catalog = &state.data.catalog;
     view.protocol = Some(format!("{} (version {})", protocol.title, protocol.version));
     view.indications = protocol

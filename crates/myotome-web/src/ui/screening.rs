@@ -10,6 +10,7 @@
 use crate::error::ApiError;
 use crate::permissions::need;
 use crate::state::AppState;
+use crate::ui::alerts::{self, SafetyStrip};
 use crate::ui::form::{FieldErrors, Fields};
 use crate::ui::layout::Chrome;
 use crate::ui::page::{Page, PathText, Viewer, id_in_path};
@@ -25,6 +26,7 @@ use axum::routing::{get, post};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use myotome_clinic::ClinicError;
+use myotome_clinic::safety::{self, RecordClearance};
 use myotome_clinic::screening;
 use myotome_core::outcome::Outcome;
 use myotome_store::{
@@ -39,6 +41,7 @@ pub fn routes() -> Router<AppState> {
         .route("/patients/{id}/screenings", get(list_page).post(run))
         .route("/screenings/{id}", get(screening_page))
         .route("/screenings/{id}/sign", post(sign))
+        .route("/screenings/{id}/clearances", post(record_clearance))
 }
 
 // --- Plain words ----------------------------------------------------------------------------------
@@ -352,6 +355,53 @@ struct ScreeningPage {
     may_sign: bool,
     /// A refusal to show at the top (a second signature).
     refusal: Option<String>,
+    /// Clearances recorded on this screening, as sentences.
+    clearances: Vec<String>,
+    /// Findings that need a clearance nobody has recorded: (concept, label, role named).
+    pending: Vec<(String, String, String)>,
+    /// Whether the viewer may record a clearance here (a clinician, on a signed screening).
+    may_clear: bool,
+    clearance_form: ClearanceForm,
+    safety: SafetyStrip,
+}
+
+/// The clearance form as typed, with its errors.
+#[derive(Debug, Clone, Default)]
+struct ClearanceForm {
+    concept: String,
+    cleared_by_role: String,
+    cleared_by_name: String,
+    cleared_on: String,
+    method: String,
+    reference: String,
+    errors: FieldErrors,
+}
+
+impl ClearanceForm {
+    fn read(fields: &Fields) -> Self {
+        let text = |name: &str| fields.get(name).trim().to_owned();
+        Self {
+            concept: text("concept"),
+            cleared_by_role: text("cleared_by_role"),
+            cleared_by_name: text("cleared_by_name"),
+            cleared_on: text("cleared_on"),
+            method: text("method"),
+            reference: text("reference"),
+            errors: FieldErrors::none(),
+        }
+    }
+
+    fn command(&self) -> RecordClearance {
+        let optional = |t: &str| (!t.is_empty()).then(|| t.to_owned());
+        RecordClearance {
+            concept: self.concept.clone(),
+            cleared_by_role: optional(&self.cleared_by_role),
+            cleared_by_name: self.cleared_by_name.clone(),
+            cleared_on: self.cleared_on.clone(),
+            method: self.method.clone(),
+            reference: optional(&self.reference),
+        }
+    }
 }
 
 fn evidence_view(evidence: &EvidenceDocument, records: &[ClinicalRecord]) -> EvidenceView {
@@ -407,6 +457,16 @@ async fn screening_view(
     viewer: &Viewer,
     id: i64,
     refusal: Option<String>,
+) -> Result<ScreeningPage, UiError> {
+    screening_view_with(state, viewer, id, refusal, ClearanceForm::default()).await
+}
+
+async fn screening_view_with(
+    state: &AppState,
+    viewer: &Viewer,
+    id: i64,
+    refusal: Option<String>,
+    clearance_form: ClearanceForm,
 ) -> Result<ScreeningPage, UiError> {
     let store = state.store.as_ref();
     let stored = store
@@ -469,8 +529,58 @@ async fn screening_view(
             source: m.source.clone(),
         })
         .collect();
+    let patient_safety = alerts::read(state, viewer, stored.patient_id).await?;
+    let standing = &patient_safety.standing;
+    let recorded: Vec<_> = standing
+        .clearances
+        .iter()
+        .filter(|c| c.details.screening_id == stored.id)
+        .collect();
+    let clearances = recorded
+        .iter()
+        .map(|c| {
+            let d = &c.details;
+            let mut text = format!(
+                "{}: cleared by {} ({}) on {} by {}",
+                d.concept.replace('_', " "),
+                d.cleared_by_name,
+                d.cleared_by_role,
+                d.cleared_on,
+                d.method.label()
+            );
+            if let Some(reference) = &d.reference {
+                text.push_str(&format!(", {reference}"));
+            }
+            text
+        })
+        .collect();
+    let pending: Vec<(String, String, String)> = doc
+        .findings
+        .iter()
+        .filter(|f| f.outcome == Outcome::NeedsClearance)
+        .filter(|f| !recorded.iter().any(|c| c.details.concept == f.concept))
+        .map(|f| {
+            (
+                f.concept.clone(),
+                f.sentence
+                    .split(':')
+                    .next()
+                    .unwrap_or(&f.concept)
+                    .to_owned(),
+                f.clearance_by.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let may_clear = stored.signature.is_some()
+        && !pending.is_empty()
+        && viewer.may(crate::permissions::Permission::ScreeningSign);
     let name = patient_name(&patient.details);
     Ok(ScreeningPage {
+        safety: SafetyStrip::from_safety(&patient_safety),
+        clearances,
+        pending,
+        may_clear,
+        clearance_form,
         chrome: Chrome::for_viewer(viewer, "/patients"),
         title: format!("Screening {id}: {name}"),
         id,
@@ -526,6 +636,40 @@ async fn sign(
         Err(ClinicError::Conflict(sentence)) => {
             let view = screening_view(&state, viewer, id, Some(sentence)).await?;
             Ok(html(StatusCode::CONFLICT, &view))
+        }
+        Err(other) => Err(UiError::new(ApiError::from(other), Some(viewer))),
+    }
+}
+
+/// Records a clearance for one finding (the use case checks the finding, the date and the
+/// role); a refused form comes back with its errors at its fields.
+async fn record_clearance(
+    page: Page<need::ScreeningSign>,
+    State(state): State<AppState>,
+    PathText(id): PathText,
+    fields: Fields,
+) -> Result<Response, UiError> {
+    let viewer = &page.viewer;
+    let id = id_in_path(&id, "screening").map_err(in_page(viewer))?;
+    let mut form = ClearanceForm::read(&fields);
+    match safety::record_clearance(
+        &state.clinic,
+        &viewer.clinic(),
+        ScreeningId(id),
+        &form.command(),
+    )
+    .await
+    {
+        Ok(_) => Ok(see_other(&format!("/screenings/{id}#clearance"))),
+        Err(error @ (ClinicError::Invalid(_) | ClinicError::Conflict(_))) => {
+            let status = if matches!(error, ClinicError::Conflict(_)) {
+                StatusCode::CONFLICT
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            form.errors = FieldErrors::from_api(&ApiError::from(error), &[]);
+            let view = screening_view_with(&state, viewer, id, None, form).await?;
+            Ok(html(status, &view))
         }
         Err(other) => Err(UiError::new(ApiError::from(other), Some(viewer))),
     }

@@ -34,6 +34,10 @@ struct VisitRow {
     clinician: String,
     status: &'static str,
     mine: bool,
+    /// Flags (re-screen, deceased, worse screening), precautions and clearances, in words.
+    flags: Vec<String>,
+    precautions: Vec<String>,
+    clearances: Vec<String>,
 }
 
 struct RequestRow {
@@ -74,6 +78,8 @@ struct TodayPage {
     plans: Vec<PlanRow>,
     plans_checked: usize,
     plans_limit: u32,
+    /// Active plans flagged for a re-screen or a worse new screening.
+    flagged: Vec<PlanRow>,
 }
 
 async fn today_page(viewer: Viewer, State(state): State<AppState>) -> Result<Response, UiError> {
@@ -89,6 +95,7 @@ async fn today_page(viewer: Viewer, State(state): State<AppState>) -> Result<Res
         plans: Vec::new(),
         plans_checked: 0,
         plans_limit: PLANS_CHECKED,
+        flagged: Vec::new(),
     };
     if page.admin {
         return Ok(ok(&page));
@@ -148,6 +155,35 @@ async fn today_page(viewer: Viewer, State(state): State<AppState>) -> Result<Res
                 AppointmentStatus::NoShow => "Did not attend",
             },
             mine: a.details.clinician_id == Some(viewer.user.id),
+            flags: work
+                .visit_safety
+                .get(&a.id)
+                .map(|c| c.flags.iter().map(|f| f.sentence()).collect())
+                .unwrap_or_default(),
+            precautions: work
+                .visit_safety
+                .get(&a.id)
+                .map(|c| c.precautions.clone())
+                .unwrap_or_default(),
+            clearances: work
+                .visit_safety
+                .get(&a.id)
+                .map(|c| c.clearances.clone())
+                .unwrap_or_default(),
+        })
+        .collect();
+    page.flagged = work
+        .flagged_plans
+        .iter()
+        .map(|(plan, flags)| PlanRow {
+            id: plan.id.0,
+            patient_id: plan.patient_id.0,
+            patient: name(plan.patient_id),
+            protocol: format!(
+                "{}, version {}",
+                plan.details.protocol_id, plan.details.protocol_version
+            ),
+            problems: flags.iter().map(|f| f.sentence()).collect(),
         })
         .collect();
     page.requests = intakes

@@ -4,11 +4,12 @@ use super::at;
 use super::clinical::{DoseOut, ProtocolRef, ScreeningOut, ViolationOut};
 use myotome_clinic::ClinicError;
 use myotome_clinic::planning::{DoseInput, FollowUpDate, NewPlan, ScheduleInput};
+use myotome_clinic::safety::RecordClearance;
 use myotome_clinic::screening::ScreeningRun;
 use myotome_clinic::validate::Check;
 use myotome_store::{
-    Appointment, AppointmentKind, AppointmentStatus, PlanStatus, ScheduleDocument, ScheduledVisit,
-    StoredScreening, TreatmentPlan, UserId,
+    Appointment, AppointmentKind, AppointmentStatus, Clearance, PlanSafetyDocument, PlanStatus,
+    ScheduleDocument, ScheduledVisit, StoredScreening, TreatmentPlan, UserId,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -177,6 +178,12 @@ pub struct PlanIn {
     pub clinician_id: Option<i64>,
     #[serde(default)]
     pub notes: Option<String>,
+    /// The concepts of the signed screening's precautions (findings with the outcome
+    /// `eligible_with_precautions`), each acknowledged by the clinician making the plan; every
+    /// one must be listed.
+    #[serde(default)]
+    #[schema(max_items = 64)]
+    pub acknowledged_precautions: Vec<String>,
 }
 
 impl From<DoseIn> for DoseInput {
@@ -217,6 +224,7 @@ impl From<PlanIn> for NewPlan {
             accept_violations: plan.accept_violations,
             clinician_id: plan.clinician_id.map(UserId),
             notes: plan.notes,
+            acknowledged_precautions: plan.acknowledged_precautions,
         }
     }
 }
@@ -307,6 +315,145 @@ pub struct TreatmentPlanOut {
     pub created_at: String,
     pub created_by: Option<i64>,
     pub updated_at: String,
+    /// The signed screening the plan was made from, with the precautions acknowledged and the
+    /// clearances relied on; `null` for plans made before the safety gate.
+    pub safety: Option<PlanSafetyOut>,
+}
+
+/// What a plan was made on.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanSafetyOut {
+    pub screening_id: i64,
+    /// The screening's verdict when the plan was made.
+    pub verdict: &'static str,
+    pub screened_at: String,
+    pub precautions: Vec<PrecautionOut>,
+    pub clearances: Vec<PlanClearanceOut>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PrecautionOut {
+    pub concept: String,
+    pub sentence: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanClearanceOut {
+    pub clearance_id: i64,
+    pub concept: String,
+    pub cleared_by_role: String,
+    pub cleared_by_name: String,
+    #[schema(format = Date)]
+    pub cleared_on: String,
+    /// letter, call or note.
+    pub method: String,
+    pub reference: Option<String>,
+}
+
+impl From<&PlanSafetyDocument> for PlanSafetyOut {
+    fn from(s: &PlanSafetyDocument) -> Self {
+        Self {
+            screening_id: s.screening_id,
+            verdict: s.verdict.as_str(),
+            screened_at: at(s.screened_at),
+            precautions: s
+                .precautions
+                .iter()
+                .map(|p| PrecautionOut {
+                    concept: p.concept.clone(),
+                    sentence: p.sentence.clone(),
+                })
+                .collect(),
+            clearances: s
+                .clearances
+                .iter()
+                .map(|c| PlanClearanceOut {
+                    clearance_id: c.clearance_id,
+                    concept: c.concept.clone(),
+                    cleared_by_role: c.cleared_by_role.clone(),
+                    cleared_by_name: c.cleared_by_name.clone(),
+                    cleared_on: c.cleared_on.to_string(),
+                    method: c.method.clone(),
+                    reference: c.reference.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+// --- Clearances ---------------------------------------------------------------------------------
+
+/// A clearance for a finding of a signed screening that needs one.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClearanceIn {
+    /// The finding's concept, e.g. `pregnancy`.
+    #[schema(schema_with = super::schema::required_line)]
+    pub concept: String,
+    /// Who gave it, by role (e.g. obstetrician); the role the protocol names when absent.
+    #[serde(default)]
+    pub cleared_by_role: Option<String>,
+    /// Their name.
+    #[schema(schema_with = super::schema::required_line)]
+    pub cleared_by_name: String,
+    /// When it was given (not in the future).
+    #[schema(format = Date)]
+    pub cleared_on: String,
+    /// letter, call or note.
+    #[schema(schema_with = super::schema::clearance_method)]
+    pub method: String,
+    /// The letter's or note's reference, or the call's details.
+    #[serde(default)]
+    pub reference: Option<String>,
+}
+
+impl From<ClearanceIn> for RecordClearance {
+    fn from(c: ClearanceIn) -> Self {
+        Self {
+            concept: c.concept,
+            cleared_by_role: c.cleared_by_role,
+            cleared_by_name: c.cleared_by_name,
+            cleared_on: c.cleared_on,
+            method: c.method,
+            reference: c.reference,
+        }
+    }
+}
+
+/// A recorded clearance.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClearanceOut {
+    pub id: i64,
+    pub patient_id: i64,
+    pub screening_id: i64,
+    pub concept: String,
+    pub cleared_by_role: String,
+    pub cleared_by_name: String,
+    #[schema(format = Date)]
+    pub cleared_on: String,
+    pub method: &'static str,
+    pub reference: Option<String>,
+    pub recorded_by: Option<i64>,
+    pub recorded_at: String,
+}
+
+impl From<&Clearance> for ClearanceOut {
+    fn from(c: &Clearance) -> Self {
+        let d = &c.details;
+        Self {
+            id: c.id.0,
+            patient_id: c.patient_id.0,
+            screening_id: d.screening_id.0,
+            concept: d.concept.clone(),
+            cleared_by_role: d.cleared_by_role.clone(),
+            cleared_by_name: d.cleared_by_name.clone(),
+            cleared_on: d.cleared_on.to_string(),
+            method: d.method.as_str(),
+            reference: d.reference.clone(),
+            recorded_by: c.recorded_by.map(|u| u.0),
+            recorded_at: at(c.recorded_at),
+        }
+    }
 }
 
 impl From<&TreatmentPlan> for TreatmentPlanOut {
@@ -331,6 +478,7 @@ impl From<&TreatmentPlan> for TreatmentPlanOut {
             created_at: at(plan.created_at),
             created_by: plan.created_by.map(|id| id.0),
             updated_at: at(plan.updated_at),
+            safety: d.safety.as_ref().map(PlanSafetyOut::from),
         }
     }
 }

@@ -99,6 +99,10 @@ pub fn appointment_status() -> Object {
     words(&["booked", "completed", "cancelled", "no_show"])
 }
 
+pub fn clearance_method() -> Object {
+    words(&["letter", "call", "note"])
+}
+
 pub fn plan_status() -> Object {
     words(&["active", "completed", "cancelled"])
 }

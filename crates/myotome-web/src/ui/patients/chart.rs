@@ -14,6 +14,7 @@ use super::{display_name, patient_id};
 use crate::error::ApiError;
 use crate::permissions::{Permission, need};
 use crate::state::AppState;
+use crate::ui::alerts::{self, SafetyStrip};
 use crate::ui::form::{FieldErrors, Fields};
 use crate::ui::layout::Chrome;
 use crate::ui::page::{Page, Viewer};
@@ -28,6 +29,7 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use myotome_clinic::patients::{self, weight_entry};
 use myotome_clinic::records;
+use myotome_clinic::safety::PatientSafety;
 use myotome_core::terminology::system_label;
 use myotome_store::{
     Appointment, AppointmentKind, AppointmentStatus, ClinicalRecord, IntakeChannel, IntakeForm,
@@ -119,7 +121,10 @@ struct ScreeningView {
 }
 
 struct PlanView {
+    id: i64,
     href: String,
+    /// "Re-screen before treatment" and worse-screening flags, as sentences.
+    flags: Vec<String>,
     created: String,
     protocol: String,
     indication: String,
@@ -128,6 +133,10 @@ struct PlanView {
 }
 
 struct AppointmentView {
+    plan_id: Option<i64>,
+    booked: bool,
+    /// Shown beside a booked visit whose plan needs a re-screen.
+    flag: Option<&'static str>,
     href: String,
     date: String,
     time: String,
@@ -200,6 +209,7 @@ struct ChartPage {
     plans: Vec<PlanView>,
     appointments: Vec<AppointmentView>,
     timeline: Vec<TimelineEntry>,
+    safety: SafetyStrip,
     weight_form: WeightForm,
     record_form: RecordForm,
     systems: [(&'static str, &'static str); 3],
@@ -492,6 +502,8 @@ impl ChartPage {
                     href: Some(href.clone()),
                 });
                 PlanView {
+                    id: plan.id.0,
+                    flags: Vec::new(),
                     href,
                     created: date_of(plan.created_at).to_string(),
                     protocol,
@@ -514,6 +526,9 @@ impl ChartPage {
                     href: Some(href.clone()),
                 });
                 AppointmentView {
+                    plan_id: a.details.plan_id.map(|p| p.0),
+                    booked: a.details.status == AppointmentStatus::Booked,
+                    flag: None,
                     href,
                     date: a.details.date.to_string(),
                     time: a.details.start_time.clone().unwrap_or_default(),
@@ -561,7 +576,29 @@ impl ChartPage {
             record_form: RecordForm::default(),
             systems: SYSTEMS,
             statuses: STATUSES,
+            safety: SafetyStrip::default(),
         }
+    }
+
+    /// The alert strip, and each active plan's flags on the plan and its booked visits.
+    fn with_safety(mut self, safety: &PatientSafety) -> Self {
+        self.safety = SafetyStrip::from_safety(safety);
+        for (plan, care) in &safety.plans {
+            let rescreen = care.needs_rescreen();
+            if let Some(view) = self.plans.iter_mut().find(|p| p.id == plan.id.0) {
+                view.flags = care.flags.iter().map(|f| f.sentence()).collect();
+            }
+            for visit in self
+                .appointments
+                .iter_mut()
+                .filter(|a| a.booked && a.plan_id == Some(plan.id.0))
+            {
+                if rescreen {
+                    visit.flag = Some("Re-screen before treatment");
+                }
+            }
+        }
+        self
     }
 }
 
@@ -576,7 +613,8 @@ pub(super) async fn chart(
     let data = read_chart(&state, viewer, id)
         .await
         .map_err(in_page(viewer))?;
-    let mut chart = ChartPage::new(&state, viewer, data);
+    let safety = alerts::read(&state, viewer, id).await?;
+    let mut chart = ChartPage::new(&state, viewer, data).with_safety(&safety);
     chart.notice = match query.get("saved") {
         "1" => Some("The patient's details are saved."),
         "weight" => Some("The weight is recorded."),
@@ -597,7 +635,8 @@ async fn chart_with_problem(
     let data = read_chart(state, viewer, id)
         .await
         .map_err(in_page(viewer))?;
-    let mut chart = ChartPage::new(state, viewer, data);
+    let safety = alerts::read(state, viewer, id).await?;
+    let mut chart = ChartPage::new(state, viewer, data).with_safety(&safety);
     fill(&mut chart);
     Ok(html(status, &chart))
 }

@@ -14,6 +14,7 @@ use super::{
 use crate::error::ApiError;
 use crate::permissions::{Permission, need};
 use crate::state::AppState;
+use crate::ui::alerts::{self, CareView, SafetyStrip};
 use crate::ui::form::{FieldErrors, Fields};
 use crate::ui::layout::Chrome;
 use crate::ui::page::{Page, PathText, Viewer, id_in_path};
@@ -239,6 +240,8 @@ struct PlanPage {
     offer_override: bool,
     /// The box's value: the dates it accepts ([`override_key`]).
     override_key: String,
+    safety: SafetyStrip,
+    care: CareView,
 }
 
 /// What the "book anyway" box confirms: the visits and dates that were refused and the
@@ -368,7 +371,11 @@ async fn plan_view(
         Vec::new()
     };
     let plan = summary(state, ctx);
+    let (safety, care) =
+        alerts::strip_and_plan(state, viewer, ctx.plan.patient_id, Some(ctx.plan.id)).await?;
     Ok(PlanPage {
+        safety,
+        care,
         chrome: Chrome::for_viewer(viewer, "/patients"),
         title: format!("Treatment plan — {}", plan.patient),
         plan,
