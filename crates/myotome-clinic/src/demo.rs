@@ -233,6 +233,9 @@ const TYPE_2_DIABETES: Code = (
 );
 const RHEUMATOID_ARTHRITIS: Code = (ICD10, "M06.9", "Rheumatoid arthritis, unspecified");
 const WARFARIN_5: Code = (RXNORM, "855332", "warfarin sodium 5 MG Oral Tablet");
+/// Recorded today on the first hip patient, after the plan: the chart changed since the
+/// screening, so Today and the chart show the plan's "re-screen before treatment" flag.
+const LIDOCAINE_ANAPHYLAXIS: Code = (SNOMED, "387480006", "Anaphylaxis to lidocaine");
 const CLOPIDOGREL_75: Code = (RXNORM, "309362", "clopidogrel 75 MG Oral Tablet");
 const APIXABAN_5: Code = (RXNORM, "1364445", "apixaban 5 MG Oral Tablet");
 const LIDOCAINE: Code = (RXNORM, "6387", "lidocaine");
@@ -1007,9 +1010,22 @@ impl<'a> Generator<'a> {
             .store
             .create_plan(&self.actor, patient.id, &draft.details, &draft.appointments)
             .await?;
-        *self.summary.plans.entry(protocol.to_owned()).or_default() += 1;
+        let planned = self.summary.plans.entry(protocol.to_owned()).or_default();
+        *planned += 1;
+        let first_hip = protocol == "hip-biologics" && *planned == 1;
         for appointment in appointments {
             self.settle(appointment, shape.minutes, clinician).await?;
+        }
+        if first_hip {
+            self.record(
+                patient,
+                RecordKind::Allergy,
+                LIDOCAINE_ANAPHYLAXIS,
+                Some(self.today),
+                None,
+                RecordStatus::Active,
+            )
+            .await?;
         }
         Ok(())
     }

@@ -439,13 +439,16 @@ async fn hostile_and_unicode_text_is_stored_and_returned_byte_for_byte(app: Test
             json!(text)
         );
 
+        let body = crate::support::ready_plan(
+            &app,
+            id,
+            json!({ "protocol": "ims", "indication": "chronic_back_pain",
+                    "region": "lower_back", "side": "left", "target_sites": ["multifidus"],
+                    "schedule": { "start": "2027-01-04" }, "notes": text }),
+        )
+        .await;
         let plan = doctor
-            .post(
-                &format!("/api/v1/patients/{id}/plans"),
-                json!({ "protocol": "ims", "indication": "chronic_back_pain",
-                        "region": "lower_back", "side": "left", "target_sites": ["multifidus"],
-                        "schedule": { "start": "2027-01-04" }, "notes": text }),
-            )
+            .post(&format!("/api/v1/patients/{id}/plans"), body)
             .await;
         assert_eq!(plan.assert_status(201)["plan"]["notes"], json!(text));
     }

@@ -99,16 +99,21 @@ async fn an_ehr_bundle_is_imported_screened_planned_and_exported_as_valid_r4(app
         .post(&format!("/api/v1/screenings/{id}/sign"), json!({}))
         .await
         .assert_status(200);
+    // Needs clearance: the plan is refused until the treating physician's clearance is on
+    // record.
+    let plan = json!({
+        "protocol": "hip-biologics", "indication": "hip_osteoarthritis", "region": "hip",
+        "side": "right", "target_sites": ["hip_joint", "gluteus_medius"],
+        "dose": { "product_volume_ml": 2 },
+        "schedule": { "start": "2027-02-01", "sessions": 2 },
+    });
     app.clinician
-        .post(
-            &format!("/api/v1/patients/{patient}/plans"),
-            json!({
-                "protocol": "hip-biologics", "indication": "hip_osteoarthritis", "region": "hip",
-                "side": "right", "target_sites": ["hip_joint", "gluteus_medius"],
-                "dose": { "product_volume_ml": 2 },
-                "schedule": { "start": "2027-02-01", "sessions": 2 },
-            }),
-        )
+        .post(&format!("/api/v1/patients/{patient}/plans"), plan.clone())
+        .await
+        .assert_error(422, "clearance_needed");
+    let plan = crate::support::ready_plan(&app, patient, plan).await;
+    app.clinician
+        .post(&format!("/api/v1/patients/{patient}/plans"), plan)
         .await
         .assert_status(201);
 

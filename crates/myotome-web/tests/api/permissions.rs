@@ -36,6 +36,25 @@ const EXPECTED: &[(&str, &str, [u16; 5])] = &[
         "/api/v1/patients/{patient}",
         [403, 200, 200, 200, 401],
     ),
+    // Signed, then planned, before the rows below change the chart: a plan rests on a current
+    // signed screening.
+    (
+        "POST",
+        "/api/v1/screenings/{screening}/sign",
+        [403, 200, 403, 403, 401],
+    ),
+    (
+        "POST",
+        "/api/v1/patients/{patient}/plans",
+        [403, 201, 403, 403, 401],
+    ),
+    // Recording a clearance is a clinician's (the table's screening has no finding that needs
+    // one, so the clinician's answer is the use case's 422, past the permission check).
+    (
+        "POST",
+        "/api/v1/screenings/{screening}/clearances",
+        [403, 422, 403, 403, 401],
+    ),
     (
         "GET",
         "/api/v1/patients/{patient}/weights",
@@ -81,16 +100,6 @@ const EXPECTED: &[(&str, &str, [u16; 5])] = &[
         "GET",
         "/api/v1/screenings/{screening}",
         [403, 200, 200, 200, 401],
-    ),
-    (
-        "POST",
-        "/api/v1/screenings/{screening}/sign",
-        [403, 200, 403, 403, 401],
-    ),
-    (
-        "POST",
-        "/api/v1/patients/{patient}/plans",
-        [403, 201, 403, 403, 401],
     ),
     (
         "GET",
@@ -228,6 +237,13 @@ async fn targets(app: &TestApp) -> Targets {
         .await
         .assert_status(201)
         .clone();
+    // The plan rests on a signed screening; the one the table signs is a second, unsigned one.
+    let plan = crate::support::ready_plan(app, id, ims_plan()).await;
+    let plan = doctor
+        .post(&format!("/api/v1/patients/{id}/plans"), plan)
+        .await
+        .assert_status(201)["plan"]
+        .clone();
     let screening = doctor
         .post(
             &format!("/api/v1/patients/{id}/screenings"),
@@ -235,11 +251,6 @@ async fn targets(app: &TestApp) -> Targets {
         )
         .await
         .assert_status(201)[0]
-        .clone();
-    let plan = doctor
-        .post(&format!("/api/v1/patients/{id}/plans"), ims_plan())
-        .await
-        .assert_status(201)["plan"]
         .clone();
     let appointment = doctor
         .post(
@@ -304,6 +315,10 @@ fn body(
         }
         ("POST", "/api/v1/patients/{patient}/screenings") => json!({ "protocols": ["ims"] }),
         ("POST", "/api/v1/screenings/{screening}/sign") => json!({}),
+        ("POST", "/api/v1/screenings/{screening}/clearances") => json!({
+            "concept": "pregnancy", "cleared_by_name": "Dr Adeyemi", "cleared_on": "2026-11-30",
+            "method": "letter",
+        }),
         ("POST", "/api/v1/patients/{patient}/plans") => ims_plan(),
         ("POST", "/api/v1/plans/{plan}/status") => {
             json!({ "status": "cancelled", "version": mine.plan["version"] })

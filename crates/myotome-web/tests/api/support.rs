@@ -425,3 +425,62 @@ pub async fn patient_count(app: &TestApp) -> u64 {
     let reply = app.clinician.get("/api/v1/patients?per_page=1").await;
     reply.assert_status(200)["total"].as_u64().expect("a total")
 }
+
+/// What a clinician does before planning `protocol` for `patient`, through the API: screens
+/// the chart as it is now and signs the result (so the plan rests on a current screening),
+/// records the clearance each finding asks for (a letter from the role the protocol names),
+/// and returns the concepts of its precautions, to acknowledge in the plan.
+#[allow(dead_code)] // not every test binary plans
+pub async fn clear_for_plan(app: &TestApp, patient: i64, protocol: &str) -> Vec<String> {
+    let path = format!("/api/v1/patients/{patient}/screenings");
+    let ran = app
+        .clinician
+        .post(&path, json!({ "protocols": [protocol] }))
+        .await;
+    let id = ran.assert_status(201)[0]["id"].as_i64().expect("an id");
+    let screening = app
+        .clinician
+        .post(&format!("/api/v1/screenings/{id}/sign"), json!({}))
+        .await
+        .assert_status(200)
+        .clone();
+    let id = screening["id"].as_i64().expect("an id");
+    let findings = screening["result"]["findings"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let mut precautions = Vec::new();
+    for finding in &findings {
+        let concept = finding["concept"].as_str().expect("a concept").to_owned();
+        match finding["outcome"].as_str() {
+            Some("needs_clearance") => {
+                app.clinician
+                    .post(
+                        &format!("/api/v1/screenings/{id}/clearances"),
+                        json!({
+                            "concept": concept,
+                            "cleared_by_name": "Dr Nia Adeyemi",
+                            "cleared_on": screening["as_of"],
+                            "method": "letter",
+                            "reference": "test letter",
+                        }),
+                    )
+                    .await
+                    .assert_status(201);
+            }
+            Some("eligible_with_precautions") => precautions.push(concept),
+            _ => {}
+        }
+    }
+    precautions
+}
+
+/// `plan` (a plan request body) made ready by [`clear_for_plan`]: the precautions
+/// acknowledged.
+#[allow(dead_code)]
+pub async fn ready_plan(app: &TestApp, patient: i64, mut plan: Value) -> Value {
+    let protocol = plan["protocol"].as_str().expect("a protocol").to_owned();
+    let precautions = clear_for_plan(app, patient, &protocol).await;
+    plan["acknowledged_precautions"] = json!(precautions);
+    plan
+}

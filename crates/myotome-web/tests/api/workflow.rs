@@ -89,6 +89,7 @@ fn finding<'a>(screening: &'a Value, concept: &str) -> &'a Value {
 }
 
 async fn make_plan(app: &TestApp, patient: i64, body: Value) -> Value {
+    let body = crate::support::ready_plan(app, patient, body).await;
     let reply = app
         .clinician
         .post(&format!("/api/v1/patients/{patient}/plans"), body)

@@ -307,6 +307,15 @@ impl Browser {
         }
     }
 
+    /// The text of the element matching the CSS selector, once it is there.
+    pub async fn text_of(&self, css: &str) -> String {
+        self.wait_for(css)
+            .await
+            .text()
+            .await
+            .unwrap_or_else(|e| panic!("the text of {css} cannot be read: {e}"))
+    }
+
     /// The element matching the CSS selector now, if any.
     pub async fn find(&self, css: &str) -> Option<Element> {
         match self.client.find(Locator::Css(css)).await {

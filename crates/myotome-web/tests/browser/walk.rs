@@ -4,7 +4,10 @@
 //! and signs the screenings, weighs the patient, builds one plan per protocol, books the
 //! proposed visits, finds them on the calendar, prints the plan and the patient's aftercare
 //! sheet (PDF, and print media: the sheet without the site around it), and is told why a
-//! follow-up cannot move outside the protocol's window.
+//! follow-up cannot move outside the protocol's window. Then the safety gate: a plan for a
+//! patient who is not a candidate is refused with the finding; a pregnant patient's IMS plan
+//! waits for the obstetrician's clearance, recorded on the screening page; a new anesthetic
+//! allergy puts the booked hip plan on Today's re-screen list.
 
 use crate::harness::Browser;
 use jiff::ToSpan;
@@ -133,12 +136,7 @@ async fn staff_take_the_request(browser: &mut Browser) -> i64 {
         .await;
     let patient = id_after(&path, "/patients/");
     assert!(browser.heading().await.contains(FAMILY));
-    let intake = browser
-        .wait_for("#intake")
-        .await
-        .text()
-        .await
-        .expect("text");
+    let intake = browser.text_of("#intake").await;
     assert!(
         intake.contains("From the public candidate form"),
         "{intake}"
@@ -180,6 +178,27 @@ async fn staff_take_the_request(browser: &mut Browser) -> i64 {
 /// A clinician screens for hip biologics and IMS, reads each result and signs it.
 async fn clinician_screens_and_signs(browser: &mut Browser, patient: i64) {
     browser.sign_in("dr_chen").await;
+    // The hip dose is a volume; the chart gets a weight first, as the clinic would, before the
+    // screening (a weight recorded after it would make it judge an older chart).
+    browser.open(&format!("/patients/{patient}")).await;
+    browser.fill("kg", "71.5").await;
+    browser
+        .fill("measured_on", &jiff::Zoned::now().date().to_string())
+        .await;
+    browser.click_id("record-weight").await;
+    browser.wait_for("#weight").await;
+    assert!(
+        browser
+            .wait_for("#weight")
+            .await
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("71.5"),
+        "the weight is on the chart"
+    );
+    browser.screenshot("chart-weight").await;
+
     browser.open(&format!("/patients/{patient}")).await;
     browser.click_id("screen-patient").await;
     browser
@@ -198,12 +217,7 @@ async fn clinician_screens_and_signs(browser: &mut Browser, patient: i64) {
     let path = browser
         .wait_for_path(|p| p.contains("ran="), "the results of both screenings")
         .await;
-    let table = browser
-        .wait_for("#screening-results")
-        .await
-        .text()
-        .await
-        .expect("text");
+    let table = browser.text_of("#screening-results").await;
     assert!(table.contains("Intramuscular Stimulation"), "{table}");
     assert!(table.contains("hip"), "{table}");
     browser.screenshot("screening-results").await;
@@ -220,12 +234,7 @@ async fn clinician_screens_and_signs(browser: &mut Browser, patient: i64) {
     assert_eq!(ran.len(), 2, "{path}");
     for id in ran {
         browser.open(&format!("/screenings/{id}")).await;
-        let verdict = browser
-            .wait_for("#verdict-heading")
-            .await
-            .text()
-            .await
-            .expect("text");
+        let verdict = browser.text_of("#verdict-heading").await;
         let page = browser.main_text().await;
         let lower = page.to_lowercase();
         if page.contains("(ims, version") {
@@ -251,12 +260,7 @@ async fn clinician_screens_and_signs(browser: &mut Browser, patient: i64) {
         browser.screenshot(&format!("screening-{id}")).await;
         browser.click_id("sign-screening").await;
         browser.wait_for("#signature-status").await;
-        let status = browser
-            .wait_for("#signature-status")
-            .await
-            .text()
-            .await
-            .expect("text");
+        let status = browser.text_of("#signature-status").await;
         assert!(status.starts_with("Signed by"), "{status}");
         assert!(browser.find("#sign-screening").await.is_none());
         browser.screenshot(&format!("screening-{id}-signed")).await;
@@ -303,6 +307,22 @@ async fn plan_and_book(
         .await;
     browser.screenshot(&format!("plan-{protocol}-start")).await;
     builder_choose(browser, "protocol", protocol, "#indication").await;
+    // The screening the plan rests on: each precaution is acknowledged by ticking it.
+    let gate = browser.text_of("#screening-gate").await;
+    assert!(gate.contains("Signed screening"), "{gate}");
+    assert!(
+        browser.find("#gate-refusal").await.is_none(),
+        "the plan may be made: {gate}"
+    );
+    for precaution in browser
+        .find_all("#screening-gate input[name=\"acknowledged_precautions\"]")
+        .await
+    {
+        precaution
+            .click()
+            .await
+            .expect("acknowledge the precaution");
+    }
     builder_choose(browser, "indication", indication, "#region").await;
     if browser.find("#side").await.is_some() {
         browser.fill("side", side).await;
@@ -348,12 +368,7 @@ async fn plan_and_book(
     browser
         .wait_for_path(|p| p.starts_with(&format!("/plans/{plan}")), "the plan")
         .await;
-    let status = browser
-        .wait_for("main [role=\"status\"]")
-        .await
-        .text()
-        .await
-        .expect("text");
+    let status = browser.text_of("main [role=\"status\"]").await;
     assert!(status.contains("booked"), "{status}");
     assert!(
         browser.find("#book-sessions").await.is_none(),
@@ -365,6 +380,153 @@ async fn plan_and_book(
     );
     browser.screenshot(&format!("plan-{protocol}-booked")).await;
     plan
+}
+
+/// A patient made through the API as the clinician: name, and one record or form answer.
+async fn patient_with(browser: &Browser, family: &str, setup: serde_json::Value) -> i64 {
+    let app = browser.app();
+    let patient = crate::support::create_patient(&app.clinician, family).await;
+    let (path, body) = if setup.get("answers").is_some() {
+        (format!("/api/v1/patients/{patient}/intake"), setup)
+    } else {
+        (format!("/api/v1/patients/{patient}/records"), setup)
+    };
+    app.clinician.post(&path, body).await.assert_status(201);
+    patient
+}
+
+/// Screens `patient` for `protocol` on the screening page and signs the result.
+async fn screen_and_sign_on_the_page(browser: &mut Browser, patient: i64, protocol: &str) {
+    browser
+        .open(&format!("/patients/{patient}/screenings/new"))
+        .await;
+    browser
+        .check(&format!("[id=\"protocol-{protocol}\"]"), true)
+        .await;
+    browser.click_id("run-screening").await;
+    browser
+        .wait_for_path(|p| p.starts_with("/screenings/"), "the screening")
+        .await;
+    browser.click_id("sign-screening").await;
+    browser.wait_for("#signature-status").await;
+}
+
+/// Seed 003: an infection where she would be treated makes a patient not a candidate for hip
+/// biologics; the plan builder says so at once, quoting the finding and its seed section, and
+/// offers nothing to save.
+async fn a_plan_for_a_not_a_candidate_patient_is_refused(browser: &mut Browser) {
+    let patient = patient_with(
+        browser,
+        "Okonkwo",
+        serde_json::json!({ "answers": { "infection_at_site": true } }),
+    )
+    .await;
+    screen_and_sign_on_the_page(browser, patient, "hip-biologics").await;
+    browser
+        .open(&format!(
+            "/patients/{patient}/plans/new?protocol=hip-biologics"
+        ))
+        .await;
+    let refusal = browser.text_of("#gate-refusal").await;
+    assert!(refusal.contains("Not a candidate"), "{refusal}");
+    assert!(refusal.to_lowercase().contains("infection"), "{refusal}");
+    assert!(refusal.contains("Patient Selection Criteria"), "{refusal}");
+    browser.screenshot("plan-refused-not-a-candidate").await;
+}
+
+/// Seed 002: pregnancy needs an obstetrician's clearance before IMS. The builder refuses and
+/// links to the screening; the clinician records the obstetrician's letter there; the plan is
+/// then made, and shows the clearance.
+async fn a_clearance_is_recorded_and_then_the_plan_is_made(browser: &mut Browser) {
+    let patient = patient_with(
+        browser,
+        "Adebayo",
+        serde_json::json!({ "kind": "condition", "system": "http://snomed.info/sct",
+                            "code": "77386006", "text": "Pregnancy", "status": "active" }),
+    )
+    .await;
+    screen_and_sign_on_the_page(browser, patient, "ims").await;
+    browser
+        .open(&format!("/patients/{patient}/plans/new?protocol=ims"))
+        .await;
+    let refusal = browser.text_of("#gate-refusal").await;
+    assert!(refusal.contains("Needs clearance"), "{refusal}");
+    assert!(refusal.contains("obstetrician"), "{refusal}");
+    let strip = browser.text_of("#alert-strip").await;
+    assert!(strip.contains("Pregnancy"), "{strip}");
+    assert!(strip.contains("Clearance pending"), "{strip}");
+    browser.screenshot("plan-refused-needs-clearance").await;
+
+    browser
+        .click("#gate-refusal a[href^=\"/screenings/\"]")
+        .await;
+    browser.wait_for("#clearance-form").await;
+    browser.fill("cleared_by_name", "Dr Nia Adeyemi").await;
+    browser
+        .fill("cleared_on", &jiff::Zoned::now().date().to_string())
+        .await;
+    browser.fill("method", "letter").await;
+    browser
+        .fill("reference", "Obstetric letter OB-2026-118")
+        .await;
+    browser.screenshot("clearance-form").await;
+    browser.click_id("record-clearance").await;
+    let recorded = browser.text_of("#clearance .clearances").await;
+    assert!(recorded.contains("Dr Nia Adeyemi"), "{recorded}");
+    assert!(recorded.contains("obstetrician"), "{recorded}");
+    browser.screenshot("clearance-recorded").await;
+
+    plan_and_book(
+        browser,
+        patient,
+        "ims",
+        "chronic_back_pain",
+        "lower_back",
+        "left",
+        &["multifidus"],
+        None,
+        "6",
+        monday_after(21),
+    )
+    .await;
+    let safety = browser.text_of("#care-safety").await;
+    assert!(safety.contains("Cleared by Dr Nia Adeyemi"), "{safety}");
+}
+
+/// A new anaphylaxis to lidocaine after the hip plan was made: the chart's alert strip leads
+/// with it, the booked visits say "Re-screen before treatment", and Today lists the plan for
+/// a re-screen with the change named.
+async fn a_new_allergy_flags_the_booked_care(browser: &mut Browser, patient: i64, plan: i64) {
+    browser.open(&format!("/patients/{patient}")).await;
+    browser.fill("kind", "allergy").await;
+    browser.fill("status", "active").await;
+    browser.fill("system", "snomed").await;
+    browser.fill("code", "387480006").await;
+    browser.fill("text", "Anaphylaxis to lidocaine").await;
+    browser.click_id("add-record").await;
+    let strip = browser.text_of("#alert-strip").await;
+    assert!(
+        strip.contains("Allergy to an anesthetic or injectable: Anaphylaxis to lidocaine"),
+        "{strip}"
+    );
+    assert!(strip.contains("Blood thinner"), "{strip}");
+    let visits = browser.text_of("#appointments").await;
+    assert!(visits.contains("Re-screen before treatment"), "{visits}");
+    // The top of the chart, as anyone opening it sees it.
+    browser.open(&format!("/patients/{patient}")).await;
+    browser.wait_for("#alert-strip").await;
+    browser.screenshot("chart-alert-strip").await;
+
+    browser.open("/").await;
+    let flagged = browser.text_of("#rescreen-plans").await;
+    assert!(flagged.contains(FAMILY), "{flagged}");
+    assert!(flagged.contains("Anaphylaxis to lidocaine"), "{flagged}");
+    browser.screenshot("today-rescreen").await;
+
+    browser.open(&format!("/plans/{plan}")).await;
+    let safety = browser.text_of("#care-safety").await;
+    assert!(safety.contains("Re-screen before treatment"), "{safety}");
+    browser.screenshot("plan-rescreen").await;
 }
 
 /// The booked sessions on the week calendar, filtered to the clinician.
@@ -413,12 +575,7 @@ async fn a_move_outside_the_window_is_explained(browser: &mut Browser, plan: i64
     let too_soon = (start + 7.days()).to_string();
     browser.fill("date", &too_soon).await;
     browser.click_id("move-appointment").await;
-    let error = browser
-        .wait_for("#date-error")
-        .await
-        .text()
-        .await
-        .expect("text");
+    let error = browser.text_of("#date-error").await;
     assert!(
         error.contains(&too_soon),
         "the sentence names the date: {error}"
@@ -501,26 +658,6 @@ async fn from_the_public_candidate_form_to_booked_sessions_on_the_calendar() {
     let patient = staff_take_the_request(&mut browser).await;
     clinician_screens_and_signs(&mut browser, patient).await;
 
-    // The hip dose is a volume; the chart gets a weight first, as the clinic would.
-    browser.open(&format!("/patients/{patient}")).await;
-    browser.fill("kg", "71.5").await;
-    browser
-        .fill("measured_on", &jiff::Zoned::now().date().to_string())
-        .await;
-    browser.click_id("record-weight").await;
-    browser.wait_for("#weight").await;
-    assert!(
-        browser
-            .wait_for("#weight")
-            .await
-            .text()
-            .await
-            .unwrap_or_default()
-            .contains("71.5"),
-        "the weight is on the chart"
-    );
-    browser.screenshot("chart-weight").await;
-
     let start = monday_after(14);
     let hip = plan_and_book(
         &mut browser,
@@ -581,6 +718,11 @@ async fn from_the_public_candidate_form_to_booked_sessions_on_the_calendar() {
     )
     .await;
     a_move_outside_the_window_is_explained(&mut browser, hip, start).await;
+
+    // From screening to treatment, safely.
+    a_plan_for_a_not_a_candidate_patient_is_refused(&mut browser).await;
+    a_clearance_is_recorded_and_then_the_plan_is_made(&mut browser).await;
+    a_new_allergy_flags_the_booked_care(&mut browser, patient, hip).await;
 
     let taken = browser.finish().await;
     eprintln!("screenshots:\n{}", taken.join("\n"));

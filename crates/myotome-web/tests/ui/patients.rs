@@ -557,16 +557,19 @@ async fn the_chart_gathers_intake_screenings_plans_and_appointments_on_one_timel
     let screening = screened.assert_status(201)[0]["id"]
         .as_i64()
         .expect("a screening id");
+    let body = crate::support::ready_plan(
+        &app,
+        patient,
+        json!({
+            "protocol": "ims", "indication": "chronic_back_pain", "region": "lower_back",
+            "side": "left", "target_sites": ["multifidus"],
+            "schedule": { "start": "2027-01-04", "sessions": 6 },
+        }),
+    )
+    .await;
     let created = app
         .clinician
-        .post(
-            &format!("/api/v1/patients/{patient}/plans"),
-            json!({
-                "protocol": "ims", "indication": "chronic_back_pain", "region": "lower_back",
-                "side": "left", "target_sites": ["multifidus"],
-                "schedule": { "start": "2027-01-04", "sessions": 6 },
-            }),
-        )
+        .post(&format!("/api/v1/patients/{patient}/plans"), body)
         .await;
     let created = created.assert_status(201).clone();
     let plan = created["plan"]["id"].as_i64().expect("a plan id");

@@ -82,6 +82,7 @@ const HIP: [(&str, &str); 9] = [
 async fn a_clinician_builds_a_hip_biologics_plan_books_it_and_prints_the_aftercare(app: TestApp) {
     let patient = create_patient(&app.clinician, HOSTILE).await;
     weigh(&app, patient, 82.0).await;
+    crate::support::clear_for_plan(&app, patient, "hip-biologics").await;
     let mut web = WebClient::signed_in(&app.base, "dr_chen", PASSWORD).await;
     let new = format!("/patients/{patient}/plans/new");
 
@@ -288,6 +289,7 @@ const IMS: [(&str, &str); 7] = [
 
 async fn ims_dates_outside_the_weekly_window_are_refused_at_the_date_with_the_reason(app: TestApp) {
     let patient = create_patient(&app.clinician, "Nguyen").await;
+    crate::support::clear_for_plan(&app, patient, "ims").await;
     let mut web = WebClient::signed_in(&app.base, "dr_chen", PASSWORD).await;
     let preview = web
         .get(&format!("/patients/{patient}/plans/new?{}", query(&IMS)))
@@ -441,6 +443,7 @@ both!(
 
 async fn staff_read_plans_but_cannot_make_them(app: TestApp) {
     let patient = create_patient(&app.clinician, "Okafor").await;
+    crate::support::clear_for_plan(&app, patient, "ims").await;
     let mut clinician = WebClient::signed_in(&app.base, "dr_chen", PASSWORD).await;
     let plan = plan_path(
         &clinician
@@ -552,6 +555,7 @@ async fn a_clinician_books_and_moves_outside_a_window_with_the_box_and_the_warni
     app: TestApp,
 ) {
     let patient = create_patient(&app.clinician, "Lindqvist").await;
+    crate::support::clear_for_plan(&app, patient, "ims").await;
     let mut clinician = WebClient::signed_in(&app.base, "dr_chen", PASSWORD).await;
     let mut staff = WebClient::signed_in(&app.base, "sam", PASSWORD).await;
     let plan = plan_path(
@@ -760,6 +764,7 @@ both!(
 /// refused at its field.
 async fn staff_book_the_rest_of_a_plan_after_a_clinicians_override(app: TestApp) {
     let patient = create_patient(&app.clinician, "Ferreira").await;
+    crate::support::clear_for_plan(&app, patient, "ims").await;
     let mut clinician = WebClient::signed_in(&app.base, "dr_chen", PASSWORD).await;
     let mut staff = WebClient::signed_in(&app.base, "sam", PASSWORD).await;
     let plan = plan_path(
