@@ -9,7 +9,8 @@ use crate::permissions::Permission;
 use crate::planning::{self, NewPlan, PlanDraft};
 use crate::{Caller, Clinic, ClinicError, safety};
 use myotome_store::{
-    Appointment, DoseDocument, PatientId, PlanId, PlanStatus, TreatmentPlan, ViolationDocument,
+    Appointment, AppointmentDetails, AppointmentStatus, DoseDocument, PatientId, PlanId,
+    PlanStatus, TreatmentPlan, ViolationDocument,
 };
 
 /// A stored plan with its booked appointments.
@@ -90,19 +91,90 @@ pub async fn make(
     })
 }
 
-/// Marks a plan active, completed or cancelled; `version` must be the one read.
+/// What happens to the plan's visits still booked when it is completed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BookedVisits {
+    /// Refuse to complete a plan with visits still booked: ask the person first.
+    #[default]
+    Ask,
+    /// The person confirmed: cancel the visits booked from today on.
+    Cancel,
+}
+
+/// A plan's new status, and the visits the change cancelled.
+#[derive(Debug, Clone)]
+pub struct StatusChanged {
+    pub plan: TreatmentPlan,
+    pub cancelled: Vec<Appointment>,
+}
+
+/// Marks a plan active, completed or cancelled; `version` must be the one read. One
+/// transaction with the visits it touches:
+///
+/// - cancelling a plan cancels every visit of it still booked from today on (the pages ask
+///   before sending it);
+/// - completing a plan with visits still booked from today on is refused with their dates,
+///   unless `booked` says to cancel them.
 pub async fn change_status(
     clinic: &Clinic,
     caller: &Caller,
     id: PlanId,
     version: i64,
     status: PlanStatus,
-) -> Result<TreatmentPlan, ClinicError> {
+    booked: BookedVisits,
+) -> Result<StatusChanged, ClinicError> {
     caller.may(Permission::PlanWrite)?;
-    Ok(clinic
-        .store
-        .set_plan_status(&caller.actor, id, version, status)
-        .await?)
+    let today = clinic.clock.today();
+    let mut tx = clinic.store.begin(&caller.actor).await?;
+    let (current, appointments) = tx.plan_with_appointments(id).await?;
+    if current.version != version {
+        return Err(ClinicError::Stale(format!(
+            "Plan {id} was changed by someone else (now version {}); reload it and try again.",
+            current.version
+        )));
+    }
+    let still_booked: Vec<&Appointment> = appointments
+        .iter()
+        .filter(|a| a.details.status == AppointmentStatus::Booked && a.details.date >= today)
+        .collect();
+    let cancel = match status {
+        PlanStatus::Cancelled => true,
+        PlanStatus::Completed if !still_booked.is_empty() => {
+            if booked == BookedVisits::Ask {
+                let dates: Vec<String> = still_booked
+                    .iter()
+                    .map(|a| format!("{} ({})", a.details.date, a.details.label))
+                    .collect();
+                return Err(ClinicError::Conflict(format!(
+                    "Plan {id} still has {} booked: {}. Confirm to complete the plan and cancel them, or complete the visits first.",
+                    if dates.len() == 1 {
+                        "one visit".to_owned()
+                    } else {
+                        format!("{} visits", dates.len())
+                    },
+                    dates.join(", ")
+                )));
+            }
+            true
+        }
+        PlanStatus::Completed | PlanStatus::Active => false,
+    };
+    let plan = tx.set_plan_status(id, version, status).await?;
+    let mut cancelled = Vec::new();
+    if cancel {
+        for visit in still_booked {
+            let details = AppointmentDetails {
+                status: AppointmentStatus::Cancelled,
+                ..visit.details.clone()
+            };
+            cancelled.push(
+                tx.update_appointment(visit.id, visit.version, &details)
+                    .await?,
+            );
+        }
+    }
+    tx.commit().await?;
+    Ok(StatusChanged { plan, cancelled })
 }
 
 /// One plan.

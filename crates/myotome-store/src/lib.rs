@@ -435,6 +435,13 @@ pub trait Transaction: Send {
         plan: &PlanDetails,
         appointments: &[AppointmentDetails],
     ) -> Result<(TreatmentPlan, Vec<Appointment>)>;
+    /// Audited as `plan.status`; a stale `expected_version` is [`StoreError::Stale`].
+    async fn set_plan_status(
+        &mut self,
+        id: PlanId,
+        expected_version: i64,
+        status: PlanStatus,
+    ) -> Result<TreatmentPlan>;
     /// Appointments in a date range (any status), as [`PlanStore::calendar`] reads them.
     async fn calendar(&mut self, query: &CalendarQuery) -> Result<Vec<Appointment>>;
     /// A plan and every appointment booked on it (any status), in date order.

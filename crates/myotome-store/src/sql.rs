@@ -216,6 +216,10 @@ fn plan_created(plan: &TreatmentPlan) -> AuditAction {
     AuditAction::on_patient("plan.create", plan.patient_id).with_target(format!("plan/{}", plan.id))
 }
 
+fn plan_status_changed(plan: &TreatmentPlan) -> AuditAction {
+    AuditAction::on_patient("plan.status", plan.patient_id).with_target(format!("plan/{}", plan.id))
+}
+
 fn clearance_recorded(clearance: &Clearance) -> AuditAction {
     AuditAction::on_patient("clearance.record", clearance.patient_id)
         .with_target(format!("clearance/{}", clearance.id))
@@ -629,10 +633,7 @@ impl PlanStore for SqlStore {
                     status,
                 ))
             },
-            |plan| {
-                AuditAction::on_patient("plan.status", plan.patient_id)
-                    .with_target(format!("plan/{id}"))
-            },
+            plan_status_changed,
         )
         .await
     }

@@ -14,7 +14,7 @@ use super::{clinical, measurements, patients, plans, safety};
 use crate::{
     Actor, Appointment, AppointmentDetails, AppointmentId, AuditAction, Backend, CalendarQuery,
     ChartStanding, Clearance, NewClearance, NewScreening, Patient, PatientId, PlanDetails, PlanId,
-    Result, ScreeningChart, ScreeningId, StoredScreening, Transaction, TreatmentPlan,
+    PlanStatus, Result, ScreeningChart, ScreeningId, StoredScreening, Transaction, TreatmentPlan,
 };
 use async_trait::async_trait;
 use sqlx::{Any, AnyPool};
@@ -109,6 +109,17 @@ impl Transaction for SqlTransaction {
         .await?;
         self.actions.push(super::plan_created(&made.0));
         Ok(made)
+    }
+
+    async fn set_plan_status(
+        &mut self,
+        id: PlanId,
+        expected_version: i64,
+        status: PlanStatus,
+    ) -> Result<TreatmentPlan> {
+        let plan = plans::set_plan_status(&mut self.tx, id, expected_version, status).await?;
+        self.actions.push(super::plan_status_changed(&plan));
+        Ok(plan)
     }
 
     async fn calendar(&mut self, query: &CalendarQuery) -> Result<Vec<Appointment>> {

@@ -106,7 +106,9 @@ async fn get_plan(
     Ok(Json(TreatmentPlanOut::from(&plan)))
 }
 
-/// Marks a plan active, completed or cancelled; `version` must be the one read.
+/// Marks a plan active, completed or cancelled; `version` must be the one read. Cancelling
+/// cancels the plan's visits booked from today on, in the same transaction; completing a plan
+/// with such visits needs `cancel_booked_visits`.
 #[utoipa::path(
     post,
     path = "/api/v1/plans/{id}/status",
@@ -116,7 +118,7 @@ async fn get_plan(
     responses(
         (status = 200, description = "Changed", body = TreatmentPlanOut),
         (status = 404, description = "No such plan", body = ErrorBody),
-        (status = 409, description = "Changed by someone else since it was read", body = ErrorBody),
+        (status = 409, description = "Changed by someone else since it was read (`stale_version`), or completing a plan with visits still booked (`conflict`)", body = ErrorBody),
         (status = 422, description = "Not a plan status", body = ErrorBody),
     )
 )]
@@ -127,13 +129,19 @@ async fn set_plan_status(
     ApiJson(input): ApiJson<PlanStatusIn>,
 ) -> Result<Json<TreatmentPlanOut>, ApiError> {
     let status = parse_plan_status(&input.status).map_err(|e| ApiError::field("status", e))?;
-    let plan = plans::change_status(
+    let booked = if input.cancel_booked_visits {
+        plans::BookedVisits::Cancel
+    } else {
+        plans::BookedVisits::Ask
+    };
+    let changed = plans::change_status(
         &state.clinic,
         &auth.clinic(),
         PlanId(id),
         input.version,
         status,
+        booked,
     )
     .await?;
-    Ok(Json(TreatmentPlanOut::from(&plan)))
+    Ok(Json(TreatmentPlanOut::from(&changed.plan)))
 }

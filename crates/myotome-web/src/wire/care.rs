@@ -495,11 +495,16 @@ pub struct PlanCreatedOut {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlanStatusIn {
-    /// active, completed or cancelled.
+    /// active, completed or cancelled. Cancelling cancels the plan's visits booked from today
+    /// on; completing a plan that still has such visits is refused (409) unless
+    /// `cancel_booked_visits` is true.
     #[schema(schema_with = super::schema::plan_status)]
     pub status: String,
     #[serde(deserialize_with = "super::integer::whole")]
     pub version: i64,
+    /// Completing: cancel the visits still booked from today on.
+    #[serde(default)]
+    pub cancel_booked_visits: bool,
 }
 
 pub fn parse_plan_status(text: &str) -> Result<PlanStatus, String> {

@@ -393,15 +393,38 @@ async fn ims(app: TestApp) {
         json!("too_soon")
     );
 
+    // Completing a plan whose sessions are still booked asks first; confirmed, it cancels them.
     let plan_id = created["plan"]["id"].as_i64().expect("id");
-    let done = app
+    let asked = app
         .clinician
         .post(
             &format!("/api/v1/plans/{plan_id}/status"),
             json!({ "status": "completed", "version": created["plan"]["version"] }),
         )
         .await;
+    asked.assert_error(409, "conflict");
+    assert!(asked.message().contains("still has"), "{}", asked.message());
+    let done = app
+        .clinician
+        .post(
+            &format!("/api/v1/plans/{plan_id}/status"),
+            json!({ "status": "completed", "version": created["plan"]["version"],
+                    "cancel_booked_visits": true }),
+        )
+        .await;
     assert_eq!(done.assert_status(200)["status"], json!("completed"));
+    let left = app
+        .clinician
+        .get(&format!("/api/v1/patients/{patient}/appointments"))
+        .await;
+    let booked = left
+        .assert_status(200)
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter(|a| a["plan_id"] == json!(plan_id) && a["status"] == json!("booked"))
+        .count();
+    assert_eq!(booked, 0, "no visit of the completed plan is left booked");
 }
 
 both!(

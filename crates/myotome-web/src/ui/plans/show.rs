@@ -242,6 +242,12 @@ struct PlanPage {
     override_key: String,
     safety: SafetyStrip,
     care: CareView,
+    /// Completing was refused for visits still booked: the question, with a button that
+    /// completes the plan and cancels them.
+    confirm_complete: Option<String>,
+    /// Booked visits from today on, which cancelling the plan cancels (the confirm dialog
+    /// says how many).
+    booked_ahead: usize,
 }
 
 /// What the "book anyway" box confirms: the visits and dates that were refused and the
@@ -297,6 +303,7 @@ fn kept_warnings(state: &AppState, ctx: &PlanContext) -> Vec<ViolationView> {
 pub(super) struct PlanQuery {
     booked: Option<u32>,
     status: Option<String>,
+    cancelled: Option<u32>,
 }
 
 pub(super) async fn plan_page(
@@ -311,13 +318,28 @@ pub(super) async fn plan_page(
     let booked = match (query.booked, query.status.as_deref()) {
         (Some(1), _) => Some("One visit is booked.".to_owned()),
         (Some(n), _) => Some(format!("{n} visits are booked.")),
-        (None, Some("completed")) => Some("The plan is marked completed.".to_owned()),
-        (None, Some("cancelled")) => Some("The plan is cancelled.".to_owned()),
+        (None, Some("completed")) => Some(format!(
+            "The plan is marked completed.{}",
+            visits_cancelled(query.cancelled)
+        )),
+        (None, Some("cancelled")) => Some(format!(
+            "The plan is cancelled.{}",
+            visits_cancelled(query.cancelled)
+        )),
         _ => None,
     };
     let typed = |_: usize, planned: &str| (planned.to_owned(), String::new(), true);
     let view = plan_view(&state, &page, &ctx, &typed, None).await?;
     Ok(ok(&PlanPage { booked, ..view }))
+}
+
+/// " N booked visits were cancelled with it." for a status message.
+fn visits_cancelled(count: Option<u32>) -> String {
+    match count {
+        None | Some(0) => String::new(),
+        Some(1) => " Its one booked visit was cancelled with it.".to_owned(),
+        Some(n) => format!(" Its {n} booked visits were cancelled with it."),
+    }
 }
 
 /// The plan page; `typed(i, planned)` gives what visit `i`'s boxes show.
@@ -373,9 +395,19 @@ async fn plan_view(
     let plan = summary(state, ctx);
     let (safety, care) =
         alerts::strip_and_plan(state, viewer, ctx.plan.patient_id, Some(ctx.plan.id)).await?;
+    let today = state.clock.today();
+    let booked_ahead = ctx
+        .appointments
+        .iter()
+        .filter(|a| {
+            a.details.status == myotome_store::AppointmentStatus::Booked && a.details.date >= today
+        })
+        .count();
     Ok(PlanPage {
         safety,
         care,
+        confirm_complete: None,
+        booked_ahead,
         chrome: Chrome::for_viewer(viewer, "/patients"),
         title: format!("Treatment plan — {}", plan.patient),
         plan,
@@ -750,12 +782,40 @@ pub(super) async fn set_status(
     })?;
     let status = parse_plan_status(fields.get("status").trim())
         .map_err(|e| in_page(&page.viewer)(ApiError::field("status", e)))?;
-    let plan = plans::change_status(&state.clinic, &page.clinic(), PlanId(id), version, status)
-        .await
-        .map_err(in_page(&page.viewer))?;
-    Ok(see_other(&format!(
-        "/plans/{}?status={}",
-        plan.id.0,
-        plan.status.as_str()
-    )))
+    let booked = if fields.get("cancel_booked_visits") == "yes" {
+        plans::BookedVisits::Cancel
+    } else {
+        plans::BookedVisits::Ask
+    };
+    match plans::change_status(
+        &state.clinic,
+        &page.clinic(),
+        PlanId(id),
+        version,
+        status,
+        booked,
+    )
+    .await
+    {
+        Ok(changed) => Ok(see_other(&format!(
+            "/plans/{}?status={}&cancelled={}",
+            changed.plan.id.0,
+            changed.plan.status.as_str(),
+            changed.cancelled.len()
+        ))),
+        // Visits still booked: ask, on the plan, whether to cancel them with it.
+        Err(ClinicError::Conflict(question)) if status == myotome_store::PlanStatus::Completed => {
+            let ctx = load(&state, &page, id).await?;
+            let typed = |_: usize, planned: &str| (planned.to_owned(), String::new(), true);
+            let view = plan_view(&state, &page, &ctx, &typed, None).await?;
+            Ok(html(
+                StatusCode::CONFLICT,
+                &PlanPage {
+                    confirm_complete: Some(question),
+                    ..view
+                },
+            ))
+        }
+        Err(other) => Err(in_page(&page.viewer)(ApiError::from(other))),
+    }
 }
