@@ -182,8 +182,30 @@ pub fn parse_date(text: &str) -> Result<Date, String> {
             "`{text}` is not a date; write YYYY-MM-DD, e.g. 1968-04-02"
         ));
     }
+    // Shaped as digits, so each part reads as a number; say which part is wrong, in words,
+    // rather than the date library's message.
+    let number = |range: std::ops::Range<usize>| text[range].parse::<i16>().unwrap_or(0);
+    let (year, month, day) = (number(0..4), number(5..7), number(8..10));
+    if year == 0 {
+        return Err(format!(
+            "`{text}` is not a date on the calendar: there is no year 0; write YYYY-MM-DD"
+        ));
+    }
+    if !(1..=12).contains(&month) {
+        return Err(format!(
+            "`{text}` is not a date on the calendar: the month is {month}, and months run from 01 to 12; write YYYY-MM-DD"
+        ));
+    }
+    let month = i8::try_from(month).unwrap_or(1);
+    let days = jiff::civil::date(year, month, 1).days_in_month();
+    if day < 1 || day > i16::from(days) {
+        return Err(format!(
+            "`{text}` is not a date on the calendar: {} {year} has {days} days; write YYYY-MM-DD",
+            jiff::civil::date(year, month, 1).strftime("%B")
+        ));
+    }
     text.parse::<Date>()
-        .map_err(|e| format!("`{text}` is not a date on the calendar ({e}); write YYYY-MM-DD"))
+        .map_err(|_| format!("`{text}` is not a date on the calendar; write YYYY-MM-DD"))
 }
 
 #[cfg(test)]
@@ -195,6 +217,12 @@ mod tests {
         assert!(parse_date("2024-02-29").is_ok());
         let error = parse_date("2023-02-30").expect_err("no 30 February");
         assert!(error.contains("not a date on the calendar"), "{error}");
+        assert!(error.contains("February 2023 has 28 days"), "{error}");
+        let error = parse_date("2023-13-01").expect_err("no month 13");
+        assert!(error.contains("the month is 13"), "{error}");
+        assert!(!error.contains("parse"), "no parser text: {error}");
+        let error = parse_date("0000-01-01").expect_err("no year 0");
+        assert!(error.contains("no year 0"), "{error}");
         assert!(parse_date("2023-2-3").is_err());
         assert!(parse_date("20230203").is_err());
         assert!(parse_date("2023-02-03T00:00").is_err());

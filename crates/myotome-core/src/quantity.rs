@@ -30,8 +30,8 @@ const COMPARE_FROM: Date = jiff::civil::date(2001, 1, 1);
 
 impl Duration {
     pub fn parse(text: &str) -> Result<Self, String> {
-        let span: Span = text.trim().parse().map_err(|e| {
-            format!("`{text}` is not a duration ({e}); write ISO 8601 such as \"P1W\", \"P3M\" or \"PT15M\"")
+        let span: Span = text.trim().parse().map_err(|_| {
+            format!("`{text}` is not a duration; write ISO 8601 such as \"P1W\" (one week), \"P3M\" (three months) or \"PT15M\" (fifteen minutes)")
         })?;
         if span.is_negative() {
             return Err(format!(

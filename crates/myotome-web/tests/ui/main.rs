@@ -14,4 +14,5 @@ mod addresses;
 mod admin;
 mod clinical;
 mod patients;
+mod plain_messages;
 mod planning;
