@@ -14,6 +14,7 @@
 //!   ([`StoreError::Stale`]).
 
 pub mod documents;
+pub mod keys;
 pub mod model;
 
 use async_trait::async_trait;

@@ -391,6 +391,13 @@ pub(crate) fn contains_pattern(needle: &str) -> String {
     pattern
 }
 
+/// `needle%` with LIKE's wildcards in the needle escaped (escape character `\`).
+pub(crate) fn prefix_pattern(needle: &str) -> String {
+    let mut pattern = contains_pattern(needle);
+    pattern.remove(0);
+    pattern
+}
+
 /// `$from, $from+1, …` for `count` values: the placeholders of an IN list or VALUES row. Built
 /// from counts only, never from data.
 pub(crate) fn placeholders(from: usize, count: usize) -> String {

@@ -234,6 +234,10 @@ impl SqlStore {
                 format!("could not bring the database schema up to date: {e}{hint}").into(),
             )
         })?;
+        let rekeyed = super::patients::rekey(&pool).await?;
+        if rekeyed > 0 {
+            tracing::info!(patients = rekeyed, "search keys brought up to date");
+        }
         let store = SqlStore {
             pool,
             backend,

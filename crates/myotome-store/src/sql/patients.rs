@@ -5,9 +5,11 @@
 //! the same on both backends: SQLite's `lower()` only folds ASCII), and ordered by them.
 
 use super::codec::{
-    self, contains_pattern, date_text, get, placeholders, sex_text, source_columns, ts_text,
+    self, contains_pattern, date_text, get, placeholders, prefix_pattern, sex_text, source_columns,
+    ts_text,
 };
 use super::error::{DbResult, unique_or_database};
+use crate::keys;
 use crate::{
     Contact, Identifier, Patient, PatientDetails, PatientId, PatientList, PatientSearch, Result,
     StoreError, WeightEntry, WeightId,
@@ -132,13 +134,14 @@ async fn write_identifiers(
             return Err(StoreError::Conflict(taken()));
         }
         sqlx::query(
-            "INSERT INTO patient_identifiers (patient_id, position, system, value) \
-             VALUES ($1, $2, $3, $4)",
+            "INSERT INTO patient_identifiers (patient_id, position, system, value, value_key) \
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(id.0)
         .bind(position as i64)
         .bind(&identifier.system)
         .bind(&identifier.value)
+        .bind(keys::identifier_key(&identifier.value))
         .execute(&mut *conn)
         .await
         .map_err(|e| unique_or_database(e, taken))?;
@@ -146,12 +149,67 @@ async fn write_identifiers(
     Ok(())
 }
 
-/// The patient's name keys.
-fn keys(details: &PatientDetails) -> (String, String) {
+/// The patient's name keys ([`crate::keys`]).
+fn name_keys(details: &PatientDetails) -> (String, String) {
     (
-        details.family_name.to_lowercase(),
-        details.given_names.to_lowercase(),
+        keys::fold_name(&details.family_name),
+        keys::fold_name(&details.given_names),
     )
+}
+
+/// Re-keys every patient whose keys were made under older rules ([`keys::KEYS_VERSION`]), in
+/// batches, with their identifiers. Run when the store opens; idempotent, so two servers
+/// opening one database at once only do the same work twice.
+pub(crate) async fn rekey(pool: &sqlx::AnyPool) -> Result<u64> {
+    let mut done = 0;
+    loop {
+        let mut tx = pool.begin().await.db()?;
+        let rows = sqlx::query(
+            "SELECT id, family_name, given_names FROM patients WHERE keys_version < $1 \
+             ORDER BY id LIMIT 500",
+        )
+        .bind(keys::KEYS_VERSION)
+        .fetch_all(&mut *tx)
+        .await
+        .db()?;
+        if rows.is_empty() {
+            return Ok(done);
+        }
+        for row in &rows {
+            let id: i64 = get(row, "id")?;
+            let family: String = get(row, "family_name")?;
+            let given: String = get(row, "given_names")?;
+            sqlx::query(
+                "UPDATE patients SET family_key = $1, given_key = $2, keys_version = $3 \
+                 WHERE id = $4",
+            )
+            .bind(keys::fold_name(&family))
+            .bind(keys::fold_name(&given))
+            .bind(keys::KEYS_VERSION)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .db()?;
+            let identifiers =
+                sqlx::query("SELECT id, value FROM patient_identifiers WHERE patient_id = $1")
+                    .bind(id)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .db()?;
+            for identifier in &identifiers {
+                let row_id: i64 = get(identifier, "id")?;
+                let value: String = get(identifier, "value")?;
+                sqlx::query("UPDATE patient_identifiers SET value_key = $1 WHERE id = $2")
+                    .bind(keys::identifier_key(&value))
+                    .bind(row_id)
+                    .execute(&mut *tx)
+                    .await
+                    .db()?;
+            }
+        }
+        tx.commit().await.db()?;
+        done += rows.len() as u64;
+    }
 }
 
 fn deceased_columns(details: &PatientDetails) -> (i64, Option<String>) {
@@ -163,13 +221,13 @@ fn deceased_columns(details: &PatientDetails) -> (i64, Option<String>) {
 
 pub(crate) async fn create(conn: &mut AnyConnection, details: &PatientDetails) -> Result<Patient> {
     let now = ts_text(codec::now());
-    let (family_key, given_key) = keys(details);
+    let (family_key, given_key) = name_keys(details);
     let (deceased, deceased_on) = deceased_columns(details);
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO patients (family_name, given_names, family_key, given_key, birth_date, sex, \
          deceased, deceased_on, phone, email, address, version, created_at, updated_at, \
-         facts_changed_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $12, $12) RETURNING id",
+         facts_changed_at, keys_version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $12, $12, $13) RETURNING id",
     )
     .bind(&details.family_name)
     .bind(&details.given_names)
@@ -183,6 +241,7 @@ pub(crate) async fn create(conn: &mut AnyConnection, details: &PatientDetails) -
     .bind(&details.contact.email)
     .bind(&details.contact.address)
     .bind(&now)
+    .bind(keys::KEYS_VERSION)
     .fetch_one(&mut *conn)
     .await
     .db()?;
@@ -210,12 +269,12 @@ pub(crate) async fn update(
     details: &PatientDetails,
 ) -> Result<Patient> {
     let now = ts_text(codec::now());
-    let (family_key, given_key) = keys(details);
+    let (family_key, given_key) = name_keys(details);
     let (deceased, deceased_on) = deceased_columns(details);
     let updated: Option<i64> = sqlx::query_scalar(
         "UPDATE patients SET family_name = $1, given_names = $2, family_key = $3, given_key = $4, \
          birth_date = $5, sex = $6, deceased = $7, deceased_on = $8, phone = $9, email = $10, \
-         address = $11, version = version + 1, updated_at = $12, \
+         address = $11, version = version + 1, updated_at = $12, keys_version = $15, \
          facts_changed_at = CASE WHEN birth_date IS DISTINCT FROM $5 OR sex IS DISTINCT FROM $6 \
              OR deceased <> $7 OR deceased_on IS DISTINCT FROM $8 \
              THEN $12 ELSE facts_changed_at END \
@@ -235,6 +294,7 @@ pub(crate) async fn update(
     .bind(&now)
     .bind(id.0)
     .bind(expected_version)
+    .bind(keys::KEYS_VERSION)
     .fetch_optional(&mut *conn)
     .await
     .db()?;
@@ -280,32 +340,87 @@ enum Bind {
     Int(i64),
 }
 
+/// `column LIKE %needle%`, its pattern bound.
+fn contains(binds: &mut Vec<Bind>, column: &str, needle: &str) -> String {
+    binds.push(Bind::Text(contains_pattern(needle)));
+    format!("{column} LIKE ${} ESCAPE '\\'", binds.len())
+}
+
+/// Most words of a name search split between given and family names.
+const MAX_NAME_WORDS: usize = 6;
+
+/// What a folded name search matches: "Family, Given" (each part within its name); otherwise
+/// the words anywhere in the family or the given names, or, for two words or more, "Given
+/// Family" and "Family Given" split between the two.
+fn name_condition(binds: &mut Vec<Bind>, name: &str) -> String {
+    if let Some((family, given)) = name.split_once(',') {
+        let (family, given) = (family.trim(), given.trim());
+        let mut parts = Vec::new();
+        if !family.is_empty() {
+            parts.push(contains(binds, "family_key", family));
+        }
+        if !given.is_empty() {
+            parts.push(contains(binds, "given_key", given));
+        }
+        if !parts.is_empty() {
+            return format!("({})", parts.join(" AND "));
+        }
+    }
+    let name = name.replace(',', " ");
+    let words: Vec<&str> = name.split_whitespace().collect();
+    let whole = words.join(" ");
+    let mut alternatives = vec![
+        contains(binds, "family_key", &whole),
+        contains(binds, "given_key", &whole),
+    ];
+    // Every split of the words into given names and family name, either way round ("Anneke
+    // van der Berg", "Nguyen Van An"); at most the first six words, so the query stays small.
+    let words = &words[..words.len().min(MAX_NAME_WORDS)];
+    for split in 1..words.len() {
+        let (head, tail) = (words[..split].join(" "), words[split..].join(" "));
+        alternatives.push(format!(
+            "({} AND {})",
+            contains(binds, "given_key", &head),
+            contains(binds, "family_key", &tail)
+        ));
+        alternatives.push(format!(
+            "({} AND {})",
+            contains(binds, "family_key", &head),
+            contains(binds, "given_key", &tail)
+        ));
+    }
+    format!("({})", alternatives.join(" OR "))
+}
+
 pub(crate) async fn search(
     conn: &mut AnyConnection,
     search: &PatientSearch,
 ) -> Result<PatientList> {
-    let mut conditions: Vec<String> = Vec::new();
+    // A chart merged into another is read through the one it was merged into.
+    let mut conditions: Vec<String> = vec!["merged_into IS NULL".to_owned()];
     let mut binds: Vec<Bind> = Vec::new();
     if let Some(name) = search
         .name
         .as_deref()
-        .map(str::trim)
+        .map(keys::fold_name)
         .filter(|n| !n.is_empty())
     {
-        binds.push(Bind::Text(contains_pattern(&name.to_lowercase())));
-        let n = binds.len();
-        conditions.push(format!(
-            "(family_key LIKE ${n} ESCAPE '\\' OR given_key LIKE ${n} ESCAPE '\\')"
-        ));
+        conditions.push(name_condition(&mut binds, &name));
     }
     if let Some(birth_date) = search.birth_date {
         binds.push(Bind::Text(date_text(birth_date)));
         conditions.push(format!("birth_date = ${}", binds.len()));
     }
-    if let Some(identifier) = search.identifier.as_deref().filter(|i| !i.is_empty()) {
-        binds.push(Bind::Text(identifier.to_owned()));
+    if let Some(identifier) = search
+        .identifier
+        .as_deref()
+        .map(keys::identifier_key)
+        .filter(|i| !i.is_empty())
+    {
+        // By prefix, served by `patient_identifiers_by_key`.
+        binds.push(Bind::Text(prefix_pattern(&identifier)));
         conditions.push(format!(
-            "id IN (SELECT patient_id FROM patient_identifiers WHERE value = ${})",
+            "id IN (SELECT patient_id FROM patient_identifiers WHERE value_key LIKE ${} ESCAPE '\\')",
             binds.len()
         ));
     }
