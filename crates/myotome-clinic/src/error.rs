@@ -28,6 +28,13 @@ pub enum ClinicError {
     /// every broken window with its citation.
     #[error("{}", .0.message)]
     Refused(Refusal),
+    /// The new patient may be someone already on file: the charts that match, to offer before
+    /// adding another (the caller confirms a different person to add anyway).
+    #[error("{message}")]
+    PossibleDuplicate {
+        message: String,
+        existing: Vec<myotome_store::Patient>,
+    },
     /// Someone changed the record since the caller read it.
     #[error("{0}")]
     Stale(String),

@@ -11,8 +11,8 @@ use crate::{Caller, Clinic, ClinicError};
 use jiff::civil::Date;
 use myotome_core::facts::{Sex, Weight};
 use myotome_store::{
-    Contact, Identifier, Page, Patient, PatientChart, PatientDetails, PatientId, PatientList,
-    PatientSearch, RecordSource, WeightEntry,
+    AuditAction, Contact, Identifier, Page, Patient, PatientChart, PatientDetails, PatientId,
+    PatientList, PatientSearch, RecordSource, WeightEntry,
 };
 
 /// Most identifiers one patient may carry: more is an import gone wrong.
@@ -48,6 +48,9 @@ pub struct PatientForm {
     pub identifiers: Vec<Identifier>,
     /// Free text; an email must contain an `@`.
     pub contact: Contact,
+    /// Adding: the person is not one of the charts the duplicate check found (a decision the
+    /// person adding makes after seeing them).
+    pub confirm_new_person: bool,
 }
 
 /// Checks demographics as of `today` and gives what to store; the text is stored exactly as
@@ -130,7 +133,10 @@ pub fn details(form: &PatientForm, today: Date) -> Result<PatientDetails, Clinic
     })
 }
 
-/// Adds a patient.
+/// Adds a patient, unless someone on file may be the same person (the same name and birth
+/// date, folded, or an identifier matching once trimmed and case-folded): then nothing is added
+/// and the charts that match are offered ([`ClinicError::PossibleDuplicate`]), until the
+/// caller confirms a new person. One transaction: the check judges the charts the write sees.
 pub async fn add(
     clinic: &Clinic,
     caller: &Caller,
@@ -138,7 +144,94 @@ pub async fn add(
 ) -> Result<Patient, ClinicError> {
     caller.may(Permission::PatientWrite)?;
     let details = details(form, clinic.clock.today())?;
-    Ok(clinic.store.create_patient(&caller.actor, &details).await?)
+    let mut tx = clinic.store.begin(&caller.actor).await?;
+    if !form.confirm_new_person {
+        let existing = tx.possible_duplicates(&details, None).await?;
+        if !existing.is_empty() {
+            // What the refusal shows is a read of those charts: audited as one.
+            tx.record_audit(AuditAction {
+                listed_patients: existing.iter().map(|p| p.id).collect(),
+                ..AuditAction::general("patient.duplicate_check")
+            });
+            tx.commit().await?;
+            return Err(possible_duplicate(existing));
+        }
+    }
+    let patient = tx.create_patient(&details).await?;
+    tx.commit().await?;
+    Ok(patient)
+}
+
+fn possible_duplicate(existing: Vec<Patient>) -> ClinicError {
+    let listed: Vec<String> = existing
+        .iter()
+        .map(|p| {
+            let d = &p.details;
+            format!(
+                "patient {} ({}, {}{})",
+                p.id,
+                d.family_name,
+                d.given_names,
+                d.birth_date
+                    .map(|b| format!(", born {b}"))
+                    .unwrap_or_default()
+            )
+        })
+        .collect();
+    ClinicError::PossibleDuplicate {
+        message: format!(
+            "This may be someone already on file: {}. Open that chart instead, or confirm that this is another person to add a new chart.",
+            listed.join("; ")
+        ),
+        existing,
+    }
+}
+
+/// Why and which charts to merge.
+#[derive(Debug, Clone)]
+pub struct MergeRequest {
+    /// The chart that stays.
+    pub kept: PatientId,
+    /// The chart whose records move to `kept`; it stays, read-only, pointing at `kept`.
+    pub merged: PatientId,
+    /// Why they are one person (e.g. "same MRN, typo in the birth date"); required.
+    pub reason: String,
+}
+
+/// Merges two charts of one person: every record, weight, measurement, form, screening,
+/// clearance, plan, appointment and identifier of `merged` moves to `kept`, in one transaction
+/// audited as `patient.merge` on both. Nothing is deleted; `merged` records where it went.
+pub async fn merge(
+    clinic: &Clinic,
+    caller: &Caller,
+    request: &MergeRequest,
+) -> Result<myotome_store::PatientMerge, ClinicError> {
+    caller.may(Permission::ChartMerge)?;
+    let mut check = Check::new();
+    check.required_text("reason", &request.reason, crate::validate::MAX_LONG_TEXT);
+    if request.kept == request.merged {
+        check.add(
+            "merged",
+            "is the chart that stays; choose the other chart of this person",
+        );
+    }
+    check.finish()?;
+    let mut tx = clinic.store.begin(&caller.actor).await?;
+    let merge = tx
+        .merge_patients(request.kept, request.merged, request.reason.trim())
+        .await?;
+    tx.commit().await?;
+    Ok(merge)
+}
+
+/// The charts merged into `patient`, oldest first.
+pub async fn merges(
+    clinic: &Clinic,
+    caller: &Caller,
+    patient: PatientId,
+) -> Result<Vec<myotome_store::PatientMerge>, ClinicError> {
+    caller.may(Permission::PatientRead)?;
+    Ok(clinic.store.merges_into(&caller.actor, patient).await?)
 }
 
 /// Replaces a patient's demographics; `version` must be the one read.

@@ -42,12 +42,15 @@ pub enum Permission {
     /// Export a patient's whole record (FHIR `$everything`): all of a chart leaves the system
     /// at once, so it is a clinician's decision.
     RecordExport,
+    /// Merge two charts of one person: every record of one moves to the other, so it is a
+    /// clinician's decision.
+    ChartMerge,
 }
 
 use Permission::*;
 
 /// The matrix: (permission, admin, clinician, staff).
-const MATRIX: [(Permission, bool, bool, bool); 15] = [
+const MATRIX: [(Permission, bool, bool, bool); 16] = [
     (PatientRead, false, true, true),
     (PatientWrite, false, true, true),
     (ChartWrite, false, true, true),
@@ -63,6 +66,7 @@ const MATRIX: [(Permission, bool, bool, bool); 15] = [
     (AuditRead, true, false, false),
     (RecordImport, false, true, true),
     (RecordExport, false, true, false),
+    (ChartMerge, false, true, false),
 ];
 
 impl Permission {
@@ -95,6 +99,7 @@ impl Permission {
             AuditRead => "Reading the audit trail",
             RecordImport => "Importing patients and records from another system",
             RecordExport => "Exporting a patient's whole record",
+            ChartMerge => "Merging two charts of one person",
         }
     }
 }

@@ -187,6 +187,9 @@ pub trait ChartStore: Send + Sync {
         by: UserId,
     ) -> Result<StoredScreening>;
 
+    /// The charts merged into `patient`, oldest first; audited as `patient.merges`.
+    async fn merges_into(&self, actor: &Actor, patient: PatientId) -> Result<Vec<PatientMerge>>;
+
     // --- Safety ---------------------------------------------------------------------------------
     /// The patient's latest signed screening per protocol, the chart's changes since and the
     /// clearances recorded on them; audited as `safety.read`.
@@ -426,6 +429,26 @@ pub trait Transaction: Send {
         patient: PatientId,
         clearance: &NewClearance,
     ) -> Result<Clearance>;
+
+    // --- One person, one chart ------------------------------------------------------------------
+    /// Live charts that may be the person `details` describes (the same folded name and birth
+    /// date, or an identifier of the same system matching once trimmed and case-folded),
+    /// `except` left out. A read: the caller audits what it shows (`record_audit`).
+    async fn possible_duplicates(
+        &mut self,
+        details: &PatientDetails,
+        except: Option<PatientId>,
+    ) -> Result<Vec<Patient>>;
+    /// Audited as `patient.create`.
+    async fn create_patient(&mut self, details: &PatientDetails) -> Result<Patient>;
+    /// Moves every record of `merged` to `kept` and marks `merged` merged into it; audited as
+    /// `patient.merge` on both charts.
+    async fn merge_patients(
+        &mut self,
+        kept: PatientId,
+        merged: PatientId,
+        reason: &str,
+    ) -> Result<PatientMerge>;
 
     // --- Plans and appointments ----------------------------------------------------------------
     /// The plan and its appointments; audited as one `plan.create`, as

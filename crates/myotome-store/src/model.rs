@@ -133,6 +133,34 @@ pub struct Patient {
     pub version: i64,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// Set when this chart was merged into another: its records are there now, and this one
+    /// stays, read-only, so the merge can be read back.
+    pub merged_into: Option<PatientId>,
+}
+
+/// How many of each kind of record a merge moved.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MergeCounts {
+    pub identifiers: u64,
+    pub weights: u64,
+    pub measurements: u64,
+    pub records: u64,
+    pub intakes: u64,
+    pub screenings: u64,
+    pub clearances: u64,
+    pub plans: u64,
+    pub appointments: u64,
+}
+
+/// One chart merged into another, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatientMerge {
+    pub kept: PatientId,
+    pub merged: PatientId,
+    pub moved: MergeCounts,
+    pub reason: String,
+    pub merged_by: Option<UserId>,
+    pub merged_at: Timestamp,
 }
 
 /// A body-weight measurement. Weight history is append-only; the latest by date counts.

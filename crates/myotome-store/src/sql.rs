@@ -32,6 +32,7 @@ mod connection;
 mod error;
 mod import;
 mod measurements;
+mod merge;
 mod patients;
 mod plans;
 mod safety;
@@ -43,9 +44,9 @@ use crate::{
     Backend, CalendarQuery, CandidateReceipt, ChainCheck, ChartStanding, Clearance, ClinicalRecord,
     ImportReceipt, IntakeForm, MeasurementEntry, NewApiToken, NewIntake, NewScreening, NewSession,
     NewUser, Patient, PatientChart, PatientDetails, PatientId, PatientImport, PatientList,
-    PatientSearch, PlanDetails, PlanId, PlanStatus, RecordDetails, RecordId, RecordKind,
-    RecordSource, Result, Role, ScreeningId, SessionRecord, SetupLink, Store, StoreError,
-    StoredScreening, TokenId, TreatmentPlan, User, UserId, WeightEntry,
+    PatientMerge, PatientSearch, PlanDetails, PlanId, PlanStatus, RecordDetails, RecordId,
+    RecordKind, RecordSource, Result, Role, ScreeningId, SessionRecord, SetupLink, Store,
+    StoreError, StoredScreening, TokenId, TreatmentPlan, User, UserId, WeightEntry,
 };
 use async_trait::async_trait;
 pub use connection::{SqliteSettings, connect, memory_url, sqlite_url};
@@ -537,6 +538,15 @@ impl ChartStore for SqlStore {
             actor,
             |tx| Box::pin(clinical::screenings(tx.conn, patient)),
             |_| AuditAction::on_patient("screening.list", patient),
+        )
+        .await
+    }
+
+    async fn merges_into(&self, actor: &Actor, patient: PatientId) -> Result<Vec<PatientMerge>> {
+        self.audited_read(
+            actor,
+            |tx| Box::pin(merge::merges_into(tx.conn, patient)),
+            |_| AuditAction::on_patient("patient.merges", patient),
         )
         .await
     }

@@ -52,6 +52,9 @@ pub enum ApiError {
     /// 409 `conflict`: the change breaks a uniqueness or state rule (taken username, signed
     /// screening, used set-up link).
     Conflict(String),
+    /// 409 `possible_duplicate`: the new patient may be someone on file (the message names the
+    /// charts); send `confirm_new_person: true` to add another person anyway.
+    PossibleDuplicate(String),
     /// 413 `payload_too_large`.
     PayloadTooLarge,
     /// 415 `unsupported_media_type`: the body is not sent as JSON.
@@ -139,7 +142,9 @@ impl ApiError {
             }
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Stale(_) | ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Stale(_) | ApiError::Conflict(_) | ApiError::PossibleDuplicate(_) => {
+                StatusCode::CONFLICT
+            }
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -161,6 +166,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::Stale(_) => "stale_version",
             ApiError::Conflict(_) => "conflict",
+            ApiError::PossibleDuplicate(_) => "possible_duplicate",
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::TooManyAttempts(_) => "too_many_attempts",
@@ -181,6 +187,7 @@ impl ApiError {
             | ApiError::NotFound(m)
             | ApiError::Stale(m)
             | ApiError::Conflict(m)
+            | ApiError::PossibleDuplicate(m)
             | ApiError::UnsupportedMediaType(m)
             | ApiError::Unreadable(m)
             | ApiError::TooManyAttempts(m) => m.clone(),
@@ -289,6 +296,9 @@ impl From<ClinicError> for ApiError {
             }
             ClinicError::Stale(message) => ApiError::Stale(message),
             ClinicError::Conflict(message) => ApiError::Conflict(message),
+            ClinicError::PossibleDuplicate { message, .. } => ApiError::PossibleDuplicate(format!(
+                "{message} To add them anyway, send \"confirm_new_person\": true."
+            )),
             ClinicError::Unreadable(message) => ApiError::Unreadable(message),
             ClinicError::Store(detail) => ApiError::internal("store error", &detail),
         }

@@ -45,5 +45,6 @@ pub mod need {
         AuditRead,
         RecordImport,
         RecordExport,
+        ChartMerge,
     );
 }

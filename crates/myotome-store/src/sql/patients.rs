@@ -19,7 +19,7 @@ use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
 const COLUMNS: &str = "id, family_name, given_names, birth_date, sex, deceased, deceased_on, \
-                       phone, email, address, version, created_at, updated_at";
+                       phone, email, address, version, created_at, updated_at, merged_into";
 
 /// Largest page a search returns.
 pub(crate) const MAX_PAGE_SIZE: u32 = 200;
@@ -48,6 +48,7 @@ fn patient_from(row: &AnyRow, identifiers: Vec<Identifier>) -> Result<Patient> {
         version: get(row, "version")?,
         created_at: codec::ts(row, "created_at")?,
         updated_at: codec::ts(row, "updated_at")?,
+        merged_into: get::<Option<i64>>(row, "merged_into")?.map(PatientId),
     })
 }
 
@@ -76,7 +77,10 @@ pub(crate) async fn exists(conn: &mut AnyConnection, id: PatientId) -> Result<bo
     Ok(found.is_some())
 }
 
-async fn identifiers(conn: &mut AnyConnection, id: PatientId) -> Result<Vec<Identifier>> {
+pub(crate) async fn identifiers(
+    conn: &mut AnyConnection,
+    id: PatientId,
+) -> Result<Vec<Identifier>> {
     let rows = sqlx::query(
         "SELECT system, value FROM patient_identifiers WHERE patient_id = $1 ORDER BY position",
     )
@@ -150,7 +154,7 @@ async fn write_identifiers(
 }
 
 /// The patient's name keys ([`crate::keys`]).
-fn name_keys(details: &PatientDetails) -> (String, String) {
+pub(crate) fn name_keys(details: &PatientDetails) -> (String, String) {
     (
         keys::fold_name(&details.family_name),
         keys::fold_name(&details.given_names),
@@ -494,7 +498,10 @@ pub(crate) async fn by_ids(conn: &mut AnyConnection, ids: &[PatientId]) -> Resul
 }
 
 /// Rows of `patients` with their identifiers, read in one query rather than one per patient.
-async fn with_identifiers(conn: &mut AnyConnection, rows: &[AnyRow]) -> Result<Vec<Patient>> {
+pub(crate) async fn with_identifiers(
+    conn: &mut AnyConnection,
+    rows: &[AnyRow],
+) -> Result<Vec<Patient>> {
     let ids: Vec<i64> = rows
         .iter()
         .map(|row| get::<i64>(row, "id"))

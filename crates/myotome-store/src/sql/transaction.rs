@@ -10,11 +10,12 @@
 
 use super::audit::{self, Reservation};
 use super::error::DbResult;
-use super::{clinical, measurements, patients, plans, safety};
+use super::{clinical, measurements, merge, patients, plans, safety};
 use crate::{
     Actor, Appointment, AppointmentDetails, AppointmentId, AuditAction, Backend, CalendarQuery,
-    ChartStanding, Clearance, NewClearance, NewScreening, Patient, PatientId, PlanDetails, PlanId,
-    PlanStatus, Result, ScreeningChart, ScreeningId, StoredScreening, Transaction, TreatmentPlan,
+    ChartStanding, Clearance, NewClearance, NewScreening, Patient, PatientDetails, PatientId,
+    PatientMerge, PlanDetails, PlanId, PlanStatus, Result, ScreeningChart, ScreeningId,
+    StoredScreening, Transaction, TreatmentPlan,
 };
 use async_trait::async_trait;
 use sqlx::{Any, AnyPool};
@@ -91,6 +92,36 @@ impl Transaction for SqlTransaction {
             safety::add_clearance(&mut self.tx, patient, clearance, self.actor.user_id).await?;
         self.actions.push(super::clearance_recorded(&recorded));
         Ok(recorded)
+    }
+
+    async fn possible_duplicates(
+        &mut self,
+        details: &PatientDetails,
+        except: Option<PatientId>,
+    ) -> Result<Vec<Patient>> {
+        merge::possible_duplicates(&mut self.tx, details, except).await
+    }
+
+    async fn create_patient(&mut self, details: &PatientDetails) -> Result<Patient> {
+        let patient = patients::create(&mut self.tx, details).await?;
+        self.actions.push(super::patient_created(patient.id));
+        Ok(patient)
+    }
+
+    async fn merge_patients(
+        &mut self,
+        kept: PatientId,
+        merged: PatientId,
+        reason: &str,
+    ) -> Result<PatientMerge> {
+        let merge = merge::merge(&mut self.tx, kept, merged, reason, self.actor.user_id).await?;
+        for patient in [kept, merged] {
+            self.actions.push(
+                AuditAction::on_patient("patient.merge", patient)
+                    .with_target(format!("patient/{merged} into patient/{kept}")),
+            );
+        }
+        Ok(merge)
     }
 
     async fn create_plan(

@@ -8,7 +8,8 @@ use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::permissions::need;
 use crate::state::AppState;
 use crate::wire::patients::{
-    PatientIn, PatientListOut, PatientOut, PatientSearchQuery, PatientUpdateIn, WeightIn, WeightOut,
+    MergeIn, MergeOut, PatientIn, PatientListOut, PatientOut, PatientSearchQuery, PatientUpdateIn,
+    WeightIn, WeightOut,
 };
 use axum::Json;
 use axum::extract::State;
@@ -23,6 +24,62 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_patients, create_patient))
         .routes(routes!(get_patient, update_patient))
         .routes(routes!(list_weights, add_weight))
+        .routes(routes!(list_merges, merge_patients))
+}
+
+/// Merges another chart of the same person into this one: every record, weight, measurement,
+/// form, screening, clearance, plan, appointment and identifier moves here, in one audited
+/// transaction; the other chart stays, read-only, pointing at this one.
+#[utoipa::path(
+    post,
+    path = "/api/v1/patients/{id}/merges",
+    tag = "patients",
+    params(("id" = i64, Path, description = "The chart that stays")),
+    request_body = MergeIn,
+    responses(
+        (status = 201, description = "Merged: what moved", body = MergeOut),
+        (status = 404, description = "No such patient", body = ErrorBody),
+        (status = 409, description = "A chart already merged, the same chart twice, or one imported record on both charts", body = ErrorBody),
+        (status = 422, description = "No reason given", body = ErrorBody),
+    )
+)]
+async fn merge_patients(
+    auth: Authorized<need::ChartMerge>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<MergeIn>,
+) -> Result<(StatusCode, Json<MergeOut>), ApiError> {
+    let merge = patients::merge(
+        &state.clinic,
+        &auth.clinic(),
+        &patients::MergeRequest {
+            kept: PatientId(id),
+            merged: PatientId(input.merged_id),
+            reason: input.reason,
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(MergeOut::from(&merge))))
+}
+
+/// The charts merged into this one, oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/patients/{id}/merges",
+    tag = "patients",
+    params(("id" = i64, Path, description = "Patient id")),
+    responses(
+        (status = 200, description = "The merges, oldest first", body = [MergeOut]),
+        (status = 404, description = "No such patient", body = ErrorBody),
+    )
+)]
+async fn list_merges(
+    auth: Authorized<need::PatientRead>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Vec<MergeOut>>, ApiError> {
+    let merges = patients::merges(&state.clinic, &auth.clinic(), PatientId(id)).await?;
+    Ok(Json(merges.iter().map(MergeOut::from).collect()))
 }
 
 /// Lists patients, by name, birth date or identifier, a page at a time.
@@ -58,6 +115,7 @@ async fn list_patients(
     request_body = PatientIn,
     responses(
         (status = 201, description = "Added", body = PatientOut),
+        (status = 409, description = "Someone on file may be this person (`possible_duplicate`: the same name and birth date, or a matching identifier); send `confirm_new_person` to add anyway", body = ErrorBody),
         (status = 422, description = "A field is wrong", body = ErrorBody),
     )
 )]

@@ -166,6 +166,9 @@ fn check(state: &AppState, form: &Fields) -> Result<(PatientForm, IntakeAnswersF
             email: optional("email"),
             address: None,
         },
+        // The public form never shows whether someone is on file; staff see the match on the
+        // chart and merge the charts there.
+        confirm_new_person: true,
     };
     let mut errors = match patients::details(&patient, state.clinic.clock.today()) {
         Ok(_) => FieldErrors::none(),

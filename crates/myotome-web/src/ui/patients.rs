@@ -28,6 +28,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
+use myotome_clinic::ClinicError;
 use myotome_clinic::patients::{self, Deceased, SearchForm};
 use myotome_core::dosing::group_digits;
 use myotome_store::{Contact, Identifier, Patient, PatientId, PatientList};
@@ -45,6 +46,7 @@ pub fn routes() -> Router<AppState> {
         .route("/patients/{id}/edit", get(edit_form).post(update))
         .route("/patients/{id}/records", post(chart::add_record))
         .route("/patients/{id}/weights", post(chart::add_weight))
+        .route("/patients/{id}/merges", post(chart::merge))
 }
 
 /// The patient id in a path, or "no such patient".
@@ -347,6 +349,8 @@ struct PatientValues {
     email: String,
     address: String,
     identifiers: Vec<(String, String)>,
+    /// The person adding confirmed that this is not one of the charts offered.
+    confirm_new_person: bool,
 }
 
 impl PatientValues {
@@ -370,6 +374,7 @@ impl PatientValues {
                 .iter()
                 .map(|i| (i.system.clone(), i.value.clone()))
                 .collect(),
+            confirm_new_person: false,
         }
     }
 
@@ -395,6 +400,7 @@ impl PatientValues {
                     )
                 })
                 .collect(),
+            confirm_new_person: form.get("confirm_new_person") == "yes",
         }
     }
 
@@ -437,6 +443,7 @@ impl PatientValues {
                     email: optional(&self.email),
                     address: optional(&self.address),
                 },
+                confirm_new_person: self.confirm_new_person,
             },
             rows,
         )
@@ -457,6 +464,9 @@ struct PatientForm {
     errors: FieldErrors,
     /// The record changed since it was read: the 409 sentence and where to reload.
     stale: Option<(String, String)>,
+    /// Adding someone who may be on file: the charts to open instead (href, name, born,
+    /// identifiers), and the box that confirms another person.
+    duplicates: Vec<(String, String, String, String)>,
 }
 
 /// API field paths to form inputs.
@@ -497,6 +507,7 @@ impl PatientForm {
             identifiers: Vec::new(),
             errors: FieldErrors::none(),
             stale: None,
+            duplicates: Vec::new(),
         };
         form.set_identifier_rows();
         form
@@ -579,9 +590,30 @@ async fn create(
     let viewer = &page.viewer;
     let values = PatientValues::from_form(&form);
     let (input, rows) = values.to_command();
-    let saved = patients::add(&state.clinic, &viewer.clinic(), &input)
-        .await
-        .map_err(ApiError::from);
+    let saved = match patients::add(&state.clinic, &viewer.clinic(), &input).await {
+        Err(ClinicError::PossibleDuplicate { message, existing }) => {
+            let mut page = PatientForm::new(viewer, None, values);
+            page.errors.summary = Some(message);
+            page.duplicates = existing
+                .iter()
+                .map(|p| {
+                    let d = &p.details;
+                    (
+                        format!("/patients/{}", p.id),
+                        display_name(p),
+                        d.birth_date.map(|b| b.to_string()).unwrap_or_default(),
+                        d.identifiers
+                            .iter()
+                            .map(|i| i.value.clone())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    )
+                })
+                .collect();
+            return Ok(html(StatusCode::CONFLICT, &page));
+        }
+        other => other.map_err(ApiError::from),
+    };
     match saved {
         Ok(patient) => Ok(see_other(&format!("/patients/{}", patient.id))),
         Err(error @ (ApiError::Invalid { .. } | ApiError::Conflict(_))) => {

@@ -3,7 +3,7 @@
 use super::at;
 use myotome_clinic::patients::{self, PatientForm, SearchForm, WeightForm};
 use myotome_core::facts::Sex;
-use myotome_store::{Contact, Identifier, Patient, WeightEntry};
+use myotome_store::{Contact, Identifier, Patient, PatientMerge, WeightEntry};
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -92,6 +92,11 @@ pub struct PatientIn {
     pub identifiers: Vec<IdentifierWire>,
     #[serde(default)]
     pub contact: ContactWire,
+    /// Add the patient even though someone on file has the same name and birth date or a
+    /// matching identifier (answered 409 `possible_duplicate` otherwise): the caller checked
+    /// that this is another person.
+    #[serde(default)]
+    pub confirm_new_person: bool,
 }
 
 /// A patient's demographics as they should now be, with the version that was read.
@@ -134,6 +139,7 @@ impl PatientUpdateIn {
                 deceased: self.deceased,
                 identifiers: self.identifiers,
                 contact: self.contact,
+                confirm_new_person: false,
             },
         )
     }
@@ -153,6 +159,69 @@ pub struct PatientOut {
     pub version: i64,
     pub created_at: String,
     pub updated_at: String,
+    /// Set when this chart was merged into another: its records are on that chart now.
+    pub merged_into: Option<i64>,
+}
+
+/// Which chart to merge into this one, and why.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeIn {
+    /// The other chart of the same person; its records move to this one.
+    #[serde(deserialize_with = "super::integer::whole")]
+    pub merged_id: i64,
+    /// Why they are one person, e.g. "same MRN; birth date typed wrong on the candidate form".
+    #[schema(schema_with = super::schema::required_line)]
+    pub reason: String,
+}
+
+/// A merge as recorded: what moved.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MergeOut {
+    pub kept_id: i64,
+    pub merged_id: i64,
+    pub reason: String,
+    pub merged_by: Option<i64>,
+    pub merged_at: String,
+    pub moved: MovedOut,
+}
+
+/// How many of each kind of record moved.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MovedOut {
+    pub identifiers: u64,
+    pub weights: u64,
+    pub measurements: u64,
+    pub records: u64,
+    pub intakes: u64,
+    pub screenings: u64,
+    pub clearances: u64,
+    pub plans: u64,
+    pub appointments: u64,
+}
+
+impl From<&PatientMerge> for MergeOut {
+    fn from(m: &PatientMerge) -> Self {
+        let c = &m.moved;
+        Self {
+            kept_id: m.kept.0,
+            merged_id: m.merged.0,
+            reason: m.reason.clone(),
+            merged_by: m.merged_by.map(|u| u.0),
+            merged_at: at(m.merged_at),
+            moved: MovedOut {
+                identifiers: c.identifiers,
+                weights: c.weights,
+                measurements: c.measurements,
+                records: c.records,
+                intakes: c.intakes,
+                screenings: c.screenings,
+                clearances: c.clearances,
+                plans: c.plans,
+                appointments: c.appointments,
+            },
+        }
+    }
 }
 
 pub fn sex_word(sex: Sex) -> &'static str {
@@ -194,6 +263,7 @@ impl From<&Patient> for PatientOut {
             version: patient.version,
             created_at: at(patient.created_at),
             updated_at: at(patient.updated_at),
+            merged_into: patient.merged_into.map(|p| p.0),
         }
     }
 }
@@ -212,6 +282,7 @@ impl From<PatientIn> for PatientForm {
             }),
             identifiers: input.identifiers.iter().map(Into::into).collect(),
             contact: (&input.contact).into(),
+            confirm_new_person: input.confirm_new_person,
         }
     }
 }

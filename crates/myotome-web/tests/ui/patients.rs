@@ -664,3 +664,81 @@ both!(
     stale_edit,
     super::an_edit_made_on_an_old_copy_is_refused_with_a_way_to_reload
 );
+both!(
+    same_person_and_merge,
+    super::the_same_person_is_offered_first_and_two_charts_merge_from_the_chart
+);
+
+/// Staff adding someone already on file are offered that chart (a link) and may confirm a
+/// new person; a clinician then merges the second chart into the first from the chart page.
+async fn the_same_person_is_offered_first_and_two_charts_merge_from_the_chart(app: TestApp) {
+    let first = create_patient(&app.clinician, "Brontë").await;
+    let mut staff = WebClient::signed_in(&app.base, "sam", PASSWORD).await;
+    let fields = [
+        ("family_name", "BRONTE"),
+        ("given_names", "alex"),
+        ("birth_date", "1968-04-02"),
+        ("sex", "female"),
+    ];
+    let offered = staff.post("/patients/new", &fields).await;
+    assert_eq!(offered.status, 409, "{}", offered.html);
+    assert!(offered.html.contains(r#"id="possible-duplicates""#));
+    assert!(
+        offered
+            .html
+            .contains(&format!(r#"href="/patients/{first}""#))
+    );
+    assert!(offered.html.contains("BRONTE"), "what was typed is kept");
+    let mut confirmed = fields.to_vec();
+    confirmed.push(("confirm_new_person", "yes"));
+    let added = staff.post("/patients/new", &confirmed).await;
+    assert_eq!(added.status, 303, "{}", added.html);
+    let second: i64 = added
+        .location
+        .as_deref()
+        .and_then(|l| l.strip_prefix("/patients/"))
+        .and_then(|id| id.parse().ok())
+        .expect("the new chart");
+
+    // Staff are not offered the merge; a clinician is.
+    let chart = staff.get(&format!("/patients/{first}")).await;
+    assert!(!chart.html.contains(r#"id="merge-form""#));
+    let mut clinician = WebClient::signed_in(&app.base, "dr_chen", PASSWORD).await;
+    let chart = clinician.get(&format!("/patients/{first}")).await;
+    assert!(chart.html.contains(r#"id="merge-form""#));
+    let refused = clinician
+        .post(
+            &format!("/patients/{first}/merges"),
+            &[("merged_id", "twelve"), ("reason", "")],
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.html);
+    assert!(refused.html.contains("is not a patient number"));
+    let merged = clinician
+        .post(
+            &format!("/patients/{first}/merges"),
+            &[
+                ("merged_id", &second.to_string()),
+                ("reason", "Same person, added twice at the desk"),
+            ],
+        )
+        .await;
+    assert_eq!(merged.status, 303, "{}", merged.html);
+    let chart = clinician
+        .get(merged.location.as_deref().unwrap_or("/"))
+        .await;
+    assert!(
+        chart
+            .html
+            .contains("The other chart is merged into this one.")
+    );
+    assert!(
+        chart
+            .html
+            .contains(&format!("Patient {second} merged here"))
+    );
+    let away = clinician.get(&format!("/patients/{second}")).await;
+    assert!(away.html.contains(r#"id="merged-away""#));
+    assert!(away.html.contains(&format!(r#"href="/patients/{first}""#)));
+    assert!(!away.html.contains(r#"id="merge-form""#));
+}

@@ -210,6 +210,12 @@ struct ChartPage {
     appointments: Vec<AppointmentView>,
     timeline: Vec<TimelineEntry>,
     safety: SafetyStrip,
+    /// This chart was merged into that one (its records are there now).
+    merged_into: Option<i64>,
+    /// The charts merged into this one, as sentences.
+    merges: Vec<String>,
+    may_merge: bool,
+    merge_form: MergeForm,
     weight_form: WeightForm,
     record_form: RecordForm,
     systems: [(&'static str, &'static str); 3],
@@ -577,6 +583,10 @@ impl ChartPage {
             systems: SYSTEMS,
             statuses: STATUSES,
             safety: SafetyStrip::default(),
+            merged_into: None,
+            merges: Vec::new(),
+            may_merge: false,
+            merge_form: MergeForm::default(),
         }
     }
 
@@ -614,14 +624,67 @@ pub(super) async fn chart(
         .await
         .map_err(in_page(viewer))?;
     let safety = alerts::read(&state, viewer, id).await?;
-    let mut chart = ChartPage::new(&state, viewer, data).with_safety(&safety);
+    let merged_into = data.patient.merged_into;
+    let chart = ChartPage::new(&state, viewer, data).with_safety(&safety);
+    let mut chart = with_merges(&state, viewer, chart, merged_into).await?;
     chart.notice = match query.get("saved") {
         "1" => Some("The patient's details are saved."),
         "weight" => Some("The weight is recorded."),
         "record" => Some("The record is added."),
+        "merge" => Some("The other chart is merged into this one."),
         _ => None,
     };
     Ok(ok(&chart))
+}
+
+/// The merge form as typed, with its problems.
+#[derive(Debug, Clone, Default)]
+struct MergeForm {
+    merged_id: String,
+    reason: String,
+    errors: FieldErrors,
+}
+
+/// One chart merged into this one, as the chart lists it.
+fn merge_sentence(merge: &myotome_store::PatientMerge, users: &[User]) -> String {
+    let m = &merge.moved;
+    let by = user_name(users, merge.merged_by);
+    format!(
+        "Patient {} merged here on {}{}: {} records, {} weights, {} forms, {} screenings, {} clearances, {} plans, {} appointments, {} identifiers. Reason: {}",
+        merge.merged,
+        date_of(merge.merged_at),
+        if by.is_empty() {
+            String::new()
+        } else {
+            format!(" by {by}")
+        },
+        m.records + m.measurements,
+        m.weights,
+        m.intakes,
+        m.screenings,
+        m.clearances,
+        m.plans,
+        m.appointments,
+        m.identifiers,
+        merge.reason
+    )
+}
+
+/// The merge part of the chart: where this chart went, what came here, and the form.
+async fn with_merges(
+    state: &AppState,
+    viewer: &Viewer,
+    mut chart: ChartPage,
+    merged_into: Option<PatientId>,
+) -> Result<ChartPage, UiError> {
+    let merges = patients::merges(&state.clinic, &viewer.clinic(), chart.patient.id)
+        .await
+        .map_err(|e| in_page(viewer)(ApiError::from(e)))?;
+    let users = state.store.users().await.map_err(in_page(viewer))?;
+    chart.merges = merges.iter().map(|m| merge_sentence(m, &users)).collect();
+    chart.merged_into = merged_into.map(|p| p.0);
+    chart.may_merge = merged_into.is_none() && viewer.may(Permission::ChartMerge);
+    Ok(chart)
 }
 
 /// Re-shows the chart with a form's problem, keeping what was typed.
@@ -636,9 +699,63 @@ async fn chart_with_problem(
         .await
         .map_err(in_page(viewer))?;
     let safety = alerts::read(state, viewer, id).await?;
-    let mut chart = ChartPage::new(state, viewer, data).with_safety(&safety);
+    let merged_into = data.patient.merged_into;
+    let chart = ChartPage::new(state, viewer, data).with_safety(&safety);
+    let mut chart = with_merges(state, viewer, chart, merged_into).await?;
     fill(&mut chart);
     Ok(html(status, &chart))
+}
+
+/// Merges the chart named in the form into this one (a clinician's decision, with a reason).
+pub(super) async fn merge(
+    page: Page<need::ChartMerge>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    form: Fields,
+) -> Result<Response, UiError> {
+    let viewer = &page.viewer;
+    let id = patient_id(&id).map_err(in_page(viewer))?;
+    let typed = MergeForm {
+        merged_id: form.get("merged_id").trim().to_owned(),
+        reason: form.get("reason").trim().to_owned(),
+        errors: FieldErrors::none(),
+    };
+    let result = match typed.merged_id.trim_start_matches('#').parse::<i64>() {
+        Ok(other) => patients::merge(
+            &state.clinic,
+            &viewer.clinic(),
+            &patients::MergeRequest {
+                kept: id,
+                merged: PatientId(other),
+                reason: typed.reason.clone(),
+            },
+        )
+        .await
+        .map_err(ApiError::from),
+        Err(_) => Err(ApiError::field(
+            "merged_id",
+            format!(
+                "“{}” is not a patient number; write the number of the other chart, e.g. 42",
+                typed.merged_id
+            ),
+        )),
+    };
+    match result {
+        Ok(_) => Ok(see_other(&format!("/patients/{id}?saved=merge#merges"))),
+        Err(error @ (ApiError::Invalid { .. } | ApiError::Conflict(_) | ApiError::NotFound(_))) => {
+            let status = error.status();
+            chart_with_problem(&state, viewer, id, status, |chart| {
+                let mut typed = typed;
+                typed.errors = FieldErrors::from_api(&error, &[("merged", "merged_id")]);
+                if typed.errors.is_empty() {
+                    typed.errors.add("merged_id", error.message());
+                }
+                chart.merge_form = typed;
+            })
+            .await
+        }
+        Err(other) => Err(UiError::new(other, Some(viewer))),
+    }
 }
 
 pub(super) async fn add_weight(
