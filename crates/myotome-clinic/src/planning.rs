@@ -355,12 +355,44 @@ fn check_choices(
                 Side::ALL.map(Side::as_str).join(", ")
             ),
         ),
+        (Some(side), _) if Side::parse(side) == Some(Side::Both) && protocol.one_side.is_some() => {
+            check.add("side", one_side_sentence(protocol))
+        }
+        (None, Some(label)) if protocol.one_side.is_some() => check.add(
+            "side",
+            format!("{label} has a left and a right; say which side: left or right"),
+        ),
         (None, Some(label)) => check.add(
             "side",
             format!("{label} has a left and a right; say which side: left, right or both"),
         ),
         _ => {}
     }
+}
+
+/// Why "both" is refused for a protocol that treats one side, with the seed's words.
+fn one_side_sentence(protocol: &Protocol) -> String {
+    let cited = protocol
+        .one_side
+        .as_ref()
+        .and_then(|one| protocol.cite(&one.source))
+        .map(|c| {
+            format!(
+                " ({}, section “{}”{})",
+                c.reference.title,
+                c.source.section,
+                c.source
+                    .quote
+                    .as_deref()
+                    .map(|q| format!(": “{q}”"))
+                    .unwrap_or_default()
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "{} treats one side per plan{cited}; choose left or right, and make a second plan for the other side",
+        protocol.id
+    )
 }
 
 /// The structures the protocol allows in a region: its named sites, and for "any muscle"

@@ -69,6 +69,7 @@ const FIELDS: &[&str] = &[
     "documentation",
     "billing",
     "outcomes",
+    "one_side",
 ];
 
 /// Loads and validates a protocol. `file` is how problems name the file.
@@ -113,12 +114,14 @@ pub fn load_protocol(
     let procedure = reader.optional("procedure");
     let dosing = reader.optional("dosing");
     let billing = reader.optional("billing");
+    let one_side = reader.optional("one_side");
     reader.reject_unknown_keys(FIELDS);
     let sections_complete = lists.complete()
         && preparation.is_some()
         && procedure.is_some()
         && dosing.is_some()
-        && billing.is_some();
+        && billing.is_some()
+        && one_side.is_some();
 
     let protocol = (|| {
         Some(Protocol {
@@ -144,6 +147,7 @@ pub fn load_protocol(
             documentation,
             billing: billing.flatten().unwrap_or_default(),
             outcomes,
+            one_side: one_side.flatten(),
         })
     })();
 

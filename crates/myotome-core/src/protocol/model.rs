@@ -464,6 +464,15 @@ pub struct Protocol {
     pub documentation: Vec<DocumentationField>,
     pub billing: Billing,
     pub outcomes: Vec<OutcomeTimepoint>,
+    /// Present when a plan treats one side only (seed 004: "one leg"): "both" is refused.
+    pub one_side: Option<OneSide>,
+}
+
+/// A protocol that treats one side per plan, with the seed text that says so.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OneSide {
+    pub source: Source,
 }
 
 impl Protocol {

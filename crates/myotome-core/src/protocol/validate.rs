@@ -127,6 +127,9 @@ fn sources(protocol: &Protocol) -> Vec<(FieldPath, &Source)> {
     for (i, x) in protocol.indications.iter().enumerate() {
         all.push((root.key("indications").index(i).key("source"), &x.source));
     }
+    if let Some(one_side) = &protocol.one_side {
+        all.push((root.key("one_side").key("source"), &one_side.source));
+    }
     for (i, x) in protocol.contraindications.iter().enumerate() {
         all.push((
             root.key("contraindications").index(i).key("source"),

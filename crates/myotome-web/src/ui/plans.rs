@@ -157,16 +157,29 @@ impl DoseView {
             amounts.push(("Per site".to_owned(), split.join(", ")));
         }
         if let Some(floor) = doc.cell_floor {
-            amounts.push(("Minimum cells".to_owned(), floor.to_string()));
+            amounts.push(("Minimum cells".to_owned(), grouped(floor)));
         }
         if let Some(cells) = doc.cells_delivered {
-            amounts.push(("Cells delivered".to_owned(), cells.to_string()));
+            amounts.push(("Cells delivered".to_owned(), grouped(cells)));
         }
         Self {
             amounts,
             explanation: doc.explanation.clone(),
         }
     }
+}
+
+/// A whole number with its thousands grouped, as people read cell counts: 160,000,000.
+pub(crate) fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
 }
 
 // --- The plan builder ----------------------------------------------------------------------------
@@ -667,8 +680,10 @@ async fn builder_view(
         .target_sites
         .retain(|id| sites.iter().any(|s| s.id == *id));
     view.side_needed = view.sites.iter().any(|s| s.paired);
+    let one_side = protocol.one_side.is_some();
     view.sides = [("left", "Left"), ("right", "Right"), ("both", "Both sides")]
         .iter()
+        .filter(|(value, _)| !(one_side && *value == "both"))
         .map(|&(value, label)| Choice {
             value: value.to_owned(),
             label: label.to_owned(),
@@ -709,7 +724,7 @@ async fn builder_view(
             cells_hint: dosing.cell_floor_per_kg.as_ref().map(|f| {
                 format!(
                     "The protocol's floor is {} cells per kg of body weight; enter the viable cells per mL from the lot's certificate.",
-                    f.cells
+                    grouped(f.cells)
                 )
             }),
             saline_hint: dosing.saline_dilution.as_ref().map(|s| match &s.saline_per_product_ml {
@@ -739,4 +754,18 @@ async fn builder_view(
         view.dose = Some(step);
     }
     Ok(view)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::grouped;
+
+    #[test]
+    fn cell_counts_are_grouped_by_thousands() {
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(1_000), "1,000");
+        assert_eq!(grouped(160_000_000), "160,000,000");
+        assert_eq!(grouped(2_000_000), "2,000,000");
+    }
 }

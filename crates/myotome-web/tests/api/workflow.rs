@@ -774,6 +774,20 @@ async fn im_bmc_leg(app: TestApp) {
         .await;
     refused.assert_error(422, "dose_refused");
     plan["dose"] = json!({ "product_volume_ml": 9 });
+    // One leg per plan (seed 004's title): both legs are refused, citing it.
+    let mut both_legs = plan.clone();
+    both_legs["side"] = json!("both");
+    let refused = app
+        .clinician
+        .post(&format!("/api/v1/patients/{patient}/plans"), both_legs)
+        .await;
+    refused.assert_error(422, "invalid_input");
+    let side = refused.body["error"]["fields"]["side"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(side.contains("one side per plan"), "{}", refused.body);
+    assert!(side.contains("one leg"), "the seed's words: {side}");
     let created = make_plan(&app, patient, plan).await;
     assert_eq!(
         created["plan"]["dose"]["per_site_ml"],

@@ -533,7 +533,7 @@ async fn the_knee_cell_floor_needs_the_chart_weight_and_says_so(app: TestApp) {
     assert!(step.html.contains("80 kg"));
     assert!(!step.html.contains(r#"id="dose-refusal""#), "{}", step.html);
     assert!(
-        step.html.contains("160000000"),
+        step.html.contains("160,000,000"),
         "2 million cells per kg × 80 kg: {}",
         step.html
     );
