@@ -9,11 +9,31 @@ pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> Timestamp;
     /// Today in the clinic's time zone: the default "as of" for screenings and weights.
     fn today(&self) -> Date;
+    /// The clinic's time zone: every time a page or a sentence shows is in it.
+    fn time_zone(&self) -> TimeZone;
 }
 
-/// The machine's clock, in the server's time zone.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
+/// The machine's clock, read in the clinic's time zone (the server's own unless one is given,
+/// e.g. `serve --time-zone Europe/Stockholm`).
+#[derive(Debug, Clone)]
+pub struct SystemClock {
+    zone: TimeZone,
+}
+
+impl Default for SystemClock {
+    fn default() -> Self {
+        Self {
+            zone: TimeZone::system(),
+        }
+    }
+}
+
+impl SystemClock {
+    /// The machine's clock in `zone`.
+    pub fn in_zone(zone: TimeZone) -> Self {
+        Self { zone }
+    }
+}
 
 impl Clock for SystemClock {
     fn now(&self) -> Timestamp {
@@ -21,8 +41,22 @@ impl Clock for SystemClock {
     }
 
     fn today(&self) -> Date {
-        jiff::Zoned::now().date()
+        Timestamp::now().to_zoned(self.zone.clone()).date()
     }
+
+    fn time_zone(&self) -> TimeZone {
+        self.zone.clone()
+    }
+}
+
+/// A time zone named as in the IANA database (`Europe/London`, `America/Vancouver`), or a
+/// sentence saying why not.
+pub fn time_zone_named(name: &str) -> Result<TimeZone, String> {
+    TimeZone::get(name.trim()).map_err(|_| {
+        format!(
+            "`{name}` is not a time zone this machine knows; name one as in the IANA database, e.g. Europe/London or America/Vancouver"
+        )
+    })
 }
 
 /// A clock stopped at one instant, read in UTC: for tests and reproducible runs.
@@ -48,5 +82,9 @@ impl Clock for FixedClock {
 
     fn today(&self) -> Date {
         self.0.to_zoned(TimeZone::UTC).date()
+    }
+
+    fn time_zone(&self) -> TimeZone {
+        TimeZone::UTC
     }
 }

@@ -1081,6 +1081,7 @@ impl<'a> Generator<'a> {
             &standing,
             protocol,
             &acknowledged,
+            &jiff::tz::TimeZone::UTC,
         )?)
     }
 

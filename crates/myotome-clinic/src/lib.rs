@@ -41,7 +41,7 @@ pub mod today;
 pub mod validate;
 pub mod windows;
 
-pub use clock::{Clock, FixedClock, SystemClock};
+pub use clock::{Clock, FixedClock, SystemClock, time_zone_named};
 pub use error::{ClinicError, FieldErrors, PlanPart, Refusal, RefusalReason, sentence};
 
 use myotome_core::ClinicalData;

@@ -80,6 +80,7 @@ pub async fn make(
         &standing,
         &draft.details.protocol_id,
         &request.acknowledged_precautions,
+        &clinic.clock.time_zone(),
     )?);
     let to_book = if book { &draft.appointments[..] } else { &[] };
     let (plan, appointments) = tx.create_plan(patient, &draft.details, to_book).await?;

@@ -24,6 +24,7 @@ use crate::permissions::Permission;
 use crate::validate::{Check, MAX_SHORT_TEXT};
 use crate::{Caller, Clinic, ClinicError, RefusalReason, facts};
 use jiff::civil::Date;
+use jiff::tz::TimeZone;
 use myotome_core::alerts::{self, Alert};
 use myotome_core::outcome::Outcome;
 use myotome_store::{
@@ -80,8 +81,8 @@ impl<'a> ScreeningState<'a> {
 }
 
 /// A chart change in plain words, e.g. "allergy “Lidocaine” added on 2026-12-04".
-pub fn change_sentence(change: &ChartChange) -> String {
-    let on = change.at.strftime("%Y-%m-%d");
+pub fn change_sentence(change: &ChartChange, zone: &TimeZone) -> String {
+    let on = change.at.to_zoned(zone.clone()).date();
     match &change.what {
         ChartChangeKind::RecordAdded { kind, name, .. } => {
             format!("{} “{name}” added on {on}", kind.as_str())
@@ -110,8 +111,8 @@ pub fn change_sentence(change: &ChartChange) -> String {
     }
 }
 
-fn changes_sentence(changes: &[ChartChange]) -> String {
-    let listed: Vec<String> = changes.iter().map(change_sentence).collect();
+fn changes_sentence(changes: &[ChartChange], zone: &TimeZone) -> String {
+    let listed: Vec<String> = changes.iter().map(|c| change_sentence(c, zone)).collect();
     listed.join("; ")
 }
 
@@ -136,6 +137,7 @@ pub fn gate_plan(
     standing: &ChartStanding,
     protocol_id: &str,
     acknowledged: &[String],
+    zone: &TimeZone,
 ) -> Result<PlanSafetyDocument, ClinicError> {
     refuse_if_deceased(patient)?;
     let screening = match ScreeningState::of(standing, protocol_id) {
@@ -152,8 +154,8 @@ pub fn gate_plan(
                 RefusalReason::ScreeningNotCurrent,
                 format!(
                     "The signed screening for {protocol_id} of {} no longer judges the chart as it is: {}. Screen again and sign the result before planning.",
-                    screening.created_at.strftime("%Y-%m-%d"),
-                    changes_sentence(changes)
+                    screening.created_at.to_zoned(zone.clone()).date(),
+                    changes_sentence(changes, zone)
                 ),
             ));
         }
@@ -250,6 +252,7 @@ pub fn plan_readiness(
     patient: &Patient,
     standing: &ChartStanding,
     protocol_id: &str,
+    zone: &TimeZone,
 ) -> PlanReadiness {
     let state = ScreeningState::of(standing, protocol_id);
     let screening = state.screening();
@@ -264,7 +267,7 @@ pub fn plan_readiness(
         })
         .unwrap_or_default();
     let summary = screening.map(|s| (s.id, s.verdict, s.as_of));
-    match gate_plan(patient, standing, protocol_id, &all) {
+    match gate_plan(patient, standing, protocol_id, &all, zone) {
         Ok(doc) => PlanReadiness {
             refusal: None,
             screening: summary,
@@ -417,6 +420,7 @@ pub fn plan_flags(
     patient: &Patient,
     standing: &ChartStanding,
     plan: &TreatmentPlan,
+    zone: &TimeZone,
 ) -> Vec<CareFlag> {
     let mut flags = Vec::new();
     if patient.details.deceased.is_some() {
@@ -430,11 +434,8 @@ pub fn plan_flags(
         }),
         ScreeningState::Outdated { screening, changes } => flags.push(CareFlag::Rescreen {
             protocol: protocol.clone(),
-            screened_on: screening
-                .created_at
-                .to_zoned(jiff::tz::TimeZone::UTC)
-                .date(),
-            changes: changes.iter().map(change_sentence).collect(),
+            screened_on: screening.created_at.to_zoned(zone.clone()).date(),
+            changes: changes.iter().map(|c| change_sentence(c, zone)).collect(),
         }),
         ScreeningState::Current(_) => {}
     }
@@ -493,6 +494,7 @@ pub fn care_safety(
     patient: &Patient,
     standing: &ChartStanding,
     plan: Option<&TreatmentPlan>,
+    zone: &TimeZone,
 ) -> CareSafety {
     let Some(plan) = plan else {
         return CareSafety {
@@ -516,7 +518,7 @@ pub fn care_safety(
         None => (Vec::new(), Vec::new()),
     };
     CareSafety {
-        flags: plan_flags(patient, standing, plan),
+        flags: plan_flags(patient, standing, plan, zone),
         precautions,
         clearances,
     }
@@ -701,11 +703,15 @@ pub async fn patient_safety(
     let chart = crate::patients::chart(clinic, caller, patient).await?;
     let standing = clinic.store.chart_standing(&caller.actor, patient).await?;
     let alerts = alert_strip(&chart, &standing, clinic);
+    let zone = clinic.clock.time_zone();
     let plans = chart
         .plans
         .iter()
         .filter(|p| p.status == myotome_store::PlanStatus::Active)
-        .map(|p| (p.clone(), care_safety(&chart.patient, &standing, Some(p))))
+        .map(|p| {
+            let care = care_safety(&chart.patient, &standing, Some(p), &zone);
+            (p.clone(), care)
+        })
         .collect();
     Ok(PatientSafety {
         alerts,

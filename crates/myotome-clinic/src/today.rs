@@ -113,6 +113,7 @@ pub async fn work(clinic: &Clinic, caller: &Caller) -> Result<Work, ClinicError>
             .map(|p| (p.id, p))
             .collect()
     };
+    let zone = clinic.clock.time_zone();
     let plan_by_id: HashMap<PlanId, &TreatmentPlan> =
         plans.iter().map(|(plan, _)| (plan.id, plan)).collect();
     let mut visit_safety = HashMap::new();
@@ -127,7 +128,7 @@ pub async fn work(clinic: &Clinic, caller: &Caller) -> Result<Work, ClinicError>
             .details
             .plan_id
             .and_then(|id| plan_by_id.get(&id).copied());
-        let care = safety::care_safety(patient, standing, plan);
+        let care = safety::care_safety(patient, standing, plan, &zone);
         if !care.is_empty() {
             visit_safety.insert(visit.id, care);
         }
@@ -140,7 +141,7 @@ pub async fn work(clinic: &Clinic, caller: &Caller) -> Result<Work, ClinicError>
         ) else {
             continue;
         };
-        let flags = safety::plan_flags(patient, standing, plan);
+        let flags = safety::plan_flags(patient, standing, plan, &zone);
         if flags.is_empty() {
             continue;
         }

@@ -5,6 +5,9 @@
 //! new screening is signed; a clinician is never booked twice at once.
 
 use jiff::civil::date;
+use jiff::tz::TimeZone;
+
+const UTC: TimeZone = TimeZone::UTC;
 use myotome_clinic::booking::{self, AppointmentChange, NewAppointment};
 use myotome_clinic::planning::{DoseInput, NewPlan, ScheduleInput};
 use myotome_clinic::safety::{self, CareFlag, RecordClearance};
@@ -244,7 +247,7 @@ async fn a_patient_recorded_as_deceased_gets_no_plan_and_no_booking(ctx: Ctx) {
     let standing = safety::standing(&s.clinic, &s.clinician, s.patient)
         .await
         .expect("standing");
-    let flags = safety::plan_flags(&patient_now(&s).await, &standing, &made.plan);
+    let flags = safety::plan_flags(&patient_now(&s).await, &standing, &made.plan, &UTC);
     assert!(flags.contains(&CareFlag::Deceased), "{flags:?}");
 }
 
@@ -325,7 +328,7 @@ async fn a_needed_clearance_is_recorded_before_the_plan_and_travels_with_it(ctx:
     let standing = safety::standing(&s.clinic, &s.clinician, s.patient)
         .await
         .expect("standing");
-    let care = safety::care_safety(&patient_now(&s).await, &standing, Some(&made.plan));
+    let care = safety::care_safety(&patient_now(&s).await, &standing, Some(&made.plan), &UTC);
     assert!(care.flags.is_empty(), "{:?}", care.flags);
     assert!(care.clearances[0].contains("Dr Nia Adeyemi"));
     assert!(care.clearances[0].contains("2027-01-14"));
@@ -368,7 +371,7 @@ async fn precautions_are_acknowledged_and_appear_on_each_visit(ctx: Ctx) {
     let standing = safety::standing(&s.clinic, &s.clinician, s.patient)
         .await
         .expect("standing");
-    let care = safety::care_safety(&patient_now(&s).await, &standing, Some(&made.plan));
+    let care = safety::care_safety(&patient_now(&s).await, &standing, Some(&made.plan), &UTC);
     assert_eq!(care.precautions.len(), 1);
     assert!(care.precautions[0].contains("blood thinner"), "{care:?}");
 }
@@ -383,7 +386,7 @@ async fn a_chart_change_flags_the_plan_and_its_visits_until_a_new_screening_is_s
         let standing = safety::standing(&s.clinic, &s.clinician, s.patient)
             .await
             .expect("standing");
-        safety::plan_flags(&patient_now(&s).await, &standing, &made.plan)
+        safety::plan_flags(&patient_now(&s).await, &standing, &made.plan, &UTC)
     };
     assert!(read_flags().await.is_empty(), "current at first");
 

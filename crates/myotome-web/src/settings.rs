@@ -30,6 +30,9 @@ pub struct Settings {
     pub candidate_form_window: SignedDuration,
     /// Serving the demo clinic of invented patients (`myotome serve --demo`). Default `false`.
     pub demo: bool,
+    /// The clinic's time zone, in which every page shows dates and times. Default: the
+    /// server's own.
+    pub time_zone: Option<jiff::tz::TimeZone>,
 }
 
 impl Default for Settings {
@@ -44,6 +47,7 @@ impl Default for Settings {
             candidate_form_limit: 5,
             candidate_form_window: SignedDuration::from_hours(1),
             demo: false,
+            time_zone: None,
         }
     }
 }

@@ -23,7 +23,11 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, data: Arc<ClinicalData>, settings: Settings) -> Self {
-        Self::with_clock(store, data, settings, Arc::new(SystemClock))
+        let clock = match &settings.time_zone {
+            Some(zone) => SystemClock::in_zone(zone.clone()),
+            None => SystemClock::default(),
+        };
+        Self::with_clock(store, data, settings, Arc::new(clock))
     }
 
     /// [`AppState::new`] with a given clock (tests stop it on a date).

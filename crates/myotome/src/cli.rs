@@ -113,6 +113,10 @@ pub struct ServeArgs {
     /// Mark session cookies Secure: set this when clients reach the server over HTTPS.
     #[arg(long, env = "MYOTOME_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// The clinic's time zone (IANA name, e.g. Europe/Stockholm): every page shows dates and
+    /// times in it, and "today" is its date. Default: the server's own time zone.
+    #[arg(long, env = "MYOTOME_TIME_ZONE", value_parser = clinic_time_zone, value_name = "ZONE")]
+    pub time_zone: Option<jiff::tz::TimeZone>,
     /// Submissions of the public candidate form accepted from one client address within
     /// --candidate-form-window; more are asked to wait (429).
     #[arg(
@@ -290,6 +294,12 @@ const LONGEST_WINDOW: jiff::SignedDuration = jiff::SignedDuration::from_hours(31
 
 /// A duration longer than zero and at most 31 days, written as jiff reads one (`1h`, `30m`,
 /// `PT2H`).
+/// A clinic time zone for `--time-zone`.
+#[cfg(feature = "server")]
+fn clinic_time_zone(text: &str) -> Result<jiff::tz::TimeZone, String> {
+    myotome_clinic::time_zone_named(text)
+}
+
 #[cfg(feature = "server")]
 fn positive_duration(text: &str) -> Result<jiff::SignedDuration, String> {
     let duration: jiff::SignedDuration = text

@@ -15,7 +15,6 @@ use crate::state::AppState;
 use crate::ui::form::FieldErrors;
 use axum::Router;
 use axum::routing::{get, post};
-use jiff::Timestamp;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -42,11 +41,6 @@ fn at_field(errors: &FieldErrors, field: &str, label: &str) -> Option<String> {
     } else {
         sentence(format!("{label} {said}"))
     })
-}
-
-/// A time as the admin reads it (UTC, to the second).
-fn when(at: Timestamp) -> String {
-    at.strftime("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
 
 #[cfg(test)]

@@ -27,8 +27,8 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
+use jiff::ToSpan;
 use jiff::civil::Date;
-use jiff::{ToSpan, Zoned};
 use myotome_clinic::ClinicError;
 use myotome_clinic::booking::{self, AppointmentChange};
 use myotome_clinic::windows::visit_warnings;
@@ -116,7 +116,7 @@ async fn week_page(
     query: Result<Query<WeekQuery>, QueryRejection>,
 ) -> Result<Response, UiError> {
     let query = query.map(|Query(q)| q).unwrap_or_default();
-    let today = Zoned::now().date();
+    let today = state.clock.today();
     let mut problem = None;
     let chosen = match query.week.as_deref().map(str::trim) {
         None | Some("") => today,

@@ -29,9 +29,30 @@ pub struct Viewer {
     /// Forms need none: a browser's form post carries `Origin`/`Sec-Fetch-Site`, which
     /// [`crate::csrf`] checks, and the cookie is `SameSite=Strict`.
     pub csrf_token: String,
+    /// The clinic's time zone: every date and time the page shows is in it.
+    pub zone: jiff::tz::TimeZone,
 }
 
 impl Viewer {
+    /// A moment as the clinic reads it: date and minute in the clinic's time zone.
+    pub fn time(&self, at: jiff::Timestamp) -> String {
+        at.to_zoned(self.zone.clone())
+            .strftime("%Y-%m-%d at %H:%M")
+            .to_string()
+    }
+
+    /// The clinic's date of a moment.
+    pub fn date(&self, at: jiff::Timestamp) -> jiff::civil::Date {
+        at.to_zoned(self.zone.clone()).date()
+    }
+
+    /// A moment to the second with the zone's abbreviation, for the administration's lists.
+    pub fn second(&self, at: jiff::Timestamp) -> String {
+        at.to_zoned(self.zone.clone())
+            .strftime("%Y-%m-%d %H:%M:%S %Z")
+            .to_string()
+    }
+
     pub fn role(&self) -> Role {
         self.user.role
     }
@@ -107,6 +128,7 @@ impl FromRequestParts<AppState> for Viewer {
                     user: caller.user,
                     actor: caller.actor,
                     csrf_token,
+                    zone: state.clock.time_zone(),
                 })
             }
             Err(ApiError::Unauthenticated(_)) => Err(PageRejection::SignIn {

@@ -614,7 +614,12 @@ async fn builder_view(
         return Ok(view);
     };
     let protocol = &loaded.protocol;
-    let ready = safety::plan_readiness(&patient, standing, protocol.id.as_str());
+    let ready = safety::plan_readiness(
+        &patient,
+        standing,
+        protocol.id.as_str(),
+        &state.clock.time_zone(),
+    );
     view.screening = Some(ScreeningStep {
         refusal: ready.refusal,
         summary: ready.screening.map(|(id, verdict, as_of)| {

@@ -775,6 +775,7 @@ mod tests {
         loaded.protocol.title = "IMS <script>alert(\"x\")</script> & co".to_owned();
         loaded.protocol.summary.text = "Needles <b>only</b> & 'care'".to_owned();
         let viewer = crate::ui::page::Viewer {
+            zone: jiff::tz::TimeZone::UTC,
             user: User {
                 id: UserId(1),
                 username: "dr_chen".to_owned(),

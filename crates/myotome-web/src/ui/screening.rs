@@ -23,8 +23,6 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
-use jiff::Timestamp;
-use jiff::tz::TimeZone;
 use myotome_clinic::ClinicError;
 use myotome_clinic::safety::{self, RecordClearance};
 use myotome_clinic::screening;
@@ -55,13 +53,6 @@ pub fn outcome_words(outcome: Outcome) -> (&'static str, &'static str) {
         Outcome::NeedsClearance => ("Needs clearance", "warn"),
         Outcome::NotACandidate => ("Not a candidate", "danger"),
     }
-}
-
-/// A stored time as the clinic reads it: date and minute in the server's time zone.
-pub fn local_time(at: Timestamp) -> String {
-    at.to_zoned(TimeZone::system())
-        .strftime("%Y-%m-%d at %H:%M")
-        .to_string()
 }
 
 // --- Running screenings ---------------------------------------------------------------------------
@@ -485,7 +476,7 @@ async fn screening_view_with(
     let signed = match &stored.signature {
         Some(signature) => Some((
             signer_name(state, signature.by).await,
-            local_time(signature.at),
+            viewer.time(signature.at),
         )),
         None => None,
     };
@@ -590,7 +581,7 @@ async fn screening_view_with(
         protocol_id: stored.protocol_id.clone(),
         protocol_version: stored.protocol_version.clone(),
         as_of: stored.as_of.to_string(),
-        created: local_time(stored.created_at),
+        created: viewer.time(stored.created_at),
         verdict,
         badge,
         clearance_by,

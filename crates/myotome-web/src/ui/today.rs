@@ -10,7 +10,7 @@ use crate::state::AppState;
 use crate::ui::layout::Chrome;
 use crate::ui::page::Viewer;
 use crate::ui::render::{UiError, in_page, ok};
-use crate::ui::screening::{local_time, outcome_words};
+use crate::ui::screening::outcome_words;
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
@@ -191,7 +191,7 @@ async fn today_page(viewer: Viewer, State(state): State<AppState>) -> Result<Res
         .map(|f| RequestRow {
             patient_id: f.patient_id.0,
             patient: name(f.patient_id),
-            sent: local_time(f.submitted_at),
+            sent: viewer.time(f.submitted_at),
             conditions: f
                 .reported_conditions
                 .iter()
@@ -217,7 +217,7 @@ async fn today_page(viewer: Viewer, State(state): State<AppState>) -> Result<Res
                 protocol: format!("{}, version {}", s.protocol_id, s.protocol_version),
                 verdict,
                 badge,
-                run: local_time(s.created_at),
+                run: viewer.time(s.created_at),
             }
         })
         .collect();

@@ -16,3 +16,4 @@ mod clinical;
 mod patients;
 mod plain_messages;
 mod planning;
+mod time_zone;

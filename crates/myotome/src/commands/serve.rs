@@ -67,6 +67,7 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> Result<ExitCode> {
             candidate_form_limit: args.candidate_form_limit,
             candidate_form_window: args.candidate_form_window,
             demo: args.demo,
+            time_zone: args.time_zone.clone(),
             ..Settings::default()
         };
         myotome_web::serve(listener, AppState::new(store, data, settings), shutdown_signal())

@@ -5,7 +5,7 @@
 //! row and says in plain words whether the chain is intact (with the head to record outside
 //! the server) or where it first breaks.
 
-use super::{at_field, when};
+use super::at_field;
 use crate::error::ApiError;
 use crate::permissions::need;
 use crate::state::AppState;
@@ -34,11 +34,11 @@ struct EventRow {
     target: Option<String>,
 }
 
-impl From<&AuditEvent> for EventRow {
-    fn from(event: &AuditEvent) -> Self {
+impl EventRow {
+    fn new(event: &AuditEvent, viewer: &Viewer) -> Self {
         EventRow {
             seq: event.seq,
-            at: when(event.at),
+            at: viewer.second(event.at),
             at_rfc3339: event.at.to_string(),
             who: event.actor_name.clone(),
             from: event.from.clone(),
@@ -123,7 +123,7 @@ async fn page_for(
     };
     match audit::trail(&state.clinic, &viewer.clinic(), PatientId(id)).await {
         Ok(events) => {
-            view.events = Some(events.iter().map(EventRow::from).collect());
+            view.events = Some(events.iter().map(|e| EventRow::new(e, viewer)).collect());
             Ok(ok(&view))
         }
         Err(ClinicError::NotFound(_)) => {

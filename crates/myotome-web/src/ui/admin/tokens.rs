@@ -4,7 +4,7 @@
 //! SHA-256 is), never put in a URL, and the answer is marked `no-store` so a browser does not
 //! keep it in its cache. The list shows each token's first characters to tell them apart.
 
-use super::{at_field, when};
+use super::at_field;
 use crate::error::ApiError;
 use crate::permissions::need;
 use crate::state::AppState;
@@ -33,7 +33,7 @@ struct TokenRow {
 }
 
 impl TokenRow {
-    fn new(token: &ApiToken, users: &[User]) -> Self {
+    fn new(token: &ApiToken, users: &[User], viewer: &Viewer) -> Self {
         let user = users.iter().find(|u| u.id == token.user_id).map_or_else(
             || format!("user {}", token.user_id.0),
             |u| format!("{} ({})", u.display_name, u.username),
@@ -43,9 +43,9 @@ impl TokenRow {
             name: token.name.clone(),
             user,
             prefix: token.prefix.clone(),
-            created: when(token.created_at),
-            last_used: token.last_used_at.map(when),
-            revoked: token.revoked_at.map(when),
+            created: viewer.second(token.created_at),
+            last_used: token.last_used_at.map(|at| viewer.second(at)),
+            revoked: token.revoked_at.map(|at| viewer.second(at)),
         }
     }
 }
@@ -105,7 +105,10 @@ async fn list(
     Ok(ListPage {
         chrome: Chrome::for_viewer(viewer, "/admin/tokens"),
         title: "API tokens",
-        tokens: tokens.iter().map(|t| TokenRow::new(t, &users)).collect(),
+        tokens: tokens
+            .iter()
+            .map(|t| TokenRow::new(t, &users, viewer))
+            .collect(),
         users: users
             .iter()
             .filter(|u| !u.disabled)
@@ -169,7 +172,7 @@ pub(super) async fn create(
             let mut response = ok(&CreatedPage {
                 chrome: Chrome::for_viewer(&page, "/admin/tokens"),
                 title: "API token created",
-                token: TokenRow::new(&token, &users),
+                token: TokenRow::new(&token, &users, &page),
                 secret,
             });
             response

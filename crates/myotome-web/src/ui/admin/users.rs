@@ -1,6 +1,6 @@
 //! Users: the list with the add form, and one user's page (name, role, disabled; new password).
 
-use super::{at_field, when};
+use super::at_field;
 use crate::error::ApiError;
 use crate::password::check_password;
 use crate::permissions::need;
@@ -28,15 +28,15 @@ struct UserRow {
     created: String,
 }
 
-impl From<&User> for UserRow {
-    fn from(user: &User) -> Self {
+impl UserRow {
+    fn new(user: &User, viewer: &Viewer) -> Self {
         UserRow {
             id: user.id.0,
             username: user.username.clone(),
             display_name: user.display_name.clone(),
             role: user.role.as_str(),
             disabled: user.disabled,
-            created: when(user.created_at),
+            created: viewer.second(user.created_at),
         }
     }
 }
@@ -94,7 +94,7 @@ async fn list(
     Ok(ListPage {
         chrome: Chrome::for_viewer(viewer, "/admin/users"),
         title: "Users",
-        users: users.iter().map(UserRow::from).collect(),
+        users: users.iter().map(|u| UserRow::new(u, viewer)).collect(),
         added,
         form,
         errors,
@@ -228,7 +228,7 @@ impl UserPage {
         UserPage {
             chrome: Chrome::for_viewer(viewer, "/admin/users"),
             title: format!("User {}", user.username),
-            user: UserRow::from(user),
+            user: UserRow::new(user, viewer),
             is_me: user.id == viewer.user.id,
             form,
             errors: FieldErrors::none(),

@@ -24,9 +24,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use jiff::Timestamp;
 use jiff::civil::Date;
-use jiff::tz::TimeZone;
 use myotome_clinic::patients::{self, weight_entry};
 use myotome_clinic::records;
 use myotome_clinic::safety::PatientSafety;
@@ -55,10 +53,6 @@ const STATUSES: [&str; 9] = [
     "on-hold",
     "entered-in-error",
 ];
-
-fn date_of(at: Timestamp) -> Date {
-    at.to_zoned(TimeZone::system()).date()
-}
 
 /// Whole years from `born` to `on`.
 fn age(born: Date, on: Date) -> i32 {
@@ -394,7 +388,7 @@ impl ChartPage {
                 date: record
                     .details
                     .start
-                    .unwrap_or_else(|| date_of(record.recorded_at)),
+                    .unwrap_or_else(|| viewer.date(record.recorded_at)),
                 what: kind_word(record.details.kind),
                 text: format!("{} ({})", view.label, view.status),
                 href: None,
@@ -417,7 +411,7 @@ impl ChartPage {
                 };
                 let from_public_form = form.channel == IntakeChannel::CandidateForm;
                 timeline.push(TimelineEntry {
-                    date: date_of(form.submitted_at),
+                    date: viewer.date(form.submitted_at),
                     what: "Candidate form",
                     text: if from_public_form {
                         "Submitted through the public “Am I a candidate?” form".to_owned()
@@ -427,7 +421,7 @@ impl ChartPage {
                     href: None,
                 });
                 IntakeView {
-                    submitted: date_of(form.submitted_at).to_string(),
+                    submitted: viewer.date(form.submitted_at).to_string(),
                     from_public_form,
                     yes: form
                         .answers
@@ -458,7 +452,7 @@ impl ChartPage {
                 let href = format!("/screenings/{}", s.id);
                 let protocol = protocol_title(&s.protocol_id);
                 timeline.push(TimelineEntry {
-                    date: date_of(s.created_at),
+                    date: viewer.date(s.created_at),
                     what: "Screening",
                     text: format!(
                         "{protocol} (version {}): {verdict}{}",
@@ -473,14 +467,14 @@ impl ChartPage {
                 });
                 ScreeningView {
                     href,
-                    created: date_of(s.created_at).to_string(),
+                    created: viewer.date(s.created_at).to_string(),
                     protocol,
                     version: s.protocol_version.clone(),
                     verdict,
                     verdict_class,
                     signed: s.signature.as_ref().map(|sig| {
                         let by = user_name(&data.users, Some(sig.by));
-                        format!("Signed by {by} on {}", date_of(sig.at))
+                        format!("Signed by {by} on {}", viewer.date(sig.at))
                     }),
                 }
             })
@@ -502,7 +496,7 @@ impl ChartPage {
                 };
                 let status = plan_status_word(plan.status);
                 timeline.push(TimelineEntry {
-                    date: date_of(plan.created_at),
+                    date: viewer.date(plan.created_at),
                     what: "Treatment plan",
                     text: format!("{protocol}: {indication}, {region} ({status})"),
                     href: Some(href.clone()),
@@ -511,7 +505,7 @@ impl ChartPage {
                     id: plan.id.0,
                     flags: Vec::new(),
                     href,
-                    created: date_of(plan.created_at).to_string(),
+                    created: viewer.date(plan.created_at).to_string(),
                     protocol,
                     indication,
                     region,
@@ -549,7 +543,7 @@ impl ChartPage {
             })
             .collect();
         timeline.push(TimelineEntry {
-            date: date_of(p.created_at),
+            date: viewer.date(p.created_at),
             what: "Patient added",
             text: "Added to the clinic's records".to_owned(),
             href: None,
@@ -646,13 +640,13 @@ struct MergeForm {
 }
 
 /// One chart merged into this one, as the chart lists it.
-fn merge_sentence(merge: &myotome_store::PatientMerge, users: &[User]) -> String {
+fn merge_sentence(merge: &myotome_store::PatientMerge, users: &[User], viewer: &Viewer) -> String {
     let m = &merge.moved;
     let by = user_name(users, merge.merged_by);
     format!(
         "Patient {} merged here on {}{}: {} records, {} weights, {} forms, {} screenings, {} clearances, {} plans, {} appointments, {} identifiers. Reason: {}",
         merge.merged,
-        date_of(merge.merged_at),
+        viewer.date(merge.merged_at),
         if by.is_empty() {
             String::new()
         } else {
@@ -681,7 +675,10 @@ async fn with_merges(
         .await
         .map_err(|e| in_page(viewer)(ApiError::from(e)))?;
     let users = state.store.users().await.map_err(in_page(viewer))?;
-    chart.merges = merges.iter().map(|m| merge_sentence(m, &users)).collect();
+    chart.merges = merges
+        .iter()
+        .map(|m| merge_sentence(m, &users, viewer))
+        .collect();
     chart.merged_into = merged_into.map(|p| p.0);
     chart.may_merge = merged_into.is_none() && viewer.may(Permission::ChartMerge);
     Ok(chart)

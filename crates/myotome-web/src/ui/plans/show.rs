@@ -138,7 +138,7 @@ struct PlanSummary {
     explanation: Vec<String>,
 }
 
-fn summary(state: &AppState, ctx: &PlanContext) -> PlanSummary {
+fn summary(state: &AppState, ctx: &PlanContext, viewer: &Viewer) -> PlanSummary {
     let details = &ctx.plan.details;
     let protocol = state
         .data
@@ -179,7 +179,7 @@ fn summary(state: &AppState, ctx: &PlanContext) -> PlanSummary {
         dose: details.dose.as_ref().map(DoseView::from_doc),
         notes: details.notes.clone(),
         status: ctx.plan.status.as_str(),
-        created: ctx.plan.created_at.strftime("%Y-%m-%d").to_string(),
+        created: viewer.date(ctx.plan.created_at).to_string(),
         unscheduled: ctx.schedule().unscheduled.clone(),
         explanation: ctx.schedule().explanation.clone(),
     }
@@ -392,7 +392,7 @@ async fn plan_view(
     } else {
         Vec::new()
     };
-    let plan = summary(state, ctx);
+    let plan = summary(state, ctx, viewer);
     let (safety, care) =
         alerts::strip_and_plan(state, viewer, ctx.plan.patient_id, Some(ctx.plan.id)).await?;
     let today = state.clock.today();
@@ -639,7 +639,7 @@ pub(super) async fn print_page(
 ) -> Result<Response, UiError> {
     let id = id_in_path(&id, "plan").map_err(in_page(&page.viewer))?;
     let ctx = load(&state, &page, id).await?;
-    let plan = summary(&state, &ctx);
+    let plan = summary(&state, &ctx, &page.viewer);
     Ok(ok(&PrintPage {
         chrome: Chrome::for_viewer(&page, "/patients"),
         title: format!("Treatment plan — {}", plan.patient),
