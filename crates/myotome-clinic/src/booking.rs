@@ -64,6 +64,9 @@ pub struct AppointmentChange {
     pub label: Option<String>,
     /// Move even though it breaks the protocol's windows: a clinician's decision.
     pub accept_violations: bool,
+    /// Moving a plan's visit: move every later visit of the plan still booked by the same
+    /// number of days, so the protocol's spacing between them is kept.
+    pub shift_later: bool,
 }
 
 /// A booked or changed appointment, with the window violations that were accepted.
@@ -71,6 +74,8 @@ pub struct AppointmentChange {
 pub struct Booked {
     pub appointment: Appointment,
     pub warnings: Vec<ViolationDocument>,
+    /// The plan's later visits moved with it ([`AppointmentChange::shift_later`]).
+    pub shifted: Vec<Appointment>,
 }
 
 /// `HH:MM`, and only that.
@@ -376,6 +381,7 @@ async fn book_in(
     Ok(Booked {
         appointment,
         warnings,
+        shifted: Vec::new(),
     })
 }
 
@@ -496,6 +502,7 @@ pub async fn change(
     let rebooked = current.details.status != AppointmentStatus::Booked
         && change.status == AppointmentStatus::Booked;
     let mut warnings = Vec::new();
+    let mut shifts: Vec<(Appointment, Date)> = Vec::new();
     let booking_again = change.status == AppointmentStatus::Booked && (moved || rebooked);
     if booking_again && current.details.plan_id.is_none() {
         let found = tx.patient(current.patient_id).await?;
@@ -510,19 +517,33 @@ pub async fn change(
         let standing = tx.chart_standing(current.patient_id).await?;
         safety::gate_booking(&found, &standing, Some(&plan))?;
         not_yet_booked(&plan, &appointments, current.details.plan_visit, Some(id))?;
+        if moved && change.shift_later {
+            shifts = later_visits_shifted(&appointments, &current, change.date)?;
+        }
         if moved {
             let visit = BookedVisit {
                 kind: current.details.kind,
                 plan_visit: current.details.plan_visit,
                 date: change.date,
             };
-            warnings = windows_brought(
-                clinic,
-                &plan,
-                &appointments,
-                Change::Move(id, visit),
-                change.accept_violations,
-            )?;
+            warnings = if shifts.is_empty() {
+                windows_brought(
+                    clinic,
+                    &plan,
+                    &appointments,
+                    Change::Move(id, visit),
+                    change.accept_violations,
+                )?
+            } else {
+                windows_brought_by_shift(
+                    clinic,
+                    &plan,
+                    &appointments,
+                    (id, change.date),
+                    &shifts,
+                    change.accept_violations,
+                )?
+            };
         }
     }
     let details = AppointmentDetails {
@@ -543,11 +564,112 @@ pub async fn change(
     if !warnings.is_empty() {
         tx.record_audit(window_override(&appointment, &warnings));
     }
+    let mut shifted = Vec::with_capacity(shifts.len());
+    for (later, date) in shifts {
+        let details = AppointmentDetails {
+            date,
+            ..later.details.clone()
+        };
+        let who = match details.clinician_id {
+            Some(user) if Some(user) == clinician.as_ref().map(|u| u.id) => clinician.clone(),
+            _ => None,
+        };
+        clinician_free(tx.as_mut(), &details, who.as_ref(), Some(later.id)).await?;
+        shifted.push(
+            tx.update_appointment(later.id, later.version, &details)
+                .await?,
+        );
+    }
     tx.commit().await?;
     Ok(Booked {
         appointment,
         warnings,
+        shifted,
     })
+}
+
+/// The plan's visits after `current` still booked, each with its date moved by as many days
+/// as `current` moves to `to`.
+fn later_visits_shifted(
+    appointments: &[Appointment],
+    current: &Appointment,
+    to: Date,
+) -> Result<Vec<(Appointment, Date)>, ClinicError> {
+    let days = current
+        .details
+        .date
+        .until(to)
+        .map(|span| span.get_days())
+        .map_err(|_| ClinicError::field("date", "is too far from the visit's date to move it"))?;
+    let mut shifted = Vec::new();
+    for later in appointments.iter().filter(|a| {
+        a.id != current.id
+            && a.details.status == AppointmentStatus::Booked
+            && a.details.date > current.details.date
+    }) {
+        let date = later
+            .details
+            .date
+            .checked_add(jiff::Span::new().days(days))
+            .map_err(|_| {
+                ClinicError::field(
+                    "date",
+                    "moves a later visit off the calendar; choose a nearer date",
+                )
+            })?;
+        shifted.push((later.clone(), date));
+    }
+    Ok(shifted)
+}
+
+/// The windows a move and the shift of the later visits bring, judged on the whole calendar
+/// after them against the calendar before: refused unless accepted.
+fn windows_brought_by_shift(
+    clinic: &Clinic,
+    plan: &TreatmentPlan,
+    appointments: &[Appointment],
+    moved: (AppointmentId, Date),
+    shifts: &[(Appointment, Date)],
+    accept: bool,
+) -> Result<Vec<ViolationDocument>, ClinicError> {
+    let Some(loaded) = clinic.data.protocols.get(&plan.details.protocol_id) else {
+        return Ok(Vec::new());
+    };
+    let protocol = &loaded.protocol;
+    let schedule = &plan.details.schedule;
+    let before =
+        windows::check_plan_calendar(protocol, schedule, &windows::booked_visits(appointments));
+    let after_appointments: Vec<Appointment> = appointments
+        .iter()
+        .map(|a| {
+            let date = if a.id == moved.0 {
+                Some(moved.1)
+            } else {
+                shifts.iter().find(|(s, _)| s.id == a.id).map(|(_, d)| *d)
+            };
+            match date {
+                Some(date) => Appointment {
+                    details: AppointmentDetails {
+                        date,
+                        status: AppointmentStatus::Booked,
+                        ..a.details.clone()
+                    },
+                    ..a.clone()
+                },
+                None => a.clone(),
+            }
+        })
+        .collect();
+    let after = windows::check_plan_calendar(
+        protocol,
+        schedule,
+        &windows::booked_visits(&after_appointments),
+    );
+    let brought = windows::brought_by_change(&before, after);
+    if !brought.is_empty() && !accept {
+        return Err(ClinicError::window_violation(brought));
+    }
+    Ok(brought)
 }
 
 /// One appointment.

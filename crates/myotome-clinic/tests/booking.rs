@@ -176,6 +176,7 @@ async fn a_relabelled_follow_up_is_still_held_to_its_window(ctx: Ctx) {
             clinician: None,
             label: Some("Telephone review".to_owned()),
             accept_violations: false,
+            shift_later: false,
         },
     )
     .await
@@ -197,6 +198,7 @@ async fn a_relabelled_follow_up_is_still_held_to_its_window(ctx: Ctx) {
             clinician: None,
             label: None,
             accept_violations: false,
+            shift_later: false,
         },
     )
     .await;
@@ -304,6 +306,7 @@ async fn a_failed_override_audit_leaves_no_booking_and_no_move(ctx: Ctx) {
             clinician: None,
             label: None,
             accept_violations: true,
+            shift_later: false,
         },
     )
     .await;

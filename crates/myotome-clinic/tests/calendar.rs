@@ -6,7 +6,7 @@ use jiff::civil::date;
 use myotome_clinic::booking::{self, AppointmentChange};
 use myotome_clinic::planning::{NewPlan, ScheduleInput};
 use myotome_clinic::plans::{self, BookedVisits};
-use myotome_clinic::{Caller, Clinic, ClinicError};
+use myotome_clinic::{Caller, Clinic, ClinicError, RefusalReason};
 use myotome_store::{AppointmentStatus, PatientId, PlanStatus, Role};
 use myotome_testing::{Ctx, sample_patient, store_tests, user};
 
@@ -16,6 +16,7 @@ store_tests! {
     Memory => [
         cancelling_a_plan_cancels_its_visits_from_today_on,
         completing_a_plan_with_visits_still_booked_asks_first,
+        moving_a_session_shifts_the_later_ones_and_keeps_the_weekly_rhythm,
     ],
 }
 
@@ -83,6 +84,7 @@ async fn cancelling_a_plan_cancels_its_visits_from_today_on(ctx: Ctx) {
             clinician: None,
             label: None,
             accept_violations: false,
+            shift_later: false,
         },
     )
     .await
@@ -148,4 +150,73 @@ async fn completing_a_plan_with_visits_still_booked_asks_first(ctx: Ctx) {
         .filter(|s| *s == AppointmentStatus::Cancelled)
         .count();
     assert_eq!(cancelled, 2);
+}
+
+async fn moving_a_session_shifts_the_later_ones_and_keeps_the_weekly_rhythm(ctx: Ctx) {
+    let (_, clinician, patient, made) = setup(&ctx).await;
+    // On the day the plan was made, every session is ahead.
+    let clinic = support::clinic(&ctx, date(2027, 1, 4));
+    let third = &made.appointments[2];
+    assert_eq!(third.details.date, date(2027, 1, 18));
+    let move_to = |shift_later: bool| AppointmentChange {
+        version: third.version,
+        date: date(2027, 1, 20),
+        status: AppointmentStatus::Booked,
+        start_time: None,
+        duration_minutes: None,
+        clinician: None,
+        label: None,
+        accept_violations: false,
+        shift_later,
+    };
+    // Alone, the move breaks IMS's weekly rhythm (seed 002) on both sides of the session.
+    let error = booking::change(&clinic, &clinician, third.id, move_to(false))
+        .await
+        .expect_err("the rhythm breaks");
+    assert!(matches!(
+        error,
+        ClinicError::Refused(ref r) if r.reason == RefusalReason::WindowViolation
+    ));
+    // With the later sessions shifted by the same two days, only the gap before it widens.
+    let error = booking::change(&clinic, &clinician, third.id, move_to(true))
+        .await
+        .expect_err("the gap from session 2 is nine days");
+    let ClinicError::Refused(refusal) = error else {
+        panic!("expected the window");
+    };
+    assert_eq!(refusal.violations.len(), 1, "{:?}", refusal.violations);
+    let accepted = booking::change(
+        &clinic,
+        &clinician,
+        third.id,
+        AppointmentChange {
+            accept_violations: true,
+            ..move_to(true)
+        },
+    )
+    .await
+    .expect("a clinician accepts the one longer gap");
+    let dates: Vec<_> = accepted.shifted.iter().map(|a| a.details.date).collect();
+    assert_eq!(
+        dates,
+        vec![date(2027, 1, 27), date(2027, 2, 3), date(2027, 2, 10)],
+        "each later session moves two days, a week apart as before"
+    );
+    let all: Vec<_> = booking::list(&clinic, &clinician, patient)
+        .await
+        .expect("read")
+        .into_iter()
+        .map(|a| a.details.date)
+        .collect();
+    assert_eq!(
+        all,
+        vec![
+            date(2027, 1, 4),
+            date(2027, 1, 11),
+            date(2027, 1, 20),
+            date(2027, 1, 27),
+            date(2027, 2, 3),
+            date(2027, 2, 10)
+        ]
+    );
 }

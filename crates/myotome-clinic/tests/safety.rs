@@ -540,6 +540,7 @@ async fn a_clinician_cannot_be_booked_twice_at_once(ctx: Ctx) {
             clinician: doctor,
             label: None,
             accept_violations: false,
+            shift_later: false,
         },
     )
     .await
@@ -558,6 +559,7 @@ async fn a_clinician_cannot_be_booked_twice_at_once(ctx: Ctx) {
             clinician: doctor,
             label: None,
             accept_violations: false,
+            shift_later: false,
         },
     )
     .await

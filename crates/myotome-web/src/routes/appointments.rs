@@ -84,6 +84,7 @@ pub(crate) fn appointment_change(
         clinician: input.clinician_id.map(UserId),
         label: input.label,
         accept_violations: input.accept_violations,
+        shift_later: input.shift_later_visits,
     })
 }
 

@@ -261,6 +261,8 @@ struct AppointmentPage {
     override_key: String,
     safety: SafetyStrip,
     care: CareView,
+    /// The move form's "move the later visits too" box, as ticked.
+    shift_later: bool,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -298,6 +300,7 @@ async fn appointment_view(
     Ok(AppointmentPage {
         safety,
         care,
+        shift_later: false,
         chrome: Chrome::for_viewer(viewer, "/calendar"),
         title: format!("{} — {patient}", details.label),
         id: appointment.id.0,
@@ -411,6 +414,7 @@ async fn move_appointment(
     // The move is always checked as asked. Ticked after a refusal, the box accepts the windows
     // only if this date is refused with the very sentences the clinician was shown.
     let ticked = fields.get("accept_violations").trim().to_owned();
+    let shift_later = fields.get("shift_later") == "yes";
     let outcome = match parse_date(&date) {
         Err(problem) => Err(ClinicError::field("date", problem)),
         Ok(new_date) => {
@@ -423,6 +427,7 @@ async fn move_appointment(
                 clinician: current.details.clinician_id,
                 label: None,
                 accept_violations,
+                shift_later,
             };
             let caller = page.clinic();
             let mut outcome =
@@ -442,6 +447,12 @@ async fn move_appointment(
     let error = match outcome {
         Ok(_) => return Ok(see_other(&format!("/appointments/{id}?moved=1"))),
         Err(error @ ClinicError::Invalid(_)) => FieldErrors::from_api(&error.into(), &[]),
+        // The clinician is booked then: said at the time, which is what to change.
+        Err(ClinicError::Conflict(sentence)) => {
+            let mut errors = FieldErrors::none();
+            errors.add("start_time", sentence);
+            errors
+        }
         Err(ClinicError::Refused(refusal)) if !refusal.violations.is_empty() => {
             let violations = refusal.violations;
             let mut errors = FieldErrors::none();
@@ -464,6 +475,7 @@ async fn move_appointment(
     view.override_key = key;
     view.date_value = date;
     view.time_value = start_time.unwrap_or_default();
+    view.shift_later = shift_later;
     Ok(html(StatusCode::UNPROCESSABLE_ENTITY, &view))
 }
 
@@ -494,6 +506,7 @@ async fn cancel_appointment(
         clinician: current.details.clinician_id,
         label: None,
         accept_violations: false,
+        shift_later: false,
     };
     booking::change(&state.clinic, &page.clinic(), current.id, change)
         .await

@@ -587,6 +587,10 @@ pub struct AppointmentUpdateIn {
     /// for clinicians only (staff get 403), recorded in the audit trail.
     #[serde(default)]
     pub accept_violations: bool,
+    /// Moving a plan's visit: move the plan's later visits still booked by the same number of
+    /// days, so the protocol's spacing between them is kept (checked as one change).
+    #[serde(default)]
+    pub shift_later_visits: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
