@@ -1004,7 +1004,7 @@ impl<'a> Generator<'a> {
             acknowledged_precautions: Vec::new(),
         };
         let weight = facts::latest_weight(&self.store.weights(&self.actor, patient.id).await?);
-        let mut draft = planning::draft(self.data, &input, weight, Some(clinician))?;
+        let mut draft = planning::draft(self.data, &input, weight, Some(clinician), None)?;
         draft.details.safety = Some(self.pass_gate(patient, protocol).await?);
         let (_, appointments) = self
             .store

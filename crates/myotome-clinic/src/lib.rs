@@ -37,6 +37,7 @@ pub mod records;
 pub mod safety;
 pub mod screening;
 pub mod secret;
+pub mod settings;
 pub mod today;
 pub mod validate;
 pub mod windows;

@@ -45,12 +45,15 @@ pub enum Permission {
     /// Merge two charts of one person: every record of one moves to the other, so it is a
     /// clinician's decision.
     ChartMerge,
+    /// Set what the seeds leave to the clinic (observation times, follow-up intervals, volume
+    /// ranges …): a clinical value, or the clinic's own configuration.
+    SettingsWrite,
 }
 
 use Permission::*;
 
 /// The matrix: (permission, admin, clinician, staff).
-const MATRIX: [(Permission, bool, bool, bool); 16] = [
+const MATRIX: [(Permission, bool, bool, bool); 17] = [
     (PatientRead, false, true, true),
     (PatientWrite, false, true, true),
     (ChartWrite, false, true, true),
@@ -67,6 +70,7 @@ const MATRIX: [(Permission, bool, bool, bool); 16] = [
     (RecordImport, false, true, true),
     (RecordExport, false, true, false),
     (ChartMerge, false, true, false),
+    (SettingsWrite, true, true, false),
 ];
 
 impl Permission {
@@ -100,6 +104,7 @@ impl Permission {
             RecordImport => "Importing patients and records from another system",
             RecordExport => "Exporting a patient's whole record",
             ChartMerge => "Merging two charts of one person",
+            SettingsWrite => "Setting what the seeds leave to the clinic",
         }
     }
 }

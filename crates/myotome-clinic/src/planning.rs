@@ -28,7 +28,7 @@ use myotome_core::schedule::{
 use myotome_store::{
     AppointmentDetails, AppointmentKind, AppointmentStatus, DOCUMENT_SCHEMA, DoseDocument,
     PlanDetails, PlanVisit, ScheduleDocument, ScheduleMode, ScheduledVisit, ScheduledVisitKind,
-    Side, UserId, ViolationDocument,
+    Side, StoredSettings, UserId, ViolationDocument,
 };
 
 /// A new treatment plan, as the clinician asked for it. Dates are the text typed (each checked
@@ -109,15 +109,18 @@ pub struct PlanDraft {
     pub warnings: Vec<ViolationDocument>,
 }
 
-/// Checks the request and computes the plan, or refuses with the reason.
+/// Checks the request and computes the plan, or refuses with the reason. The protocol is run
+/// as the clinic's `settings` fill what its seed leaves open, and the plan records their
+/// version.
 pub fn draft(
     data: &ClinicalData,
     input: &NewPlan,
     weight: Option<Weight>,
     clinician: Option<UserId>,
+    settings: Option<&StoredSettings>,
 ) -> Result<PlanDraft, ClinicError> {
     let loaded = find_protocol(data, &input.protocol, "protocol")?;
-    let protocol = &loaded.protocol;
+    let protocol = &crate::settings::protocol_as_run(&loaded.protocol, settings);
 
     let mut check = Check::new();
     check_choices(&mut check, protocol, &data.catalog, input);
@@ -191,6 +194,7 @@ pub fn draft(
             notes: input.notes.clone(),
             // Set by the use case from the safety gate, inside its transaction.
             safety: None,
+            settings_version: settings.map(|s| s.version),
         },
         appointments,
         warnings: violations,
@@ -203,8 +207,10 @@ pub fn dose_preview(
     data: &ClinicalData,
     input: &NewPlan,
     weight: Option<Weight>,
+    settings: Option<&StoredSettings>,
 ) -> Result<Option<DoseDocument>, ClinicError> {
     let loaded = find_protocol(data, &input.protocol, "protocol")?;
+    let protocol = crate::settings::protocol_as_run(&loaded.protocol, settings);
     let mut check = Check::new();
     let dose_request = read_dose(
         &mut check,
@@ -216,7 +222,7 @@ pub fn dose_preview(
     let Some(dose_request) = dose_request else {
         return Err(ClinicError::unchecked("dose request"));
     };
-    dose_of(&loaded.protocol, input.dose.as_ref(), &dose_request, weight)
+    dose_of(&protocol, input.dose.as_ref(), &dose_request, weight)
 }
 
 /// The core's dose for the request, or the refusal as a sentence.

@@ -35,7 +35,8 @@ pub async fn prepare(
     let patient = store.patient(&caller.actor, patient).await?;
     let clinician = bookable_user(store, request.clinician_id, "clinician_id").await?;
     let weight = latest_weight(&store.weights(&caller.actor, patient.id).await?);
-    planning::draft(&clinic.data, request, weight, clinician)
+    let settings = store.clinic_settings().await?;
+    planning::draft(&clinic.data, request, weight, clinician, settings.as_ref())
 }
 
 /// The dose alone, as the plan would compute it with the patient's latest weight (the plan
@@ -49,7 +50,8 @@ pub async fn dose_preview(
 ) -> Result<Option<DoseDocument>, ClinicError> {
     caller.may(Permission::PlanWrite)?;
     let weight = latest_weight(&clinic.store.weights(&caller.actor, patient).await?);
-    planning::dose_preview(&clinic.data, request, weight)
+    let settings = clinic.store.clinic_settings().await?;
+    planning::dose_preview(&clinic.data, request, weight, settings.as_ref())
 }
 
 /// Makes a treatment plan. With `book` its sessions and follow-ups are booked at once (the
@@ -65,6 +67,9 @@ pub async fn make(
     caller.may(Permission::PlanWrite)?;
     let clinician =
         bookable_user(clinic.store.as_ref(), request.clinician_id, "clinician_id").await?;
+    // Read before the transaction: a plan names the settings version it was made with,
+    // whatever is saved after.
+    let settings = clinic.store.clinic_settings().await?;
     let mut tx = clinic.store.begin(&caller.actor).await?;
     let found = tx.patient(patient).await?;
     let chart = tx.screening_chart(patient).await?;
@@ -73,6 +78,7 @@ pub async fn make(
         request,
         latest_weight(&chart.weights),
         clinician,
+        settings.as_ref(),
     )?;
     let standing = tx.chart_standing(patient).await?;
     draft.details.safety = Some(safety::gate_plan(

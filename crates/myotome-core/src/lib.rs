@@ -8,6 +8,7 @@ pub mod alerts;
 pub mod builtin;
 pub mod catalog;
 pub mod citation;
+pub mod clinic_settings;
 pub mod coding;
 pub mod dosing;
 pub mod facts;

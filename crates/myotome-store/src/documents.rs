@@ -328,6 +328,34 @@ pub struct ClearanceDocument {
     pub reference: Option<String>,
 }
 
+// --- Clinic settings --------------------------------------------------------------------------
+
+/// The values the clinic set where the seeds leave them open: protocol id → setting key (as
+/// `myotome_core::clinic_settings::open_settings` names them) → value. One document per
+/// settings version.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClinicSettingsDocument {
+    #[serde(default = "schema_1")]
+    pub schema: u32,
+    pub protocols: std::collections::BTreeMap<
+        String,
+        std::collections::BTreeMap<String, SettingValueDocument>,
+    >,
+}
+
+/// One value the clinic set. Durations are ISO 8601 (`P2W`), volumes millilitres.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum SettingValueDocument {
+    Count { min: u32, max: u32 },
+    Minutes { min: u32, max: u32 },
+    Period { every: String },
+    PeriodRange { min: String, max: String },
+    VolumeRange { min_ml: f64, max_ml: f64 },
+    Ratio { saline_per_product_ml: f64 },
+}
+
 /// The core's outcome words (`eligible` …), the one text form of [`Outcome`].
 mod outcome_text {
     use myotome_core::outcome::Outcome;

@@ -366,13 +366,38 @@ pub trait AuditStore: Send + Sync {
     async fn audit_anchor(&self, seq: i64) -> Result<Option<String>>;
 }
 
+/// The clinic's settings: what the seeds leave to the clinic, versioned.
+#[async_trait]
+pub trait SettingsStore: Send + Sync {
+    /// The latest version, `None` before the clinic set anything.
+    async fn clinic_settings(&self) -> Result<Option<StoredSettings>>;
+    /// One version (a plan names the version it was made with).
+    async fn clinic_settings_version(&self, version: i64) -> Result<StoredSettings>;
+    /// Adds version `expected + 1` (`expected` 0 before any); `Stale` when someone saved in
+    /// between. Audited as `settings.change`.
+    async fn save_clinic_settings(
+        &self,
+        actor: &Actor,
+        expected: i64,
+        document: &ClinicSettingsDocument,
+        note: Option<&str>,
+    ) -> Result<StoredSettings>;
+}
+
 /// Everything Myotome keeps, one small trait per area (a new capability adds its own), plus
 /// what spans them: the backend, the use-case [`Transaction`] and maintenance. See the crate
 /// documentation for the invariants. `use myotome_store::prelude::*` brings every area's
 /// methods into scope.
 #[async_trait]
 pub trait Store:
-    PatientStore + ChartStore + PlanStore + WorkListStore + AccessStore + AuditStore + 'static
+    PatientStore
+    + ChartStore
+    + PlanStore
+    + WorkListStore
+    + AccessStore
+    + AuditStore
+    + SettingsStore
+    + 'static
 {
     fn backend(&self) -> Backend;
 
@@ -389,8 +414,8 @@ pub trait Store:
 /// The store's traits, to call any area's methods on a `dyn Store`.
 pub mod prelude {
     pub use crate::{
-        AccessStore, AuditStore, ChartStore, PatientStore, PlanStore, Store, Transaction,
-        WorkListStore,
+        AccessStore, AuditStore, ChartStore, PatientStore, PlanStore, SettingsStore, Store,
+        Transaction, WorkListStore,
     };
 }
 

@@ -152,6 +152,16 @@ pub struct MergeCounts {
     pub appointments: u64,
 }
 
+/// One version of the clinic's settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredSettings {
+    pub version: i64,
+    pub document: crate::documents::ClinicSettingsDocument,
+    pub note: Option<String>,
+    pub changed_by: Option<UserId>,
+    pub changed_at: Timestamp,
+}
+
 /// One chart merged into another, as recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PatientMerge {
@@ -509,6 +519,8 @@ pub struct PlanDetails {
     /// The screening the plan was made from, its precautions and clearances; `None` for plans
     /// made before the safety gate.
     pub safety: Option<PlanSafetyDocument>,
+    /// The clinic settings version the plan was made with; `None` when there were none.
+    pub settings_version: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

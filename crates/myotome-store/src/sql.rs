@@ -36,17 +36,19 @@ mod merge;
 mod patients;
 mod plans;
 mod safety;
+mod settings;
 mod transaction;
 
 use crate::prelude::*;
 use crate::{
     Actor, ApiToken, Appointment, AppointmentDetails, AppointmentId, AuditAction, AuditEvent,
-    Backend, CalendarQuery, CandidateReceipt, ChainCheck, ChartStanding, Clearance, ClinicalRecord,
-    ImportReceipt, IntakeForm, MeasurementEntry, NewApiToken, NewIntake, NewScreening, NewSession,
-    NewUser, Patient, PatientChart, PatientDetails, PatientId, PatientImport, PatientList,
-    PatientMerge, PatientSearch, PlanDetails, PlanId, PlanStatus, RecordDetails, RecordId,
-    RecordKind, RecordSource, Result, Role, ScreeningId, SessionRecord, SetupLink, Store,
-    StoreError, StoredScreening, TokenId, TreatmentPlan, User, UserId, WeightEntry,
+    Backend, CalendarQuery, CandidateReceipt, ChainCheck, ChartStanding, Clearance,
+    ClinicSettingsDocument, ClinicalRecord, ImportReceipt, IntakeForm, MeasurementEntry,
+    NewApiToken, NewIntake, NewScreening, NewSession, NewUser, Patient, PatientChart,
+    PatientDetails, PatientId, PatientImport, PatientList, PatientMerge, PatientSearch,
+    PlanDetails, PlanId, PlanStatus, RecordDetails, RecordId, RecordKind, RecordSource, Result,
+    Role, ScreeningId, SessionRecord, SetupLink, Store, StoreError, StoredScreening,
+    StoredSettings, TokenId, TreatmentPlan, User, UserId, WeightEntry,
 };
 use async_trait::async_trait;
 pub use connection::{SqliteSettings, connect, memory_url, sqlite_url};
@@ -1014,6 +1016,45 @@ impl AccessStore for SqlStore {
     }
 
     // --- Audit ------------------------------------------------------------------------------
+}
+
+#[async_trait]
+impl SettingsStore for SqlStore {
+    async fn clinic_settings(&self) -> Result<Option<StoredSettings>> {
+        let mut conn = self.pool.acquire().await.db()?;
+        settings::latest(&mut conn).await
+    }
+
+    async fn clinic_settings_version(&self, version: i64) -> Result<StoredSettings> {
+        let mut conn = self.pool.acquire().await.db()?;
+        settings::version(&mut conn, version).await
+    }
+
+    async fn save_clinic_settings(
+        &self,
+        actor: &Actor,
+        expected: i64,
+        document: &ClinicSettingsDocument,
+        note: Option<&str>,
+    ) -> Result<StoredSettings> {
+        self.audited(
+            actor,
+            |tx| {
+                Box::pin(settings::save(
+                    tx.conn,
+                    expected,
+                    document,
+                    note,
+                    actor.user_id,
+                ))
+            },
+            |saved| {
+                AuditAction::general("settings.change")
+                    .with_target(format!("settings/{}", saved.version))
+            },
+        )
+        .await
+    }
 }
 
 #[async_trait]

@@ -46,5 +46,6 @@ pub mod need {
         RecordImport,
         RecordExport,
         ChartMerge,
+        SettingsWrite,
     );
 }

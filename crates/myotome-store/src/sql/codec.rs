@@ -148,6 +148,11 @@ impl Schema for DoseDocument {
         self.schema
     }
 }
+impl Schema for crate::documents::ClinicSettingsDocument {
+    fn schema(&self) -> u32 {
+        self.schema
+    }
+}
 impl Schema for crate::documents::PlanSafetyDocument {
     fn schema(&self) -> u32 {
         self.schema

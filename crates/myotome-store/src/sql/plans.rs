@@ -18,8 +18,8 @@ use sqlx::any::AnyRow;
 // --- Plans --------------------------------------------------------------------------------------
 
 const PLAN_COLUMNS: &str = "id, patient_id, protocol_id, protocol_version, indication, region, \
-     side, target_sites, dose, schedule, notes, safety, status, version, created_at, created_by, \
-     updated_at";
+     side, target_sites, dose, schedule, notes, safety, settings_version, status, version, \
+     created_at, created_by, updated_at";
 
 fn plan_from(row: &AnyRow) -> Result<TreatmentPlan> {
     let id: i64 = get(row, "id")?;
@@ -37,6 +37,7 @@ fn plan_from(row: &AnyRow) -> Result<TreatmentPlan> {
             schedule: codec::document(row, "schedule", "plan", id)?,
             notes: get(row, "notes")?,
             safety: codec::opt_document(row, "safety", "plan", id)?,
+            settings_version: get(row, "settings_version")?,
         },
         status: codec::word(row, "status", codec::parse_plan_status)?,
         version: get(row, "version")?,
@@ -67,8 +68,8 @@ pub(crate) async fn create_plan(
     let sql = format!(
         "INSERT INTO treatment_plans (patient_id, protocol_id, protocol_version, indication, \
          region, side, target_sites, dose, schedule, notes, status, version, created_at, \
-         created_by, updated_at, safety) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'active', 1, $11, $12, $11, $13) \
+         created_by, updated_at, safety, settings_version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'active', 1, $11, $12, $11, $13, $14) \
          RETURNING {PLAN_COLUMNS}"
     );
     let row = sqlx::query(&sql)
@@ -85,6 +86,7 @@ pub(crate) async fn create_plan(
         .bind(&now)
         .bind(created_by.map(|u| u.0))
         .bind(safety)
+        .bind(plan.settings_version)
         .fetch_one(&mut *conn)
         .await
         .db()?;

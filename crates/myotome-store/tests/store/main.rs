@@ -19,6 +19,7 @@ store_tests! {
     Memory => [
         search_folds_case_and_diacritics_and_reads_a_name_either_way_round,
         an_identifier_prefix_search_is_served_by_its_index,
+        clinic_settings_versions_are_added_never_changed,
         a_patient_is_created_read_and_updated_with_identifiers_and_contact,
         an_update_from_an_older_version_is_refused_and_the_newer_data_kept,
         an_identifier_belongs_to_one_patient_only,
@@ -471,6 +472,53 @@ async fn an_identifier_prefix_search_is_served_by_its_index(ctx: Ctx) {
         plan.contains("patients_live_by_name"),
         "the name search reads the index:\n{plan}"
     );
+}
+
+async fn clinic_settings_versions_are_added_never_changed(ctx: Ctx) {
+    let store = &*ctx.store;
+    assert!(store.clinic_settings().await.expect("read").is_none());
+    let mut document = ClinicSettingsDocument::default();
+    document
+        .protocols
+        .entry("ims".to_owned())
+        .or_default()
+        .insert(
+            "observation.minutes".to_owned(),
+            SettingValueDocument::Minutes { min: 10, max: 15 },
+        );
+    let first = store
+        .save_clinic_settings(&actor(), 0, &document, Some("first"))
+        .await
+        .expect("version 1");
+    assert_eq!(first.version, 1);
+    assert!(matches!(
+        store
+            .save_clinic_settings(&actor(), 0, &document, None)
+            .await,
+        Err(StoreError::Stale { .. })
+    ));
+    let second = store
+        .save_clinic_settings(&actor(), 1, &ClinicSettingsDocument::default(), None)
+        .await
+        .expect("version 2");
+    assert_eq!(store.clinic_settings().await.expect("read"), Some(second));
+    assert_eq!(
+        store
+            .clinic_settings_version(1)
+            .await
+            .expect("version 1 reads back"),
+        first
+    );
+    let mut conn = ctx.raw().await;
+    for statement in [
+        "UPDATE clinic_settings SET note = 'rewritten' WHERE version = 1",
+        "DELETE FROM clinic_settings WHERE version = 1",
+    ] {
+        assert!(
+            sqlx::query(statement).execute(&mut conn).await.is_err(),
+            "the schema lets `{statement}` through"
+        );
+    }
 }
 
 async fn search_pages_are_capped_at_200_and_numbered_from_1(ctx: Ctx) {
@@ -1018,6 +1066,7 @@ fn plan_details() -> PlanDetails {
                 reference: Some("OB-2025-118".to_owned()),
             }],
         }),
+        settings_version: None,
     }
 }
 
@@ -2645,6 +2694,7 @@ async fn injection_strings_and_unicode_round_trip_byte_exactly_through_every_tex
             },
             notes: Some(s.clone()),
             safety: None,
+            settings_version: None,
         };
         let visit = AppointmentDetails {
             label: s.clone(),

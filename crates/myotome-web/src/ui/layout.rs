@@ -25,11 +25,16 @@ pub struct Chrome {
 }
 
 /// The sections, in bar order, with the permission that makes each one useful.
-const SECTIONS: [(&str, &str, Option<Permission>); 7] = [
+const SECTIONS: [(&str, &str, Option<Permission>); 8] = [
     ("/", "Today", None),
     ("/patients", "Patients", Some(Permission::PatientRead)),
     ("/calendar", "Calendar", Some(Permission::CalendarRead)),
     ("/protocols", "Protocols", Some(Permission::ProtocolRead)),
+    (
+        "/settings",
+        "Clinic settings",
+        Some(Permission::SettingsWrite),
+    ),
     ("/admin/users", "Users", Some(Permission::UserAdmin)),
     ("/admin/tokens", "API tokens", Some(Permission::TokenAdmin)),
     ("/admin/audit", "Audit trail", Some(Permission::AuditRead)),

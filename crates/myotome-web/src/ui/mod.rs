@@ -22,6 +22,7 @@ pub mod plans;
 pub mod protocols;
 pub mod render;
 pub mod screening;
+pub mod settings;
 pub mod today;
 
 use crate::error::ApiError;
@@ -38,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         .merge(today::routes())
         .merge(patients::routes())
         .merge(screening::routes())
+        .merge(settings::routes())
         .merge(candidate::routes())
         .merge(plans::routes())
         .merge(calendar::routes())

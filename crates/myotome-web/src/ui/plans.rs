@@ -613,7 +613,12 @@ async fn builder_view(
     let Some(loaded) = state.data.protocols.get(&view.choices.protocol) else {
         return Ok(view);
     };
-    let protocol = &loaded.protocol;
+    // The protocol as the clinic runs it: what the seed leaves open, filled from the settings.
+    let settings = myotome_clinic::settings::current(&state.clinic, &viewer.clinic())
+        .await
+        .map_err(|e| in_page(viewer)(ApiError::from(e)))?;
+    let run = myotome_clinic::settings::protocol_as_run(&loaded.protocol, settings.as_ref());
+    let protocol = &run;
     let ready = safety::plan_readiness(
         &patient,
         standing,
@@ -724,7 +729,10 @@ async fn builder_view(
                     b.min.millilitres(),
                     b.max.millilitres()
                 ),
-                Setting::ClinicSets(c) => format!("The clinic sets the volume: {}", c.why),
+                Setting::ClinicSets(c) => format!(
+                    "The clinic sets the volume ({}); no range is set yet on the clinic settings page.",
+                    c.why.trim_end_matches('.')
+                ),
             }),
             cells_hint: dosing.cell_floor_per_kg.as_ref().map(|f| {
                 format!(
@@ -743,7 +751,12 @@ async fn builder_view(
             let input = view.choices.plan_in(protocol, &mut errors);
             let weight = myotome_clinic::facts::latest_weight(&weights);
             step.result = Some(
-                match myotome_clinic::planning::dose_preview(&state.data, &input, weight) {
+                match myotome_clinic::planning::dose_preview(
+                    &state.data,
+                    &input,
+                    weight,
+                    settings.as_ref(),
+                ) {
                     Ok(Some(dose)) => Ok(DoseView::from_doc(&dose)),
                     Ok(None) => {
                         Err("This protocol injects nothing, so there is no dose.".to_owned())

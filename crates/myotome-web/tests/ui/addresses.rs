@@ -9,7 +9,7 @@ use reqwest::header::{CONTENT_TYPE, COOKIE, ORIGIN};
 use reqwest::redirect::Policy;
 
 /// Every page path with a record number in it, as (method, path with `{id}`, who may use it).
-const PATHS: [(&str, &str, &str); 24] = [
+const PATHS: [(&str, &str, &str); 26] = [
     ("GET", "/patients/{id}", "dr_chen"),
     ("GET", "/patients/{id}/edit", "dr_chen"),
     ("POST", "/patients/{id}/edit", "dr_chen"),
@@ -20,6 +20,8 @@ const PATHS: [(&str, &str, &str); 24] = [
     ("POST", "/patients/{id}/screenings", "dr_chen"),
     ("GET", "/screenings/{id}", "dr_chen"),
     ("POST", "/screenings/{id}/sign", "dr_chen"),
+    ("POST", "/screenings/{id}/clearances", "dr_chen"),
+    ("POST", "/patients/{id}/merges", "dr_chen"),
     ("GET", "/patients/{id}/plans/new", "dr_chen"),
     ("POST", "/patients/{id}/plans", "dr_chen"),
     ("GET", "/plans/{id}", "dr_chen"),
@@ -43,10 +45,11 @@ const NOT_NUMBERS: [&str; 4] = ["abc", "1.5", "99999999999999999999", "%FF"];
 /// The chart's own handlers (`ui/patients/chart.rs`) still read the id with axum's
 /// `Path<String>`, which answers an undecodable address with plain text; until they take
 /// `PathText`, they are walked with the readable ids only.
-const CHART: [(&str, &str); 3] = [
+const CHART: [(&str, &str); 4] = [
     ("GET", "/patients/{id}"),
     ("POST", "/patients/{id}/records"),
     ("POST", "/patients/{id}/weights"),
+    ("POST", "/patients/{id}/merges"),
 ];
 
 async fn a_mistyped_record_number_in_any_page_address_is_a_page_that_says_so(app: TestApp) {

@@ -16,4 +16,5 @@ mod clinical;
 mod patients;
 mod plain_messages;
 mod planning;
+mod settings;
 mod time_zone;

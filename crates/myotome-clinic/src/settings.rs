@@ -1,0 +1,441 @@
+//! The clinic's settings: the values the seeds leave to the clinic (every `clinic_sets` field
+//! of every protocol — observation time, follow-up intervals, volume ranges, saline ratio …),
+//! set by a clinician or an administrator, each save a new version on the audit trail.
+//!
+//! The protocol files stay the source: a setting only fills a field the file leaves open
+//! ([`myotome_core::clinic_settings`]), and a field nobody set stays open, so the planner and
+//! the dose calculator go on saying so. A plan records the settings version it was made with.
+
+use crate::permissions::Permission;
+use crate::validate::{Check, MAX_SHORT_TEXT};
+use crate::{Caller, Clinic, ClinicError};
+use myotome_core::citation::Source;
+use myotome_core::clinic_settings::{ClinicValue, OpenSetting, ValueKind, open_settings};
+use myotome_core::protocol::Protocol;
+use myotome_core::quantity::{Duration, Volume};
+use myotome_store::{
+    ClinicSettingsDocument, DOCUMENT_SCHEMA, SettingValueDocument, StoredSettings,
+};
+use std::collections::BTreeMap;
+
+/// The latest settings, `None` before the clinic set anything. Not patient data: anyone
+/// signed in may read them (the protocol library's permission).
+pub async fn current(
+    clinic: &Clinic,
+    caller: &Caller,
+) -> Result<Option<StoredSettings>, ClinicError> {
+    caller.may(Permission::ProtocolRead)?;
+    Ok(clinic.store.clinic_settings().await?)
+}
+
+/// The stored values of one protocol, as the core reads them. A value that no longer reads
+/// (a hand-edited database) is left out, so its field stays open.
+pub fn values_of(
+    document: &ClinicSettingsDocument,
+    protocol: &str,
+) -> BTreeMap<String, ClinicValue> {
+    let Some(values) = document.protocols.get(protocol) else {
+        return BTreeMap::new();
+    };
+    values
+        .iter()
+        .filter_map(|(key, value)| Some((key.clone(), clinic_value(value)?)))
+        .collect()
+}
+
+fn clinic_value(value: &SettingValueDocument) -> Option<ClinicValue> {
+    Some(match value {
+        SettingValueDocument::Count { min, max } => ClinicValue::Count {
+            min: *min,
+            max: *max,
+        },
+        SettingValueDocument::Minutes { min, max } => ClinicValue::Minutes {
+            min: *min,
+            max: *max,
+        },
+        SettingValueDocument::Period { every } => ClinicValue::Period(Duration::parse(every).ok()?),
+        SettingValueDocument::PeriodRange { min, max } => ClinicValue::PeriodRange {
+            min: Duration::parse(min).ok()?,
+            max: Duration::parse(max).ok()?,
+        },
+        SettingValueDocument::VolumeRange { min_ml, max_ml } => ClinicValue::VolumeRange {
+            min: Volume::from_millilitres(*min_ml).ok()?,
+            max: Volume::from_millilitres(*max_ml).ok()?,
+        },
+        SettingValueDocument::Ratio {
+            saline_per_product_ml,
+        } => ClinicValue::Ratio(*saline_per_product_ml),
+    })
+}
+
+/// The source a clinic value carries: the settings version it was set in.
+pub fn source_of(version: i64) -> Source {
+    Source {
+        reference: "clinic".to_owned(),
+        section: format!("Clinic settings, version {version}"),
+        quote: None,
+    }
+}
+
+/// `protocol` as the clinic runs it under `settings` (as written when there are none).
+pub fn protocol_as_run(protocol: &Protocol, settings: Option<&StoredSettings>) -> Protocol {
+    match settings {
+        None => protocol.clone(),
+        Some(settings) => myotome_core::clinic_settings::with_clinic_values(
+            protocol,
+            &values_of(&settings.document, protocol.id.as_str()),
+            &source_of(settings.version),
+        ),
+    }
+}
+
+/// A unit of time a setting is typed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeUnit {
+    Days,
+    Weeks,
+    Months,
+}
+
+impl TimeUnit {
+    pub const ALL: [TimeUnit; 3] = [TimeUnit::Days, TimeUnit::Weeks, TimeUnit::Months];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimeUnit::Days => "days",
+            TimeUnit::Weeks => "weeks",
+            TimeUnit::Months => "months",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|u| u.as_str() == text)
+    }
+
+    fn designator(self) -> char {
+        match self {
+            TimeUnit::Days => 'D',
+            TimeUnit::Weeks => 'W',
+            TimeUnit::Months => 'M',
+        }
+    }
+}
+
+/// One setting as typed: the protocol and key it sets, and its numbers as text. All empty
+/// means "not set" (the field stays open).
+#[derive(Debug, Clone, Default)]
+pub struct SettingInput {
+    pub protocol: String,
+    pub key: String,
+    /// The one number of a period or a ratio, or the low end of a range.
+    pub min: String,
+    /// The high end of a range (empty: the same as `min`).
+    pub max: String,
+    /// For lengths of time: days, weeks or months.
+    pub unit: String,
+}
+
+impl SettingInput {
+    fn is_blank(&self) -> bool {
+        self.min.trim().is_empty() && self.max.trim().is_empty()
+    }
+
+    /// The field's path in the form and in field errors.
+    pub fn field(&self) -> String {
+        format!("{}.{}", self.protocol, self.key)
+    }
+}
+
+/// Saves a new settings version from what was typed: every setting of every protocol at once
+/// (a blank one is not set). `expected` is the version read (0 before any). Refused with every
+/// field's problem, or `Stale` when someone saved in between; audited as `settings.change`.
+pub async fn save(
+    clinic: &Clinic,
+    caller: &Caller,
+    expected: i64,
+    inputs: &[SettingInput],
+    note: Option<&str>,
+) -> Result<StoredSettings, ClinicError> {
+    caller.may(Permission::SettingsWrite)?;
+    let mut check = Check::new();
+    if let Some(note) = note {
+        check.line("note", note, MAX_SHORT_TEXT);
+    }
+    let mut document = ClinicSettingsDocument {
+        schema: DOCUMENT_SCHEMA,
+        protocols: BTreeMap::new(),
+    };
+    for input in inputs {
+        let field = input.field();
+        let Some(loaded) = clinic.data.protocols.get(&input.protocol) else {
+            check.add(
+                field,
+                format!("there is no protocol `{}` in the library", input.protocol),
+            );
+            continue;
+        };
+        let open = open_settings(&loaded.protocol);
+        let Some(setting) = open.iter().find(|s| s.key == input.key) else {
+            check.add(
+                field,
+                format!(
+                    "{} gives this value itself or has no such setting; the clinic sets only what the seed leaves open",
+                    input.protocol
+                ),
+            );
+            continue;
+        };
+        if input.is_blank() {
+            continue;
+        }
+        if let Some(value) = read_value(&mut check, &field, setting, input) {
+            document
+                .protocols
+                .entry(input.protocol.clone())
+                .or_default()
+                .insert(input.key.clone(), value);
+        }
+    }
+    check.finish()?;
+    Ok(clinic
+        .store
+        .save_clinic_settings(&caller.actor, expected, &document, note.map(str::trim))
+        .await?)
+}
+
+fn read_value(
+    check: &mut Check,
+    field: &str,
+    setting: &OpenSetting<'_>,
+    input: &SettingInput,
+) -> Option<SettingValueDocument> {
+    let min_text = input.min.trim();
+    let max_text = if input.max.trim().is_empty() {
+        min_text
+    } else {
+        input.max.trim()
+    };
+    let whole = |check: &mut Check, text: &str| -> Option<u32> {
+        match text.parse::<u32>() {
+            Ok(n) if n > 0 => Some(n),
+            _ => {
+                check.add(
+                    field,
+                    format!("“{text}” is not a whole number above zero; write e.g. 3"),
+                );
+                None
+            }
+        }
+    };
+    let number = |check: &mut Check, text: &str| -> Option<f64> {
+        match text.replace(',', ".").parse::<f64>() {
+            Ok(n) if n.is_finite() && n >= 0.0 => Some(n),
+            _ => {
+                check.add(
+                    field,
+                    format!("“{text}” is not a number; write e.g. 2 or 2.5"),
+                );
+                None
+            }
+        }
+    };
+    let ordered = |check: &mut Check, low: f64, high: f64| {
+        if low > high {
+            check.add(field, "the low end is above the high end; swap them");
+            false
+        } else {
+            true
+        }
+    };
+    let period = |check: &mut Check, text: &str| -> Option<(String, f64)> {
+        let n = whole(check, text)?;
+        let Some(unit) = TimeUnit::parse(input.unit.trim()) else {
+            check.add(field, "choose days, weeks or months");
+            return None;
+        };
+        Some((format!("P{n}{}", unit.designator()), f64::from(n)))
+    };
+    match setting.kind {
+        ValueKind::Count | ValueKind::Minutes => {
+            let (min, max) = (whole(check, min_text)?, whole(check, max_text)?);
+            if !ordered(check, f64::from(min), f64::from(max)) {
+                return None;
+            }
+            Some(if setting.kind == ValueKind::Count {
+                SettingValueDocument::Count { min, max }
+            } else {
+                SettingValueDocument::Minutes { min, max }
+            })
+        }
+        ValueKind::Period => {
+            let (every, _) = period(check, min_text)?;
+            Some(SettingValueDocument::Period { every })
+        }
+        ValueKind::PeriodRange => {
+            let ((min, low), (max, high)) = (period(check, min_text)?, period(check, max_text)?);
+            if !ordered(check, low, high) {
+                return None;
+            }
+            Some(SettingValueDocument::PeriodRange { min, max })
+        }
+        ValueKind::VolumeRange => {
+            let (min_ml, max_ml) = (number(check, min_text)?, number(check, max_text)?);
+            for ml in [min_ml, max_ml] {
+                if let Err(problem) = Volume::from_millilitres(ml) {
+                    check.add(field, problem);
+                    return None;
+                }
+            }
+            if min_ml == 0.0 {
+                check.add(field, "a product volume range starts above 0 mL");
+                return None;
+            }
+            if !ordered(check, min_ml, max_ml) {
+                return None;
+            }
+            Some(SettingValueDocument::VolumeRange { min_ml, max_ml })
+        }
+        ValueKind::Ratio => {
+            let ratio = number(check, min_text)?;
+            Some(SettingValueDocument::Ratio {
+                saline_per_product_ml: ratio,
+            })
+        }
+    }
+}
+
+/// One open setting as the settings page and the API show it: what it is, the seed text that
+/// leaves it open, and the value set now (if any).
+#[derive(Debug, Clone)]
+pub struct SettingView {
+    pub key: String,
+    pub label: String,
+    pub kind: ValueKind,
+    pub why: String,
+    /// The seed document, its title, section and the words that leave the value open.
+    pub document: String,
+    pub title: String,
+    pub section: String,
+    pub quote: Option<String>,
+    pub value: Option<SettingValueDocument>,
+}
+
+/// A protocol's open settings.
+#[derive(Debug, Clone)]
+pub struct ProtocolSettings {
+    pub protocol: String,
+    pub title: String,
+    pub version: String,
+    pub settings: Vec<SettingView>,
+}
+
+/// Every protocol's open settings with the current values, and the version they are at.
+#[derive(Debug, Clone)]
+pub struct Overview {
+    /// 0 before the clinic set anything.
+    pub version: i64,
+    pub current: Option<StoredSettings>,
+    pub protocols: Vec<ProtocolSettings>,
+}
+
+/// What the settings page shows.
+pub async fn overview(clinic: &Clinic, caller: &Caller) -> Result<Overview, ClinicError> {
+    let current = current(clinic, caller).await?;
+    let protocols = clinic
+        .data
+        .protocols
+        .iter()
+        .map(|loaded| {
+            let protocol = &loaded.protocol;
+            let values = current
+                .as_ref()
+                .and_then(|c| c.document.protocols.get(protocol.id.as_str()));
+            ProtocolSettings {
+                protocol: protocol.id.to_string(),
+                title: protocol.title.clone(),
+                version: protocol.version.to_string(),
+                settings: open_settings(protocol)
+                    .into_iter()
+                    .map(|open| {
+                        let cited = protocol.cite(open.source);
+                        SettingView {
+                            value: values.and_then(|v| v.get(&open.key)).cloned(),
+                            key: open.key,
+                            label: open.label,
+                            kind: open.kind,
+                            why: open.why.to_owned(),
+                            document: cited
+                                .as_ref()
+                                .map(|c| c.reference.document.clone())
+                                .unwrap_or_default(),
+                            title: cited
+                                .as_ref()
+                                .map(|c| c.reference.title.clone())
+                                .unwrap_or_default(),
+                            section: open.source.section.clone(),
+                            quote: open.source.quote.clone(),
+                        }
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    Ok(Overview {
+        version: current.as_ref().map_or(0, |c| c.version),
+        current,
+        protocols,
+    })
+}
+
+/// The word for a kind of value, as the API names it.
+pub fn kind_word(kind: ValueKind) -> &'static str {
+    match kind {
+        ValueKind::Count => "count",
+        ValueKind::Minutes => "minutes",
+        ValueKind::Period => "period",
+        ValueKind::PeriodRange => "period_range",
+        ValueKind::VolumeRange => "volume_range",
+        ValueKind::Ratio => "ratio",
+    }
+}
+
+/// A stored value as the form's boxes show it: (min, max, unit).
+pub fn typed(value: &SettingValueDocument) -> (String, String, String) {
+    let period = |iso: &str| -> (String, String) {
+        let unit = match iso.chars().last() {
+            Some('D') => "days",
+            Some('W') => "weeks",
+            Some('M') => "months",
+            _ => "",
+        };
+        let number = iso
+            .trim_start_matches('P')
+            .trim_end_matches(['D', 'W', 'M'])
+            .to_owned();
+        (number, unit.to_owned())
+    };
+    match value {
+        SettingValueDocument::Count { min, max } | SettingValueDocument::Minutes { min, max } => {
+            (min.to_string(), max.to_string(), String::new())
+        }
+        SettingValueDocument::Period { every } => {
+            let (n, unit) = period(every);
+            (n, String::new(), unit)
+        }
+        SettingValueDocument::PeriodRange { min, max } => {
+            let (low, unit) = period(min);
+            let (high, _) = period(max);
+            (low, high, unit)
+        }
+        SettingValueDocument::VolumeRange { min_ml, max_ml } => {
+            (min_ml.to_string(), max_ml.to_string(), String::new())
+        }
+        SettingValueDocument::Ratio {
+            saline_per_product_ml,
+        } => (
+            saline_per_product_ml.to_string(),
+            String::new(),
+            String::new(),
+        ),
+    }
+}
