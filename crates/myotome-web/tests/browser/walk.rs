@@ -529,6 +529,34 @@ async fn a_new_allergy_flags_the_booked_care(browser: &mut Browser, patient: i64
     browser.screenshot("plan-rescreen").await;
 }
 
+/// What the seeds leave to the clinic, set on the settings page: the knee's product volume
+/// beside seed 001's words, saved as version 1.
+async fn the_clinic_sets_what_the_seeds_leave_open(browser: &mut Browser) {
+    browser.open("/").await;
+    browser.click("nav a[href=\"/settings\"]").await;
+    browser
+        .wait_for_path(|p| p == "/settings", "the clinic settings")
+        .await;
+    let knee = browser.text_of("#settings-knee-msc").await;
+    assert!(knee.contains("no injection volume"), "{knee}");
+    browser.screenshot("settings").await;
+    browser
+        .fill("knee-msc.dosing.product_volume.min", "3")
+        .await;
+    browser
+        .fill("knee-msc.dosing.product_volume.max", "12")
+        .await;
+    browser.fill("ims.observation.minutes.min", "10").await;
+    browser.fill("ims.observation.minutes.max", "15").await;
+    browser
+        .fill("note", "Agreed at the clinical governance meeting")
+        .await;
+    browser.click_id("save-settings").await;
+    let status = browser.text_of("#settings-status").await;
+    assert!(status.starts_with("Version 1, saved by"), "{status}");
+    browser.screenshot("settings-saved").await;
+}
+
 /// The booked sessions on the week calendar, filtered to the clinician.
 async fn sessions_on_the_calendar(browser: &mut Browser, week: Date) {
     browser.open(&format!("/calendar?week={week}")).await;
@@ -720,6 +748,7 @@ async fn from_the_public_candidate_form_to_booked_sessions_on_the_calendar() {
     a_move_outside_the_window_is_explained(&mut browser, hip, start).await;
 
     // From screening to treatment, safely.
+    the_clinic_sets_what_the_seeds_leave_open(&mut browser).await;
     a_plan_for_a_not_a_candidate_patient_is_refused(&mut browser).await;
     a_clearance_is_recorded_and_then_the_plan_is_made(&mut browser).await;
     a_new_allergy_flags_the_booked_care(&mut browser, patient, hip).await;
