@@ -373,7 +373,13 @@ async fn book_in(
         clinician_id: clinician.as_ref().map(|u| u.id),
         status: AppointmentStatus::Booked,
     };
-    clinician_free(tx, &details, clinician.as_ref(), None).await?;
+    clinician_free(
+        tx,
+        &details,
+        clinician.as_ref().map(|u| (u.id, u.display_name.as_str())),
+        None,
+    )
+    .await?;
     let appointment = tx.book_appointment(patient, &details).await?;
     if !warnings.is_empty() {
         tx.record_audit(window_override(&appointment, &warnings));
@@ -406,16 +412,17 @@ fn start_minute(start_time: Option<&str>) -> Option<u32> {
 async fn clinician_free(
     tx: &mut dyn Transaction,
     details: &AppointmentDetails,
-    clinician: Option<&User>,
+    clinician: Option<(UserId, &str)>,
     except: Option<AppointmentId>,
 ) -> Result<(), ClinicError> {
-    let (Some(user), Some(start)) = (clinician, start_minute(details.start_time.as_deref())) else {
+    let (Some((clinician, who)), Some(start)) =
+        (clinician, start_minute(details.start_time.as_deref()))
+    else {
         return Ok(());
     };
     if details.status != AppointmentStatus::Booked {
         return Ok(());
     }
-    let clinician = user.id;
     let end = start + details.duration_minutes.unwrap_or(1).max(1);
     let day = tx
         .calendar(&CalendarQuery {
@@ -441,7 +448,6 @@ async fn clinician_free(
     let Some(clash) = clash else {
         return Ok(());
     };
-    let who = &user.display_name;
     let o = &clash.details;
     let until = match o.duration_minutes {
         Some(minutes) => {
@@ -450,12 +456,11 @@ async fn clinician_free(
         }
         None => String::new(),
     };
+    // The other visit is named by its time only: it may be another patient's.
     Err(ClinicError::Conflict(format!(
-        "{who} is already booked on {} from {}{until} (appointment {}, {}); choose another time or clinician.",
+        "{who} is already booked on {} from {}{until}; choose another time or clinician.",
         o.date,
         o.start_time.as_deref().unwrap_or(""),
-        clash.id,
-        o.label
     )))
 }
 
@@ -559,7 +564,10 @@ pub async fn change(
         clinician_id: clinician.as_ref().map(|u| u.id),
         status: change.status,
     };
-    clinician_free(tx.as_mut(), &details, clinician.as_ref(), Some(id)).await?;
+    let named = clinician.as_ref().map(|u| (u.id, u.display_name.as_str()));
+    if shifts.is_empty() {
+        clinician_free(tx.as_mut(), &details, named, Some(id)).await?;
+    }
     let appointment = tx.update_appointment(id, change.version, &details).await?;
     if !warnings.is_empty() {
         tx.record_audit(window_override(&appointment, &warnings));
@@ -570,15 +578,22 @@ pub async fn change(
             date,
             ..later.details.clone()
         };
-        let who = match details.clinician_id {
-            Some(user) if Some(user) == clinician.as_ref().map(|u| u.id) => clinician.clone(),
-            _ => None,
-        };
-        clinician_free(tx.as_mut(), &details, who.as_ref(), Some(later.id)).await?;
         shifted.push(
             tx.update_appointment(later.id, later.version, &details)
                 .await?,
         );
+    }
+    // Checked once every visit is at its new date, so a visit never clashes with the one
+    // moving out of its way; each against its own clinician's day.
+    for moved in shifted
+        .iter()
+        .chain((!shifted.is_empty()).then_some(&appointment))
+    {
+        let who = moved.details.clinician_id.map(|id| match named {
+            Some((mover, name)) if mover == id => (id, name),
+            _ => (id, "The visit's clinician"),
+        });
+        clinician_free(tx.as_mut(), &moved.details, who, Some(moved.id)).await?;
     }
     tx.commit().await?;
     Ok(Booked {
@@ -602,10 +617,18 @@ fn later_visits_shifted(
         .map(|span| span.get_days())
         .map_err(|_| ClinicError::field("date", "is too far from the visit's date to move it"))?;
     let mut shifted = Vec::new();
+    // Later: a later date, or the same date and a later visit of the plan (a follow-up on the
+    // session's own day moves with it).
+    let later_in_plan = |a: &Appointment| {
+        a.details.date > current.details.date
+            || (a.details.date == current.details.date
+                && matches!(
+                    (a.details.plan_visit, current.details.plan_visit),
+                    (Some(theirs), Some(ours)) if theirs > ours
+                ))
+    };
     for later in appointments.iter().filter(|a| {
-        a.id != current.id
-            && a.details.status == AppointmentStatus::Booked
-            && a.details.date > current.details.date
+        a.id != current.id && a.details.status == AppointmentStatus::Booked && later_in_plan(a)
     }) {
         let date = later
             .details

@@ -140,6 +140,13 @@ pub async fn change_status(
             current.version
         )));
     }
+    if status == PlanStatus::Active && current.status != PlanStatus::Active {
+        // A plan made active again would skip the safety gate a new plan passes.
+        return Err(ClinicError::Conflict(format!(
+            "Plan {id} is {}; a plan is not made active again. Make a new plan: it is checked against a current signed screening.",
+            current.status.as_str()
+        )));
+    }
     let still_booked: Vec<&Appointment> = appointments
         .iter()
         .filter(|a| a.details.status == AppointmentStatus::Booked && a.details.date >= today)

@@ -253,7 +253,22 @@ fn read_value(
             check.add(field, "choose days, weeks or months");
             return None;
         };
-        Some((format!("P{n}{}", unit.designator()), f64::from(n)))
+        let iso = format!("P{n}{}", unit.designator());
+        if Duration::parse(&iso).is_err() {
+            check.add(
+                field,
+                format!("{n} {} is longer than any plan", unit.as_str()),
+            );
+            return None;
+        }
+        // Compared in days, so 2 weeks to 1 month orders as people mean it.
+        let days = f64::from(n)
+            * match unit {
+                TimeUnit::Days => 1.0,
+                TimeUnit::Weeks => 7.0,
+                TimeUnit::Months => 30.4,
+            };
+        Some((iso, days))
     };
     match setting.kind {
         ValueKind::Count | ValueKind::Minutes => {

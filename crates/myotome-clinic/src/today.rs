@@ -46,6 +46,9 @@ pub struct Work {
     /// Active plans flagged for a re-screen or a worse new screening, the caller's own plans
     /// first, at most [`LIST_LIMIT`].
     pub flagged_plans: Vec<(TreatmentPlan, Vec<CareFlag>)>,
+    /// Candidate requests whose person may already have a chart (the same folded name and
+    /// birth date, or identifier): the charts to open and merge.
+    pub request_duplicates: HashMap<PatientId, Vec<Patient>>,
 }
 
 /// Most patients whose screening standing Today judges: today's visits' first, then the
@@ -76,6 +79,22 @@ pub async fn work(clinic: &Clinic, caller: &Caller) -> Result<Work, ClinicError>
         .candidate_intakes_since(actor, since, LIST_LIMIT)
         .await?;
     let unsigned = store.unsigned_screenings(actor, LIST_LIMIT).await?;
+    // The public form never says whether someone is on file; staff see it here.
+    let mut asked: Vec<PatientId> = Vec::new();
+    for form in &requests {
+        if !asked.contains(&form.patient_id) {
+            asked.push(form.patient_id);
+        }
+    }
+    let request_duplicates: HashMap<PatientId, Vec<Patient>> = if asked.is_empty() {
+        HashMap::new()
+    } else {
+        store
+            .duplicates_of(actor, &asked)
+            .await?
+            .into_iter()
+            .collect()
+    };
     let plans = store.active_plans(actor, PLANS_CHECKED).await?;
     let plans_checked = plans.len();
 
@@ -206,5 +225,6 @@ pub async fn work(clinic: &Clinic, caller: &Caller) -> Result<Work, ClinicError>
         patients,
         visit_safety,
         flagged_plans,
+        request_duplicates,
     })
 }

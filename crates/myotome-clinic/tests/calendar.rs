@@ -103,6 +103,19 @@ async fn cancelling_a_plan_cancels_its_visits_from_today_on(ctx: Ctx) {
     // 1 February and 8 February are from today on; 11, 18 and 25 January stay as they were.
     let dates: Vec<_> = changed.cancelled.iter().map(|a| a.details.date).collect();
     assert_eq!(dates, vec![date(2027, 2, 1), date(2027, 2, 8)]);
+    // A cancelled plan is not made active again: a new plan passes the safety gate.
+    assert!(matches!(
+        plans::change_status(
+            &clinic,
+            &clinician,
+            made.plan.id,
+            changed.plan.version,
+            PlanStatus::Active,
+            BookedVisits::Ask,
+        )
+        .await,
+        Err(ClinicError::Conflict(_))
+    ));
     use AppointmentStatus::{Booked, Cancelled, Completed};
     assert_eq!(
         statuses(&clinic, &clinician, patient).await,

@@ -321,6 +321,25 @@ async fn a_merge_moves_everything_and_the_trail_shows_it(ctx: Ctx) {
             "trail of {id}"
         );
     }
+    // The kept chart holds records its own screenings never judged: re-screen first.
+    assert!(matches!(
+        safety::ScreeningState::of(&standing, "ims"),
+        safety::ScreeningState::Outdated { .. }
+    ));
+    // Nothing more is written on the chart merged away.
+    let late = store
+        .add_weight(
+            &doctor.actor,
+            merged.id,
+            date(2027, 1, 4),
+            60_000,
+            &RecordSource::Entered { by: None },
+        )
+        .await;
+    assert!(
+        matches!(late, Err(myotome_store::StoreError::Conflict(ref m)) if m.contains(&format!("patient {}", kept.id))),
+        "{late:?}"
+    );
     // A chart merged away cannot be merged again.
     assert!(matches!(
         patients::merge(&clinic, &doctor, &request).await,

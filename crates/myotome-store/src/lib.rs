@@ -261,6 +261,14 @@ pub trait WorkListStore: Send + Sync {
         actor: &Actor,
         limit: u32,
     ) -> Result<Vec<(TreatmentPlan, Vec<Appointment>)>>;
+    /// For each of `patients` (at most 200), the other live charts that may be the same person
+    /// (see [`Transaction::possible_duplicates`]); patients with none are left out. Audited as
+    /// a list of every chart shown.
+    async fn duplicates_of(
+        &self,
+        actor: &Actor,
+        patients: &[PatientId],
+    ) -> Result<Vec<(PatientId, Vec<Patient>)>>;
     /// [`ChartStore::chart_standing`] of several patients (at most 200), in the order asked;
     /// ids that do not exist are left out.
     async fn chart_standings(

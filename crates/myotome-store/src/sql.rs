@@ -107,6 +107,28 @@ impl SqlStore {
         .await
     }
 
+    /// [`Self::audited`] for a write to what screening reads (records, weights, measurements,
+    /// forms, the patient's own facts): on PostgreSQL the audit head is reserved before the
+    /// write, so the write's time and its commit come in the same order as every other
+    /// audited write's, and a screening never judges a chart that a write stamped earlier but
+    /// committed later (see `sql/safety.rs`). SQLite's `BEGIN IMMEDIATE` already does so.
+    async fn audited_chart_write<'a, T, Op, Act>(
+        &self,
+        actor: &Actor,
+        op: Op,
+        action: Act,
+    ) -> Result<T>
+    where
+        T: Send,
+        Op: for<'c> FnOnce(Tx<'c, 'a>) -> BoxFuture<'c, Result<T>> + Send,
+        Act: FnOnce(&T) -> AuditAction + Send,
+    {
+        self.audited_transaction(Reserve::BeforeOperation, op, |value| {
+            (Cow::Borrowed(actor), vec![action(value)])
+        })
+        .await
+    }
+
     /// [`Self::audited`] for an operation that is several actions at once (the candidate
     /// form's patient, form and screenings): one transaction, one audit event per action, in
     /// the order given, so the trail reads as if each had been written on its own.
@@ -116,7 +138,9 @@ impl SqlStore {
         Op: for<'c> FnOnce(Tx<'c, 'a>) -> BoxFuture<'c, Result<T>> + Send,
         Act: FnOnce(&T) -> Vec<AuditAction> + Send,
     {
-        self.audited_transaction(Reserve::AfterOperation, op, |value| {
+        // A write of several chart records at once (the candidate form's patient, form and
+        // screenings): ordered like every chart write (see `audited_chart_write`).
+        self.audited_transaction(Reserve::BeforeOperation, op, |value| {
             (Cow::Borrowed(actor), actions(value))
         })
         .await
@@ -270,7 +294,7 @@ impl PatientStore for SqlStore {
         expected_version: i64,
         details: &PatientDetails,
     ) -> Result<Patient> {
-        self.audited(
+        self.audited_chart_write(
             actor,
             |tx| Box::pin(patients::update(tx.conn, id, expected_version, details)),
             |_| AuditAction::on_patient("patient.update", id).with_target(format!("patient/{id}")),
@@ -298,7 +322,7 @@ impl PatientStore for SqlStore {
         grams: u32,
         source: &RecordSource,
     ) -> Result<WeightEntry> {
-        self.audited(
+        self.audited_chart_write(
             actor,
             |tx| {
                 Box::pin(patients::add_weight(
@@ -359,7 +383,7 @@ impl PatientStore for SqlStore {
     }
 
     async fn import_patient(&self, actor: &Actor, import: &PatientImport) -> Result<ImportReceipt> {
-        self.audited(
+        self.audited_chart_write(
             actor,
             |tx| Box::pin(import::import_patient(tx.conn, import)),
             |receipt| {
@@ -382,7 +406,7 @@ impl ChartStore for SqlStore {
         details: &RecordDetails,
         source: &RecordSource,
     ) -> Result<ClinicalRecord> {
-        self.audited(
+        self.audited_chart_write(
             actor,
             |tx| Box::pin(clinical::add_record(tx.conn, patient, details, source)),
             |record| {
@@ -400,7 +424,7 @@ impl ChartStore for SqlStore {
         expected_version: i64,
         details: &RecordDetails,
     ) -> Result<ClinicalRecord> {
-        self.audited(
+        self.audited_chart_write(
             actor,
             |tx| {
                 Box::pin(clinical::update_record(
@@ -440,7 +464,7 @@ impl ChartStore for SqlStore {
         patient: PatientId,
         intake: &NewIntake,
     ) -> Result<IntakeForm> {
-        self.audited(
+        self.audited_chart_write(
             actor,
             |tx| {
                 Box::pin(clinical::add_intake(
@@ -739,6 +763,40 @@ impl WorkListStore for SqlStore {
             |list| AuditAction {
                 listed_patients: list.iter().map(|p| p.id).collect(),
                 ..AuditAction::general("patient.list")
+            },
+        )
+        .await
+    }
+
+    async fn duplicates_of(
+        &self,
+        actor: &Actor,
+        ids: &[PatientId],
+    ) -> Result<Vec<(PatientId, Vec<Patient>)>> {
+        self.audited_read(
+            actor,
+            |tx| {
+                Box::pin(async move {
+                    let mut found = Vec::new();
+                    for id in ids.iter().take(200) {
+                        let Ok(patient) = patients::get_patient(tx.conn, *id).await else {
+                            continue;
+                        };
+                        let others =
+                            merge::possible_duplicates(tx.conn, &patient.details, Some(*id))
+                                .await?;
+                        if !others.is_empty() {
+                            found.push((*id, others));
+                        }
+                    }
+                    Ok(found)
+                })
+            },
+            |list| AuditAction {
+                listed_patients: distinct(list.iter().flat_map(|(id, others)| {
+                    std::iter::once(*id).chain(others.iter().map(|p| p.id))
+                })),
+                ..AuditAction::general("patient.duplicate_check")
             },
         )
         .await

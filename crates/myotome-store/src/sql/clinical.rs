@@ -6,7 +6,7 @@
 
 use super::codec::{self, date_text, get, json_text, source_columns, ts_text};
 use super::error::{DbResult, unique_or_database};
-use super::patients::{require, stale_or_missing};
+use super::patients::{require, require_live, stale_or_missing};
 use crate::{
     ClinicalRecord, IntakeChannel, IntakeForm, IntakeId, NewIntake, NewScreening, PatientId,
     RecordDetails, RecordId, RecordKind, RecordSource, Result, ScreeningId, Signature, StoreError,
@@ -47,7 +47,7 @@ pub(crate) async fn add_record(
     details: &RecordDetails,
     source: &RecordSource,
 ) -> Result<ClinicalRecord> {
-    require(conn, patient).await?;
+    require_live(conn, patient).await?;
     let columns = source_columns(source);
     let duplicate = |existing: Option<i64>| {
         let which = existing.map_or("a record".to_owned(), |id| format!("record {id}"));
@@ -196,7 +196,7 @@ pub(crate) async fn add_intake(
     intake: &NewIntake,
     submitted_by: Option<UserId>,
 ) -> Result<IntakeForm> {
-    require(conn, patient).await?;
+    require_live(conn, patient).await?;
     let sql = format!(
         "INSERT INTO intake_forms (patient_id, answers, reported_conditions, note, channel, \
          submitted_at, submitted_by) VALUES ($1, $2, $3, $4, $5, $6, $7) \
@@ -282,7 +282,7 @@ pub(crate) async fn add_screening(
     screening: &NewScreening,
     created_by: Option<UserId>,
 ) -> Result<StoredScreening> {
-    require(conn, patient).await?;
+    require_live(conn, patient).await?;
     let sql = format!(
         "INSERT INTO screenings (patient_id, protocol_id, protocol_version, as_of, verdict, \
          result, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \

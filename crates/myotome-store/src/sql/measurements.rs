@@ -34,6 +34,7 @@ pub(crate) async fn add(
     details: &MeasurementDetails,
     source: &RecordSource,
 ) -> Result<MeasurementEntry> {
+    super::patients::require_live(conn, patient).await?;
     let columns = source_columns(source);
     let sql = format!(
         "INSERT INTO measurements (patient_id, system, code, display, value, unit, measured_on, \

@@ -181,6 +181,21 @@ pub(crate) async fn merge(
     .db()?
     .rows_affected();
 
+    // Charts merged into the merged one before now point at the kept one.
+    sqlx::query("UPDATE patients SET merged_into = $1 WHERE merged_into = $2")
+        .bind(kept.0)
+        .bind(merged.0)
+        .execute(&mut *conn)
+        .await
+        .db()?;
+    // The kept chart now holds records its screenings never judged (moved rows keep their own
+    // times): every screening of it is out of date until a new one is signed.
+    sqlx::query("UPDATE patients SET facts_changed_at = $1 WHERE id = $2")
+        .bind(ts_text(now))
+        .bind(kept.0)
+        .execute(&mut *conn)
+        .await
+        .db()?;
     sqlx::query(
         "INSERT INTO patient_merges (kept_id, merged_id, moved, reason, merged_by, merged_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",

@@ -68,6 +68,24 @@ pub(crate) async fn require(conn: &mut AnyConnection, id: PatientId) -> Result<(
     }
 }
 
+/// `NotFound` unless the patient exists, and `Conflict` when the chart was merged into
+/// another: what is written belongs on the chart that stays.
+pub(crate) async fn require_live(conn: &mut AnyConnection, id: PatientId) -> Result<()> {
+    let found: Option<Option<i64>> =
+        sqlx::query_scalar("SELECT merged_into FROM patients WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&mut *conn)
+            .await
+            .db()?;
+    match found {
+        None => Err(not_found(id)),
+        Some(Some(kept)) => Err(StoreError::Conflict(format!(
+            "patient {id} was merged into patient {kept}; write on that chart"
+        ))),
+        Some(None) => Ok(()),
+    }
+}
+
 pub(crate) async fn exists(conn: &mut AnyConnection, id: PatientId) -> Result<bool> {
     let found: Option<i64> = sqlx::query_scalar("SELECT id FROM patients WHERE id = $1")
         .bind(id.0)
@@ -185,7 +203,7 @@ pub(crate) async fn rekey(pool: &sqlx::AnyPool) -> Result<u64> {
             let given: String = get(row, "given_names")?;
             sqlx::query(
                 "UPDATE patients SET family_key = $1, given_key = $2, keys_version = $3 \
-                 WHERE id = $4",
+                 WHERE id = $4 AND keys_version < $3",
             )
             .bind(keys::fold_name(&family))
             .bind(keys::fold_name(&given))
@@ -272,6 +290,7 @@ pub(crate) async fn update(
     expected_version: i64,
     details: &PatientDetails,
 ) -> Result<Patient> {
+    require_live(conn, id).await?;
     let now = ts_text(codec::now());
     let (family_key, given_key) = name_keys(details);
     let (deceased, deceased_on) = deceased_columns(details);
@@ -282,7 +301,7 @@ pub(crate) async fn update(
          facts_changed_at = CASE WHEN birth_date IS DISTINCT FROM $5 OR sex IS DISTINCT FROM $6 \
              OR deceased <> $7 OR deceased_on IS DISTINCT FROM $8 \
              THEN $12 ELSE facts_changed_at END \
-         WHERE id = $13 AND version = $14 RETURNING id",
+         WHERE id = $13 AND version = $14 AND merged_into IS NULL RETURNING id",
     )
     .bind(&details.family_name)
     .bind(&details.given_names)
@@ -555,7 +574,7 @@ pub(crate) async fn add_weight(
     grams: u32,
     source: &crate::RecordSource,
 ) -> Result<WeightEntry> {
-    require(conn, patient).await?;
+    require_live(conn, patient).await?;
     let columns = source_columns(source);
     let sql = format!(
         "INSERT INTO weights (patient_id, measured_on, grams, source_kind, entered_by, \

@@ -7,7 +7,7 @@
 
 use super::codec::{self, date_text, get, json_text, ts_text};
 use super::error::DbResult;
-use super::patients::{require, stale_or_missing};
+use super::patients::{require, require_live, stale_or_missing};
 use crate::{
     Appointment, AppointmentDetails, AppointmentId, CalendarQuery, PatientId, PlanDetails, PlanId,
     PlanStatus, PlanVisit, Result, Side, StoreError, TreatmentPlan, UserId,
@@ -61,7 +61,7 @@ pub(crate) async fn create_plan(
     appointments: &[AppointmentDetails],
     created_by: Option<UserId>,
 ) -> Result<(TreatmentPlan, Vec<Appointment>)> {
-    require(conn, patient).await?;
+    require_live(conn, patient).await?;
     let now = ts_text(codec::now());
     let dose = plan.dose.as_ref().map(json_text).transpose()?;
     let safety = plan.safety.as_ref().map(json_text).transpose()?;
@@ -297,7 +297,7 @@ pub(crate) async fn book(
     patient: PatientId,
     details: &AppointmentDetails,
 ) -> Result<Appointment> {
-    require(conn, patient).await?;
+    require_live(conn, patient).await?;
     insert_appointment(conn, patient, details).await
 }
 

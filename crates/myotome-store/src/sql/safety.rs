@@ -10,7 +10,7 @@
 use super::clinical::{SCREENING_COLUMNS, screening_from};
 use super::codec::{self, date_text, get, ts_text};
 use super::error::DbResult;
-use super::patients::require;
+use super::patients::{require, require_live};
 use crate::{
     ChartChange, ChartChangeKind, ChartStanding, Clearance, ClearanceId, ClearanceMethod,
     NewClearance, PatientId, RecordId, Result, StoreError, StoredCoding, StoredScreening, UserId,
@@ -47,7 +47,7 @@ pub(crate) async fn add_clearance(
     clearance: &NewClearance,
     recorded_by: Option<UserId>,
 ) -> Result<Clearance> {
-    require(conn, patient).await?;
+    require_live(conn, patient).await?;
     let of_patient: Option<i64> =
         sqlx::query_scalar("SELECT patient_id FROM screenings WHERE id = $1")
             .bind(clearance.screening_id.0)

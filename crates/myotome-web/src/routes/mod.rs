@@ -13,6 +13,7 @@ pub(crate) mod protocols;
 pub(crate) mod records;
 pub(crate) mod screenings;
 pub(crate) mod session;
+pub(crate) mod settings;
 pub(crate) mod tokens;
 pub(crate) mod users;
 
@@ -34,6 +35,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(plans::routes())
         .merge(appointments::routes())
         .merge(protocols::routes())
+        .merge(settings::routes())
         .merge(users::routes())
         .merge(tokens::routes())
         .merge(audit::routes())

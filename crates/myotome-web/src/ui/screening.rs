@@ -46,6 +46,17 @@ pub fn routes() -> Router<AppState> {
 
 /// A verdict or finding outcome in the clinic's words, and the badge style that goes with it
 /// (the words carry the meaning; the colour only repeats it).
+/// A screening's verdict in the clinic's words: "Eligible" only says so when something on the
+/// record matches one of the protocol's indications; otherwise it says that nothing does.
+pub fn verdict_words(screening: &StoredScreening) -> (&'static str, &'static str) {
+    match screening.verdict {
+        Outcome::Eligible if !screening.result.indicated => {
+            ("Eligible, but no matching indication on record", "warn")
+        }
+        other => outcome_words(other),
+    }
+}
+
 pub fn outcome_words(outcome: Outcome) -> (&'static str, &'static str) {
     match outcome {
         Outcome::Eligible => ("Eligible", "ok"),
@@ -262,7 +273,7 @@ async fn list_page(
     let screenings = shown
         .into_iter()
         .map(|s| {
-            let (verdict, badge) = outcome_words(s.verdict);
+            let (verdict, badge) = verdict_words(s);
             ListedScreening {
                 id: s.id.0,
                 protocol: protocol_label(&state, &s.protocol_id, &s.protocol_version),
@@ -480,7 +491,7 @@ async fn screening_view_with(
         )),
         None => None,
     };
-    let (verdict, badge) = outcome_words(stored.verdict);
+    let (verdict, badge) = verdict_words(&stored);
     let mut clearance_by: Vec<String> = Vec::new();
     let findings = doc
         .findings

@@ -10,7 +10,7 @@ use crate::state::AppState;
 use crate::ui::layout::Chrome;
 use crate::ui::page::Viewer;
 use crate::ui::render::{UiError, in_page, ok};
-use crate::ui::screening::outcome_words;
+use crate::ui::screening::verdict_words;
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
@@ -45,6 +45,8 @@ struct RequestRow {
     patient: String,
     sent: String,
     conditions: String,
+    /// Charts that may be this person's already: (href, name and birth date).
+    on_file: Vec<(String, String)>,
 }
 
 struct ScreeningRow {
@@ -192,6 +194,29 @@ async fn today_page(viewer: Viewer, State(state): State<AppState>) -> Result<Res
             patient_id: f.patient_id.0,
             patient: name(f.patient_id),
             sent: viewer.time(f.submitted_at),
+            on_file: work
+                .request_duplicates
+                .get(&f.patient_id)
+                .map(|others| {
+                    others
+                        .iter()
+                        .map(|p| {
+                            (
+                                format!("/patients/{}", p.id),
+                                format!(
+                                    "{}, {}{}",
+                                    p.details.family_name,
+                                    p.details.given_names,
+                                    p.details
+                                        .birth_date
+                                        .map(|b| format!(", born {b}"))
+                                        .unwrap_or_default()
+                                ),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
             conditions: f
                 .reported_conditions
                 .iter()
@@ -209,7 +234,7 @@ async fn today_page(viewer: Viewer, State(state): State<AppState>) -> Result<Res
     page.screenings = unsigned
         .iter()
         .map(|s| {
-            let (verdict, badge) = outcome_words(s.verdict);
+            let (verdict, badge) = verdict_words(s);
             ScreeningRow {
                 id: s.id.0,
                 patient_id: s.patient_id.0,

@@ -55,6 +55,10 @@ const EXPECTED: &[(&str, &str, [u16; 5])] = &[
         "/api/v1/screenings/{screening}/clearances",
         [403, 422, 403, 403, 401],
     ),
+    ("GET", "/api/v1/settings", [200, 200, 200, 200, 401]),
+    // The clinic's settings: administrators and clinicians (each sends the version it read:
+    // the admin's save makes version 1).
+    ("PUT", "/api/v1/settings", [200, 200, 403, 403, 401]),
     (
         "GET",
         "/api/v1/patients/{patient}/merges",
@@ -332,6 +336,11 @@ fn body(
         }
         ("POST", "/api/v1/patients/{patient}/screenings") => json!({ "protocols": ["ims"] }),
         ("POST", "/api/v1/screenings/{screening}/sign") => json!({}),
+        ("PUT", "/api/v1/settings") => json!({
+            "version": i, "values": [
+                { "protocol": "ims", "key": "observation.minutes", "min": "10", "max": "15" }
+            ],
+        }),
         ("POST", "/api/v1/patients/{patient}/merges") => json!({
             "merged_id": mine.patient["id"], "reason": "the table's own chart",
         }),

@@ -377,3 +377,35 @@ async fn candidate_screenings_match_the_api(app: TestApp) {
         "blood thinners give IMS precautions: {from_form}"
     );
 }
+
+both!(
+    a_candidate_already_on_file_is_pointed_out_to_staff_never_to_the_public,
+    super::candidate_already_on_file
+);
+
+/// Someone on file sends the public form again: the thanks page says nothing of it, and Today
+/// shows staff the chart already on file beside the request, to merge.
+async fn candidate_already_on_file(app: TestApp) {
+    let existing = app
+        .clinician
+        .post(
+            "/api/v1/patients",
+            serde_json::json!({ "family_name": "Brontë", "given_names": "Zoë \"Jo\"",
+                                "birth_date": "1961-04-23", "sex": "female" }),
+        )
+        .await;
+    let existing = existing.assert_status(201)["id"].as_i64().expect("id");
+    let mut person = WebClient::new(&app.base);
+    let answer = person.post("/candidate", &candidate("BRONTE", "no")).await;
+    assert_eq!(answer.status, 303, "{}", answer.html);
+    let thanks = person.get("/candidate/thanks").await;
+    assert!(
+        !thanks.html.contains("on file"),
+        "the public learns nothing"
+    );
+
+    let mut sam = WebClient::signed_in(&app.base, "sam", PASSWORD).await;
+    let today = sam.get("/").await;
+    assert_has(&today, "Maybe already on file");
+    assert_has(&today, &format!(r#"href="/patients/{existing}""#));
+}

@@ -448,7 +448,7 @@ impl ChartPage {
             .screenings
             .iter()
             .map(|s| {
-                let (verdict, verdict_class) = crate::ui::screening::outcome_words(s.verdict);
+                let (verdict, verdict_class) = crate::ui::screening::verdict_words(s);
                 let href = format!("/screenings/{}", s.id);
                 let protocol = protocol_title(&s.protocol_id);
                 timeline.push(TimelineEntry {
