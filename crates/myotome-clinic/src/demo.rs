@@ -1039,7 +1039,8 @@ impl<'a> Generator<'a> {
         protocol: &str,
     ) -> Result<myotome_store::PlanSafetyDocument, DemoError> {
         let standing = self.store.chart_standing(&self.actor, patient.id).await?;
-        let Some(screening) = safety::ScreeningState::of(&standing, protocol).screening() else {
+        let Some(screening) = safety::ScreeningState::of(&standing, protocol, None).screening()
+        else {
             return Err(ClinicError::unchecked("demo plan without a signed screening").into());
         };
         let mut acknowledged = Vec::new();
@@ -1076,10 +1077,19 @@ impl<'a> Generator<'a> {
         } else {
             standing
         };
+        let version = self
+            .data
+            .protocols
+            .get(protocol)
+            .map(|l| l.protocol.version.to_string())
+            .unwrap_or_default();
         Ok(safety::gate_plan(
             patient,
             &standing,
-            protocol,
+            &myotome_store::ProtocolRef {
+                id: protocol.to_owned(),
+                version,
+            },
             &acknowledged,
             &jiff::tz::TimeZone::UTC,
         )?)

@@ -10,7 +10,7 @@ use crate::planning::{self, NewPlan, PlanDraft};
 use crate::{Caller, Clinic, ClinicError, safety};
 use myotome_store::{
     Appointment, AppointmentDetails, AppointmentStatus, DoseDocument, PatientId, PlanId,
-    PlanStatus, TreatmentPlan, ViolationDocument,
+    PlanStatus, ProtocolRef, TreatmentPlan, ViolationDocument,
 };
 
 /// A stored plan with its booked appointments.
@@ -84,7 +84,10 @@ pub async fn make(
     draft.details.safety = Some(safety::gate_plan(
         &found,
         &standing,
-        &draft.details.protocol_id,
+        &ProtocolRef {
+            id: draft.details.protocol_id.clone(),
+            version: draft.details.protocol_version.clone(),
+        },
         &request.acknowledged_precautions,
         &clinic.clock.time_zone(),
     )?);

@@ -30,7 +30,8 @@ use myotome_core::outcome::Outcome;
 use myotome_store::{
     ChartChange, ChartChangeKind, ChartStanding, Clearance, ClearanceDocument, ClearanceMethod,
     DOCUMENT_SCHEMA, FindingDocument, IntakeChannel, NewClearance, Patient, PatientId,
-    PlanSafetyDocument, PrecautionDocument, ScreeningId, StoredScreening, TreatmentPlan,
+    PlanSafetyDocument, PrecautionDocument, ProtocolRef, ScreeningId, StoredScreening,
+    TreatmentPlan,
 };
 
 // --- The screening a protocol stands on ---------------------------------------------------------
@@ -48,10 +49,22 @@ pub enum ScreeningState<'a> {
         /// The changes after it, oldest first.
         changes: &'a [ChartChange],
     },
+    /// The latest signed screening judged another version of the protocol than the library's
+    /// (a new version may screen for more).
+    OtherVersion {
+        screening: &'a StoredScreening,
+        current: &'a str,
+    },
 }
 
 impl<'a> ScreeningState<'a> {
-    pub fn of(standing: &'a ChartStanding, protocol_id: &str) -> Self {
+    /// Where the patient stands for `protocol_id`; with `current_version` (the library's), a
+    /// screening of another version of the protocol is not current either.
+    pub fn of(
+        standing: &'a ChartStanding,
+        protocol_id: &str,
+        current_version: Option<&'a str>,
+    ) -> Self {
         let Some(screening) = standing
             .signed
             .iter()
@@ -64,10 +77,14 @@ impl<'a> ScreeningState<'a> {
             .changes
             .partition_point(|c| c.at <= screening.created_at);
         let changes = &standing.changes[first_after..];
-        if changes.is_empty() {
-            ScreeningState::Current(screening)
-        } else {
-            ScreeningState::Outdated { screening, changes }
+        if !changes.is_empty() {
+            return ScreeningState::Outdated { screening, changes };
+        }
+        match current_version {
+            Some(current) if current != screening.protocol_version => {
+                ScreeningState::OtherVersion { screening, current }
+            }
+            _ => ScreeningState::Current(screening),
         }
     }
 
@@ -75,7 +92,9 @@ impl<'a> ScreeningState<'a> {
     pub fn screening(&self) -> Option<&'a StoredScreening> {
         match *self {
             ScreeningState::NotScreened => None,
-            ScreeningState::Current(s) | ScreeningState::Outdated { screening: s, .. } => Some(s),
+            ScreeningState::Current(s)
+            | ScreeningState::Outdated { screening: s, .. }
+            | ScreeningState::OtherVersion { screening: s, .. } => Some(s),
         }
     }
 }
@@ -135,12 +154,13 @@ fn quoted(finding: &FindingDocument) -> String {
 pub fn gate_plan(
     patient: &Patient,
     standing: &ChartStanding,
-    protocol_id: &str,
+    protocol: &ProtocolRef,
     acknowledged: &[String],
     zone: &TimeZone,
 ) -> Result<PlanSafetyDocument, ClinicError> {
     refuse_if_deceased(patient)?;
-    let screening = match ScreeningState::of(standing, protocol_id) {
+    let protocol_id = protocol.id.as_str();
+    let screening = match ScreeningState::of(standing, protocol_id, Some(&protocol.version)) {
         ScreeningState::NotScreened => {
             return Err(ClinicError::refused(
                 RefusalReason::NotScreened,
@@ -156,6 +176,15 @@ pub fn gate_plan(
                     "The signed screening for {protocol_id} of {} no longer judges the chart as it is: {}. Screen again and sign the result before planning.",
                     screening.created_at.to_zoned(zone.clone()).date(),
                     changes_sentence(changes, zone)
+                ),
+            ));
+        }
+        ScreeningState::OtherVersion { screening, current } => {
+            return Err(ClinicError::refused(
+                RefusalReason::ScreeningNotCurrent,
+                format!(
+                    "The signed screening for {protocol_id} judged version {} of the protocol; the library now holds version {current}, which may screen for more. Screen again and sign the result before planning.",
+                    screening.protocol_version
                 ),
             ));
         }
@@ -251,10 +280,10 @@ pub struct PlanReadiness {
 pub fn plan_readiness(
     patient: &Patient,
     standing: &ChartStanding,
-    protocol_id: &str,
+    protocol: &ProtocolRef,
     zone: &TimeZone,
 ) -> PlanReadiness {
-    let state = ScreeningState::of(standing, protocol_id);
+    let state = ScreeningState::of(standing, &protocol.id, None);
     let screening = state.screening();
     let all: Vec<String> = screening
         .map(|s| {
@@ -267,7 +296,7 @@ pub fn plan_readiness(
         })
         .unwrap_or_default();
     let summary = screening.map(|s| (s.id, s.verdict, s.as_of));
-    match gate_plan(patient, standing, protocol_id, &all, zone) {
+    match gate_plan(patient, standing, protocol, &all, zone) {
         Ok(doc) => PlanReadiness {
             refusal: None,
             screening: summary,
@@ -330,7 +359,7 @@ pub fn gate_booking(
         return Ok(());
     };
     let protocol = &plan.details.protocol_id;
-    if let Some(screening) = ScreeningState::of(standing, protocol).screening()
+    if let Some(screening) = ScreeningState::of(standing, protocol, None).screening()
         && screening.verdict == Outcome::NotACandidate
     {
         let quotes: Vec<String> = screening
@@ -420,6 +449,7 @@ pub fn plan_flags(
     patient: &Patient,
     standing: &ChartStanding,
     plan: &TreatmentPlan,
+    current_version: Option<&str>,
     zone: &TimeZone,
 ) -> Vec<CareFlag> {
     let mut flags = Vec::new();
@@ -427,7 +457,7 @@ pub fn plan_flags(
         flags.push(CareFlag::Deceased);
     }
     let protocol = plan.details.protocol_id.clone();
-    let state = ScreeningState::of(standing, &protocol);
+    let state = ScreeningState::of(standing, &protocol, current_version);
     match state {
         ScreeningState::NotScreened => flags.push(CareFlag::NotScreened {
             protocol: protocol.clone(),
@@ -436,6 +466,14 @@ pub fn plan_flags(
             protocol: protocol.clone(),
             screened_on: screening.created_at.to_zoned(zone.clone()).date(),
             changes: changes.iter().map(|c| change_sentence(c, zone)).collect(),
+        }),
+        ScreeningState::OtherVersion { screening, current } => flags.push(CareFlag::Rescreen {
+            protocol: protocol.clone(),
+            screened_on: screening.created_at.to_zoned(zone.clone()).date(),
+            changes: vec![format!(
+                "the library's {protocol} is now version {current} (screened with {})",
+                screening.protocol_version
+            )],
         }),
         ScreeningState::Current(_) => {}
     }
@@ -494,6 +532,7 @@ pub fn care_safety(
     patient: &Patient,
     standing: &ChartStanding,
     plan: Option<&TreatmentPlan>,
+    current_version: Option<&str>,
     zone: &TimeZone,
 ) -> CareSafety {
     let Some(plan) = plan else {
@@ -518,7 +557,7 @@ pub fn care_safety(
         None => (Vec::new(), Vec::new()),
     };
     CareSafety {
-        flags: plan_flags(patient, standing, plan, zone),
+        flags: plan_flags(patient, standing, plan, current_version, zone),
         precautions,
         clearances,
     }
@@ -709,7 +748,18 @@ pub async fn patient_safety(
         .iter()
         .filter(|p| p.status == myotome_store::PlanStatus::Active)
         .map(|p| {
-            let care = care_safety(&chart.patient, &standing, Some(p), &zone);
+            let current = clinic
+                .data
+                .protocols
+                .get(&p.details.protocol_id)
+                .map(|l| l.protocol.version.to_string());
+            let care = care_safety(
+                &chart.patient,
+                &standing,
+                Some(p),
+                current.as_deref(),
+                &zone,
+            );
             (p.clone(), care)
         })
         .collect();

@@ -55,6 +55,15 @@ pub struct Work {
 /// active plans' (most recently changed first).
 pub const STANDINGS_CHECKED: usize = 200;
 
+/// The library's version of a plan's protocol (`None` once it left the library).
+fn current_version(clinic: &Clinic, plan: &TreatmentPlan) -> Option<String> {
+    clinic
+        .data
+        .protocols
+        .get(&plan.details.protocol_id)
+        .map(|l| l.protocol.version.to_string())
+}
+
 /// The work lists for today (the clinic's clock) as `caller` may see them.
 pub async fn work(clinic: &Clinic, caller: &Caller) -> Result<Work, ClinicError> {
     caller.may(Permission::PatientRead)?;
@@ -147,7 +156,8 @@ pub async fn work(clinic: &Clinic, caller: &Caller) -> Result<Work, ClinicError>
             .details
             .plan_id
             .and_then(|id| plan_by_id.get(&id).copied());
-        let care = safety::care_safety(patient, standing, plan, &zone);
+        let current = plan.and_then(|p| current_version(clinic, p));
+        let care = safety::care_safety(patient, standing, plan, current.as_deref(), &zone);
         if !care.is_empty() {
             visit_safety.insert(visit.id, care);
         }
@@ -160,7 +170,8 @@ pub async fn work(clinic: &Clinic, caller: &Caller) -> Result<Work, ClinicError>
         ) else {
             continue;
         };
-        let flags = safety::plan_flags(patient, standing, plan, &zone);
+        let current = current_version(clinic, plan);
+        let flags = safety::plan_flags(patient, standing, plan, current.as_deref(), &zone);
         if flags.is_empty() {
             continue;
         }

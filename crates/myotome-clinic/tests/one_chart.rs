@@ -323,7 +323,7 @@ async fn a_merge_moves_everything_and_the_trail_shows_it(ctx: Ctx) {
     }
     // The kept chart holds records its own screenings never judged: re-screen first.
     assert!(matches!(
-        safety::ScreeningState::of(&standing, "ims"),
+        safety::ScreeningState::of(&standing, "ims", None),
         safety::ScreeningState::Outdated { .. }
     ));
     // Nothing more is written on the chart merged away.

@@ -33,6 +33,7 @@ store_tests! {
         a_worse_new_screening_is_flagged_to_the_plans_clinician_on_today,
         a_clinician_cannot_be_booked_twice_at_once,
         the_alert_strip_shows_an_anesthetic_allergy_first_and_a_pending_clearance,
+        a_screening_of_an_older_protocol_version_is_not_current,
     ],
 }
 
@@ -247,7 +248,7 @@ async fn a_patient_recorded_as_deceased_gets_no_plan_and_no_booking(ctx: Ctx) {
     let standing = safety::standing(&s.clinic, &s.clinician, s.patient)
         .await
         .expect("standing");
-    let flags = safety::plan_flags(&patient_now(&s).await, &standing, &made.plan, &UTC);
+    let flags = safety::plan_flags(&patient_now(&s).await, &standing, &made.plan, None, &UTC);
     assert!(flags.contains(&CareFlag::Deceased), "{flags:?}");
 }
 
@@ -328,7 +329,13 @@ async fn a_needed_clearance_is_recorded_before_the_plan_and_travels_with_it(ctx:
     let standing = safety::standing(&s.clinic, &s.clinician, s.patient)
         .await
         .expect("standing");
-    let care = safety::care_safety(&patient_now(&s).await, &standing, Some(&made.plan), &UTC);
+    let care = safety::care_safety(
+        &patient_now(&s).await,
+        &standing,
+        Some(&made.plan),
+        None,
+        &UTC,
+    );
     assert!(care.flags.is_empty(), "{:?}", care.flags);
     assert!(care.clearances[0].contains("Dr Nia Adeyemi"));
     assert!(care.clearances[0].contains("2027-01-14"));
@@ -371,7 +378,13 @@ async fn precautions_are_acknowledged_and_appear_on_each_visit(ctx: Ctx) {
     let standing = safety::standing(&s.clinic, &s.clinician, s.patient)
         .await
         .expect("standing");
-    let care = safety::care_safety(&patient_now(&s).await, &standing, Some(&made.plan), &UTC);
+    let care = safety::care_safety(
+        &patient_now(&s).await,
+        &standing,
+        Some(&made.plan),
+        None,
+        &UTC,
+    );
     assert_eq!(care.precautions.len(), 1);
     assert!(care.precautions[0].contains("blood thinner"), "{care:?}");
 }
@@ -386,7 +399,7 @@ async fn a_chart_change_flags_the_plan_and_its_visits_until_a_new_screening_is_s
         let standing = safety::standing(&s.clinic, &s.clinician, s.patient)
             .await
             .expect("standing");
-        safety::plan_flags(&patient_now(&s).await, &standing, &made.plan, &UTC)
+        safety::plan_flags(&patient_now(&s).await, &standing, &made.plan, None, &UTC)
     };
     assert!(read_flags().await.is_empty(), "current at first");
 
@@ -600,4 +613,37 @@ async fn the_alert_strip_shows_an_anesthetic_allergy_first_and_a_pending_clearan
     assert_eq!(lines[2].0, "Clearance pending");
     assert!(lines[2].1.contains("hip-biologics"));
     assert_eq!(safety.alerts[0].since, Some(date(2026, 10, 1)));
+}
+
+async fn a_screening_of_an_older_protocol_version_is_not_current(ctx: Ctx) {
+    let s = setup(&ctx).await;
+    support::screened_and_signed(&s.clinic, &s.clinician, s.patient, "ims").await;
+    // The clinic installs its own IMS, version 1.1.0, over the built-in 1.0.0.
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../protocols/ims.toml"
+    ))
+    .expect("the built-in file")
+    .replacen("version = \"1.0.0\"", "version = \"1.1.0\"", 1);
+    let data = myotome_core::ClinicalData::load(&[myotome_core::protocol::SourceFile {
+        name: "clinic/ims.toml".to_owned(),
+        text,
+    }])
+    .expect("the clinic's protocol loads");
+    let upgraded = Clinic::new(
+        s.clinic.store.clone(),
+        std::sync::Arc::new(data),
+        s.clinic.clock.clone(),
+    );
+    let error = plans::make(&upgraded, &s.clinician, s.patient, &ims_plan(), false)
+        .await
+        .expect_err("screened with 1.0.0");
+    let (reason, message) = refusal(error);
+    assert_eq!(reason, RefusalReason::ScreeningNotCurrent);
+    assert!(message.contains("version 1.1.0"), "{message}");
+    support::screened_and_signed(&upgraded, &s.clinician, s.patient, "ims").await;
+    let made = plans::make(&upgraded, &s.clinician, s.patient, &ims_plan(), false)
+        .await
+        .expect("screened again with 1.1.0");
+    assert_eq!(made.plan.details.protocol_version, "1.1.0");
 }

@@ -622,7 +622,10 @@ async fn builder_view(
     let ready = safety::plan_readiness(
         &patient,
         standing,
-        protocol.id.as_str(),
+        &myotome_store::ProtocolRef {
+            id: protocol.id.to_string(),
+            version: protocol.version.to_string(),
+        },
         &state.clock.time_zone(),
     );
     view.screening = Some(ScreeningStep {
