@@ -47,6 +47,7 @@ pub fn routes() -> Router<AppState> {
         .route("/patients/{id}/records", post(chart::add_record))
         .route("/patients/{id}/weights", post(chart::add_weight))
         .route("/patients/{id}/merges", post(chart::merge))
+        .route("/patients/{id}/visits", post(chart::book_visit))
 }
 
 /// The patient id in a path, or "no such patient".

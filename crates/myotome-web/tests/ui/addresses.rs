@@ -9,7 +9,7 @@ use reqwest::header::{CONTENT_TYPE, COOKIE, ORIGIN};
 use reqwest::redirect::Policy;
 
 /// Every page path with a record number in it, as (method, path with `{id}`, who may use it).
-const PATHS: [(&str, &str, &str); 26] = [
+const PATHS: [(&str, &str, &str); 27] = [
     ("GET", "/patients/{id}", "dr_chen"),
     ("GET", "/patients/{id}/edit", "dr_chen"),
     ("POST", "/patients/{id}/edit", "dr_chen"),
@@ -22,6 +22,7 @@ const PATHS: [(&str, &str, &str); 26] = [
     ("POST", "/screenings/{id}/sign", "dr_chen"),
     ("POST", "/screenings/{id}/clearances", "dr_chen"),
     ("POST", "/patients/{id}/merges", "dr_chen"),
+    ("POST", "/patients/{id}/visits", "dr_chen"),
     ("GET", "/patients/{id}/plans/new", "dr_chen"),
     ("POST", "/patients/{id}/plans", "dr_chen"),
     ("GET", "/plans/{id}", "dr_chen"),
@@ -45,11 +46,12 @@ const NOT_NUMBERS: [&str; 4] = ["abc", "1.5", "99999999999999999999", "%FF"];
 /// The chart's own handlers (`ui/patients/chart.rs`) still read the id with axum's
 /// `Path<String>`, which answers an undecodable address with plain text; until they take
 /// `PathText`, they are walked with the readable ids only.
-const CHART: [(&str, &str); 4] = [
+const CHART: [(&str, &str); 5] = [
     ("GET", "/patients/{id}"),
     ("POST", "/patients/{id}/records"),
     ("POST", "/patients/{id}/weights"),
     ("POST", "/patients/{id}/merges"),
+    ("POST", "/patients/{id}/visits"),
 ];
 
 async fn a_mistyped_record_number_in_any_page_address_is_a_page_that_says_so(app: TestApp) {

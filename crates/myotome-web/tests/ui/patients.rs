@@ -742,3 +742,64 @@ async fn the_same_person_is_offered_first_and_two_charts_merge_from_the_chart(ap
     assert!(away.html.contains(&format!(r#"href="/patients/{first}""#)));
     assert!(!away.html.contains(r#"id="merge-form""#));
 }
+
+both!(
+    visit_from_the_chart,
+    super::staff_book_a_consultation_from_the_chart_and_a_clinician_is_never_booked_twice
+);
+
+/// A visit outside any plan, booked from the chart; the same clinician at the same time for
+/// another patient is refused at the time, with who and when.
+async fn staff_book_a_consultation_from_the_chart_and_a_clinician_is_never_booked_twice(
+    app: TestApp,
+) {
+    let first = create_patient(&app.clinician, "Consulted").await;
+    let second = create_patient(&app.clinician, "Waiting").await;
+    let doctor = app.clinician_user.id.0.to_string();
+    let mut staff = WebClient::signed_in(&app.base, "sam", PASSWORD).await;
+    let chart = staff.get(&format!("/patients/{first}")).await;
+    assert!(chart.html.contains(r#"id="visit-form""#));
+    let visit = |date: &'static str, time: &'static str| {
+        vec![
+            ("label", "Consultation"),
+            ("date", date),
+            ("start_time", time),
+            ("minutes", "30"),
+        ]
+    };
+    let mut fields = visit("2027-03-02", "08:30");
+    fields.push(("clinician_id", &doctor));
+    let booked = staff
+        .post(&format!("/patients/{first}/visits"), &fields)
+        .await;
+    assert_eq!(booked.status, 303, "{}", booked.html);
+    assert!(
+        booked
+            .location
+            .as_deref()
+            .is_some_and(|l| l.starts_with("/appointments/"))
+    );
+    let mut clash = visit("2027-03-02", "08:45");
+    clash.push(("clinician_id", &doctor));
+    let refused = staff
+        .post(&format!("/patients/{second}/visits"), &clash)
+        .await;
+    assert_eq!(refused.status, 409, "{}", refused.html);
+    assert!(
+        refused
+            .html
+            .contains("already booked on 2027-03-02 from 08:30 to 09:00")
+    );
+    assert!(
+        !refused.html.contains("Consulted"),
+        "the other patient is not named"
+    );
+    let wrong = staff
+        .post(
+            &format!("/patients/{second}/visits"),
+            &visit("2027-02-30", "09:00"),
+        )
+        .await;
+    assert_eq!(wrong.status, 422, "{}", wrong.html);
+    assert!(wrong.html.contains("February 2027 has 28 days"));
+}

@@ -210,6 +210,11 @@ struct ChartPage {
     merges: Vec<String>,
     may_merge: bool,
     merge_form: MergeForm,
+    /// Booking a visit outside any plan (a consultation, a review), for who may book.
+    may_book: bool,
+    visit_form: VisitForm,
+    /// Clinicians to book with: (id, name).
+    clinicians: Vec<(String, String)>,
     weight_form: WeightForm,
     record_form: RecordForm,
     systems: [(&'static str, &'static str); 3],
@@ -581,6 +586,14 @@ impl ChartPage {
             merges: Vec::new(),
             may_merge: false,
             merge_form: MergeForm::default(),
+            may_book: viewer.may(Permission::AppointmentWrite),
+            visit_form: VisitForm::default(),
+            clinicians: data
+                .users
+                .iter()
+                .filter(|u| u.role == myotome_store::Role::Clinician && !u.disabled)
+                .map(|u| (u.id.0.to_string(), u.display_name.clone()))
+                .collect(),
         }
     }
 
@@ -629,6 +642,110 @@ pub(super) async fn chart(
         _ => None,
     };
     Ok(ok(&chart))
+}
+
+/// The visit form as typed, with its problems.
+#[derive(Debug, Clone, Default)]
+struct VisitForm {
+    label: String,
+    date: String,
+    start_time: String,
+    minutes: String,
+    clinician: String,
+    errors: FieldErrors,
+}
+
+/// Books a visit outside any plan from the chart: a consultation or a review, on a date, with
+/// a time, length and clinician when given. The use case checks the clinician's day.
+pub(super) async fn book_visit(
+    page: Page<need::AppointmentWrite>,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    form: Fields,
+) -> Result<Response, UiError> {
+    let viewer = &page.viewer;
+    let id = patient_id(&id).map_err(in_page(viewer))?;
+    let typed = VisitForm {
+        label: form.get("label").trim().to_owned(),
+        date: form.get("date").trim().to_owned(),
+        start_time: form.get("start_time").trim().to_owned(),
+        minutes: form.get("minutes").trim().to_owned(),
+        clinician: form.get("clinician_id").trim().to_owned(),
+        errors: FieldErrors::none(),
+    };
+    let mut problems = std::collections::BTreeMap::new();
+    let date = match myotome_clinic::validate::parse_date(&typed.date) {
+        Ok(date) => Some(date),
+        Err(problem) => {
+            problems.insert("date".to_owned(), problem);
+            None
+        }
+    };
+    let minutes = if typed.minutes.is_empty() {
+        None
+    } else {
+        match typed.minutes.parse::<u32>() {
+            Ok(m) => Some(m),
+            Err(_) => {
+                problems.insert(
+                    "minutes".to_owned(),
+                    format!(
+                        "“{}” is not a number of minutes; write e.g. 30",
+                        typed.minutes
+                    ),
+                );
+                None
+            }
+        }
+    };
+    let clinician = typed.clinician.parse::<i64>().ok().map(UserId);
+    let outcome = match (date, problems.is_empty()) {
+        (Some(date), true) => myotome_clinic::booking::book(
+            &state.clinic,
+            &viewer.clinic(),
+            id,
+            myotome_clinic::booking::NewAppointment {
+                kind: myotome_store::AppointmentKind::FollowUp,
+                label: typed.label.clone(),
+                date,
+                start_time: (!typed.start_time.is_empty()).then(|| typed.start_time.clone()),
+                duration_minutes: minutes,
+                clinician,
+                plan: None,
+                plan_visit: None,
+                accept_violations: false,
+            },
+        )
+        .await
+        .map_err(ApiError::from),
+        _ => Err(ApiError::fields(problems)),
+    };
+    match outcome {
+        Ok(booked) => Ok(see_other(&format!(
+            "/appointments/{}",
+            booked.appointment.id
+        ))),
+        Err(
+            error @ (ApiError::Invalid { .. } | ApiError::Conflict(_) | ApiError::Refused { .. }),
+        ) => {
+            let status = error.status();
+            chart_with_problem(&state, viewer, id, status, |chart| {
+                let mut typed = typed;
+                let mut errors = FieldErrors::from_api(&error, &[("duration_minutes", "minutes")]);
+                if let ApiError::Conflict(sentence)
+                | ApiError::Refused {
+                    message: sentence, ..
+                } = &error
+                {
+                    errors.add("start_time", sentence.clone());
+                }
+                typed.errors = errors;
+                chart.visit_form = typed;
+            })
+            .await
+        }
+        Err(other) => Err(UiError::new(other, Some(viewer))),
+    }
 }
 
 /// The merge form as typed, with its problems.
