@@ -770,6 +770,15 @@ pub async fn patient_safety(
     })
 }
 
+/// A vocabulary concept's label (its id when the vocabulary has dropped it).
+pub fn concept_label<'a>(clinic: &'a Clinic, concept: &'a str) -> &'a str {
+    clinic
+        .data
+        .terminology
+        .concept(concept)
+        .map_or(concept, |c| c.label.as_str())
+}
+
 /// The strip: the record's alerts (from the core) and clearances still pending on the latest
 /// signed screenings.
 pub fn alert_strip(
@@ -816,11 +825,7 @@ pub fn alert_strip(
                     label: "Clearance pending",
                     what: format!(
                         "{} — from {} ({})",
-                        finding
-                            .sentence
-                            .split(':')
-                            .next()
-                            .unwrap_or(&finding.concept),
+                        concept_label(clinic, &finding.concept),
                         finding
                             .clearance_by
                             .as_deref()

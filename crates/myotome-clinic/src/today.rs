@@ -216,16 +216,18 @@ pub async fn work(clinic: &Clinic, caller: &Caller) -> Result<Work, ClinicError>
             ids.push(id);
         }
     }
-    let patients = if ids.is_empty() {
-        HashMap::new()
-    } else {
-        store
-            .patients_by_id(actor, &ids)
-            .await?
-            .into_iter()
-            .map(|p| (p.id, p))
-            .collect()
-    };
+    // Those read for their standings already are not read again.
+    let mut patients = judged_patients;
+    ids.retain(|id| !patients.contains_key(id));
+    if !ids.is_empty() {
+        patients.extend(
+            store
+                .patients_by_id(actor, &ids)
+                .await?
+                .into_iter()
+                .map(|p| (p.id, p)),
+        );
+    }
     Ok(Work {
         date,
         visits,

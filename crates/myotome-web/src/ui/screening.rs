@@ -564,11 +564,7 @@ async fn screening_view_with(
         .map(|f| {
             (
                 f.concept.clone(),
-                f.sentence
-                    .split(':')
-                    .next()
-                    .unwrap_or(&f.concept)
-                    .to_owned(),
+                safety::concept_label(&state.clinic, &f.concept).to_owned(),
                 f.clearance_by.clone().unwrap_or_default(),
             )
         })
