@@ -25,9 +25,10 @@ use myotome_core::ClinicalData;
 use myotome_core::facts::{IntakeAnswers, RecordStatus, Sex};
 use myotome_core::outcome::Outcome;
 use myotome_store::{
-    Actor, Appointment, AppointmentStatus, ClearanceMethod, Contact, Identifier, IntakeChannel,
-    NewClearance, NewIntake, NewUser, Page, Patient, PatientDetails, PatientSearch, RecordDetails,
-    RecordKind, RecordSource, Role, ScreeningChart, Store, StoreError, StoredCoding, UserId,
+    Actor, Appointment, AppointmentStatus, ClearanceMethod, ClinicSettingsDocument, Contact,
+    DOCUMENT_SCHEMA, Identifier, IntakeChannel, NewClearance, NewIntake, NewUser, Page, Patient,
+    PatientDetails, PatientSearch, RecordDetails, RecordKind, RecordSource, Role, ScreeningChart,
+    SettingValueDocument, Store, StoreError, StoredCoding, StoredSettings, UserId,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -604,8 +605,16 @@ struct Generator<'a> {
     actor: Actor,
     rng: Rng,
     diary: Diary,
+    /// The demo clinic's settings, saved before any plan is made with them.
+    settings: Option<StoredSettings>,
     summary: DemoSummary,
 }
+
+/// The product volume ranges the demo clinic sets where seeds 001 and 004 give none: a
+/// fictional clinic's choices, so knee and leg plans can be dosed. Labelled as such in the
+/// settings history; a real clinic sets its own.
+const DEMO_VOLUME_RANGES: [(&str, f64, f64); 2] =
+    [("knee-msc", 1.0, 10.0), ("im-bmc-leg", 10.0, 40.0)];
 
 impl<'a> Generator<'a> {
     fn new(store: &'a dyn Store, data: &'a ClinicalData, today: Date, actor: Actor) -> Self {
@@ -616,6 +625,7 @@ impl<'a> Generator<'a> {
             actor,
             rng: Rng(SEED),
             diary: Diary::default(),
+            settings: None,
             summary: DemoSummary {
                 users: Vec::new(),
                 patients: 0,
@@ -644,6 +654,7 @@ impl<'a> Generator<'a> {
             }
         }
         self.diary.clinicians.clone_from(&clinicians);
+        self.set_volume_ranges().await?;
         let profiles = profiles();
         let mut people: Vec<&Profile> = profiles
             .iter()
@@ -661,6 +672,36 @@ impl<'a> Generator<'a> {
         self.create_user(username, display_name, role, &password_hash)
             .await?;
         Ok(self.summary)
+    }
+
+    /// Saves [`DEMO_VOLUME_RANGES`] as the clinic's first settings version.
+    async fn set_volume_ranges(&mut self) -> Result<(), DemoError> {
+        let document = ClinicSettingsDocument {
+            schema: DOCUMENT_SCHEMA,
+            protocols: DEMO_VOLUME_RANGES
+                .iter()
+                .map(|&(protocol, min_ml, max_ml)| {
+                    (
+                        protocol.to_owned(),
+                        BTreeMap::from([(
+                            "dosing.product_volume".to_owned(),
+                            SettingValueDocument::VolumeRange { min_ml, max_ml },
+                        )]),
+                    )
+                })
+                .collect(),
+        };
+        let saved = self
+            .store
+            .save_clinic_settings(
+                &self.actor,
+                0,
+                &document,
+                Some("Demo clinic: invented volume ranges for the demonstration, not from a seed"),
+            )
+            .await?;
+        self.settings = Some(saved);
+        Ok(())
     }
 
     async fn create_user(
@@ -1004,7 +1045,13 @@ impl<'a> Generator<'a> {
             acknowledged_precautions: Vec::new(),
         };
         let weight = facts::latest_weight(&self.store.weights(&self.actor, patient.id).await?);
-        let mut draft = planning::draft(self.data, &input, weight, Some(clinician), None)?;
+        let mut draft = planning::draft(
+            self.data,
+            &input,
+            weight,
+            Some(clinician),
+            self.settings.as_ref(),
+        )?;
         draft.details.safety = Some(self.pass_gate(patient, protocol).await?);
         let (_, appointments) = self
             .store

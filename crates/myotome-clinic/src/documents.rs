@@ -142,6 +142,7 @@ pub fn dose(protocol: &Protocol, dose: &Dose) -> DoseDocument {
         total_volume_ml: dose.total_volume.millilitres(),
         cells_delivered: dose.cells_delivered,
         per_site_ml: dose.per_site.iter().map(|v| v.millilitres()).collect(),
+        per_side: dose.bilateral,
         explanation: dose.explanation.clone(),
     }
 }

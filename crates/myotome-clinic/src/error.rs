@@ -208,8 +208,12 @@ impl From<StoreError> for ClinicError {
 /// what a use case answers is a sentence.
 pub fn sentence(text: impl std::fmt::Display) -> String {
     let text = text.to_string();
+    // An identifier such as `knee-msc` keeps its case: it is a name, not a word.
+    let first_word = text.split_whitespace().next().unwrap_or_default();
+    let is_identifier = first_word.contains('-') && !first_word.chars().any(char::is_uppercase);
     let mut chars = text.chars();
     let mut out: String = match chars.next() {
+        Some(_) if is_identifier => text.clone(),
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => return text,
     };
@@ -217,4 +221,20 @@ pub fn sentence(text: impl std::fmt::Display) -> String {
         out.push('.');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sentence;
+
+    #[test]
+    fn a_sentence_opens_with_a_capital_unless_it_opens_with_a_protocol_id() {
+        assert_eq!(sentence("the dose is refused"), "The dose is refused.");
+        assert_eq!(
+            sentence("knee-msc sets a floor"),
+            "knee-msc sets a floor.",
+            "a protocol id is a name, never capitalised"
+        );
+        assert_eq!(sentence("Done!"), "Done!");
+    }
 }

@@ -133,6 +133,7 @@ pub fn draft(
         input.dose.as_ref(),
         weight,
         input.target_sites.len(),
+        bilateral(input),
     );
     check.finish()?;
     let (Some(schedule), Some(dose_request)) = (schedule, dose_request) else {
@@ -217,6 +218,7 @@ pub fn dose_preview(
         input.dose.as_ref(),
         weight,
         input.target_sites.len(),
+        bilateral(input),
     );
     check.finish()?;
     let Some(dose_request) = dose_request else {
@@ -442,6 +444,7 @@ fn read_dose(
     dose: Option<&DoseInput>,
     weight: Option<Weight>,
     sites: usize,
+    bilateral: bool,
 ) -> Option<DoseRequest> {
     let empty = DoseInput::default();
     let dose = dose.unwrap_or(&empty);
@@ -481,8 +484,14 @@ fn read_dose(
         product_volume: product_volume?,
         saline_per_product_ml: dose.saline_per_product_ml,
         sites: u32::try_from(sites).unwrap_or(u32::MAX),
+        bilateral,
         graduation: graduation?.unwrap_or(Volume::from_microlitres(DEFAULT_GRADUATION_UL)),
     })
+}
+
+/// Both sides are treated, so the dose is for each ([`compute_dose`] says how).
+fn bilateral(input: &NewPlan) -> bool {
+    input.side.as_deref().and_then(Side::parse) == Some(Side::Both)
 }
 
 /// The schedule request, read.

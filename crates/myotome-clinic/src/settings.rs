@@ -70,11 +70,7 @@ fn clinic_value(value: &SettingValueDocument) -> Option<ClinicValue> {
 
 /// The source a clinic value carries: the settings version it was set in.
 pub fn source_of(version: i64) -> Source {
-    Source {
-        reference: "clinic".to_owned(),
-        section: format!("Clinic settings, version {version}"),
-        quote: None,
-    }
+    myotome_core::clinic_settings::clinic_source(version)
 }
 
 /// `protocol` as the clinic runs it under `settings` (as written when there are none).

@@ -13,6 +13,18 @@ use crate::quantity::{Bounded, Duration, Volume};
 use crate::setting::Setting;
 use std::collections::BTreeMap;
 
+/// The reference key a value the clinic set cites in place of a seed.
+pub const CLINIC_SETTINGS_REFERENCE: &str = "clinic";
+
+/// The source of a value the clinic set in settings version `version`.
+pub fn clinic_source(version: i64) -> Source {
+    Source {
+        reference: CLINIC_SETTINGS_REFERENCE.to_owned(),
+        section: format!("Clinic settings, version {version}"),
+        quote: None,
+    }
+}
+
 /// The shape of a value the clinic sets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ValueKind {
@@ -279,14 +291,6 @@ mod tests {
     use super::*;
     use crate::builtin::ClinicalData;
 
-    fn clinic_source() -> Source {
-        Source {
-            reference: "clinic".to_owned(),
-            section: "Clinic settings, version 3".to_owned(),
-            quote: None,
-        }
-    }
-
     #[test]
     fn every_clinic_sets_field_of_the_built_in_protocols_is_an_open_setting() {
         let data = ClinicalData::builtin().expect("built-ins load");
@@ -333,7 +337,7 @@ mod tests {
         );
         // The wrong kind for the field: left open.
         values.insert("observation.minutes".to_owned(), ClinicValue::Ratio(1.0));
-        let filled = with_clinic_values(knee, &values, &clinic_source());
+        let filled = with_clinic_values(knee, &values, &clinic_source(3));
         let dosing = filled.dosing.as_ref().expect("dosing");
         match &dosing.product_volume {
             Some(Setting::Given(range)) => {
@@ -350,7 +354,7 @@ mod tests {
             "observation.minutes".to_owned(),
             ClinicValue::Minutes { min: 30, max: 60 },
         );
-        let filled = with_clinic_values(hip, &values, &clinic_source());
+        let filled = with_clinic_values(hip, &values, &clinic_source(3));
         assert_eq!(filled.observation.minutes, hip.observation.minutes);
     }
 }

@@ -1,11 +1,17 @@
 //! Dose arithmetic for injected protocols: the cell floor from body weight and product
-//! concentration, the product volume and its protocol range, saline dilution, and the split of
-//! the injected volume across sites.
+//! concentration, the product volume and its range (the protocol's or the clinic's), saline
+//! dilution, and the split of the injected volume across sites.
 //!
 //! Volumes are whole microlitres and rounding always favours the patient: the product volume
 //! needed to reach a cell floor is rounded *up* to the syringe's graduation, so the delivered
 //! cells never fall below the floor. Out-of-range requests are refused with the reason, never
-//! silently clamped.
+//! silently clamped, and a volume range the seed leaves to the clinic must be set by the clinic
+//! before anything is dosed: an unchecked volume is no dose.
+//!
+//! A bilateral request doses each side: the seeds state a dose for the area treated (seed 003's
+//! "1–3 mL" into the joint, seed 001's floor for the knee injected), so the left and the right
+//! each get the whole dose, split across that side's sites, and the explanation says so with the
+//! total for both sides.
 
 use crate::facts::Weight;
 use crate::protocol::{Dosing, Protocol};
@@ -24,8 +30,10 @@ pub struct DoseRequest {
     /// Millilitres of saline per millilitre of product; needed when the protocol leaves the
     /// ratio to the clinic.
     pub saline_per_product_ml: Option<f64>,
-    /// Number of injection sites the volume is split across.
+    /// Number of injection sites the volume is split across, on each side.
     pub sites: u32,
+    /// Both sides are treated: the dose is given to each.
+    pub bilateral: bool,
     /// Smallest step the syringe measures (the clinic's equipment, not a clinical value).
     pub graduation: Volume,
 }
@@ -53,6 +61,8 @@ pub struct Dose {
     pub cells_delivered: Option<u64>,
     /// Injected volume per site; sums exactly to `total_volume`.
     pub per_site: Vec<Volume>,
+    /// Every amount above is for each side, and both sides are treated.
+    pub bilateral: bool,
     /// How the numbers were reached, and what was not checked, in plain sentences.
     pub explanation: Vec<String>,
 }
@@ -60,19 +70,23 @@ pub struct Dose {
 /// Why the calculator refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DoseRefusal {
-    #[error("{protocol} injects nothing, so there is no dose to compute")]
+    #[error("there is no dose to compute: {protocol} injects nothing")]
     NothingInjected { protocol: String },
     #[error("at least one injection site is needed to split the dose across")]
     NoSites,
     #[error("the syringe graduation must be above zero")]
     ZeroGraduation,
     #[error(
-        "{protocol} sets a floor of {} cells per kg of body weight: give the patient's weight and the product's concentration (cells per mL)",
+        "give the patient's weight and the product's concentration (cells per mL): {protocol} sets a floor of {} cells per kg of body weight",
         grouped(.cells_per_kg)
     )]
     FloorNeedsWeightAndConcentration { protocol: String, cells_per_kg: u64 },
     #[error("the concentration must be above zero cells per mL")]
     ZeroConcentration,
+    #[error(
+        "the clinic has not set the product volume range {protocol} leaves to it ({why}): a clinician lead or admin sets it on the Clinic settings page before {protocol} can be dosed"
+    )]
+    VolumeRangeNotSet { protocol: String, why: String },
     #[error("choose the product volume: {protocol} has no cell floor to compute it from{range}")]
     VolumeNeeded { protocol: String, range: String },
     #[error(
@@ -99,7 +113,7 @@ pub enum DoseRefusal {
         hint: String,
     },
     #[error(
-        "{protocol} leaves the saline dilution ratio to the clinic and none was given: give the mL of saline per mL of product (0 for none)"
+        "give the mL of saline per mL of product (0 for none): {protocol} leaves the saline dilution ratio to the clinic and none was given"
     )]
     SalineRatioNeeded { protocol: String },
     #[error(
@@ -129,6 +143,17 @@ pub fn compute_dose(protocol: &Protocol, request: &DoseRequest) -> Result<Dose, 
     if graduation == Volume::ZERO {
         return Err(DoseRefusal::ZeroGraduation);
     }
+    // Before anything else: no volume is checked against a range nobody has set.
+    let range = match &dosing.product_volume {
+        Some(Setting::Given(range)) => Some(range),
+        Some(Setting::ClinicSets(open)) => {
+            return Err(DoseRefusal::VolumeRangeNotSet {
+                protocol: name,
+                why: lowercase_first(open.why.trim_end_matches('.')),
+            });
+        }
+        None => None,
+    };
     let mut explanation = Vec::new();
 
     let floor = cell_floor(&name, dosing, request)?;
@@ -151,12 +176,16 @@ pub fn compute_dose(protocol: &Protocol, request: &DoseRequest) -> Result<Dose, 
         }
         (None, Some(floor)) => floor.minimum_volume,
         (None, None) => {
-            let range = match &dosing.product_volume {
-                Some(Setting::Given(range)) => {
-                    format!(" (protocol range {} to {})", range.min, range.max)
-                }
-                _ => String::new(),
-            };
+            let range = range
+                .map(|range| {
+                    format!(
+                        " (the range is {} to {}{})",
+                        range.min,
+                        range.max,
+                        range_origin(&range.source)
+                    )
+                })
+                .unwrap_or_default();
             return Err(DoseRefusal::VolumeNeeded {
                 protocol: name,
                 range,
@@ -176,30 +205,27 @@ pub fn compute_dose(protocol: &Protocol, request: &DoseRequest) -> Result<Dose, 
         });
     }
 
-    match &dosing.product_volume {
-        Some(Setting::Given(range)) => {
-            if product_volume < range.min || product_volume > range.max {
-                let hint = if floor.is_some() && product_volume > range.max {
-                    "; the cell floor needs more product than the protocol allows: use a more concentrated product".to_owned()
-                } else {
-                    String::new()
-                };
-                return Err(DoseRefusal::OutsideVolumeRange {
-                    volume: product_volume,
-                    min: range.min,
-                    max: range.max,
-                    hint,
-                });
-            }
-            explanation.push(format!(
-                "Product volume {} is within the protocol's range of {} to {}.",
-                product_volume, range.min, range.max
-            ));
+    if let Some(range) = range {
+        if product_volume < range.min || product_volume > range.max {
+            let hint = if floor.is_some() && product_volume > range.max {
+                "; the cell floor needs more product than the protocol allows: use a more concentrated product".to_owned()
+            } else {
+                String::new()
+            };
+            return Err(DoseRefusal::OutsideVolumeRange {
+                volume: product_volume,
+                min: range.min,
+                max: range.max,
+                hint,
+            });
         }
-        Some(Setting::ClinicSets(_)) => explanation.push(format!(
-            "Product volume {product_volume}: the protocol leaves the volume range to the clinic, so no range was checked."
-        )),
-        None => {}
+        explanation.push(format!(
+            "Product volume {} is within the range of {} to {}{}.",
+            product_volume,
+            range.min,
+            range.max,
+            range_origin(&range.source)
+        ));
     }
 
     let saline_volume = saline(
@@ -214,12 +240,24 @@ pub fn compute_dose(protocol: &Protocol, request: &DoseRequest) -> Result<Dose, 
         Volume::from_microlitres(product_volume.microlitres() + saline_volume.microlitres());
     let per_site = split(total_volume, request.sites, graduation)?;
     if request.sites > 1 {
+        let scope = if request.bilateral {
+            "on each side"
+        } else {
+            "in total"
+        };
         explanation.push(format!(
-            "{} injected in total, split across {} sites in steps of {}.",
+            "{} injected {scope}, split across {} sites in steps of {}.",
             total_volume, request.sites, graduation
         ));
     }
     let cells_delivered = request.cells_per_ml.map(|c| cells_in(product_volume, c));
+    if request.bilateral {
+        explanation.push(bilateral_sentence(
+            product_volume,
+            total_volume,
+            cells_delivered,
+        ));
+    }
     Ok(Dose {
         floor,
         product_volume,
@@ -227,8 +265,39 @@ pub fn compute_dose(protocol: &Protocol, request: &DoseRequest) -> Result<Dose, 
         total_volume,
         cells_delivered,
         per_site,
+        bilateral: request.bilateral,
         explanation,
     })
+}
+
+/// Where a checked range came from: the seed's, or the clinic's setting.
+fn range_origin(source: &crate::citation::Source) -> &'static str {
+    if source.reference == crate::clinic_settings::CLINIC_SETTINGS_REFERENCE {
+        " the clinic set"
+    } else {
+        " the protocol gives"
+    }
+}
+
+/// A protocol file's sentence, set inside another: "The seed gives …" → "the seed gives …".
+fn lowercase_first(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_lowercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+fn bilateral_sentence(product: Volume, total: Volume, cells: Option<u64>) -> String {
+    let twice = |v: Volume| Volume::from_microlitres(v.microlitres().saturating_mul(2));
+    let cells = cells
+        .map(|c| format!(", {} cells", group_digits(c.saturating_mul(2))))
+        .unwrap_or_default();
+    format!(
+        "Both sides: the dose above is for each side, the left and the right each split across its sites as shown; both sides together take {} of product ({} injected{cells}).",
+        twice(product),
+        twice(total)
+    )
 }
 
 fn cell_floor(

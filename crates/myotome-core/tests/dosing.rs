@@ -5,10 +5,14 @@
 mod common;
 
 use common::protocol;
+use myotome_core::clinic_settings::{ClinicValue, clinic_source, with_clinic_values};
 use myotome_core::dosing::{DoseRefusal, DoseRequest, compute_dose};
 use myotome_core::facts::Weight;
+use myotome_core::protocol::Protocol;
 use myotome_core::quantity::Volume;
 use proptest::prelude::*;
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 fn ml(value: f64) -> Volume {
     Volume::from_millilitres(value).expect("test volume")
@@ -21,8 +25,31 @@ fn request() -> DoseRequest {
         product_volume: None,
         saline_per_product_ml: None,
         sites: 1,
+        bilateral: false,
         graduation: ml(0.1),
     }
+}
+
+/// `id` as a clinic runs it that has set the product volume range seed 001/004 leave open.
+fn with_volume_range(id: &str, min: Volume, max: Volume) -> Protocol {
+    let values = BTreeMap::from([(
+        "dosing.product_volume".to_owned(),
+        ClinicValue::VolumeRange { min, max },
+    )]);
+    with_clinic_values(protocol(id), &values, &clinic_source(1))
+}
+
+/// knee-msc under a clinic range too wide to bind (0.001 mL to 1,000 L), for the floor's
+/// arithmetic alone.
+fn knee() -> &'static Protocol {
+    static KNEE: OnceLock<Protocol> = OnceLock::new();
+    KNEE.get_or_init(|| {
+        with_volume_range(
+            "knee-msc",
+            Volume::from_microlitres(1),
+            Volume::from_microlitres(1_000_000_000_000),
+        )
+    })
 }
 
 fn kg(value: f64) -> Weight {
@@ -32,7 +59,7 @@ fn kg(value: f64) -> Weight {
 #[test]
 fn a_70_kg_patient_needs_at_least_140_million_cells() {
     let dose = compute_dose(
-        protocol("knee-msc"),
+        knee(),
         &DoseRequest {
             weight: Some(kg(70.0)),
             cells_per_ml: Some(50_000_000),
@@ -51,7 +78,7 @@ fn a_70_kg_patient_needs_at_least_140_million_cells() {
 fn the_floor_volume_is_rounded_up_so_the_dose_never_falls_short() {
     // 72.3 kg × 2e6 = 144.6e6 cells; at 30e6 cells/mL that is 4.82 mL → 4.9 mL on a 0.1 mL scale.
     let dose = compute_dose(
-        protocol("knee-msc"),
+        knee(),
         &DoseRequest {
             weight: Some(kg(72.3)),
             cells_per_ml: Some(30_000_000),
@@ -69,7 +96,7 @@ fn a_fraction_of_a_cell_in_the_floor_rounds_up() {
     // 70.001 kg × 2e6 cells/kg = 140,002,000 cells; at 3 cells/mL that is 46,667,333.33… mL,
     // which must round up to the next microlitre, never down.
     let dose = compute_dose(
-        protocol("knee-msc"),
+        knee(),
         &DoseRequest {
             weight: Some(kg(70.001)),
             cells_per_ml: Some(3),
@@ -78,7 +105,7 @@ fn a_fraction_of_a_cell_in_the_floor_rounds_up() {
         },
     );
     let floor = dose
-        .expect("no range on knee-msc volume")
+        .expect("a range too wide to bind")
         .floor
         .expect("floor");
     assert_eq!(floor.minimum_cells, 140_002_000);
@@ -88,7 +115,7 @@ fn a_fraction_of_a_cell_in_the_floor_rounds_up() {
 #[test]
 fn a_volume_below_the_floor_is_refused_with_the_volume_needed() {
     let refusal = compute_dose(
-        protocol("knee-msc"),
+        knee(),
         &DoseRequest {
             weight: Some(kg(70.0)),
             cells_per_ml: Some(50_000_000),
@@ -107,7 +134,7 @@ fn a_volume_below_the_floor_is_refused_with_the_volume_needed() {
 
 #[test]
 fn the_cell_floor_needs_weight_and_concentration() {
-    let refusal = compute_dose(protocol("knee-msc"), &request()).expect_err("no weight");
+    let refusal = compute_dose(knee(), &request()).expect_err("no weight");
     assert!(matches!(
         refusal,
         DoseRefusal::FloorNeedsWeightAndConcentration {
@@ -116,7 +143,7 @@ fn the_cell_floor_needs_weight_and_concentration() {
         }
     ));
     let zero = compute_dose(
-        protocol("knee-msc"),
+        knee(),
         &DoseRequest {
             weight: Some(kg(70.0)),
             cells_per_ml: Some(0),
@@ -278,7 +305,7 @@ proptest! {
     ) {
         let graduation = Volume::from_microlitres(graduation_ul);
         let weight = kg(f64::from(grams) / 1000.0);
-        let result = compute_dose(protocol("knee-msc"), &DoseRequest {
+        let result = compute_dose(knee(), &DoseRequest {
             weight: Some(weight),
             cells_per_ml: Some(cells_per_ml),
             sites,
@@ -304,4 +331,96 @@ proptest! {
         let min = dose.per_site.iter().min().expect("sites");
         prop_assert!(max.microlitres() - min.microlitres() <= graduation_ul);
     }
+}
+
+#[test]
+fn a_volume_range_the_seed_leaves_to_the_clinic_is_set_before_anything_is_dosed() {
+    // Seed 001 gives a floor but no volume; seed 004 gives neither. Unset, no volume is dosed —
+    // not even the floor's, and not 5000 mL typed by hand.
+    for id in ["knee-msc", "im-bmc-leg"] {
+        let refusal = compute_dose(
+            protocol(id),
+            &DoseRequest {
+                weight: Some(kg(70.0)),
+                cells_per_ml: Some(50_000_000),
+                product_volume: Some(ml(5000.0)),
+                ..request()
+            },
+        )
+        .expect_err("no clinic range");
+        assert!(
+            matches!(refusal, DoseRefusal::VolumeRangeNotSet { .. }),
+            "{id}: {refusal}"
+        );
+        assert!(refusal.to_string().contains("Clinic settings"), "{refusal}");
+    }
+    // Once the clinic sets 1–10 mL, 5000 mL is out of range and the floor's 2.8 mL doses.
+    let knee = with_volume_range("knee-msc", ml(1.0), ml(10.0));
+    let too_much = compute_dose(
+        &knee,
+        &DoseRequest {
+            weight: Some(kg(70.0)),
+            cells_per_ml: Some(50_000_000),
+            product_volume: Some(ml(5000.0)),
+            ..request()
+        },
+    );
+    assert!(matches!(
+        too_much,
+        Err(DoseRefusal::OutsideVolumeRange { .. })
+    ));
+    let dose = compute_dose(
+        &knee,
+        &DoseRequest {
+            weight: Some(kg(70.0)),
+            cells_per_ml: Some(50_000_000),
+            ..request()
+        },
+    )
+    .expect("within the clinic's range");
+    assert_eq!(dose.product_volume, ml(2.8));
+    assert!(
+        dose.explanation
+            .iter()
+            .any(|line| line.contains("1 mL to 10 mL the clinic set")),
+        "{:?}",
+        dose.explanation
+    );
+}
+
+#[test]
+fn a_bilateral_dose_is_given_to_each_side_and_split_across_that_sides_sites() {
+    // Seed 003: 1–3 mL for the joint treated; both hips each get 3 mL across their two sites.
+    let dose = compute_dose(
+        protocol("hip-biologics"),
+        &DoseRequest {
+            product_volume: Some(ml(3.0)),
+            sites: 2,
+            bilateral: true,
+            ..request()
+        },
+    )
+    .expect("3 mL per hip is within 1–3 mL");
+    assert!(dose.bilateral);
+    assert_eq!(dose.product_volume, ml(3.0));
+    assert_eq!(dose.per_site, vec![ml(1.5), ml(1.5)]);
+    let both = dose
+        .explanation
+        .iter()
+        .find(|line| line.starts_with("Both sides"))
+        .expect("the explanation names both sides");
+    assert!(both.contains("6 mL of product"), "{both}");
+    // The range holds per side: 4 mL for one hip is refused even though two hips take 8.
+    let refusal = compute_dose(
+        protocol("hip-biologics"),
+        &DoseRequest {
+            product_volume: Some(ml(4.0)),
+            bilateral: true,
+            ..request()
+        },
+    );
+    assert!(matches!(
+        refusal,
+        Err(DoseRefusal::OutsideVolumeRange { .. })
+    ));
 }

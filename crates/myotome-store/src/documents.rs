@@ -186,6 +186,10 @@ pub struct DoseDocument {
     pub total_volume_ml: f64,
     pub cells_delivered: Option<u64>,
     pub per_site_ml: Vec<f64>,
+    /// Both sides are treated and every amount above is for each side (a plan made before
+    /// bilateral dosing reads as one side).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub per_side: bool,
     pub explanation: Vec<String>,
 }
 

@@ -367,6 +367,7 @@ pub fn dose_document(protocol: &str) -> DoseDocument {
         total_volume_ml: 5.8,
         cells_delivered: Some(145_000_000),
         per_site_ml: vec![2.9, 2.9],
+        per_side: false,
         explanation: vec!["2 million cells per kg × 71.5 kg.".to_owned()],
     }
 }

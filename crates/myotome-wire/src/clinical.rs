@@ -288,6 +288,8 @@ pub struct DoseOut {
     pub total_volume_ml: f64,
     pub cells_delivered: Option<u64>,
     pub per_site_ml: Vec<f64>,
+    /// Both sides are treated: every amount above is for each side.
+    pub per_side: bool,
     pub explanation: Vec<String>,
 }
 
@@ -316,6 +318,7 @@ impl From<&DoseDocument> for DoseOut {
             total_volume_ml: dose.total_volume_ml,
             cells_delivered: dose.cells_delivered,
             per_site_ml: dose.per_site_ml.clone(),
+            per_side: dose.per_side,
             explanation: dose.explanation.clone(),
         }
     }

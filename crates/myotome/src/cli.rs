@@ -253,9 +253,16 @@ pub struct DoseArgs {
     /// Millilitres of saline per millilitre of product (0 for none).
     #[arg(long, value_name = "RATIO")]
     pub saline_ratio: Option<f64>,
-    /// Number of injection sites to split the volume across.
+    /// Number of injection sites to split the volume across (on each side).
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub sites: u32,
+    /// Both sides are treated: the dose is given to each side.
+    #[arg(long)]
+    pub both_sides: bool,
+    /// The clinic's product volume range in mL, e.g. `1-10`, where the protocol leaves it to
+    /// the clinic (knee-msc, im-bmc-leg): without it such a protocol is not dosed.
+    #[arg(long, value_name = "MIN-MAX")]
+    pub volume_range_ml: Option<String>,
     /// Smallest step the clinic's syringe measures, in mL.
     #[arg(long, default_value_t = 0.1, value_name = "ML")]
     pub graduation_ml: f64,

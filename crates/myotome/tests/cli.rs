@@ -529,7 +529,7 @@ fn a_facts_file_with_bad_entries_is_refused_naming_every_problem() {
 #[test]
 fn knee_msc_dose_for_a_70_kg_patient_has_a_floor_of_140_million_cells() {
     let dose = ok_json(&words(
-        "dose --protocol knee-msc --weight-kg 70 --concentration 50000000 --format json",
+        "dose --protocol knee-msc --volume-range-ml 1-10 --weight-kg 70 --concentration 50000000 --format json",
     ));
     assert!(
         dose["cell_floor"].is_u64(),
@@ -550,7 +550,7 @@ fn knee_msc_dose_for_a_70_kg_patient_has_a_floor_of_140_million_cells() {
 #[test]
 fn knee_msc_dose_of_2_ml_is_refused_because_it_falls_below_the_cell_floor() {
     let (code, stdout, _) = run(&words(
-        "dose --protocol knee-msc --weight-kg 70 --concentration 50000000 --volume-ml 2.0 --format json",
+        "dose --protocol knee-msc --volume-range-ml 1-10 --weight-kg 70 --concentration 50000000 --volume-ml 2.0 --format json",
     ));
     assert_eq!(code, 1);
     let error = &parse_json(&stdout)["error"];
@@ -558,6 +558,37 @@ fn knee_msc_dose_of_2_ml_is_refused_because_it_falls_below_the_cell_floor() {
     let message = error["message"].as_str().expect("message");
     assert!(message.contains("floor of 140,000,000 cells"), "{message}");
     assert!(message.contains("at least 2.8 mL"), "{message}");
+}
+
+#[test]
+fn knee_msc_is_not_dosed_until_the_clinic_gives_its_volume_range() {
+    let (code, stdout, _) = run(&words(
+        "dose --protocol knee-msc --weight-kg 70 --concentration 50000000 --format json",
+    ));
+    assert_eq!(code, 1, "{stdout}");
+    let error = &parse_json(&stdout)["error"];
+    assert_eq!(error["code"], "dose_refused");
+    let message = error["message"].as_str().expect("message");
+    assert!(
+        message.contains("product volume range knee-msc leaves to it (the seed gives"),
+        "{message}"
+    );
+    let (code, _, stderr) = run(&words(
+        "dose --protocol knee-msc --volume-range-ml 10-1 --weight-kg 70 --concentration 5e7",
+    ));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("smaller volume first"), "{stderr}");
+}
+
+#[test]
+fn a_both_sides_dose_is_for_each_side_with_the_total_for_both() {
+    let dose = ok_json(&words(
+        "dose --protocol hip-biologics --volume-ml 3 --sites 2 --both-sides --format json",
+    ));
+    assert_eq!(dose["product_volume_ml"], 3.0);
+    assert_eq!(dose["per_side"], true);
+    let explanation = dose["explanation"].to_string();
+    assert!(explanation.contains("6 mL of product"), "{explanation}");
 }
 
 #[test]
@@ -601,7 +632,9 @@ fn ims_has_no_dose_because_nothing_is_injected() {
 
 #[test]
 fn knee_msc_dose_without_a_weight_is_refused_asking_for_the_weight() {
-    let (code, stdout, stderr) = run(&words("dose --protocol knee-msc --concentration 50000000"));
+    let (code, stdout, stderr) = run(&words(
+        "dose --protocol knee-msc --volume-range-ml 1-10 --concentration 50000000",
+    ));
     assert_eq!(code, 1, "{stdout}");
     assert!(stderr.contains("weight"), "{stderr}");
     assert!(stderr.contains("2,000,000 cells per kg"), "{stderr}");

@@ -144,23 +144,23 @@ pub(crate) struct DoseView {
 
 impl DoseView {
     pub fn from_doc(doc: &DoseDocument) -> Self {
+        // A bilateral dose is for each side; the labels say so, so no one halves it.
+        let each = if doc.per_side { ", each side" } else { "" };
+        let label = |what: &str| format!("{what}{each}");
         let mut amounts = vec![
-            (
-                "Product".to_owned(),
-                format!("{} mL", doc.product_volume_ml),
-            ),
-            ("Saline".to_owned(), format!("{} mL", doc.saline_volume_ml)),
-            ("Total".to_owned(), format!("{} mL", doc.total_volume_ml)),
+            (label("Product"), format!("{} mL", doc.product_volume_ml)),
+            (label("Saline"), format!("{} mL", doc.saline_volume_ml)),
+            (label("Total"), format!("{} mL", doc.total_volume_ml)),
         ];
         if !doc.per_site_ml.is_empty() {
             let split: Vec<String> = doc.per_site_ml.iter().map(|v| format!("{v} mL")).collect();
-            amounts.push(("Per site".to_owned(), split.join(", ")));
+            amounts.push((label("Per site"), split.join(", ")));
         }
         if let Some(floor) = doc.cell_floor {
-            amounts.push(("Minimum cells".to_owned(), grouped(floor)));
+            amounts.push((label("Minimum cells"), grouped(floor)));
         }
         if let Some(cells) = doc.cells_delivered {
-            amounts.push(("Cells delivered".to_owned(), grouped(cells)));
+            amounts.push((label("Cells delivered"), grouped(cells)));
         }
         Self {
             amounts,

@@ -484,3 +484,26 @@ pub async fn ready_plan(app: &TestApp, patient: i64, mut plan: Value) -> Value {
     plan["acknowledged_precautions"] = json!(precautions);
     plan
 }
+
+/// The clinic sets the product volume ranges seeds 001 and 004 leave open (knee-msc 1–10 mL,
+/// im-bmc-leg 10–40 mL), as a clinician lead would on the settings page; until then neither
+/// protocol is dosed. Replaces whatever settings the clinic had.
+#[allow(dead_code)]
+pub async fn set_volume_ranges(app: &TestApp) {
+    let current = app.clinician.get("/api/v1/settings").await;
+    let version = current.assert_status(200)["version"].clone();
+    let saved = app
+        .clinician
+        .put(
+            "/api/v1/settings",
+            json!({
+                "version": version,
+                "values": [
+                    { "protocol": "knee-msc", "key": "dosing.product_volume", "min": "1", "max": "10" },
+                    { "protocol": "im-bmc-leg", "key": "dosing.product_volume", "min": "10", "max": "40" },
+                ],
+            }),
+        )
+        .await;
+    saved.assert_status(200);
+}

@@ -559,6 +559,7 @@ both!(
 // --- Knee MSC -----------------------------------------------------------------------------------
 
 async fn knee_msc(app: TestApp) {
+    crate::support::set_volume_ranges(&app).await;
     let patient = crate::support::create_patient(&app.clinician, "Moreau").await;
     record(
         &app,
@@ -762,18 +763,52 @@ async fn im_bmc_leg(app: TestApp) {
         "the stopped warfarin is not evidence: {findings:#?}"
     );
 
-    // The seed gives no volume: the clinician must choose one.
+    // The seed gives no volume: until the clinic sets a range, no volume is dosed, not even
+    // one the clinician types.
     let mut plan = json!({
         "protocol": "im-bmc-leg", "indication": "peripheral_artery_disease", "region": "leg",
         "side": "right", "target_sites": ["gastrocnemius", "soleus", "tibialis_anterior"],
         "schedule": { "start": "2027-04-05", "sessions": 1 },
+        "dose": { "product_volume_ml": 5000 },
     });
+    let ready = crate::support::ready_plan(&app, patient, plan.clone()).await;
     let refused = app
         .clinician
-        .post(&format!("/api/v1/patients/{patient}/plans"), plan.clone())
+        .post(&format!("/api/v1/patients/{patient}/plans"), ready)
         .await;
     refused.assert_error(422, "dose_refused");
+    assert!(
+        refused.message().contains("Clinic settings page"),
+        "{}",
+        refused.message()
+    );
+    crate::support::set_volume_ranges(&app).await;
+    // The clinic's 10–40 mL now holds: 9 mL is refused, and the clinician must choose.
     plan["dose"] = json!({ "product_volume_ml": 9 });
+    let ready = crate::support::ready_plan(&app, patient, plan.clone()).await;
+    let refused = app
+        .clinician
+        .post(&format!("/api/v1/patients/{patient}/plans"), ready)
+        .await;
+    refused.assert_error(422, "dose_refused");
+    assert!(
+        refused.message().contains("10 mL to 40 mL"),
+        "{}",
+        refused.message()
+    );
+    plan["dose"] = json!({});
+    let ready = crate::support::ready_plan(&app, patient, plan.clone()).await;
+    let refused = app
+        .clinician
+        .post(&format!("/api/v1/patients/{patient}/plans"), ready)
+        .await;
+    refused.assert_error(422, "dose_refused");
+    assert!(
+        refused.message().contains("10 mL to 40 mL the clinic set"),
+        "{}",
+        refused.message()
+    );
+    plan["dose"] = json!({ "product_volume_ml": 12 });
     // One leg per plan (seed 004's title): both legs are refused, citing it.
     let mut both_legs = plan.clone();
     both_legs["side"] = json!("both");
@@ -791,7 +826,7 @@ async fn im_bmc_leg(app: TestApp) {
     let created = make_plan(&app, patient, plan).await;
     assert_eq!(
         created["plan"]["dose"]["per_site_ml"],
-        json!([3.0, 3.0, 3.0])
+        json!([4.0, 4.0, 4.0])
     );
     assert_eq!(created["plan"]["side"], json!("right"));
     assert_eq!(

@@ -141,6 +141,19 @@ async fn a_clinician_builds_a_hip_biologics_plan_books_it_and_prints_the_afterca
         "the typed volume is kept"
     );
 
+    // Both hips: the dose is for each side, labelled so, with the total for both.
+    let mut both = HIP.to_vec();
+    both[3] = ("side", "both");
+    let step = web.get(&format!("{new}?{}", query(&both[..7]))).await;
+    assert!(step.html.contains("Product, each side"), "{}", step.html);
+    assert!(step.html.contains("Per site, each side"));
+    assert!(
+        step.html
+            .contains("both sides together take 4 mL of product"),
+        "{}",
+        step.html
+    );
+
     // Everything chosen: the preview lays out the sessions and the follow-ups with windows.
     let preview = web.get(&format!("{new}?{}", query(&HIP))).await;
     assert_eq!(preview.status, 200);
@@ -507,6 +520,7 @@ both!(
 );
 
 async fn the_knee_cell_floor_needs_the_chart_weight_and_says_so(app: TestApp) {
+    crate::support::set_volume_ranges(&app).await;
     let patient = create_patient(&app.clinician, "Moreau").await;
     let mut web = WebClient::signed_in(&app.base, "dr_chen", PASSWORD).await;
     let knee = [
