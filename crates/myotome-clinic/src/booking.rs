@@ -345,7 +345,7 @@ async fn book_in(
         let (plan, appointments) = plan_of(tx, plan_id, patient).await?;
         safety::gate_booking(gate.patient, gate.standing, Some(&plan))?;
         if duration_minutes.is_none() && booking.kind == AppointmentKind::Session {
-            duration_minutes = session_minutes(clinic, &plan);
+            duration_minutes = session_minutes(clinic, tx, &plan).await?;
         }
         plan_visit = plan_visit_of(&plan, &booking)?;
         not_yet_booked(&plan, &appointments, plan_visit, None)?;
@@ -391,13 +391,33 @@ async fn book_in(
     })
 }
 
-/// The session length the protocol gives (its upper bound, so the clinician's day is never
-/// overbooked), e.g. IMS "15 to 30 minutes" (seed 002); `None` where the seed gives none.
-fn session_minutes(clinic: &Clinic, plan: &TreatmentPlan) -> Option<u32> {
-    let loaded = clinic.data.protocols.get(&plan.details.protocol_id)?;
-    let length = loaded.protocol.schedule.session_length.as_ref()?.given()?;
-    length.max.whole_minutes().filter(|m| *m > 0)
+/// The session length of the plan's protocol as the clinic ran it (its upper bound, so the
+/// clinician's day is never overbooked): given by the seed, e.g. IMS "15 to 30 minutes"
+/// (seed 002), or set by the clinic in the settings version the plan was made under where the
+/// seed gives none. `None` when neither says.
+async fn session_minutes(
+    clinic: &Clinic,
+    tx: &mut dyn Transaction,
+    plan: &TreatmentPlan,
+) -> Result<Option<u32>, ClinicError> {
+    let Some(loaded) = clinic.data.protocols.get(&plan.details.protocol_id) else {
+        return Ok(None);
+    };
+    let settings = match plan.details.settings_version {
+        Some(version) => Some(tx.clinic_settings_version(version).await?),
+        None => None,
+    };
+    let protocol = crate::settings::protocol_as_run(&loaded.protocol, settings.as_ref());
+    Ok(protocol
+        .schedule
+        .session_length
+        .as_ref()
+        .and_then(|length| length.given())
+        .and_then(|length| length.max.whole_minutes())
+        .filter(|m| *m > 0))
 }
+
+const MINUTES_PER_DAY: i64 = 24 * 60;
 
 /// Minutes after midnight of an `HH:MM` start time.
 fn start_minute(start_time: Option<&str>) -> Option<u32> {
@@ -406,8 +426,9 @@ fn start_minute(start_time: Option<&str>) -> Option<u32> {
 }
 
 /// Refuses a booked appointment with a time that overlaps another booked appointment of the
-/// same clinician. An appointment without a length holds its start minute only, so two
-/// visits at one time always conflict. Checked inside the use case's transaction, so two
+/// same clinician, the day before and after included (a 23:30 procedure of two hours holds
+/// 00:00–01:30 of the next day). An appointment without a length holds its start minute only,
+/// so two visits at one time always conflict. Checked inside the use case's transaction, so two
 /// concurrent bookings of one slot cannot both pass.
 async fn clinician_free(
     tx: &mut dyn Transaction,
@@ -423,15 +444,17 @@ async fn clinician_free(
     if details.status != AppointmentStatus::Booked {
         return Ok(());
     }
-    let end = start + details.duration_minutes.unwrap_or(1).max(1);
-    let day = tx
+    // Minutes from the midnight starting `details.date`, so days either side compare.
+    let start = i64::from(start);
+    let end = start + i64::from(details.duration_minutes.unwrap_or(1).max(1));
+    let around = tx
         .calendar(&CalendarQuery {
-            from: details.date,
-            to: details.date,
+            from: details.date.yesterday().unwrap_or(details.date),
+            to: details.date.tomorrow().unwrap_or(details.date),
             clinician_id: Some(clinician),
         })
         .await?;
-    let clash = day.iter().find(|other| {
+    let clash = around.iter().find(|other| {
         let o = &other.details;
         if Some(other.id) == except
             || o.status != AppointmentStatus::Booked
@@ -442,7 +465,9 @@ async fn clinician_free(
         let Some(other_start) = start_minute(o.start_time.as_deref()) else {
             return false;
         };
-        let other_end = other_start + o.duration_minutes.unwrap_or(1).max(1);
+        let day_offset = i64::from((o.date - details.date).get_days());
+        let other_start = day_offset * MINUTES_PER_DAY + i64::from(other_start);
+        let other_end = other_start + i64::from(o.duration_minutes.unwrap_or(1).max(1));
         start < other_end && other_start < end
     });
     let Some(clash) = clash else {

@@ -6,6 +6,7 @@
 use jiff::civil::{Date, date};
 use myotome_clinic::booking::{self, AppointmentChange, NewAppointment};
 use myotome_clinic::planning::{DoseInput, NewPlan, ScheduleInput};
+use myotome_clinic::settings::{self, SettingInput};
 use myotome_clinic::{Caller, Clinic, ClinicError, RefusalReason, plans};
 use myotome_core::schedule::ViolationKind;
 use myotome_store::{
@@ -24,6 +25,7 @@ store_tests! {
         a_relabelled_follow_up_is_still_held_to_its_window,
         a_failed_override_audit_leaves_no_booking_and_no_move,
         a_visit_is_booked_once_even_by_its_label,
+        a_session_holds_the_clinicians_time_the_clinic_set_for_it,
     ],
 }
 
@@ -362,4 +364,50 @@ async fn a_visit_is_booked_once_even_by_its_label(ctx: Ctx) {
         ),
         "{forced:?}"
     );
+}
+
+/// Seed 003 gives no length for a hip session: until the clinic sets one, a booked session
+/// holds only its start; a plan made under the clinic's settings books each session for the
+/// longest length the clinic set (so the clinician's day is never overbooked).
+async fn a_session_holds_the_clinicians_time_the_clinic_set_for_it(ctx: Ctx) {
+    let s = setup(&ctx).await;
+    let session_of = |plan: &TreatmentPlan| {
+        let (session, on) = visit_of(plan, ScheduledVisitKind::Session);
+        NewAppointment {
+            start_time: Some("09:00".to_owned()),
+            ..booking_of(plan, session, on)
+        }
+    };
+    let before = plans::make(&s.clinic, &s.clinician, s.patient, &hip_plan(), false)
+        .await
+        .expect("the plan is made");
+    let booked = booking::book(&s.clinic, &s.staff, s.patient, session_of(&before.plan))
+        .await
+        .expect("booked");
+    assert_eq!(booked.appointment.details.duration_minutes, None);
+
+    let length = SettingInput {
+        protocol: "hip-biologics".to_owned(),
+        key: "schedule.session_length".to_owned(),
+        min: "30".to_owned(),
+        max: "45".to_owned(),
+        unit: String::new(),
+    };
+    settings::save(&s.clinic, &s.clinician, 0, &[length], None)
+        .await
+        .expect("a clinician sets the session length");
+    let after = plans::make(&s.clinic, &s.clinician, s.patient, &hip_plan(), false)
+        .await
+        .expect("the plan is made");
+    assert_eq!(after.plan.details.settings_version, Some(1));
+    let mut booking = session_of(&after.plan);
+    booking.date = date(2027, 2, 8);
+    booking.accept_violations = true;
+    let booked = booking::book(&s.clinic, &s.clinician, s.patient, booking)
+        .await
+        .expect("booked");
+    assert_eq!(booked.appointment.details.duration_minutes, Some(45));
+    // The plan made before the setting keeps what it was made with.
+    let (_, first_on) = visit_of(&before.plan, ScheduledVisitKind::Session);
+    assert_eq!(first_on, date(2027, 2, 1));
 }

@@ -580,6 +580,53 @@ async fn a_clinician_cannot_be_booked_twice_at_once(ctx: Ctx) {
     booking::book(&s.clinic, &s.clinician, other, at("08:30", Some(30)))
         .await
         .expect("the cancelled slot is free");
+
+    // Across midnight: two hours from 23:30 hold the next day until 01:30.
+    let on = |day: jiff::civil::Date, time: &str, minutes: u32| NewAppointment {
+        date: day,
+        ..at(time, Some(minutes))
+    };
+    booking::book(
+        &s.clinic,
+        &s.clinician,
+        s.patient,
+        on(date(2027, 2, 4), "23:30", 120),
+    )
+    .await
+    .expect("a late procedure");
+    let error = booking::book(
+        &s.clinic,
+        &s.clinician,
+        other,
+        on(date(2027, 2, 5), "00:30", 30),
+    )
+    .await
+    .expect_err("inside the late procedure, on the next day");
+    let ClinicError::Conflict(message) = error else {
+        panic!("expected a conflict, got {error:?}");
+    };
+    assert!(
+        message.contains("2027-02-04 from 23:30 to 01:30"),
+        "{message}"
+    );
+    booking::book(
+        &s.clinic,
+        &s.clinician,
+        other,
+        on(date(2027, 2, 5), "01:30", 30),
+    )
+    .await
+    .expect("free once it ends");
+    // And the other way: a visit the evening before that runs into the new one's start.
+    let error = booking::book(
+        &s.clinic,
+        &s.clinician,
+        other,
+        on(date(2027, 2, 4), "23:00", 45),
+    )
+    .await
+    .expect_err("runs into the 23:30 start");
+    assert!(matches!(error, ClinicError::Conflict(_)));
 }
 
 async fn the_alert_strip_shows_an_anesthetic_allergy_first_and_a_pending_clearance(ctx: Ctx) {

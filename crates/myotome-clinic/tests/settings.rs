@@ -59,7 +59,7 @@ async fn the_clinic_sets_what_the_seeds_leave_open_and_plans_use_it(ctx: Ctx) {
         .expect("overview");
     assert_eq!(overview.version, 0);
     let open: usize = overview.protocols.iter().map(|p| p.settings.len()).sum();
-    assert_eq!(open, 15, "every clinic_sets field of the five protocols");
+    assert_eq!(open, 18, "every clinic_sets field of the five protocols");
     let leg = overview
         .protocols
         .iter()

@@ -125,11 +125,6 @@ pub fn open_settings(protocol: &Protocol) -> Vec<OpenSetting<'_>> {
             "Time from the first session to the last",
             &schedule.span,
         ),
-        (
-            "schedule.session_length",
-            "Length of a session",
-            &schedule.session_length,
-        ),
     ] {
         add(
             &mut open,
@@ -139,6 +134,15 @@ pub fn open_settings(protocol: &Protocol) -> Vec<OpenSetting<'_>> {
             setting.as_ref().and_then(open_of),
         );
     }
+    // A session's length is typed in minutes (a clinician's day is booked in them), though the
+    // protocol holds it as a length of time.
+    add(
+        &mut open,
+        "schedule.session_length".into(),
+        "Length of a session".into(),
+        ValueKind::Minutes,
+        schedule.session_length.as_ref().and_then(open_of),
+    );
     if let Some(dosing) = &protocol.dosing {
         add(
             &mut open,
@@ -215,9 +219,19 @@ pub fn with_clinic_values(
     for (key, field) in [
         ("schedule.spacing", &mut schedule.spacing),
         ("schedule.span", &mut schedule.span),
-        ("schedule.session_length", &mut schedule.session_length),
     ] {
         fill_period_range(field, values.get(key), source);
+    }
+    if let (Some(Setting::ClinicSets(_)), Some(ClinicValue::Minutes { min, max })) = (
+        &schedule.session_length,
+        values.get("schedule.session_length"),
+    ) && let (Some(min), Some(max)) = (Duration::of_minutes(*min), Duration::of_minutes(*max))
+    {
+        schedule.session_length = Some(Setting::Given(Bounded {
+            min,
+            max,
+            source: source.clone(),
+        }));
     }
     if let Some(dosing) = &mut filled.dosing {
         if let (Some(Setting::ClinicSets(_)), Some(ClinicValue::VolumeRange { min, max })) =
@@ -305,6 +319,7 @@ mod tests {
             keys("knee-msc"),
             [
                 "schedule.sessions",
+                "schedule.session_length",
                 "dosing.product_volume",
                 "observation.minutes"
             ]
@@ -318,8 +333,8 @@ mod tests {
             .map(|l| open_settings(&l.protocol).len())
             .sum();
         assert_eq!(
-            total, 15,
-            "the fifteen clinic_sets fields of the five seeds"
+            total, 18,
+            "the eighteen clinic_sets fields of the five seeds"
         );
     }
 
@@ -335,9 +350,24 @@ mod tests {
                 max: Volume::from_millilitres(8.0).expect("ml"),
             },
         );
+        values.insert(
+            "schedule.session_length".to_owned(),
+            ClinicValue::Minutes { min: 30, max: 45 },
+        );
         // The wrong kind for the field: left open.
         values.insert("observation.minutes".to_owned(), ClinicValue::Ratio(1.0));
         let filled = with_clinic_values(knee, &values, &clinic_source(3));
+        let length = filled
+            .schedule
+            .session_length
+            .as_ref()
+            .and_then(Setting::given)
+            .expect("the clinic's session length");
+        assert_eq!(
+            (length.min.whole_minutes(), length.max.whole_minutes()),
+            (Some(30), Some(45)),
+            "typed in minutes, held as a length of time"
+        );
         let dosing = filled.dosing.as_ref().expect("dosing");
         match &dosing.product_volume {
             Some(Setting::Given(range)) => {

@@ -41,6 +41,12 @@ impl Duration {
         Ok(Self { span })
     }
 
+    /// A length of `minutes` minutes (`PT{minutes}M`); `None` past what a span can hold.
+    pub fn of_minutes(minutes: u32) -> Option<Self> {
+        let span = Span::new().try_minutes(i64::from(minutes)).ok()?;
+        Some(Self { span })
+    }
+
     /// The date this long after `date` (calendar-aware: one month after Jan 31 is Feb 28/29).
     pub fn after(&self, date: Date) -> Date {
         date.saturating_add(self.span)

@@ -456,6 +456,9 @@ pub trait Transaction: Send {
     async fn screening(&mut self, id: ScreeningId) -> Result<StoredScreening>;
     /// See [`ChartStore::chart_standing`].
     async fn chart_standing(&mut self, patient: PatientId) -> Result<ChartStanding>;
+    /// One version of the clinic's settings (the one a plan was made with), read inside the
+    /// use case's transaction.
+    async fn clinic_settings_version(&mut self, version: i64) -> Result<StoredSettings>;
     /// Audited as `clearance.record`; the screening must be the patient's.
     async fn add_clearance(
         &mut self,

@@ -24,7 +24,13 @@
     if (q) {
       params.set("q", q);
     }
-    var page = "/patients" + (q ? "?" + params.toString() : "");
+    // What the form carries besides the search (a visit being booked from the calendar).
+    var hidden = form.querySelectorAll("input[type=hidden]");
+    for (var i = 0; i < hidden.length; i++) {
+      params.set(hidden[i].name, hidden[i].value);
+    }
+    var query = params.toString();
+    var page = "/patients" + (query ? "?" + query : "");
     params.set("partial", "1");
     fetch("/patients?" + params.toString(), {
       credentials: "same-origin",

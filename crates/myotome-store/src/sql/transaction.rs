@@ -83,6 +83,10 @@ impl Transaction for SqlTransaction {
         safety::standing(&mut self.tx, patient).await
     }
 
+    async fn clinic_settings_version(&mut self, version: i64) -> Result<crate::StoredSettings> {
+        super::settings::version(&mut self.tx, version).await
+    }
+
     async fn add_clearance(
         &mut self,
         patient: PatientId,

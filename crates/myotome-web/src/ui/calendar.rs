@@ -87,6 +87,9 @@ struct Day {
     date: String,
     today: bool,
     entries: Vec<Entry>,
+    /// Where "Book a visit" on this day leads (the patient search, carrying the day and the
+    /// clinician shown), for those who may book.
+    book: Option<String>,
 }
 
 #[derive(Template)]
@@ -160,14 +163,20 @@ async fn week_page(
             .map(|p| (p.id.0, patient_name(p)))
             .collect()
     };
+    let may_book = page.viewer.may(Permission::AppointmentWrite);
     let mut days: Vec<Day> = (0..7)
         .map(|offset: i64| {
             let date = monday.checked_add(offset.days()).unwrap_or(monday);
+            let booking = crate::ui::patients::BookingFor {
+                date,
+                with: clinician,
+            };
             Day {
                 heading: date.strftime("%A %-d %B").to_string(),
                 date: date.to_string(),
                 today: date == today,
                 entries: Vec::new(),
+                book: (may_book && date >= today).then(|| format!("/patients?{}", booking.query())),
             }
         })
         .collect();

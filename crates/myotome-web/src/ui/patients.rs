@@ -72,6 +72,40 @@ fn display_name(patient: &Patient) -> String {
 
 // --- The list ------------------------------------------------------------------------------------
 
+/// A visit being booked from the calendar: the day (and clinician) chosen there, carried
+/// through the patient search to the chart's visit form.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BookingFor {
+    pub date: jiff::civil::Date,
+    pub with: Option<i64>,
+}
+
+impl BookingFor {
+    /// From `book=YYYY-MM-DD` (and `book_with=ID`); a missing or unreadable date is no booking.
+    pub fn read(query: &Fields) -> Option<Self> {
+        let date = query.get("book").trim().parse().ok()?;
+        let with = query.get("book_with").trim().parse().ok();
+        Some(Self { date, with })
+    }
+
+    /// The query that carries it on.
+    pub fn query(&self) -> String {
+        match self.with {
+            Some(with) => format!("book={}&book_with={with}", self.date),
+            None => format!("book={}", self.date),
+        }
+    }
+
+    /// The hidden fields that keep it in the search form.
+    fn hidden(&self) -> Vec<(&'static str, String)> {
+        let mut fields = vec![("book", self.date.to_string())];
+        if let Some(with) = self.with {
+            fields.push(("book_with", with.to_string()));
+        }
+        fields
+    }
+}
+
 /// One row of the list.
 struct Row {
     href: String,
@@ -98,6 +132,9 @@ struct Results {
     may_add: bool,
     /// Why the search could not run (a birth date that is not a date).
     error: Option<String>,
+    /// "Booking a visit on …" and the way back to that week: the rows lead to the chart's
+    /// visit form.
+    booking: Option<(String, String)>,
 }
 
 #[derive(Template)]
@@ -106,6 +143,8 @@ struct ListPage {
     chrome: Chrome,
     title: &'static str,
     q: String,
+    /// Hidden fields the search form carries (a booking from the calendar).
+    hidden: Vec<(&'static str, String)>,
     results: Results,
 }
 
@@ -211,12 +250,21 @@ async fn run_search(
     }
 }
 
-fn list_href(q: &str, page: u32) -> String {
-    match (q.trim().is_empty(), page) {
-        (true, 1) => "/patients".to_owned(),
-        (true, n) => format!("/patients?page={n}"),
-        (false, 1) => format!("/patients?q={}", encode_component(q.trim())),
-        (false, n) => format!("/patients?q={}&page={n}", encode_component(q.trim())),
+fn list_href(q: &str, page: u32, booking: Option<BookingFor>) -> String {
+    let mut params = Vec::new();
+    if !q.trim().is_empty() {
+        params.push(format!("q={}", encode_component(q.trim())));
+    }
+    if page != 1 {
+        params.push(format!("page={page}"));
+    }
+    if let Some(booking) = booking {
+        params.push(booking.query());
+    }
+    if params.is_empty() {
+        "/patients".to_owned()
+    } else {
+        format!("/patients?{}", params.join("&"))
     }
 }
 
@@ -226,6 +274,7 @@ fn results(
     page: u32,
     list: &PatientList,
     matched_by: Option<&'static str>,
+    booking: Option<BookingFor>,
 ) -> Results {
     let first = u64::from(page - 1) * u64::from(PER_PAGE) + 1;
     let last = first + list.patients.len() as u64 - 1;
@@ -246,14 +295,18 @@ fn results(
             group_digits(list.total)
         )
     };
-    let past_end = (list.patients.is_empty() && list.total > 0).then(|| list_href(q, 1));
+    let past_end = (list.patients.is_empty() && list.total > 0).then(|| list_href(q, 1, booking));
+    let chart_href = |id: PatientId| match booking {
+        Some(booking) => format!("/patients/{id}?{}#visit-form", booking.query()),
+        None => format!("/patients/{id}"),
+    };
     Results {
         q: q.trim().to_owned(),
         rows: list
             .patients
             .iter()
             .map(|p| Row {
-                href: format!("/patients/{}", p.id),
+                href: chart_href(p.id),
                 name: display_name(p),
                 birth_date: p
                     .details
@@ -272,11 +325,24 @@ fn results(
             .collect(),
         showing,
         matched_by,
-        previous: (page > 1 && !list.patients.is_empty()).then(|| list_href(q, page - 1)),
-        next: (last < list.total && !list.patients.is_empty()).then(|| list_href(q, page + 1)),
+        previous: (page > 1 && !list.patients.is_empty())
+            .then(|| list_href(q, page - 1, booking)),
+        next: (last < list.total && !list.patients.is_empty())
+            .then(|| list_href(q, page + 1, booking)),
         past_end,
         may_add: viewer.may(crate::permissions::Permission::PatientWrite),
         error: None,
+        booking: booking.map(|b| {
+            let sentence = format!(
+                "Booking a visit on {}: find the patient and open their chart, where the visit form opens on that day.",
+                b.date.strftime("%A %-d %B %Y")
+            );
+            let back = match b.with {
+                Some(with) => format!("/calendar?week={}&clinician={with}", b.date),
+                None => format!("/calendar?week={}", b.date),
+            };
+            (sentence, back)
+        }),
     }
 }
 
@@ -295,10 +361,11 @@ async fn list(
         .filter(|n| (1..=1_000_000).contains(n))
         .unwrap_or(1);
     let partial = !query.get("partial").is_empty();
+    let booking = BookingFor::read(&query);
     let (status, results) = match run_search(&state, viewer, &q, number).await {
         Ok((list, matched_by)) => (
             StatusCode::OK,
-            results(viewer, &q, number, &list, matched_by),
+            results(viewer, &q, number, &list, matched_by, booking),
         ),
         Err(ApiError::Invalid { fields, message }) => {
             let problem = fields.into_values().next().unwrap_or(message);
@@ -306,7 +373,7 @@ async fn list(
                 patients: Vec::new(),
                 total: 0,
             };
-            let mut results = results(viewer, &q, 1, &empty, None);
+            let mut results = results(viewer, &q, 1, &empty, None, booking);
             results.error = Some(format!("Searching by birth date: {problem}."));
             (StatusCode::UNPROCESSABLE_ENTITY, results)
         }
@@ -321,6 +388,7 @@ async fn list(
             chrome: Chrome::for_viewer(viewer, "/patients"),
             title: "Patients",
             q: q.trim().to_owned(),
+            hidden: booking.map(|b| b.hidden()).unwrap_or_default(),
             results,
         },
     ))

@@ -578,6 +578,47 @@ async fn sessions_on_the_calendar(browser: &mut Browser, week: Date) {
     browser.screenshot("calendar-week").await;
 }
 
+/// "Book a visit" on a day of the clinician's week leads through the patient search to the
+/// chart, whose visit form opens on that day with that clinician; the review is booked there.
+async fn a_review_is_booked_from_a_day_of_the_calendar(browser: &mut Browser, day: Date) {
+    browser.click_id(&format!("book-{day}")).await;
+    let banner = browser.text_of("#booking-for").await;
+    assert!(banner.starts_with("Booking a visit on"), "{banner}");
+    browser.fill("q", FAMILY).await;
+    browser.click_id("search-patients").await;
+    let rows = links_with(browser, "#patient-results a", FAMILY).await;
+    let (href, _) = rows.first().expect("the patient is found").clone();
+    assert!(href.contains(&format!("book={day}")), "{href}");
+    browser.screenshot("calendar-booking-search").await;
+    browser
+        .click(&format!("#patient-results a[href=\"{href}\"]"))
+        .await;
+    let date = browser.field("visit-date").await;
+    assert_eq!(
+        date.prop("value").await.ok().flatten().as_deref(),
+        Some(day.to_string().as_str()),
+        "the visit form opens on the day chosen"
+    );
+    let clinician = browser.app().clinician_user.id.0.to_string();
+    let with = browser.field("visit-clinician").await;
+    assert_eq!(
+        with.prop("value").await.ok().flatten().as_deref(),
+        Some(clinician.as_str()),
+        "with the clinician the calendar showed"
+    );
+    browser.fill("visit-label", "Review of the hip").await;
+    browser.fill("visit-time", "11:00").await;
+    browser.fill("visit-minutes", "20").await;
+    browser.screenshot("calendar-booking-chart").await;
+    browser.click_id("book-visit").await;
+    browser
+        .wait_for_path(|p| p.starts_with("/appointments/"), "the booked review")
+        .await;
+    let page = browser.main_text().await;
+    assert!(page.contains("Review of the hip"), "{page}");
+    assert!(page.contains("11:00"), "{page}");
+}
+
 /// Moving the hip plan's first follow-up to a week after the first session is refused at the
 /// date, with the protocol's window and its source; nothing moves.
 async fn a_move_outside_the_window_is_explained(browser: &mut Browser, plan: i64, start: Date) {
@@ -714,6 +755,7 @@ async fn from_the_public_candidate_form_to_booked_sessions_on_the_calendar() {
     )
     .await;
     sessions_on_the_calendar(&mut browser, start).await;
+    a_review_is_booked_from_a_day_of_the_calendar(&mut browser, start + 3.days()).await;
 
     // Seed 003: the hip plan's printed plan and the patient's aftercare sheet, whose
     // instructions each cite their source.

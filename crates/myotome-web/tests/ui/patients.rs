@@ -803,3 +803,89 @@ async fn staff_book_a_consultation_from_the_chart_and_a_clinician_is_never_booke
     assert_eq!(wrong.status, 422, "{}", wrong.html);
     assert!(wrong.html.contains("February 2027 has 28 days"));
 }
+
+both!(
+    visit_from_the_calendar,
+    super::staff_book_a_visit_from_a_day_of_the_calendar_and_the_chart_opens_on_that_day
+);
+
+/// "Book a visit" on a day of the week calendar leads through the patient search to the chart,
+/// whose visit form opens on that day with the clinician the calendar showed; past days offer
+/// no booking.
+async fn staff_book_a_visit_from_a_day_of_the_calendar_and_the_chart_opens_on_that_day(
+    app: TestApp,
+) {
+    let patient = create_patient(&app.clinician, "Calendared").await;
+    let doctor = app.clinician_user.id.0;
+    let mut staff = WebClient::signed_in(&app.base, "sam", PASSWORD).await;
+
+    let week = staff
+        .get(&format!("/calendar?week=2027-03-01&clinician={doctor}"))
+        .await;
+    assert_eq!(week.status, 200, "{}", week.html);
+    let link =
+        format!(r#"id="book-2027-03-02" href="/patients?book=2027-03-02&#38;book_with={doctor}""#);
+    assert!(week.html.contains(&link), "{}", week.html);
+    let past = staff.get("/calendar?week=2025-03-03").await;
+    assert!(
+        !past.html.contains(r#"id="book-2025-03-04""#),
+        "a day gone by is not bookable"
+    );
+
+    let list = staff
+        .get(&format!(
+            "/patients?q=Calendared&book=2027-03-02&book_with={doctor}"
+        ))
+        .await;
+    assert_eq!(list.status, 200, "{}", list.html);
+    assert!(list.html.contains(r#"id="booking-for""#));
+    assert!(
+        list.html
+            .contains("Booking a visit on Tuesday 2 March 2027")
+    );
+    assert!(
+        list.html
+            .contains(r#"<input type="hidden" name="book" value="2027-03-02">"#),
+        "a new search keeps the day"
+    );
+    let row =
+        format!(r#"href="/patients/{patient}?book=2027-03-02&#38;book_with={doctor}#visit-form""#);
+    assert!(list.html.contains(&row), "{}", list.html);
+
+    let chart = staff
+        .get(&format!(
+            "/patients/{patient}?book=2027-03-02&book_with={doctor}"
+        ))
+        .await;
+    assert_eq!(chart.status, 200, "{}", chart.html);
+    assert!(
+        chart
+            .html
+            .contains(r#"id="visit-date" name="date" type="date" value="2027-03-02""#),
+        "the form opens on the day chosen"
+    );
+    assert!(
+        chart
+            .html
+            .contains(&format!(r#"<option value="{doctor}" selected>"#)),
+        "with the clinician the calendar showed"
+    );
+    let booked = staff
+        .post(
+            &format!("/patients/{patient}/visits"),
+            &[
+                ("label", "Review"),
+                ("date", "2027-03-02"),
+                ("start_time", "10:00"),
+                ("minutes", "20"),
+                ("clinician_id", &doctor.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(booked.status, 303, "{}", booked.html);
+    let week = staff
+        .get(&format!("/calendar?week=2027-03-01&clinician={doctor}"))
+        .await;
+    assert!(week.html.contains("10:00"), "{}", week.html);
+    assert!(week.html.contains("Review"));
+}

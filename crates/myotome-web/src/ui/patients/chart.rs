@@ -641,6 +641,14 @@ pub(super) async fn chart(
         "merge" => Some("The other chart is merged into this one."),
         _ => None,
     };
+    // Arrived from the calendar's "Book a visit" (by way of the patient list): the visit form
+    // opens on that day, with that clinician.
+    if let Some(booking) = super::BookingFor::read(&query) {
+        chart.visit_form.date = booking.date.to_string();
+        if let Some(with) = booking.with {
+            chart.visit_form.clinician = with.to_string();
+        }
+    }
     Ok(ok(&chart))
 }
 
