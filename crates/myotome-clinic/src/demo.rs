@@ -861,8 +861,15 @@ impl<'a> Generator<'a> {
             )
             .await?;
         }
+        // Planned patients were seen and signed off; others wait partly for a signature.
+        let sign = profile.plan.is_some() || self.rng.chance(40);
         if let Some((yes, reported, note)) = profile.form {
-            self.candidate_form(&patient, yes, reported, note).await?;
+            self.candidate_form(&patient, profile.protocol, yes, reported, note)
+                .await?;
+        } else if sign {
+            // Without a candidate form nobody would have asked about the contraindications,
+            // and an incomplete screening is not signed: the clinician asked at the visit.
+            self.asked_at_the_visit(&patient).await?;
         }
 
         let verdict = self.screen(&patient, profile.protocol, screened_on).await?;
@@ -873,8 +880,6 @@ impl<'a> Generator<'a> {
                 patient.id, profile.protocol, profile.expect
             ));
         }
-        // Planned patients were seen and signed off; others wait partly for a signature.
-        let sign = profile.plan.is_some() || self.rng.chance(40);
         if sign {
             self.store
                 .sign_screening(&self.actor, screening_id, clinician)
@@ -945,10 +950,12 @@ impl<'a> Generator<'a> {
     }
 
     /// A form sent through the public "Am I a candidate?" page: every question answered, the
-    /// ones in `yes` with yes. Checked by the core's vocabulary like every form.
+    /// ones in `yes` with yes, the problem where `protocol` first treats. Checked by the core's
+    /// vocabulary like every form.
     async fn candidate_form(
         &mut self,
         patient: &Patient,
+        protocol: &str,
         yes: &[&str],
         reported: &[&str],
         note: &str,
@@ -964,6 +971,12 @@ impl<'a> Generator<'a> {
             terminology,
         )
         .map_err(|errors| ClinicError::field("answers", errors.join("; ")))?;
+        let regions = self
+            .data
+            .protocols
+            .get(protocol)
+            .and_then(|loaded| loaded.protocol.sites.first())
+            .map(|site| site.region.clone());
         self.store
             .add_intake(
                 &self.actor,
@@ -971,12 +984,39 @@ impl<'a> Generator<'a> {
                 &NewIntake {
                     answers: answers.answers().map(|(q, a)| (q.to_owned(), a)).collect(),
                     reported_conditions: answers.reported_conditions().to_vec(),
+                    regions: regions.into_iter().collect(),
                     note: Some(note.to_owned()),
                     channel: IntakeChannel::CandidateForm,
                 },
             )
             .await?;
         self.summary.candidate_forms += 1;
+        Ok(())
+    }
+
+    /// The answers a clinician recorded at the visit: "no" to every candidate-form question (a
+    /// "no" is never evidence, so the records on the chart still decide).
+    async fn asked_at_the_visit(&mut self, patient: &Patient) -> Result<(), DemoError> {
+        let answers = self
+            .data
+            .terminology
+            .intake_questions()
+            .iter()
+            .map(|q| (q.id.clone(), false))
+            .collect();
+        self.store
+            .add_intake(
+                &self.actor,
+                patient.id,
+                &NewIntake {
+                    answers,
+                    reported_conditions: Vec::new(),
+                    regions: Vec::new(),
+                    note: None,
+                    channel: IntakeChannel::Staff,
+                },
+            )
+            .await?;
         Ok(())
     }
 

@@ -86,6 +86,9 @@ pub enum RefusalReason {
     NotACandidate,
     /// A finding needs a clearance nobody has recorded yet.
     ClearanceNeeded,
+    /// The screening has contraindications nobody has asked about; signing needs the
+    /// patient's answers first.
+    ScreeningIncomplete,
 }
 
 /// The part of a plan request the planner refused.
@@ -109,6 +112,7 @@ impl RefusalReason {
             RefusalReason::ScreeningNotCurrent => "screening_not_current",
             RefusalReason::NotACandidate => "not_a_candidate",
             RefusalReason::ClearanceNeeded => "clearance_needed",
+            RefusalReason::ScreeningIncomplete => "screening_incomplete",
         }
     }
 }

@@ -1,13 +1,15 @@
-//! Candidate forms: the yes/no answers, the conditions the candidate reported and their note,
-//! checked against the terminology's questions and indication concepts. The clinic enters
+//! Candidate forms: the yes/no answers, where the problem is and the conditions the candidate
+//! reported, and their note, checked against the terminology's questions and indication
+//! concepts and the anatomy catalogue's regions. The clinic enters
 //! them on a chart ([`add`]); the public candidate form stores its own with the new patient,
 //! checked by the same [`checked`].
 
 use crate::permissions::Permission;
 use crate::validate::{Check, MAX_LONG_TEXT};
 use crate::{Caller, Clinic, ClinicError};
+use myotome_core::ClinicalData;
 use myotome_core::facts::IntakeAnswers;
-use myotome_core::terminology::{ConceptKind, Terminology};
+use myotome_core::terminology::ConceptKind;
 use myotome_store::{IntakeChannel, IntakeForm, NewIntake, PatientId};
 use std::collections::BTreeMap;
 
@@ -18,17 +20,21 @@ pub struct IntakeAnswersForm {
     pub answers: BTreeMap<String, bool>,
     /// Indication concepts the candidate reported as the reason for the visit.
     pub reported_conditions: Vec<String>,
+    /// Where the problem is: anatomy-catalogue region ids.
+    pub regions: Vec<String>,
     /// What the candidate wrote, kept exactly as sent; at most [`MAX_LONG_TEXT`] characters.
     pub note: Option<String>,
 }
 
-/// Checks a candidate form's answers and reported conditions against the terminology and its
-/// note's length, and gives the form to store, as arrived through `channel`.
+/// Checks a candidate form's answers and reported conditions against the terminology, its
+/// regions against the anatomy catalogue and its note's length, and gives the form to store,
+/// as arrived through `channel`.
 pub fn checked(
-    terminology: &Terminology,
+    data: &ClinicalData,
     form: IntakeAnswersForm,
     channel: IntakeChannel,
 ) -> Result<NewIntake, ClinicError> {
+    let terminology = &data.terminology;
     let mut check = Check::new();
     let questions: Vec<&str> = terminology
         .intake_questions()
@@ -65,6 +71,23 @@ pub fn checked(
             );
         }
     }
+    for (i, region) in form.regions.iter().enumerate() {
+        if data.catalog.region(region).is_none() {
+            let regions: Vec<&str> = data.catalog.regions().map(|r| r.id.as_str()).collect();
+            check.add(
+                format!("regions[{i}]"),
+                format!(
+                    "`{region}` is not a region of the body the clinic treats; use one of: {}",
+                    regions.join(", ")
+                ),
+            );
+        } else if form.regions[..i].contains(region) {
+            check.add(
+                format!("regions[{i}]"),
+                format!("`{region}` is listed twice; name each region once"),
+            );
+        }
+    }
     if let Some(note) = &form.note {
         check.paragraph("note", note, MAX_LONG_TEXT);
     }
@@ -79,6 +102,7 @@ pub fn checked(
     Ok(NewIntake {
         answers: answers.answers().map(|(q, a)| (q.to_owned(), a)).collect(),
         reported_conditions: answers.reported_conditions().to_vec(),
+        regions: form.regions,
         note: form.note,
         channel,
     })
@@ -92,7 +116,7 @@ pub async fn add(
     form: IntakeAnswersForm,
 ) -> Result<IntakeForm, ClinicError> {
     caller.may(Permission::ChartWrite)?;
-    let intake = checked(&clinic.data.terminology, form, IntakeChannel::Staff)?;
+    let intake = checked(&clinic.data, form, IntakeChannel::Staff)?;
     Ok(clinic
         .store
         .add_intake(&caller.actor, patient, &intake)

@@ -254,6 +254,7 @@ async fn records_and_candidate_forms_are_entered_by_the_caller(ctx: Ctx) {
     let answers = IntakeAnswersForm {
         answers: [(question, true), ("no_such_question".to_owned(), false)].into(),
         reported_conditions: vec!["not_a_concept".to_owned()],
+        regions: Vec::new(),
         note: None,
     };
     let error = intake::add(&s.clinic, &s.staff, patient, answers.clone())

@@ -174,6 +174,7 @@ async fn a_merge_moves_everything_and_the_trail_shows_it(ctx: Ctx) {
             &NewIntake {
                 answers: vec![("pregnant".to_owned(), true)],
                 reported_conditions: vec!["chronic_back_pain".to_owned()],
+                regions: Vec::new(),
                 note: None,
                 channel: IntakeChannel::CandidateForm,
             },
@@ -256,7 +257,9 @@ async fn a_merge_moves_everything_and_the_trail_shows_it(ctx: Ctx) {
             m.appointments,
             m.identifiers
         ),
-        (1, 1, 1, 1, 1, 1, 6, 1)
+        // The screening was run, the patient's answers to what nobody had asked recorded
+        // (a second candidate form) and run again: two forms, two screenings.
+        (1, 1, 2, 2, 1, 1, 6, 1)
     );
 
     // Everything is on the kept chart.
@@ -265,8 +268,8 @@ async fn a_merge_moves_everything_and_the_trail_shows_it(ctx: Ctx) {
         .expect("chart");
     assert_eq!(chart.records.len(), 1);
     assert_eq!(chart.weights.len(), 1);
-    assert_eq!(chart.intakes.len(), 1);
-    assert_eq!(chart.screenings.len(), 1);
+    assert_eq!(chart.intakes.len(), 2);
+    assert_eq!(chart.screenings.len(), 2);
     assert_eq!(chart.plans.len(), 1);
     assert_eq!(chart.plans[0].id, plan.plan.id);
     assert_eq!(chart.appointments.len(), 6);

@@ -2,7 +2,8 @@
 //! PostgreSQL: a plan rests on a current signed screening; not a candidate and a recorded death
 //! refuse it with the finding; a needed clearance must be recorded first; precautions are
 //! acknowledged and travel with the plan; a chart change flags the plan and its visits until a
-//! new screening is signed; a clinician is never booked twice at once.
+//! new screening is signed; a clinician is never booked twice at once; a screening with
+//! contraindications nobody asked about is signed only once the patient's answers are in.
 
 use jiff::civil::date;
 use jiff::tz::TimeZone;
@@ -34,6 +35,7 @@ store_tests! {
         a_clinician_cannot_be_booked_twice_at_once,
         the_alert_strip_shows_an_anesthetic_allergy_first_and_a_pending_clearance,
         a_screening_of_an_older_protocol_version_is_not_current,
+        an_incomplete_screening_is_signed_only_after_the_patient_is_asked,
     ],
 }
 
@@ -94,6 +96,7 @@ impl Setup {
                 &NewIntake {
                     answers: vec![(question.to_owned(), true)],
                     reported_conditions: Vec::new(),
+                    regions: Vec::new(),
                     note: None,
                     channel: IntakeChannel::Staff,
                 },
@@ -693,4 +696,115 @@ async fn a_screening_of_an_older_protocol_version_is_not_current(ctx: Ctx) {
         .await
         .expect("screened again with 1.1.0");
     assert_eq!(made.plan.details.protocol_version, "1.1.0");
+}
+
+/// Seed 002 lists contraindications nobody has asked this patient about: the IMS screening is
+/// incomplete and cannot be signed. The clinician records the patient's answers (every question
+/// it lists, nothing else); the screening runs again with them, the first left as it was, and
+/// the new one is signed. A screening already "not a candidate" may be signed as it is.
+async fn an_incomplete_screening_is_signed_only_after_the_patient_is_asked(ctx: Ctx) {
+    use myotome_clinic::screening::{self, ScreeningRun};
+    use std::collections::BTreeMap;
+    let s = setup(&ctx).await;
+    let nurse = support::caller_of(&user(ctx.store.as_ref(), "nurse.kim", Role::Staff).await);
+    let run = |protocol: &str| ScreeningRun {
+        protocols: Some(vec![protocol.to_owned()]),
+        as_of: None,
+    };
+    let first = screening::screen(&s.clinic, &s.clinician, s.patient, &run("ims"))
+        .await
+        .expect("screened")
+        .remove(0);
+    assert!(screening::is_incomplete(&first.result));
+    let error = screening::sign(&s.clinic, &s.clinician, first.id)
+        .await
+        .expect_err("incomplete");
+    let (reason, message) = refusal(error);
+    assert_eq!(reason, RefusalReason::ScreeningIncomplete);
+    assert!(
+        message.contains("nobody has asked the patient about") && message.contains("HIV"),
+        "{message}"
+    );
+    let asked: Vec<String> =
+        screening::unasked_questions(&s.clinic.data.terminology, &first.result)
+            .iter()
+            .map(|q| q.id.clone())
+            .collect();
+    assert_eq!(
+        asked,
+        [
+            "takes_blood_thinners",
+            "pregnant",
+            "clotting_disorder",
+            "hiv",
+            "hepatitis"
+        ]
+    );
+
+    let answers = |yes: &[&str]| -> BTreeMap<String, bool> {
+        asked
+            .iter()
+            .map(|q| (q.clone(), yes.contains(&q.as_str())))
+            .collect()
+    };
+    assert!(matches!(
+        screening::record_answers(&s.clinic, &nurse, first.id, &answers(&[])).await,
+        Err(ClinicError::Forbidden { .. })
+    ));
+    let mut missing = answers(&[]);
+    missing.remove("hiv");
+    missing.insert("joint_surgery_recommended".to_owned(), false);
+    let Err(ClinicError::Invalid(fields)) =
+        screening::record_answers(&s.clinic, &s.clinician, first.id, &missing).await
+    else {
+        panic!("the unanswered and the unasked questions are named");
+    };
+    assert!(fields["answers.hiv"].contains("not answered"), "{fields:?}");
+    assert!(
+        fields["answers.joint_surgery_recommended"].contains("not one of the questions"),
+        "{fields:?}"
+    );
+
+    let again =
+        screening::record_answers(&s.clinic, &s.clinician, first.id, &answers(&["pregnant"]))
+            .await
+            .expect("the answers are recorded");
+    assert_ne!(again.id, first.id);
+    assert!(!screening::is_incomplete(&again.result));
+    assert!(again.result.not_asked.is_empty());
+    assert_eq!(
+        again.verdict,
+        Outcome::NeedsClearance,
+        "pregnancy, said when asked, needs obstetric clearance"
+    );
+    let kept = screening::get(&s.clinic, &s.clinician, first.id)
+        .await
+        .expect("the first screening");
+    assert_eq!(kept.result, first.result, "the first stays as it was");
+    let forms = myotome_clinic::intake::list(&s.clinic, &s.clinician, s.patient)
+        .await
+        .expect("forms");
+    assert_eq!(forms[0].submitted_by, s.clinician.user, "who asked");
+    assert!(forms[0].answers.contains(&("pregnant".to_owned(), true)));
+    assert!(matches!(
+        screening::record_answers(&s.clinic, &s.clinician, again.id, &answers(&[])).await,
+        Err(ClinicError::Conflict(_))
+    ));
+    screening::sign(&s.clinic, &s.clinician, again.id)
+        .await
+        .expect("complete: signed");
+
+    // An infection at the site makes her not a candidate for hip biologics whatever else she
+    // answers: that screening is signed as it is.
+    s.answer_yes("infection_at_site").await;
+    let hip = screening::screen(&s.clinic, &s.clinician, s.patient, &run("hip-biologics"))
+        .await
+        .expect("screened")
+        .remove(0);
+    assert_eq!(hip.verdict, Outcome::NotACandidate);
+    assert!(!hip.result.not_asked.is_empty());
+    assert!(!screening::is_incomplete(&hip.result));
+    screening::sign(&s.clinic, &s.clinician, hip.id)
+        .await
+        .expect("not a candidate: signed as it is");
 }

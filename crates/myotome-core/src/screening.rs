@@ -11,7 +11,7 @@
 
 use crate::citation::Citation;
 use crate::facts::{CodedRecord, Coding, Measurement, PatientFacts};
-use crate::protocol::{Contraindication, Indication, Protocol};
+use crate::protocol::{Contraindication, Indication, LoadedProtocol, Protocol};
 use crate::terminology::{
     Concept, IntakeQuestion, MeasurementCode, RecordKind, Terminology, system_label,
 };
@@ -421,4 +421,56 @@ pub fn screen<'a>(
     as_of: Date,
 ) -> Screening<'a> {
     ResolvedFacts::new(facts, terminology, as_of).screen(protocol)
+}
+
+/// Why a candidate comes: the regions of the body and the complaints (indication concepts) they
+/// named on the candidate form.
+#[derive(Debug, Clone, Copy)]
+pub struct ReasonForVisit<'a> {
+    pub regions: &'a [String],
+    pub complaints: &'a [String],
+}
+
+/// The protocols a candidate's reason for coming points to, in library order, best match
+/// first found: those that treat a named complaint (a broader concept counts: knee
+/// osteoarthritis is osteoarthritis) with a site in a named region; else those that treat a
+/// named complaint anywhere; else those with a site in a named region; else every protocol
+/// (nothing was said, or nothing the library treats was named — the clinician decides).
+pub fn protocols_for_reason<'a>(
+    protocols: &[&'a LoadedProtocol],
+    terminology: &Terminology,
+    reason: ReasonForVisit<'_>,
+) -> Vec<&'a LoadedProtocol> {
+    let treats_complaint = |protocol: &Protocol| {
+        reason.complaints.iter().any(|complaint| {
+            terminology.with_broader(complaint).any(|concept| {
+                protocol
+                    .indications
+                    .iter()
+                    .any(|indication| indication.concept == concept)
+            })
+        })
+    };
+    let works_in_region = |protocol: &Protocol| {
+        protocol
+            .sites
+            .iter()
+            .any(|site| reason.regions.contains(&site.region))
+    };
+    let tiers: [&dyn Fn(&Protocol) -> bool; 3] = [
+        &|p| treats_complaint(p) && works_in_region(p),
+        &treats_complaint,
+        &works_in_region,
+    ];
+    for tier in tiers {
+        let chosen: Vec<&'a LoadedProtocol> = protocols
+            .iter()
+            .copied()
+            .filter(|loaded| tier(&loaded.protocol))
+            .collect();
+        if !chosen.is_empty() {
+            return chosen;
+        }
+    }
+    protocols.to_vec()
 }

@@ -507,3 +507,49 @@ fn every_vocabulary_question_is_accepted_on_the_candidate_form() {
         data().terminology.intake_questions().len()
     );
 }
+
+/// The candidate form screens the protocols that treat what brings the person, where it is.
+#[test]
+fn the_reason_for_coming_chooses_the_protocols_to_screen() {
+    use myotome_core::screening::{ReasonForVisit, protocols_for_reason};
+    let data = data();
+    let library: Vec<_> = data.protocols.iter().collect();
+    let chosen = |regions: &[&str], complaints: &[&str]| -> Vec<String> {
+        let regions: Vec<String> = regions.iter().map(|r| (*r).to_owned()).collect();
+        let complaints: Vec<String> = complaints.iter().map(|c| (*c).to_owned()).collect();
+        let mut ids: Vec<String> = protocols_for_reason(
+            &library,
+            &data.terminology,
+            ReasonForVisit {
+                regions: &regions,
+                complaints: &complaints,
+            },
+        )
+        .iter()
+        .map(|loaded| loaded.protocol.id.to_string())
+        .collect();
+        ids.sort();
+        ids
+    };
+    // Knee osteoarthritis: the knee MSC seed, and IMS through its broader "osteoarthritis".
+    assert_eq!(
+        chosen(&["knee"], &["knee_osteoarthritis"]),
+        ["ims", "knee-msc"]
+    );
+    // A tendon problem at the hip: the seeds that treat tendons and work at the hip.
+    assert_eq!(
+        chosen(&["hip"], &["tendinopathy"]),
+        ["hip-biologics", "im-biologic"]
+    );
+    // Poor circulation in the leg: only the leg's bone-marrow cell therapy.
+    assert_eq!(
+        chosen(&["leg"], &["peripheral_artery_disease"]),
+        ["im-bmc-leg"]
+    );
+    // A complaint treated only elsewhere than the region named: the complaint decides.
+    assert_eq!(chosen(&["knee"], &["chronic_headache"]), ["ims"]);
+    // Only a region: the seeds that work there.
+    assert_eq!(chosen(&["shoulder"], &[]), ["im-biologic", "ims"]);
+    // Nothing said: every protocol, for the clinician to judge.
+    assert_eq!(chosen(&[], &[]).len(), library.len());
+}

@@ -456,6 +456,8 @@ pub trait Transaction: Send {
     async fn screening(&mut self, id: ScreeningId) -> Result<StoredScreening>;
     /// See [`ChartStore::chart_standing`].
     async fn chart_standing(&mut self, patient: PatientId) -> Result<ChartStanding>;
+    /// Audited as `intake.create` (a chart change): answers recorded by the caller.
+    async fn add_intake(&mut self, patient: PatientId, intake: &NewIntake) -> Result<IntakeForm>;
     /// One version of the clinic's settings (the one a plan was made with), read inside the
     /// use case's transaction.
     async fn clinic_settings_version(&mut self, version: i64) -> Result<StoredSettings>;

@@ -392,6 +392,9 @@ pub struct IntakeForm {
     /// question id → answer, as validated by the core's vocabulary.
     pub answers: Vec<(String, bool)>,
     pub reported_conditions: Vec<String>,
+    /// Where the problem is, as anatomy-catalogue region ids (empty when not asked or not
+    /// said).
+    pub regions: Vec<String>,
     /// Free text the candidate wrote, kept exactly as sent.
     pub note: Option<String>,
     pub channel: IntakeChannel,
@@ -403,6 +406,7 @@ pub struct IntakeForm {
 pub struct NewIntake {
     pub answers: Vec<(String, bool)>,
     pub reported_conditions: Vec<String>,
+    pub regions: Vec<String>,
     pub note: Option<String>,
     pub channel: IntakeChannel,
 }

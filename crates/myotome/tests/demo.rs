@@ -110,6 +110,14 @@ async fn myotome_demo_makes_a_new_database_with_every_verdict_all_five_protocols
         {
             verdicts.insert(screening.verdict.as_str().to_owned());
             signed += usize::from(screening.signature.is_some());
+            // Nobody signs a screening that still has contraindications nobody asked about.
+            assert!(
+                screening.signature.is_none()
+                    || !myotome_clinic::screening::is_incomplete(&screening.result),
+                "patient {}: a signed screening is complete: {:?}",
+                patient.id,
+                screening.result.not_asked
+            );
         }
         for plan in store.plans(&actor, patient.id).await.expect("plans") {
             protocols.insert(plan.details.protocol_id.clone());

@@ -28,7 +28,9 @@ pub fn caller_of(user: &User) -> Caller {
 }
 
 /// Screens `patient` for `protocol` as `clinician` and signs the result: what a plan of that
-/// protocol rests on.
+/// protocol rests on. A screening left incomplete (nobody asked about a contraindication) is
+/// completed first the way a clinician does: the patient answers "no" to each question, and
+/// the screening made with the answers is the one signed.
 #[allow(dead_code)] // not every test binary plans
 pub async fn screened_and_signed(
     clinic: &Clinic,
@@ -43,7 +45,20 @@ pub async fn screened_and_signed(
     let mut stored = myotome_clinic::screening::screen(clinic, clinician, patient, &run)
         .await
         .expect("the screening runs");
-    let screening = stored.pop().expect("one screening per protocol");
+    let mut screening = stored.pop().expect("one screening per protocol");
+    if myotome_clinic::screening::is_incomplete(&screening.result) {
+        let answers = myotome_clinic::screening::unasked_questions(
+            &clinic.data.terminology,
+            &screening.result,
+        )
+        .into_iter()
+        .map(|q| (q.id.clone(), false))
+        .collect();
+        screening =
+            myotome_clinic::screening::record_answers(clinic, clinician, screening.id, &answers)
+                .await
+                .expect("the answers are recorded");
+    }
     myotome_clinic::screening::sign(clinic, clinician, screening.id)
         .await
         .expect("the clinician signs")

@@ -174,8 +174,7 @@ pub(crate) async fn records_of(
 
 // --- Intake -------------------------------------------------------------------------------------
 
-const INTAKE_COLUMNS: &str =
-    "id, patient_id, answers, reported_conditions, note, channel, submitted_at, submitted_by";
+const INTAKE_COLUMNS: &str = "id, patient_id, answers, reported_conditions, regions, note, channel, submitted_at, submitted_by";
 
 fn intake_from(row: &AnyRow) -> Result<IntakeForm> {
     Ok(IntakeForm {
@@ -183,6 +182,7 @@ fn intake_from(row: &AnyRow) -> Result<IntakeForm> {
         patient_id: PatientId(get(row, "patient_id")?),
         answers: codec::json(row, "answers")?,
         reported_conditions: codec::json(row, "reported_conditions")?,
+        regions: codec::json(row, "regions")?,
         note: get(row, "note")?,
         channel: codec::word(row, "channel", codec::parse_channel)?,
         submitted_at: codec::ts(row, "submitted_at")?,
@@ -198,14 +198,15 @@ pub(crate) async fn add_intake(
 ) -> Result<IntakeForm> {
     require_live(conn, patient).await?;
     let sql = format!(
-        "INSERT INTO intake_forms (patient_id, answers, reported_conditions, note, channel, \
-         submitted_at, submitted_by) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+        "INSERT INTO intake_forms (patient_id, answers, reported_conditions, regions, note, \
+         channel, submitted_at, submitted_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
          RETURNING {INTAKE_COLUMNS}"
     );
     let row = sqlx::query(&sql)
         .bind(patient.0)
         .bind(json_text(&intake.answers)?)
         .bind(json_text(&intake.reported_conditions)?)
+        .bind(json_text(&intake.regions)?)
         .bind(&intake.note)
         .bind(codec::channel_text(intake.channel))
         .bind(ts_text(codec::now()))

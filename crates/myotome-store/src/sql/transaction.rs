@@ -83,6 +83,16 @@ impl Transaction for SqlTransaction {
         safety::standing(&mut self.tx, patient).await
     }
 
+    async fn add_intake(
+        &mut self,
+        patient: PatientId,
+        intake: &crate::NewIntake,
+    ) -> Result<crate::IntakeForm> {
+        let form = clinical::add_intake(&mut self.tx, patient, intake, self.actor.user_id).await?;
+        self.actions.push(super::intake_created(patient, &form));
+        Ok(form)
+    }
+
     async fn clinic_settings_version(&mut self, version: i64) -> Result<crate::StoredSettings> {
         super::settings::version(&mut self.tx, version).await
     }

@@ -786,6 +786,7 @@ async fn intake_forms_are_listed_newest_first(ctx: Ctx) {
                     ("on_anticoagulants".to_owned(), true),
                 ],
                 reported_conditions: vec!["knee osteoarthritis".to_owned()],
+                regions: vec!["knee".to_owned()],
                 note: Some("  spaces kept  \n".to_owned()),
                 channel: IntakeChannel::CandidateForm,
             },
@@ -803,6 +804,7 @@ async fn intake_forms_are_listed_newest_first(ctx: Ctx) {
             &NewIntake {
                 answers: vec![("pregnant".to_owned(), false)],
                 reported_conditions: Vec::new(),
+                regions: Vec::new(),
                 note: None,
                 channel: IntakeChannel::Staff,
             },
@@ -812,6 +814,7 @@ async fn intake_forms_are_listed_newest_first(ctx: Ctx) {
     assert_eq!(first.submitted_by, None);
     assert_eq!(second.submitted_by, Some(staff.id));
     assert_eq!(first.note.as_deref(), Some("  spaces kept  \n"));
+    assert_eq!(first.regions, ["knee"], "where the problem is, as sent");
     let list = store.intakes(&actor(), p).await.expect("intakes");
     assert_eq!(list, vec![second, first]);
 }
@@ -1937,6 +1940,7 @@ async fn every_patient_data_call_appends_exactly_one_audit_row_and_the_chain_ver
         &NewIntake {
             answers: vec![],
             reported_conditions: vec![],
+            regions: Vec::new(),
             note: None,
             channel: IntakeChannel::Staff
         }
@@ -2652,6 +2656,7 @@ async fn injection_strings_and_unicode_round_trip_byte_exactly_through_every_tex
         let intake = NewIntake {
             answers: vec![(s.clone(), true)],
             reported_conditions: vec![s.clone()],
+            regions: Vec::new(),
             note: Some(s.clone()),
             channel: IntakeChannel::CandidateForm,
         };
@@ -3236,6 +3241,7 @@ async fn work_lists_show_unsigned_screenings_recent_candidate_forms_and_active_p
     let form = |note: &str| NewIntake {
         answers: vec![("takes_blood_thinners".to_owned(), true)],
         reported_conditions: Vec::new(),
+        regions: Vec::new(),
         note: Some(note.to_owned()),
         channel: IntakeChannel::CandidateForm,
     };
@@ -3458,6 +3464,7 @@ async fn charted_patient(store: &dyn Store) -> PatientId {
                 &NewIntake {
                     answers: vec![("takes_blood_thinners".to_owned(), true)],
                     reported_conditions: vec!["chronic_back_pain".to_owned()],
+                    regions: Vec::new(),
                     note: Some(note.to_owned()),
                     channel: IntakeChannel::CandidateForm,
                 },
@@ -3606,6 +3613,7 @@ fn candidate_intake() -> NewIntake {
             ("pregnant".to_owned(), false),
         ],
         reported_conditions: vec!["chronic_back_pain".to_owned()],
+        regions: Vec::new(),
         note: Some("Pain since 2019.".to_owned()),
         channel: IntakeChannel::CandidateForm,
     }

@@ -7,7 +7,9 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiPath};
 use crate::permissions::need;
 use crate::state::AppState;
-use crate::wire::care::{ClearanceIn, ClearanceOut, ScreeningRunIn, StoredScreeningOut};
+use crate::wire::care::{
+    ClearanceIn, ClearanceOut, ScreeningAnswersIn, ScreeningRunIn, StoredScreeningOut,
+};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -21,6 +23,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_screenings, run_screenings))
         .routes(routes!(get_screening))
         .routes(routes!(sign_screening))
+        .routes(routes!(record_answers))
         .routes(routes!(record_clearance))
 }
 
@@ -85,7 +88,12 @@ async fn run_screenings(
     .await?;
     Ok((
         StatusCode::CREATED,
-        Json(stored.iter().map(StoredScreeningOut::from).collect()),
+        Json(
+            stored
+                .iter()
+                .map(|s| StoredScreeningOut::new(s, &state.data.terminology))
+                .collect(),
+        ),
     ))
 }
 
@@ -107,7 +115,10 @@ async fn list_screenings(
 ) -> Result<Json<Vec<StoredScreeningOut>>, ApiError> {
     let screenings = screening::list(&state.clinic, &auth.clinic(), PatientId(id)).await?;
     Ok(Json(
-        screenings.iter().map(StoredScreeningOut::from).collect(),
+        screenings
+            .iter()
+            .map(|s| StoredScreeningOut::new(s, &state.data.terminology))
+            .collect(),
     ))
 }
 
@@ -128,7 +139,10 @@ async fn get_screening(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<StoredScreeningOut>, ApiError> {
     let screening = screening::get(&state.clinic, &auth.clinic(), ScreeningId(id)).await?;
-    Ok(Json(StoredScreeningOut::from(&screening)))
+    Ok(Json(StoredScreeningOut::new(
+        &screening,
+        &state.data.terminology,
+    )))
 }
 
 /// Signs a screening as the signed-in clinician. A signed screening cannot be signed again.
@@ -141,6 +155,7 @@ async fn get_screening(
         (status = 200, description = "Signed", body = StoredScreeningOut),
         (status = 404, description = "No such screening", body = ErrorBody),
         (status = 409, description = "Already signed", body = ErrorBody),
+        (status = 422, description = "Incomplete (`screening_incomplete`): record the patient's answers first", body = ErrorBody),
     )
 )]
 async fn sign_screening(
@@ -149,5 +164,44 @@ async fn sign_screening(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<StoredScreeningOut>, ApiError> {
     let screening = screening::sign(&state.clinic, &auth.clinic(), ScreeningId(id)).await?;
-    Ok(Json(StoredScreeningOut::from(&screening)))
+    Ok(Json(StoredScreeningOut::new(
+        &screening,
+        &state.data.terminology,
+    )))
+}
+
+/// Records the patient's answers to what an incomplete screening found nobody had asked, as
+/// asked by the signed-in clinician, and screens the same protocol again with them: the answers
+/// go on the chart as a candidate form (the earlier form's other answers kept) and the new,
+/// unsigned screening is returned.
+#[utoipa::path(
+    post,
+    path = "/api/v1/screenings/{id}/answers",
+    tag = "screenings",
+    params(("id" = i64, Path, description = "Screening id")),
+    request_body = ScreeningAnswersIn,
+    responses(
+        (status = 201, description = "The new screening, with the answers", body = StoredScreeningOut),
+        (status = 404, description = "No such screening", body = ErrorBody),
+        (status = 409, description = "Nothing is left to ask on this screening", body = ErrorBody),
+        (status = 422, description = "A question unanswered, or one this screening does not ask", body = ErrorBody),
+    )
+)]
+async fn record_answers(
+    auth: Authorized<need::ScreeningSign>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<ScreeningAnswersIn>,
+) -> Result<(StatusCode, Json<StoredScreeningOut>), ApiError> {
+    let stored = screening::record_answers(
+        &state.clinic,
+        &auth.clinic(),
+        ScreeningId(id),
+        &input.answers,
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(StoredScreeningOut::new(&stored, &state.data.terminology)),
+    ))
 }

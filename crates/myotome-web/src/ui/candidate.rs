@@ -1,9 +1,11 @@
 //! The public "Am I a candidate?" form (seed 002): no sign-in, one column, large touch
-//! targets. It asks for a name, birth date and a way to reach the person, every yes/no
-//! question of the terminology's candidate form, the conditions that bring them, and a note.
+//! targets. It asks for a name, birth date and a way to reach the person, what brings them
+//! (where in the body, and the complaint, in plain words), every yes/no question of the
+//! terminology's candidate form, and a note.
 //!
 //! A submission creates the patient, the intake form ([`IntakeChannel::CandidateForm`]) and an
-//! unsigned screening per protocol, all attributed to the actor "candidate form" from the
+//! unsigned screening for each protocol that treats what brings them
+//! ([`protocols_for_reason`]: every protocol only when they said nothing the library treats), all attributed to the actor "candidate form" from the
 //! client's address, with the use cases' own checks ([`patients::details`],
 //! [`intake::checked`]) and the screening the use case runs
 //! ([`myotome_clinic::screening::to_store`]). The screenings are computed first,
@@ -37,6 +39,7 @@ use jiff::{SignedDuration, Timestamp};
 use myotome_clinic::intake::{self, IntakeAnswersForm};
 use myotome_clinic::patients::{self, PatientForm};
 use myotome_core::facts::PatientFacts;
+use myotome_core::screening::{ReasonForVisit, protocols_for_reason};
 use myotome_core::terminology::{ConceptKind, Terminology};
 use myotome_store::{Actor, Contact, IntakeChannel, NewIntake, PatientDetails};
 use std::collections::BTreeMap;
@@ -57,6 +60,7 @@ struct QuestionView {
     answer: String,
 }
 
+/// A complaint or a region of the body, as a box to tick.
 struct ConditionView {
     id: String,
     label: String,
@@ -75,6 +79,7 @@ struct FormPage {
     email: String,
     note: String,
     questions: Vec<QuestionView>,
+    regions: Vec<ConditionView>,
     conditions: Vec<ConditionView>,
     errors: FieldErrors,
 }
@@ -108,6 +113,25 @@ impl FormPage {
             })
             .collect();
         conditions.sort_by(|a, b| a.label.cmp(&b.label));
+        // The regions some protocol of the library treats, in the catalogue's order (head to
+        // foot).
+        let regions = state
+            .data
+            .catalog
+            .regions()
+            .filter(|r| {
+                state
+                    .data
+                    .protocols
+                    .iter()
+                    .any(|l| l.protocol.sites.iter().any(|s| s.region == r.id))
+            })
+            .map(|r| ConditionView {
+                checked: form.has("regions", &r.id),
+                id: r.id.clone(),
+                label: r.label.clone(),
+            })
+            .collect();
         FormPage {
             chrome: Chrome::anonymous(),
             title: "Am I a candidate?",
@@ -118,6 +142,7 @@ impl FormPage {
             email: form.get("email").to_owned(),
             note: form.get("note").to_owned(),
             questions,
+            regions,
             conditions,
             errors,
         }
@@ -218,11 +243,12 @@ fn check(state: &AppState, form: &Fields) -> Result<(PatientForm, IntakeAnswersF
             .into_iter()
             .map(str::to_owned)
             .collect(),
+        regions: form.all("regions").into_iter().map(str::to_owned).collect(),
         note: form.optional("note").map(|_| form.get("note").to_owned()),
     };
     // The use case's own check of the answers, conditions and note (a copy: the original goes
     // on).
-    if let Err(error) = intake::checked(terminology, intake.clone(), IntakeChannel::CandidateForm) {
+    if let Err(error) = intake::checked(&state.data, intake.clone(), IntakeChannel::CandidateForm) {
         let error = ApiError::from(error);
         let problems = FieldErrors::from_api(&error, &[]);
         let listed = problems.others(&[]);
@@ -230,9 +256,11 @@ fn check(state: &AppState, form: &Fields) -> Result<(PatientForm, IntakeAnswersF
             errors.add("note", error.message());
         }
         for (field, sentence) in listed {
-            // A reported condition the list does not have lands on the list.
+            // A reported condition or region the lists do not have lands on its list.
             let field = if field.starts_with("reported_conditions") {
                 "reported_conditions"
+            } else if field.starts_with("regions") {
+                "regions"
             } else {
                 field
             };
@@ -298,16 +326,20 @@ async fn submit(
     };
     let details =
         patients::details(&patient_in, state.clinic.clock.today()).map_err(ApiError::from)?;
-    let intake = intake::checked(
-        &state.data.terminology,
-        intake_in,
-        IntakeChannel::CandidateForm,
-    )
-    .map_err(ApiError::from)?;
+    let intake = intake::checked(&state.data, intake_in, IntakeChannel::CandidateForm)
+        .map_err(ApiError::from)?;
     let data = &state.data;
     let facts = candidate_facts(&details, &intake, &data.terminology);
-    // Every protocol, as of today: what the API's screening run does when none are named.
-    let protocols: Vec<_> = data.protocols.iter().collect();
+    // The protocols that treat what brings them, as of today.
+    let library: Vec<_> = data.protocols.iter().collect();
+    let protocols = protocols_for_reason(
+        &library,
+        &data.terminology,
+        ReasonForVisit {
+            regions: &intake.regions,
+            complaints: &intake.reported_conditions,
+        },
+    );
     let screenings = myotome_clinic::screening::to_store(
         &protocols,
         &facts,

@@ -374,7 +374,8 @@ fn builder_errors(
                 RefusalReason::NotScreened
                 | RefusalReason::ScreeningNotCurrent
                 | RefusalReason::NotACandidate
-                | RefusalReason::ClearanceNeeded => errors.summary = Some(message),
+                | RefusalReason::ClearanceNeeded
+                | RefusalReason::ScreeningIncomplete => errors.summary = Some(message),
                 RefusalReason::WindowViolation | RefusalReason::Unsupported => {
                     violations = refusal.violations.iter().map(ViolationView::from).collect();
                     errors.summary = Some(message);

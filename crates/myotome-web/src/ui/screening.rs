@@ -32,6 +32,7 @@ use myotome_store::{
     SourceDocument, StoredScreening, UserId,
 };
 use serde::Deserialize;
+use std::collections::BTreeMap;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -40,6 +41,7 @@ pub fn routes() -> Router<AppState> {
         .route("/screenings/{id}", get(screening_page))
         .route("/screenings/{id}/sign", post(sign))
         .route("/screenings/{id}/clearances", post(record_clearance))
+        .route("/screenings/{id}/answers", post(record_answers))
 }
 
 // --- Plain words ----------------------------------------------------------------------------------
@@ -48,12 +50,23 @@ pub fn routes() -> Router<AppState> {
 /// (the words carry the meaning; the colour only repeats it).
 /// A screening's verdict in the clinic's words: "Eligible" only says so when something on the
 /// record matches one of the protocol's indications; otherwise it says that nothing does.
-pub fn verdict_words(screening: &StoredScreening) -> (&'static str, &'static str) {
-    match screening.verdict {
+/// The verdict as the clinic reads it, and its badge: an eligible verdict with no matching
+/// indication says so, and an incomplete screening (contraindications nobody has asked about)
+/// says its verdict may still change.
+pub fn verdict_words(screening: &StoredScreening) -> (String, &'static str) {
+    let (words, badge) = match screening.verdict {
         Outcome::Eligible if !screening.result.indicated => {
             ("Eligible, but no matching indication on record", "warn")
         }
         other => outcome_words(other),
+    };
+    if screening::is_incomplete(&screening.result) {
+        (
+            format!("{words} so far — incomplete: not everything was asked"),
+            "warn",
+        )
+    } else {
+        (words.to_owned(), badge)
     }
 }
 
@@ -217,7 +230,7 @@ struct ListedScreening {
     id: i64,
     protocol: String,
     as_of: String,
-    verdict: &'static str,
+    verdict: String,
     badge: &'static str,
     signed: bool,
 }
@@ -345,7 +358,7 @@ struct ScreeningPage {
     protocol_version: String,
     as_of: String,
     created: String,
-    verdict: &'static str,
+    verdict: String,
     badge: &'static str,
     clearance_by: Vec<String>,
     indicated: bool,
@@ -365,6 +378,26 @@ struct ScreeningPage {
     may_clear: bool,
     clearance_form: ClearanceForm,
     safety: SafetyStrip,
+    /// Contraindications nobody has asked about while the verdict could still change: signing
+    /// waits for the patient's answers.
+    incomplete: bool,
+    /// The questions to ask (an incomplete screening, a clinician viewing), as typed.
+    questions: Vec<AnswerView>,
+    answers: AnswersForm,
+}
+
+/// One question an incomplete screening asks, with what was chosen ("yes", "no" or "").
+struct AnswerView {
+    id: String,
+    question: String,
+    answer: String,
+}
+
+/// The answers form as typed, with its errors.
+#[derive(Debug, Clone, Default)]
+struct AnswersForm {
+    typed: BTreeMap<String, String>,
+    errors: FieldErrors,
 }
 
 /// The clearance form as typed, with its errors.
@@ -460,7 +493,15 @@ async fn screening_view(
     id: i64,
     refusal: Option<String>,
 ) -> Result<ScreeningPage, UiError> {
-    screening_view_with(state, viewer, id, refusal, ClearanceForm::default()).await
+    screening_view_with(
+        state,
+        viewer,
+        id,
+        refusal,
+        ClearanceForm::default(),
+        AnswersForm::default(),
+    )
+    .await
 }
 
 async fn screening_view_with(
@@ -469,6 +510,7 @@ async fn screening_view_with(
     id: i64,
     refusal: Option<String>,
     clearance_form: ClearanceForm,
+    answers: AnswersForm,
 ) -> Result<ScreeningPage, UiError> {
     let store = state.store.as_ref();
     let stored = store
@@ -573,7 +615,24 @@ async fn screening_view_with(
         && !pending.is_empty()
         && viewer.may(crate::permissions::Permission::ScreeningSign);
     let name = patient_name(&patient.details);
+    let may_sign_here = viewer.may(crate::permissions::Permission::ScreeningSign);
+    let incomplete = screening::is_incomplete(doc);
+    let questions = if incomplete && may_sign_here {
+        screening::unasked_questions(&state.data.terminology, doc)
+            .into_iter()
+            .map(|q| AnswerView {
+                id: q.id.clone(),
+                question: q.question.clone(),
+                answer: answers.typed.get(&q.id).cloned().unwrap_or_default(),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(ScreeningPage {
+        incomplete,
+        questions,
+        answers,
         safety: SafetyStrip::from_safety(&patient_safety),
         clearances,
         pending,
@@ -596,7 +655,7 @@ async fn screening_view_with(
         findings,
         indications,
         not_asked: doc.not_asked.iter().map(|c| c.label.clone()).collect(),
-        may_sign: signed.is_none() && viewer.may(crate::permissions::Permission::ScreeningSign),
+        may_sign: signed.is_none() && may_sign_here && !incomplete,
         signed,
         refusal,
     })
@@ -635,6 +694,69 @@ async fn sign(
             let view = screening_view(&state, viewer, id, Some(sentence)).await?;
             Ok(html(StatusCode::CONFLICT, &view))
         }
+        Err(ClinicError::Refused(refusal)) => {
+            let view = screening_view(&state, viewer, id, Some(refusal.message)).await?;
+            Ok(html(StatusCode::UNPROCESSABLE_ENTITY, &view))
+        }
+        Err(other) => Err(UiError::new(ApiError::from(other), Some(viewer))),
+    }
+}
+
+/// Records the patient's answers to what the screening found nobody had asked (each question
+/// yes or no), and opens the new screening made with them; a question left unanswered comes
+/// back at its place, everything chosen kept.
+async fn record_answers(
+    page: Page<need::ScreeningSign>,
+    State(state): State<AppState>,
+    PathText(id): PathText,
+    fields: Fields,
+) -> Result<Response, UiError> {
+    let viewer = &page.viewer;
+    let id = id_in_path(&id, "screening").map_err(in_page(viewer))?;
+    let mut form = AnswersForm::default();
+    let mut answers = BTreeMap::new();
+    let mut unreadable = FieldErrors::none();
+    for (name, value) in &fields.0 {
+        let Some(question) = name.strip_prefix("answers.") else {
+            continue;
+        };
+        form.typed.insert(question.to_owned(), value.clone());
+        match value.as_str() {
+            "yes" => {
+                answers.insert(question.to_owned(), true);
+            }
+            "no" => {
+                answers.insert(question.to_owned(), false);
+            }
+            "" => {}
+            _ => unreadable.add(name, "is neither yes nor no; choose one"),
+        }
+    }
+    let result = if unreadable.is_empty() {
+        screening::record_answers(&state.clinic, &viewer.clinic(), ScreeningId(id), &answers).await
+    } else {
+        Err(ClinicError::Invalid(BTreeMap::new()))
+    };
+    match result {
+        Ok(again) => Ok(see_other(&format!("/screenings/{}", again.id))),
+        Err(error @ ClinicError::Invalid(_)) => {
+            form.errors = FieldErrors::from_api(&ApiError::from(error), &[]);
+            for (field, sentence) in unreadable.others(&[]) {
+                form.errors.add(field, sentence);
+            }
+            form.errors.summary = Some(
+                "Every question needs the patient's answer before the screening can be run again; see the questions marked below."
+                    .to_owned(),
+            );
+            let view =
+                screening_view_with(&state, viewer, id, None, ClearanceForm::default(), form)
+                    .await?;
+            Ok(html(StatusCode::UNPROCESSABLE_ENTITY, &view))
+        }
+        Err(ClinicError::Conflict(sentence)) => {
+            let view = screening_view(&state, viewer, id, Some(sentence)).await?;
+            Ok(html(StatusCode::CONFLICT, &view))
+        }
         Err(other) => Err(UiError::new(ApiError::from(other), Some(viewer))),
     }
 }
@@ -666,7 +788,8 @@ async fn record_clearance(
                 StatusCode::UNPROCESSABLE_ENTITY
             };
             form.errors = FieldErrors::from_api(&ApiError::from(error), &[]);
-            let view = screening_view_with(&state, viewer, id, None, form).await?;
+            let view =
+                screening_view_with(&state, viewer, id, None, form, AnswersForm::default()).await?;
             Ok(html(status, &view))
         }
         Err(other) => Err(UiError::new(ApiError::from(other), Some(viewer))),

@@ -54,7 +54,7 @@ struct ScreeningRow {
     patient_id: i64,
     patient: String,
     protocol: String,
-    verdict: &'static str,
+    verdict: String,
     badge: &'static str,
     run: String,
 }

@@ -68,10 +68,39 @@ pub struct StoredScreeningOut {
     pub created_by: Option<i64>,
     /// `null` until a clinician signs.
     pub signed: Option<SignatureOut>,
+    /// Contraindications nobody has asked about (`result.not_asked`) while the verdict could
+    /// still change: signing is refused (`screening_incomplete`) until the patient's answers
+    /// to `to_ask` are recorded (`POST /api/v1/screenings/{id}/answers`).
+    pub incomplete: bool,
+    /// The candidate-form questions that ask about `result.not_asked`, in the terminology's
+    /// order; empty when the screening is complete.
+    pub to_ask: Vec<QuestionOut>,
 }
 
-impl From<&StoredScreening> for StoredScreeningOut {
-    fn from(s: &StoredScreening) -> Self {
+/// A candidate-form question.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuestionOut {
+    /// The question's id, the key of its answer.
+    pub id: String,
+    /// The question in plain words.
+    pub question: String,
+}
+
+impl StoredScreeningOut {
+    /// The screening for the wire; `terminology` names the questions an incomplete one asks.
+    pub fn new(s: &StoredScreening, terminology: &myotome_core::terminology::Terminology) -> Self {
+        let incomplete = myotome_clinic::screening::is_incomplete(&s.result);
+        let to_ask = if incomplete {
+            myotome_clinic::screening::unasked_questions(terminology, &s.result)
+                .into_iter()
+                .map(|q| QuestionOut {
+                    id: q.id.clone(),
+                    question: q.question.clone(),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         Self {
             id: s.id.0,
             patient_id: s.patient_id.0,
@@ -88,8 +117,20 @@ impl From<&StoredScreening> for StoredScreeningOut {
                 by: sig.by.0,
                 at: at(sig.at),
             }),
+            incomplete,
+            to_ask,
         }
     }
+}
+
+/// The patient's answers to the candidate-form questions an incomplete screening asks: those
+/// whose concepts are in its `result.not_asked` (the questions are in the terminology's
+/// concepts file; a missing or extra one is named at `answers.<question>`).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScreeningAnswersIn {
+    /// Question id → the patient's answer, e.g. `{"pregnant": false, "hiv": false}`.
+    pub answers: std::collections::BTreeMap<String, bool>,
 }
 
 // --- Treatment plans ----------------------------------------------------------------------------

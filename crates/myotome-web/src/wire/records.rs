@@ -202,6 +202,10 @@ pub struct IntakeIn {
     /// Indication concepts the candidate reported as the reason for the visit.
     #[serde(default)]
     pub reported_conditions: Vec<String>,
+    /// Where the problem is: region ids of the anatomy catalogue (a protocol lists its sites
+    /// by region), each once.
+    #[serde(default)]
+    pub regions: Vec<String>,
     /// What the candidate wrote, kept exactly as sent; at most 10,000 characters.
     #[serde(default)]
     #[schema(
@@ -216,6 +220,7 @@ impl From<IntakeIn> for IntakeAnswersForm {
         IntakeAnswersForm {
             answers: input.answers,
             reported_conditions: input.reported_conditions,
+            regions: input.regions,
             note: input.note,
         }
     }
@@ -227,6 +232,8 @@ pub struct IntakeOut {
     pub patient_id: i64,
     pub answers: BTreeMap<String, bool>,
     pub reported_conditions: Vec<String>,
+    /// Where the problem is: region ids of the anatomy catalogue.
+    pub regions: Vec<String>,
     pub note: Option<String>,
     /// staff or candidate_form.
     pub channel: &'static str,
@@ -241,6 +248,7 @@ impl From<&IntakeForm> for IntakeOut {
             patient_id: form.patient_id.0,
             answers: form.answers.iter().cloned().collect(),
             reported_conditions: form.reported_conditions.clone(),
+            regions: form.regions.clone(),
             note: form.note.clone(),
             channel: match form.channel {
                 IntakeChannel::Staff => "staff",

@@ -55,6 +55,13 @@ const EXPECTED: &[(&str, &str, [u16; 5])] = &[
         "/api/v1/screenings/{screening}/clearances",
         [403, 422, 403, 403, 401],
     ),
+    // Recording the patient's answers to what nobody asked is a clinician's (the table's
+    // screening has nothing left to ask: the clinician's answer is the use case's 409).
+    (
+        "POST",
+        "/api/v1/screenings/{screening}/answers",
+        [403, 409, 403, 403, 401],
+    ),
     ("GET", "/api/v1/settings", [200, 200, 200, 200, 401]),
     // The clinic's settings: administrators and clinicians (each sends the version it read:
     // the admin's save makes version 1).
@@ -344,6 +351,9 @@ fn body(
         ("POST", "/api/v1/patients/{patient}/merges") => json!({
             "merged_id": mine.patient["id"], "reason": "the table's own chart",
         }),
+        ("POST", "/api/v1/screenings/{screening}/answers") => {
+            json!({ "answers": { "pregnant": false } })
+        }
         ("POST", "/api/v1/screenings/{screening}/clearances") => json!({
             "concept": "pregnancy", "cleared_by_name": "Dr Adeyemi", "cleared_on": "2026-11-30",
             "method": "letter",

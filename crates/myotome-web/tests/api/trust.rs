@@ -670,7 +670,7 @@ mod the_secure_cookie_setting_marks_the_cookie_secure {
 }
 
 /// Every /api/v1 path the API serves, as the product lists them.
-const API_PATHS: [&str; 33] = [
+const API_PATHS: [&str; 34] = [
     "/api/v1/session",
     "/api/v1/setup",
     "/api/v1/patients",
@@ -683,6 +683,7 @@ const API_PATHS: [&str; 33] = [
     "/api/v1/screenings/{id}",
     "/api/v1/screenings/{id}/sign",
     "/api/v1/screenings/{id}/clearances",
+    "/api/v1/screenings/{id}/answers",
     "/api/v1/patients/{id}/merges",
     "/api/v1/settings",
     "/api/v1/patients/{id}/plans",

@@ -67,6 +67,29 @@ async fn screen_and_sign(app: &TestApp, patient: i64, protocol: &str, verdict: &
         refused.message()
     );
 
+    // Contraindications nobody has asked about make the screening incomplete: signing it is
+    // refused, naming them, until the patient's answers are recorded; the screening run
+    // again with them is the one signed, its verdict unchanged by "no".
+    let id = if screening["incomplete"] == json!(true) {
+        let refused = app
+            .clinician
+            .post(&format!("/api/v1/screenings/{id}/sign"), json!({}))
+            .await;
+        refused.assert_error(422, "screening_incomplete");
+        assert!(
+            refused
+                .message()
+                .contains("nobody has asked the patient about"),
+            "{}",
+            refused.message()
+        );
+        let again = crate::support::completed(app, screening).await;
+        assert_eq!(again["verdict"], json!(verdict), "{again:#}");
+        assert_ne!(again["id"], json!(id), "a new screening; the first stays");
+        again["id"].as_i64().expect("an id")
+    } else {
+        id
+    };
     let signed = app
         .clinician
         .post(&format!("/api/v1/screenings/{id}/sign"), json!({}))

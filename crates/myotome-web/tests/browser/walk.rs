@@ -57,8 +57,8 @@ fn id_after(path: &str, prefix: &str) -> i64 {
         .unwrap_or_else(|| panic!("no id after {prefix} in {path}"))
 }
 
-/// The public candidate form, filled in by the patient: yes to blood thinners, no to the other
-/// questions, hip and back complaints ticked.
+/// The public candidate form, filled in by the patient: the hip and the lower back, hip and
+/// back complaints ticked, yes to blood thinners, no to the other questions.
 async fn candidate_form(browser: &mut Browser) {
     browser.open("/candidate").await;
     assert_eq!(browser.heading().await, "Am I a candidate?");
@@ -81,6 +81,8 @@ async fn candidate_form(browser: &mut Browser) {
     browser
         .check("[id=\"answers.takes_blood_thinners-yes\"]", true)
         .await;
+    browser.check("[id=\"region-hip\"]", true).await;
+    browser.check("[id=\"region-lower_back\"]", true).await;
     browser
         .check("[id=\"condition-hip_osteoarthritis\"]", true)
         .await;
@@ -142,6 +144,7 @@ async fn staff_take_the_request(browser: &mut Browser) -> i64 {
         "{intake}"
     );
     assert!(intake.to_lowercase().contains("blood thinner"), "{intake}");
+    assert!(intake.contains("Where: Hip, Lower back"), "{intake}");
     assert!(
         browser.find("#plan-treatment").await.is_none(),
         "staff are not offered the plan builder"
@@ -395,7 +398,9 @@ async fn patient_with(browser: &Browser, family: &str, setup: serde_json::Value)
     patient
 }
 
-/// Screens `patient` for `protocol` on the screening page and signs the result.
+/// Screens `patient` for `protocol` on the screening page and signs the result. Where the chart
+/// leaves contraindications unasked, the screening is incomplete: the clinician asks, records
+/// the patient's "no" to each, and signs the screening run again with the answers.
 async fn screen_and_sign_on_the_page(browser: &mut Browser, patient: i64, protocol: &str) {
     browser
         .open(&format!("/patients/{patient}/screenings/new"))
@@ -404,9 +409,33 @@ async fn screen_and_sign_on_the_page(browser: &mut Browser, patient: i64, protoc
         .check(&format!("[id=\"protocol-{protocol}\"]"), true)
         .await;
     browser.click_id("run-screening").await;
-    browser
+    let first = browser
         .wait_for_path(|p| p.starts_with("/screenings/"), "the screening")
         .await;
+    if browser.find("#answers-form").await.is_some() {
+        assert!(
+            browser.find("#sign-screening").await.is_none(),
+            "an incomplete screening is not offered for signing"
+        );
+        assert!(browser.text_of("#incomplete").await.contains("Incomplete"));
+        for no in browser
+            .find_all("#answers-form input[type=\"radio\"][value=\"no\"]")
+            .await
+        {
+            no.click().await.expect("answer no");
+        }
+        browser
+            .screenshot(&format!("screening-{protocol}-answers"))
+            .await;
+        browser.click_id("record-answers").await;
+        browser
+            .wait_for_path(
+                |p| p.starts_with("/screenings/") && p != first,
+                "the screening run again",
+            )
+            .await;
+        assert!(browser.find("#answers-form").await.is_none());
+    }
     browser.click_id("sign-screening").await;
     browser.wait_for("#signature-status").await;
 }

@@ -9,7 +9,7 @@ use reqwest::header::{CONTENT_TYPE, COOKIE, ORIGIN};
 use reqwest::redirect::Policy;
 
 /// Every page path with a record number in it, as (method, path with `{id}`, who may use it).
-const PATHS: [(&str, &str, &str); 27] = [
+const PATHS: [(&str, &str, &str); 28] = [
     ("GET", "/patients/{id}", "dr_chen"),
     ("GET", "/patients/{id}/edit", "dr_chen"),
     ("POST", "/patients/{id}/edit", "dr_chen"),
@@ -21,6 +21,7 @@ const PATHS: [(&str, &str, &str); 27] = [
     ("GET", "/screenings/{id}", "dr_chen"),
     ("POST", "/screenings/{id}/sign", "dr_chen"),
     ("POST", "/screenings/{id}/clearances", "dr_chen"),
+    ("POST", "/screenings/{id}/answers", "dr_chen"),
     ("POST", "/patients/{id}/merges", "dr_chen"),
     ("POST", "/patients/{id}/visits", "dr_chen"),
     ("GET", "/patients/{id}/plans/new", "dr_chen"),

@@ -541,8 +541,10 @@ async fn the_chart_gathers_intake_screenings_plans_and_appointments_on_one_timel
     app.staff
         .post(
             &format!("/api/v1/patients/{patient}/intake"),
-            json!({ "answers": { "takes_blood_thinners": true, "pregnant": false },
+            json!({ "answers": { "takes_blood_thinners": true, "pregnant": false,
+                                 "clotting_disorder": false, "hiv": false, "hepatitis": false },
                     "reported_conditions": ["chronic_back_pain"],
+                    "regions": ["lower_back"],
                     "note": "Low back pain for 2 years." }),
         )
         .await

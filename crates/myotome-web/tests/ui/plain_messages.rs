@@ -92,7 +92,8 @@ async fn malformed_everywhere(app: TestApp) {
             json!({ "protocols": ["ims"] }),
         )
         .await;
-    let screening = ran.assert_status(201)[0]["id"].as_i64().expect("an id");
+    let ran = crate::support::completed(&app, &ran.assert_status(201)[0]).await;
+    let screening = ran["id"].as_i64().expect("an id");
     app.clinician
         .post(&format!("/api/v1/screenings/{screening}/sign"), json!({}))
         .await

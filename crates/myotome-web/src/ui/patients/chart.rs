@@ -101,6 +101,10 @@ struct IntakeView {
     yes: Vec<String>,
     no: Vec<String>,
     reported: Vec<String>,
+    /// Where the problem is, as the catalogue names the regions.
+    regions: Vec<String>,
+    /// Who entered it (a clinician recording the patient's answers); empty for the public form.
+    by: String,
     note: Option<String>,
 }
 
@@ -109,7 +113,7 @@ struct ScreeningView {
     created: String,
     protocol: String,
     version: String,
-    verdict: &'static str,
+    verdict: String,
     verdict_class: &'static str,
     signed: Option<String>,
 }
@@ -445,6 +449,17 @@ impl ChartPage {
                         .iter()
                         .map(|c| concept_label(c))
                         .collect(),
+                    regions: form
+                        .regions
+                        .iter()
+                        .map(|r| {
+                            data_
+                                .catalog
+                                .region(r)
+                                .map_or_else(|| r.clone(), |region| region.label.clone())
+                        })
+                        .collect(),
+                    by: user_name(&data.users, form.submitted_by),
                     note: form.note.clone(),
                 }
             })
