@@ -12,6 +12,8 @@ pub mod clinic_settings;
 pub mod coding;
 pub mod dosing;
 pub mod facts;
+pub mod gs1;
+pub mod lots;
 pub mod outcome;
 pub mod problem;
 pub mod protocol;
