@@ -89,6 +89,9 @@ pub enum RefusalReason {
     /// The screening has contraindications nobody has asked about; signing needs the
     /// patient's answers first.
     ScreeningIncomplete,
+    /// A lot may not be used or moved so (expired, recalled, quarantined, used up, another
+    /// patient's own, not enough on hand); the message says which.
+    LotRefused,
 }
 
 /// The part of a plan request the planner refused.
@@ -113,6 +116,7 @@ impl RefusalReason {
             RefusalReason::NotACandidate => "not_a_candidate",
             RefusalReason::ClearanceNeeded => "clearance_needed",
             RefusalReason::ScreeningIncomplete => "screening_incomplete",
+            RefusalReason::LotRefused => "lot_refused",
         }
     }
 }

@@ -28,6 +28,7 @@ pub mod facts;
 pub mod fhir_export;
 pub mod fhir_import;
 pub mod intake;
+pub mod lots;
 pub mod password;
 pub mod patients;
 pub mod permissions;

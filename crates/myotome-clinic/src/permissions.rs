@@ -48,12 +48,20 @@ pub enum Permission {
     /// Set what the seeds leave to the clinic (observation times, follow-up intervals, volume
     /// ranges …): a clinical value, or the clinic's own configuration.
     SettingsWrite,
+    /// The biologics inventory: products, lots, stock and each lot's ledger (no patient names).
+    InventoryRead,
+    /// Handle lots: add products, receive, put away, quarantine, issue to a visit, waste and
+    /// return — what the nurse does with the stock.
+    LotReceive,
+    /// Release a lot from quarantine and record a recall: a clinician's decision on whether a
+    /// product may be given.
+    LotRelease,
 }
 
 use Permission::*;
 
 /// The matrix: (permission, admin, clinician, staff).
-const MATRIX: [(Permission, bool, bool, bool); 17] = [
+const MATRIX: [(Permission, bool, bool, bool); 20] = [
     (PatientRead, false, true, true),
     (PatientWrite, false, true, true),
     (ChartWrite, false, true, true),
@@ -71,6 +79,9 @@ const MATRIX: [(Permission, bool, bool, bool); 17] = [
     (RecordExport, false, true, false),
     (ChartMerge, false, true, false),
     (SettingsWrite, true, true, false),
+    (InventoryRead, true, true, true),
+    (LotReceive, false, true, true),
+    (LotRelease, false, true, false),
 ];
 
 impl Permission {
@@ -105,6 +116,9 @@ impl Permission {
             RecordExport => "Exporting a patient's whole record",
             ChartMerge => "Merging two charts of one person",
             SettingsWrite => "Setting what the seeds leave to the clinic",
+            InventoryRead => "Reading the biologics inventory",
+            LotReceive => "Receiving and handling biologic lots",
+            LotRelease => "Releasing a lot from quarantine or recording a recall",
         }
     }
 }
@@ -159,7 +173,7 @@ mod tests {
     /// The matrix written out again by hand, as the product describes it.
     #[test]
     fn the_matrix_matches_the_product_description() {
-        let expected: [(Permission, [bool; 3]); 15] = [
+        let expected: [(Permission, [bool; 3]); 18] = [
             (PatientRead, [false, true, true]),
             (PatientWrite, [false, true, true]),
             (ChartWrite, [false, true, true]),
@@ -175,6 +189,11 @@ mod tests {
             (AuditRead, [true, false, false]),
             (RecordImport, [false, true, true]),
             (RecordExport, [false, true, false]),
+            // The inventory: anyone reads it (the manager, an admin, included); clinicians and
+            // staff handle the lots; a release or a recall is a clinician's.
+            (InventoryRead, [true, true, true]),
+            (LotReceive, [false, true, true]),
+            (LotRelease, [false, true, false]),
         ];
         for (permission, [admin, clinician, staff]) in expected {
             assert_eq!(

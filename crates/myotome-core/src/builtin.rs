@@ -1,6 +1,7 @@
 //! The built-in data, embedded in the binary at compile time: the five seed protocols, the
 //! anatomy catalogue and the terminology. A clinic adds or overrides protocols from a directory.
 
+use crate::biologics::ProductKinds;
 use crate::catalog::AnatomyCatalog;
 use crate::problem::Problems;
 use crate::protocol::{ProtocolLibrary, SourceFile};
@@ -23,6 +24,7 @@ const PROTOCOLS: [(&str, &str); 5] = [
     data_file!("protocols/knee-msc.toml"),
 ];
 const ANATOMY: (&str, &str) = data_file!("catalog/anatomy.toml");
+const BIOLOGICS: (&str, &str) = data_file!("catalog/biologics.toml");
 const CONCEPTS: (&str, &str) = data_file!("terminology/concepts.toml");
 const VALUE_SETS: (&str, &str) = data_file!("terminology/value-sets.toml");
 
@@ -43,6 +45,8 @@ pub struct ClinicalData {
     pub catalog: AnatomyCatalog,
     pub terminology: Terminology,
     pub protocols: ProtocolLibrary,
+    /// The kinds of biologic product (`catalog/biologics.toml`).
+    pub product_kinds: ProductKinds,
 }
 
 impl ClinicalData {
@@ -52,10 +56,12 @@ impl ClinicalData {
         let terminology = Terminology::parse(CONCEPTS.0, CONCEPTS.1, VALUE_SETS.0, VALUE_SETS.1)?;
         let protocols =
             ProtocolLibrary::load(&protocol_files(), clinic_protocols, &catalog, &terminology)?;
+        let product_kinds = ProductKinds::parse(BIOLOGICS.0, BIOLOGICS.1)?;
         Ok(Self {
             catalog,
             terminology,
             protocols,
+            product_kinds,
         })
     }
 

@@ -5,6 +5,7 @@
 //! "as of" date, and everything clinical is decided here so it can be tested without a server.
 
 pub mod alerts;
+pub mod biologics;
 pub mod builtin;
 pub mod catalog;
 pub mod citation;

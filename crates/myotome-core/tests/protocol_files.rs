@@ -294,3 +294,27 @@ fn a_clinic_protocol_overrides_the_built_in_and_duplicates_are_refused() {
         "{duplicate}"
     );
 }
+
+/// The kinds of biologic product cite their seeds verbatim too.
+#[test]
+fn every_product_kind_quotes_its_seed_verbatim() {
+    let seeds = repo().join("../shared/seeds");
+    let kinds: Vec<_> = data().product_kinds.iter().cloned().collect();
+    assert!(kinds.len() >= 5, "{kinds:?}");
+    for kind in &kinds {
+        let seed = std::fs::read_to_string(seeds.join(&kind.seed)).expect("seed file exists");
+        assert!(
+            normalise(&seed).contains(&normalise(&kind.quote)),
+            "{}: quote not found in {}: “{}”",
+            kind.id,
+            kind.seed,
+            kind.quote
+        );
+    }
+    assert!(
+        kinds
+            .iter()
+            .any(|k| k.autologous && k.seed.starts_with("004")),
+        "seed 004's bone marrow is the patient's own"
+    );
+}

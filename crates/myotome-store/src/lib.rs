@@ -15,12 +15,14 @@
 
 pub mod documents;
 pub mod keys;
+pub mod lots;
 pub mod model;
 
 use async_trait::async_trait;
 pub use documents::*;
 use jiff::Timestamp;
 use jiff::civil::Date;
+pub use lots::*;
 pub use model::*;
 use std::path::Path;
 
@@ -392,6 +394,22 @@ pub trait SettingsStore: Send + Sync {
     ) -> Result<StoredSettings>;
 }
 
+/// Biologic products and lots, as the inventory reads them (writes go through a
+/// [`Transaction`], where the ledger is read and the movement checked and written together).
+#[async_trait]
+pub trait LotStore: Send + Sync {
+    /// Every product, by name.
+    async fn lot_products(&self) -> Result<Vec<Product>>;
+    /// Every lot with its product and ledger, earliest expiry first.
+    async fn lot_ledgers(&self) -> Result<Vec<LotLedger>>;
+    async fn lot_ledger(&self, id: LotId) -> Result<LotLedger>;
+    /// The patients a lot was issued to or given to, with the visits (a recall's list);
+    /// audited as `lot.recipients`, listing them.
+    async fn lot_recipients(&self, actor: &Actor, lot: LotId) -> Result<Vec<LotRecipient>>;
+    /// The lots a patient was issued or given (look-back); audited as `lot.given`.
+    async fn lots_given(&self, actor: &Actor, patient: PatientId) -> Result<Vec<LotGiven>>;
+}
+
 /// Everything Myotome keeps, one small trait per area (a new capability adds its own), plus
 /// what spans them: the backend, the use-case [`Transaction`] and maintenance. See the crate
 /// documentation for the invariants. `use myotome_store::prelude::*` brings every area's
@@ -405,6 +423,7 @@ pub trait Store:
     + AccessStore
     + AuditStore
     + SettingsStore
+    + LotStore
     + 'static
 {
     fn backend(&self) -> Backend;
@@ -422,8 +441,8 @@ pub trait Store:
 /// The store's traits, to call any area's methods on a `dyn Store`.
 pub mod prelude {
     pub use crate::{
-        AccessStore, AuditStore, ChartStore, PatientStore, PlanStore, SettingsStore, Store,
-        Transaction, WorkListStore,
+        AccessStore, AuditStore, ChartStore, LotStore, PatientStore, PlanStore, SettingsStore,
+        Store, Transaction, WorkListStore,
     };
 }
 
@@ -456,6 +475,18 @@ pub trait Transaction: Send {
     async fn screening(&mut self, id: ScreeningId) -> Result<StoredScreening>;
     /// See [`ChartStore::chart_standing`].
     async fn chart_standing(&mut self, patient: PatientId) -> Result<ChartStanding>;
+    // --- Biologic lots ---------------------------------------------------------------------------
+    /// Audited as `product.create`.
+    async fn add_product(&mut self, details: &ProductDetails) -> Result<Product>;
+    async fn lot_product(&mut self, id: ProductId) -> Result<Product>;
+    /// The lot and no event yet (the use case records its receipt); audited as `lot.receive`
+    /// (on the patient's chart for autologous material).
+    async fn receive_lot(&mut self, details: &LotDetails) -> Result<Lot>;
+    /// The lot, its product and its ledger, as the movement about to be written checks them.
+    async fn lot_ledger(&mut self, id: LotId) -> Result<LotLedger>;
+    /// Appends a movement; audited as `lot.<kind>`.
+    async fn add_lot_event(&mut self, lot: &Lot, event: &NewLotEvent) -> Result<LotEvent>;
+
     /// Audited as `intake.create` (a chart change): answers recorded by the caller.
     async fn add_intake(&mut self, patient: PatientId, intake: &NewIntake) -> Result<IntakeForm>;
     /// One version of the clinic's settings (the one a plan was made with), read inside the

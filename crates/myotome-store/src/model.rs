@@ -27,6 +27,7 @@ macro_rules! id_type {
         }
     };
 }
+pub(crate) use id_type;
 
 id_type!(
     /// A patient's number in this clinic's database.
@@ -150,6 +151,10 @@ pub struct MergeCounts {
     pub clearances: u64,
     pub plans: u64,
     pub appointments: u64,
+    /// Autologous lots harvested from the merged chart's patient (merges recorded before lots
+    /// existed have none).
+    #[serde(default)]
+    pub lots: u64,
 }
 
 /// One version of the clinic's settings.

@@ -31,6 +31,7 @@ mod codec;
 mod connection;
 mod error;
 mod import;
+mod lots;
 mod measurements;
 mod merge;
 mod patients;
@@ -43,12 +44,12 @@ use crate::prelude::*;
 use crate::{
     Actor, ApiToken, Appointment, AppointmentDetails, AppointmentId, AuditAction, AuditEvent,
     Backend, CalendarQuery, CandidateReceipt, ChainCheck, ChartStanding, Clearance,
-    ClinicSettingsDocument, ClinicalRecord, ImportReceipt, IntakeForm, MeasurementEntry,
-    NewApiToken, NewIntake, NewScreening, NewSession, NewUser, Patient, PatientChart,
-    PatientDetails, PatientId, PatientImport, PatientList, PatientMerge, PatientSearch,
-    PlanDetails, PlanId, PlanStatus, RecordDetails, RecordId, RecordKind, RecordSource, Result,
-    Role, ScreeningId, SessionRecord, SetupLink, Store, StoreError, StoredScreening,
-    StoredSettings, TokenId, TreatmentPlan, User, UserId, WeightEntry,
+    ClinicSettingsDocument, ClinicalRecord, ImportReceipt, IntakeForm, LotGiven, LotId, LotLedger,
+    LotRecipient, MeasurementEntry, NewApiToken, NewIntake, NewScreening, NewSession, NewUser,
+    Patient, PatientChart, PatientDetails, PatientId, PatientImport, PatientList, PatientMerge,
+    PatientSearch, PlanDetails, PlanId, PlanStatus, Product, RecordDetails, RecordId, RecordKind,
+    RecordSource, Result, Role, ScreeningId, SessionRecord, SetupLink, Store, StoreError,
+    StoredScreening, StoredSettings, TokenId, TreatmentPlan, User, UserId, WeightEntry,
 };
 use async_trait::async_trait;
 pub use connection::{SqliteSettings, connect, memory_url, sqlite_url};
@@ -1074,6 +1075,50 @@ impl AccessStore for SqlStore {
     }
 
     // --- Audit ------------------------------------------------------------------------------
+}
+
+#[async_trait]
+impl LotStore for SqlStore {
+    async fn lot_products(&self) -> Result<Vec<Product>> {
+        let mut conn = self.pool.acquire().await.db()?;
+        lots::products(&mut conn).await
+    }
+
+    async fn lot_ledgers(&self) -> Result<Vec<LotLedger>> {
+        let mut conn = self.pool.acquire().await.db()?;
+        lots::ledgers(&mut conn).await
+    }
+
+    async fn lot_ledger(&self, id: LotId) -> Result<LotLedger> {
+        let mut conn = self.pool.acquire().await.db()?;
+        lots::ledger(&mut conn, id).await
+    }
+
+    async fn lot_recipients(&self, actor: &Actor, lot: LotId) -> Result<Vec<LotRecipient>> {
+        self.audited_read(
+            actor,
+            |tx| Box::pin(lots::recipients(tx.conn, lot)),
+            |list| {
+                let mut listed: Vec<PatientId> = list.iter().map(|r| r.patient.id).collect();
+                listed.sort();
+                listed.dedup();
+                AuditAction {
+                    listed_patients: listed,
+                    ..AuditAction::general("lot.recipients").with_target(format!("lot/{lot}"))
+                }
+            },
+        )
+        .await
+    }
+
+    async fn lots_given(&self, actor: &Actor, patient: PatientId) -> Result<Vec<LotGiven>> {
+        self.audited_read(
+            actor,
+            |tx| Box::pin(lots::given_to(tx.conn, patient)),
+            |_| AuditAction::on_patient("lot.given", patient),
+        )
+        .await
+    }
 }
 
 #[async_trait]

@@ -47,5 +47,8 @@ pub mod need {
         RecordExport,
         ChartMerge,
         SettingsWrite,
+        InventoryRead,
+        LotReceive,
+        LotRelease,
     );
 }

@@ -10,7 +10,7 @@
 
 use super::audit::{self, Reservation};
 use super::error::DbResult;
-use super::{clinical, measurements, merge, patients, plans, safety};
+use super::{clinical, lots, measurements, merge, patients, plans, safety};
 use crate::{
     Actor, Appointment, AppointmentDetails, AppointmentId, AuditAction, Backend, CalendarQuery,
     ChartStanding, Clearance, NewClearance, NewScreening, Patient, PatientDetails, PatientId,
@@ -81,6 +81,39 @@ impl Transaction for SqlTransaction {
 
     async fn chart_standing(&mut self, patient: PatientId) -> Result<ChartStanding> {
         safety::standing(&mut self.tx, patient).await
+    }
+
+    async fn add_product(&mut self, details: &crate::ProductDetails) -> Result<crate::Product> {
+        let product = lots::add_product(&mut self.tx, details, self.actor.user_id).await?;
+        self.actions.push(
+            AuditAction::general("product.create").with_target(format!("product/{}", product.id)),
+        );
+        Ok(product)
+    }
+
+    async fn lot_product(&mut self, id: crate::ProductId) -> Result<crate::Product> {
+        lots::product(&mut self.tx, id).await
+    }
+
+    async fn receive_lot(&mut self, details: &crate::LotDetails) -> Result<crate::Lot> {
+        let lot = lots::receive(&mut self.tx, details, self.actor.user_id).await?;
+        self.actions.push(lot_action("lot.receive", &lot));
+        Ok(lot)
+    }
+
+    async fn lot_ledger(&mut self, id: crate::LotId) -> Result<crate::LotLedger> {
+        lots::ledger(&mut self.tx, id).await
+    }
+
+    async fn add_lot_event(
+        &mut self,
+        lot: &crate::Lot,
+        event: &crate::NewLotEvent,
+    ) -> Result<crate::LotEvent> {
+        let recorded = lots::add_event(&mut self.tx, lot.id, event, self.actor.user_id).await?;
+        self.actions
+            .push(lot_action(&format!("lot.{}", event.kind.as_str()), lot));
+        Ok(recorded)
     }
 
     async fn add_intake(
@@ -221,4 +254,13 @@ impl Transaction for SqlTransaction {
         audit::append_all(&mut tx, reservation, &actor, &actions).await?;
         tx.commit().await.db()
     }
+}
+
+/// A lot's audit action: on the patient's chart for autologous material, else the clinic's.
+fn lot_action(action: &str, lot: &crate::Lot) -> AuditAction {
+    let base = match lot.details.patient_id {
+        Some(patient) => AuditAction::on_patient(action, patient),
+        None => AuditAction::general(action),
+    };
+    base.with_target(format!("lot/{}", lot.id))
 }

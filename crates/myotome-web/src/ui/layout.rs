@@ -25,11 +25,12 @@ pub struct Chrome {
 }
 
 /// The sections, in bar order, with the permission that makes each one useful.
-const SECTIONS: [(&str, &str, Option<Permission>); 8] = [
+const SECTIONS: [(&str, &str, Option<Permission>); 9] = [
     ("/", "Today", None),
     ("/patients", "Patients", Some(Permission::PatientRead)),
     ("/calendar", "Calendar", Some(Permission::CalendarRead)),
     ("/protocols", "Protocols", Some(Permission::ProtocolRead)),
+    ("/inventory", "Inventory", Some(Permission::InventoryRead)),
     (
         "/settings",
         "Clinic settings",

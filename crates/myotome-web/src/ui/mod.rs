@@ -15,6 +15,7 @@ pub mod assets;
 pub mod calendar;
 pub mod candidate;
 pub mod form;
+pub mod inventory;
 pub mod layout;
 pub mod page;
 pub mod patients;
@@ -44,6 +45,7 @@ pub fn routes() -> Router<AppState> {
         .merge(plans::routes())
         .merge(calendar::routes())
         .merge(protocols::routes())
+        .merge(inventory::routes())
         .merge(admin::routes())
 }
 

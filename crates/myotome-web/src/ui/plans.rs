@@ -375,7 +375,8 @@ fn builder_errors(
                 | RefusalReason::ScreeningNotCurrent
                 | RefusalReason::NotACandidate
                 | RefusalReason::ClearanceNeeded
-                | RefusalReason::ScreeningIncomplete => errors.summary = Some(message),
+                | RefusalReason::ScreeningIncomplete
+                | RefusalReason::LotRefused => errors.summary = Some(message),
                 RefusalReason::WindowViolation | RefusalReason::Unsupported => {
                     violations = refusal.violations.iter().map(ViolationView::from).collect();
                     errors.summary = Some(message);

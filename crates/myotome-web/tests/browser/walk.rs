@@ -648,6 +648,82 @@ async fn a_review_is_booked_from_a_day_of_the_calendar(browser: &mut Browser, da
     assert!(page.contains("11:00"), "{page}");
 }
 
+/// Biologics, both ways: a product is added, a lot received by typing its label's line into
+/// the scan field (the form fills from it), seen in stock, issued to the patient's hip
+/// session, then recalled by the clinician: the lot's page lists the patient to notify.
+async fn a_lot_is_received_by_its_label_issued_and_recalled(browser: &mut Browser, plan: i64) {
+    browser.open("/inventory/products/new").await;
+    browser.fill("name", "Donor MSC 10M").await;
+    browser.fill("kind", "allogeneic_msc").await;
+    browser.fill("manufacturer", "Cell Lab Ltd").await;
+    browser.fill("gtin", "09506000134352").await;
+    browser.fill("unit", "vial, 2 mL").await;
+    browser.fill("storage_min_c", "-90").await;
+    browser.fill("storage_max_c", "-60").await;
+    browser.click_id("save-product").await;
+    browser
+        .wait_for_path(|p| p.starts_with("/inventory/receive"), "the receive form")
+        .await;
+    browser
+        .fill("scan", "(01)09506000134352(17)271231(10)LOT-42(21)SN7")
+        .await;
+    browser.click_id("read-scan").await;
+    let scanned = browser.text_of("#scanned").await;
+    assert!(scanned.contains("lot LOT-42"), "{scanned}");
+    let lot_field = browser.field("lot_number").await;
+    assert_eq!(
+        lot_field.prop("value").await.ok().flatten().as_deref(),
+        Some("LOT-42"),
+        "the form is filled from the scan"
+    );
+    browser.fill("quantity", "3").await;
+    browser.fill("cells_per_ml", "5000000").await;
+    browser.fill("temperature_c", "-78").await;
+    browser.fill("location", "Freezer B").await;
+    browser.screenshot("lot-receive-scanned").await;
+    browser.click_id("receive").await;
+    browser
+        .wait_for_path(|p| p.starts_with("/lots/"), "the lot's page")
+        .await;
+    let lot_path = browser.path().await;
+    let lot_path = lot_path.split('?').next().unwrap_or_default().to_owned();
+    assert!(browser.text_of("#lot-stock").await.contains("3 on hand"));
+
+    browser.open("/inventory").await;
+    let in_stock = links_with(browser, "#available a", "LOT-42").await;
+    assert_eq!(in_stock.len(), 1, "the lot is in stock");
+    browser.screenshot("inventory").await;
+
+    browser.open(&format!("/plans/{plan}")).await;
+    browser.wait_for("#visits-heading").await;
+    let visit = browser
+        .wait_for("table tbody a[href^=\"/appointments/\"]")
+        .await
+        .attr("href")
+        .await
+        .ok()
+        .flatten()
+        .expect("a booked visit");
+    let visit = id_after(&visit, "/appointments/").to_string();
+    browser.open(&lot_path).await;
+    browser.fill("kind", "issued").await;
+    browser.fill("quantity", "1").await;
+    browser.fill("appointment_id", &visit).await;
+    browser.click_id("record-movement").await;
+    browser.wait_for("#ledger").await;
+    browser.fill("kind", "recalled").await;
+    browser
+        .fill("reason", "Manufacturer notice 2027-014: donor alert")
+        .await;
+    browser.click_id("record-movement").await;
+    let status = browser.text_of("#lot-status").await;
+    assert_eq!(status, "Recalled");
+    let notify = browser.text_of("#recipients").await;
+    assert!(notify.contains("to notify"), "{notify}");
+    assert!(notify.contains(FAMILY), "the patient to notify: {notify}");
+    browser.screenshot("lot-recalled").await;
+}
+
 /// Moving the hip plan's first follow-up to a week after the first session is refused at the
 /// date, with the protocol's window and its source; nothing moves.
 async fn a_move_outside_the_window_is_explained(browser: &mut Browser, plan: i64, start: Date) {
@@ -823,6 +899,7 @@ async fn from_the_public_candidate_form_to_booked_sessions_on_the_calendar() {
     a_plan_for_a_not_a_candidate_patient_is_refused(&mut browser).await;
     a_clearance_is_recorded_and_then_the_plan_is_made(&mut browser).await;
     a_new_allergy_flags_the_booked_care(&mut browser, patient, hip).await;
+    a_lot_is_received_by_its_label_issued_and_recalled(&mut browser, hip).await;
 
     let taken = browser.finish().await;
     eprintln!("screenshots:\n{}", taken.join("\n"));

@@ -13,6 +13,7 @@ mod account;
 mod addresses;
 mod admin;
 mod clinical;
+mod inventory;
 mod patients;
 mod plain_messages;
 mod planning;
