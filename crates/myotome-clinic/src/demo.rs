@@ -78,6 +78,8 @@ pub struct DemoSummary {
     pub appointments: usize,
     pub appointments_today: usize,
     pub completed_appointments: usize,
+    /// Biologic lots in the inventory.
+    pub lots: usize,
     /// Screenings whose verdict is not the one the demo meant to show (a protocol or value
     /// set changed since the demo was written): "patient N, protocol: expected → got".
     pub surprises: Vec<String>,
@@ -608,6 +610,9 @@ struct Generator<'a> {
     /// The demo clinic's settings, saved before any plan is made with them.
     settings: Option<StoredSettings>,
     summary: DemoSummary,
+    /// Booked sessions (today on) of the protocols that inject a stocked biologic: the visits
+    /// the inventory's lots are issued to.
+    biologic_visits: Vec<myotome_store::AppointmentId>,
 }
 
 /// The product volume ranges the demo clinic sets where seeds 001 and 004 give none: a
@@ -636,8 +641,10 @@ impl<'a> Generator<'a> {
                 appointments: 0,
                 appointments_today: 0,
                 completed_appointments: 0,
+                lots: 0,
                 surprises: Vec::new(),
             },
+            biologic_visits: Vec::new(),
         }
     }
 
@@ -667,11 +674,161 @@ impl<'a> Generator<'a> {
             self.patient(i, profile, &given, &family, female, clinician)
                 .await?;
         }
+        self.inventory().await?;
         // The administrator last: its presence says the fill completed (see `is_demo`).
         let (username, display_name, role) = ADMIN;
         self.create_user(username, display_name, role, &password_hash)
             .await?;
         Ok(self.summary)
+    }
+
+    /// The biologics inventory: two products (invented, with GS1's example GTINs), a donor-cell
+    /// lot in stock issued to the booked biologic sessions, a lot quarantined after a freezer
+    /// alarm, an exosome lot close to its expiry, and a recalled lot that had been issued to
+    /// two visits (so its page lists the patients to notify).
+    async fn inventory(&mut self) -> Result<(), DemoError> {
+        use myotome_store::{
+            LotDetails, LotEventKind, NewLotEvent, PackageCondition, ProductDetails,
+        };
+        let event =
+            |kind, quantity: Option<u32>, location: Option<&str>, reason: Option<&str>, visit| {
+                NewLotEvent {
+                    kind,
+                    quantity,
+                    location: location.map(str::to_owned),
+                    reason: reason.map(str::to_owned),
+                    appointment_id: visit,
+                }
+            };
+        let mut tx = self.store.begin(&self.actor).await?;
+        let msc = tx
+            .add_product(&ProductDetails {
+                name: "Donor MSC, 10 million cells (demo)".to_owned(),
+                kind: "allogeneic_msc".to_owned(),
+                manufacturer: "Demo Cell Lab".to_owned(),
+                gtin: Some("09506000134352".to_owned()),
+                unit: "vial, 2 mL".to_owned(),
+                storage_min_c: Some(-90.0),
+                storage_max_c: Some(-60.0),
+            })
+            .await?;
+        let exosome = tx
+            .add_product(&ProductDetails {
+                name: "Exosome concentrate 2 mL (demo)".to_owned(),
+                kind: "exosome".to_owned(),
+                manufacturer: "Demo Bio".to_owned(),
+                gtin: Some("00614141000005".to_owned()),
+                unit: "vial, 2 mL".to_owned(),
+                storage_min_c: Some(-25.0),
+                storage_max_c: Some(-15.0),
+            })
+            .await?;
+        let days = |n: i64| {
+            self.today
+                .checked_add(jiff::Span::new().days(n))
+                .unwrap_or(self.today)
+        };
+        let lot =
+            |product: &myotome_store::Product, number: &str, expiry, temperature| LotDetails {
+                product_id: product.id,
+                lot_number: number.to_owned(),
+                distinct_code: format!(
+                    "(01){}(10){number}",
+                    product.details.gtin.clone().unwrap_or_default()
+                ),
+                serial: None,
+                donor_id: (product.details.kind == "allogeneic_msc").then(|| format!("D-{number}")),
+                expiry,
+                cells_per_ml: (product.details.kind == "allogeneic_msc").then_some(5_000_000),
+                viability_percent: None,
+                patient_id: None,
+                receipt_temperature_c: Some(temperature),
+                package: PackageCondition::Intact,
+            };
+        let visits = self.biologic_visits.clone();
+        let in_stock = tx
+            .receive_lot(&lot(&msc, "MSC-2611A", days(180), -78.0))
+            .await?;
+        tx.add_lot_event(
+            &in_stock,
+            &event(LotEventKind::Received, Some(24), None, None, None),
+        )
+        .await?;
+        tx.add_lot_event(
+            &in_stock,
+            &event(
+                LotEventKind::Stored,
+                None,
+                Some("Freezer B, shelf 2"),
+                None,
+                None,
+            ),
+        )
+        .await?;
+        for visit in visits.iter().skip(2).take(12) {
+            tx.add_lot_event(
+                &in_stock,
+                &event(LotEventKind::Issued, Some(1), None, None, Some(*visit)),
+            )
+            .await?;
+        }
+        let held = tx
+            .receive_lot(&lot(&msc, "MSC-2609Q", days(120), -80.0))
+            .await?;
+        tx.add_lot_event(
+            &held,
+            &event(LotEventKind::Received, Some(10), None, None, None),
+        )
+        .await?;
+        tx.add_lot_event(
+            &held,
+            &event(LotEventKind::Stored, None, Some("Freezer A"), None, None),
+        )
+        .await?;
+        tx.add_lot_event(&held, &event(LotEventKind::Quarantined, None, None, Some("Freezer A alarm overnight: −52 °C for 40 minutes; awaiting the manufacturer's advice"), None))
+            .await?;
+        let soon = tx
+            .receive_lot(&lot(&exosome, "EXO-2612", days(20), -20.0))
+            .await?;
+        tx.add_lot_event(
+            &soon,
+            &event(LotEventKind::Received, Some(6), None, None, None),
+        )
+        .await?;
+        tx.add_lot_event(
+            &soon,
+            &event(LotEventKind::Stored, None, Some("Freezer C"), None, None),
+        )
+        .await?;
+        let recalled = tx
+            .receive_lot(&lot(&exosome, "EXO-2608R", days(60), -19.0))
+            .await?;
+        tx.add_lot_event(
+            &recalled,
+            &event(LotEventKind::Received, Some(4), None, None, None),
+        )
+        .await?;
+        for visit in visits.iter().take(2) {
+            tx.add_lot_event(
+                &recalled,
+                &event(LotEventKind::Issued, Some(1), None, None, Some(*visit)),
+            )
+            .await?;
+        }
+        tx.add_lot_event(
+            &recalled,
+            &event(
+                LotEventKind::Recalled,
+                None,
+                None,
+                Some("Supplier notice DEMO-14: donor screening result under review"),
+                None,
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        self.summary.lots = 4;
+        Ok(())
     }
 
     /// Saves [`DEMO_VOLUME_RANGES`] as the clinic's first settings version.
@@ -1100,7 +1257,14 @@ impl<'a> Generator<'a> {
         let planned = self.summary.plans.entry(protocol.to_owned()).or_default();
         *planned += 1;
         let first_hip = protocol == "hip-biologics" && *planned == 1;
+        let stocked = matches!(protocol, "knee-msc" | "hip-biologics" | "im-biologic");
         for appointment in appointments {
+            if stocked
+                && appointment.details.kind == myotome_store::AppointmentKind::Session
+                && appointment.details.date >= self.today
+            {
+                self.biologic_visits.push(appointment.id);
+            }
             self.settle(appointment, shape.minutes, clinician).await?;
         }
         if first_hip {

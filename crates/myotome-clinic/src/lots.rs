@@ -643,3 +643,94 @@ pub async fn scan(clinic: &Clinic, caller: &Caller, text: &str) -> Result<Scanne
     };
     Ok(Scanned { label, product })
 }
+
+/// A recall's list as CSV (one row per visit the lot reached): who, how to reach them, the
+/// visit and what happened there.
+pub fn recipients_csv(recipients: &[myotome_store::LotRecipient]) -> Result<String, ClinicError> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let failed =
+        |e: csv::Error| ClinicError::Unreadable(format!("the CSV could not be written: {e}"));
+    writer
+        .write_record([
+            "patient_id",
+            "family_name",
+            "given_names",
+            "birth_date",
+            "phone",
+            "email",
+            "visit_id",
+            "visit_date",
+            "visit",
+            "what",
+            "units",
+        ])
+        .map_err(failed)?;
+    for r in recipients {
+        let d = &r.patient.details;
+        writer
+            .write_record([
+                r.patient.id.to_string(),
+                d.family_name.clone(),
+                d.given_names.clone(),
+                d.birth_date.map(|b| b.to_string()).unwrap_or_default(),
+                d.contact.phone.clone().unwrap_or_default(),
+                d.contact.email.clone().unwrap_or_default(),
+                r.appointment.id.to_string(),
+                r.appointment.details.date.to_string(),
+                r.appointment.details.label.clone(),
+                r.event.event.kind.as_str().to_owned(),
+                r.event
+                    .event
+                    .quantity
+                    .map(|q| q.to_string())
+                    .unwrap_or_default(),
+            ])
+            .map_err(failed)?;
+    }
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| ClinicError::Unreadable(format!("the CSV could not be written: {e}")))?;
+    String::from_utf8(bytes)
+        .map_err(|e| ClinicError::Unreadable(format!("the CSV is not text: {e}")))
+}
+
+/// A lot named the way people name it: its number in the clinic (`12`), its lot number
+/// (`LOT-42`) or its distinct identification code. A lot number on two products' lots is
+/// refused, naming both.
+pub async fn find(clinic: &Clinic, caller: &Caller, name: &str) -> Result<LotView, ClinicError> {
+    caller.may(Permission::InventoryRead)?;
+    let name = name.trim();
+    let today = clinic.clock.today();
+    let all = clinic.store.lot_ledgers().await?;
+    let matches: Vec<LotLedger> = all
+        .into_iter()
+        .filter(|l| {
+            l.lot.id.to_string() == name
+                || l.lot.details.lot_number == name
+                || l.lot.details.distinct_code == name
+        })
+        .collect();
+    match matches.len() {
+        0 => Err(ClinicError::NotFound(format!(
+            "No lot is numbered or coded “{name}”; check the label, or find it on the Inventory page."
+        ))),
+        1 => Ok(LotView::of(
+            matches
+                .into_iter()
+                .next()
+                .ok_or_else(|| ClinicError::NotFound(format!("No lot “{name}”")))?,
+            today,
+        )),
+        _ => Err(ClinicError::Conflict(format!(
+            "Several lots are numbered “{name}”: {}. Name one by its number in the clinic or its distinct identification code.",
+            matches
+                .iter()
+                .map(|l| format!(
+                    "lot {} of {} ({})",
+                    l.lot.id, l.product.details.name, l.lot.details.distinct_code
+                ))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ))),
+    }
+}

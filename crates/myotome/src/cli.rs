@@ -71,6 +71,22 @@ pub enum Command {
     /// Make a demo clinic of invented patients in a new database (myotome-demo.db unless
     /// --database is given on the command line), to try Myotome; never a real clinic's.
     Demo(DemoArgs),
+    /// Biologic lots: who a lot reached, for a recall.
+    #[command(subcommand)]
+    Lot(LotCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LotCommand {
+    /// The patients a lot reached — name, phone, e-mail, the visit — to notify on a recall.
+    /// Reads only: recording the recall is a clinician's, on the lot's page or the API.
+    Recall {
+        /// The lot: its number in the clinic, its lot number or its distinct identification code.
+        lot: String,
+        /// Write CSV (one row per visit) instead of text or JSON.
+        #[arg(long)]
+        csv: bool,
+    },
 }
 
 #[derive(Debug, Args)]

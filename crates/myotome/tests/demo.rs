@@ -176,6 +176,43 @@ async fn myotome_demo_makes_a_new_database_with_every_verdict_all_five_protocols
             .expect("calendar");
         assert!(!visits.is_empty(), "no visits {when}");
     }
+
+    // The inventory: the recalled lot names the two patients it reached, from the CLI too.
+    let recall =
+        run(myotome(dir.path())
+            .arg("--database")
+            .arg(&path)
+            .args(["lot", "recall", "EXO-2608R"]));
+    let said = text(&recall.stdout);
+    assert!(recall.status.success(), "{said}{}", text(&recall.stderr));
+    assert!(
+        said.contains("recalled: 2 patient visit(s) reached"),
+        "{said}"
+    );
+    assert_eq!(said.matches("  patient ").count(), 2, "{said}");
+    let csv = run(myotome(dir.path()).arg("--database").arg(&path).args([
+        "lot",
+        "recall",
+        "EXO-2608R",
+        "--csv",
+    ]));
+    let rows = text(&csv.stdout);
+    assert!(
+        rows.starts_with("patient_id,family_name,given_names,birth_date,phone,email,visit_id"),
+        "{rows}"
+    );
+    assert_eq!(rows.lines().count(), 3, "a header and two visits: {rows}");
+    let unknown = run(myotome(dir.path()).arg("--database").arg(&path).args([
+        "lot",
+        "recall",
+        "NO-SUCH-LOT",
+    ]));
+    assert!(!unknown.status.success());
+    assert!(
+        text(&unknown.stderr).contains("No lot is numbered or coded “NO-SUCH-LOT”"),
+        "{}",
+        text(&unknown.stderr)
+    );
 }
 
 #[test]

@@ -7,6 +7,7 @@ pub(crate) mod audit;
 mod fhir;
 mod health;
 pub(crate) mod intake;
+mod lots;
 pub(crate) mod patients;
 pub(crate) mod plans;
 pub(crate) mod protocols;
@@ -36,6 +37,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(appointments::routes())
         .merge(protocols::routes())
         .merge(settings::routes())
+        .merge(lots::routes())
         .merge(users::routes())
         .merge(tokens::routes())
         .merge(audit::routes())

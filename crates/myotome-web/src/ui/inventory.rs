@@ -20,8 +20,8 @@ use askama::Template;
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
-use axum::response::Response;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use myotome_clinic::ClinicError;
 use myotome_clinic::lots::{self, LotView, MovementForm, ProductForm, ReceiveForm};
@@ -38,6 +38,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/lots/{id}", get(lot_page))
         .route("/lots/{id}/movements", post(record_movement))
+        .route("/lots/{id}/recipients.csv", get(recipients_csv))
 }
 
 fn status_badge(status: LotStatus) -> &'static str {
@@ -751,4 +752,30 @@ async fn record_movement(
         }
         Err(other) => Err(UiError::new(ApiError::from(other), Some(viewer))),
     }
+}
+
+/// The patients a lot reached as CSV, for a recall's mailing or telephone round.
+async fn recipients_csv(
+    page: Page<need::PatientRead>,
+    State(state): State<AppState>,
+    PathText(id): PathText,
+) -> Result<Response, UiError> {
+    let viewer = &page.viewer;
+    let id = id_in_path(&id, "lot").map_err(in_page(viewer))?;
+    let caller = viewer.clinic();
+    let recipients = lots::recipients(&state.clinic, &caller, LotId(id))
+        .await
+        .map_err(|e| in_page(viewer)(ApiError::from(e)))?;
+    let body = lots::recipients_csv(&recipients).map_err(|e| in_page(viewer)(ApiError::from(e)))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"lot-{id}-patients.csv\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
 }

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod care;
 pub mod fhir_bundle;
 pub mod integer;
+pub mod lots;
 pub mod patients;
 pub mod protocols;
 pub mod records;

@@ -7,6 +7,7 @@ mod support;
 
 mod bad_input;
 mod fhir;
+mod lots;
 mod permissions;
 mod trust;
 mod workflow;

@@ -177,6 +177,24 @@ const EXPECTED: &[(&str, &str, [u16; 5])] = &[
         "/api/v1/fhir/PlanDefinition/{protocol}",
         [200, 200, 200, 200, 401],
     ),
+    // The biologics inventory: everyone reads the stock (an admin managing the clinic too);
+    // clinicians and staff handle lots; who a lot reached is chart data (not the admin's).
+    ("GET", "/api/v1/products", [200, 200, 200, 200, 401]),
+    ("POST", "/api/v1/products", [403, 201, 201, 201, 401]),
+    ("GET", "/api/v1/lots", [200, 200, 200, 200, 401]),
+    ("POST", "/api/v1/lots", [403, 201, 201, 201, 401]),
+    ("GET", "/api/v1/lots/{lot}", [200, 200, 200, 200, 401]),
+    (
+        "POST",
+        "/api/v1/lots/{lot}/events",
+        [403, 201, 201, 201, 401],
+    ),
+    (
+        "GET",
+        "/api/v1/lots/{lot}/recipients",
+        [403, 200, 200, 200, 401],
+    ),
+    ("POST", "/api/v1/lots/scan", [403, 200, 200, 200, 401]),
     ("GET", "/api/v1/users", [200, 403, 403, 403, 401]),
     ("POST", "/api/v1/users", [201, 403, 403, 403, 401]),
     ("PUT", "/api/v1/users/{user}", [200, 403, 403, 403, 401]),
@@ -242,6 +260,7 @@ struct Targets {
     screening: Value,
     plan: Value,
     appointment: Value,
+    lot: Value,
 }
 
 async fn targets(app: &TestApp, caller: usize) -> Targets {
@@ -286,12 +305,32 @@ async fn targets(app: &TestApp, caller: usize) -> Targets {
         .await
         .assert_status(201)["appointment"]
         .clone();
+    let product = doctor
+        .post(
+            "/api/v1/products",
+            json!({ "name": format!("Matrix product {caller}"), "kind": "exosome",
+                    "manufacturer": "Lab", "unit": "vial" }),
+        )
+        .await
+        .assert_status(201)
+        .clone();
+    let lot = doctor
+        .post(
+            "/api/v1/lots",
+            json!({ "product_id": product["id"], "lot_number": format!("M{caller}"),
+                    "distinct_code": format!("matrix-{caller}"), "expiry": "2030-01-31",
+                    "quantity": 2, "package": "intact" }),
+        )
+        .await
+        .assert_status(201)
+        .clone();
     Targets {
         patient,
         record,
         screening,
         plan,
         appointment,
+        lot,
     }
 }
 
@@ -386,6 +425,19 @@ fn body(
             }}]
         }),
         ("POST", "/api/v1/tokens") => json!({ "user_id": admin.user["id"], "name": "Matrix" }),
+        ("POST", "/api/v1/products") => json!({
+            "name": format!("Matrix new product {i}"), "kind": "exosome", "manufacturer": "Lab",
+            "unit": "vial",
+        }),
+        ("POST", "/api/v1/lots") => json!({
+            "product_id": mine.lot["product"]["id"], "lot_number": format!("N{i}"),
+            "distinct_code": format!("matrix-new-{i}"), "expiry": "2030-01-31", "quantity": 1,
+            "package": "intact",
+        }),
+        ("POST", "/api/v1/lots/{lot}/events") => {
+            json!({ "kind": "stored", "location": "Fridge 2" })
+        }
+        ("POST", "/api/v1/lots/scan") => json!({ "scan": "(01)09506000134352(10)A1" }),
         _ => return None,
     };
     Some(value)
@@ -404,6 +456,7 @@ fn path(template: &str, mine: &Targets, admin: &AdminTargets) -> String {
         .replace("{screening}", &mine.screening["id"].to_string())
         .replace("{plan}", &mine.plan["id"].to_string())
         .replace("{appointment}", &mine.appointment["id"].to_string())
+        .replace("{lot}", &mine.lot["id"].to_string())
         .replace("{user}", &admin.user["id"].to_string())
         .replace("{token}", &admin.token.to_string())
         .replace("{protocol}", "ims")

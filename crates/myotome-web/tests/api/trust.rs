@@ -670,7 +670,7 @@ mod the_secure_cookie_setting_marks_the_cookie_secure {
 }
 
 /// Every /api/v1 path the API serves, as the product lists them.
-const API_PATHS: [&str; 34] = [
+const API_PATHS: [&str; 40] = [
     "/api/v1/session",
     "/api/v1/setup",
     "/api/v1/patients",
@@ -686,6 +686,12 @@ const API_PATHS: [&str; 34] = [
     "/api/v1/screenings/{id}/answers",
     "/api/v1/patients/{id}/merges",
     "/api/v1/settings",
+    "/api/v1/products",
+    "/api/v1/lots",
+    "/api/v1/lots/{id}",
+    "/api/v1/lots/{id}/events",
+    "/api/v1/lots/{id}/recipients",
+    "/api/v1/lots/scan",
     "/api/v1/patients/{id}/plans",
     "/api/v1/plans/{id}",
     "/api/v1/plans/{id}/status",

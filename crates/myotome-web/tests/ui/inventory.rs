@@ -201,6 +201,26 @@ async fn receive_and_recall(app: TestApp) {
         .await;
     assert_eq!(again.status, 422);
     assert!(again.html.contains("is recalled; it is never used"));
+    let csv = chen.get(&format!("{lot}/recipients.csv")).await;
+    assert_eq!(csv.status, 200);
+    assert!(
+        csv.html.starts_with("patient_id,family_name"),
+        "{}",
+        csv.html
+    );
+    assert!(csv.html.contains(",Recipient,"), "{}", csv.html);
+    // Look-back: the patient's chart lists the lot, recalled.
+    let chart = sam.get(&format!("/patients/{patient}")).await;
+    assert!(
+        chart.html.contains(r#"id="lots-received""#),
+        "{}",
+        chart.html
+    );
+    assert!(
+        chart
+            .html
+            .contains("LOT-42</a> <span class=\"badge danger\">Recalled</span>")
+    );
     let inventory = sam.get("/inventory").await;
     assert!(
         inventory.html.contains(r#"id="held""#),

@@ -158,6 +158,11 @@ fn print_summary(
         "  {} appointments ({} today, {} completed)",
         summary.appointments, summary.appointments_today, summary.completed_appointments
     )?;
+    writeln!(
+        out,
+        "  {} biologic lots in the inventory (one quarantined, one recalled)",
+        summary.lots
+    )?;
     writeln!(out, "  Accounts, all with the password {DEMO_PASSWORD}:")?;
     for (username, display_name, role) in &summary.users {
         writeln!(out, "    {username:<14} {display_name} ({})", role.as_str())?;

@@ -4,6 +4,7 @@ mod admin;
 mod demo;
 mod dose;
 mod fhir;
+mod lot;
 mod plan;
 mod protocol;
 mod screen;
@@ -28,6 +29,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Import(args) => fhir::import(cli, args),
         Command::Export(args) => fhir::export(cli, args),
         Command::Demo(args) => demo::run(cli, args),
+        Command::Lot(command) => lot::run(cli, command),
     }
 }
 

@@ -108,6 +108,17 @@ struct IntakeView {
     note: Option<String>,
 }
 
+/// One lot a patient received (look-back).
+struct LotGivenView {
+    href: String,
+    lot: String,
+    product: String,
+    what: &'static str,
+    date: String,
+    /// A recall or quarantine on the lot now.
+    warning: Option<&'static str>,
+}
+
 struct ScreeningView {
     href: String,
     created: String,
@@ -212,6 +223,8 @@ struct ChartPage {
     merged_into: Option<i64>,
     /// The charts merged into this one, as sentences.
     merges: Vec<String>,
+    /// Look-back: the biologic lots issued to or given at this patient's visits.
+    lots: Vec<LotGivenView>,
     may_merge: bool,
     merge_form: MergeForm,
     /// Booking a visit outside any plan (a consultation, a review), for who may book.
@@ -599,6 +612,7 @@ impl ChartPage {
             safety: SafetyStrip::default(),
             merged_into: None,
             merges: Vec::new(),
+            lots: Vec::new(),
             may_merge: false,
             merge_form: MergeForm::default(),
             may_book: viewer.may(Permission::AppointmentWrite),
@@ -649,6 +663,7 @@ pub(super) async fn chart(
     let merged_into = data.patient.merged_into;
     let chart = ChartPage::new(&state, viewer, data).with_safety(&safety);
     let mut chart = with_merges(&state, viewer, chart, merged_into).await?;
+    chart.lots = lots_given(&state, viewer, id).await?;
     chart.notice = match query.get("saved") {
         "1" => Some("The patient's details are saved."),
         "weight" => Some("The weight is recorded."),
@@ -665,6 +680,41 @@ pub(super) async fn chart(
         }
     }
     Ok(ok(&chart))
+}
+
+/// The lots this patient received, each with the lot's standing now (a recall shows here).
+async fn lots_given(
+    state: &AppState,
+    viewer: &Viewer,
+    patient: myotome_store::PatientId,
+) -> Result<Vec<LotGivenView>, UiError> {
+    let caller = viewer.clinic();
+    let given = myotome_clinic::lots::given_to(&state.clinic, &caller, patient)
+        .await
+        .map_err(|e| in_page(viewer)(crate::error::ApiError::from(e)))?;
+    let mut views = Vec::with_capacity(given.len());
+    for g in given {
+        let standing = myotome_clinic::lots::get(&state.clinic, &caller, g.lot.id)
+            .await
+            .map_err(|e| in_page(viewer)(crate::error::ApiError::from(e)))?
+            .standing;
+        views.push(LotGivenView {
+            href: format!("/lots/{}", g.lot.id),
+            lot: g.lot.details.lot_number.clone(),
+            product: g.product.details.name.clone(),
+            what: match g.event.event.kind {
+                myotome_store::LotEventKind::Administered => "Given",
+                _ => "Issued to a visit",
+            },
+            date: viewer.date(g.event.at).to_string(),
+            warning: match standing.status {
+                myotome_core::lots::LotStatus::Recalled => Some("Recalled"),
+                myotome_core::lots::LotStatus::Quarantined => Some("Quarantined"),
+                _ => None,
+            },
+        });
+    }
+    Ok(views)
 }
 
 /// The visit form as typed, with its problems.

@@ -1,0 +1,146 @@
+//! Lots over the API: a lot split over two patients' visits with its remainder wasted traces
+//! both ways exactly — lot → the two patients (recall), patient → the lot (look-back) — and a
+//! scanned label reads back to its parts and its product.
+
+use crate::both;
+use crate::support::{TestApp, create_patient};
+use serde_json::{Value, json};
+
+both!(
+    a_lot_split_over_two_visits_with_a_wasted_remainder_traces_to_both_patients_and_back,
+    super::split_lot
+);
+
+async fn visit(app: &TestApp, patient: i64, date: &str) -> i64 {
+    app.staff
+        .post(
+            &format!("/api/v1/patients/{patient}/appointments"),
+            json!({ "kind": "session", "label": "Injection", "date": date }),
+        )
+        .await
+        .assert_status(201)["appointment"]["id"]
+        .as_i64()
+        .expect("a visit")
+}
+
+async fn split_lot(app: TestApp) {
+    let product = app
+        .staff
+        .post(
+            "/api/v1/products",
+            json!({ "name": "Exosome 2 mL", "kind": "exosome", "manufacturer": "Lab",
+                    "gtin": "00614141000005", "unit": "vial", "storage_min_c": -25,
+                    "storage_max_c": -15 }),
+        )
+        .await
+        .assert_status(201)
+        .clone();
+    let scanned = app
+        .staff
+        .post(
+            "/api/v1/lots/scan",
+            json!({ "scan": "]d20100614141000005172712001099-X\u{1d}21S1" }),
+        )
+        .await
+        .assert_status(200)
+        .clone();
+    assert_eq!(scanned["lot_number"], json!("99-X"));
+    assert_eq!(
+        scanned["expiry"],
+        json!("2027-12-31"),
+        "day 00: the month's last day"
+    );
+    assert_eq!(scanned["product"]["id"], product["id"]);
+
+    let lot = app
+        .staff
+        .post(
+            "/api/v1/lots",
+            json!({ "product_id": product["id"], "lot_number": "99-X",
+                    "distinct_code": "(01)00614141000005(10)99-X", "expiry": "2027-12-31",
+                    "quantity": 3, "temperature_c": -20, "package": "intact",
+                    "location": "Freezer A" }),
+        )
+        .await
+        .assert_status(201)
+        .clone();
+    assert_eq!(lot["status"], json!("available"));
+    assert_eq!(lot["on_hand"], json!(3));
+    let id = lot["id"].as_i64().expect("a lot");
+
+    let first = create_patient(&app.clinician, "First").await;
+    let second = create_patient(&app.clinician, "Second").await;
+    let unrelated = create_patient(&app.clinician, "Unrelated").await;
+    visit(&app, unrelated, "2027-03-01").await;
+    for (patient, date) in [(first, "2027-03-02"), (second, "2027-03-03")] {
+        let appointment = visit(&app, patient, date).await;
+        app.staff
+            .post(
+                &format!("/api/v1/lots/{id}/events"),
+                json!({ "kind": "issued", "quantity": 1, "appointment_id": appointment }),
+            )
+            .await
+            .assert_status(201);
+    }
+    let refused = app
+        .staff
+        .post(
+            &format!("/api/v1/lots/{id}/events"),
+            json!({ "kind": "wasted", "quantity": 4, "reason": "Thawed" }),
+        )
+        .await;
+    refused.assert_error(422, "lot_refused");
+    app.staff
+        .post(
+            &format!("/api/v1/lots/{id}/events"),
+            json!({ "kind": "wasted", "quantity": 1, "reason": "Thawed, not used" }),
+        )
+        .await
+        .assert_status(201);
+    let now = app
+        .staff
+        .get(&format!("/api/v1/lots/{id}"))
+        .await
+        .assert_status(200)
+        .clone();
+    assert_eq!(now["on_hand"], json!(2), "3 received − 1 wasted; 2 issued");
+    assert_eq!(now["free"], json!(0));
+
+    // Recall: exactly the two patients, in ledger order, with how to reach them.
+    let recipients = app
+        .clinician
+        .get(&format!("/api/v1/lots/{id}/recipients"))
+        .await
+        .assert_status(200)
+        .clone();
+    let patients: Vec<Value> = recipients
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|r| r["patient_id"].clone())
+        .collect();
+    assert_eq!(patients, [json!(first), json!(second)]);
+    assert_eq!(recipients[0]["visit_date"], json!("2027-03-02"));
+    assert_eq!(recipients[0]["kind"], json!("issued"));
+    app.staff
+        .post(
+            &format!("/api/v1/lots/{id}/events"),
+            json!({ "kind": "recalled", "reason": "Notice 14" }),
+        )
+        .await
+        .assert_error(403, "forbidden");
+    app.clinician
+        .post(
+            &format!("/api/v1/lots/{id}/events"),
+            json!({ "kind": "recalled", "reason": "Notice 14" }),
+        )
+        .await
+        .assert_status(201);
+    let recalled = app.staff.get(&format!("/api/v1/lots/{id}")).await;
+    assert_eq!(recalled.assert_status(200)["status"], json!("recalled"));
+    // The admin reads the stock but not who received it.
+    app.admin
+        .get(&format!("/api/v1/lots/{id}/recipients"))
+        .await
+        .assert_error(403, "forbidden");
+}
