@@ -1229,6 +1229,7 @@ impl<'a> Generator<'a> {
                         product_volume_ml,
                         saline_per_product_ml,
                         graduation_ml: None,
+                        lot: None,
                     },
                 ),
             schedule: ScheduleInput {

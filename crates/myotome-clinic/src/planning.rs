@@ -70,6 +70,8 @@ pub struct DoseInput {
     pub saline_per_product_ml: Option<f64>,
     /// The syringe's smallest step: the clinic's equipment, not a clinical value. Default 0.1.
     pub graduation_ml: Option<f64>,
+    /// The lot whose certificate gives the cells per mL (then not typed by hand).
+    pub lot: Option<myotome_store::LotId>,
 }
 
 /// Either lay sessions out from `start` (`sessions`, `every` optional), or check given `dates`

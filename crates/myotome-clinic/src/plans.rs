@@ -36,7 +36,15 @@ pub async fn prepare(
     let clinician = bookable_user(store, request.clinician_id, "clinician_id").await?;
     let weight = latest_weight(&store.weights(&caller.actor, patient.id).await?);
     let settings = store.clinic_settings().await?;
-    planning::draft(&clinic.data, request, weight, clinician, settings.as_ref())
+    let lot = match request.dose.as_ref().and_then(|d| d.lot) {
+        Some(id) => Some(store.lot_ledger(id).await.map_err(lot_not_found)?),
+        None => None,
+    };
+    let (request, said) =
+        certificate_dose(request, lot.as_ref(), patient.id, clinic.clock.today())?;
+    let mut draft = planning::draft(&clinic.data, &request, weight, clinician, settings.as_ref())?;
+    say_where_the_cells_come_from(&mut draft.details.dose, said);
+    Ok(draft)
 }
 
 /// The dose alone, as the plan would compute it with the patient's latest weight (the plan
@@ -51,7 +59,120 @@ pub async fn dose_preview(
     caller.may(Permission::PlanWrite)?;
     let weight = latest_weight(&clinic.store.weights(&caller.actor, patient).await?);
     let settings = clinic.store.clinic_settings().await?;
-    planning::dose_preview(&clinic.data, request, weight, settings.as_ref())
+    let lot = match request.dose.as_ref().and_then(|d| d.lot) {
+        Some(id) => Some(clinic.store.lot_ledger(id).await.map_err(lot_not_found)?),
+        None => None,
+    };
+    let (request, said) = certificate_dose(request, lot.as_ref(), patient, clinic.clock.today())?;
+    let mut dose = planning::dose_preview(&clinic.data, &request, weight, settings.as_ref())?;
+    say_where_the_cells_come_from(&mut dose, said);
+    Ok(dose)
+}
+
+fn lot_not_found(error: myotome_store::StoreError) -> ClinicError {
+    match error {
+        myotome_store::StoreError::NotFound { .. } => ClinicError::field(
+            "dose.lot_id",
+            "is not a lot on file; choose one from the inventory, or type the cells per mL",
+        ),
+        other => other.into(),
+    }
+}
+
+/// `request` with its cells per mL from the chosen lot's certificate (checked: a lot that may
+/// not be given, or another patient's own, or one whose certificate gives no count, is refused;
+/// a typed count that differs from the certificate is an error at the field), and the sentence
+/// saying where the count comes from — the lot, or typed by hand.
+fn certificate_dose(
+    request: &NewPlan,
+    lot: Option<&myotome_store::LotLedger>,
+    patient: PatientId,
+    today: jiff::civil::Date,
+) -> Result<(NewPlan, Option<String>), ClinicError> {
+    let Some(dose) = &request.dose else {
+        return Ok((request.clone(), None));
+    };
+    let Some(ledger) = lot else {
+        let said = dose.cells_per_ml.map(|cells| {
+            format!(
+                "Cells per mL: {} as typed by hand, not from a lot's certificate.",
+                myotome_core::dosing::group_digits(cells.round() as u64)
+            )
+        });
+        return Ok((request.clone(), said));
+    };
+    let details = &ledger.lot.details;
+    let standing = myotome_core::lots::standing(
+        ledger
+            .events
+            .iter()
+            .map(|e| crate::lots::movement(&e.event)),
+        details.expiry,
+        today,
+    );
+    let usable = match standing.status {
+        myotome_core::lots::LotStatus::Available => Ok(()),
+        myotome_core::lots::LotStatus::Recalled => Err(myotome_core::lots::UseRefusal::Recalled),
+        myotome_core::lots::LotStatus::Quarantined => {
+            Err(myotome_core::lots::UseRefusal::Quarantined)
+        }
+        myotome_core::lots::LotStatus::Expired => {
+            Err(myotome_core::lots::UseRefusal::Expired { on: details.expiry })
+        }
+        myotome_core::lots::LotStatus::UsedUp => Err(myotome_core::lots::UseRefusal::UsedUp),
+    };
+    let usable = usable.and_then(|()| match details.patient_id {
+        Some(owner) if owner != patient => Err(myotome_core::lots::UseRefusal::AnotherPatientsOwn),
+        _ => Ok(()),
+    });
+    if let Err(refusal) = usable {
+        return Err(ClinicError::refused(
+            crate::RefusalReason::LotRefused,
+            format!("Lot {}: {refusal}.", details.lot_number),
+        ));
+    }
+    let Some(cells) = details.cells_per_ml else {
+        return Err(ClinicError::field(
+            "dose.lot_id",
+            format!(
+                "lot {}'s certificate gives no cells per mL on file; type the count from the certificate instead",
+                details.lot_number
+            ),
+        ));
+    };
+    if let Some(typed) = dose.cells_per_ml
+        && (typed - cells as f64).abs() > 0.5
+    {
+        return Err(ClinicError::field(
+            "dose.cells_per_ml",
+            format!(
+                "is {} but lot {}'s certificate says {}; leave it empty to use the certificate, or choose no lot",
+                myotome_core::dosing::group_digits(typed.round() as u64),
+                details.lot_number,
+                myotome_core::dosing::group_digits(cells)
+            ),
+        ));
+    }
+    let mut with = request.clone();
+    if let Some(dose) = &mut with.dose {
+        dose.cells_per_ml = Some(cells as f64);
+    }
+    let said = format!(
+        "Cells per mL: {}, from the certificate of lot {} ({}).",
+        myotome_core::dosing::group_digits(cells),
+        details.lot_number,
+        ledger.product.details.name
+    );
+    Ok((with, Some(said)))
+}
+
+/// Puts the sentence saying where the cell count comes from first in the dose's explanation.
+fn say_where_the_cells_come_from(dose: &mut Option<DoseDocument>, said: Option<String>) {
+    if let (Some(dose), Some(said)) = (dose.as_mut(), said)
+        && dose.cells_delivered.is_some()
+    {
+        dose.explanation.insert(0, said);
+    }
 }
 
 /// Makes a treatment plan. With `book` its sessions and follow-ups are booked at once (the
@@ -73,6 +194,12 @@ pub async fn make(
     let mut tx = clinic.store.begin(&caller.actor).await?;
     let found = tx.patient(patient).await?;
     let chart = tx.screening_chart(patient).await?;
+    let lot = match request.dose.as_ref().and_then(|d| d.lot) {
+        Some(id) => Some(tx.lot_ledger(id).await.map_err(lot_not_found)?),
+        None => None,
+    };
+    let (request, said) = certificate_dose(request, lot.as_ref(), patient, clinic.clock.today())?;
+    let request = &request;
     let mut draft = planning::draft(
         &clinic.data,
         request,
@@ -80,6 +207,7 @@ pub async fn make(
         clinician,
         settings.as_ref(),
     )?;
+    say_where_the_cells_come_from(&mut draft.details.dose, said);
     let standing = tx.chart_standing(patient).await?;
     draft.details.safety = Some(safety::gate_plan(
         &found,

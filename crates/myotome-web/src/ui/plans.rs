@@ -202,6 +202,8 @@ struct Choices {
     target_sites: Vec<String>,
     product_volume_ml: String,
     cells_per_ml: String,
+    /// The lot whose certificate gives the cells per mL.
+    lot_id: String,
     saline_per_product_ml: String,
     start: String,
     sessions: String,
@@ -225,6 +227,7 @@ impl Choices {
                 .collect(),
             product_volume_ml: text("product_volume_ml"),
             cells_per_ml: text("cells_per_ml"),
+            lot_id: text("lot_id"),
             saline_per_product_ml: text("saline_per_product_ml"),
             start: text("start"),
             sessions: text("sessions"),
@@ -261,6 +264,16 @@ impl Choices {
                 "is not a number of mL; write e.g. 1 or 0.5",
             ),
             graduation_ml: None,
+            lot: match self.lot_id.as_str() {
+                "" => None,
+                text => match text.parse::<i64>() {
+                    Ok(id) => Some(myotome_store::LotId(id)),
+                    Err(_) => {
+                        errors.add("lot_id", "is not a lot on file; choose one from the list");
+                        None
+                    }
+                },
+            },
         });
         let sessions = whole(
             errors,
@@ -349,6 +362,7 @@ fn builder_errors(
                 let field = match path.as_str() {
                     "dose.product_volume_ml" => "product_volume_ml",
                     "dose.cells_per_ml" => "cells_per_ml",
+                    "dose.lot_id" => "lot_id",
                     "dose.saline_per_product_ml" => "saline_per_product_ml",
                     "schedule" | "schedule.start" => "start",
                     "schedule.sessions" => "sessions",
@@ -401,6 +415,9 @@ struct SiteChoice {
 struct DoseStep {
     product_volume_hint: Option<String>,
     cells_hint: Option<String>,
+    /// Lots in stock whose certificate gives the cells per mL (and that this patient may
+    /// have): (id, "LOT-42 — Donor MSC, 5,000,000 cells/mL, expires 2027-06-30").
+    lots: Vec<(String, String)>,
     saline_hint: Option<String>,
     /// The calculator's answer for the choices so far, or its refusal.
     result: Option<Result<DoseView, String>>,
@@ -749,19 +766,52 @@ async fn builder_view(
                 Setting::Given(v) => format!("The protocol dilutes with {v} mL saline per mL of product ({}).", s.purpose),
                 Setting::ClinicSets(c) => format!("The clinic sets the dilution: {}", c.why),
             }),
+            lots: Vec::new(),
             result: None,
         };
+        if step.cells_hint.is_some() {
+            let stock = myotome_clinic::lots::inventory(&state.clinic, &viewer.clinic())
+                .await
+                .map_err(|e| in_page(viewer)(ApiError::from(e)))?;
+            step.lots = stock
+                .iter()
+                .filter(|v| v.standing.status == myotome_core::lots::LotStatus::Available)
+                .filter(|v| {
+                    v.ledger
+                        .lot
+                        .details
+                        .patient_id
+                        .is_none_or(|p| p == patient_id)
+                })
+                .filter_map(|v| {
+                    let d = &v.ledger.lot.details;
+                    d.cells_per_ml.map(|cells| {
+                        (
+                            v.ledger.lot.id.to_string(),
+                            format!(
+                                "{} — {}, {} cells/mL, expires {}",
+                                d.lot_number,
+                                v.ledger.product.details.name,
+                                grouped(cells),
+                                d.expiry
+                            ),
+                        )
+                    })
+                })
+                .collect();
+        }
         if view.step_schedule() {
             let mut errors = FieldErrors::none();
             let input = view.choices.plan_in(protocol, &mut errors);
-            let weight = myotome_clinic::facts::latest_weight(&weights);
             step.result = Some(
-                match myotome_clinic::planning::dose_preview(
-                    &state.data,
+                match myotome_clinic::plans::dose_preview(
+                    &state.clinic,
+                    &viewer.clinic(),
+                    patient_id,
                     &input,
-                    weight,
-                    settings.as_ref(),
-                ) {
+                )
+                .await
+                {
                     Ok(Some(dose)) => Ok(DoseView::from_doc(&dose)),
                     Ok(None) => {
                         Err("This protocol injects nothing, so there is no dose.".to_owned())

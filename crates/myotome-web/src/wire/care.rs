@@ -153,6 +153,10 @@ pub struct DoseIn {
     /// The syringe's smallest step: the clinic's equipment, not a clinical value. Default 0.1.
     #[serde(default)]
     pub graduation_ml: Option<f64>,
+    /// A lot whose certificate gives the cells per mL (then leave `cells_per_ml` out, or give
+    /// the same); the plan's explanation says which lot, or that the count was typed by hand.
+    #[serde(default)]
+    pub lot_id: Option<i64>,
 }
 
 /// A follow-up booked on a chosen date.
@@ -234,6 +238,7 @@ impl From<DoseIn> for DoseInput {
             product_volume_ml: dose.product_volume_ml,
             saline_per_product_ml: dose.saline_per_product_ml,
             graduation_ml: dose.graduation_ml,
+            lot: dose.lot_id.map(myotome_store::LotId),
         }
     }
 }

@@ -636,7 +636,7 @@ async fn knee_msc(app: TestApp) {
         refused.message()
     );
 
-    let created = make_plan(&app, patient, plan).await;
+    let created = make_plan(&app, patient, plan.clone()).await;
     let dose = &created["plan"]["dose"];
     assert_eq!(
         dose["cell_floor"],
@@ -650,8 +650,82 @@ async fn knee_msc(app: TestApp) {
         "rounded up to the 0.1 mL graduation"
     );
     assert_eq!(dose["cells_delivered"], json!(145_000_000u64));
+    assert!(
+        dose["explanation"][0].as_str().is_some_and(
+            |s| s.contains("25,000,000 as typed by hand, not from a lot's certificate")
+        ),
+        "{dose:#}"
+    );
+
+    // The count from the chosen lot's certificate: the same dose, and the plan says which lot.
+    let product = app
+        .staff
+        .post(
+            "/api/v1/products",
+            json!({ "name": "Donor MSC", "kind": "allogeneic_msc", "manufacturer": "Lab",
+                    "unit": "vial" }),
+        )
+        .await
+        .assert_status(201)
+        .clone();
+    let lot = app
+        .staff
+        .post(
+            "/api/v1/lots",
+            json!({ "product_id": product["id"], "lot_number": "K-1", "distinct_code": "K-1",
+                    "expiry": "2027-12-31", "quantity": 4, "cells_per_ml": 25_000_000u64,
+                    "package": "intact" }),
+        )
+        .await
+        .assert_status(201)["id"]
+        .clone();
+    let mut from_lot = plan.clone();
+    from_lot["dose"] = json!({ "lot_id": lot });
+    let certified = make_plan(&app, patient, from_lot.clone()).await;
+    let dose = &certified["plan"]["dose"];
+    assert_eq!(dose["cells_delivered"], json!(145_000_000u64));
+    assert_eq!(
+        dose["explanation"][0],
+        json!("Cells per mL: 25,000,000, from the certificate of lot K-1 (Donor MSC).")
+    );
+    let mut disagree = from_lot.clone();
+    disagree["dose"]["cells_per_ml"] = json!(2e7);
+    let refused = app
+        .clinician
+        .post(&format!("/api/v1/patients/{patient}/plans"), disagree)
+        .await;
+    refused.assert_error(422, "invalid_input");
+    assert!(
+        refused
+            .body
+            .to_string()
+            .contains("certificate says 25,000,000"),
+        "{}",
+        refused.body
+    );
+    app.staff
+        .post(
+            &format!("/api/v1/lots/{lot}/events"),
+            json!({ "kind": "quarantined", "reason": "Freezer alarm" }),
+        )
+        .await
+        .assert_status(201);
+    let refused = app
+        .clinician
+        .post(&format!("/api/v1/patients/{patient}/plans"), from_lot)
+        .await;
+    refused.assert_error(422, "lot_refused");
+    assert!(
+        refused.message().contains("quarantine"),
+        "{}",
+        refused.message()
+    );
     let calendar = on_calendar(&app, patient, "2027-03-01", "2027-03-01").await;
-    assert_eq!(calendar.len(), 1);
+    assert_eq!(
+        calendar.len(),
+        2,
+        "the typed plan's session and the certified plan's"
+    );
 
     // One session has no spacing to break: moving it needs no acceptance.
     let only = session(&created, 1, 1);

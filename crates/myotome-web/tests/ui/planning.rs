@@ -551,6 +551,56 @@ async fn the_knee_cell_floor_needs_the_chart_weight_and_says_so(app: TestApp) {
         "2 million cells per kg × 80 kg: {}",
         step.html
     );
+    assert!(
+        step.html
+            .contains("25,000,000 as typed by hand, not from a lot")
+    );
+
+    // A lot in stock offers its certificate's count; chosen, the dose names it.
+    let product = app
+        .staff
+        .post(
+            "/api/v1/products",
+            serde_json::json!({ "name": "Donor MSC", "kind": "allogeneic_msc",
+                                "manufacturer": "Lab", "unit": "vial" }),
+        )
+        .await
+        .assert_status(201)["id"]
+        .clone();
+    let lot = app
+        .staff
+        .post(
+            "/api/v1/lots",
+            serde_json::json!({ "product_id": product, "lot_number": "K-7", "distinct_code": "K-7",
+                                "expiry": "2027-12-31", "quantity": 2,
+                                "cells_per_ml": 25_000_000u64, "package": "intact" }),
+        )
+        .await
+        .assert_status(201)["id"]
+        .to_string();
+    let step = web.get(&path).await;
+    assert!(
+        step.html.contains("K-7 — Donor MSC, 25,000,000 cells/mL"),
+        "{}",
+        step.html
+    );
+    let mut by_lot: Vec<(&str, &str)> = knee
+        .iter()
+        .copied()
+        .filter(|(name, _)| *name != "cells_per_ml")
+        .collect();
+    by_lot.push(("lot_id", lot.as_str()));
+    let step = web
+        .get(&format!("/patients/{patient}/plans/new?{}", query(&by_lot)))
+        .await;
+    assert!(!step.html.contains(r#"id="dose-refusal""#), "{}", step.html);
+    assert!(step.html.contains("160,000,000"));
+    assert!(
+        step.html
+            .contains("Cells per mL: 25,000,000, from the certificate of lot K-7 (Donor MSC)."),
+        "{}",
+        step.html
+    );
 }
 
 both!(
