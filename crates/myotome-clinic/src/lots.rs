@@ -734,3 +734,65 @@ pub async fn find(clinic: &Clinic, caller: &Caller, name: &str) -> Result<LotVie
         ))),
     }
 }
+
+/// Records that a patient the recalled lot reached was told, how (call, letter, e-mail, in
+/// person) and with what note; who and when are the caller and now. Checked in one
+/// transaction: the lot is recalled, and the patient is one it reached.
+pub async fn notify(
+    clinic: &Clinic,
+    caller: &Caller,
+    id: LotId,
+    patient: PatientId,
+    method: &str,
+    note: &str,
+) -> Result<myotome_store::RecallNotice, ClinicError> {
+    caller.may(Permission::LotReceive)?;
+    caller.may(Permission::PatientRead)?;
+    let mut check = Check::new();
+    let method = match myotome_store::NoticeMethod::parse(method.trim()) {
+        Some(m) => Some(m),
+        None => {
+            check.add(
+                "method",
+                "say how the patient was told: call, letter, email or in_person",
+            );
+            None
+        }
+    };
+    check.paragraph("note", note, MAX_LONG_TEXT);
+    check.finish()?;
+    let Some(method) = method else {
+        return Err(ClinicError::Invalid(Default::default()));
+    };
+    let today = clinic.clock.today();
+    let mut tx = clinic.store.begin(&caller.actor).await?;
+    let view = LotView::of(tx.lot_ledger(id).await?, today);
+    if view.standing.status != lots::LotStatus::Recalled {
+        return Err(ClinicError::Conflict(format!(
+            "Lot {} is not recalled; patients are told of a recall once it is recorded.",
+            view.ledger.lot.details.lot_number
+        )));
+    }
+    let reached = tx.lot_recipients(id).await?;
+    if !reached.iter().any(|r| r.patient.id == patient) {
+        return Err(ClinicError::field(
+            "patient_id",
+            "is not a patient this lot reached; choose one from the lot's list",
+        ));
+    }
+    let notice = tx
+        .add_recall_notice(id, patient, method, optional(note).as_deref())
+        .await?;
+    tx.commit().await?;
+    Ok(notice)
+}
+
+/// Who was told of the lot's recall, oldest first.
+pub async fn notices(
+    clinic: &Clinic,
+    caller: &Caller,
+    id: LotId,
+) -> Result<Vec<myotome_store::RecallNotice>, ClinicError> {
+    caller.may(Permission::PatientRead)?;
+    Ok(clinic.store.recall_notices(&caller.actor, id).await?)
+}

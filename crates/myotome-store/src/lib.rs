@@ -408,6 +408,8 @@ pub trait LotStore: Send + Sync {
     async fn lot_recipients(&self, actor: &Actor, lot: LotId) -> Result<Vec<LotRecipient>>;
     /// The lots a patient was issued or given (look-back); audited as `lot.given`.
     async fn lots_given(&self, actor: &Actor, patient: PatientId) -> Result<Vec<LotGiven>>;
+    /// Who was told of the lot's recall, oldest first; audited as `lot.notices`, listing them.
+    async fn recall_notices(&self, actor: &Actor, lot: LotId) -> Result<Vec<RecallNotice>>;
 }
 
 /// Everything Myotome keeps, one small trait per area (a new capability adds its own), plus
@@ -486,6 +488,17 @@ pub trait Transaction: Send {
     async fn lot_ledger(&mut self, id: LotId) -> Result<LotLedger>;
     /// Appends a movement; audited as `lot.<kind>`.
     async fn add_lot_event(&mut self, lot: &Lot, event: &NewLotEvent) -> Result<LotEvent>;
+    /// The patients the lot reached, as a recall reads them inside its transaction.
+    async fn lot_recipients(&mut self, lot: LotId) -> Result<Vec<LotRecipient>>;
+    /// Records that a patient was told of the lot's recall; audited as `lot.notify` on their
+    /// chart.
+    async fn add_recall_notice(
+        &mut self,
+        lot: LotId,
+        patient: PatientId,
+        method: NoticeMethod,
+        note: Option<&str>,
+    ) -> Result<RecallNotice>;
 
     /// Audited as `intake.create` (a chart change): answers recorded by the caller.
     async fn add_intake(&mut self, patient: PatientId, intake: &NewIntake) -> Result<IntakeForm>;

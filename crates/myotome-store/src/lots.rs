@@ -199,3 +199,55 @@ pub struct LotGiven {
     pub lot: Lot,
     pub product: Product,
 }
+
+/// How a patient was told of a recall.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeMethod {
+    Call,
+    Letter,
+    Email,
+    InPerson,
+}
+
+impl NoticeMethod {
+    pub const ALL: [NoticeMethod; 4] = [
+        NoticeMethod::Call,
+        NoticeMethod::Letter,
+        NoticeMethod::Email,
+        NoticeMethod::InPerson,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoticeMethod::Call => "call",
+            NoticeMethod::Letter => "letter",
+            NoticeMethod::Email => "email",
+            NoticeMethod::InPerson => "in_person",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            NoticeMethod::Call => "Telephone call",
+            NoticeMethod::Letter => "Letter",
+            NoticeMethod::Email => "E-mail",
+            NoticeMethod::InPerson => "In person",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == text)
+    }
+}
+
+/// One patient told of a lot's recall: who told them, when and how.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecallNotice {
+    pub id: i64,
+    pub lot_id: LotId,
+    pub patient_id: PatientId,
+    pub method: NoticeMethod,
+    pub note: Option<String>,
+    pub notified_at: Timestamp,
+    pub by: Option<UserId>,
+}

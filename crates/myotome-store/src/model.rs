@@ -155,6 +155,9 @@ pub struct MergeCounts {
     /// existed have none).
     #[serde(default)]
     pub lots: u64,
+    /// Recall notifications recorded on the merged chart.
+    #[serde(default)]
+    pub recall_notices: u64,
 }
 
 /// One version of the clinic's settings.

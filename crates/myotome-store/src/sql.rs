@@ -47,9 +47,9 @@ use crate::{
     ClinicSettingsDocument, ClinicalRecord, ImportReceipt, IntakeForm, LotGiven, LotId, LotLedger,
     LotRecipient, MeasurementEntry, NewApiToken, NewIntake, NewScreening, NewSession, NewUser,
     Patient, PatientChart, PatientDetails, PatientId, PatientImport, PatientList, PatientMerge,
-    PatientSearch, PlanDetails, PlanId, PlanStatus, Product, RecordDetails, RecordId, RecordKind,
-    RecordSource, Result, Role, ScreeningId, SessionRecord, SetupLink, Store, StoreError,
-    StoredScreening, StoredSettings, TokenId, TreatmentPlan, User, UserId, WeightEntry,
+    PatientSearch, PlanDetails, PlanId, PlanStatus, Product, RecallNotice, RecordDetails, RecordId,
+    RecordKind, RecordSource, Result, Role, ScreeningId, SessionRecord, SetupLink, Store,
+    StoreError, StoredScreening, StoredSettings, TokenId, TreatmentPlan, User, UserId, WeightEntry,
 };
 use async_trait::async_trait;
 pub use connection::{SqliteSettings, connect, memory_url, sqlite_url};
@@ -1105,6 +1105,23 @@ impl LotStore for SqlStore {
                 AuditAction {
                     listed_patients: listed,
                     ..AuditAction::general("lot.recipients").with_target(format!("lot/{lot}"))
+                }
+            },
+        )
+        .await
+    }
+
+    async fn recall_notices(&self, actor: &Actor, lot: LotId) -> Result<Vec<RecallNotice>> {
+        self.audited_read(
+            actor,
+            |tx| Box::pin(lots::notices(tx.conn, lot)),
+            |list| {
+                let mut listed: Vec<PatientId> = list.iter().map(|n| n.patient_id).collect();
+                listed.sort();
+                listed.dedup();
+                AuditAction {
+                    listed_patients: listed,
+                    ..AuditAction::general("lot.notices").with_target(format!("lot/{lot}"))
                 }
             },
         )

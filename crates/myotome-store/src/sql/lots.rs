@@ -1,5 +1,5 @@
 //! Biologic products, lots and the lot ledger (`biologic_products`, `biologic_lots`,
-//! `lot_events`). Runs inside the caller's transaction; the caller audits. Lots and events are
+//! `lot_events`, `recall_notices`). Runs inside the caller's transaction; the caller audits. Lots and events are
 //! only ever inserted (the schema's triggers refuse an update or a delete).
 
 use super::codec::{self, date_text, get, ts_text};
@@ -7,7 +7,7 @@ use super::error::{DbResult, corrupt, unique_or_database};
 use super::{patients, plans};
 use crate::lots::{
     Lot, LotDetails, LotEvent, LotEventId, LotEventKind, LotGiven, LotId, LotLedger, LotRecipient,
-    NewLotEvent, PackageCondition, Product, ProductDetails, ProductId,
+    NewLotEvent, NoticeMethod, PackageCondition, Product, ProductDetails, ProductId, RecallNotice,
 };
 use crate::{AppointmentId, PatientId, Result, StoreError, UserId};
 use sqlx::AnyConnection;
@@ -360,4 +360,53 @@ pub(crate) async fn given_to(
         });
     }
     Ok(given)
+}
+
+const NOTICE_COLUMNS: &str = "id, lot_id, patient_id, method, note, notified_at, by_user";
+
+fn notice_from(row: &AnyRow) -> Result<RecallNotice> {
+    Ok(RecallNotice {
+        id: get(row, "id")?,
+        lot_id: LotId(get(row, "lot_id")?),
+        patient_id: PatientId(get(row, "patient_id")?),
+        method: codec::word(row, "method", NoticeMethod::parse)?,
+        note: get(row, "note")?,
+        notified_at: codec::ts(row, "notified_at")?,
+        by: codec::opt_user(row, "by_user")?,
+    })
+}
+
+pub(crate) async fn add_notice(
+    conn: &mut AnyConnection,
+    lot: LotId,
+    patient: PatientId,
+    method: NoticeMethod,
+    note: Option<&str>,
+    by: Option<UserId>,
+) -> Result<RecallNotice> {
+    let sql = format!(
+        "INSERT INTO recall_notices (lot_id, patient_id, method, note, notified_at, by_user) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING {NOTICE_COLUMNS}"
+    );
+    let row = sqlx::query(&sql)
+        .bind(lot.0)
+        .bind(patient.0)
+        .bind(method.as_str())
+        .bind(note)
+        .bind(ts_text(codec::now()))
+        .bind(by.map(|u| u.0))
+        .fetch_one(&mut *conn)
+        .await
+        .db()?;
+    notice_from(&row)
+}
+
+pub(crate) async fn notices(conn: &mut AnyConnection, lot: LotId) -> Result<Vec<RecallNotice>> {
+    let sql = format!("SELECT {NOTICE_COLUMNS} FROM recall_notices WHERE lot_id = $1 ORDER BY id");
+    let rows = sqlx::query(&sql)
+        .bind(lot.0)
+        .fetch_all(&mut *conn)
+        .await
+        .db()?;
+    rows.iter().map(notice_from).collect()
 }

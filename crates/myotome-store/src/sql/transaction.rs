@@ -126,6 +126,24 @@ impl Transaction for SqlTransaction {
         Ok(form)
     }
 
+    async fn lot_recipients(&mut self, lot: crate::LotId) -> Result<Vec<crate::LotRecipient>> {
+        lots::recipients(&mut self.tx, lot).await
+    }
+
+    async fn add_recall_notice(
+        &mut self,
+        lot: crate::LotId,
+        patient: PatientId,
+        method: crate::NoticeMethod,
+        note: Option<&str>,
+    ) -> Result<crate::RecallNotice> {
+        let notice =
+            lots::add_notice(&mut self.tx, lot, patient, method, note, self.actor.user_id).await?;
+        self.actions
+            .push(AuditAction::on_patient("lot.notify", patient).with_target(format!("lot/{lot}")));
+        Ok(notice)
+    }
+
     async fn clinic_settings_version(&mut self, version: i64) -> Result<crate::StoredSettings> {
         super::settings::version(&mut self.tx, version).await
     }

@@ -9,8 +9,8 @@ use crate::extract::{ApiJson, ApiPath};
 use crate::permissions::need;
 use crate::state::AppState;
 use crate::wire::lots::{
-    LotEventIn, LotEventOut, LotOut, ProductIn, ProductOut, ReceiveIn, RecipientOut, ScanIn,
-    ScanOut,
+    LotEventIn, LotEventOut, LotOut, NoticeIn, NoticeOut, ProductIn, ProductOut, ReceiveIn,
+    RecipientOut, ScanIn, ScanOut,
 };
 use axum::Json;
 use axum::extract::State;
@@ -28,6 +28,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(record_event))
         .routes(routes!(recipients))
         .routes(routes!(read_scan))
+        .routes(routes!(list_notices, record_notice))
 }
 
 fn text(value: Option<f64>) -> String {
@@ -205,4 +206,44 @@ async fn read_scan(
         serial: label.serial,
         product: scanned.product.as_ref().map(ProductOut::from),
     }))
+}
+
+/// Who was told of the lot's recall, how and when, oldest first.
+#[utoipa::path(get, path = "/api/v1/lots/{id}/notices", tag = "inventory",
+    params(("id" = i64, Path, description = "Lot id")),
+    responses((status = 200, description = "Notifications", body = [NoticeOut])))]
+async fn list_notices(
+    auth: Authorized<need::PatientRead>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Vec<NoticeOut>>, ApiError> {
+    let notices = lots::notices(&state.clinic, &auth.clinic(), LotId(id)).await?;
+    Ok(Json(notices.iter().map(NoticeOut::from).collect()))
+}
+
+/// Records that a patient a recalled lot reached was told, how, with an optional note.
+#[utoipa::path(post, path = "/api/v1/lots/{id}/notices", tag = "inventory",
+    params(("id" = i64, Path, description = "Lot id")), request_body = NoticeIn,
+    responses(
+        (status = 201, description = "Recorded", body = NoticeOut),
+        (status = 404, description = "No such lot", body = ErrorBody),
+        (status = 409, description = "The lot is not recalled", body = ErrorBody),
+        (status = 422, description = "Not a patient the lot reached, or no method", body = ErrorBody),
+    ))]
+async fn record_notice(
+    auth: Authorized<need::LotReceive>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<NoticeIn>,
+) -> Result<(StatusCode, Json<NoticeOut>), ApiError> {
+    let notice = lots::notify(
+        &state.clinic,
+        &auth.clinic(),
+        LotId(id),
+        PatientId(input.patient_id),
+        &input.method,
+        input.note.as_deref().unwrap_or_default(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(NoticeOut::from(&notice))))
 }

@@ -39,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         .route("/lots/{id}", get(lot_page))
         .route("/lots/{id}/movements", post(record_movement))
         .route("/lots/{id}/recipients.csv", get(recipients_csv))
+        .route("/lots/{id}/notices", post(record_notice))
 }
 
 fn status_badge(status: LotStatus) -> &'static str {
@@ -436,6 +437,9 @@ struct EventRow {
 }
 
 struct RecipientRow {
+    patient_id: i64,
+    /// Who told them of the recall, how and when.
+    told: Vec<String>,
     patient_href: String,
     patient: String,
     contact: String,
@@ -466,6 +470,11 @@ struct LotPage {
     recipients: Option<Vec<RecipientRow>>,
     /// Movements the viewer may record: (kind, label).
     movements: Vec<(&'static str, &'static str)>,
+    /// A recalled lot, and the viewer may record who was told.
+    may_notify: bool,
+    /// "2 of 3 patients told."
+    told: Option<String>,
+    methods: Vec<(&'static str, &'static str)>,
     typed: MovementTyped,
     errors: FieldErrors,
     refusal: Option<String>,
@@ -520,6 +529,27 @@ async fn lot_view(
         let found = lots::recipients(&state.clinic, &caller, LotId(id))
             .await
             .map_err(|e| in_page(viewer)(ApiError::from(e)))?;
+        let notices = lots::notices(&state.clinic, &caller, LotId(id))
+            .await
+            .map_err(|e| in_page(viewer)(ApiError::from(e)))?;
+        let told = |patient: myotome_store::PatientId| -> Vec<String> {
+            notices
+                .iter()
+                .filter(|n| n.patient_id == patient)
+                .map(|n| {
+                    let mut said = format!(
+                        "{} by {} on {}",
+                        n.method.label(),
+                        name_of(n.by),
+                        viewer.time(n.notified_at)
+                    );
+                    if let Some(note) = &n.note {
+                        said.push_str(&format!(": {note}"));
+                    }
+                    said
+                })
+                .collect()
+        };
         Some(
             found
                 .iter()
@@ -531,6 +561,8 @@ async fn lot_view(
                         .collect::<Vec<_>>()
                         .join(", ");
                     RecipientRow {
+                        patient_id: r.patient.id.0,
+                        told: told(r.patient.id),
                         patient_href: format!("/patients/{}", r.patient.id),
                         patient: format!("{}, {}", d.family_name, d.given_names),
                         contact,
@@ -542,7 +574,7 @@ async fn lot_view(
                         what: event_label(r.event.event.kind),
                     }
                 })
-                .collect(),
+                .collect::<Vec<RecipientRow>>(),
         )
     } else {
         None
@@ -631,7 +663,29 @@ async fn lot_view(
             ("recalled", "Recall"),
         ]);
     }
+    let recalled = view.standing.status == LotStatus::Recalled;
+    let told = recipients.as_ref().filter(|_| recalled).map(|list| {
+        let mut patients: Vec<i64> = list.iter().map(|r| r.patient_id).collect();
+        patients.sort_unstable();
+        patients.dedup();
+        let done = patients
+            .iter()
+            .filter(|p| {
+                list.iter()
+                    .any(|r| r.patient_id == **p && !r.told.is_empty())
+            })
+            .count();
+        format!("{done} of {} patients told.", patients.len())
+    });
     Ok(LotPage {
+        may_notify: recalled
+            && viewer.may(Permission::LotReceive)
+            && viewer.may(Permission::PatientRead),
+        told,
+        methods: myotome_store::NoticeMethod::ALL
+            .iter()
+            .map(|m| (m.as_str(), m.label()))
+            .collect(),
         chrome: Chrome::for_viewer(viewer, "/inventory"),
         title: format!("Lot {}", d.lot_number),
         id,
@@ -778,4 +832,47 @@ async fn recipients_csv(
         body,
     )
         .into_response())
+}
+
+/// Records that a patient on a recalled lot's list was told (how, and a note).
+async fn record_notice(
+    page: Page<need::LotReceive>,
+    State(state): State<AppState>,
+    PathText(id): PathText,
+    fields: Fields,
+) -> Result<Response, UiError> {
+    let viewer = &page.viewer;
+    let id = id_in_path(&id, "lot").map_err(in_page(viewer))?;
+    let patient = id_in_path(fields.get("patient_id"), "patient").map_err(in_page(viewer))?;
+    match lots::notify(
+        &state.clinic,
+        &viewer.clinic(),
+        LotId(id),
+        myotome_store::PatientId(patient),
+        fields.get("method"),
+        fields.get("note"),
+    )
+    .await
+    {
+        Ok(_) => Ok(see_other(&format!("/lots/{id}#recipients"))),
+        Err(error @ (ClinicError::Invalid(_) | ClinicError::Conflict(_))) => {
+            let status = if matches!(error, ClinicError::Conflict(_)) {
+                StatusCode::CONFLICT
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            let sentence = ApiError::from(error).message().to_owned();
+            let view = lot_view(
+                &state,
+                viewer,
+                id,
+                MovementTyped::default(),
+                FieldErrors::none(),
+                Some(sentence),
+            )
+            .await?;
+            Ok(html(status, &view))
+        }
+        Err(other) => Err(UiError::new(ApiError::from(other), Some(viewer))),
+    }
 }

@@ -255,3 +255,39 @@ pub struct ScanOut {
     pub serial: Option<String>,
     pub product: Option<ProductOut>,
 }
+
+/// A patient told of a lot's recall.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoticeIn {
+    pub patient_id: i64,
+    /// call, letter, email or in_person.
+    pub method: String,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NoticeOut {
+    pub id: i64,
+    pub lot_id: i64,
+    pub patient_id: i64,
+    pub method: &'static str,
+    pub note: Option<String>,
+    pub notified_at: String,
+    pub by: Option<i64>,
+}
+
+impl From<&myotome_store::RecallNotice> for NoticeOut {
+    fn from(n: &myotome_store::RecallNotice) -> Self {
+        Self {
+            id: n.id,
+            lot_id: n.lot_id.0,
+            patient_id: n.patient_id.0,
+            method: n.method.as_str(),
+            note: n.note.clone(),
+            notified_at: at(n.notified_at),
+            by: n.by.map(|u| u.0),
+        }
+    }
+}

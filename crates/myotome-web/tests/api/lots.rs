@@ -138,6 +138,39 @@ async fn split_lot(app: TestApp) {
         .assert_status(201);
     let recalled = app.staff.get(&format!("/api/v1/lots/{id}")).await;
     assert_eq!(recalled.assert_status(200)["status"], json!("recalled"));
+    // Who was told: only a patient the lot reached, and each notification kept.
+    app.staff
+        .post(
+            &format!("/api/v1/lots/{id}/notices"),
+            json!({ "patient_id": unrelated, "method": "call" }),
+        )
+        .await
+        .assert_error(422, "invalid_input");
+    app.staff
+        .post(
+            &format!("/api/v1/lots/{id}/notices"),
+            json!({ "patient_id": first, "method": "fax" }),
+        )
+        .await
+        .assert_error(422, "invalid_input");
+    let told = app
+        .staff
+        .post(
+            &format!("/api/v1/lots/{id}/notices"),
+            json!({ "patient_id": first, "method": "call", "note": "Spoke to her; review booked" }),
+        )
+        .await
+        .assert_status(201)
+        .clone();
+    assert_eq!(told["by"], json!(app.staff_user.id.0));
+    let notices = app
+        .clinician
+        .get(&format!("/api/v1/lots/{id}/notices"))
+        .await
+        .assert_status(200)
+        .clone();
+    assert_eq!(notices.as_array().map(Vec::len), Some(1));
+    assert_eq!(notices[0]["patient_id"], json!(first));
     // The admin reads the stock but not who received it.
     app.admin
         .get(&format!("/api/v1/lots/{id}/recipients"))

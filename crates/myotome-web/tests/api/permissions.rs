@@ -195,6 +195,17 @@ const EXPECTED: &[(&str, &str, [u16; 5])] = &[
         [403, 200, 200, 200, 401],
     ),
     ("POST", "/api/v1/lots/scan", [403, 200, 200, 200, 401]),
+    (
+        "GET",
+        "/api/v1/lots/{lot}/notices",
+        [403, 200, 200, 200, 401],
+    ),
+    // The table's lot is not recalled: telling a patient is refused past the permission check.
+    (
+        "POST",
+        "/api/v1/lots/{lot}/notices",
+        [403, 409, 409, 409, 401],
+    ),
     ("GET", "/api/v1/users", [200, 403, 403, 403, 401]),
     ("POST", "/api/v1/users", [201, 403, 403, 403, 401]),
     ("PUT", "/api/v1/users/{user}", [200, 403, 403, 403, 401]),
@@ -438,6 +449,9 @@ fn body(
             json!({ "kind": "stored", "location": "Fridge 2" })
         }
         ("POST", "/api/v1/lots/scan") => json!({ "scan": "(01)09506000134352(10)A1" }),
+        ("POST", "/api/v1/lots/{lot}/notices") => {
+            json!({ "patient_id": mine.patient["id"], "method": "call" })
+        }
         _ => return None,
     };
     Some(value)

@@ -721,7 +721,37 @@ async fn a_lot_is_received_by_its_label_issued_and_recalled(browser: &mut Browse
     let notify = browser.text_of("#recipients").await;
     assert!(notify.contains("to notify"), "{notify}");
     assert!(notify.contains(FAMILY), "the patient to notify: {notify}");
+    assert!(
+        browser
+            .text_of("#told-count")
+            .await
+            .contains("0 of 1 patients told")
+    );
     browser.screenshot("lot-recalled").await;
+    let form = browser.wait_for(".notice-form select").await;
+    let id = form
+        .attr("id")
+        .await
+        .ok()
+        .flatten()
+        .expect("the method's id");
+    browser.fill(&id, "call").await;
+    browser
+        .fill(
+            &id.replace("method-", "note-"),
+            "Told by telephone; review booked",
+        )
+        .await;
+    browser.click(".record-notice").await;
+    let told = browser.text_of("#told-count").await;
+    assert!(told.contains("1 of 1 patients told"), "{told}");
+    assert!(
+        browser
+            .text_of("#recipients")
+            .await
+            .contains("Telephone call by")
+    );
+    browser.screenshot("lot-patient-told").await;
 }
 
 /// Moving the hip plan's first follow-up to a week after the first session is refused at the
