@@ -622,3 +622,37 @@ pub fn plan_definition(protocol: &Protocol, terminology: &Terminology) -> Value 
     }
     out
 }
+
+/// What a biologic lot's FHIR export carries.
+#[derive(Debug, Clone)]
+pub struct LotExport {
+    pub id: i64,
+    pub product: String,
+    pub manufacturer: String,
+    pub gtin: Option<String>,
+    pub lot_number: String,
+    pub distinct_code: String,
+    pub expiry: jiff::civil::Date,
+    /// Recalled, quarantined or expired: no longer to be given.
+    pub withdrawn: bool,
+}
+
+/// A biologic lot as an R4 `Medication`: R4's `BiologicallyDerivedProduct` has no lot number
+/// or expiry (added in R5), while `Medication.batch` carries both (REFERENCES.md, procedure
+/// notes); the product's GTIN is its code, the distinct identification code its identifier.
+pub fn lot_medication(lot: &LotExport) -> Value {
+    let mut code = json!({ "text": lot.product });
+    if let Some(gtin) = &lot.gtin {
+        code["coding"] =
+            json!([{ "system": "https://www.gs1.org/gtin", "code": gtin, "display": lot.product }]);
+    }
+    json!({
+        "resourceType": "Medication",
+        "id": format!("lot-{}", lot.id),
+        "identifier": [{ "system": "urn:myotome:distinct-identification-code", "value": lot.distinct_code }],
+        "code": code,
+        "status": if lot.withdrawn { "inactive" } else { "active" },
+        "manufacturer": { "display": lot.manufacturer },
+        "batch": { "lotNumber": lot.lot_number, "expirationDate": lot.expiry.to_string() },
+    })
+}

@@ -29,6 +29,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(recipients))
         .routes(routes!(read_scan))
         .routes(routes!(list_notices, record_notice))
+        .routes(routes!(lot_fhir))
 }
 
 fn text(value: Option<f64>) -> String {
@@ -246,4 +247,36 @@ async fn record_notice(
     )
     .await?;
     Ok((StatusCode::CREATED, Json(NoticeOut::from(&notice))))
+}
+
+/// The lot as a FHIR R4 `Medication` (its product's GTIN as the code, the lot number and
+/// expiry in `batch`, the distinct identification code as identifier; `inactive` once
+/// recalled, quarantined or expired).
+#[utoipa::path(get, path = "/api/v1/lots/{id}/fhir", tag = "inventory",
+    params(("id" = i64, Path, description = "Lot id")),
+    responses(
+        (status = 200, description = "A FHIR R4 Medication", content_type = "application/fhir+json"),
+        (status = 404, description = "No such lot", body = ErrorBody),
+    ))]
+async fn lot_fhir(
+    auth: Authorized<need::InventoryRead>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let view = lots::get(&state.clinic, &auth.clinic(), LotId(id)).await?;
+    let lot = &view.ledger.lot;
+    let product = &view.ledger.product.details;
+    Ok(Json(myotome_fhir::export::lot_medication(
+        &myotome_fhir::export::LotExport {
+            id: lot.id.0,
+            product: product.name.clone(),
+            manufacturer: product.manufacturer.clone(),
+            gtin: product.gtin.clone(),
+            lot_number: lot.details.lot_number.clone(),
+            distinct_code: lot.details.distinct_code.clone(),
+            expiry: lot.details.expiry,
+            withdrawn: view.standing.status != myotome_core::lots::LotStatus::Available
+                && view.standing.status != myotome_core::lots::LotStatus::UsedUp,
+        },
+    )))
 }

@@ -2,6 +2,9 @@
 //! both ways exactly — lot → the two patients (recall), patient → the lot (look-back) — and a
 //! scanned label reads back to its parts and its product.
 
+#[path = "../../../myotome-fhir/tests/support/r4_validator.rs"]
+mod r4_validator;
+
 use crate::both;
 use crate::support::{TestApp, create_patient};
 use serde_json::{Value, json};
@@ -171,6 +174,26 @@ async fn split_lot(app: TestApp) {
         .clone();
     assert_eq!(notices.as_array().map(Vec::len), Some(1));
     assert_eq!(notices[0]["patient_id"], json!(first));
+    // The lot in FHIR R4: a Medication whose batch carries the lot number and expiry, inactive
+    // once recalled; the independent validator accepts it.
+    let medication = app
+        .staff
+        .get(&format!("/api/v1/lots/{id}/fhir"))
+        .await
+        .assert_status(200)
+        .clone();
+    assert_eq!(medication["resourceType"], json!("Medication"));
+    assert_eq!(medication["batch"]["lotNumber"], json!("99-X"));
+    assert_eq!(medication["batch"]["expirationDate"], json!("2027-12-31"));
+    assert_eq!(medication["status"], json!("inactive"));
+    assert_eq!(
+        medication["code"]["coding"][0]["code"],
+        json!("00614141000005")
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("lot.json");
+    std::fs::write(&file, serde_json::to_vec(&medication).expect("json")).expect("write");
+    r4_validator::validate_r4(&[file]);
     // The admin reads the stock but not who received it.
     app.admin
         .get(&format!("/api/v1/lots/{id}/recipients"))

@@ -195,6 +195,7 @@ const EXPECTED: &[(&str, &str, [u16; 5])] = &[
         [403, 200, 200, 200, 401],
     ),
     ("POST", "/api/v1/lots/scan", [403, 200, 200, 200, 401]),
+    ("GET", "/api/v1/lots/{lot}/fhir", [200, 200, 200, 200, 401]),
     (
         "GET",
         "/api/v1/lots/{lot}/notices",
