@@ -4,7 +4,7 @@
 //! RiskAssessment, validates as R4.
 
 #[path = "../../../myotome-fhir/tests/support/r4_validator.rs"]
-mod r4_validator;
+pub(crate) mod r4_validator;
 
 use crate::both;
 use crate::support::TestApp;

@@ -2,10 +2,8 @@
 //! both ways exactly — lot → the two patients (recall), patient → the lot (look-back) — and a
 //! scanned label reads back to its parts and its product.
 
-#[path = "../../../myotome-fhir/tests/support/r4_validator.rs"]
-mod r4_validator;
-
 use crate::both;
+use crate::fhir::r4_validator;
 use crate::support::{TestApp, create_patient};
 use serde_json::{Value, json};
 
