@@ -348,12 +348,16 @@ pub async fn receive(
     };
 
     let mut tx = clinic.store.begin(&caller.actor).await?;
-    let product = tx.lot_product(product_id).await.map_err(|_| {
-        ClinicError::field(
-            "product_id",
-            "is not a product on file; choose the product, or add it first",
-        )
-    })?;
+    let product = tx
+        .lot_product(product_id)
+        .await
+        .map_err(|error| match error {
+            myotome_store::StoreError::NotFound { .. } => ClinicError::field(
+                "product_id",
+                "is not a product on file; choose the product, or add it first",
+            ),
+            other => other.into(),
+        })?;
     let autologous = clinic
         .data
         .product_kinds
@@ -795,4 +799,23 @@ pub async fn notices(
 ) -> Result<Vec<myotome_store::RecallNotice>, ClinicError> {
     caller.may(Permission::PatientRead)?;
     Ok(clinic.store.recall_notices(&caller.actor, id).await?)
+}
+
+/// The lots a plan for `patient` may take its cells per mL from: those that may be given to
+/// them now and whose certificate gives a count, earliest expiry first.
+pub async fn certified_for(
+    clinic: &Clinic,
+    caller: &Caller,
+    patient: PatientId,
+) -> Result<Vec<LotView>, ClinicError> {
+    Ok(inventory(clinic, caller)
+        .await?
+        .into_iter()
+        .filter(|v| {
+            let d = &v.ledger.lot.details;
+            d.cells_per_ml.is_some()
+                && lots::may_be_given(&v.standing, d.expiry, d.patient_id.as_ref(), &patient)
+                    .is_ok()
+        })
+        .collect())
 }

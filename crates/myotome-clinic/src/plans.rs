@@ -110,21 +110,12 @@ fn certificate_dose(
         details.expiry,
         today,
     );
-    let usable = match standing.status {
-        myotome_core::lots::LotStatus::Available => Ok(()),
-        myotome_core::lots::LotStatus::Recalled => Err(myotome_core::lots::UseRefusal::Recalled),
-        myotome_core::lots::LotStatus::Quarantined => {
-            Err(myotome_core::lots::UseRefusal::Quarantined)
-        }
-        myotome_core::lots::LotStatus::Expired => {
-            Err(myotome_core::lots::UseRefusal::Expired { on: details.expiry })
-        }
-        myotome_core::lots::LotStatus::UsedUp => Err(myotome_core::lots::UseRefusal::UsedUp),
-    };
-    let usable = usable.and_then(|()| match details.patient_id {
-        Some(owner) if owner != patient => Err(myotome_core::lots::UseRefusal::AnotherPatientsOwn),
-        _ => Ok(()),
-    });
+    let usable = myotome_core::lots::may_be_given(
+        &standing,
+        details.expiry,
+        details.patient_id.as_ref(),
+        &patient,
+    );
     if let Err(refusal) = usable {
         return Err(ClinicError::refused(
             crate::RefusalReason::LotRefused,

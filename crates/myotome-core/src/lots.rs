@@ -186,6 +186,38 @@ impl fmt::Display for UseRefusal {
     }
 }
 
+/// Whether a lot standing as `standing` may be given to `patient` at all, whatever the
+/// number of units: available (not recalled, quarantined, expired or used up), and not another
+/// patient's own material (`bound_to`). What a plan choosing the lot for its dose checks.
+pub fn may_be_given<P: PartialEq>(
+    standing: &LotStanding,
+    expiry: Date,
+    bound_to: Option<&P>,
+    patient: &P,
+) -> Result<(), UseRefusal> {
+    if let Some(owner) = bound_to
+        && owner != patient
+    {
+        return Err(UseRefusal::AnotherPatientsOwn);
+    }
+    match standing.status {
+        LotStatus::Recalled => Err(UseRefusal::Recalled),
+        LotStatus::Quarantined => Err(UseRefusal::Quarantined),
+        LotStatus::Expired => Err(UseRefusal::Expired { on: expiry }),
+        LotStatus::UsedUp => Err(UseRefusal::UsedUp),
+        LotStatus::Available => Ok(()),
+    }
+}
+
+/// Whether the lot is withdrawn from use (recalled, quarantined or expired), as opposed to
+/// usable or simply used up.
+pub fn is_withdrawn(status: LotStatus) -> bool {
+    matches!(
+        status,
+        LotStatus::Recalled | LotStatus::Quarantined | LotStatus::Expired
+    )
+}
+
 /// Whether `units` of a lot standing as `standing`, expiring on `expiry`, may be given to
 /// `patient`. `bound_to` is the patient an autologous lot was harvested from. `promised`
 /// counts units already issued to this same visit (giving what was issued to it is allowed).
@@ -197,18 +229,7 @@ pub fn may_use<P: PartialEq>(
     units: u32,
     promised: u32,
 ) -> Result<(), UseRefusal> {
-    if let Some(owner) = bound_to
-        && owner != patient
-    {
-        return Err(UseRefusal::AnotherPatientsOwn);
-    }
-    match standing.status {
-        LotStatus::Recalled => return Err(UseRefusal::Recalled),
-        LotStatus::Quarantined => return Err(UseRefusal::Quarantined),
-        LotStatus::Expired => return Err(UseRefusal::Expired { on: expiry }),
-        LotStatus::UsedUp => return Err(UseRefusal::UsedUp),
-        LotStatus::Available => {}
-    }
+    may_be_given(standing, expiry, bound_to, patient)?;
     if units == 0 {
         return Err(UseRefusal::NoUnits);
     }

@@ -275,8 +275,7 @@ async fn lot_fhir(
             lot_number: lot.details.lot_number.clone(),
             distinct_code: lot.details.distinct_code.clone(),
             expiry: lot.details.expiry,
-            withdrawn: view.standing.status != myotome_core::lots::LotStatus::Available
-                && view.standing.status != myotome_core::lots::LotStatus::UsedUp,
+            withdrawn: myotome_core::lots::is_withdrawn(view.standing.status),
         },
     )))
 }

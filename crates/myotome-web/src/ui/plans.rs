@@ -770,19 +770,12 @@ async fn builder_view(
             result: None,
         };
         if step.cells_hint.is_some() {
-            let stock = myotome_clinic::lots::inventory(&state.clinic, &viewer.clinic())
-                .await
-                .map_err(|e| in_page(viewer)(ApiError::from(e)))?;
-            step.lots = stock
+            let certified =
+                myotome_clinic::lots::certified_for(&state.clinic, &viewer.clinic(), patient_id)
+                    .await
+                    .map_err(|e| in_page(viewer)(ApiError::from(e)))?;
+            step.lots = certified
                 .iter()
-                .filter(|v| v.standing.status == myotome_core::lots::LotStatus::Available)
-                .filter(|v| {
-                    v.ledger
-                        .lot
-                        .details
-                        .patient_id
-                        .is_none_or(|p| p == patient_id)
-                })
                 .filter_map(|v| {
                     let d = &v.ledger.lot.details;
                     d.cells_per_ml.map(|cells| {
