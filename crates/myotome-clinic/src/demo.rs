@@ -26,9 +26,10 @@ use myotome_core::facts::{IntakeAnswers, RecordStatus, Sex};
 use myotome_core::outcome::Outcome;
 use myotome_store::{
     Actor, Appointment, AppointmentStatus, ClearanceMethod, ClinicSettingsDocument, Contact,
-    DOCUMENT_SCHEMA, Identifier, IntakeChannel, NewClearance, NewIntake, NewUser, Page, Patient,
-    PatientDetails, PatientSearch, RecordDetails, RecordKind, RecordSource, Role, ScreeningChart,
-    SettingValueDocument, Store, StoreError, StoredCoding, StoredSettings, UserId,
+    DOCUMENT_SCHEMA, Identifier, IntakeChannel, NewClearance, NewIntake, NewReading, NewUser, Page,
+    Patient, PatientDetails, PatientSearch, ReadingSource, RecordDetails, RecordKind, RecordSource,
+    Role, ScreeningChart, SettingValueDocument, Store, StoreError, StoredCoding, StoredSettings,
+    UserId,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -618,6 +619,10 @@ struct Generator<'a> {
 /// The product volume ranges the demo clinic sets where seeds 001 and 004 give none: a
 /// fictional clinic's choices, so knee and leg plans can be dosed. Labelled as such in the
 /// settings history; a real clinic sets its own.
+/// The demo clinic's name and telephone number (a number from the range kept for fiction).
+const DEMO_CLINIC_NAME: &str = "Myotome Demo Clinic";
+const DEMO_CLINIC_PHONE: &str = "+1 555 0100";
+
 const DEMO_VOLUME_RANGES: [(&str, f64, f64); 2] =
     [("knee-msc", 1.0, 10.0), ("im-bmc-leg", 10.0, 40.0)];
 
@@ -826,12 +831,37 @@ impl<'a> Generator<'a> {
             ),
         )
         .await?;
+        // This morning's round of the freezers. The ledger stamps its events with the machine's
+        // clock, so the readings are taken by it too: after the lots were put away, as on a
+        // real morning. Freezer A's alarm reading is outside the donor cells' label range and
+        // names the lot held there.
+        let now = jiff::Timestamp::now();
+        let readings: Vec<NewReading> = [
+            (
+                "Freezer A",
+                -52.0,
+                Some("Alarm overnight; manufacturer contacted"),
+            ),
+            ("Freezer B, shelf 2", -79.0, None),
+            ("Freezer C", -21.0, None),
+        ]
+        .into_iter()
+        .map(|(location, temperature_c, note)| NewReading {
+            location: location.to_owned(),
+            taken_at: now,
+            temperature_c,
+            source: ReadingSource::Manual,
+            note: note.map(str::to_owned),
+        })
+        .collect();
+        tx.add_storage_readings(&readings).await?;
         tx.commit().await?;
         self.summary.lots = 4;
         Ok(())
     }
 
-    /// Saves [`DEMO_VOLUME_RANGES`] as the clinic's first settings version.
+    /// Saves [`DEMO_VOLUME_RANGES`] and the demo clinic's name, telephone number and
+    /// expiring-soon window as the clinic's first settings version.
     async fn set_volume_ranges(&mut self) -> Result<(), DemoError> {
         let document = ClinicSettingsDocument {
             schema: DOCUMENT_SCHEMA,
@@ -847,6 +877,26 @@ impl<'a> Generator<'a> {
                     )
                 })
                 .collect(),
+            clinic: BTreeMap::from([
+                (
+                    "name".to_owned(),
+                    SettingValueDocument::Text {
+                        text: DEMO_CLINIC_NAME.to_owned(),
+                    },
+                ),
+                (
+                    "phone".to_owned(),
+                    SettingValueDocument::Text {
+                        text: DEMO_CLINIC_PHONE.to_owned(),
+                    },
+                ),
+                (
+                    "expiring_soon".to_owned(),
+                    SettingValueDocument::Period {
+                        every: "P60D".to_owned(),
+                    },
+                ),
+            ]),
         };
         let saved = self
             .store
@@ -854,7 +904,7 @@ impl<'a> Generator<'a> {
                 &self.actor,
                 0,
                 &document,
-                Some("Demo clinic: invented volume ranges for the demonstration, not from a seed"),
+                Some("Demo clinic: invented volume ranges for the demonstration, not from a seed; the clinic's name, telephone and expiring-soon window"),
             )
             .await?;
         self.settings = Some(saved);

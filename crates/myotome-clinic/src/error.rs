@@ -92,6 +92,9 @@ pub enum RefusalReason {
     /// A lot may not be used or moved so (expired, recalled, quarantined, used up, another
     /// patient's own, not enough on hand); the message says which.
     LotRefused,
+    /// A step of the visit's day cannot be taken now (out of order, the anesthetic's wait,
+    /// the checklist or a safety flag without a clinician's reason); the message says which.
+    StepRefused,
 }
 
 /// The part of a plan request the planner refused.
@@ -117,6 +120,7 @@ impl RefusalReason {
             RefusalReason::ClearanceNeeded => "clearance_needed",
             RefusalReason::ScreeningIncomplete => "screening_incomplete",
             RefusalReason::LotRefused => "lot_refused",
+            RefusalReason::StepRefused => "step_refused",
         }
     }
 }

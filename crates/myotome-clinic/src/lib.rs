@@ -39,8 +39,10 @@ pub mod safety;
 pub mod screening;
 pub mod secret;
 pub mod settings;
+pub mod storage;
 pub mod today;
 pub mod validate;
+pub mod visit_day;
 pub mod windows;
 
 pub use clock::{Clock, FixedClock, SystemClock, time_zone_named};

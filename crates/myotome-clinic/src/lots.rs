@@ -458,6 +458,40 @@ pub async fn inventory(clinic: &Clinic, caller: &Caller) -> Result<Vec<LotView>,
         .collect())
 }
 
+/// The usable lots that expire within the clinic's "expiring soon" window, earliest first.
+#[derive(Debug, Clone)]
+pub struct ExpiringSoon {
+    /// The window (a clinic setting); `None` while the clinic has not set one, and then no
+    /// lot is listed: the page says where to set it rather than guess a window.
+    pub window: Option<myotome_core::quantity::Duration>,
+    pub lots: Vec<LotView>,
+}
+
+/// The lots expiring soon, from `lots` (the inventory as read) and the clinic's window.
+pub async fn expiring_soon(
+    clinic: &Clinic,
+    caller: &Caller,
+    lots: &[LotView],
+) -> Result<ExpiringSoon, ClinicError> {
+    caller.may(Permission::InventoryRead)?;
+    let window = crate::settings::clinic_wide_now(clinic, caller)
+        .await?
+        .expiring_soon;
+    let today = clinic.clock.today();
+    let soon = match &window {
+        None => Vec::new(),
+        Some(window) => lots
+            .iter()
+            .filter(|v| {
+                v.standing.status == lots::LotStatus::Available
+                    && lots::expires_within(v.ledger.lot.details.expiry, today, window)
+            })
+            .cloned()
+            .collect(),
+    };
+    Ok(ExpiringSoon { window, lots: soon })
+}
+
 /// One lot with its ledger and standing.
 pub async fn get(clinic: &Clinic, caller: &Caller, id: LotId) -> Result<LotView, ClinicError> {
     caller.may(Permission::InventoryRead)?;
@@ -705,15 +739,7 @@ pub async fn find(clinic: &Clinic, caller: &Caller, name: &str) -> Result<LotVie
     caller.may(Permission::InventoryRead)?;
     let name = name.trim();
     let today = clinic.clock.today();
-    let all = clinic.store.lot_ledgers().await?;
-    let matches: Vec<LotLedger> = all
-        .into_iter()
-        .filter(|l| {
-            l.lot.id.to_string() == name
-                || l.lot.details.lot_number == name
-                || l.lot.details.distinct_code == name
-        })
-        .collect();
+    let matches: Vec<LotLedger> = clinic.store.lot_ledgers_named(name).await?;
     match matches.len() {
         0 => Err(ClinicError::NotFound(format!(
             "No lot is numbered or coded “{name}”; check the label, or find it on the Inventory page."

@@ -56,12 +56,15 @@ pub enum Permission {
     /// Release a lot from quarantine and record a recall: a clinician's decision on whether a
     /// product may be given.
     LotRelease,
+    /// The procedure itself: giving an anesthetic, starting and ending the procedure (past
+    /// the checklist and the safety flags with a reason), ending the observation.
+    ProcedurePerform,
 }
 
 use Permission::*;
 
 /// The matrix: (permission, admin, clinician, staff).
-const MATRIX: [(Permission, bool, bool, bool); 20] = [
+const MATRIX: [(Permission, bool, bool, bool); 21] = [
     (PatientRead, false, true, true),
     (PatientWrite, false, true, true),
     (ChartWrite, false, true, true),
@@ -82,6 +85,7 @@ const MATRIX: [(Permission, bool, bool, bool); 20] = [
     (InventoryRead, true, true, true),
     (LotReceive, false, true, true),
     (LotRelease, false, true, false),
+    (ProcedurePerform, false, true, false),
 ];
 
 impl Permission {
@@ -119,6 +123,7 @@ impl Permission {
             InventoryRead => "Reading the biologics inventory",
             LotReceive => "Receiving and handling biologic lots",
             LotRelease => "Releasing a lot from quarantine or recording a recall",
+            ProcedurePerform => "Recording the procedure itself",
         }
     }
 }

@@ -10,7 +10,7 @@ use crate::permissions::Permission;
 use crate::validate::{Check, MAX_SHORT_TEXT};
 use crate::{Caller, Clinic, ClinicError};
 use myotome_core::citation::Source;
-use myotome_core::clinic_settings::{ClinicValue, OpenSetting, ValueKind, open_settings};
+use myotome_core::clinic_settings::{ClinicValue, ValueKind, open_settings};
 use myotome_core::protocol::Protocol;
 use myotome_core::quantity::{Duration, Volume};
 use myotome_store::{
@@ -65,7 +65,79 @@ fn clinic_value(value: &SettingValueDocument) -> Option<ClinicValue> {
         SettingValueDocument::Ratio {
             saline_per_product_ml,
         } => ClinicValue::Ratio(*saline_per_product_ml),
+        // Text is only ever a clinic-wide value, never a protocol's.
+        SettingValueDocument::Text { .. } => return None,
     })
+}
+
+/// The scope a clinic-wide value is saved under, where a protocol's values name the protocol.
+pub const CLINIC_SCOPE: &str = "clinic";
+
+/// A value the clinic sets for itself rather than for a protocol: none is clinical, so none
+/// cites a seed.
+#[derive(Debug, Clone, Copy)]
+pub struct ClinicWideSetting {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub kind: ValueKind,
+    pub why: &'static str,
+}
+
+/// The clinic-wide settings, in the order the settings page shows them.
+pub const CLINIC_WIDE: [ClinicWideSetting; 3] = [
+    ClinicWideSetting {
+        key: "name",
+        label: "The clinic's name",
+        kind: ValueKind::Text,
+        why: "Printed on what the patient takes home (the aftercare sheet) and on the superbill.",
+    },
+    ClinicWideSetting {
+        key: "phone",
+        label: "The clinic's telephone number for patients",
+        kind: ValueKind::Text,
+        why: "Printed on the aftercare sheet as the number to call with a concern after treatment.",
+    },
+    ClinicWideSetting {
+        key: "expiring_soon",
+        label: "Lots are “expiring soon” within",
+        kind: ValueKind::Period,
+        why: "How far ahead the Inventory lists usable lots as expiring soon, so they are used or returned before they expire. An operating choice, not a clinical value.",
+    },
+];
+
+/// The clinic-wide values as the use cases read them; `None` where the clinic set nothing.
+#[derive(Debug, Clone, Default)]
+pub struct ClinicWide {
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    /// The "expiring soon" window.
+    pub expiring_soon: Option<Duration>,
+}
+
+/// The clinic-wide values of a settings document (a value that no longer reads is left out).
+pub fn clinic_wide(document: Option<&ClinicSettingsDocument>) -> ClinicWide {
+    let Some(document) = document else {
+        return ClinicWide::default();
+    };
+    let text = |key: &str| match document.clinic.get(key) {
+        Some(SettingValueDocument::Text { text }) => Some(text.clone()),
+        _ => None,
+    };
+    ClinicWide {
+        name: text("name"),
+        phone: text("phone"),
+        expiring_soon: match document.clinic.get("expiring_soon") {
+            Some(SettingValueDocument::Period { every }) => Duration::parse(every).ok(),
+            _ => None,
+        },
+    }
+}
+
+/// The clinic-wide values now in force (anyone signed in may read them, like the protocols).
+pub async fn clinic_wide_now(clinic: &Clinic, caller: &Caller) -> Result<ClinicWide, ClinicError> {
+    Ok(clinic_wide(
+        current(clinic, caller).await?.as_ref().map(|s| &s.document),
+    ))
 }
 
 /// The source a clinic value carries: the settings version it was set in.
@@ -160,9 +232,30 @@ pub async fn save(
     let mut document = ClinicSettingsDocument {
         schema: DOCUMENT_SCHEMA,
         protocols: BTreeMap::new(),
+        clinic: BTreeMap::new(),
     };
     for input in inputs {
         let field = input.field();
+        if input.protocol == CLINIC_SCOPE {
+            let Some(setting) = CLINIC_WIDE.iter().find(|s| s.key == input.key) else {
+                check.add(
+                    field,
+                    format!(
+                        "the clinic has no setting `{}`; the clinic-wide ones are {}",
+                        input.key,
+                        CLINIC_WIDE.map(|s| s.key).join(", ")
+                    ),
+                );
+                continue;
+            };
+            if input.is_blank() {
+                continue;
+            }
+            if let Some(value) = read_value(&mut check, &field, setting.kind, input) {
+                document.clinic.insert(input.key.clone(), value);
+            }
+            continue;
+        }
         let Some(loaded) = clinic.data.protocols.get(&input.protocol) else {
             check.add(
                 field,
@@ -184,7 +277,7 @@ pub async fn save(
         if input.is_blank() {
             continue;
         }
-        if let Some(value) = read_value(&mut check, &field, setting, input) {
+        if let Some(value) = read_value(&mut check, &field, setting.kind, input) {
             document
                 .protocols
                 .entry(input.protocol.clone())
@@ -202,7 +295,7 @@ pub async fn save(
 fn read_value(
     check: &mut Check,
     field: &str,
-    setting: &OpenSetting<'_>,
+    kind: ValueKind,
     input: &SettingInput,
 ) -> Option<SettingValueDocument> {
     let min_text = input.min.trim();
@@ -266,13 +359,26 @@ fn read_value(
             };
         Some((iso, days))
     };
-    match setting.kind {
+    match kind {
+        ValueKind::Text => {
+            let text = input.min.trim();
+            if text.chars().count() > MAX_SHORT_TEXT || text.chars().any(char::is_control) {
+                check.add(
+                    field,
+                    format!("write one line of at most {MAX_SHORT_TEXT} characters"),
+                );
+                return None;
+            }
+            Some(SettingValueDocument::Text {
+                text: text.to_owned(),
+            })
+        }
         ValueKind::Count | ValueKind::Minutes => {
             let (min, max) = (whole(check, min_text)?, whole(check, max_text)?);
             if !ordered(check, f64::from(min), f64::from(max)) {
                 return None;
             }
-            Some(if setting.kind == ValueKind::Count {
+            Some(if kind == ValueKind::Count {
                 SettingValueDocument::Count { min, max }
             } else {
                 SettingValueDocument::Minutes { min, max }
@@ -346,6 +452,8 @@ pub struct Overview {
     /// 0 before the clinic set anything.
     pub version: i64,
     pub current: Option<StoredSettings>,
+    /// The clinic-wide values (saved under [`CLINIC_SCOPE`]).
+    pub clinic: Vec<SettingView>,
     pub protocols: Vec<ProtocolSettings>,
 }
 
@@ -391,8 +499,24 @@ pub async fn overview(clinic: &Clinic, caller: &Caller) -> Result<Overview, Clin
             }
         })
         .collect();
+    let clinic_values = current.as_ref().map(|c| &c.document.clinic);
+    let clinic_wide = CLINIC_WIDE
+        .iter()
+        .map(|s| SettingView {
+            key: s.key.to_owned(),
+            label: s.label.to_owned(),
+            kind: s.kind,
+            why: s.why.to_owned(),
+            document: String::new(),
+            title: String::new(),
+            section: String::new(),
+            quote: None,
+            value: clinic_values.and_then(|v| v.get(s.key)).cloned(),
+        })
+        .collect();
     Ok(Overview {
         version: current.as_ref().map_or(0, |c| c.version),
+        clinic: clinic_wide,
         current,
         protocols,
     })
@@ -407,6 +531,7 @@ pub fn kind_word(kind: ValueKind) -> &'static str {
         ValueKind::PeriodRange => "period_range",
         ValueKind::VolumeRange => "volume_range",
         ValueKind::Ratio => "ratio",
+        ValueKind::Text => "text",
     }
 }
 
@@ -448,5 +573,6 @@ pub fn typed(value: &SettingValueDocument) -> (String, String, String) {
             String::new(),
             String::new(),
         ),
+        SettingValueDocument::Text { text } => (text.clone(), String::new(), String::new()),
     }
 }

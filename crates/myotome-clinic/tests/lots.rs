@@ -7,6 +7,8 @@
 use jiff::civil::date;
 use myotome_clinic::booking::{self, NewAppointment};
 use myotome_clinic::lots::{self, MovementForm, ProductForm, ReceiveForm};
+use myotome_clinic::settings::{self, SettingInput};
+use myotome_clinic::storage::{self, ReadingForm};
 use myotome_clinic::{Caller, Clinic, ClinicError, RefusalReason};
 use myotome_core::lots::LotStatus;
 use myotome_store::{
@@ -22,6 +24,8 @@ store_tests! {
         a_damaged_or_too_warm_package_is_quarantined_on_arrival_and_an_expired_one_refused,
         a_lot_that_may_not_be_given_is_never_issued_to_a_visit,
         release_and_recall_are_a_clinicians_and_waste_never_exceeds_the_stock,
+        a_temperature_excursion_names_the_lots_held_there_at_the_time,
+        expiring_soon_lists_usable_lots_within_the_clinics_window_and_nothing_before_it_is_set,
     ],
 }
 
@@ -541,5 +545,166 @@ async fn release_and_recall_are_a_clinicians_and_waste_never_exceeds_the_stock(c
         kinds,
         ["received", "stored", "quarantined", "released", "wasted"],
         "the ledger keeps every movement, in order"
+    );
+}
+
+fn reading(location: &str, taken_at: &str, temperature: &str) -> ReadingForm {
+    ReadingForm {
+        location: location.to_owned(),
+        taken_at: taken_at.to_owned(),
+        temperature_c: temperature.to_owned(),
+        note: String::new(),
+    }
+}
+
+async fn a_temperature_excursion_names_the_lots_held_there_at_the_time(ctx: Ctx) {
+    let s = setup(&ctx).await;
+    let product = lots::add_product(&s.clinic, &s.staff, &msc_product())
+        .await
+        .expect("added");
+    let in_b = lots::receive(
+        &s.clinic,
+        &s.staff,
+        &receipt(&product, "B1", "2027-06-30", "4"),
+    )
+    .await
+    .expect("received into Freezer B");
+    let mut elsewhere = receipt(&product, "A1", "2027-06-30", "2");
+    elsewhere.location = "Freezer A".to_owned();
+    lots::receive(&s.clinic, &s.staff, &elsewhere)
+        .await
+        .expect("received into Freezer A");
+
+    assert!(
+        matches!(
+            storage::record(&s.clinic, &s.admin, &reading("Freezer B", "", "-80")).await,
+            Err(ClinicError::Forbidden { .. })
+        ),
+        "readings are the handlers'"
+    );
+    storage::record(
+        &s.clinic,
+        &s.staff,
+        &reading("Freezer B", "2027-01-15T09:00", "-50"),
+    )
+    .await
+    .expect("a warm reading is still recorded");
+    storage::record(
+        &s.clinic,
+        &s.staff,
+        &reading("Freezer A", "2027-01-15T09:00", "-80"),
+    )
+    .await
+    .expect("recorded");
+    // A bad file keeps nothing, and says which line.
+    let bad = "location,taken_at,temperature_c\nFreezer B,2027-01-15T10:00,-75\nFreezer B,2027-01-15T10:15,hot\n";
+    let Err(ClinicError::Invalid(fields)) = storage::import(&s.clinic, &s.staff, bad, "").await
+    else {
+        panic!("refused");
+    };
+    assert!(fields.contains_key("csv.line3.temperature_c"), "{fields:?}");
+    let good = "taken_at,temperature_c\n2027-01-15T10:00,-75\n2027-01-15T10:15,-40\n";
+    let imported = storage::import(&s.clinic, &s.staff, good, "Freezer B")
+        .await
+        .expect("imported");
+    assert_eq!(imported.len(), 2);
+
+    let log = storage::log(&s.clinic, &s.clinician, 7)
+        .await
+        .expect("read");
+    let b = log
+        .iter()
+        .find(|l| l.location == "Freezer B")
+        .expect("Freezer B");
+    assert_eq!(
+        b.readings.len(),
+        3,
+        "the typed reading and the two imported, not the refused file's"
+    );
+    let flagged: Vec<(f64, Vec<&str>)> = b
+        .excursions()
+        .map(|r| {
+            (
+                r.reading.reading.temperature_c,
+                r.exposed
+                    .iter()
+                    .map(|e| e.lot.ledger.lot.details.lot_number.as_str())
+                    .collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        flagged,
+        [(-40.0, vec!["B1"]), (-50.0, vec!["B1"])],
+        "newest first; only the lot in Freezer B"
+    );
+    let first = b.excursions().next().expect("an excursion");
+    assert_eq!(first.exposed[0].on_hand, 4);
+    assert_eq!(
+        first.exposed[0].excursion.to_string(),
+        "20.0 °C above the label's range"
+    );
+    assert_eq!(b.lots_now.len(), 1);
+    assert_eq!(b.lots_now[0].ledger.lot.id, in_b.ledger.lot.id);
+    let a = log
+        .iter()
+        .find(|l| l.location == "Freezer A")
+        .expect("Freezer A");
+    assert_eq!(
+        a.excursions().count(),
+        0,
+        "-80 °C is inside the label's range"
+    );
+}
+
+async fn expiring_soon_lists_usable_lots_within_the_clinics_window_and_nothing_before_it_is_set(
+    ctx: Ctx,
+) {
+    let s = setup(&ctx).await;
+    let product = lots::add_product(&s.clinic, &s.staff, &msc_product())
+        .await
+        .expect("added");
+    for (lot, expiry) in [
+        ("SOON", "2027-02-01"),
+        ("LATER", "2027-06-30"),
+        ("GONE", "2027-01-20"),
+    ] {
+        lots::receive(&s.clinic, &s.staff, &receipt(&product, lot, expiry, "2"))
+            .await
+            .expect("received");
+    }
+    let all = lots::inventory(&s.clinic, &s.staff).await.expect("read");
+    let unset = lots::expiring_soon(&s.clinic, &s.staff, &all)
+        .await
+        .expect("read");
+    assert!(unset.window.is_none());
+    assert!(unset.lots.is_empty(), "no window is guessed");
+
+    let window = SettingInput {
+        protocol: settings::CLINIC_SCOPE.to_owned(),
+        key: "expiring_soon".to_owned(),
+        min: "30".to_owned(),
+        unit: "days".to_owned(),
+        ..SettingInput::default()
+    };
+    settings::save(&s.clinic, &s.clinician, 0, &[window], None)
+        .await
+        .expect("saved");
+    let soon = lots::expiring_soon(&s.clinic, &s.staff, &all)
+        .await
+        .expect("read");
+    let numbers: Vec<&str> = soon
+        .lots
+        .iter()
+        .map(|l| l.ledger.lot.details.lot_number.as_str())
+        .collect();
+    assert_eq!(
+        numbers,
+        ["GONE", "SOON"],
+        "earliest first; the June lot is not soon"
+    );
+    assert_eq!(
+        soon.window.map(|w| w.to_string()).as_deref(),
+        Some("30 days")
     );
 }

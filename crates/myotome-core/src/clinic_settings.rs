@@ -40,6 +40,8 @@ pub enum ValueKind {
     VolumeRange,
     /// Millilitres of saline per millilitre of product.
     Ratio,
+    /// A line of text the clinic writes (its name, its telephone number); never a protocol's.
+    Text,
 }
 
 /// A value the clinic set.

@@ -24,6 +24,7 @@ pub mod screening;
 pub mod setting;
 pub mod terminology;
 mod toml_reader;
+pub mod visit_day;
 
 pub use builtin::ClinicalData;
 pub use problem::{Problem, Problems};

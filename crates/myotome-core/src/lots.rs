@@ -256,6 +256,73 @@ pub fn first_to_use<Id: Copy>(lots: &[(Id, Date, LotStanding)]) -> Vec<Id> {
     usable.into_iter().map(|(id, _, _)| *id).collect()
 }
 
+/// Whether a usable lot expiring on `expiry` expires within the clinic's window from `today`
+/// (the "expiring soon" list): not yet expired, and expiring on or before `window` after today.
+pub fn expires_within(expiry: Date, today: Date, window: &crate::quantity::Duration) -> bool {
+    expiry >= today && expiry <= window.after(today)
+}
+
+/// Where a lot was and how many units were on hand just after the last of `ledger`'s events
+/// at or before `when` (events in ledger order, each with its time, movement and, for
+/// `Stored`, its location): `None` before it was put anywhere or once nothing is on hand.
+/// What a temperature reading taken at `when` in that place concerns.
+pub fn held_at<'a, T: Ord + Copy>(
+    ledger: impl IntoIterator<Item = (T, Movement, Option<&'a str>)>,
+    when: T,
+) -> Option<(&'a str, u32)> {
+    let mut place = None;
+    let mut moves = Vec::new();
+    for (at, movement, location) in ledger {
+        if at > when {
+            break;
+        }
+        if movement == Movement::Stored {
+            place = location.or(place);
+        }
+        moves.push(movement);
+    }
+    // The expiry does not change the count; only the status, which is not asked here.
+    let on_hand = standing(moves, Date::MAX, Date::MIN).on_hand;
+    match place {
+        Some(place) if on_hand > 0 => Some((place, on_hand)),
+        _ => None,
+    }
+}
+
+/// How a storage temperature stands against a label's range (either end may be unstated).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Excursion {
+    /// Colder than the label's lowest temperature, by this many degrees.
+    TooCold(f64),
+    /// Warmer than the label's highest temperature, by this many degrees.
+    TooWarm(f64),
+}
+
+impl fmt::Display for Excursion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Excursion::TooCold(by) => write!(f, "{by:.1} °C below the label's range"),
+            Excursion::TooWarm(by) => write!(f, "{by:.1} °C above the label's range"),
+        }
+    }
+}
+
+/// Whether `temperature_c` is outside the storage range a label states (`None` when inside, or
+/// when the label states no bound on that side: nothing is invented).
+pub fn excursion(temperature_c: f64, min_c: Option<f64>, max_c: Option<f64>) -> Option<Excursion> {
+    if let Some(min) = min_c
+        && temperature_c < min
+    {
+        return Some(Excursion::TooCold(min - temperature_c));
+    }
+    if let Some(max) = max_c
+        && temperature_c > max
+    {
+        return Some(Excursion::TooWarm(temperature_c - max));
+    }
+    None
+}
+
 /// Whether `units` may be taken out of stock as wasted or returned: any status (that is how an
 /// expired or recalled lot leaves the shelf), but never more than is on hand.
 pub fn may_take_out(standing: &LotStanding, units: u32) -> Result<(), UseRefusal> {

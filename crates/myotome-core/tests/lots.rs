@@ -5,8 +5,10 @@
 
 use jiff::civil::{Date, date};
 use myotome_core::lots::{
-    LotStatus, Movement, UseRefusal, first_to_use, may_take_out, may_use, standing,
+    Excursion, LotStatus, Movement, UseRefusal, excursion, expires_within, first_to_use, held_at,
+    may_take_out, may_use, standing,
 };
+use myotome_core::quantity::Duration;
 use proptest::prelude::*;
 
 const EXPIRY: Date = date(2027, 3, 31);
@@ -134,6 +136,70 @@ fn the_earliest_expiring_usable_lot_is_suggested_first() {
         ),
     ];
     assert_eq!(first_to_use(&lots), [2, 1]);
+}
+
+#[test]
+fn expiring_soon_is_within_the_clinics_window_and_not_yet_expired() {
+    let month = Duration::parse("P30D").expect("a duration");
+    assert!(expires_within(date(2027, 2, 14), TODAY, &month));
+    assert!(
+        expires_within(TODAY, TODAY, &month),
+        "expires today: still usable, and soon"
+    );
+    assert!(
+        !expires_within(date(2027, 2, 15), TODAY, &month),
+        "31 days away"
+    );
+    assert!(
+        !expires_within(date(2027, 1, 14), TODAY, &month),
+        "already expired"
+    );
+}
+
+#[test]
+fn a_reading_concerns_the_lots_held_in_that_place_at_that_time() {
+    let ledger = [
+        (1, Movement::Received(4), None),
+        (2, Movement::Stored, Some("Fridge A")),
+        (5, Movement::Stored, Some("Freezer B")),
+        (7, Movement::Administered(3), None),
+        (9, Movement::Wasted(1), None),
+    ];
+    assert_eq!(held_at(ledger, 0), None, "before it arrived");
+    assert_eq!(held_at(ledger, 1), None, "received, not yet put anywhere");
+    assert_eq!(held_at(ledger, 3), Some(("Fridge A", 4)));
+    assert_eq!(held_at(ledger, 5), Some(("Freezer B", 4)), "moved at 5");
+    assert_eq!(held_at(ledger, 8), Some(("Freezer B", 1)));
+    assert_eq!(held_at(ledger, 9), None, "nothing left on hand");
+}
+
+#[test]
+fn a_temperature_outside_the_labels_range_is_an_excursion_and_an_unstated_bound_is_never_invented()
+{
+    assert_eq!(excursion(5.0, Some(2.0), Some(8.0)), None);
+    assert_eq!(
+        excursion(2.0, Some(2.0), Some(8.0)),
+        None,
+        "the bounds are inside"
+    );
+    assert_eq!(
+        excursion(9.5, Some(2.0), Some(8.0)),
+        Some(Excursion::TooWarm(1.5))
+    );
+    assert_eq!(
+        excursion(-1.0, Some(2.0), Some(8.0)),
+        Some(Excursion::TooCold(3.0))
+    );
+    assert_eq!(
+        excursion(-150.0, None, Some(-135.0)),
+        None,
+        "no lower bound stated"
+    );
+    assert_eq!(excursion(30.0, None, None), None);
+    assert_eq!(
+        Excursion::TooWarm(1.5).to_string(),
+        "1.5 °C above the label's range"
+    );
 }
 
 /// A request the clinic might make of a lot.

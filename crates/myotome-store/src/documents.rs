@@ -346,6 +346,10 @@ pub struct ClinicSettingsDocument {
         String,
         std::collections::BTreeMap<String, SettingValueDocument>,
     >,
+    /// The clinic-wide values (not a protocol's): key → value. Absent in documents written
+    /// before there were any.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub clinic: std::collections::BTreeMap<String, SettingValueDocument>,
 }
 
 /// One value the clinic set. Durations are ISO 8601 (`P2W`), volumes millilitres.
@@ -358,6 +362,7 @@ pub enum SettingValueDocument {
     PeriodRange { min: String, max: String },
     VolumeRange { min_ml: f64, max_ml: f64 },
     Ratio { saline_per_product_ml: f64 },
+    Text { text: String },
 }
 
 /// The core's outcome words (`eligible` …), the one text form of [`Outcome`].

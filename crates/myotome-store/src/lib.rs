@@ -17,6 +17,7 @@ pub mod documents;
 pub mod keys;
 pub mod lots;
 pub mod model;
+pub mod visits;
 
 use async_trait::async_trait;
 pub use documents::*;
@@ -25,6 +26,7 @@ use jiff::civil::Date;
 pub use lots::*;
 pub use model::*;
 use std::path::Path;
+pub use visits::*;
 
 /// Which database a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -403,6 +405,9 @@ pub trait LotStore: Send + Sync {
     /// Every lot with its product and ledger, earliest expiry first.
     async fn lot_ledgers(&self) -> Result<Vec<LotLedger>>;
     async fn lot_ledger(&self, id: LotId) -> Result<LotLedger>;
+    /// The lots named `name` the way people name one: the clinic's number for it, its lot
+    /// number or its distinct identification code (indexed; not a scan of every lot).
+    async fn lot_ledgers_named(&self, name: &str) -> Result<Vec<LotLedger>>;
     /// The patients a lot was issued to or given to, with the visits (a recall's list);
     /// audited as `lot.recipients`, listing them.
     async fn lot_recipients(&self, actor: &Actor, lot: LotId) -> Result<Vec<LotRecipient>>;
@@ -410,6 +415,19 @@ pub trait LotStore: Send + Sync {
     async fn lots_given(&self, actor: &Actor, patient: PatientId) -> Result<Vec<LotGiven>>;
     /// Who was told of the lot's recall, oldest first; audited as `lot.notices`, listing them.
     async fn recall_notices(&self, actor: &Actor, lot: LotId) -> Result<Vec<RecallNotice>>;
+    /// The storage temperature log taken from `since` on, newest first (no patient data).
+    async fn storage_readings(&self, since: Timestamp) -> Result<Vec<StorageReading>>;
+    /// Every storage location the clinic named, in a `stored` movement or a reading, by name.
+    async fn storage_locations(&self) -> Result<Vec<String>>;
+}
+
+/// Treatment visits' days, as Today and the visit's page read them (steps are written through
+/// a [`Transaction`], where the stage is read and the step checked and written together).
+#[async_trait]
+pub trait VisitStore: Send + Sync {
+    /// The steps of these visits (at most a day's list), in the order recorded. Not audited
+    /// alone: the pages that show them read the visits through audited reads.
+    async fn visit_steps(&self, visits: &[AppointmentId]) -> Result<Vec<VisitStep>>;
 }
 
 /// Everything Myotome keeps, one small trait per area (a new capability adds its own), plus
@@ -426,6 +444,7 @@ pub trait Store:
     + AuditStore
     + SettingsStore
     + LotStore
+    + VisitStore
     + 'static
 {
     fn backend(&self) -> Backend;
@@ -444,7 +463,7 @@ pub trait Store:
 pub mod prelude {
     pub use crate::{
         AccessStore, AuditStore, ChartStore, LotStore, PatientStore, PlanStore, SettingsStore,
-        Store, Transaction, WorkListStore,
+        Store, Transaction, VisitStore, WorkListStore,
     };
 }
 
@@ -490,6 +509,15 @@ pub trait Transaction: Send {
     async fn add_lot_event(&mut self, lot: &Lot, event: &NewLotEvent) -> Result<LotEvent>;
     /// The patients the lot reached, as a recall reads them inside its transaction.
     async fn lot_recipients(&mut self, lot: LotId) -> Result<Vec<LotRecipient>>;
+    // --- A visit's day ----------------------------------------------------------------------------
+    /// The visit's steps so far, as the step about to be written checks them.
+    async fn visit_steps(&mut self, visit: AppointmentId) -> Result<Vec<VisitStep>>;
+    /// Appends a step of the day; audited as `visit.<step>` on the patient's chart.
+    async fn add_visit_step(
+        &mut self,
+        visit: &Appointment,
+        step: &NewVisitStep,
+    ) -> Result<VisitStep>;
     /// Records that a patient was told of the lot's recall; audited as `lot.notify` on their
     /// chart.
     async fn add_recall_notice(
@@ -499,6 +527,12 @@ pub trait Transaction: Send {
         method: NoticeMethod,
         note: Option<&str>,
     ) -> Result<RecallNotice>;
+    /// Appends readings to the storage temperature log, all or none; audited as
+    /// `storage.reading` (one row per call, naming how many and where).
+    async fn add_storage_readings(
+        &mut self,
+        readings: &[NewReading],
+    ) -> Result<Vec<StorageReading>>;
 
     /// Audited as `intake.create` (a chart change): answers recorded by the caller.
     async fn add_intake(&mut self, patient: PatientId, intake: &NewIntake) -> Result<IntakeForm>;

@@ -251,3 +251,49 @@ pub struct RecallNotice {
     pub notified_at: Timestamp,
     pub by: Option<UserId>,
 }
+
+/// Where a temperature reading came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadingSource {
+    /// Read off the display and typed in.
+    Manual,
+    /// A row of a data logger's CSV.
+    Import,
+}
+
+impl ReadingSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReadingSource::Manual => "manual",
+            ReadingSource::Import => "import",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "manual" => Some(ReadingSource::Manual),
+            "import" => Some(ReadingSource::Import),
+            _ => None,
+        }
+    }
+}
+
+/// One temperature reading of a storage location, to record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewReading {
+    /// The location as lots are stored there (`stored` events name it the same way).
+    pub location: String,
+    pub taken_at: Timestamp,
+    pub temperature_c: f64,
+    pub source: ReadingSource,
+    pub note: Option<String>,
+}
+
+/// A reading in the storage temperature log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StorageReading {
+    pub id: i64,
+    pub reading: NewReading,
+    pub recorded_at: Timestamp,
+    pub recorded_by: Option<UserId>,
+}

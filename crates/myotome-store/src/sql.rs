@@ -39,6 +39,7 @@ mod plans;
 mod safety;
 mod settings;
 mod transaction;
+mod visits;
 
 use crate::prelude::*;
 use crate::{
@@ -1078,6 +1079,14 @@ impl AccessStore for SqlStore {
 }
 
 #[async_trait]
+impl crate::VisitStore for SqlStore {
+    async fn visit_steps(&self, ids: &[crate::AppointmentId]) -> Result<Vec<crate::VisitStep>> {
+        let mut conn = self.pool.acquire().await.db()?;
+        visits::of(&mut conn, ids).await
+    }
+}
+
+#[async_trait]
 impl LotStore for SqlStore {
     async fn lot_products(&self) -> Result<Vec<Product>> {
         let mut conn = self.pool.acquire().await.db()?;
@@ -1092,6 +1101,21 @@ impl LotStore for SqlStore {
     async fn lot_ledger(&self, id: LotId) -> Result<LotLedger> {
         let mut conn = self.pool.acquire().await.db()?;
         lots::ledger(&mut conn, id).await
+    }
+
+    async fn storage_readings(&self, since: jiff::Timestamp) -> Result<Vec<crate::StorageReading>> {
+        let mut conn = self.pool.acquire().await.db()?;
+        lots::readings_since(&mut conn, since).await
+    }
+
+    async fn storage_locations(&self) -> Result<Vec<String>> {
+        let mut conn = self.pool.acquire().await.db()?;
+        lots::locations(&mut conn).await
+    }
+
+    async fn lot_ledgers_named(&self, name: &str) -> Result<Vec<LotLedger>> {
+        let mut conn = self.pool.acquire().await.db()?;
+        lots::ledgers_named(&mut conn, name).await
     }
 
     async fn lot_recipients(&self, actor: &Actor, lot: LotId) -> Result<Vec<LotRecipient>> {

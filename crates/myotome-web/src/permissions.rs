@@ -50,5 +50,6 @@ pub mod need {
         InventoryRead,
         LotReceive,
         LotRelease,
+        ProcedurePerform,
     );
 }

@@ -177,6 +177,26 @@ async fn myotome_demo_makes_a_new_database_with_every_verdict_all_five_protocols
         assert!(!visits.is_empty(), "no visits {when}");
     }
 
+    // The storage log: Freezer A's alarm reading is outside the donor cells' label range.
+    let readings = store
+        .storage_readings(jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24))
+        .await
+        .expect("the log reads");
+    let alarm = readings
+        .iter()
+        .find(|r| r.reading.location == "Freezer A")
+        .expect("Freezer A was read this morning");
+    assert_eq!(alarm.reading.temperature_c, -52.0);
+    let settings = store
+        .clinic_settings()
+        .await
+        .expect("settings read")
+        .expect("the demo clinic's settings");
+    assert!(
+        settings.document.clinic.contains_key("expiring_soon"),
+        "the demo sets its expiring-soon window"
+    );
+
     // The inventory: the recalled lot names the two patients it reached, from the CLI too.
     let recall =
         run(myotome(dir.path())

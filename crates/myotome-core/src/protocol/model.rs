@@ -240,6 +240,29 @@ pub enum AnesthesiaKind {
 }
 
 impl AnesthesiaKind {
+    pub const ALL: [AnesthesiaKind; 5] = [
+        AnesthesiaKind::Topical,
+        AnesthesiaKind::Injectable,
+        AnesthesiaKind::Local,
+        AnesthesiaKind::Sedation,
+        AnesthesiaKind::General,
+    ];
+
+    /// The one text form, as protocol files write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AnesthesiaKind::Topical => "topical",
+            AnesthesiaKind::Injectable => "injectable",
+            AnesthesiaKind::Local => "local",
+            AnesthesiaKind::Sedation => "sedation",
+            AnesthesiaKind::General => "general",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             AnesthesiaKind::Topical => "topical",

@@ -7,9 +7,11 @@ use super::error::{DbResult, corrupt, unique_or_database};
 use super::{patients, plans};
 use crate::lots::{
     Lot, LotDetails, LotEvent, LotEventId, LotEventKind, LotGiven, LotId, LotLedger, LotRecipient,
-    NewLotEvent, NoticeMethod, PackageCondition, Product, ProductDetails, ProductId, RecallNotice,
+    NewLotEvent, NewReading, NoticeMethod, PackageCondition, Product, ProductDetails, ProductId,
+    ReadingSource, RecallNotice, StorageReading,
 };
 use crate::{AppointmentId, PatientId, Result, StoreError, UserId};
+use jiff::Timestamp;
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 use std::collections::BTreeMap;
@@ -243,6 +245,29 @@ pub(crate) async fn ledger(conn: &mut AnyConnection, id: LotId) -> Result<LotLed
     })
 }
 
+/// The lots the clinic's number, a lot number or a distinct identification code names, with
+/// their ledgers. The number in the clinic is matched only when `name` is one, so no text is
+/// ever compared with an integer column.
+pub(crate) async fn ledgers_named(conn: &mut AnyConnection, name: &str) -> Result<Vec<LotLedger>> {
+    let number: Option<i64> = name.parse().ok();
+    let sql = "SELECT id FROM biologic_lots WHERE lot_number = $1 OR distinct_code = $1 \
+               UNION SELECT id FROM biologic_lots WHERE id = $2 ORDER BY id";
+    let ids: Vec<i64> = sqlx::query(sql)
+        .bind(name)
+        .bind(number.unwrap_or(-1))
+        .fetch_all(&mut *conn)
+        .await
+        .db()?
+        .iter()
+        .map(|row| get(row, "id"))
+        .collect::<Result<_>>()?;
+    let mut found = Vec::with_capacity(ids.len());
+    for id in ids {
+        found.push(ledger(conn, LotId(id)).await?);
+    }
+    Ok(found)
+}
+
 /// Every lot with its product and ledger, earliest expiry first (three reads, whatever the
 /// number of lots).
 pub(crate) async fn ledgers(conn: &mut AnyConnection) -> Result<Vec<LotLedger>> {
@@ -281,12 +306,16 @@ pub(crate) async fn ledgers(conn: &mut AnyConnection) -> Result<Vec<LotLedger>> 
         .collect()
 }
 
-/// Every visit a lot was issued to or given at, with its patient, in ledger order.
+/// The ledger events that put a lot into a visit (issued or given there), selecting on `$1`.
+const RECIPIENT_EVENTS: &str = "FROM lot_events WHERE lot_id = $1 \
+     AND kind IN ('issued', 'administered') AND appointment_id IS NOT NULL";
+
+/// Every visit a lot was issued to or given at, with its patient, in ledger order. Four
+/// set-based reads (events, their visits, the visits' patients, their identifiers) whatever the
+/// number of recipients, each served by an index (`lot_events_by_lot`, the primary keys): a
+/// recall of a lot given to thousands is as many reads as one given to one.
 pub(crate) async fn recipients(conn: &mut AnyConnection, lot: LotId) -> Result<Vec<LotRecipient>> {
-    let sql = format!(
-        "SELECT {EVENT_COLUMNS} FROM lot_events WHERE lot_id = $1 \
-         AND kind IN ('issued', 'administered') AND appointment_id IS NOT NULL ORDER BY id"
-    );
+    let sql = format!("SELECT {EVENT_COLUMNS} {RECIPIENT_EVENTS} ORDER BY id");
     let events: Vec<LotEvent> = sqlx::query(&sql)
         .bind(lot.0)
         .fetch_all(&mut *conn)
@@ -295,25 +324,31 @@ pub(crate) async fn recipients(conn: &mut AnyConnection, lot: LotId) -> Result<V
         .iter()
         .map(event_from)
         .collect::<Result<_>>()?;
-    let mut visits = Vec::with_capacity(events.len());
-    for event in &events {
-        let Some(id) = event.event.appointment_id else {
-            continue;
-        };
-        visits.push(plans::appointment(conn, id).await?);
+    if events.is_empty() {
+        return Ok(Vec::new());
     }
-    let mut ids: Vec<PatientId> = visits.iter().map(|a| a.patient_id).collect();
-    ids.sort();
-    ids.dedup();
-    let people: BTreeMap<i64, crate::Patient> = patients::by_ids(conn, &ids)
+    let visit_ids = format!("SELECT appointment_id {RECIPIENT_EVENTS}");
+    let visits: BTreeMap<i64, crate::Appointment> =
+        plans::appointments_selected_by(conn, &visit_ids, lot.0)
+            .await?
+            .into_iter()
+            .map(|a| (a.id.0, a))
+            .collect();
+    let patient_ids = format!("SELECT patient_id FROM appointments WHERE id IN ({visit_ids})");
+    let people: BTreeMap<i64, crate::Patient> = patients::selected_by(conn, &patient_ids, lot.0)
         .await?
         .into_iter()
         .map(|p| (p.id.0, p))
         .collect();
     events
         .into_iter()
-        .zip(visits)
-        .map(|(event, appointment)| {
+        .map(|event| {
+            let appointment = event
+                .event
+                .appointment_id
+                .and_then(|id| visits.get(&id.0))
+                .cloned()
+                .ok_or_else(|| corrupt("lot_events.appointment_id"))?;
             let patient = people
                 .get(&appointment.patient_id.0)
                 .cloned()
@@ -409,4 +444,73 @@ pub(crate) async fn notices(conn: &mut AnyConnection, lot: LotId) -> Result<Vec<
         .await
         .db()?;
     rows.iter().map(notice_from).collect()
+}
+
+// --- The storage temperature log -------------------------------------------------------------
+
+const READING_COLUMNS: &str =
+    "id, location, taken_at, temperature_c, source, note, recorded_at, recorded_by";
+
+fn reading_from(row: &AnyRow) -> Result<StorageReading> {
+    Ok(StorageReading {
+        id: get(row, "id")?,
+        reading: NewReading {
+            location: get(row, "location")?,
+            taken_at: codec::ts(row, "taken_at")?,
+            temperature_c: get(row, "temperature_c")?,
+            source: codec::word(row, "source", ReadingSource::parse)?,
+            note: get(row, "note")?,
+        },
+        recorded_at: codec::ts(row, "recorded_at")?,
+        recorded_by: codec::opt_user(row, "recorded_by")?,
+    })
+}
+
+pub(crate) async fn add_reading(
+    conn: &mut AnyConnection,
+    reading: &NewReading,
+    by: Option<UserId>,
+) -> Result<StorageReading> {
+    let sql = format!(
+        "INSERT INTO storage_readings (location, taken_at, temperature_c, source, note, \
+         recorded_at, recorded_by) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {READING_COLUMNS}"
+    );
+    let row = sqlx::query(&sql)
+        .bind(&reading.location)
+        .bind(ts_text(reading.taken_at))
+        .bind(reading.temperature_c)
+        .bind(reading.source.as_str())
+        .bind(&reading.note)
+        .bind(ts_text(codec::now()))
+        .bind(by.map(|u| u.0))
+        .fetch_one(&mut *conn)
+        .await
+        .db()?;
+    reading_from(&row)
+}
+
+/// Readings taken from `since` on, newest first. Timestamps are stored as RFC 3339 UTC text of
+/// one width, so text order is time order.
+pub(crate) async fn readings_since(
+    conn: &mut AnyConnection,
+    since: Timestamp,
+) -> Result<Vec<StorageReading>> {
+    let sql = format!(
+        "SELECT {READING_COLUMNS} FROM storage_readings WHERE taken_at >= $1 \
+         ORDER BY taken_at DESC, id DESC"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(ts_text(since))
+        .fetch_all(&mut *conn)
+        .await
+        .db()?;
+    rows.iter().map(reading_from).collect()
+}
+
+/// Every location named in a `stored` movement or a reading.
+pub(crate) async fn locations(conn: &mut AnyConnection) -> Result<Vec<String>> {
+    let sql = "SELECT location FROM lot_events WHERE location IS NOT NULL \
+               UNION SELECT location FROM storage_readings ORDER BY location";
+    let rows = sqlx::query(sql).fetch_all(&mut *conn).await.db()?;
+    rows.iter().map(|row| get(row, "location")).collect()
 }

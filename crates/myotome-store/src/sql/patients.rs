@@ -516,6 +516,55 @@ pub(crate) async fn by_ids(conn: &mut AnyConnection, ids: &[PatientId]) -> Resul
     Ok(found)
 }
 
+/// The patients whose ids `ids_sql` selects (a `SELECT` of patient ids with one `$1`
+/// parameter, bound to `param`), with their identifiers: two set-based reads whatever their
+/// number — no list of ids travels as parameters, so no placeholder limit applies.
+pub(crate) async fn selected_by(
+    conn: &mut AnyConnection,
+    ids_sql: &str,
+    param: i64,
+) -> Result<Vec<Patient>> {
+    let sql = format!("SELECT {COLUMNS} FROM patients WHERE id IN ({ids_sql}) ORDER BY id");
+    let rows = sqlx::query(&sql)
+        .bind(param)
+        .fetch_all(&mut *conn)
+        .await
+        .db()?;
+    let sql = format!(
+        "SELECT patient_id, system, value FROM patient_identifiers \
+         WHERE patient_id IN ({ids_sql}) ORDER BY patient_id, position"
+    );
+    let found = sqlx::query(&sql)
+        .bind(param)
+        .fetch_all(&mut *conn)
+        .await
+        .db()?;
+    let mut by_patient = identifiers_by_patient(&found)?;
+    rows.iter()
+        .map(|row| {
+            let id: i64 = get(row, "id")?;
+            patient_from(row, by_patient.remove(&id).unwrap_or_default())
+        })
+        .collect()
+}
+
+/// `patient_identifiers` rows (`patient_id, system, value`, in position order) by patient.
+fn identifiers_by_patient(
+    rows: &[AnyRow],
+) -> Result<std::collections::HashMap<i64, Vec<Identifier>>> {
+    let mut by_patient: std::collections::HashMap<i64, Vec<Identifier>> = Default::default();
+    for row in rows {
+        by_patient
+            .entry(get(row, "patient_id")?)
+            .or_default()
+            .push(Identifier {
+                system: get(row, "system")?,
+                value: get(row, "value")?,
+            });
+    }
+    Ok(by_patient)
+}
+
 /// Rows of `patients` with their identifiers, read in one query rather than one per patient.
 pub(crate) async fn with_identifiers(
     conn: &mut AnyConnection,
@@ -536,15 +585,7 @@ pub(crate) async fn with_identifiers(
         for id in &ids {
             query = query.bind(*id);
         }
-        for row in query.fetch_all(&mut *conn).await.db()? {
-            by_patient
-                .entry(get(&row, "patient_id")?)
-                .or_default()
-                .push(Identifier {
-                    system: get(&row, "system")?,
-                    value: get(&row, "value")?,
-                });
-        }
+        by_patient = identifiers_by_patient(&query.fetch_all(&mut *conn).await.db()?)?;
     }
     rows.iter()
         .zip(&ids)

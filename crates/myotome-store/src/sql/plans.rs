@@ -359,6 +359,22 @@ pub(crate) async fn appointment(
     appointment_from(&row)
 }
 
+/// The appointments whose ids `ids_sql` selects (a `SELECT` of appointment ids with one `$1`
+/// parameter, bound to `param`), in one read.
+pub(crate) async fn appointments_selected_by(
+    conn: &mut AnyConnection,
+    ids_sql: &str,
+    param: i64,
+) -> Result<Vec<Appointment>> {
+    let sql = format!("SELECT {APPOINTMENT_COLUMNS} FROM appointments WHERE id IN ({ids_sql})");
+    let rows = sqlx::query(&sql)
+        .bind(param)
+        .fetch_all(&mut *conn)
+        .await
+        .db()?;
+    rows.iter().map(appointment_from).collect()
+}
+
 /// Appointments without a start time sort first on their day (they are "that day, any time").
 const DAY_ORDER: &str = "ORDER BY date, COALESCE(start_time, ''), id";
 

@@ -10,7 +10,7 @@
 
 use super::audit::{self, Reservation};
 use super::error::DbResult;
-use super::{clinical, lots, measurements, merge, patients, plans, safety};
+use super::{clinical, lots, measurements, merge, patients, plans, safety, visits};
 use crate::{
     Actor, Appointment, AppointmentDetails, AppointmentId, AuditAction, Backend, CalendarQuery,
     ChartStanding, Clearance, NewClearance, NewScreening, Patient, PatientDetails, PatientId,
@@ -114,6 +114,42 @@ impl Transaction for SqlTransaction {
         self.actions
             .push(lot_action(&format!("lot.{}", event.kind.as_str()), lot));
         Ok(recorded)
+    }
+
+    async fn visit_steps(&mut self, visit: AppointmentId) -> Result<Vec<crate::VisitStep>> {
+        visits::of(&mut self.tx, &[visit]).await
+    }
+
+    async fn add_visit_step(
+        &mut self,
+        visit: &Appointment,
+        step: &crate::NewVisitStep,
+    ) -> Result<crate::VisitStep> {
+        let recorded = visits::add(&mut self.tx, visit.id, step, self.actor.user_id).await?;
+        self.actions.push(
+            AuditAction::on_patient(&format!("visit.{}", step.kind.as_str()), visit.patient_id)
+                .with_target(format!("appointment/{}", visit.id)),
+        );
+        Ok(recorded)
+    }
+
+    async fn add_storage_readings(
+        &mut self,
+        readings: &[crate::NewReading],
+    ) -> Result<Vec<crate::StorageReading>> {
+        let mut stored = Vec::with_capacity(readings.len());
+        for reading in readings {
+            stored.push(lots::add_reading(&mut self.tx, reading, self.actor.user_id).await?);
+        }
+        let mut places: Vec<&str> = readings.iter().map(|r| r.location.as_str()).collect();
+        places.sort_unstable();
+        places.dedup();
+        for place in places {
+            self.actions.push(
+                AuditAction::general("storage.reading").with_target(format!("storage/{place}")),
+            );
+        }
+        Ok(stored)
     }
 
     async fn add_intake(

@@ -9,8 +9,8 @@ use crate::extract::{ApiJson, ApiPath};
 use crate::permissions::need;
 use crate::state::AppState;
 use crate::wire::lots::{
-    LotEventIn, LotEventOut, LotOut, NoticeIn, NoticeOut, ProductIn, ProductOut, ReceiveIn,
-    RecipientOut, ScanIn, ScanOut,
+    ExpiringOut, LotEventIn, LotEventOut, LotOut, NoticeIn, NoticeOut, ProductIn, ProductOut,
+    ReceiveIn, RecipientOut, ScanIn, ScanOut,
 };
 use axum::Json;
 use axum::extract::State;
@@ -24,6 +24,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_products, add_product))
         .routes(routes!(list_lots, receive_lot))
+        .routes(routes!(expiring_lots))
         .routes(routes!(get_lot))
         .routes(routes!(record_event))
         .routes(routes!(recipients))
@@ -81,6 +82,23 @@ async fn list_lots(
 ) -> Result<Json<Vec<LotOut>>, ApiError> {
     let views = lots::inventory(&state.clinic, &auth.clinic()).await?;
     Ok(Json(views.iter().map(LotOut::from).collect()))
+}
+
+/// The usable lots expiring within the clinic's "expiring soon" window (a clinic setting),
+/// earliest first; `window` is absent, and no lot listed, while the clinic has not set one.
+#[utoipa::path(get, path = "/api/v1/lots/expiring", tag = "inventory",
+    responses((status = 200, description = "The window and the lots", body = ExpiringOut)))]
+async fn expiring_lots(
+    auth: Authorized<need::InventoryRead>,
+    State(state): State<AppState>,
+) -> Result<Json<ExpiringOut>, ApiError> {
+    let caller = auth.clinic();
+    let views = lots::inventory(&state.clinic, &caller).await?;
+    let soon = lots::expiring_soon(&state.clinic, &caller, &views).await?;
+    Ok(Json(ExpiringOut {
+        window: soon.window.map(|w| w.to_string()),
+        lots: soon.lots.iter().map(LotOut::from).collect(),
+    }))
 }
 
 /// Receives a lot: a damaged package or a temperature outside the product's label range is

@@ -15,6 +15,7 @@ pub(crate) mod records;
 pub(crate) mod screenings;
 pub(crate) mod session;
 pub(crate) mod settings;
+mod storage;
 pub(crate) mod tokens;
 pub(crate) mod users;
 
@@ -38,6 +39,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(protocols::routes())
         .merge(settings::routes())
         .merge(lots::routes())
+        .merge(storage::routes())
         .merge(users::routes())
         .merge(tokens::routes())
         .merge(audit::routes())

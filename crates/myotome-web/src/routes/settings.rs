@@ -29,6 +29,9 @@ pub struct SettingsOut {
     pub changed_at: Option<String>,
     pub changed_by: Option<i64>,
     pub note: Option<String>,
+    /// The clinic-wide values (its name, telephone, the expiring-soon window): saved with
+    /// `protocol` set to `clinic`.
+    pub clinic: Vec<OpenSettingOut>,
     pub protocols: Vec<ProtocolSettingsOut>,
 }
 
@@ -44,10 +47,11 @@ pub struct ProtocolSettingsOut {
 pub struct OpenSettingOut {
     pub key: String,
     pub label: String,
-    /// count, minutes, period, period_range, volume_range or ratio.
+    /// count, minutes, period, period_range, volume_range, ratio or text.
     pub kind: &'static str,
-    /// Why the protocol leaves it to the clinic.
+    /// Why the protocol leaves it to the clinic (or what a clinic-wide value is for).
     pub why: String,
+    /// The seed document and section leaving it open; empty for a clinic-wide value.
     pub document: String,
     pub section: String,
     pub quote: Option<String>,
@@ -80,6 +84,7 @@ pub struct SettingsIn {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SettingValueIn {
+    /// The protocol id, or `clinic` for a clinic-wide value.
     pub protocol: String,
     /// The key as `GET /api/v1/settings` names it.
     pub key: String,
@@ -103,32 +108,33 @@ async fn out(state: &AppState, caller: &myotome_clinic::Caller) -> Result<Settin
             .as_ref()
             .and_then(|c| c.changed_by.map(|u| u.0)),
         note: overview.current.as_ref().and_then(|c| c.note.clone()),
+        clinic: overview.clinic.into_iter().map(setting_out).collect(),
         protocols: overview
             .protocols
             .into_iter()
             .map(|p| ProtocolSettingsOut {
                 protocol: p.protocol,
                 title: p.title,
-                settings: p
-                    .settings
-                    .into_iter()
-                    .map(|s| OpenSettingOut {
-                        value: s.value.as_ref().map(|v: &SettingValueDocument| {
-                            let (min, max, unit) = settings::typed(v);
-                            TypedValueOut { min, max, unit }
-                        }),
-                        key: s.key,
-                        label: s.label,
-                        kind: settings::kind_word(s.kind),
-                        why: s.why,
-                        document: s.document,
-                        section: s.section,
-                        quote: s.quote,
-                    })
-                    .collect(),
+                settings: p.settings.into_iter().map(setting_out).collect(),
             })
             .collect(),
     })
+}
+
+fn setting_out(s: settings::SettingView) -> OpenSettingOut {
+    OpenSettingOut {
+        value: s.value.as_ref().map(|v: &SettingValueDocument| {
+            let (min, max, unit) = settings::typed(v);
+            TypedValueOut { min, max, unit }
+        }),
+        key: s.key,
+        label: s.label,
+        kind: settings::kind_word(s.kind),
+        why: s.why,
+        document: s.document,
+        section: s.section,
+        quote: s.quote,
+    }
 }
 
 /// The clinic's settings: every value a seed leaves open, with the value set now.

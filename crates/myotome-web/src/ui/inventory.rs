@@ -106,6 +106,12 @@ struct InventoryPage {
     held: Vec<LotRow>,
     /// Used up.
     finished: Vec<LotRow>,
+    /// Usable lots expiring within the clinic's window, earliest first.
+    expiring: Vec<LotRow>,
+    /// The window in words ("60 days"); `None` while the clinic has not set one.
+    expiring_window: Option<String>,
+    /// Whether this viewer may set it (a link to the settings).
+    may_set: bool,
     products: Vec<(String, String, String)>,
     may_receive: bool,
 }
@@ -120,6 +126,9 @@ async fn inventory_page(
         .await
         .map_err(|e| in_page(viewer)(ApiError::from(e)))?;
     let products = lots::products(&state.clinic, &caller)
+        .await
+        .map_err(|e| in_page(viewer)(ApiError::from(e)))?;
+    let soon = lots::expiring_soon(&state.clinic, &caller, &views)
         .await
         .map_err(|e| in_page(viewer)(ApiError::from(e)))?;
     let (mut available, mut held, mut finished) = (Vec::new(), Vec::new(), Vec::new());
@@ -138,6 +147,9 @@ async fn inventory_page(
         available,
         held,
         finished,
+        expiring: soon.lots.iter().map(LotRow::of).collect(),
+        expiring_window: soon.window.map(|w| w.to_string()),
+        may_set: viewer.may(Permission::SettingsWrite),
         products: products
             .iter()
             .map(|p| {

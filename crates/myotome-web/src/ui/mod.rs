@@ -24,6 +24,7 @@ pub mod protocols;
 pub mod render;
 pub mod screening;
 pub mod settings;
+pub mod temperatures;
 pub mod today;
 
 use crate::error::ApiError;
@@ -46,6 +47,7 @@ pub fn routes() -> Router<AppState> {
         .merge(calendar::routes())
         .merge(protocols::routes())
         .merge(inventory::routes())
+        .merge(temperatures::routes())
         .merge(admin::routes())
 }
 

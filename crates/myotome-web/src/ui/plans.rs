@@ -390,7 +390,8 @@ fn builder_errors(
                 | RefusalReason::NotACandidate
                 | RefusalReason::ClearanceNeeded
                 | RefusalReason::ScreeningIncomplete
-                | RefusalReason::LotRefused => errors.summary = Some(message),
+                | RefusalReason::LotRefused
+                | RefusalReason::StepRefused => errors.summary = Some(message),
                 RefusalReason::WindowViolation | RefusalReason::Unsupported => {
                     violations = refusal.violations.iter().map(ViolationView::from).collect();
                     errors.summary = Some(message);

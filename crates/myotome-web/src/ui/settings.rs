@@ -35,6 +35,8 @@ struct Row {
     range: bool,
     /// Whether the unit select is shown (lengths of time).
     timed: bool,
+    /// A line of text rather than a number.
+    text: bool,
     unit_label: &'static str,
     min: String,
     max: String,
@@ -91,9 +93,14 @@ async fn view(
             )
         }
     };
-    let protocols = overview
-        .protocols
-        .into_iter()
+    let clinic_wide = settings::ProtocolSettings {
+        protocol: settings::CLINIC_SCOPE.to_owned(),
+        title: "The whole clinic".to_owned(),
+        version: String::new(),
+        settings: overview.clinic,
+    };
+    let protocols = std::iter::once(clinic_wide)
+        .chain(overview.protocols)
         .filter(|p| !p.settings.is_empty())
         .map(|p| ProtocolBlock {
             rows: p
@@ -110,19 +117,25 @@ async fn view(
                         None => s.value.as_ref().map(settings::typed).unwrap_or_default(),
                     };
                     Row {
-                        range: !matches!(s.kind, ValueKind::Period | ValueKind::Ratio),
+                        range: !matches!(
+                            s.kind,
+                            ValueKind::Period | ValueKind::Ratio | ValueKind::Text
+                        ),
                         timed: matches!(s.kind, ValueKind::Period | ValueKind::PeriodRange),
+                        text: s.kind == ValueKind::Text,
                         unit_label: match s.kind {
                             ValueKind::Count => "sessions",
                             ValueKind::Minutes => "minutes",
                             ValueKind::VolumeRange => "mL",
                             ValueKind::Ratio => "mL saline per mL",
-                            ValueKind::Period | ValueKind::PeriodRange => "",
+                            ValueKind::Period | ValueKind::PeriodRange | ValueKind::Text => "",
                         },
                         field,
                         label: s.label,
                         why: s.why,
-                        source: if s.title.is_empty() {
+                        source: if s.section.is_empty() {
+                            "the clinic's own choice; no seed sets it".to_owned()
+                        } else if s.title.is_empty() {
                             format!("section “{}”", s.section)
                         } else {
                             format!("{} ({}), section “{}”", s.title, s.document, s.section)

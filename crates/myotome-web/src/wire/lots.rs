@@ -141,6 +141,14 @@ impl From<&LotEvent> for LotEventOut {
     }
 }
 
+/// The lots expiring soon.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExpiringOut {
+    /// The clinic's window in words ("60 days"); absent while it is not set.
+    pub window: Option<String>,
+    pub lots: Vec<LotOut>,
+}
+
 /// A lot, what its ledger says now, and the ledger.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LotOut {

@@ -12,6 +12,7 @@ pub mod patients;
 pub mod protocols;
 pub mod records;
 pub mod schema;
+pub mod storage;
 
 pub use myotome_wire::{clinical, fhir};
 

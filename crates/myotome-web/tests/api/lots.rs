@@ -1,6 +1,8 @@
 //! Lots over the API: a lot split over two patients' visits with its remainder wasted traces
 //! both ways exactly — lot → the two patients (recall), patient → the lot (look-back) — and a
-//! scanned label reads back to its parts and its product.
+//! scanned label reads back to its parts and its product. A fridge reading above a lot's label
+//! range names that lot; a logger file with a bad line keeps nothing; the expiring-soon list
+//! waits for the clinic's window.
 
 use crate::both;
 use crate::fhir::r4_validator;
@@ -10,6 +12,10 @@ use serde_json::{Value, json};
 both!(
     a_lot_split_over_two_visits_with_a_wasted_remainder_traces_to_both_patients_and_back,
     super::split_lot
+);
+both!(
+    a_warm_fridge_reading_names_the_lot_inside_and_expiring_soon_follows_the_clinics_window,
+    super::temperatures_and_expiry
 );
 
 async fn visit(app: &TestApp, patient: i64, date: &str) -> i64 {
@@ -197,4 +203,120 @@ async fn split_lot(app: TestApp) {
         .get(&format!("/api/v1/lots/{id}/recipients"))
         .await
         .assert_error(403, "forbidden");
+}
+
+async fn temperatures_and_expiry(app: TestApp) {
+    let product = app
+        .staff
+        .post(
+            "/api/v1/products",
+            json!({ "name": "Exosome 1 mL", "kind": "exosome", "manufacturer": "Lab",
+                    "unit": "vial", "storage_min_c": 2, "storage_max_c": 8 }),
+        )
+        .await
+        .assert_status(201)
+        .clone();
+    let expiry = jiff::Zoned::now().date() + jiff::Span::new().days(20);
+    let lot = app
+        .staff
+        .post(
+            "/api/v1/lots",
+            json!({ "product_id": product["id"], "lot_number": "F-1", "distinct_code": "F-1",
+                    "expiry": expiry.to_string(), "quantity": 2, "temperature_c": 5,
+                    "package": "intact", "location": "Fridge 1" }),
+        )
+        .await
+        .assert_status(201)
+        .clone();
+    app.staff
+        .post(
+            "/api/v1/storage/readings",
+            json!({ "location": "Fridge 1", "temperature_c": 11.5, "note": "door left ajar" }),
+        )
+        .await
+        .assert_status(201);
+    let refused = app
+        .staff
+        .post(
+            "/api/v1/storage/readings/import",
+            json!({ "csv": "taken_at,temperature_c\n2026-01-01T08:00:00Z,4\nyesterday,4\n",
+                    "location": "Fridge 1" }),
+        )
+        .await;
+    refused.assert_error(422, "invalid_input");
+    assert!(
+        refused.body.to_string().contains("csv.line3.taken_at"),
+        "the line is named: {}",
+        refused.body
+    );
+    let log = app
+        .clinician
+        .get("/api/v1/storage/readings?days=7")
+        .await
+        .assert_status(200)
+        .clone();
+    let fridge = log
+        .as_array()
+        .expect("a list")
+        .iter()
+        .find(|l| l["location"] == json!("Fridge 1"))
+        .expect("the fridge's log")
+        .clone();
+    assert_eq!(fridge["lot_ids"], json!([lot["id"]]));
+    assert_eq!(
+        fridge["readings"].as_array().map(Vec::len),
+        Some(1),
+        "the refused file kept nothing"
+    );
+    let warm = &fridge["readings"][0];
+    assert_eq!(warm["temperature_c"], json!(11.5));
+    assert_eq!(warm["out_of_range_for"][0]["lot_id"], lot["id"]);
+    assert_eq!(
+        warm["out_of_range_for"][0]["excursion"],
+        json!("3.5 °C above the label's range")
+    );
+
+    let unset = app
+        .staff
+        .get("/api/v1/lots/expiring")
+        .await
+        .assert_status(200)
+        .clone();
+    assert_eq!(unset["window"], Value::Null);
+    assert_eq!(unset["lots"], json!([]));
+    let version = app
+        .clinician
+        .get("/api/v1/settings")
+        .await
+        .assert_status(200)["version"]
+        .clone();
+    let saved = app
+        .clinician
+        .put(
+            "/api/v1/settings",
+            json!({ "version": version, "values": [
+                { "protocol": "clinic", "key": "expiring_soon", "min": "30", "unit": "days" },
+                { "protocol": "clinic", "key": "name", "min": "North Clinic" },
+            ]}),
+        )
+        .await
+        .assert_status(200)
+        .clone();
+    let name = saved["clinic"]
+        .as_array()
+        .expect("the clinic-wide values")
+        .iter()
+        .find(|s| s["key"] == json!("name"))
+        .expect("the name")
+        .clone();
+    assert_eq!(name["value"]["min"], json!("North Clinic"));
+    assert_eq!(name["kind"], json!("text"));
+    let soon = app
+        .staff
+        .get("/api/v1/lots/expiring")
+        .await
+        .assert_status(200)
+        .clone();
+    assert_eq!(soon["window"], json!("30 days"));
+    assert_eq!(soon["lots"][0]["id"], lot["id"]);
 }

@@ -184,6 +184,19 @@ const EXPECTED: &[(&str, &str, [u16; 5])] = &[
     ("GET", "/api/v1/lots", [200, 200, 200, 200, 401]),
     ("POST", "/api/v1/lots", [403, 201, 201, 201, 401]),
     ("GET", "/api/v1/lots/{lot}", [200, 200, 200, 200, 401]),
+    ("GET", "/api/v1/lots/expiring", [200, 200, 200, 200, 401]),
+    // The temperature log: everyone reads it; the handlers record and import readings.
+    ("GET", "/api/v1/storage/readings", [200, 200, 200, 200, 401]),
+    (
+        "POST",
+        "/api/v1/storage/readings",
+        [403, 201, 201, 201, 401],
+    ),
+    (
+        "POST",
+        "/api/v1/storage/readings/import",
+        [403, 201, 201, 201, 401],
+    ),
     (
         "POST",
         "/api/v1/lots/{lot}/events",
@@ -450,6 +463,12 @@ fn body(
             json!({ "kind": "stored", "location": "Fridge 2" })
         }
         ("POST", "/api/v1/lots/scan") => json!({ "scan": "(01)09506000134352(10)A1" }),
+        ("POST", "/api/v1/storage/readings") => {
+            json!({ "location": "Fridge 2", "temperature_c": 4.5 })
+        }
+        ("POST", "/api/v1/storage/readings/import") => json!({
+            "csv": "taken_at,temperature_c\n2026-01-01T08:00:00Z,4\n", "location": "Fridge 2",
+        }),
         ("POST", "/api/v1/lots/{lot}/notices") => {
             json!({ "patient_id": mine.patient["id"], "method": "call" })
         }

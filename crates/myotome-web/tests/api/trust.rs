@@ -670,7 +670,7 @@ mod the_secure_cookie_setting_marks_the_cookie_secure {
 }
 
 /// Every /api/v1 path the API serves, as the product lists them.
-const API_PATHS: [&str; 42] = [
+const API_PATHS: [&str; 45] = [
     "/api/v1/session",
     "/api/v1/setup",
     "/api/v1/patients",
@@ -694,6 +694,9 @@ const API_PATHS: [&str; 42] = [
     "/api/v1/lots/scan",
     "/api/v1/lots/{id}/notices",
     "/api/v1/lots/{id}/fhir",
+    "/api/v1/lots/expiring",
+    "/api/v1/storage/readings",
+    "/api/v1/storage/readings/import",
     "/api/v1/patients/{id}/plans",
     "/api/v1/plans/{id}",
     "/api/v1/plans/{id}/status",

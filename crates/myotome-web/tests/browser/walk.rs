@@ -575,6 +575,12 @@ async fn the_clinic_sets_what_the_seeds_leave_open(browser: &mut Browser) {
     browser
         .fill("knee-msc.dosing.product_volume.max", "12")
         .await;
+    browser
+        .fill("clinic.name.min", "Northside Regenerative Clinic")
+        .await;
+    browser.fill("clinic.phone.min", "+1 555 0142").await;
+    browser.fill("clinic.expiring_soon.min", "60").await;
+    browser.fill("clinic.expiring_soon.unit", "days").await;
     browser.fill("ims.observation.minutes.min", "10").await;
     browser.fill("ims.observation.minutes.max", "15").await;
     browser
@@ -692,7 +698,35 @@ async fn a_lot_is_received_by_its_label_issued_and_recalled(browser: &mut Browse
     browser.open("/inventory").await;
     let in_stock = links_with(browser, "#available a", "LOT-42").await;
     assert_eq!(in_stock.len(), 1, "the lot is in stock");
+    let expiring = browser.text_of("#expiring").await;
+    assert!(
+        expiring.contains("within 60 days"),
+        "the clinic's window: {expiring}"
+    );
     browser.screenshot("inventory").await;
+
+    // The freezer's morning reading is too warm for the lot's label: the log names the lot.
+    browser.click_id("temperature-log").await;
+    browser
+        .wait_for_path(|p| p == "/inventory/temperatures", "the temperature log")
+        .await;
+    browser.fill("reading-location", "Freezer B").await;
+    browser.fill("reading-temperature", "-50").await;
+    browser.fill("reading-note", "Door found ajar").await;
+    browser.click_id("record-reading-button").await;
+    browser
+        .wait_for_path(
+            |p| p == "/inventory/temperatures?done=reading",
+            "the log, with the reading recorded",
+        )
+        .await;
+    let flagged = browser.text_of(".excursions").await;
+    assert!(flagged.contains("LOT-42"), "{flagged}");
+    assert!(
+        flagged.contains("10.0 °C above the label's range"),
+        "{flagged}"
+    );
+    browser.screenshot("temperature-log").await;
 
     browser.open(&format!("/plans/{plan}")).await;
     browser.wait_for("#visits-heading").await;

@@ -1,7 +1,9 @@
 //! The inventory pages over HTTP: a product added, a lot received from a scanner's string
 //! (FNC1 as the group separator) with the form filled from it, an unknown GTIN offered as a
 //! new product, the lot's page with its stock and ledger, a refused movement said at the top,
-//! and a recall listing the patients the lot reached, with how to reach them.
+//! and a recall listing the patients the lot reached, with how to reach them. The temperature
+//! log flags a warm reading with the lot in that fridge and shows a bad logger file's lines;
+//! the expiring-soon list says where its window is set until the clinic sets it.
 
 use crate::both;
 use crate::support::{PASSWORD, TestApp, create_patient};
@@ -11,6 +13,10 @@ use serde_json::json;
 both!(
     staff_receive_a_lot_by_scanning_its_label_and_a_recall_lists_the_patients_it_reached,
     super::receive_and_recall
+);
+both!(
+    a_warm_reading_flags_the_lot_in_that_fridge_and_expiring_soon_waits_for_the_clinics_window,
+    super::temperatures_and_expiring
 );
 
 const GS: char = '\u{1d}';
@@ -226,4 +232,149 @@ async fn receive_and_recall(app: TestApp) {
         inventory.html.contains(r#"id="held""#),
         "a recalled lot on the shelf is held"
     );
+}
+
+async fn temperatures_and_expiring(app: TestApp) {
+    let product = app
+        .staff
+        .post(
+            "/api/v1/products",
+            json!({ "name": "Exosome 1 mL", "kind": "exosome", "manufacturer": "Lab",
+                    "unit": "vial", "storage_min_c": 2, "storage_max_c": 8 }),
+        )
+        .await
+        .assert_status(201)
+        .clone();
+    let expiry = jiff::Zoned::now().date() + jiff::Span::new().days(20);
+    app.staff
+        .post(
+            "/api/v1/lots",
+            json!({ "product_id": product["id"], "lot_number": "FR-7", "distinct_code": "FR-7",
+                    "expiry": expiry.to_string(), "quantity": 3, "temperature_c": 5,
+                    "package": "intact", "location": "Vaccine fridge" }),
+        )
+        .await
+        .assert_status(201);
+
+    let mut sam = WebClient::signed_in(&app.base, "sam", PASSWORD).await;
+    let inventory = sam.get("/inventory").await;
+    assert!(
+        inventory
+            .html
+            .contains("The clinic has not said how far ahead"),
+        "{}",
+        inventory.html
+    );
+    let page = sam.get("/inventory/temperatures").await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    assert!(
+        page.html.contains("Vaccine fridge"),
+        "the location the lot was put away in"
+    );
+    assert!(page.html.contains("No reading in the last 30 days."));
+
+    let typo = sam
+        .post(
+            "/inventory/temperatures",
+            &[("location", "Vaccine fridge"), ("temperature_c", "warm")],
+        )
+        .await;
+    assert_eq!(typo.status, 422);
+    assert!(typo.html.contains("is not a temperature"), "{}", typo.html);
+    assert!(
+        typo.html.contains(r#"value="Vaccine fridge""#),
+        "what was typed is kept"
+    );
+    let recorded = sam
+        .post(
+            "/inventory/temperatures",
+            &[
+                ("location", "Vaccine fridge"),
+                ("temperature_c", "9.5"),
+                ("note", "after delivery"),
+            ],
+        )
+        .await;
+    assert_eq!(recorded.status, 303, "{}", recorded.html);
+    let page = sam.get("/inventory/temperatures?done=reading").await;
+    assert!(page.html.contains("The reading is recorded."));
+    assert!(page.html.contains("1 out of range"), "{}", page.html);
+    assert!(
+        page.html
+            .contains("1.5 °C above the label&#39;s range (2 to 8 °C)"),
+        "{}",
+        page.html
+    );
+    assert!(
+        page.html
+            .contains(">FR-7</a> (Exosome 1 mL, 3 then on hand)"),
+        "{}",
+        page.html
+    );
+
+    let pasted = "taken_at,temperature_c\n2026-01-01T08:00,4\n2026-01-01T08:15,\n";
+    let bad = sam
+        .post(
+            "/inventory/temperatures/import",
+            &[("location", "Vaccine fridge"), ("csv", pasted)],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.html.contains("Nothing was imported"), "{}", bad.html);
+    assert!(
+        bad.html.contains("Line 3, temperature c: is empty"),
+        "{}",
+        bad.html
+    );
+    assert!(
+        bad.html.contains("2026-01-01T08:15,"),
+        "the pasted text is kept to fix"
+    );
+
+    // The clinic sets its window; the lot expiring in 20 days is then listed.
+    let mut doctor = WebClient::signed_in(&app.base, "dr_chen", PASSWORD).await;
+    let settings = doctor.get("/settings").await;
+    assert!(
+        settings.html.contains("The whole clinic"),
+        "{}",
+        settings.html
+    );
+    let version = app
+        .clinician
+        .get("/api/v1/settings")
+        .await
+        .assert_status(200)["version"]
+        .to_string();
+    let saved = doctor
+        .post(
+            "/settings",
+            &[
+                ("version", version.as_str()),
+                ("clinic.expiring_soon.min", "30"),
+                ("clinic.expiring_soon.unit", "days"),
+                ("clinic.name.min", "North Clinic"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.html);
+    let settings = doctor.get("/settings").await;
+    assert!(
+        settings.html.contains(r#"value="North Clinic""#),
+        "the name is kept"
+    );
+    let inventory = sam.get("/inventory").await;
+    assert!(
+        inventory
+            .html
+            .contains("usable lots expiring within 30 days"),
+        "{}",
+        inventory.html
+    );
+    let expiring = inventory
+        .html
+        .split(r#"id="expiring""#)
+        .nth(1)
+        .and_then(|rest| rest.split("</section>").next())
+        .unwrap_or_default();
+    assert!(expiring.contains("FR-7"), "{expiring}");
 }
