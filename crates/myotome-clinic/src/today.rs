@@ -43,6 +43,8 @@ pub struct Work {
     pub patients: HashMap<PatientId, Patient>,
     /// Each of today's visits' flags, precautions and clearances (by appointment id).
     pub visit_safety: HashMap<AppointmentId, CareSafety>,
+    /// Where each of today's visits stands in its day (arrived, in procedure …), by id.
+    pub stages: HashMap<AppointmentId, myotome_core::visit_day::Stage>,
     /// Active plans flagged for a re-screen or a worse new screening, the caller's own plans
     /// first, at most [`LIST_LIMIT`].
     pub flagged_plans: Vec<(TreatmentPlan, Vec<CareFlag>)>,
@@ -228,8 +230,14 @@ pub async fn work(clinic: &Clinic, caller: &Caller) -> Result<Work, ClinicError>
                 .map(|p| (p.id, p)),
         );
     }
+    let stages = visits
+        .iter()
+        .map(|v| v.id)
+        .zip(crate::visit_day::stages(clinic, &visits).await?)
+        .collect();
     Ok(Work {
         date,
+        stages,
         visits,
         requests,
         unsigned,

@@ -80,6 +80,29 @@ impl VisitDay {
             .max()
     }
 
+    /// The protocol's minimum observation in minutes (the seed's, or the clinic's setting).
+    pub fn observation_minutes(&self) -> Option<u32> {
+        self.protocol
+            .as_ref()
+            .and_then(|p| p.observation.minutes.given().map(|m| m.min))
+    }
+
+    /// What to watch for during the observation, from the protocol.
+    pub fn watch_for(&self) -> Vec<String> {
+        self.protocol
+            .iter()
+            .flat_map(|p| p.observation.watch_for.iter().map(|s| s.text.clone()))
+            .collect()
+    }
+
+    /// What to have at hand during the observation, from the protocol.
+    pub fn have_at_hand(&self) -> Vec<String> {
+        self.protocol
+            .iter()
+            .flat_map(|p| p.observation.have_at_hand.iter().map(|s| s.text.clone()))
+            .collect()
+    }
+
     /// The step recorded last of `kind`, if any.
     pub fn last(&self, kind: Step) -> Option<&VisitStep> {
         self.steps.iter().rev().find(|s| s.step.kind == kind)
@@ -260,6 +283,15 @@ pub async fn record(
         Some(version) => Some(tx.clinic_settings_version(version).await?),
         None => None,
     };
+    if today_date_refusal(&appointment, clinic.clock.today()) {
+        return Err(ClinicError::refused(
+            RefusalReason::StepRefused,
+            format!(
+                "This visit is booked for {}: its day is recorded on the day. If the patient came today, move the visit to today first.",
+                appointment.details.date
+            ),
+        ));
+    }
     let steps = tx.visit_steps(id).await?;
     let today = assemble(
         clinic,
@@ -274,7 +306,9 @@ pub async fn record(
     let new = match step {
         Step::Checked => checked(&today, form, now)?,
         Step::AnesthesiaGiven => anesthetic(&today, form, now)?,
-        Step::ProcedureStarted => procedure_start(&today, &standing, form, now)?,
+        Step::ProcedureStarted => {
+            procedure_start(&today, &standing, form, now, &clinic.clock.time_zone())?
+        }
         Step::ObservationEnded => observation_end(&today, form, now, &clinic.clock.time_zone())?,
         Step::Arrived | Step::PreparationStarted | Step::ProcedureEnded => NewVisitStep {
             kind: step,
@@ -286,6 +320,11 @@ pub async fn record(
     };
     tx.add_visit_step(&today.appointment, &new).await?;
     commit_and_read(tx, clinic, caller, id).await
+}
+
+/// Whether the visit is booked for a later day than `today` (its day cannot be recorded yet).
+fn today_date_refusal(appointment: &Appointment, today: jiff::civil::Date) -> bool {
+    appointment.details.date > today
 }
 
 async fn commit_and_read(
@@ -300,6 +339,31 @@ async fn commit_and_read(
 
 fn out_of_order(refusal: StepRefusal) -> ClinicError {
     ClinicError::refused(RefusalReason::StepRefused, refusal.to_string())
+}
+
+/// The anesthetic's wait as the clinic reads it: the earliest start in its time zone, to the
+/// minute and never before the moment allowed.
+fn wait_refusal(refusal: StepRefusal, zone: &jiff::tz::TimeZone) -> ClinicError {
+    match refusal {
+        StepRefusal::AnesthesiaWait { may_start_at } => {
+            let minute = jiff::SignedDuration::from_mins(1);
+            let shown = may_start_at
+                .round(
+                    jiff::TimestampRound::new()
+                        .smallest(jiff::Unit::Minute)
+                        .mode(jiff::RoundMode::Ceil),
+                )
+                .unwrap_or(may_start_at + minute);
+            ClinicError::refused(
+                RefusalReason::StepRefused,
+                format!(
+                    "The anesthetic has not had time to take effect: the procedure may start at {} at the earliest (the protocol's minimum wait).",
+                    shown.to_zoned(zone.clone()).strftime("%H:%M")
+                ),
+            )
+        }
+        other => out_of_order(other),
+    }
 }
 
 fn optional(text: &str) -> Option<String> {
@@ -390,6 +454,7 @@ fn procedure_start(
     standing: &myotome_store::ChartStanding,
     form: &StepForm,
     now: Timestamp,
+    zone: &jiff::tz::TimeZone,
 ) -> Result<NewVisitStep, ClinicError> {
     safety::gate_booking(&today.patient, standing, today.plan.as_ref())?;
     if let Some(protocol) = &today.protocol {
@@ -397,7 +462,7 @@ fn procedure_start(
             .into_iter()
             .map(|(option, step)| (option, step.step.at))
             .collect();
-        day::anesthesia_allows(&given, now).map_err(out_of_order)?;
+        day::anesthesia_allows(&given, now).map_err(|r| wait_refusal(r, zone))?;
     }
     let unticked: Vec<String> = today
         .checklist()

@@ -9,3 +9,26 @@ document.addEventListener("submit", (event) => {
     event.preventDefault();
   }
 });
+
+// A <span data-countdown="RFC 3339 time"> counts down to that moment (the anesthetic's wait,
+// the observation's minimum): "4:32 left", then "now". Without the script the page already
+// says the time itself, so nothing is lost.
+function tickCountdowns() {
+  const now = Date.now();
+  for (const el of document.querySelectorAll("[data-countdown]")) {
+    const left = Math.round((Date.parse(el.dataset.countdown) - now) / 1000);
+    if (Number.isNaN(left)) continue;
+    if (left <= 0) {
+      el.textContent = el.dataset.done || "now";
+      el.classList.add("countdown-done");
+    } else {
+      const minutes = Math.floor(left / 60);
+      const seconds = String(left % 60).padStart(2, "0");
+      el.textContent = `${minutes}:${seconds} left`;
+    }
+  }
+}
+if (document.querySelector("[data-countdown]")) {
+  tickCountdowns();
+  window.setInterval(tickCountdowns, 1000);
+}

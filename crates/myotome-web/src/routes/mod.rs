@@ -18,6 +18,7 @@ pub(crate) mod settings;
 mod storage;
 pub(crate) mod tokens;
 pub(crate) mod users;
+mod visit_day;
 
 use crate::openapi::ApiDoc;
 use crate::state::AppState;
@@ -40,6 +41,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(settings::routes())
         .merge(lots::routes())
         .merge(storage::routes())
+        .merge(visit_day::routes())
         .merge(users::routes())
         .merge(tokens::routes())
         .merge(audit::routes())

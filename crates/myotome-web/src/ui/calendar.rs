@@ -272,6 +272,8 @@ struct AppointmentPage {
     care: CareView,
     /// The move form's "move the later visits too" box, as ticked.
     shift_later: bool,
+    /// Where the visit is in its day (arrived, in procedure …).
+    day_stage: &'static str,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -306,10 +308,17 @@ async fn appointment_view(
             .push("Recorded as deceased: no treatment.".to_owned());
     }
     let patient = patient_name(&patient);
+    let day_stage =
+        myotome_clinic::visit_day::stages(&state.clinic, std::slice::from_ref(appointment))
+            .await
+            .map_err(|e| in_page(viewer)(ApiError::from(e)))?
+            .first()
+            .map_or("", |stage| stage.label());
     Ok(AppointmentPage {
         safety,
         care,
         shift_later: false,
+        day_stage,
         chrome: Chrome::for_viewer(viewer, "/calendar"),
         title: format!("{} — {patient}", details.label),
         id: appointment.id.0,

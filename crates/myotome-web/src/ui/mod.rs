@@ -26,6 +26,7 @@ pub mod screening;
 pub mod settings;
 pub mod temperatures;
 pub mod today;
+pub mod visit_day;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -48,6 +49,7 @@ pub fn routes() -> Router<AppState> {
         .merge(protocols::routes())
         .merge(inventory::routes())
         .merge(temperatures::routes())
+        .merge(visit_day::routes())
         .merge(admin::routes())
 }
 

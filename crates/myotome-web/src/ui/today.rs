@@ -33,6 +33,8 @@ struct VisitRow {
     kind: &'static str,
     clinician: String,
     status: &'static str,
+    /// Where the visit stands in its day, while it is booked (arrived, in procedure …).
+    stage: Option<&'static str>,
     mine: bool,
     /// Flags (re-screen, deceased, worse screening), precautions and clearances, in words.
     flags: Vec<String>,
@@ -156,6 +158,11 @@ async fn today_page(viewer: Viewer, State(state): State<AppState>) -> Result<Res
                 AppointmentStatus::Cancelled => "Cancelled",
                 AppointmentStatus::NoShow => "Did not attend",
             },
+            stage: work
+                .stages
+                .get(&a.id)
+                .filter(|_| a.details.status == AppointmentStatus::Booked)
+                .map(|stage| stage.label()),
             mine: a.details.clinician_id == Some(viewer.user.id),
             flags: work
                 .visit_safety

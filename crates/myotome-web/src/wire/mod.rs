@@ -13,6 +13,7 @@ pub mod protocols;
 pub mod records;
 pub mod schema;
 pub mod storage;
+pub mod visit_day;
 
 pub use myotome_wire::{clinical, fhir};
 

@@ -10,4 +10,5 @@ mod fhir;
 mod lots;
 mod permissions;
 mod trust;
+mod visit_day;
 mod workflow;

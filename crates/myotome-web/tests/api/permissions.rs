@@ -185,6 +185,18 @@ const EXPECTED: &[(&str, &str, [u16; 5])] = &[
     ("POST", "/api/v1/lots", [403, 201, 201, 201, 401]),
     ("GET", "/api/v1/lots/{lot}", [200, 200, 200, 200, 401]),
     ("GET", "/api/v1/lots/expiring", [200, 200, 200, 200, 401]),
+    // A visit's day: chart data (not the admin's); arrival and the checklist are staff's too.
+    (
+        "GET",
+        "/api/v1/appointments/{appointment}/day",
+        [403, 200, 200, 200, 401],
+    ),
+    // The table's visit is booked for a later day: its day is refused past the permission check.
+    (
+        "POST",
+        "/api/v1/appointments/{appointment}/day",
+        [403, 422, 422, 422, 401],
+    ),
     // The temperature log: everyone reads it; the handlers record and import readings.
     ("GET", "/api/v1/storage/readings", [200, 200, 200, 200, 401]),
     (
@@ -463,6 +475,7 @@ fn body(
             json!({ "kind": "stored", "location": "Fridge 2" })
         }
         ("POST", "/api/v1/lots/scan") => json!({ "scan": "(01)09506000134352(10)A1" }),
+        ("POST", "/api/v1/appointments/{appointment}/day") => json!({ "step": "arrived" }),
         ("POST", "/api/v1/storage/readings") => {
             json!({ "location": "Fridge 2", "temperature_c": 4.5 })
         }

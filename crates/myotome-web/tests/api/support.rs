@@ -118,7 +118,49 @@ pub struct TestApp {
     /// The database's URL, for a test that must write what no request can (a row another
     /// version of Myotome wrote); `None` when the app was started on a given store.
     pub database_url: Option<String>,
+    /// The server's clock: the machine's, moved forward when a test says the day goes on
+    /// (an anesthetic's wait, an observation's minimum).
+    pub clock: Arc<TestClock>,
     stop: Option<oneshot::Sender<()>>,
+}
+
+/// The machine's clock plus an offset a test moves forward.
+#[derive(Debug)]
+pub struct TestClock {
+    zone: jiff::tz::TimeZone,
+    offset_seconds: std::sync::atomic::AtomicI64,
+}
+
+impl TestClock {
+    fn new(zone: Option<jiff::tz::TimeZone>) -> Self {
+        Self {
+            zone: zone.unwrap_or_else(jiff::tz::TimeZone::system),
+            offset_seconds: std::sync::atomic::AtomicI64::new(0),
+        }
+    }
+
+    /// Moves the server's clock `minutes` forward.
+    #[allow(dead_code)] // not every test binary lets time pass
+    pub fn advance(&self, minutes: i64) {
+        self.offset_seconds
+            .fetch_add(minutes * 60, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl myotome_clinic::Clock for TestClock {
+    fn now(&self) -> jiff::Timestamp {
+        jiff::Timestamp::now()
+            + jiff::SignedDuration::from_secs(
+                self.offset_seconds
+                    .load(std::sync::atomic::Ordering::SeqCst),
+            )
+    }
+    fn today(&self) -> jiff::civil::Date {
+        self.now().to_zoned(self.zone.clone()).date()
+    }
+    fn time_zone(&self) -> jiff::tz::TimeZone {
+        self.zone.clone()
+    }
 }
 
 impl Drop for TestApp {
@@ -168,7 +210,8 @@ pub async fn spawn_app_with(db: Db, settings: Settings) -> Option<TestApp> {
 
 /// Starts a server on an existing store (users are added to it).
 pub async fn start(store: Arc<dyn Store>, settings: Settings) -> TestApp {
-    let (base, stop) = serve(Arc::clone(&store), settings).await;
+    let clock = Arc::new(TestClock::new(settings.time_zone.clone()));
+    let (base, stop) = serve_with_clock(Arc::clone(&store), settings, clock.clone()).await;
     let admin_user = add_user(store.as_ref(), "ada", Role::Admin).await;
     let clinician_user = add_user(store.as_ref(), "dr_chen", Role::Clinician).await;
     let staff_user = add_user(store.as_ref(), "sam", Role::Staff).await;
@@ -188,19 +231,30 @@ pub async fn start(store: Arc<dyn Store>, settings: Settings) -> TestApp {
         clinician_user,
         staff_user,
         database_url: None,
+        clock,
         stop: Some(stop),
     }
 }
 
 /// Serves `store` on a free port; returns the base URL and the stop switch.
 pub async fn serve(store: Arc<dyn Store>, settings: Settings) -> (String, oneshot::Sender<()>) {
+    let clock = Arc::new(TestClock::new(settings.time_zone.clone()));
+    serve_with_clock(store, settings, clock).await
+}
+
+/// [`serve`] on `clock`.
+pub async fn serve_with_clock(
+    store: Arc<dyn Store>,
+    settings: Settings,
+    clock: Arc<TestClock>,
+) -> (String, oneshot::Sender<()>) {
     let data = Arc::new(ClinicalData::builtin().expect("built-in data loads"));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind a free port");
     let base = format!("http://{}", listener.local_addr().expect("an address"));
     let (stop, stopped) = oneshot::channel::<()>();
-    let state = AppState::new(store, data, settings);
+    let state = AppState::with_clock(store, data, settings, clock);
     tokio::spawn(async move {
         let _ = myotome_web::serve(listener, state, async {
             let _ = stopped.await;

@@ -788,6 +788,127 @@ async fn a_lot_is_received_by_its_label_issued_and_recalled(browser: &mut Browse
     browser.screenshot("lot-patient-told").await;
 }
 
+/// Today's hip session, walked by the clinician: the patient arrives, the preparation starts,
+/// the checklist is ticked (all but the skin preparation), a topical anesthetic is given and the
+/// procedure is refused until its five minutes have passed (seed 003); then it starts on the
+/// clinician's reason for the unticked item, ends, and the observation is ended early with a
+/// reason. Today shows where the visit stands.
+async fn a_hip_session_day_from_arrival_to_observation(browser: &mut Browser) {
+    let app = browser.app();
+    let patient = crate::support::create_patient(&app.clinician, "Dayfield").await;
+    let today = jiff::Zoned::now().date();
+    let plan = crate::support::ready_plan(
+        app,
+        patient,
+        serde_json::json!({
+            "protocol": "hip-biologics", "indication": "hip_osteoarthritis", "region": "hip",
+            "side": "left", "target_sites": ["hip_joint"],
+            "dose": { "product_volume_ml": 2 },
+            "schedule": { "start": today.to_string(), "sessions": 1 },
+        }),
+    )
+    .await;
+    let made = app
+        .clinician
+        .post(&format!("/api/v1/patients/{patient}/plans"), plan)
+        .await
+        .assert_status(201)
+        .clone();
+    let visit = made["appointments"]
+        .as_array()
+        .and_then(|a| a.iter().find(|a| a["kind"] == serde_json::json!("session")))
+        .and_then(|a| a["id"].as_i64())
+        .expect("today's session");
+
+    browser.open(&format!("/appointments/{visit}")).await;
+    browser.click_id("open-day").await;
+    browser
+        .wait_for_path(|p| p.ends_with("/day"), "the visit's day")
+        .await;
+    browser.click_id("step-arrived").await;
+    browser.wait_for("#step-preparation").await;
+    browser.click_id("step-preparation").await;
+    browser.wait_for("#checklist").await;
+    browser.screenshot("day-checklist").await;
+    loop {
+        let buttons = browser
+            .client
+            .find_all(fantoccini::Locator::Css("#checklist button.tick"))
+            .await
+            .unwrap_or_default();
+        let mut next = None;
+        for button in buttons {
+            let id = button.attr("id").await.ok().flatten().unwrap_or_default();
+            if id != "tick-patient-3" {
+                next = Some(id);
+                break;
+            }
+        }
+        let Some(id) = next else { break };
+        browser.click_id(&id).await;
+        browser.wait_for("#steps").await;
+    }
+    browser.click_id("give-topical").await;
+    browser.wait_for("#may-start").await;
+    browser.click_id("step-procedure-started").await;
+    let refused = browser.text_of("#day-problem").await;
+    assert!(refused.contains("may start at"), "{refused}");
+    browser.screenshot("day-anesthetic-wait").await;
+
+    browser.app().clock.advance(5);
+    browser.open(&format!("/appointments/{visit}/day")).await;
+    browser.click_id("step-procedure-started").await;
+    let unticked = browser.text_of("#day-problem").await;
+    assert!(
+        unticked.contains("1 checklist item(s) are not ticked"),
+        "{unticked}"
+    );
+    browser
+        .fill(
+            "start-reason",
+            "Skin prepared by the clinician at the table",
+        )
+        .await;
+    browser.click_id("step-procedure-started").await;
+    browser.wait_for("#step-procedure-ended").await;
+    assert_eq!(browser.text_of("#stage").await, "In procedure");
+    browser.click_id("step-procedure-ended").await;
+    browser.wait_for("#observation").await;
+    let observation = browser.text_of("#observation").await;
+    assert!(observation.contains("At least 5 minutes"), "{observation}");
+    assert!(
+        observation.contains("Epinephrine"),
+        "what to have at hand: {observation}"
+    );
+    browser.fill("seen", "No reaction").await;
+    browser.click_id("step-observation-ended").await;
+    let early = browser.text_of("#day-problem").await;
+    assert!(
+        early.contains("Give the reason for ending it early"),
+        "{early}"
+    );
+    browser
+        .fill(
+            "early-reason",
+            "Patient's transport arrived; told when to call",
+        )
+        .await;
+    browser.fill("seen", "No reaction").await;
+    browser.click_id("step-observation-ended").await;
+    browser.wait_for("#steps").await;
+    assert_eq!(browser.text_of("#stage").await, "Done");
+    let log = browser.text_of("#steps").await;
+    assert!(log.contains("Patient's transport arrived"), "{log}");
+    browser.screenshot("day-done").await;
+
+    browser.open("/").await;
+    let today_list = browser.text_of("#today-visits").await;
+    assert!(
+        today_list.contains("Done"),
+        "Today shows the stage: {today_list}"
+    );
+}
+
 /// Moving the hip plan's first follow-up to a week after the first session is refused at the
 /// date, with the protocol's window and its source; nothing moves.
 async fn a_move_outside_the_window_is_explained(browser: &mut Browser, plan: i64, start: Date) {
@@ -964,6 +1085,7 @@ async fn from_the_public_candidate_form_to_booked_sessions_on_the_calendar() {
     a_clearance_is_recorded_and_then_the_plan_is_made(&mut browser).await;
     a_new_allergy_flags_the_booked_care(&mut browser, patient, hip).await;
     a_lot_is_received_by_its_label_issued_and_recalled(&mut browser, hip).await;
+    a_hip_session_day_from_arrival_to_observation(&mut browser).await;
 
     let taken = browser.finish().await;
     eprintln!("screenshots:\n{}", taken.join("\n"));

@@ -1,0 +1,156 @@
+//! A treatment visit's day on the wire: its stage, the checklist with its ticks, the
+//! anesthetics the protocol offers and the wait, the observation's minimum and what to watch
+//! for, the plan's safety, every step recorded; and a step to record.
+
+use super::at;
+use myotome_clinic::visit_day::{VisitDay, observation_ends_at};
+use myotome_core::visit_day::anesthesia_wait;
+use myotome_store::VisitStep;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// One step of the day to record.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StepIn {
+    /// arrived, preparation_started, checked, anesthesia_given, procedure_started,
+    /// procedure_ended or observation_ended.
+    pub step: String,
+    /// The checklist item's key (`checked`, e.g. `patient-1`) or the anesthetic's kind
+    /// (`anesthesia_given`, e.g. `topical`).
+    #[serde(default)]
+    pub item: Option<String>,
+    /// What was seen (`observation_ended`) or a note on the anesthetic.
+    #[serde(default)]
+    pub detail: Option<String>,
+    /// The clinician's reason: starting with checklist items unticked or a re-screen flag,
+    /// ending the observation before its minimum.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StepOut {
+    pub id: i64,
+    pub step: &'static str,
+    pub item: Option<String>,
+    pub detail: Option<String>,
+    pub reason: Option<String>,
+    pub at: String,
+    pub by: Option<i64>,
+}
+
+impl From<&VisitStep> for StepOut {
+    fn from(s: &VisitStep) -> Self {
+        Self {
+            id: s.id,
+            step: s.step.kind.as_str(),
+            item: s.step.item.clone(),
+            detail: s.step.detail.clone(),
+            reason: s.step.reason.clone(),
+            at: at(s.step.at),
+            by: s.by.map(|u| u.0),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChecklistItemOut {
+    /// The key a tick names.
+    pub key: String,
+    /// clinic or patient preparation.
+    pub group: &'static str,
+    pub text: String,
+    /// The seed section the item comes from.
+    pub section: String,
+    pub ticked_at: Option<String>,
+    pub ticked_by: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AnesthesiaOut {
+    /// The kind to send as `item`.
+    pub kind: &'static str,
+    pub purpose: String,
+    /// The protocol's wait, in minutes; absent where the seed gives none.
+    pub wait_min_minutes: Option<i64>,
+    pub wait_max_minutes: Option<i64>,
+    pub caution: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VisitDayOut {
+    pub appointment_id: i64,
+    pub patient_id: i64,
+    pub plan_id: Option<i64>,
+    pub protocol: Option<String>,
+    /// booked, arrived, preparation, procedure, observation, done, no_show or cancelled.
+    pub stage: &'static str,
+    pub checklist: Vec<ChecklistItemOut>,
+    pub anesthesia: Vec<AnesthesiaOut>,
+    /// When the procedure may start after the anesthetics given.
+    pub procedure_may_start_at: Option<String>,
+    /// The protocol's minimum observation in minutes (the seed's, or the clinic's setting).
+    pub observation_minutes: Option<u32>,
+    /// When that minimum ends, once the procedure has ended.
+    pub observation_ends_at: Option<String>,
+    pub watch_for: Vec<String>,
+    pub have_at_hand: Vec<String>,
+    /// The plan's flags (re-screen …), precautions and clearances, as sentences.
+    pub flags: Vec<String>,
+    pub precautions: Vec<String>,
+    pub clearances: Vec<String>,
+    pub steps: Vec<StepOut>,
+}
+
+impl From<&VisitDay> for VisitDayOut {
+    fn from(day: &VisitDay) -> Self {
+        let protocol = day.protocol.as_ref();
+        let minutes = |d: jiff::SignedDuration| d.as_secs() / 60;
+        Self {
+            appointment_id: day.appointment.id.0,
+            patient_id: day.patient.id.0,
+            plan_id: day.plan.as_ref().map(|p| p.id.0),
+            protocol: protocol.map(|p| p.id.to_string()),
+            stage: day.stage.as_str(),
+            checklist: day
+                .checklist()
+                .iter()
+                .map(|line| ChecklistItemOut {
+                    key: line.item.key.clone(),
+                    group: line.item.group,
+                    text: line.item.statement.text.clone(),
+                    section: line.item.statement.source.section.clone(),
+                    ticked_at: line.ticked.map(|s| at(s.step.at)),
+                    ticked_by: line.ticked.and_then(|s| s.by.map(|u| u.0)),
+                })
+                .collect(),
+            anesthesia: protocol
+                .map(|p| {
+                    p.anesthesia
+                        .iter()
+                        .map(|a| {
+                            let wait = anesthesia_wait(a);
+                            AnesthesiaOut {
+                                kind: a.kind.as_str(),
+                                purpose: a.purpose.clone(),
+                                wait_min_minutes: wait.map(|(min, _)| minutes(min)),
+                                wait_max_minutes: wait.map(|(_, max)| minutes(max)),
+                                caution: a.caution.clone(),
+                            }
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            procedure_may_start_at: day.may_start_at().map(at),
+            observation_minutes: day.observation_minutes(),
+            observation_ends_at: observation_ends_at(day).map(at),
+            watch_for: day.watch_for(),
+            have_at_hand: day.have_at_hand(),
+            flags: day.safety.flags.iter().map(|f| f.sentence()).collect(),
+            precautions: day.safety.precautions.clone(),
+            clearances: day.safety.clearances.clone(),
+            steps: day.steps.iter().map(StepOut::from).collect(),
+        }
+    }
+}

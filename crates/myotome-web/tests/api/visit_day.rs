@@ -1,0 +1,172 @@
+//! A hip session's day over the API: arrival, preparation and the checklist by staff; the
+//! anesthetic, the procedure and the observation by the clinician only; the procedure refused
+//! until the topical anesthetic's five minutes have passed (seed 003); the observation ended
+//! before its minimum only with a reason; each step on the patient's audit trail.
+
+use crate::both;
+use crate::support::{TestApp, create_patient, ready_plan};
+use serde_json::{Value, json};
+
+both!(
+    a_hip_session_day_is_recorded_step_by_step_and_waits_for_the_anesthetic,
+    super::hip_day
+);
+
+async fn step(who: &crate::support::Client, visit: i64, body: Value) -> crate::support::Reply {
+    who.post(&format!("/api/v1/appointments/{visit}/day"), body)
+        .await
+}
+
+async fn hip_day(app: TestApp) {
+    let patient = create_patient(&app.clinician, "Dayton").await;
+    let start = jiff::Zoned::now().date().to_string();
+    let plan = ready_plan(
+        &app,
+        patient,
+        json!({
+            "protocol": "hip-biologics", "indication": "hip_osteoarthritis", "region": "hip",
+            "side": "right", "target_sites": ["hip_joint"],
+            "dose": { "product_volume_ml": 2 },
+            "schedule": { "start": start, "sessions": 1 },
+        }),
+    )
+    .await;
+    let made = app
+        .clinician
+        .post(&format!("/api/v1/patients/{patient}/plans"), plan)
+        .await
+        .assert_status(201)
+        .clone();
+    let visit = made["appointments"]
+        .as_array()
+        .and_then(|a| a.iter().find(|a| a["kind"] == json!("session")))
+        .and_then(|a| a["id"].as_i64())
+        .expect("the session is booked");
+
+    let day = app
+        .staff
+        .get(&format!("/api/v1/appointments/{visit}/day"))
+        .await
+        .assert_status(200)
+        .clone();
+    assert_eq!(day["stage"], json!("booked"));
+    let items: Vec<String> = day["checklist"]
+        .as_array()
+        .expect("a checklist")
+        .iter()
+        .map(|i| i["key"].as_str().expect("a key").to_owned())
+        .collect();
+    let topical = day["anesthesia"]
+        .as_array()
+        .and_then(|a| a.iter().find(|a| a["kind"] == json!("topical")))
+        .expect("the hip offers a topical anesthetic")
+        .clone();
+    assert_eq!(
+        (
+            topical["wait_min_minutes"].clone(),
+            topical["wait_max_minutes"].clone()
+        ),
+        (json!(5), json!(15))
+    );
+    assert_eq!(day["observation_minutes"], json!(5));
+
+    step(&app.staff, visit, json!({ "step": "procedure_started" }))
+        .await
+        .assert_error(403, "forbidden");
+    step(&app.staff, visit, json!({ "step": "preparation_started" }))
+        .await
+        .assert_error(422, "step_refused");
+    step(&app.staff, visit, json!({ "step": "arrived" }))
+        .await
+        .assert_status(201);
+    step(&app.staff, visit, json!({ "step": "preparation_started" }))
+        .await
+        .assert_status(201);
+    for item in &items {
+        step(
+            &app.staff,
+            visit,
+            json!({ "step": "checked", "item": item }),
+        )
+        .await
+        .assert_status(201);
+    }
+    step(
+        &app.staff,
+        visit,
+        json!({ "step": "checked", "item": "patient-99" }),
+    )
+    .await
+    .assert_error(422, "invalid_input");
+    let given = step(
+        &app.clinician,
+        visit,
+        json!({ "step": "anesthesia_given", "item": "topical" }),
+    )
+    .await
+    .assert_status(201)
+    .clone();
+    assert!(given["procedure_may_start_at"].is_string());
+    let waiting = step(
+        &app.clinician,
+        visit,
+        json!({ "step": "procedure_started" }),
+    )
+    .await;
+    waiting.assert_error(422, "step_refused");
+    assert!(
+        waiting.message().contains("may start at"),
+        "{}",
+        waiting.message()
+    );
+
+    app.clock.advance(5);
+    let started = step(
+        &app.clinician,
+        visit,
+        json!({ "step": "procedure_started" }),
+    )
+    .await
+    .assert_status(201)
+    .clone();
+    assert_eq!(started["stage"], json!("procedure"));
+    step(&app.clinician, visit, json!({ "step": "procedure_ended" }))
+        .await
+        .assert_status(201);
+    step(
+        &app.clinician,
+        visit,
+        json!({ "step": "observation_ended" }),
+    )
+    .await
+    .assert_error(422, "step_refused");
+    let done = step(
+        &app.clinician,
+        visit,
+        json!({ "step": "observation_ended", "detail": "No reaction",
+                "reason": "Patient's lift home arrived" }),
+    )
+    .await
+    .assert_status(201)
+    .clone();
+    assert_eq!(done["stage"], json!("done"));
+    assert_eq!(
+        done["steps"].as_array().map(Vec::len),
+        Some(items.len() + 6)
+    );
+
+    let trail = app
+        .admin
+        .get(&format!("/api/v1/patients/{patient}/audit"))
+        .await
+        .assert_status(200)
+        .clone();
+    let actions: Vec<&str> = trail["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert!(actions.contains(&"visit.procedure_started"), "{actions:?}");
+    assert!(actions.contains(&"visit.observation_ended"), "{actions:?}");
+}
