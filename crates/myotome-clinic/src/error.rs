@@ -95,6 +95,8 @@ pub enum RefusalReason {
     /// A step of the visit's day cannot be taken now (out of order, the anesthetic's wait,
     /// the checklist or a safety flag without a clinician's reason); the message says which.
     StepRefused,
+    /// The procedure note lacks what a signed note must hold; the message names each part.
+    NoteIncomplete,
 }
 
 /// The part of a plan request the planner refused.
@@ -121,6 +123,7 @@ impl RefusalReason {
             RefusalReason::ScreeningIncomplete => "screening_incomplete",
             RefusalReason::LotRefused => "lot_refused",
             RefusalReason::StepRefused => "step_refused",
+            RefusalReason::NoteIncomplete => "note_incomplete",
         }
     }
 }

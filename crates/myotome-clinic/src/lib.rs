@@ -34,6 +34,7 @@ pub mod patients;
 pub mod permissions;
 pub mod planning;
 pub mod plans;
+pub mod procedure_notes;
 pub mod records;
 pub mod safety;
 pub mod screening;

@@ -125,7 +125,7 @@ fn anesthetics_given<'a>(
 }
 
 /// The stage the booking alone says: cancelled and no-show are the calendar's.
-fn booked_as(appointment: &Appointment) -> Stage {
+pub(crate) fn booked_as(appointment: &Appointment) -> Stage {
     match appointment.details.status {
         AppointmentStatus::Cancelled => Stage::Cancelled,
         AppointmentStatus::NoShow => Stage::NoShow,

@@ -2,17 +2,25 @@
 //! one another (an impossible move is refused with what to do first); the checklist is ticked
 //! item by item with who; the procedure waits for the anesthetic's minimum (hip: topical
 //! 5–15 minutes, seed 003) and starts with items unticked only on a clinician's reason; the
-//! observation ends early only with a reason; staff never record the procedure itself.
+//! observation ends early only with a reason; staff never record the procedure itself. The
+//! procedure note takes a lot only when it may be given, asks why the volume departs from the
+//! plan, and once signed records the administration in the lot's ledger, completes the visit,
+//! and never changes: corrections are addenda, and tampering shows as a signature that no
+//! longer matches.
 
 use jiff::civil::date;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
+use myotome_clinic::lots::{self, ProductForm, ReceiveForm};
 use myotome_clinic::planning::{DoseInput, NewPlan, ScheduleInput};
+use myotome_clinic::procedure_notes::{self, NoteForm, SiteForm};
 use myotome_clinic::visit_day::{self, StepForm};
 use myotome_clinic::{Caller, Clinic, ClinicError, Clock, RefusalReason, plans};
 use myotome_core::ClinicalData;
 use myotome_core::visit_day::{Stage, Step};
-use myotome_store::{AppointmentId, AppointmentKind, Role};
+use myotome_store::{
+    AppointmentId, AppointmentKind, AppointmentStatus, Backend, LotEventKind, Role,
+};
 use myotome_testing::{Ctx, sample_patient, store_tests, user};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -22,6 +30,7 @@ mod support;
 store_tests! {
     Memory => [
         a_hip_session_day_moves_step_by_step_and_the_procedure_waits_for_checklist_and_anesthetic,
+        a_signed_note_records_the_lot_given_completes_the_visit_and_never_changes,
     ],
 }
 
@@ -65,11 +74,21 @@ fn refusal(result: Result<visit_day::VisitDay, ClinicError>) -> String {
     }
 }
 
-async fn a_hip_session_day_moves_step_by_step_and_the_procedure_waits_for_checklist_and_anesthetic(
-    ctx: Ctx,
-) {
+/// A hip plan of one session on 1 February 2027 (made in January), and the clinic on that day
+/// from 09:00 with a clock the test moves.
+struct HipDay {
+    /// The clinic as it was in January, when the plan was made and lots arrived.
+    planning: Clinic,
+    clinic: Clinic,
+    clock: Arc<DayClock>,
+    doctor: Caller,
+    nurse: Caller,
+    session: AppointmentId,
+}
+
+async fn hip_day(ctx: &Ctx) -> HipDay {
     // The plan is made in January; the day is the session's, 1 February 2027 from 09:00.
-    let planning = support::clinic(&ctx, date(2027, 1, 15));
+    let planning = support::clinic(ctx, date(2027, 1, 15));
     let doctor = support::caller_of(&user(ctx.store.as_ref(), "dr.okafor", Role::Clinician).await);
     let nurse: Caller =
         support::caller_of(&user(ctx.store.as_ref(), "nurse.kim", Role::Staff).await);
@@ -110,6 +129,28 @@ async fn a_hip_session_day_moves_step_by_step_and_the_procedure_waits_for_checkl
     let clock = Arc::new(DayClock(AtomicI64::new(start.as_second())));
     let data = Arc::new(ClinicalData::builtin().expect("the built-in data"));
     let clinic = Clinic::new(ctx.store.clone(), data, clock.clone());
+    HipDay {
+        planning,
+        clinic,
+        clock,
+        doctor,
+        nurse,
+        session,
+    }
+}
+
+async fn a_hip_session_day_moves_step_by_step_and_the_procedure_waits_for_checklist_and_anesthetic(
+    ctx: Ctx,
+) {
+    let HipDay {
+        clinic,
+        clock,
+        doctor,
+        nurse,
+        session,
+        ..
+    } = hip_day(&ctx).await;
+    let start: Timestamp = "2027-02-01T09:00:00Z".parse().expect("a time");
 
     let day = visit_day::get(&clinic, &nurse, session)
         .await
@@ -285,5 +326,220 @@ async fn a_hip_session_day_moves_step_by_step_and_the_procedure_waits_for_checkl
             .expect("read"),
         [Stage::Done],
         "what Today shows"
+    );
+}
+
+fn note(lot: &str, volume: &str, deviation: &str) -> NoteForm {
+    NoteForm {
+        version: None,
+        lot_id: lot.to_owned(),
+        units: "1".to_owned(),
+        product_volume_ml: volume.to_owned(),
+        saline_volume_ml: String::new(),
+        deviation: deviation.to_owned(),
+        sites: vec![SiteForm {
+            structure: "hip_joint".to_owned(),
+            ultrasound: true,
+            images_saved: true,
+            depth_mm: String::new(),
+        }],
+        needle_gauge: "22".to_owned(),
+        needle_length_mm: "90".to_owned(),
+        technique: "Anterior approach, in-plane".to_owned(),
+        response: "Tolerated well".to_owned(),
+        complications: String::new(),
+    }
+}
+
+async fn a_signed_note_records_the_lot_given_completes_the_visit_and_never_changes(ctx: Ctx) {
+    let HipDay {
+        planning,
+        clinic,
+        clock,
+        doctor,
+        nurse,
+        session,
+    } = hip_day(&ctx).await;
+    // Two lots arrive in January: one expires the day before the session.
+    let product = lots::add_product(
+        &planning,
+        &nurse,
+        &ProductForm {
+            name: "Donor MSC".to_owned(),
+            kind: "allogeneic_msc".to_owned(),
+            manufacturer: "Cell Lab".to_owned(),
+            unit: "vial".to_owned(),
+            ..ProductForm::default()
+        },
+    )
+    .await
+    .expect("added");
+    let receive = |number: &str, expiry: &str| ReceiveForm {
+        product_id: product.id.to_string(),
+        lot_number: number.to_owned(),
+        distinct_code: format!("code-{number}"),
+        expiry: expiry.to_owned(),
+        quantity: "3".to_owned(),
+        cells_per_ml: "5000000".to_owned(),
+        package: "intact".to_owned(),
+        ..ReceiveForm::default()
+    };
+    let stale = lots::receive(&planning, &nurse, &receive("OLD-1", "2027-01-31"))
+        .await
+        .expect("received")
+        .ledger
+        .lot
+        .id;
+    let good = lots::receive(&planning, &nurse, &receive("NEW-1", "2027-06-30"))
+        .await
+        .expect("received")
+        .ledger
+        .lot
+        .id;
+    for (who, name, reason) in [
+        (&nurse, "arrived", ""),
+        (&nurse, "preparation_started", ""),
+        (&doctor, "procedure_started", "Checklist on paper today"),
+    ] {
+        visit_day::record(&clinic, who, session, &step(name, "", reason))
+            .await
+            .expect("the day goes on");
+    }
+    assert!(
+        matches!(
+            procedure_notes::save(&clinic, &nurse, session, &note("", "2", "")).await,
+            Err(ClinicError::Forbidden { .. })
+        ),
+        "the note is the clinician's"
+    );
+    match procedure_notes::save(
+        &clinic,
+        &doctor,
+        session,
+        &note(&stale.to_string(), "2", ""),
+    )
+    .await
+    {
+        Err(ClinicError::Refused(r)) => {
+            assert_eq!(r.reason, RefusalReason::LotRefused);
+            assert!(r.message.contains("expired"), "{}", r.message);
+        }
+        other => panic!("an expired lot is refused: {other:?}"),
+    }
+    let Err(ClinicError::Invalid(fields)) = procedure_notes::save(
+        &clinic,
+        &doctor,
+        session,
+        &note(&good.to_string(), "2.5", ""),
+    )
+    .await
+    else {
+        panic!("a departure from the plan needs its reason");
+    };
+    assert!(fields["deviation"].contains("2 mL"), "{fields:?}");
+    let draft = procedure_notes::save(
+        &clinic,
+        &doctor,
+        session,
+        &note(&good.to_string(), "2.5", "Larger effusion than expected"),
+    )
+    .await
+    .expect("saved");
+    assert_eq!(
+        draft.document.cells_given,
+        Some(12_500_000),
+        "5 M/mL × 2.5 mL"
+    );
+    assert!(draft.signature.is_none());
+    match procedure_notes::sign(&clinic, &doctor, session, draft.version).await {
+        Err(ClinicError::Refused(r)) => assert!(r.message.contains("once the procedure has ended")),
+        other => panic!("not signed during the procedure: {other:?}"),
+    }
+    clock.advance(15);
+    visit_day::record(&clinic, &doctor, session, &step("procedure_ended", "", ""))
+        .await
+        .expect("ended");
+    let signed = procedure_notes::sign(&clinic, &doctor, session, draft.version)
+        .await
+        .expect("signed");
+    let signature = signed.signature.clone().expect("a signature");
+    assert!(signature.matches);
+    assert_eq!(signature.by, doctor.user);
+    let ledger = lots::get(&clinic, &doctor, good).await.expect("read");
+    let given: Vec<(LotEventKind, Option<u32>, Option<AppointmentId>)> = ledger
+        .ledger
+        .events
+        .iter()
+        .filter(|e| e.event.kind == LotEventKind::Administered)
+        .map(|e| (e.event.kind, e.event.quantity, e.event.appointment_id))
+        .collect();
+    assert_eq!(
+        given,
+        [(LotEventKind::Administered, Some(1), Some(session))]
+    );
+    assert_eq!(ledger.standing.on_hand, 2);
+    let visit = myotome_clinic::booking::get(&clinic, &doctor, session)
+        .await
+        .expect("read");
+    assert_eq!(
+        visit.details.status,
+        AppointmentStatus::Completed,
+        "a signed note completes the visit"
+    );
+
+    // Locked: the draft cannot be saved again, nor signed twice; an addendum keeps the original.
+    let mut again = note(&good.to_string(), "2.5", "Larger effusion than expected");
+    again.version = Some(signed.version);
+    again.response = "Changed my mind".to_owned();
+    assert!(matches!(
+        procedure_notes::save(&clinic, &doctor, session, &again).await,
+        Err(ClinicError::Conflict(_))
+    ));
+    let with_addendum = procedure_notes::addendum(
+        &clinic,
+        &doctor,
+        session,
+        "Patient called at 17:00: mild soreness, as expected",
+    )
+    .await
+    .expect("added");
+    assert_eq!(
+        with_addendum.document, signed.document,
+        "the original stands"
+    );
+    assert_eq!(with_addendum.addenda.len(), 1);
+    assert!(with_addendum.signature.as_ref().is_some_and(|s| s.matches));
+
+    // The database itself refuses to change a signed note or delete it.
+    let mut raw = ctx.raw().await;
+    for statement in [
+        "UPDATE procedure_notes SET document = replace(document, 'Tolerated well', 'Fainted')",
+        "DELETE FROM procedure_notes",
+        "UPDATE note_addenda SET text = 'nothing happened'",
+    ] {
+        assert!(
+            sqlx::Executor::execute(&mut raw, statement).await.is_err(),
+            "refused: {statement}"
+        );
+    }
+    drop(raw);
+    // Someone with the database's keys rewrites the signed note: the signature says so.
+    let disable = match ctx.backend {
+        Backend::Sqlite => "DROP TRIGGER procedure_notes_signed_are_kept",
+        Backend::Postgres => "ALTER TABLE procedure_notes DISABLE TRIGGER procedure_notes_are_kept",
+    };
+    ctx.raw_sql(&[
+        disable,
+        "UPDATE procedure_notes SET document = replace(document, 'Tolerated well', 'Fainted')",
+    ])
+    .await;
+    let tampered = procedure_notes::get(&clinic, &doctor, session)
+        .await
+        .expect("read")
+        .expect("the note");
+    assert_eq!(tampered.document.response, "Fainted");
+    assert!(
+        !tampered.signature.expect("still signed").matches,
+        "the signature no longer matches the content"
     );
 }

@@ -17,6 +17,7 @@ pub mod gs1;
 pub mod lots;
 pub mod outcome;
 pub mod problem;
+pub mod procedure_note;
 pub mod protocol;
 pub mod quantity;
 pub mod schedule;

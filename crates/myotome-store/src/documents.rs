@@ -395,3 +395,75 @@ mod violation_kind_text {
             .ok_or_else(|| D::Error::custom(format!("unknown window violation `{text}`")))
     }
 }
+
+// --- Procedure notes --------------------------------------------------------------------------
+
+/// A procedure note's content (seed 003 §7 "Procedure Notes": the product and dose, the
+/// locations and techniques, the patient's response; and what the protocol's documentation
+/// asks). What a signature covers, byte for byte as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProcedureNoteDocument {
+    #[serde(default = "schema_1")]
+    pub schema: u32,
+    pub protocol: ProtocolRef,
+    /// The lot given (absent for IMS, which injects nothing), as it was when written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lot: Option<NoteLotDocument>,
+    /// Millilitres of product given (absent for IMS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_volume_ml: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saline_volume_ml: Option<f64>,
+    /// Cells given, from the lot's certificate (cells per mL × volume), when it gives them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cells_given: Option<u64>,
+    /// The plan's product volume, for comparison.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planned_volume_ml: Option<f64>,
+    /// Why the dose departs from the plan (required when it does).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deviation: Option<String>,
+    pub sites: Vec<NoteSiteDocument>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub needle_gauge: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub needle_length_mm: Option<f64>,
+    #[serde(default)]
+    pub technique: String,
+    /// The patient's response during the procedure.
+    #[serde(default)]
+    pub response: String,
+    #[serde(default)]
+    pub complications: String,
+}
+
+/// The lot a note records, as it stood.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoteLotDocument {
+    pub lot_id: i64,
+    pub lot_number: String,
+    pub product: String,
+    pub expiry: Date,
+    /// Units taken from the lot (vials).
+    pub units: u32,
+}
+
+/// One site injected or needled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoteSiteDocument {
+    /// The catalogue structure, e.g. `hip_joint`.
+    pub structure: String,
+    /// `left`, `right` or `midline`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub side: Option<String>,
+    /// `intramuscular`, `intra_articular` or `needling` (the protocol's route for the site).
+    pub route: String,
+    /// Ultrasound used for this site.
+    pub ultrasound: bool,
+    pub images_saved: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub depth_mm: Option<u32>,
+}

@@ -17,6 +17,7 @@ pub mod documents;
 pub mod keys;
 pub mod lots;
 pub mod model;
+pub mod notes;
 pub mod visits;
 
 use async_trait::async_trait;
@@ -25,6 +26,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 pub use lots::*;
 pub use model::*;
+pub use notes::*;
 use std::path::Path;
 pub use visits::*;
 
@@ -428,6 +430,13 @@ pub trait VisitStore: Send + Sync {
     /// The steps of these visits (at most a day's list), in the order recorded. Not audited
     /// alone: the pages that show them read the visits through audited reads.
     async fn visit_steps(&self, visits: &[AppointmentId]) -> Result<Vec<VisitStep>>;
+    /// The visit's procedure note with its addenda (and whether its signature still
+    /// matches); `None` before one is written. Audited as `note.read` on the patient's chart.
+    async fn procedure_note(
+        &self,
+        actor: &Actor,
+        visit: &Appointment,
+    ) -> Result<Option<ProcedureNote>>;
 }
 
 /// Everything Myotome keeps, one small trait per area (a new capability adds its own), plus
@@ -512,6 +521,31 @@ pub trait Transaction: Send {
     // --- A visit's day ----------------------------------------------------------------------------
     /// The visit's steps so far, as the step about to be written checks them.
     async fn visit_steps(&mut self, visit: AppointmentId) -> Result<Vec<VisitStep>>;
+    /// The visit's note, as the write about to be made checks it.
+    async fn procedure_note(&mut self, visit: AppointmentId) -> Result<Option<ProcedureNote>>;
+    /// Writes the visit's draft note (`expected`: the version read, `None` for a new note);
+    /// audited as `note.save`.
+    async fn save_procedure_note(
+        &mut self,
+        visit: &Appointment,
+        document: &ProcedureNoteDocument,
+        expected: Option<i64>,
+    ) -> Result<()>;
+    /// Signs the draft at version `expected` as the caller at `at`; audited as `note.sign`.
+    async fn sign_procedure_note(
+        &mut self,
+        visit: &Appointment,
+        expected: i64,
+        at: Timestamp,
+    ) -> Result<()>;
+    /// Adds an addendum to a note; audited as `note.addendum`.
+    async fn add_note_addendum(
+        &mut self,
+        visit: &Appointment,
+        note: i64,
+        text: &str,
+        at: Timestamp,
+    ) -> Result<()>;
     /// Appends a step of the day; audited as `visit.<step>` on the patient's chart.
     async fn add_visit_step(
         &mut self,

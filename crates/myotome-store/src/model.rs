@@ -158,6 +158,9 @@ pub struct MergeCounts {
     /// Recall notifications recorded on the merged chart.
     #[serde(default)]
     pub recall_notices: u64,
+    /// Procedure notes of the merged chart's visits.
+    #[serde(default)]
+    pub procedure_notes: u64,
 }
 
 /// One version of the clinic's settings.

@@ -34,6 +34,7 @@ mod import;
 mod lots;
 mod measurements;
 mod merge;
+mod notes;
 mod patients;
 mod plans;
 mod safety;
@@ -1083,6 +1084,23 @@ impl crate::VisitStore for SqlStore {
     async fn visit_steps(&self, ids: &[crate::AppointmentId]) -> Result<Vec<crate::VisitStep>> {
         let mut conn = self.pool.acquire().await.db()?;
         visits::of(&mut conn, ids).await
+    }
+
+    async fn procedure_note(
+        &self,
+        actor: &Actor,
+        visit: &crate::Appointment,
+    ) -> Result<Option<crate::ProcedureNote>> {
+        let (id, patient) = (visit.id, visit.patient_id);
+        self.audited_read(
+            actor,
+            move |tx| Box::pin(notes::of(tx.conn, id)),
+            move |_| {
+                AuditAction::on_patient("note.read", patient)
+                    .with_target(format!("appointment/{id}"))
+            },
+        )
+        .await
     }
 }
 

@@ -136,6 +136,21 @@ pub enum Route {
 }
 
 impl Route {
+    pub const ALL: [Route; 3] = [Route::Intramuscular, Route::IntraArticular, Route::Needling];
+
+    /// The one text form, as protocol files write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Route::Intramuscular => "intramuscular",
+            Route::IntraArticular => "intra_articular",
+            Route::Needling => "needling",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Route::Intramuscular => "intramuscular",

@@ -163,6 +163,11 @@ impl Schema for ScheduleDocument {
         self.schema
     }
 }
+impl Schema for crate::documents::ProcedureNoteDocument {
+    fn schema(&self) -> u32 {
+        self.schema
+    }
+}
 
 fn read_document<T: DeserializeOwned + Schema>(
     text: &str,

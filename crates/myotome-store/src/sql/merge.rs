@@ -65,7 +65,7 @@ pub(crate) async fn possible_duplicates(
 /// counter each adds to. Plans, appointments and identifiers need more and are moved apart.
 type Counter = fn(&mut MergeCounts) -> &mut u64;
 
-const MOVED: [(&str, Counter); 9] = [
+const MOVED: [(&str, Counter); 10] = [
     ("weights", |c| &mut c.weights),
     ("measurements", |c| &mut c.measurements),
     ("clinical_records", |c| &mut c.records),
@@ -75,6 +75,7 @@ const MOVED: [(&str, Counter); 9] = [
     ("treatment_plans", |c| &mut c.plans),
     ("biologic_lots", |c| &mut c.lots),
     ("recall_notices", |c| &mut c.recall_notices),
+    ("procedure_notes", |c| &mut c.procedure_notes),
 ];
 
 /// Moves every record of `merged` to `kept` and marks `merged` as merged into it.

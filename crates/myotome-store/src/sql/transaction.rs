@@ -10,7 +10,7 @@
 
 use super::audit::{self, Reservation};
 use super::error::DbResult;
-use super::{clinical, lots, measurements, merge, patients, plans, safety, visits};
+use super::{clinical, lots, measurements, merge, notes, patients, plans, safety, visits};
 use crate::{
     Actor, Appointment, AppointmentDetails, AppointmentId, AuditAction, Backend, CalendarQuery,
     ChartStanding, Clearance, NewClearance, NewScreening, Patient, PatientDetails, PatientId,
@@ -131,6 +131,55 @@ impl Transaction for SqlTransaction {
                 .with_target(format!("appointment/{}", visit.id)),
         );
         Ok(recorded)
+    }
+
+    async fn procedure_note(
+        &mut self,
+        visit: AppointmentId,
+    ) -> Result<Option<crate::ProcedureNote>> {
+        notes::of(&mut self.tx, visit).await
+    }
+
+    async fn save_procedure_note(
+        &mut self,
+        visit: &Appointment,
+        document: &crate::ProcedureNoteDocument,
+        expected: Option<i64>,
+    ) -> Result<()> {
+        notes::save(
+            &mut self.tx,
+            visit.id,
+            visit.patient_id,
+            document,
+            expected,
+            self.actor.user_id,
+        )
+        .await?;
+        self.actions.push(note_action("note.save", visit));
+        Ok(())
+    }
+
+    async fn sign_procedure_note(
+        &mut self,
+        visit: &Appointment,
+        expected: i64,
+        at: jiff::Timestamp,
+    ) -> Result<()> {
+        notes::sign(&mut self.tx, visit.id, expected, self.actor.user_id, at).await?;
+        self.actions.push(note_action("note.sign", visit));
+        Ok(())
+    }
+
+    async fn add_note_addendum(
+        &mut self,
+        visit: &Appointment,
+        note: i64,
+        text: &str,
+        at: jiff::Timestamp,
+    ) -> Result<()> {
+        notes::add_addendum(&mut self.tx, note, text, self.actor.user_id, at).await?;
+        self.actions.push(note_action("note.addendum", visit));
+        Ok(())
     }
 
     async fn add_storage_readings(
@@ -311,6 +360,11 @@ impl Transaction for SqlTransaction {
 }
 
 /// A lot's audit action: on the patient's chart for autologous material, else the clinic's.
+fn note_action(action: &str, visit: &Appointment) -> AuditAction {
+    AuditAction::on_patient(action, visit.patient_id)
+        .with_target(format!("appointment/{}", visit.id))
+}
+
 fn lot_action(action: &str, lot: &crate::Lot) -> AuditAction {
     let base = match lot.details.patient_id {
         Some(patient) => AuditAction::on_patient(action, patient),

@@ -391,7 +391,8 @@ fn builder_errors(
                 | RefusalReason::ClearanceNeeded
                 | RefusalReason::ScreeningIncomplete
                 | RefusalReason::LotRefused
-                | RefusalReason::StepRefused => errors.summary = Some(message),
+                | RefusalReason::StepRefused
+                | RefusalReason::NoteIncomplete => errors.summary = Some(message),
                 RefusalReason::WindowViolation | RefusalReason::Unsupported => {
                     violations = refusal.violations.iter().map(ViolationView::from).collect();
                     errors.summary = Some(message);

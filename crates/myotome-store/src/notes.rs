@@ -1,0 +1,50 @@
+//! Procedure notes as the store keeps them: a draft saved as the procedure goes, then signed —
+//! the signature a SHA-256 of the stored content, the signer and the time — and never changed
+//! after (corrections are [`Addendum`]s; a note entered in error is marked so).
+
+use crate::documents::ProcedureNoteDocument;
+use crate::model::{AppointmentId, PatientId, UserId};
+use jiff::Timestamp;
+
+/// A signature on a note.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NoteSignature {
+    pub at: Timestamp,
+    pub by: Option<UserId>,
+    /// Hex SHA-256 of the signed content, signer and time, as stored at signing.
+    pub hash: String,
+    /// Whether the content now stored still gives that hash.
+    pub matches: bool,
+}
+
+/// A note marked as entered in error (it stays, readable, marked).
+#[derive(Debug, Clone, PartialEq)]
+pub struct InError {
+    pub at: Timestamp,
+    pub by: Option<UserId>,
+    pub reason: String,
+}
+
+/// A correction or addition to a signed note: who, when, what, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Addendum {
+    pub id: i64,
+    pub text: String,
+    pub at: Timestamp,
+    pub by: Option<UserId>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProcedureNote {
+    pub id: i64,
+    pub appointment_id: AppointmentId,
+    pub patient_id: PatientId,
+    pub document: ProcedureNoteDocument,
+    pub version: i64,
+    pub created_at: Timestamp,
+    pub created_by: Option<UserId>,
+    pub updated_at: Timestamp,
+    pub signature: Option<NoteSignature>,
+    pub in_error: Option<InError>,
+    pub addenda: Vec<Addendum>,
+}
