@@ -834,14 +834,26 @@ pub async fn certified_for(
     caller: &Caller,
     patient: PatientId,
 ) -> Result<Vec<LotView>, ClinicError> {
+    Ok(usable_for(clinic, caller, patient)
+        .await?
+        .into_iter()
+        .filter(|v| v.ledger.lot.details.cells_per_ml.is_some())
+        .collect())
+}
+
+/// The lots that may be given to `patient` now (not expired, recalled, quarantined or used up,
+/// and not another patient's own), earliest expiry first: what a procedure note offers.
+pub async fn usable_for(
+    clinic: &Clinic,
+    caller: &Caller,
+    patient: PatientId,
+) -> Result<Vec<LotView>, ClinicError> {
     Ok(inventory(clinic, caller)
         .await?
         .into_iter()
         .filter(|v| {
             let d = &v.ledger.lot.details;
-            d.cells_per_ml.is_some()
-                && lots::may_be_given(&v.standing, d.expiry, d.patient_id.as_ref(), &patient)
-                    .is_ok()
+            lots::may_be_given(&v.standing, d.expiry, d.patient_id.as_ref(), &patient).is_ok()
         })
         .collect())
 }

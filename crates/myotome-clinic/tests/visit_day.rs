@@ -19,7 +19,7 @@ use myotome_clinic::{Caller, Clinic, ClinicError, Clock, RefusalReason, plans};
 use myotome_core::ClinicalData;
 use myotome_core::visit_day::{Stage, Step};
 use myotome_store::{
-    AppointmentId, AppointmentKind, AppointmentStatus, Backend, LotEventKind, Role,
+    AppointmentId, AppointmentKind, AppointmentStatus, Backend, LotEventKind, PatientId, Role,
 };
 use myotome_testing::{Ctx, sample_patient, store_tests, user};
 use std::sync::Arc;
@@ -84,6 +84,7 @@ struct HipDay {
     doctor: Caller,
     nurse: Caller,
     session: AppointmentId,
+    patient: PatientId,
 }
 
 async fn hip_day(ctx: &Ctx) -> HipDay {
@@ -136,6 +137,7 @@ async fn hip_day(ctx: &Ctx) -> HipDay {
         doctor,
         nurse,
         session,
+        patient,
     }
 }
 
@@ -359,6 +361,7 @@ async fn a_signed_note_records_the_lot_given_completes_the_visit_and_never_chang
         doctor,
         nurse,
         session,
+        patient,
     } = hip_day(&ctx).await;
     // Two lots arrive in January: one expires the day before the session.
     let product = lots::add_product(
@@ -396,6 +399,13 @@ async fn a_signed_note_records_the_lot_given_completes_the_visit_and_never_chang
         .ledger
         .lot
         .id;
+    let offered: Vec<_> = lots::usable_for(&clinic, &doctor, patient)
+        .await
+        .expect("read")
+        .iter()
+        .map(|l| l.ledger.lot.id)
+        .collect();
+    assert_eq!(offered, [good], "the expired lot is not offered");
     for (who, name, reason) in [
         (&nurse, "arrived", ""),
         (&nurse, "preparation_started", ""),

@@ -6,17 +6,23 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiPath};
 use crate::permissions::need;
 use crate::state::AppState;
-use crate::wire::visit_day::{StepIn, VisitDayOut};
+use crate::wire::visit_day::{AddendumIn, NoteIn, NoteOut, SignIn, StepIn, VisitDayOut};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use myotome_clinic::ClinicError;
+use myotome_clinic::procedure_notes::{self, NoteForm, SiteForm};
 use myotome_clinic::visit_day::{self, StepForm};
 use myotome_store::AppointmentId;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(get_day, record_step))
+    OpenApiRouter::new()
+        .routes(routes!(get_day, record_step))
+        .routes(routes!(get_note, save_note))
+        .routes(routes!(sign_note))
+        .routes(routes!(add_addendum))
 }
 
 /// The visit's day: its stage, checklist, anesthetics and wait, observation, safety and steps.
@@ -62,4 +68,125 @@ async fn record_step(
     };
     let day = visit_day::record(&state.clinic, &auth.clinic(), AppointmentId(id), &form).await?;
     Ok((StatusCode::CREATED, Json(VisitDayOut::from(&day))))
+}
+
+/// The visit's procedure note: the draft, or the signed note with whether its signature still
+/// matches and its addenda in order.
+#[utoipa::path(get, path = "/api/v1/appointments/{id}/note", tag = "appointments",
+    params(("id" = i64, Path, description = "Appointment id")),
+    responses(
+        (status = 200, description = "The note", body = NoteOut),
+        (status = 404, description = "No such appointment, or no note written yet", body = ErrorBody),
+    ))]
+async fn get_note(
+    auth: Authorized<need::PatientRead>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<NoteOut>, ApiError> {
+    let note = procedure_notes::get(&state.clinic, &auth.clinic(), AppointmentId(id))
+        .await?
+        .ok_or_else(|| ClinicError::NotFound(format!("Visit {id} has no procedure note yet.")))?;
+    Ok(Json(NoteOut::from(&note)))
+}
+
+/// Saves the draft note (a clinician's, once the procedure has started): the lot checked as for
+/// any use (`lot_refused`), the volume against the plan's (a departure needs `deviation`).
+#[utoipa::path(put, path = "/api/v1/appointments/{id}/note", tag = "appointments",
+    params(("id" = i64, Path, description = "Appointment id")), request_body = NoteIn,
+    responses(
+        (status = 200, description = "Saved", body = NoteOut),
+        (status = 403, description = "Not a clinician", body = ErrorBody),
+        (status = 404, description = "No such appointment", body = ErrorBody),
+        (status = 409, description = "Signed and locked, changed since read, or the visit has no plan", body = ErrorBody),
+        (status = 422, description = "A field is wrong, the lot may not be given, or the procedure has not started", body = ErrorBody),
+    ))]
+async fn save_note(
+    auth: Authorized<need::ProcedurePerform>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<NoteIn>,
+) -> Result<Json<NoteOut>, ApiError> {
+    let text = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+    let form = NoteForm {
+        version: input.version,
+        lot_id: input.lot_id.map(|l| l.to_string()).unwrap_or_default(),
+        units: input.units.map(|u| u.to_string()).unwrap_or_default(),
+        product_volume_ml: text(input.product_volume_ml),
+        saline_volume_ml: text(input.saline_volume_ml),
+        deviation: input.deviation.unwrap_or_default(),
+        sites: input
+            .sites
+            .into_iter()
+            .map(|s| SiteForm {
+                structure: s.structure,
+                ultrasound: s.ultrasound,
+                images_saved: s.images_saved,
+                depth_mm: s.depth_mm.map(|d| d.to_string()).unwrap_or_default(),
+            })
+            .collect(),
+        needle_gauge: input
+            .needle_gauge
+            .map(|g| g.to_string())
+            .unwrap_or_default(),
+        needle_length_mm: text(input.needle_length_mm),
+        technique: input.technique.unwrap_or_default(),
+        response: input.response.unwrap_or_default(),
+        complications: input.complications.unwrap_or_default(),
+    };
+    let note =
+        procedure_notes::save(&state.clinic, &auth.clinic(), AppointmentId(id), &form).await?;
+    Ok(Json(NoteOut::from(&note)))
+}
+
+/// Signs the note (once the procedure has ended): the note whole (`note_incomplete` names what
+/// it lacks), the lot checked again and its administration recorded, the visit completed.
+#[utoipa::path(post, path = "/api/v1/appointments/{id}/note/sign", tag = "appointments",
+    params(("id" = i64, Path, description = "Appointment id")), request_body = SignIn,
+    responses(
+        (status = 200, description = "Signed and locked", body = NoteOut),
+        (status = 403, description = "Not a clinician", body = ErrorBody),
+        (status = 404, description = "No such appointment", body = ErrorBody),
+        (status = 409, description = "Signed already, or changed since read", body = ErrorBody),
+        (status = 422, description = "Incomplete, too early, or the lot may no longer be given", body = ErrorBody),
+    ))]
+async fn sign_note(
+    auth: Authorized<need::ProcedurePerform>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<SignIn>,
+) -> Result<Json<NoteOut>, ApiError> {
+    let note = procedure_notes::sign(
+        &state.clinic,
+        &auth.clinic(),
+        AppointmentId(id),
+        input.version,
+    )
+    .await?;
+    Ok(Json(NoteOut::from(&note)))
+}
+
+/// Adds an addendum to the signed note (author and time recorded; the original never edited).
+#[utoipa::path(post, path = "/api/v1/appointments/{id}/note/addenda", tag = "appointments",
+    params(("id" = i64, Path, description = "Appointment id")), request_body = AddendumIn,
+    responses(
+        (status = 201, description = "Added", body = NoteOut),
+        (status = 403, description = "Not a clinician", body = ErrorBody),
+        (status = 404, description = "No such appointment", body = ErrorBody),
+        (status = 409, description = "The note is a draft: change it instead", body = ErrorBody),
+        (status = 422, description = "Empty, or no note yet", body = ErrorBody),
+    ))]
+async fn add_addendum(
+    auth: Authorized<need::ProcedurePerform>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<AddendumIn>,
+) -> Result<(StatusCode, Json<NoteOut>), ApiError> {
+    let note = procedure_notes::addendum(
+        &state.clinic,
+        &auth.clinic(),
+        AppointmentId(id),
+        &input.text,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(NoteOut::from(&note))))
 }

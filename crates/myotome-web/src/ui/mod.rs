@@ -20,6 +20,7 @@ pub mod layout;
 pub mod page;
 pub mod patients;
 pub mod plans;
+pub mod procedure_note;
 pub mod protocols;
 pub mod render;
 pub mod screening;
@@ -50,6 +51,7 @@ pub fn routes() -> Router<AppState> {
         .merge(inventory::routes())
         .merge(temperatures::routes())
         .merge(visit_day::routes())
+        .merge(procedure_note::routes())
         .merge(admin::routes())
 }
 

@@ -56,7 +56,7 @@ struct StepRow {
 
 #[derive(Template)]
 #[template(path = "ui/calendar/day.html")]
-struct DayPage {
+pub(crate) struct DayPage {
     chrome: Chrome,
     title: String,
     id: i64,
@@ -87,6 +87,8 @@ struct DayPage {
     /// What was typed into the reason and detail boxes.
     reason: String,
     detail: String,
+    /// The procedure note (for a plan's visit).
+    note: Option<crate::ui::procedure_note::NoteSection>,
 }
 
 fn step_words(step: Step) -> &'static str {
@@ -142,7 +144,11 @@ async fn view(
         .collect();
     let protocol = day.protocol.as_ref();
     let details = &day.patient.details;
+    let may_perform = viewer.may(Permission::ProcedurePerform);
+    let note =
+        crate::ui::procedure_note::section(state, viewer, day, may_perform, typed, &names).await?;
     Ok(DayPage {
+        note,
         chrome: Chrome::for_viewer(viewer, "/calendar"),
         title: format!("{} — the day", day.appointment.details.label),
         id: day.appointment.id.0,
@@ -199,7 +205,7 @@ async fn view(
             })
             .collect(),
         may_handle: viewer.may(Permission::AppointmentWrite),
-        may_perform: viewer.may(Permission::ProcedurePerform),
+        may_perform,
         problem,
         reason: typed
             .map(|f| f.get("reason").to_owned())
@@ -210,6 +216,20 @@ async fn view(
     })
 }
 
+/// The day page of visit `id`, with a problem said at the top and what was typed kept.
+pub(crate) async fn page_with(
+    state: &AppState,
+    viewer: &Viewer,
+    id: i64,
+    problem: Option<String>,
+    typed: Option<&Fields>,
+) -> Result<DayPage, UiError> {
+    let day = visit_day::get(&state.clinic, &viewer.clinic(), AppointmentId(id))
+        .await
+        .map_err(|e| in_page(viewer)(ApiError::from(e)))?;
+    view(state, viewer, &day, problem, typed).await
+}
+
 async fn day_page(
     page: Page<need::PatientRead>,
     State(state): State<AppState>,
@@ -217,10 +237,7 @@ async fn day_page(
 ) -> Result<Response, UiError> {
     let viewer = &page.viewer;
     let id = id_in_path(&id, "appointment").map_err(in_page(viewer))?;
-    let day = visit_day::get(&state.clinic, &viewer.clinic(), AppointmentId(id))
-        .await
-        .map_err(|e| in_page(viewer)(ApiError::from(e)))?;
-    Ok(ok(&view(&state, viewer, &day, None, None).await?))
+    Ok(ok(&page_with(&state, viewer, id, None, None).await?))
 }
 
 async fn record(
@@ -248,9 +265,6 @@ async fn record(
         ),
         Err(other) => return Err(in_page(viewer)(ApiError::from(other))),
     };
-    let day = visit_day::get(&state.clinic, &viewer.clinic(), AppointmentId(id))
-        .await
-        .map_err(|e| in_page(viewer)(ApiError::from(e)))?;
-    let shown = view(&state, viewer, &day, Some(problem), Some(&fields)).await?;
+    let shown = page_with(&state, viewer, id, Some(problem), Some(&fields)).await?;
     Ok(html(status, &shown))
 }

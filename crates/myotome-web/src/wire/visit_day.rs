@@ -154,3 +154,197 @@ impl From<&VisitDay> for VisitDayOut {
         }
     }
 }
+
+/// The procedure note as written (a draft to save, or the draft to replace).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteIn {
+    /// The version read; absent for a new note.
+    #[serde(default)]
+    pub version: Option<i64>,
+    /// The lot given (its number in the clinic); absent for IMS.
+    #[serde(default)]
+    pub lot_id: Option<i64>,
+    /// Units (vials) taken from the lot; 1 when absent.
+    #[serde(default)]
+    pub units: Option<u32>,
+    #[serde(default)]
+    pub product_volume_ml: Option<f64>,
+    #[serde(default)]
+    pub saline_volume_ml: Option<f64>,
+    /// Why the volume departs from the plan's (required when it does).
+    #[serde(default)]
+    pub deviation: Option<String>,
+    #[schema(max_items = 40)]
+    pub sites: Vec<NoteSiteIn>,
+    #[serde(default)]
+    pub needle_gauge: Option<u32>,
+    #[serde(default)]
+    pub needle_length_mm: Option<f64>,
+    #[serde(default)]
+    pub technique: Option<String>,
+    /// The patient's response during the procedure (required to sign).
+    #[serde(default)]
+    pub response: Option<String>,
+    #[serde(default)]
+    pub complications: Option<String>,
+}
+
+/// One of the plan's sites, as reached.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteSiteIn {
+    /// The catalogue structure, one of the plan's target sites.
+    pub structure: String,
+    #[serde(default)]
+    pub ultrasound: bool,
+    /// Only with ultrasound.
+    #[serde(default)]
+    pub images_saved: bool,
+    #[serde(default)]
+    pub depth_mm: Option<u32>,
+}
+
+/// Signing: the version read.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignIn {
+    pub version: i64,
+}
+
+/// An addendum to a signed note.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddendumIn {
+    pub text: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NoteLotOut {
+    pub lot_id: i64,
+    pub lot_number: String,
+    pub product: String,
+    #[schema(format = Date)]
+    pub expiry: String,
+    pub units: u32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NoteSiteOut {
+    pub structure: String,
+    pub side: Option<String>,
+    /// intramuscular, intra_articular or needling (the protocol's route for the site).
+    pub route: String,
+    pub ultrasound: bool,
+    pub images_saved: bool,
+    pub depth_mm: Option<u32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignatureOut {
+    pub at: String,
+    pub by: Option<i64>,
+    /// Hex SHA-256 of the signed content, signer and time.
+    pub hash: String,
+    /// Whether the content now stored still gives that hash.
+    pub matches: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AddendumOut {
+    pub id: i64,
+    pub text: String,
+    pub at: String,
+    pub by: Option<i64>,
+}
+
+/// A procedure note: the draft or the signed, locked note with its addenda in order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NoteOut {
+    pub appointment_id: i64,
+    pub patient_id: i64,
+    /// draft or signed.
+    pub status: &'static str,
+    pub version: i64,
+    pub protocol: String,
+    pub lot: Option<NoteLotOut>,
+    pub product_volume_ml: Option<f64>,
+    pub saline_volume_ml: Option<f64>,
+    pub cells_given: Option<u64>,
+    pub planned_volume_ml: Option<f64>,
+    pub deviation: Option<String>,
+    pub sites: Vec<NoteSiteOut>,
+    pub needle_gauge: Option<u32>,
+    pub needle_length_mm: Option<f64>,
+    pub technique: String,
+    pub response: String,
+    pub complications: String,
+    pub created_at: String,
+    pub created_by: Option<i64>,
+    pub signature: Option<SignatureOut>,
+    pub addenda: Vec<AddendumOut>,
+}
+
+impl From<&myotome_store::ProcedureNote> for NoteOut {
+    fn from(n: &myotome_store::ProcedureNote) -> Self {
+        let d = &n.document;
+        Self {
+            appointment_id: n.appointment_id.0,
+            patient_id: n.patient_id.0,
+            status: if n.signature.is_some() {
+                "signed"
+            } else {
+                "draft"
+            },
+            version: n.version,
+            protocol: d.protocol.id.clone(),
+            lot: d.lot.as_ref().map(|l| NoteLotOut {
+                lot_id: l.lot_id,
+                lot_number: l.lot_number.clone(),
+                product: l.product.clone(),
+                expiry: l.expiry.to_string(),
+                units: l.units,
+            }),
+            product_volume_ml: d.product_volume_ml,
+            saline_volume_ml: d.saline_volume_ml,
+            cells_given: d.cells_given,
+            planned_volume_ml: d.planned_volume_ml,
+            deviation: d.deviation.clone(),
+            sites: d
+                .sites
+                .iter()
+                .map(|s| NoteSiteOut {
+                    structure: s.structure.clone(),
+                    side: s.side.clone(),
+                    route: s.route.clone(),
+                    ultrasound: s.ultrasound,
+                    images_saved: s.images_saved,
+                    depth_mm: s.depth_mm,
+                })
+                .collect(),
+            needle_gauge: d.needle_gauge,
+            needle_length_mm: d.needle_length_mm,
+            technique: d.technique.clone(),
+            response: d.response.clone(),
+            complications: d.complications.clone(),
+            created_at: at(n.created_at),
+            created_by: n.created_by.map(|u| u.0),
+            signature: n.signature.as_ref().map(|s| SignatureOut {
+                at: at(s.at),
+                by: s.by.map(|u| u.0),
+                hash: s.hash.clone(),
+                matches: s.matches,
+            }),
+            addenda: n
+                .addenda
+                .iter()
+                .map(|a| AddendumOut {
+                    id: a.id,
+                    text: a.text.clone(),
+                    at: at(a.at),
+                    by: a.by.map(|u| u.0),
+                })
+                .collect(),
+        }
+    }
+}

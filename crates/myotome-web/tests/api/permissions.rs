@@ -191,6 +191,27 @@ const EXPECTED: &[(&str, &str, [u16; 5])] = &[
         "/api/v1/appointments/{appointment}/day",
         [403, 200, 200, 200, 401],
     ),
+    // The procedure note is a clinician's; the table's visit has no plan and so no note.
+    (
+        "GET",
+        "/api/v1/appointments/{appointment}/note",
+        [403, 404, 404, 404, 401],
+    ),
+    (
+        "PUT",
+        "/api/v1/appointments/{appointment}/note",
+        [403, 409, 403, 403, 401],
+    ),
+    (
+        "POST",
+        "/api/v1/appointments/{appointment}/note/sign",
+        [403, 409, 403, 403, 401],
+    ),
+    (
+        "POST",
+        "/api/v1/appointments/{appointment}/note/addenda",
+        [403, 422, 403, 403, 401],
+    ),
     // The table's visit is booked for a later day: its day is refused past the permission check.
     (
         "POST",
@@ -476,6 +497,11 @@ fn body(
         }
         ("POST", "/api/v1/lots/scan") => json!({ "scan": "(01)09506000134352(10)A1" }),
         ("POST", "/api/v1/appointments/{appointment}/day") => json!({ "step": "arrived" }),
+        ("PUT", "/api/v1/appointments/{appointment}/note") => json!({ "sites": [] }),
+        ("POST", "/api/v1/appointments/{appointment}/note/sign") => json!({ "version": 1 }),
+        ("POST", "/api/v1/appointments/{appointment}/note/addenda") => {
+            json!({ "text": "Called the patient" })
+        }
         ("POST", "/api/v1/storage/readings") => {
             json!({ "location": "Fridge 2", "temperature_c": 4.5 })
         }

@@ -1,7 +1,9 @@
 //! A hip session's day over the API: arrival, preparation and the checklist by staff; the
 //! anesthetic, the procedure and the observation by the clinician only; the procedure refused
 //! until the topical anesthetic's five minutes have passed (seed 003); the observation ended
-//! before its minimum only with a reason; each step on the patient's audit trail.
+//! before its minimum only with a reason; each step on the patient's audit trail. The note:
+//! a clinician's, a departure from the planned volume needs its reason, signing records the
+//! lot's administration and completes the visit, a signed note is locked and takes addenda.
 
 use crate::both;
 use crate::support::{TestApp, create_patient, ready_plan};
@@ -155,6 +157,115 @@ async fn hip_day(app: TestApp) {
         Some(items.len() + 6)
     );
 
+    // The note: a lot from stock, the plan's 2 mL, the hip joint under ultrasound with images.
+    let product = app
+        .staff
+        .post(
+            "/api/v1/products",
+            json!({ "name": "Donor MSC", "kind": "allogeneic_msc", "manufacturer": "Lab",
+                    "unit": "vial" }),
+        )
+        .await
+        .assert_status(201)
+        .clone();
+    let expiry = (jiff::Zoned::now().date() + jiff::Span::new().days(90)).to_string();
+    let lot = app
+        .staff
+        .post(
+            "/api/v1/lots",
+            json!({ "product_id": product["id"], "lot_number": "D-1", "distinct_code": "D-1",
+                    "expiry": expiry, "quantity": 2, "cells_per_ml": 4000000,
+                    "package": "intact" }),
+        )
+        .await
+        .assert_status(201)
+        .clone();
+    let note = json!({
+        "lot_id": lot["id"], "product_volume_ml": 3,
+        "sites": [{ "structure": "hip_joint", "ultrasound": true, "images_saved": true }],
+        "needle_gauge": 22, "technique": "Anterior, in-plane", "response": "Comfortable",
+    });
+    app.staff
+        .put(&format!("/api/v1/appointments/{visit}/note"), note.clone())
+        .await
+        .assert_error(403, "forbidden");
+    let departs = app
+        .clinician
+        .put(&format!("/api/v1/appointments/{visit}/note"), note.clone())
+        .await;
+    departs.assert_error(422, "invalid_input");
+    assert!(
+        departs.body["error"]["fields"]["deviation"].is_string(),
+        "{}",
+        departs.body
+    );
+    let mut planned = note.clone();
+    planned["product_volume_ml"] = json!(2);
+    let draft = app
+        .clinician
+        .put(&format!("/api/v1/appointments/{visit}/note"), planned)
+        .await
+        .assert_status(200)
+        .clone();
+    assert_eq!(draft["status"], json!("draft"));
+    assert_eq!(draft["cells_given"], json!(8_000_000));
+    let signed = app
+        .clinician
+        .post(
+            &format!("/api/v1/appointments/{visit}/note/sign"),
+            json!({ "version": draft["version"] }),
+        )
+        .await
+        .assert_status(200)
+        .clone();
+    assert_eq!(signed["status"], json!("signed"));
+    assert_eq!(signed["signature"]["matches"], json!(true));
+    assert_eq!(signed["signature"]["by"], json!(app.clinician_user.id.0));
+    let stock = app
+        .staff
+        .get(&format!("/api/v1/lots/{}", lot["id"]))
+        .await
+        .assert_status(200)
+        .clone();
+    assert_eq!(
+        stock["on_hand"],
+        json!(1),
+        "the administration is in the lot's ledger"
+    );
+    let visit_now = app
+        .staff
+        .get(&format!("/api/v1/appointments/{visit}"))
+        .await
+        .assert_status(200)
+        .clone();
+    assert_eq!(visit_now["status"], json!("completed"));
+    let mut changed = note.clone();
+    changed["version"] = signed["version"].clone();
+    changed["product_volume_ml"] = json!(2);
+    changed["response"] = json!("Rewritten");
+    app.clinician
+        .put(&format!("/api/v1/appointments/{visit}/note"), changed)
+        .await
+        .assert_error(409, "conflict");
+    let with_addendum = app
+        .clinician
+        .post(
+            &format!("/api/v1/appointments/{visit}/note/addenda"),
+            json!({ "text": "Images archived to PACS" }),
+        )
+        .await
+        .assert_status(201)
+        .clone();
+    assert_eq!(
+        with_addendum["response"],
+        json!("Comfortable"),
+        "the original stands"
+    );
+    assert_eq!(
+        with_addendum["addenda"][0]["text"],
+        json!("Images archived to PACS")
+    );
+
     let trail = app
         .admin
         .get(&format!("/api/v1/patients/{patient}/audit"))
@@ -169,4 +280,5 @@ async fn hip_day(app: TestApp) {
         .collect();
     assert!(actions.contains(&"visit.procedure_started"), "{actions:?}");
     assert!(actions.contains(&"visit.observation_ended"), "{actions:?}");
+    assert!(actions.contains(&"note.sign"), "{actions:?}");
 }

@@ -900,12 +900,98 @@ async fn a_hip_session_day_from_arrival_to_observation(browser: &mut Browser) {
     let log = browser.text_of("#steps").await;
     assert!(log.contains("Patient's transport arrived"), "{log}");
     browser.screenshot("day-done").await;
-
     browser.open("/").await;
     let today_list = browser.text_of("#today-visits").await;
     assert!(
         today_list.contains("Done"),
         "Today shows the stage: {today_list}"
+    );
+
+    // The note: a fresh lot of the walk's product, the plan's 2 mL into the hip joint under
+    // ultrasound with images saved; saved, signed (confirmed), then an addendum.
+    let products = browser
+        .app()
+        .staff
+        .get("/api/v1/products")
+        .await
+        .assert_status(200)
+        .clone();
+    let product = products[0]["id"].clone();
+    let expiry = (today + jiff::Span::new().days(60)).to_string();
+    let lot = browser
+        .app()
+        .staff
+        .post(
+            "/api/v1/lots",
+            serde_json::json!({ "product_id": product, "lot_number": "LOT-77",
+                                "distinct_code": "walk-LOT-77", "expiry": expiry,
+                                "quantity": 2, "cells_per_ml": 5000000, "package": "intact",
+                                "location": "Freezer B" }),
+        )
+        .await
+        .assert_status(201)
+        .clone();
+    // Opened afresh: the same address with another fragment would not reload the page.
+    browser.open("/").await;
+    browser.open(&format!("/appointments/{visit}/day")).await;
+    browser.fill("lot_id", &lot["id"].to_string()).await;
+    browser.fill("product_volume_ml", "2").await;
+    browser.check("#site-0-reached", true).await;
+    browser.check("#site-0-ultrasound", true).await;
+    browser.check("#site-0-images", true).await;
+    browser.fill("needle_gauge", "22").await;
+    browser
+        .fill("technique", "Anterior approach, in-plane")
+        .await;
+    browser.fill("response", "Tolerated well").await;
+    browser.fill("complications", "None").await;
+    browser.screenshot("note-draft").await;
+    browser.click_id("save-note").await;
+    browser.wait_for("#sign-note").await;
+    // Signing asks first (a signed note is locked); the clinician confirms.
+    let sign = browser.wait_for("#sign-note").await;
+    sign.click()
+        .await
+        .unwrap_or_else(|e| panic!("click sign: {e}"));
+    browser
+        .client
+        .accept_alert()
+        .await
+        .unwrap_or_else(|e| panic!("the confirmation is asked: {e}"));
+    browser.wait_for("#signature-status").await;
+    let status = browser.text_of("#signature-status").await;
+    assert!(status.contains("The signature matches"), "{status}");
+    let signed = browser.text_of("#signed-note").await;
+    assert!(signed.contains("LOT-77"), "{signed}");
+    assert!(signed.contains("10,000,000 cells"), "{signed}");
+    browser
+        .fill(
+            "addendum-text",
+            "Patient called at 17:00: mild soreness, as expected",
+        )
+        .await;
+    browser.click_id("add-addendum").await;
+    let addenda = browser.text_of("#addenda").await;
+    assert!(addenda.contains("mild soreness"), "{addenda}");
+    browser.screenshot("note-signed").await;
+    let stock = browser
+        .app()
+        .staff
+        .get(&format!("/api/v1/lots/{}", lot["id"]))
+        .await
+        .assert_status(200)
+        .clone();
+    assert_eq!(
+        stock["on_hand"],
+        serde_json::json!(1),
+        "given, in the lot's ledger"
+    );
+
+    browser.open("/").await;
+    let today_list = browser.text_of("#today-visits").await;
+    assert!(
+        today_list.contains("Completed"),
+        "the signed note completed the visit: {today_list}"
     );
 }
 

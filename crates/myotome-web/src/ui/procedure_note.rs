@@ -1,0 +1,434 @@
+//! The procedure note on the visit's day page (`/appointments/{id}/day#note`): the draft form
+//! (the lot from those that may be given to the patient, the volume against the plan's, each
+//! of the plan's sites with ultrasound and images, the needle, technique, response and
+//! complications), signing, and once signed the locked note with whether its signature still
+//! matches, its addenda in order and a box for another. The rules are the use case's
+//! ([`myotome_clinic::procedure_notes`]).
+
+use crate::error::ApiError;
+use crate::permissions::need;
+use crate::state::AppState;
+use crate::ui::form::Fields;
+use crate::ui::page::{Page, PathText, Viewer, id_in_path};
+use crate::ui::render::{UiError, html, in_page, see_other};
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::post;
+use myotome_clinic::ClinicError;
+use myotome_clinic::procedure_notes::{self, NoteForm, SiteForm};
+use myotome_clinic::visit_day::VisitDay;
+use myotome_core::procedure_note::route_for;
+use myotome_store::{AppointmentId, ProcedureNote};
+use std::collections::BTreeMap;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/appointments/{id}/note", post(save))
+        .route("/appointments/{id}/note/sign", post(sign))
+        .route("/appointments/{id}/note/addenda", post(addendum))
+}
+
+/// A plan site on the form.
+pub struct SiteRow {
+    pub index: usize,
+    pub structure: String,
+    pub label: String,
+    pub route: &'static str,
+    pub reached: bool,
+    pub ultrasound: bool,
+    pub images_saved: bool,
+    pub depth_mm: String,
+}
+
+/// What the note section shows.
+pub struct NoteSection {
+    /// Whether the form is offered (a clinician, the procedure started, not signed).
+    pub editable: bool,
+    pub injects: bool,
+    pub version: Option<i64>,
+    pub lots: Vec<(String, String)>,
+    pub lot_id: String,
+    pub units: String,
+    pub product_volume_ml: String,
+    pub saline_volume_ml: String,
+    pub planned_volume: Option<String>,
+    pub deviation: String,
+    pub sites: Vec<SiteRow>,
+    pub needle_gauge: String,
+    pub needle_length_mm: String,
+    pub technique: String,
+    pub response: String,
+    pub complications: String,
+    /// The signed note, read-only.
+    pub signed: Option<SignedNote>,
+    /// Whether a draft is saved (signing is offered).
+    pub has_draft: bool,
+}
+
+pub struct SignedNote {
+    pub by: String,
+    pub at: String,
+    pub matches: bool,
+    pub lines: Vec<(&'static str, String)>,
+    pub addenda: Vec<(String, String, String)>,
+}
+
+fn text<T: ToString>(value: Option<T>) -> String {
+    value.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// The section for `day`, filled from the saved note or from what was typed.
+pub async fn section(
+    state: &AppState,
+    viewer: &Viewer,
+    day: &VisitDay,
+    may_perform: bool,
+    typed: Option<&Fields>,
+    names: &BTreeMap<i64, String>,
+) -> Result<Option<NoteSection>, UiError> {
+    let (Some(plan), Some(protocol)) = (&day.plan, &day.protocol) else {
+        return Ok(None);
+    };
+    let caller = viewer.clinic();
+    let note = procedure_notes::get(&state.clinic, &caller, day.appointment.id)
+        .await
+        .map_err(|e| in_page(viewer)(ApiError::from(e)))?;
+    let injects = protocol.dosing.is_some();
+    let lots = if injects && may_perform {
+        myotome_clinic::lots::usable_for(&state.clinic, &caller, day.patient.id)
+            .await
+            .map_err(|e| in_page(viewer)(ApiError::from(e)))?
+            .iter()
+            .map(|l| {
+                let d = &l.ledger.lot.details;
+                (
+                    l.ledger.lot.id.to_string(),
+                    format!(
+                        "{} — {} (expires {}, {} free)",
+                        d.lot_number,
+                        l.ledger.product.details.name,
+                        d.expiry,
+                        l.standing.free()
+                    ),
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let saved = note.as_ref().map(|n| &n.document);
+    let field = |name: &str, from_note: String| match typed {
+        Some(form) => form.get(name).to_owned(),
+        None => from_note,
+    };
+    let sites = plan
+        .details
+        .target_sites
+        .iter()
+        .enumerate()
+        .map(|(index, structure)| {
+            let recorded = saved.and_then(|d| d.sites.iter().find(|s| &s.structure == structure));
+            let tick = |name: &str, from_note: bool| match typed {
+                Some(form) => !form.get(&format!("site-{index}-{name}")).is_empty(),
+                None => from_note,
+            };
+            SiteRow {
+                index,
+                label: state
+                    .clinic
+                    .data
+                    .catalog
+                    .structure(structure)
+                    .map_or_else(|| structure.clone(), |s| s.label.clone()),
+                route: route_for(protocol, &plan.details.region, structure)
+                    .map_or("", |(route, _)| route.label()),
+                reached: tick("reached", recorded.is_some()),
+                ultrasound: tick("ultrasound", recorded.is_some_and(|s| s.ultrasound)),
+                images_saved: tick("images", recorded.is_some_and(|s| s.images_saved)),
+                depth_mm: field(
+                    &format!("site-{index}-depth"),
+                    text(recorded.and_then(|s| s.depth_mm)),
+                ),
+                structure: structure.clone(),
+            }
+        })
+        .collect();
+    let signed = note.as_ref().and_then(|n| signed_view(viewer, n, names));
+    Ok(Some(NoteSection {
+        editable: may_perform
+            && signed.is_none()
+            && matches!(
+                day.stage,
+                myotome_core::visit_day::Stage::Procedure
+                    | myotome_core::visit_day::Stage::Observation
+                    | myotome_core::visit_day::Stage::Done
+            ),
+        injects,
+        version: note.as_ref().map(|n| n.version),
+        lots,
+        lot_id: field(
+            "lot_id",
+            text(saved.and_then(|d| d.lot.as_ref().map(|l| l.lot_id))),
+        ),
+        units: field(
+            "units",
+            text(saved.and_then(|d| d.lot.as_ref().map(|l| l.units))),
+        ),
+        product_volume_ml: field(
+            "product_volume_ml",
+            text(saved.and_then(|d| d.product_volume_ml)),
+        ),
+        saline_volume_ml: field(
+            "saline_volume_ml",
+            text(saved.and_then(|d| d.saline_volume_ml)),
+        ),
+        planned_volume: plan
+            .details
+            .dose
+            .as_ref()
+            .map(|d| format!("{} mL", d.product_volume_ml)),
+        deviation: field(
+            "deviation",
+            saved.and_then(|d| d.deviation.clone()).unwrap_or_default(),
+        ),
+        sites,
+        needle_gauge: field("needle_gauge", text(saved.and_then(|d| d.needle_gauge))),
+        needle_length_mm: field(
+            "needle_length_mm",
+            text(saved.and_then(|d| d.needle_length_mm)),
+        ),
+        technique: field(
+            "technique",
+            saved.map(|d| d.technique.clone()).unwrap_or_default(),
+        ),
+        response: field(
+            "response",
+            saved.map(|d| d.response.clone()).unwrap_or_default(),
+        ),
+        complications: field(
+            "complications",
+            saved.map(|d| d.complications.clone()).unwrap_or_default(),
+        ),
+        has_draft: note.as_ref().is_some_and(|n| n.signature.is_none()),
+        signed,
+    }))
+}
+
+fn signed_view(
+    viewer: &Viewer,
+    note: &ProcedureNote,
+    names: &BTreeMap<i64, String>,
+) -> Option<SignedNote> {
+    let signature = note.signature.as_ref()?;
+    let who = |by: Option<myotome_store::UserId>| {
+        by.and_then(|u| names.get(&u.0).cloned())
+            .unwrap_or_else(|| "—".to_owned())
+    };
+    let d = &note.document;
+    let mut lines: Vec<(&'static str, String)> = Vec::new();
+    if let Some(lot) = &d.lot {
+        lines.push((
+            "Product and lot",
+            format!(
+                "{}, lot {} (expires {}), {} unit(s)",
+                lot.product, lot.lot_number, lot.expiry, lot.units
+            ),
+        ));
+    }
+    if let Some(volume) = d.product_volume_ml {
+        let mut dose = format!("{volume} mL of product");
+        if let Some(saline) = d.saline_volume_ml {
+            dose.push_str(&format!(" with {saline} mL saline"));
+        }
+        if let Some(cells) = d.cells_given {
+            dose.push_str(&format!(
+                "; {} cells from the lot's certificate",
+                grouped(cells)
+            ));
+        }
+        if let Some(planned) = d.planned_volume_ml {
+            dose.push_str(&format!(" (plan: {planned} mL)"));
+        }
+        lines.push(("Dose given", dose));
+    }
+    if let Some(deviation) = &d.deviation {
+        lines.push(("Departure from the plan", deviation.clone()));
+    }
+    lines.push((
+        "Sites",
+        d.sites
+            .iter()
+            .map(|s| {
+                let mut text = format!(
+                    "{}{} ({})",
+                    s.structure.replace('_', " "),
+                    s.side
+                        .as_ref()
+                        .map(|side| format!(", {side}"))
+                        .unwrap_or_default(),
+                    s.route.replace('_', "-")
+                );
+                if s.ultrasound {
+                    text.push_str(if s.images_saved {
+                        ", ultrasound, images saved"
+                    } else {
+                        ", ultrasound"
+                    });
+                }
+                text
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+    ));
+    if d.needle_gauge.is_some() || d.needle_length_mm.is_some() {
+        lines.push((
+            "Needle",
+            format!(
+                "{}{}",
+                d.needle_gauge.map(|g| format!("{g} G")).unwrap_or_default(),
+                d.needle_length_mm
+                    .map(|l| format!(", {l} mm"))
+                    .unwrap_or_default()
+            ),
+        ));
+    }
+    for (label, value) in [
+        ("Technique", &d.technique),
+        ("Patient's response", &d.response),
+        ("Complications", &d.complications),
+    ] {
+        if !value.is_empty() {
+            lines.push((label, value.clone()));
+        }
+    }
+    Some(SignedNote {
+        by: who(signature.by),
+        at: viewer.time(signature.at),
+        matches: signature.matches,
+        lines,
+        addenda: note
+            .addenda
+            .iter()
+            .map(|a| (viewer.time(a.at), who(a.by), a.text.clone()))
+            .collect(),
+    })
+}
+
+/// A count with thousands separated, as a certificate prints it: 10,000,000.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn form_of(fields: &Fields) -> NoteForm {
+    let sites = (0..40)
+        .take_while(|i| !fields.get(&format!("site-{i}-structure")).is_empty())
+        .filter(|i| !fields.get(&format!("site-{i}-reached")).is_empty())
+        .map(|i| SiteForm {
+            structure: fields.get(&format!("site-{i}-structure")).to_owned(),
+            ultrasound: !fields.get(&format!("site-{i}-ultrasound")).is_empty(),
+            images_saved: !fields.get(&format!("site-{i}-images")).is_empty(),
+            depth_mm: fields.get(&format!("site-{i}-depth")).to_owned(),
+        })
+        .collect();
+    NoteForm {
+        version: fields.get("version").trim().parse().ok(),
+        lot_id: fields.get("lot_id").to_owned(),
+        units: fields.get("units").to_owned(),
+        product_volume_ml: fields.get("product_volume_ml").to_owned(),
+        saline_volume_ml: fields.get("saline_volume_ml").to_owned(),
+        deviation: fields.get("deviation").to_owned(),
+        sites,
+        needle_gauge: fields.get("needle_gauge").to_owned(),
+        needle_length_mm: fields.get("needle_length_mm").to_owned(),
+        technique: fields.get("technique").to_owned(),
+        response: fields.get("response").to_owned(),
+        complications: fields.get("complications").to_owned(),
+    }
+}
+
+/// A refusal said at the top of the day page, with what was typed kept.
+async fn again(
+    state: &AppState,
+    viewer: &Viewer,
+    id: i64,
+    error: ClinicError,
+    fields: &Fields,
+) -> Result<Response, UiError> {
+    let (status, problem) = match error {
+        ClinicError::Refused(refusal) => (StatusCode::UNPROCESSABLE_ENTITY, refusal.message),
+        ClinicError::Conflict(sentence) => (StatusCode::CONFLICT, sentence),
+        ClinicError::Invalid(fields) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            fields
+                .iter()
+                .map(|(field, sentence)| format!("{}: {sentence}", field.replace('_', " ")))
+                .collect::<Vec<_>>()
+                .join(" · "),
+        ),
+        other => return Err(in_page(viewer)(ApiError::from(other))),
+    };
+    let page =
+        crate::ui::visit_day::page_with(state, viewer, id, Some(problem), Some(fields)).await?;
+    Ok(html(status, &page))
+}
+
+async fn save(
+    page: Page<need::ProcedurePerform>,
+    State(state): State<AppState>,
+    PathText(id): PathText,
+    fields: Fields,
+) -> Result<Response, UiError> {
+    let viewer = &page.viewer;
+    let id = id_in_path(&id, "appointment").map_err(in_page(viewer))?;
+    let form = form_of(&fields);
+    match procedure_notes::save(&state.clinic, &viewer.clinic(), AppointmentId(id), &form).await {
+        Ok(_) => Ok(see_other(&format!("/appointments/{id}/day#note"))),
+        Err(error) => again(&state, viewer, id, error, &fields).await,
+    }
+}
+
+async fn sign(
+    page: Page<need::ProcedurePerform>,
+    State(state): State<AppState>,
+    PathText(id): PathText,
+    fields: Fields,
+) -> Result<Response, UiError> {
+    let viewer = &page.viewer;
+    let id = id_in_path(&id, "appointment").map_err(in_page(viewer))?;
+    let version = fields.get("version").trim().parse::<i64>().unwrap_or(0);
+    match procedure_notes::sign(&state.clinic, &viewer.clinic(), AppointmentId(id), version).await {
+        Ok(_) => Ok(see_other(&format!("/appointments/{id}/day#note"))),
+        Err(error) => again(&state, viewer, id, error, &Fields(Vec::new())).await,
+    }
+}
+
+async fn addendum(
+    page: Page<need::ProcedurePerform>,
+    State(state): State<AppState>,
+    PathText(id): PathText,
+    fields: Fields,
+) -> Result<Response, UiError> {
+    let viewer = &page.viewer;
+    let id = id_in_path(&id, "appointment").map_err(in_page(viewer))?;
+    match procedure_notes::addendum(
+        &state.clinic,
+        &viewer.clinic(),
+        AppointmentId(id),
+        fields.get("text"),
+    )
+    .await
+    {
+        Ok(_) => Ok(see_other(&format!("/appointments/{id}/day#note"))),
+        Err(error) => again(&state, viewer, id, error, &Fields(Vec::new())).await,
+    }
+}
