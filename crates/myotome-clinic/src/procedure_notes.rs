@@ -2,14 +2,17 @@
 //! has ended, and locked from then on (seed 003 §7 "Procedure Notes": the product and dose,
 //! the injection locations and techniques, the patient's response).
 //!
-//! A draft records the lot (checked against its ledger: the lots issue's blocks apply), the
+//! A draft records the lot (checked against its ledger as of the procedure, when it is given:
+//! an expired, recalled, quarantined or used-up lot, or another patient's own, is refused), the
 //! volume and saline given set against the plan's — a departure needs its reason — the cells
 //! given from the lot's certificate, each site of the plan reached (the protocol's route,
 //! ultrasound or not, images saved), the needle, technique, response and complications.
-//! Signing checks the note is whole, checks the lot again and records its administration in
-//! the lot's ledger, completes the visit and stores the signature (a SHA-256 of the note as
-//! stored, the signer and the time) — all in one transaction with their audit rows. After
-//! that, corrections are addenda.
+//! Signing checks the note is whole and records the lot's administration in its ledger —
+//! whatever befell the lot since it was given (a recall after the injection must still reach
+//! this patient), refusing only more units than are on hand — completes the visit and stores
+//! the signature (a SHA-256 of the note as stored, the signer and the time, also written into
+//! the hash-chained audit row) — all in one transaction with their audit rows. After that,
+//! corrections are addenda.
 //!
 //! Who: clinicians (ProcedurePerform) write, sign and add addenda; anyone who reads charts
 //! reads the note.
@@ -144,8 +147,14 @@ pub async fn save(
             "The note is signed and locked; add an addendum instead.".to_owned(),
         ));
     }
+    if ctx.note.is_some() && form.version.is_none() {
+        return Err(ClinicError::Conflict(
+            "This visit has a note already: reload it and change that one.".to_owned(),
+        ));
+    }
     let document = read_form(clinic, tx.as_mut(), &ctx, form).await?;
-    tx.save_procedure_note(&ctx.visit, &document, ctx.note.as_ref().map(|n| n.version))
+    // The version the clinician read: a save over a newer draft is refused by the store.
+    tx.save_procedure_note(&ctx.visit, &document, form.version)
         .await?;
     tx.commit().await?;
     read(clinic, caller, id).await
@@ -178,10 +187,20 @@ async fn read_form(
         check.paragraph(field, text, MAX_LONG_TEXT);
     }
     let injects = ctx.protocol.dosing.is_some();
-    let volume = millilitres(&mut check, "product_volume_ml", &form.product_volume_ml);
-    let saline = millilitres(&mut check, "saline_volume_ml", &form.saline_volume_ml);
+    let given = volume_of(&mut check, "product_volume_ml", &form.product_volume_ml);
+    let saline = volume_of(&mut check, "saline_volume_ml", &form.saline_volume_ml);
+    let volume = given.map(Volume::millilitres);
     let gauge = whole(&mut check, "needle_gauge", &form.needle_gauge, 1, 50);
-    let length = millilitres(&mut check, "needle_length_mm", &form.needle_length_mm);
+    let length = needle_length(&mut check, &form.needle_length_mm);
+    if form.sites.len() > MAX_SITES {
+        check.add(
+            "sites",
+            format!(
+                "names {} sites; a note takes at most {MAX_SITES}",
+                form.sites.len()
+            ),
+        );
+    }
     if !injects && (volume.is_some() || !form.lot_id.trim().is_empty()) {
         check.add(
             "lot_id",
@@ -197,7 +216,7 @@ async fn read_form(
         .dose
         .as_ref()
         .and_then(|d| Volume::from_millilitres(d.product_volume_ml).ok());
-    let given = volume.and_then(|v| Volume::from_millilitres(v).ok());
+
     let deviation = Some(form.deviation.trim().to_owned()).filter(|d| !d.is_empty());
     if injects && given.is_some() && departs_from_plan(planned, given) && deviation.is_none() {
         check.add(
@@ -249,7 +268,7 @@ async fn read_form(
         },
         lot: lot.map(|(l, _)| l),
         product_volume_ml: volume,
-        saline_volume_ml: saline,
+        saline_volume_ml: saline.map(Volume::millilitres),
         cells_given,
         planned_volume_ml: planned.map(Volume::millilitres),
         deviation,
@@ -362,8 +381,8 @@ async fn lot_given(
     ))
 }
 
-/// Signs the note at version `version`: the procedure has ended, the note is whole, the lot
-/// may still be given (and its administration is recorded), the visit is completed.
+/// Signs the note at version `version`: the procedure has ended, the note is whole, the lot's
+/// administration is recorded, the visit is completed.
 pub async fn sign(
     clinic: &Clinic,
     caller: &Caller,
@@ -416,9 +435,22 @@ pub async fn sign(
         )));
     }
     if let Some(lot) = &d.lot {
-        // Checked again here: the lot's standing and its administration are one transaction.
-        lot_given(clinic, tx.as_mut(), &ctx, LotId(lot.lot_id), lot.units).await?;
+        // The lot was checked against its ledger when the note recorded it, during the
+        // procedure. What was given was given: a lot recalled, quarantined or expired since is
+        // still recorded as administered here, so a recall reaches this patient; only more
+        // units than are on hand is refused.
         let ledger = tx.lot_ledger(LotId(lot.lot_id)).await?;
+        let standing = core_lots::standing(
+            ledger.events.iter().map(|e| movement(&e.event)),
+            ledger.lot.details.expiry,
+            clinic.clock.today(),
+        );
+        core_lots::may_take_out(&standing, lot.units).map_err(|refusal| {
+            ClinicError::refused(
+                RefusalReason::LotRefused,
+                format!("Lot {}: {refusal}", ledger.lot.details.lot_number),
+            )
+        })?;
         tx.add_lot_event(
             &ledger.lot,
             &NewLotEvent {
@@ -469,17 +501,49 @@ pub async fn addendum(
     read(clinic, caller, id).await
 }
 
-fn millilitres(check: &mut Check, field: &str, text: &str) -> Option<f64> {
+/// The most sites one note records (the plan's sites, each once).
+pub const MAX_SITES: usize = 40;
+
+/// A volume typed in millilitres, parsed once into the core's [`Volume`] (whole microlitres),
+/// so what is compared with the plan is what is stored.
+fn volume_of(check: &mut Check, field: &str, text: &str) -> Option<Volume> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    let parsed = text
+        .replace(',', ".")
+        .parse::<f64>()
+        .map_err(|_| format!("“{text}” is not a number of millilitres, e.g. 2 or 2.5"))
+        .and_then(Volume::from_millilitres)
+        .and_then(|v| {
+            if v.microlitres() == 0 {
+                Err("a volume given is above 0 mL".to_owned())
+            } else {
+                Ok(v)
+            }
+        });
+    match parsed {
+        Ok(volume) => Some(volume),
+        Err(problem) => {
+            check.add(field, problem);
+            None
+        }
+    }
+}
+
+/// A needle's length in millimetres (a spinal needle is about 90 mm; 300 is a typing slip).
+fn needle_length(check: &mut Check, text: &str) -> Option<f64> {
     let text = text.trim();
     if text.is_empty() {
         return None;
     }
     match text.replace(',', ".").parse::<f64>() {
-        Ok(n) if n.is_finite() && n > 0.0 && n <= 1000.0 => Some(n),
+        Ok(n) if n.is_finite() && n > 0.0 && n <= 300.0 => Some(n),
         _ => {
             check.add(
-                field,
-                format!("“{text}” is not a positive number, e.g. 2 or 2.5"),
+                "needle_length_mm",
+                format!("“{text}” is not a length in millimetres up to 300, e.g. 38 or 90"),
             );
             None
         }

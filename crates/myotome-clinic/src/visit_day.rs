@@ -287,7 +287,7 @@ pub async fn record(
         return Err(ClinicError::refused(
             RefusalReason::StepRefused,
             format!(
-                "This visit is booked for {}: its day is recorded on the day. If the patient came today, move the visit to today first.",
+                "This visit is booked for {}, not today: its day is recorded as it happens. If the patient came today, move the visit to today first.",
                 appointment.details.date
             ),
         ));
@@ -322,9 +322,10 @@ pub async fn record(
     commit_and_read(tx, clinic, caller, id).await
 }
 
-/// Whether the visit is booked for a later day than `today` (its day cannot be recorded yet).
+/// Whether the visit is booked for another day than `today`: its steps are recorded as they
+/// happen, so a visit of another day is moved first (which checks its windows again).
 fn today_date_refusal(appointment: &Appointment, today: jiff::civil::Date) -> bool {
-    appointment.details.date > today
+    appointment.details.date != today
 }
 
 async fn commit_and_read(

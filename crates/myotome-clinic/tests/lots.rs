@@ -609,9 +609,27 @@ async fn a_temperature_excursion_names_the_lots_held_there_at_the_time(ctx: Ctx)
         .expect("imported");
     assert_eq!(imported.len(), 2);
 
+    // A logger's file longer than one statement's worth of rows is kept whole.
+    let mut long = String::from("taken_at,temperature_c\n");
+    for minute in 0..450 {
+        long.push_str(&format!(
+            "2027-01-15T{:02}:{:02},-80\n",
+            minute / 60,
+            minute % 60
+        ));
+    }
+    let kept = storage::import(&s.clinic, &s.staff, &long, "Freezer C")
+        .await
+        .expect("imported");
+    assert_eq!(kept.len(), 450);
     let log = storage::log(&s.clinic, &s.clinician, 7)
         .await
         .expect("read");
+    let c = log
+        .iter()
+        .find(|l| l.location == "Freezer C")
+        .expect("Freezer C");
+    assert_eq!(c.readings.len(), 450, "every row of the file, none twice");
     let b = log
         .iter()
         .find(|l| l.location == "Freezer B")

@@ -460,6 +460,28 @@ async fn a_signed_note_records_the_lot_given_completes_the_visit_and_never_chang
         Some(12_500_000),
         "5 M/mL × 2.5 mL"
     );
+    // Two tabs: a save over a newer draft, or without the version read, is refused.
+    let mut newer = note(&good.to_string(), "2.5", "Larger effusion than expected");
+    newer.version = Some(draft.version);
+    newer.technique = "Lateral approach".to_owned();
+    let draft = procedure_notes::save(&clinic, &doctor, session, &newer)
+        .await
+        .expect("saved over the version read");
+    let mut stale = newer.clone();
+    stale.version = Some(draft.version - 1);
+    stale.technique = "Anterior, from the older tab".to_owned();
+    for behind in [
+        stale,
+        note(&good.to_string(), "2.5", "Larger effusion than expected"),
+    ] {
+        assert!(
+            matches!(
+                procedure_notes::save(&clinic, &doctor, session, &behind).await,
+                Err(ClinicError::Conflict(_))
+            ),
+            "an older or unversioned save never overwrites the draft"
+        );
+    }
     assert!(draft.signature.is_none());
     match procedure_notes::sign(&clinic, &doctor, session, draft.version).await {
         Err(ClinicError::Refused(r)) => assert!(r.message.contains("once the procedure has ended")),
@@ -469,6 +491,22 @@ async fn a_signed_note_records_the_lot_given_completes_the_visit_and_never_chang
     visit_day::record(&clinic, &doctor, session, &step("procedure_ended", "", ""))
         .await
         .expect("ended");
+    // The lot is recalled after the injection, before the note is signed: what was given was
+    // given, and the administration is still recorded so the recall reaches this patient.
+    lots::record(
+        &clinic,
+        &doctor,
+        good,
+        &lots::MovementForm {
+            kind: LotEventKind::Recalled,
+            quantity: String::new(),
+            location: String::new(),
+            reason: "Supplier notice 7".to_owned(),
+            appointment_id: None,
+        },
+    )
+    .await
+    .expect("recalled");
     let signed = procedure_notes::sign(&clinic, &doctor, session, draft.version)
         .await
         .expect("signed");
@@ -488,6 +526,17 @@ async fn a_signed_note_records_the_lot_given_completes_the_visit_and_never_chang
         [(LotEventKind::Administered, Some(1), Some(session))]
     );
     assert_eq!(ledger.standing.on_hand, 2);
+    let reached: Vec<AppointmentId> = lots::recipients(&clinic, &doctor, good)
+        .await
+        .expect("read")
+        .iter()
+        .map(|r| r.appointment.id)
+        .collect();
+    assert_eq!(
+        reached,
+        [session],
+        "the recall reaches the patient given the lot"
+    );
     let visit = myotome_clinic::booking::get(&clinic, &doctor, session)
         .await
         .expect("read");

@@ -24,7 +24,20 @@ pub struct ProductKind {
 pub struct ProductKinds(Vec<ProductKind>);
 
 impl ProductKinds {
+    /// Adds the kinds of the clinic's file (`file` names it in problems): a kind whose id is
+    /// already built in is refused at its line, so a clinic never silently redefines one.
+    pub fn add_clinic_kinds(&mut self, file: &str, text: &str) -> Result<(), Problems> {
+        let clinic = Self::parse_beside(file, text, &self.0)?;
+        self.0.extend(clinic.0);
+        Ok(())
+    }
+
     pub fn parse(file: &str, text: &str) -> Result<Self, Problems> {
+        Self::parse_beside(file, text, &[])
+    }
+
+    /// The kinds of `text`, none of which may share an id with `known`.
+    fn parse_beside(file: &str, text: &str, known: &[ProductKind]) -> Result<Self, Problems> {
         let mut reader = TomlReader::parse(file, text);
         let kinds: Option<Vec<ProductKind>> = reader.list("kinds");
         reader.reject_unknown_keys(&["kinds"]);
@@ -34,6 +47,15 @@ impl ProductKinds {
         let mut problems = reader.problems.clone();
         for (i, kind) in kinds.iter().enumerate() {
             let path = FieldPath::root().key("kinds").index(i);
+            if known.iter().any(|k| k.id == kind.id) {
+                problems.push(reader.problem(
+                    &path.key("id"),
+                    format!(
+                        "kind `{}` is built in already; give the clinic's kind another id",
+                        kind.id
+                    ),
+                ));
+            }
             if kinds[..i].iter().any(|k| k.id == kind.id) {
                 problems.push(reader.problem(
                     &path.key("id"),

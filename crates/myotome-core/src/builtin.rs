@@ -52,11 +52,23 @@ pub struct ClinicalData {
 impl ClinicalData {
     /// Loads the built-ins plus `clinic_protocols`. Fails with every problem found.
     pub fn load(clinic_protocols: &[SourceFile]) -> Result<Self, Problems> {
+        Self::load_with_kinds(clinic_protocols, None)
+    }
+
+    /// [`ClinicalData::load`] with the clinic's own kinds of product (`clinic_kinds`, shaped
+    /// like the built-in file) added to the built-in ones.
+    pub fn load_with_kinds(
+        clinic_protocols: &[SourceFile],
+        clinic_kinds: Option<&SourceFile>,
+    ) -> Result<Self, Problems> {
         let catalog = AnatomyCatalog::parse(ANATOMY.0, ANATOMY.1)?;
         let terminology = Terminology::parse(CONCEPTS.0, CONCEPTS.1, VALUE_SETS.0, VALUE_SETS.1)?;
         let protocols =
             ProtocolLibrary::load(&protocol_files(), clinic_protocols, &catalog, &terminology)?;
-        let product_kinds = ProductKinds::parse(BIOLOGICS.0, BIOLOGICS.1)?;
+        let mut product_kinds = ProductKinds::parse(BIOLOGICS.0, BIOLOGICS.1)?;
+        if let Some(file) = clinic_kinds {
+            product_kinds.add_clinic_kinds(&file.name, &file.text)?;
+        }
         Ok(Self {
             catalog,
             terminology,

@@ -4,8 +4,8 @@
 mod common;
 
 use common::data;
-use myotome_core::Problem;
 use myotome_core::protocol::load_protocol;
+use myotome_core::{ClinicalData, Problem};
 use std::path::PathBuf;
 
 fn repo() -> PathBuf {
@@ -317,4 +317,44 @@ fn every_product_kind_quotes_its_seed_verbatim() {
             .any(|k| k.autologous && k.seed.starts_with("004")),
         "seed 004's bone marrow is the patient's own"
     );
+}
+
+#[test]
+fn a_clinic_adds_its_own_product_kinds_but_never_redefines_a_built_in_one() {
+    let own = myotome_core::protocol::SourceFile {
+        name: "clinic/kinds.toml".to_owned(),
+        text: r#"
+[[kinds]]
+id = "platelet_rich_plasma"
+label = "Platelet-rich plasma (prepared in the clinic)"
+autologous = true
+seed = "clinic formulary"
+section = "Products we prepare"
+quote = "PRP prepared from the patient's own blood"
+"#
+        .to_owned(),
+    };
+    let data = ClinicalData::load_with_kinds(&[], Some(&own)).expect("the clinic's kind loads");
+    let prp = data
+        .product_kinds
+        .get("platelet_rich_plasma")
+        .expect("added");
+    assert!(prp.autologous);
+    assert!(
+        data.product_kinds.get("allogeneic_msc").is_some(),
+        "the built-ins stay"
+    );
+
+    let clash = myotome_core::protocol::SourceFile {
+        name: "clinic/kinds.toml".to_owned(),
+        text: "[[kinds]]\nid = \"exosome\"\nlabel = \"Our exosomes\"\nautologous = false\nseed = \"x\"\nsection = \"y\"\nquote = \"z\"\n".to_owned(),
+    };
+    let problems = ClinicalData::load_with_kinds(&[], Some(&clash))
+        .expect_err("a built-in id is refused")
+        .to_string();
+    assert!(
+        problems.contains("clinic/kinds.toml:2"),
+        "file and line: {problems}"
+    );
+    assert!(problems.contains("built in already"), "{problems}");
 }

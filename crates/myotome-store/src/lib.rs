@@ -562,7 +562,7 @@ pub trait Transaction: Send {
         note: Option<&str>,
     ) -> Result<RecallNotice>;
     /// Appends readings to the storage temperature log, all or none; audited as
-    /// `storage.reading` (one row per call, naming how many and where).
+    /// `storage.reading`, one audit row per location the readings name.
     async fn add_storage_readings(
         &mut self,
         readings: &[NewReading],

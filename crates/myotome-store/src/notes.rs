@@ -1,6 +1,6 @@
 //! Procedure notes as the store keeps them: a draft saved as the procedure goes, then signed —
 //! the signature a SHA-256 of the stored content, the signer and the time — and never changed
-//! after (corrections are [`Addendum`]s; a note entered in error is marked so).
+//! after (corrections are [`Addendum`]s).
 
 use crate::documents::ProcedureNoteDocument;
 use crate::model::{AppointmentId, PatientId, UserId};
@@ -15,14 +15,6 @@ pub struct NoteSignature {
     pub hash: String,
     /// Whether the content now stored still gives that hash.
     pub matches: bool,
-}
-
-/// A note marked as entered in error (it stays, readable, marked).
-#[derive(Debug, Clone, PartialEq)]
-pub struct InError {
-    pub at: Timestamp,
-    pub by: Option<UserId>,
-    pub reason: String,
 }
 
 /// A correction or addition to a signed note: who, when, what, in order.
@@ -45,6 +37,5 @@ pub struct ProcedureNote {
     pub created_by: Option<UserId>,
     pub updated_at: Timestamp,
     pub signature: Option<NoteSignature>,
-    pub in_error: Option<InError>,
     pub addenda: Vec<Addendum>,
 }

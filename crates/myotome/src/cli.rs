@@ -14,6 +14,16 @@ pub struct Cli {
     #[arg(long, global = true, env = "MYOTOME_PROTOCOLS", value_name = "DIR")]
     pub protocols: Option<PathBuf>,
 
+    /// The clinic's own kinds of biologic product (a TOML file shaped like the built-in
+    /// `catalog/biologics.toml`): added to the built-in kinds; an id already built in is refused.
+    #[arg(
+        long,
+        global = true,
+        env = "MYOTOME_PRODUCT_KINDS",
+        value_name = "FILE"
+    )]
+    pub product_kinds: Option<PathBuf>,
+
     /// The clinic database: a SQLite file path (created on first use) or a postgres:// URL.
     #[arg(
         long,

@@ -32,13 +32,20 @@ pub fn read_source(path: &Path) -> Result<SourceFile> {
     })
 }
 
-/// Built-ins plus the clinic's directory, if one was given.
-pub fn load(clinic_dir: Option<&Path>) -> Result<ClinicalData> {
-    let clinic = match clinic_dir {
+/// Built-ins plus the clinic's protocol directory and product kinds, where given.
+pub fn load(cli: &crate::cli::Cli) -> Result<ClinicalData> {
+    let clinic = match cli.protocols.as_deref() {
         Some(dir) => read_protocol_dir(dir)?,
         None => Vec::new(),
     };
-    ClinicalData::load(&clinic).map_err(|problems| {
-        anyhow::anyhow!("the protocol library did not load; fix these and try again:\n{problems}")
+    let kinds = match cli.product_kinds.as_deref() {
+        Some(file) => Some(
+            read_source(file)
+                .with_context(|| "check --product-kinds or MYOTOME_PRODUCT_KINDS".to_owned())?,
+        ),
+        None => None,
+    };
+    ClinicalData::load_with_kinds(&clinic, kinds.as_ref()).map_err(|problems| {
+        anyhow::anyhow!("the clinical data did not load; fix these and try again:\n{problems}")
     })
 }

@@ -1,7 +1,7 @@
 -- Myotome schema, version 14, sqlite: the procedure note of a treatment visit — a draft the
 -- clinician saves as the procedure goes, then signs: the signature keeps a SHA-256 of the
 -- signed content, the signer and the time, and a signed note never changes (corrections are
--- addenda, in order; a note entered in error is marked so, never deleted).
+-- addenda, in order; a note is never deleted).
 
 CREATE TABLE procedure_notes (
     id             INTEGER PRIMARY KEY,
@@ -15,11 +15,7 @@ CREATE TABLE procedure_notes (
     signed_at      TEXT,
     signed_by      INTEGER REFERENCES users (id),
     signature      TEXT,
-    in_error_at    TEXT,
-    in_error_by    INTEGER REFERENCES users (id),
-    in_error_reason TEXT,
-    CHECK ((signed_at IS NULL) = (signature IS NULL)),
-    CHECK (in_error_at IS NULL OR signed_at IS NOT NULL)
+    CHECK ((signed_at IS NULL) = (signature IS NULL))
 );
 CREATE INDEX procedure_notes_by_patient ON procedure_notes (patient_id);
 
@@ -32,14 +28,15 @@ CREATE TABLE note_addenda (
 );
 CREATE INDEX note_addenda_by_note ON note_addenda (note_id, id);
 
--- A signed note's content, signature and signer never change; only "entered in error" may be
--- set, once, and a chart merge may move it to the kept chart (its patient). Never deleted.
+-- Nothing of a signed note changes but its patient, which only a chart merge moves to the
+-- kept chart. A note is never deleted.
 CREATE TRIGGER procedure_notes_signed_are_kept BEFORE UPDATE ON procedure_notes
 WHEN OLD.signed_at IS NOT NULL AND (
     NEW.document IS NOT OLD.document OR NEW.signed_at IS NOT OLD.signed_at
     OR NEW.signed_by IS NOT OLD.signed_by OR NEW.signature IS NOT OLD.signature
-    OR NEW.appointment_id IS NOT OLD.appointment_id
-    OR OLD.in_error_at IS NOT NULL)
+    OR NEW.appointment_id IS NOT OLD.appointment_id OR NEW.version IS NOT OLD.version
+    OR NEW.created_at IS NOT OLD.created_at OR NEW.created_by IS NOT OLD.created_by
+    OR NEW.updated_at IS NOT OLD.updated_at)
 BEGIN
     SELECT RAISE(ABORT, 'a signed procedure note is never changed; add an addendum');
 END;

@@ -466,27 +466,56 @@ fn reading_from(row: &AnyRow) -> Result<StorageReading> {
     })
 }
 
-pub(crate) async fn add_reading(
+/// Readings written per statement: a logger's month of readings is a few hundred statements,
+/// not tens of thousands, while the write lock is held (7 parameters a row keeps each
+/// statement far under both backends' parameter limits).
+const READINGS_PER_INSERT: usize = 200;
+
+/// Appends `readings`, several rows per statement.
+pub(crate) async fn add_readings(
     conn: &mut AnyConnection,
-    reading: &NewReading,
+    readings: &[NewReading],
     by: Option<UserId>,
-) -> Result<StorageReading> {
-    let sql = format!(
-        "INSERT INTO storage_readings (location, taken_at, temperature_c, source, note, \
-         recorded_at, recorded_by) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {READING_COLUMNS}"
-    );
-    let row = sqlx::query(&sql)
-        .bind(&reading.location)
-        .bind(ts_text(reading.taken_at))
-        .bind(reading.temperature_c)
-        .bind(reading.source.as_str())
-        .bind(&reading.note)
-        .bind(ts_text(codec::now()))
-        .bind(by.map(|u| u.0))
-        .fetch_one(&mut *conn)
-        .await
-        .db()?;
-    reading_from(&row)
+) -> Result<Vec<StorageReading>> {
+    let recorded_at = ts_text(codec::now());
+    let mut stored = Vec::with_capacity(readings.len());
+    for chunk in readings.chunks(READINGS_PER_INSERT) {
+        let values = (0..chunk.len())
+            .map(|i| {
+                let n = i * 7;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                    n + 1,
+                    n + 2,
+                    n + 3,
+                    n + 4,
+                    n + 5,
+                    n + 6,
+                    n + 7
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "INSERT INTO storage_readings (location, taken_at, temperature_c, source, note, \
+             recorded_at, recorded_by) VALUES {values} RETURNING {READING_COLUMNS}"
+        );
+        let mut query = sqlx::query(&sql);
+        for reading in chunk {
+            query = query
+                .bind(reading.location.clone())
+                .bind(ts_text(reading.taken_at))
+                .bind(reading.temperature_c)
+                .bind(reading.source.as_str())
+                .bind(reading.note.clone())
+                .bind(recorded_at.clone())
+                .bind(by.map(|u| u.0));
+        }
+        for row in query.fetch_all(&mut *conn).await.db()? {
+            stored.push(reading_from(&row)?);
+        }
+    }
+    Ok(stored)
 }
 
 /// Readings taken from `since` on, newest first. Timestamps are stored as RFC 3339 UTC text of

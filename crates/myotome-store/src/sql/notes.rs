@@ -6,7 +6,7 @@
 use super::codec::{self, get, ts_text};
 use super::error::DbResult;
 use crate::documents::ProcedureNoteDocument;
-use crate::notes::{Addendum, InError, NoteSignature, ProcedureNote};
+use crate::notes::{Addendum, NoteSignature, ProcedureNote};
 use crate::{AppointmentId, PatientId, Result, StoreError, UserId};
 use jiff::Timestamp;
 use sha2::{Digest, Sha256};
@@ -14,8 +14,7 @@ use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
 const COLUMNS: &str = "id, appointment_id, patient_id, document, version, created_at, \
-     created_by, updated_at, signed_at, signed_by, signature, in_error_at, in_error_by, \
-     in_error_reason";
+     created_by, updated_at, signed_at, signed_by, signature";
 
 /// A draft that changed (or was signed) since the caller read it.
 fn changed_since() -> StoreError {
@@ -53,14 +52,7 @@ fn note_from(row: &AnyRow, addenda: Vec<Addendum>) -> Result<ProcedureNote> {
             })
         }
     };
-    let in_error = match get::<Option<String>>(row, "in_error_at")? {
-        None => None,
-        Some(_) => Some(InError {
-            at: codec::ts(row, "in_error_at")?,
-            by: codec::opt_user(row, "in_error_by")?,
-            reason: get::<Option<String>>(row, "in_error_reason")?.unwrap_or_default(),
-        }),
-    };
+
     Ok(ProcedureNote {
         id,
         appointment_id: AppointmentId(get(row, "appointment_id")?),
@@ -71,7 +63,6 @@ fn note_from(row: &AnyRow, addenda: Vec<Addendum>) -> Result<ProcedureNote> {
         created_by: codec::opt_user(row, "created_by")?,
         updated_at: codec::ts(row, "updated_at")?,
         signature,
-        in_error,
         addenda,
     })
 }
@@ -163,14 +154,15 @@ pub(crate) async fn save(
     Ok(())
 }
 
-/// Signs the visit's draft as `by` at `at`: the signature hashes the document as stored.
+/// Signs the visit's draft at version `expected` as `by` at `at`: the signature hashes the
+/// document as stored. Returns the signature's hash.
 pub(crate) async fn sign(
     conn: &mut AnyConnection,
     appointment: AppointmentId,
     expected: i64,
     by: Option<UserId>,
     at: Timestamp,
-) -> Result<()> {
+) -> Result<String> {
     let text: Option<String> = sqlx::query_scalar(
         "SELECT document FROM procedure_notes WHERE appointment_id = $1 AND version = $2 \
          AND signed_at IS NULL",
@@ -185,18 +177,23 @@ pub(crate) async fn sign(
     };
     let at_text = ts_text(at);
     let hash = signature_of(&text, by.map(|u| u.0), &at_text);
-    sqlx::query(
+    let signed = sqlx::query(
         "UPDATE procedure_notes SET signed_at = $1, signed_by = $2, signature = $3 \
-         WHERE appointment_id = $4 AND signed_at IS NULL",
+         WHERE appointment_id = $4 AND version = $5 AND signed_at IS NULL",
     )
     .bind(&at_text)
     .bind(by.map(|u| u.0))
     .bind(&hash)
     .bind(appointment.0)
+    .bind(expected)
     .execute(&mut *conn)
     .await
-    .db()?;
-    Ok(())
+    .db()?
+    .rows_affected();
+    if signed != 1 {
+        return Err(changed_since());
+    }
+    Ok(hash)
 }
 
 pub(crate) async fn add_addendum(

@@ -165,8 +165,13 @@ impl Transaction for SqlTransaction {
         expected: i64,
         at: jiff::Timestamp,
     ) -> Result<()> {
-        notes::sign(&mut self.tx, visit.id, expected, self.actor.user_id, at).await?;
-        self.actions.push(note_action("note.sign", visit));
+        let hash = notes::sign(&mut self.tx, visit.id, expected, self.actor.user_id, at).await?;
+        // The signature goes into the hash-chained audit row too: rewriting the note and
+        // recomputing its hash would still disagree with the chain.
+        self.actions.push(
+            AuditAction::on_patient("note.sign", visit.patient_id)
+                .with_target(format!("appointment/{} signature/{hash}", visit.id)),
+        );
         Ok(())
     }
 
@@ -186,10 +191,7 @@ impl Transaction for SqlTransaction {
         &mut self,
         readings: &[crate::NewReading],
     ) -> Result<Vec<crate::StorageReading>> {
-        let mut stored = Vec::with_capacity(readings.len());
-        for reading in readings {
-            stored.push(lots::add_reading(&mut self.tx, reading, self.actor.user_id).await?);
-        }
+        let stored = lots::add_readings(&mut self.tx, readings, self.actor.user_id).await?;
         let mut places: Vec<&str> = readings.iter().map(|r| r.location.as_str()).collect();
         places.sort_unstable();
         places.dedup();
@@ -359,12 +361,13 @@ impl Transaction for SqlTransaction {
     }
 }
 
-/// A lot's audit action: on the patient's chart for autologous material, else the clinic's.
+/// A procedure note's audit action, on the patient's chart, naming the visit.
 fn note_action(action: &str, visit: &Appointment) -> AuditAction {
     AuditAction::on_patient(action, visit.patient_id)
         .with_target(format!("appointment/{}", visit.id))
 }
 
+/// A lot's audit action: on the patient's chart for autologous material, else the clinic's.
 fn lot_action(action: &str, lot: &crate::Lot) -> AuditAction {
     let base = match lot.details.patient_id {
         Some(patient) => AuditAction::on_patient(action, patient),

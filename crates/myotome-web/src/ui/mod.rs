@@ -22,6 +22,7 @@ pub mod patients;
 pub mod plans;
 pub mod procedure_note;
 pub mod protocols;
+pub mod recalls;
 pub mod render;
 pub mod screening;
 pub mod settings;
@@ -52,6 +53,7 @@ pub fn routes() -> Router<AppState> {
         .merge(temperatures::routes())
         .merge(visit_day::routes())
         .merge(procedure_note::routes())
+        .merge(recalls::routes())
         .merge(admin::routes())
 }
 

@@ -119,6 +119,23 @@ pub async fn section(
         Vec::new()
     };
     let saved = note.as_ref().map(|n| &n.document);
+    let mut lots = lots;
+    if let Some(lot) = saved.and_then(|d| d.lot.as_ref())
+        && !lots.iter().any(|(id, _)| *id == lot.lot_id.to_string())
+    {
+        // The draft's lot, no longer offered: shown so that saving again says why it is refused
+        // rather than dropping it without a word.
+        lots.push((
+            lot.lot_id.to_string(),
+            format!(
+                "{} — saved with the draft; may no longer be given",
+                lot.lot_number
+            ),
+        ));
+    }
+    // What was typed is shown only when it was this form that was posted (a refused step or
+    // signature must not blank the note).
+    let typed = typed.filter(|form| form.get("note_form") == "1");
     let field = |name: &str, from_note: String| match typed {
         Some(form) => form.get(name).to_owned(),
         None => from_note,
@@ -330,7 +347,7 @@ fn grouped(n: u64) -> String {
 }
 
 fn form_of(fields: &Fields) -> NoteForm {
-    let sites = (0..40)
+    let sites = (0..procedure_notes::MAX_SITES)
         .take_while(|i| !fields.get(&format!("site-{i}-structure")).is_empty())
         .filter(|i| !fields.get(&format!("site-{i}-reached")).is_empty())
         .map(|i| SiteForm {
@@ -405,8 +422,20 @@ async fn sign(
 ) -> Result<Response, UiError> {
     let viewer = &page.viewer;
     let id = id_in_path(&id, "appointment").map_err(in_page(viewer))?;
-    let version = fields.get("version").trim().parse::<i64>().unwrap_or(0);
-    match procedure_notes::sign(&state.clinic, &viewer.clinic(), AppointmentId(id), version).await {
+    let caller = viewer.clinic();
+    // "Save and sign" posts the note form: what is on the screen is saved first, so what is
+    // signed is what the clinician saw.
+    let version = if fields.get("note_form") == "1" {
+        match procedure_notes::save(&state.clinic, &caller, AppointmentId(id), &form_of(&fields))
+            .await
+        {
+            Ok(note) => note.version,
+            Err(error) => return again(&state, viewer, id, error, &fields).await,
+        }
+    } else {
+        fields.get("version").trim().parse::<i64>().unwrap_or(0)
+    };
+    match procedure_notes::sign(&state.clinic, &caller, AppointmentId(id), version).await {
         Ok(_) => Ok(see_other(&format!("/appointments/{id}/day#note"))),
         Err(error) => again(&state, viewer, id, error, &Fields(Vec::new())).await,
     }

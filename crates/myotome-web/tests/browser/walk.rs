@@ -786,6 +786,17 @@ async fn a_lot_is_received_by_its_label_issued_and_recalled(browser: &mut Browse
             .contains("Telephone call by")
     );
     browser.screenshot("lot-patient-told").await;
+
+    // The Recalls page lists it, with why, and leads back to the patients to notify.
+    browser.open("/inventory").await;
+    browser.click_id("recalls-link").await;
+    browser
+        .wait_for_path(|p| p == "/inventory/recalls", "the recalls")
+        .await;
+    let recalls = browser.text_of("#recalls").await;
+    assert!(recalls.contains("LOT-42"), "{recalls}");
+    assert!(recalls.contains("donor alert"), "the reason: {recalls}");
+    browser.screenshot("recalls").await;
 }
 
 /// Today's hip session, walked by the clinician: the patient arrives, the preparation starts,

@@ -29,7 +29,7 @@ pub fn run(cli: &Cli, _args: &DemoArgs) -> Result<ExitCode> {
             serve_command(&spec)
         );
     }
-    let data = crate::data::load(cli.protocols.as_deref())?;
+    let data = crate::data::load(cli)?;
     database::runtime()?.block_on(async {
         let store = database::open(&spec).await?;
         let (summary, took) = make(store.as_ref(), &data, &spec).await?;

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 pub fn run(cli: &Cli, args: &DoseArgs) -> Result<ExitCode> {
-    let data = crate::data::load(cli.protocols.as_deref())?;
+    let data = crate::data::load(cli)?;
     let as_written = &super::find_protocol(&data, &args.protocol)?.protocol;
     let clinic_range = args
         .volume_range_ml

@@ -139,7 +139,7 @@ fn render(summary: &ImportSummary) -> String {
 }
 
 pub fn export(cli: &Cli, args: &ExportArgs) -> Result<ExitCode> {
-    let data = crate::data::load(cli.protocols.as_deref())?;
+    let data = crate::data::load(cli)?;
     let (value, what) = match (&args.patient, &args.protocol) {
         (Some(id), None) => {
             let value = database::runtime()?.block_on(async {

@@ -18,7 +18,7 @@ pub fn run(cli: &Cli, command: &LotCommand) -> Result<ExitCode> {
 }
 
 fn recall(cli: &Cli, name: &str, csv: bool) -> Result<ExitCode> {
-    let data = Arc::new(crate::data::load(cli.protocols.as_deref())?);
+    let data = Arc::new(crate::data::load(cli)?);
     database::runtime()?.block_on(async {
         let store = database::open_existing(&cli.database).await?;
         let clinic = Clinic::new(store, data, Arc::new(SystemClock::default()));

@@ -13,7 +13,7 @@ use myotome_wire::clinical::{CalendarCheckOut, PlanOut, ViolationOut};
 use std::process::ExitCode;
 
 pub fn run(cli: &Cli, args: &PlanArgs) -> Result<ExitCode> {
-    let data = crate::data::load(cli.protocols.as_deref())?;
+    let data = crate::data::load(cli)?;
     let protocol = &super::find_protocol(&data, &args.protocol)?.protocol;
     match &args.start {
         Some(start) => lay_out(

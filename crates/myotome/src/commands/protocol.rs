@@ -38,7 +38,7 @@ fn origin_words(origin: &Origin) -> (&'static str, Option<String>) {
 }
 
 fn list(cli: &Cli) -> Result<ExitCode> {
-    let data = crate::data::load(cli.protocols.as_deref())?;
+    let data = crate::data::load(cli)?;
     let entries: Vec<ListEntry<'_>> = data
         .protocols
         .iter()
@@ -84,7 +84,7 @@ struct ShowOut<'a> {
 }
 
 fn show(cli: &Cli, id: &str) -> Result<ExitCode> {
-    let data = crate::data::load(cli.protocols.as_deref())?;
+    let data = crate::data::load(cli)?;
     let loaded: &LoadedProtocol = super::find_protocol(&data, id)?;
     match cli.format {
         Format::Json => {

@@ -14,7 +14,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 pub fn run(cli: &Cli, args: &ScreenArgs) -> Result<ExitCode> {
-    let data = crate::data::load(cli.protocols.as_deref())?;
+    let data = crate::data::load(cli)?;
     let as_of = match &args.as_of {
         Some(text) => parse_date("--as-of", text).map_err(|e| anyhow!(e))?,
         None => jiff::Zoned::now().date(),

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 pub fn run(cli: &Cli, args: &ServeArgs) -> Result<ExitCode> {
     init_logging();
-    let data = Arc::new(crate::data::load(cli.protocols.as_deref())?);
+    let data = Arc::new(crate::data::load(cli)?);
     let spec = if args.demo {
         super::demo::database_spec(cli)?
     } else {
