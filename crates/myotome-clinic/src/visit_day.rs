@@ -10,7 +10,7 @@
 //! (seed 003 "Allow sufficient time for effect").
 //!
 //! Who may do what: clinicians and staff record the arrival, start the preparation and tick the
-//! checklist (AppointmentWrite); giving an anesthetic, starting and ending the procedure and
+//! checklist and hand over the aftercare sheet (AppointmentWrite); giving an anesthetic, starting and ending the procedure and
 //! ending the observation are a clinician's (ProcedurePerform).
 
 use crate::permissions::Permission;
@@ -241,7 +241,9 @@ pub struct StepForm {
 /// The permission a step needs.
 fn permission_for(step: Step) -> Permission {
     match step {
-        Step::Arrived | Step::PreparationStarted | Step::Checked => Permission::AppointmentWrite,
+        Step::Arrived | Step::PreparationStarted | Step::Checked | Step::AftercareGiven => {
+            Permission::AppointmentWrite
+        }
         Step::AnesthesiaGiven
         | Step::ProcedureStarted
         | Step::ProcedureEnded
@@ -310,13 +312,15 @@ pub async fn record(
             procedure_start(&today, &standing, form, now, &clinic.clock.time_zone())?
         }
         Step::ObservationEnded => observation_end(&today, form, now, &clinic.clock.time_zone())?,
-        Step::Arrived | Step::PreparationStarted | Step::ProcedureEnded => NewVisitStep {
-            kind: step,
-            item: None,
-            detail: None,
-            reason: None,
-            at: now,
-        },
+        Step::Arrived | Step::PreparationStarted | Step::ProcedureEnded | Step::AftercareGiven => {
+            NewVisitStep {
+                kind: step,
+                item: None,
+                detail: None,
+                reason: None,
+                at: now,
+            }
+        }
     };
     tx.add_visit_step(&today.appointment, &new).await?;
     commit_and_read(tx, clinic, caller, id).await

@@ -64,10 +64,12 @@ pub enum Step {
     ProcedureStarted,
     ProcedureEnded,
     ObservationEnded,
+    /// The aftercare sheet given to the patient: no change of stage.
+    AftercareGiven,
 }
 
 impl Step {
-    pub const ALL: [Step; 7] = [
+    pub const ALL: [Step; 8] = [
         Step::Arrived,
         Step::PreparationStarted,
         Step::Checked,
@@ -75,6 +77,7 @@ impl Step {
         Step::ProcedureStarted,
         Step::ProcedureEnded,
         Step::ObservationEnded,
+        Step::AftercareGiven,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -86,6 +89,7 @@ impl Step {
             Step::ProcedureStarted => "procedure_started",
             Step::ProcedureEnded => "procedure_ended",
             Step::ObservationEnded => "observation_ended",
+            Step::AftercareGiven => "aftercare_given",
         }
     }
 
@@ -105,6 +109,7 @@ impl Step {
             (Step::ProcedureStarted, Stage::Preparation) => Some(Stage::Procedure),
             (Step::ProcedureEnded, Stage::Procedure) => Some(Stage::Observation),
             (Step::ObservationEnded, Stage::Observation) => Some(Stage::Done),
+            (Step::AftercareGiven, Stage::Observation | Stage::Done) => Some(stage),
             _ => None,
         }
     }
@@ -146,6 +151,7 @@ fn step_words(step: Step) -> &'static str {
         Step::ProcedureStarted => "the start of the procedure",
         Step::ProcedureEnded => "the end of the procedure",
         Step::ObservationEnded => "the end of observation",
+        Step::AftercareGiven => "the aftercare given",
     }
 }
 

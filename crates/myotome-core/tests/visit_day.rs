@@ -62,6 +62,15 @@ fn the_day_moves_forward_one_stage_at_a_time_and_refuses_impossible_moves() {
         may_take(Step::Checked, Stage::Preparation),
         Ok(Stage::Preparation)
     );
+    assert_eq!(
+        may_take(Step::AftercareGiven, Stage::Observation),
+        Ok(Stage::Observation),
+        "the sheet may be given while the patient is watched"
+    );
+    assert!(
+        may_take(Step::AftercareGiven, Stage::Procedure).is_err(),
+        "not before the procedure has ended"
+    );
 }
 
 #[test]

@@ -1,6 +1,6 @@
 -- Myotome schema, version 13, sqlite: a treatment visit's day, step by step — arrived,
 -- preparation started, each checklist item ticked, each anesthetic given, procedure started
--- and ended, observation ended — with who and when. The visit's stage is derived from these
+-- and ended, observation ended, the aftercare given — with who and when. The visit's stage is derived from these
 -- rows; they are only ever inserted.
 
 CREATE TABLE visit_steps (
@@ -8,7 +8,8 @@ CREATE TABLE visit_steps (
     appointment_id INTEGER NOT NULL REFERENCES appointments (id),
     kind           TEXT    NOT NULL CHECK (kind IN ('arrived', 'preparation_started', 'checked',
                                                    'anesthesia_given', 'procedure_started',
-                                                   'procedure_ended', 'observation_ended')),
+                                                   'procedure_ended', 'observation_ended',
+                                                   'aftercare_given')),
     -- The checklist item's key (clinic-1, patient-3) or the anesthetic's kind.
     item           TEXT,
     -- The item's words as the checklist showed them, or what was seen (observation).

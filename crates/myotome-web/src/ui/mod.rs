@@ -28,6 +28,7 @@ pub mod screening;
 pub mod settings;
 pub mod temperatures;
 pub mod today;
+pub mod visit_aftercare;
 pub mod visit_day;
 
 use crate::error::ApiError;
@@ -54,6 +55,7 @@ pub fn routes() -> Router<AppState> {
         .merge(visit_day::routes())
         .merge(procedure_note::routes())
         .merge(recalls::routes())
+        .merge(visit_aftercare::routes())
         .merge(admin::routes())
 }
 

@@ -89,6 +89,8 @@ pub(crate) struct DayPage {
     detail: String,
     /// The procedure note (for a plan's visit).
     note: Option<crate::ui::procedure_note::NoteSection>,
+    /// When the aftercare sheet was recorded as given.
+    aftercare_given: Option<String>,
 }
 
 fn step_words(step: Step) -> &'static str {
@@ -100,6 +102,7 @@ fn step_words(step: Step) -> &'static str {
         Step::ProcedureStarted => "Procedure started",
         Step::ProcedureEnded => "Procedure ended",
         Step::ObservationEnded => "Observation ended",
+        Step::AftercareGiven => "Aftercare sheet given",
     }
 }
 
@@ -149,6 +152,7 @@ async fn view(
         crate::ui::procedure_note::section(state, viewer, day, may_perform, typed, &names).await?;
     Ok(DayPage {
         note,
+        aftercare_given: day.last(Step::AftercareGiven).map(|s| clock(s.step.at)),
         chrome: Chrome::for_viewer(viewer, "/calendar"),
         title: format!("{} — the day", day.appointment.details.label),
         id: day.appointment.id.0,

@@ -985,6 +985,31 @@ async fn a_hip_session_day_from_arrival_to_observation(browser: &mut Browser) {
     let addenda = browser.text_of("#addenda").await;
     assert!(addenda.contains("mild soreness"), "{addenda}");
     browser.screenshot("note-signed").await;
+
+    // The patient's aftercare sheet: the clinic's name and telephone from its settings, the
+    // treating clinician, the protocol's instructions without citations; then recorded given.
+    prints_cleanly(
+        browser,
+        &format!("/appointments/{visit}/aftercare"),
+        "visit-aftercare",
+        &[
+            (".sheet-clinic", "Northside Regenerative Clinic"),
+            (".sheet-clinic", "+1 555 0142"),
+            (".sheet-for", "Dayfield"),
+            (".sheet-for", "treated by"),
+            (".instructions li", "Contact the clinic"),
+            ("#when-to-call", "+1 555 0142"),
+        ],
+    )
+    .await;
+    assert!(
+        browser.find("#visit-aftercare .citation").await.is_none(),
+        "no citations on the patient's copy"
+    );
+    browser.open(&format!("/appointments/{visit}/day")).await;
+    browser.click_id("step-aftercare-given").await;
+    let given = browser.text_of("#aftercare").await;
+    assert!(given.contains("given at"), "{given}");
     let stock = browser
         .app()
         .staff
