@@ -656,3 +656,70 @@ pub fn lot_medication(lot: &LotExport) -> Value {
         "batch": { "lotNumber": lot.lot_number, "expirationDate": lot.expiry.to_string() },
     })
 }
+
+/// A signed procedure note, as exported.
+pub struct ProcedureExport {
+    /// The visit's id: the resource is `Procedure/visit-{id}`.
+    pub visit_id: i64,
+    /// The patient's id in this export (`Patient/{id}`).
+    pub patient_id: i64,
+    /// The protocol's title, as the procedure's code text.
+    pub protocol: String,
+    /// When the procedure started and ended (RFC 3339), where the day recorded them.
+    pub started: Option<String>,
+    pub ended: Option<String>,
+    /// The visit's date, when the day recorded no times.
+    pub date: jiff::civil::Date,
+    /// The clinician who signed.
+    pub performer: Option<String>,
+    /// Each site injected or needled, in words with its side ("hip joint, left").
+    pub body_sites: Vec<String>,
+    /// The lot given: the exported `Medication` (`Medication/lot-{id}`) and its words.
+    pub lot: Option<(i64, String)>,
+    /// The note's text (technique, response, complications) and its addenda, in order.
+    pub notes: Vec<String>,
+}
+
+/// A signed procedure note as an R4 `Procedure` (status `completed`): what was done (the
+/// protocol), to whom, when, by whom, where (body sites with laterality in words: the
+/// catalogue has no SNOMED codes), with which lot (`usedReference` to the lot's `Medication`)
+/// and the note's text.
+pub fn procedure(p: &ProcedureExport) -> Value {
+    let mut out = json!({
+        "resourceType": "Procedure",
+        "id": format!("visit-{}", p.visit_id),
+        "status": "completed",
+        "code": { "text": p.protocol },
+        "subject": { "reference": format!("Patient/{}", p.patient_id) },
+    });
+    match (&p.started, &p.ended) {
+        (Some(start), end) => {
+            let mut period = json!({ "start": start });
+            if let Some(end) = end {
+                period["end"] = json!(end);
+            }
+            out["performedPeriod"] = period;
+        }
+        (None, _) => out["performedDateTime"] = json!(p.date.to_string()),
+    }
+    if let Some(performer) = &p.performer {
+        out["performer"] = json!([{ "actor": { "display": performer } }]);
+    }
+    if !p.body_sites.is_empty() {
+        out["bodySite"] = p.body_sites.iter().map(|s| json!({ "text": s })).collect();
+    }
+    if let Some((lot, words)) = &p.lot {
+        out["usedReference"] =
+            json!([{ "reference": format!("Medication/lot-{lot}"), "display": words }]);
+    }
+    let notes: Vec<Value> = p
+        .notes
+        .iter()
+        .filter(|n| !n.trim().is_empty())
+        .map(|n| json!({ "text": n }))
+        .collect();
+    if !notes.is_empty() {
+        out["note"] = Value::Array(notes);
+    }
+    out
+}

@@ -23,6 +23,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_note, save_note))
         .routes(routes!(sign_note))
         .routes(routes!(add_addendum))
+        .routes(routes!(note_fhir))
 }
 
 /// The visit's day: its stage, checklist, anesthetics and wait, observation, safety and steps.
@@ -189,4 +190,88 @@ async fn add_addendum(
     )
     .await?;
     Ok((StatusCode::CREATED, Json(NoteOut::from(&note))))
+}
+
+/// The signed note as a FHIR R4 `Procedure`: the protocol, the patient, when (the day's
+/// recorded start and end), the signing clinician, the body sites with their side, the lot
+/// given (its `Medication`, `GET /api/v1/lots/{id}/fhir`) and the note's text with its addenda.
+#[utoipa::path(get, path = "/api/v1/appointments/{id}/note/fhir", tag = "appointments",
+    params(("id" = i64, Path, description = "Appointment id")),
+    responses(
+        (status = 200, description = "A FHIR R4 Procedure", content_type = "application/fhir+json"),
+        (status = 404, description = "No such appointment, or no note", body = ErrorBody),
+        (status = 409, description = "The note is a draft: only a signed note is exported", body = ErrorBody),
+    ))]
+async fn note_fhir(
+    auth: Authorized<need::PatientRead>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let caller = auth.clinic();
+    let visit = AppointmentId(id);
+    let note = procedure_notes::get(&state.clinic, &caller, visit)
+        .await?
+        .ok_or_else(|| ClinicError::NotFound(format!("Visit {id} has no procedure note yet.")))?;
+    let Some(signature) = &note.signature else {
+        return Err(ClinicError::Conflict(
+            "The note is a draft: only a signed note is exported.".to_owned(),
+        )
+        .into());
+    };
+    let day = visit_day::get(&state.clinic, &caller, visit).await?;
+    let performer = match signature.by {
+        Some(user) => state.store.user(user).await.ok().map(|u| u.display_name),
+        None => None,
+    };
+    let d = &note.document;
+    let at = |step| day.last(step).map(|s| s.step.at.to_string());
+    let mut notes = vec![
+        d.technique.clone(),
+        d.response.clone(),
+        d.complications.clone(),
+    ];
+    if let Some(deviation) = &d.deviation {
+        notes.push(format!("Dose departs from the plan: {deviation}"));
+    }
+    notes.extend(
+        note.addenda
+            .iter()
+            .map(|a| format!("Addendum ({}): {}", a.at, a.text)),
+    );
+    let resource = myotome_fhir::export::procedure(&myotome_fhir::export::ProcedureExport {
+        visit_id: id,
+        patient_id: note.patient_id.0,
+        protocol: day
+            .protocol
+            .as_ref()
+            .map_or_else(|| d.protocol.id.clone(), |p| p.title.clone()),
+        started: at(myotome_core::visit_day::Step::ProcedureStarted),
+        ended: at(myotome_core::visit_day::Step::ProcedureEnded),
+        date: day.appointment.details.date,
+        performer,
+        body_sites: d
+            .sites
+            .iter()
+            .map(|s| {
+                let label = state
+                    .clinic
+                    .data
+                    .catalog
+                    .structure(&s.structure)
+                    .map_or_else(|| s.structure.clone(), |c| c.label.clone());
+                match &s.side {
+                    Some(side) => format!("{label}, {side}"),
+                    None => label,
+                }
+            })
+            .collect(),
+        lot: d.lot.as_ref().map(|l| {
+            (
+                l.lot_id,
+                format!("{}, lot {} ({} unit(s))", l.product, l.lot_number, l.units),
+            )
+        }),
+        notes,
+    });
+    Ok(Json(resource))
 }

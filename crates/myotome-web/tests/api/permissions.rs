@@ -212,6 +212,11 @@ const EXPECTED: &[(&str, &str, [u16; 5])] = &[
         "/api/v1/appointments/{appointment}/note/addenda",
         [403, 422, 403, 403, 401],
     ),
+    (
+        "GET",
+        "/api/v1/appointments/{appointment}/note/fhir",
+        [403, 404, 404, 404, 401],
+    ),
     // The table's visit is booked for a later day: its day is refused past the permission check.
     (
         "POST",

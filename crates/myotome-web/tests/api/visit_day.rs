@@ -265,6 +265,44 @@ async fn hip_day(app: TestApp) {
         with_addendum["addenda"][0]["text"],
         json!("Images archived to PACS")
     );
+    // The signed note leaves as an R4 Procedure naming the lot's Medication; both validate.
+    let procedure = app
+        .clinician
+        .get(&format!("/api/v1/appointments/{visit}/note/fhir"))
+        .await
+        .assert_status(200)
+        .clone();
+    assert_eq!(procedure["resourceType"], json!("Procedure"));
+    assert_eq!(procedure["status"], json!("completed"));
+    assert_eq!(
+        procedure["subject"]["reference"],
+        json!(format!("Patient/{patient}"))
+    );
+    assert_eq!(
+        procedure["usedReference"][0]["reference"],
+        json!(format!("Medication/lot-{}", lot["id"]))
+    );
+    assert_eq!(procedure["bodySite"][0]["text"], json!("Hip joint, right"));
+    assert!(procedure["performedPeriod"]["start"].is_string());
+    let medication = app
+        .staff
+        .get(&format!("/api/v1/lots/{}/fhir", lot["id"]))
+        .await
+        .assert_status(200)
+        .clone();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let files: Vec<std::path::PathBuf> = [
+        ("procedure.json", &procedure),
+        ("medication.json", &medication),
+    ]
+    .into_iter()
+    .map(|(name, resource)| {
+        let file = dir.path().join(name);
+        std::fs::write(&file, serde_json::to_vec(resource).expect("json")).expect("write");
+        file
+    })
+    .collect();
+    crate::fhir::r4_validator::validate_r4(&files);
 
     let trail = app
         .admin
