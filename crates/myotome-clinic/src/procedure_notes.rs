@@ -410,17 +410,7 @@ pub async fn sign(
         )));
     }
     let d = &note.document;
-    let reached: Vec<SiteReached> = d
-        .sites
-        .iter()
-        .filter_map(|s| {
-            Some(SiteReached {
-                route: Route::parse(&s.route)?,
-                ultrasound: s.ultrasound,
-                images_saved: s.images_saved,
-            })
-        })
-        .collect();
+    let reached = sites_reached(d);
     let missing = missing_before_signing(
         &reached,
         ctx.protocol.dosing.is_some(),
@@ -471,6 +461,26 @@ pub async fn sign(
         .await?;
     tx.commit().await?;
     read(clinic, caller, id).await
+}
+
+/// How each site of a note was reached, as the core's rules read it.
+pub fn sites_reached(document: &ProcedureNoteDocument) -> Vec<SiteReached> {
+    document
+        .sites
+        .iter()
+        .filter_map(|s| {
+            Some(SiteReached {
+                route: Route::parse(&s.route)?,
+                ultrasound: s.ultrasound,
+                images_saved: s.images_saved,
+            })
+        })
+        .collect()
+}
+
+/// The muscles a note's session needled (what IMS coding counts).
+pub fn muscles_needled(document: &ProcedureNoteDocument) -> usize {
+    myotome_core::procedure_note::muscles_needled(&sites_reached(document))
 }
 
 /// Adds an addendum to the signed note (the original is never edited).

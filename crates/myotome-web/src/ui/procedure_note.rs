@@ -299,6 +299,11 @@ fn signed_view(
             .collect::<Vec<_>>()
             .join("; "),
     ));
+    let needled = procedure_notes::muscles_needled(d);
+    if needled > 0 {
+        // What IMS coding counts (dry needling by 1–2 muscles, or 3 and more).
+        lines.push(("Muscles needled", needled.to_string()));
+    }
     if d.needle_gauge.is_some() || d.needle_length_mm.is_some() {
         lines.push((
             "Needle",
