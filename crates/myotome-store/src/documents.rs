@@ -429,12 +429,10 @@ pub struct ProcedureNoteDocument {
     pub needle_gauge: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub needle_length_mm: Option<f64>,
-    #[serde(default)]
     pub technique: String,
-    /// The patient's response during the procedure.
-    #[serde(default)]
+    /// The patient's response during the procedure. Always written (empty when not yet
+    /// typed): a stored note without it is unreadable, never read as blank.
     pub response: String,
-    #[serde(default)]
     pub complications: String,
 }
 
