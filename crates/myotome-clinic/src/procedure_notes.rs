@@ -12,7 +12,8 @@
 //! this patient), refusing only more units than are on hand — completes the visit and stores
 //! the signature (a SHA-256 of the note as stored, the signer and the time, also written into
 //! the hash-chained audit row) — all in one transaction with their audit rows. After that,
-//! corrections are addenda.
+//! corrections are addenda, and a note written in error is marked so, with the reason —
+//! never deleted.
 //!
 //! Who: clinicians (ProcedurePerform) write, sign and add addenda; anyone who reads charts
 //! reads the note.
@@ -142,6 +143,7 @@ pub async fn save(
             ctx.stage.label().to_lowercase()
         )));
     }
+    refuse_if_in_error(ctx.note.as_ref())?;
     if ctx.note.as_ref().is_some_and(|n| n.signature.is_some()) {
         return Err(ClinicError::Conflict(
             "The note is signed and locked; add an addendum instead.".to_owned(),
@@ -398,6 +400,7 @@ pub async fn sign(
             "There is no note to sign yet: write it first.".to_owned(),
         ));
     };
+    refuse_if_in_error(Some(note))?;
     if note.signature.is_some() {
         return Err(ClinicError::Conflict(
             "The note is signed already; add an addendum instead.".to_owned(),
@@ -500,6 +503,7 @@ pub async fn addendum(
     let Some(note) = tx.procedure_note(id).await? else {
         return Err(refused("There is no note yet: write it first.".to_owned()));
     };
+    refuse_if_in_error(Some(&note))?;
     if note.signature.is_none() {
         return Err(ClinicError::Conflict(
             "The note is not signed yet: change the draft itself.".to_owned(),
@@ -509,6 +513,50 @@ pub async fn addendum(
         .await?;
     tx.commit().await?;
     read(clinic, caller, id).await
+}
+
+/// Marks the visit's note entered in error (written on the wrong chart, or for a visit that
+/// did not happen), with the reason. The note is kept as it was — signature, addenda and all —
+/// and reads with the mark beside it; nothing more is written on it. What the note recorded
+/// elsewhere stands: the lot's administration stays on its ledger (a recall errs towards
+/// telling), and the visit stays as it is.
+pub async fn mark_entered_in_error(
+    clinic: &Clinic,
+    caller: &Caller,
+    id: AppointmentId,
+    reason: &str,
+) -> Result<ProcedureNote, ClinicError> {
+    caller.may(Permission::PatientRead)?;
+    caller.may(Permission::ProcedurePerform)?;
+    let mut check = Check::new();
+    check.required_text("reason", reason, MAX_LONG_TEXT);
+    check.finish()?;
+    let mut tx = clinic.store.begin(&caller.actor).await?;
+    let visit = tx.appointment(id).await?;
+    let Some(note) = tx.procedure_note(id).await? else {
+        return Err(refused(
+            "There is no note on this visit to mark.".to_owned(),
+        ));
+    };
+    if note.entered_in_error.is_some() {
+        return Err(ClinicError::Conflict(
+            "The note is marked entered in error already.".to_owned(),
+        ));
+    }
+    tx.mark_note_entered_in_error(&visit, note.id, reason.trim(), clinic.clock.now())
+        .await?;
+    tx.commit().await?;
+    read(clinic, caller, id).await
+}
+
+/// A note marked entered in error takes nothing more.
+fn refuse_if_in_error(note: Option<&ProcedureNote>) -> Result<(), ClinicError> {
+    match note {
+        Some(note) if note.entered_in_error.is_some() => Err(ClinicError::Conflict(
+            "The note is marked entered in error: nothing more is written on it.".to_owned(),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// The most sites one note records (the plan's sites, each once).

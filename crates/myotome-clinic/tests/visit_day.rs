@@ -5,8 +5,8 @@
 //! observation ends early only with a reason; staff never record the procedure itself. The
 //! procedure note takes a lot only when it may be given, asks why the volume departs from the
 //! plan, and once signed records the administration in the lot's ledger, completes the visit,
-//! and never changes: corrections are addenda, and tampering shows as a signature that no
-//! longer matches.
+//! and never changes: corrections are addenda, a note written in error is marked so (never
+//! deleted), and tampering shows as a signature that no longer matches.
 
 use jiff::civil::date;
 use jiff::tz::TimeZone;
@@ -569,12 +569,49 @@ async fn a_signed_note_records_the_lot_given_completes_the_visit_and_never_chang
     assert_eq!(with_addendum.addenda.len(), 1);
     assert!(with_addendum.signature.as_ref().is_some_and(|s| s.matches));
 
+    // Written on the wrong chart: a clinician marks it entered in error, with the reason. The
+    // note stays as signed, addenda and all, and takes nothing more.
+    assert!(matches!(
+        procedure_notes::mark_entered_in_error(&clinic, &nurse, session, "Wrong chart").await,
+        Err(ClinicError::Forbidden { .. })
+    ));
+    let Err(ClinicError::Invalid(fields)) =
+        procedure_notes::mark_entered_in_error(&clinic, &doctor, session, "  ").await
+    else {
+        panic!("a mark needs its reason");
+    };
+    assert!(fields.contains_key("reason"), "{fields:?}");
+    let marked = procedure_notes::mark_entered_in_error(
+        &clinic,
+        &doctor,
+        session,
+        "Documented on the wrong patient's visit",
+    )
+    .await
+    .expect("marked");
+    let mark = marked.entered_in_error.clone().expect("the mark");
+    assert_eq!(mark.reason, "Documented on the wrong patient's visit");
+    assert_eq!(mark.by, doctor.user);
+    assert_eq!(marked.document, signed.document, "the note itself is kept");
+    assert_eq!(marked.addenda.len(), 1);
+    assert!(marked.signature.as_ref().is_some_and(|s| s.matches));
+    assert!(matches!(
+        procedure_notes::mark_entered_in_error(&clinic, &doctor, session, "Again").await,
+        Err(ClinicError::Conflict(_))
+    ));
+    assert!(matches!(
+        procedure_notes::addendum(&clinic, &doctor, session, "One more thing").await,
+        Err(ClinicError::Conflict(_))
+    ));
+
     // The database itself refuses to change a signed note or delete it.
     let mut raw = ctx.raw().await;
     for statement in [
         "UPDATE procedure_notes SET document = replace(document, 'Tolerated well', 'Fainted')",
         "DELETE FROM procedure_notes",
         "UPDATE note_addenda SET text = 'nothing happened'",
+        "DELETE FROM note_errors",
+        "UPDATE note_errors SET reason = 'never mind'",
     ] {
         assert!(
             sqlx::Executor::execute(&mut raw, statement).await.is_err(),

@@ -678,9 +678,12 @@ pub struct ProcedureExport {
     pub lot: Option<(i64, String)>,
     /// The note's text (technique, response, complications) and its addenda, in order.
     pub notes: Vec<String>,
+    /// Marked entered in error: the resource says so (`entered-in-error`) instead of
+    /// `completed`, and the reason is among the notes.
+    pub entered_in_error: bool,
 }
 
-/// A signed procedure note as an R4 `Procedure` (status `completed`): what was done (the
+/// A signed procedure note as an R4 `Procedure` (status `completed`, or `entered-in-error`): what was done (the
 /// protocol), to whom, when, by whom, where (body sites with laterality in words: the
 /// catalogue has no SNOMED codes), with which lot (`usedReference` to the lot's `Medication`)
 /// and the note's text.
@@ -688,7 +691,7 @@ pub fn procedure(p: &ProcedureExport) -> Value {
     let mut out = json!({
         "resourceType": "Procedure",
         "id": format!("visit-{}", p.visit_id),
-        "status": "completed",
+        "status": if p.entered_in_error { "entered-in-error" } else { "completed" },
         "code": { "text": p.protocol },
         "subject": { "reference": format!("Patient/{}", p.patient_id) },
     });

@@ -546,6 +546,14 @@ pub trait Transaction: Send {
         text: &str,
         at: Timestamp,
     ) -> Result<()>;
+    /// Marks a note entered in error with the reason; audited as `note.entered_in_error`.
+    async fn mark_note_entered_in_error(
+        &mut self,
+        visit: &Appointment,
+        note: i64,
+        reason: &str,
+        at: Timestamp,
+    ) -> Result<()>;
     /// Appends a step of the day; audited as `visit.<step>` on the patient's chart.
     async fn add_visit_step(
         &mut self,

@@ -1,4 +1,4 @@
-//! Procedure notes (`procedure_notes`, `note_addenda`). Runs inside the caller's transaction;
+//! Procedure notes (`procedure_notes`, `note_addenda`, `note_errors`). Runs inside the caller's transaction;
 //! the caller audits. A signature is a SHA-256 over the document exactly as stored, the signer
 //! and the time, so reading a note can say whether its content still matches what was signed;
 //! the schema's triggers refuse any change to a signed note.
@@ -6,7 +6,7 @@
 use super::codec::{self, get, ts_text};
 use super::error::DbResult;
 use crate::documents::ProcedureNoteDocument;
-use crate::notes::{Addendum, NoteSignature, ProcedureNote};
+use crate::notes::{Addendum, EnteredInError, NoteSignature, ProcedureNote};
 use crate::{AppointmentId, PatientId, Result, StoreError, UserId};
 use jiff::Timestamp;
 use sha2::{Digest, Sha256};
@@ -35,7 +35,11 @@ fn signature_of(document_text: &str, by: Option<i64>, at_text: &str) -> String {
     hex::encode(hasher.finalize())
 }
 
-fn note_from(row: &AnyRow, addenda: Vec<Addendum>) -> Result<ProcedureNote> {
+fn note_from(
+    row: &AnyRow,
+    addenda: Vec<Addendum>,
+    entered_in_error: Option<EnteredInError>,
+) -> Result<ProcedureNote> {
     let id: i64 = get(row, "id")?;
     let text: String = get(row, "document")?;
     let signed_at: Option<String> = get(row, "signed_at")?;
@@ -64,6 +68,7 @@ fn note_from(row: &AnyRow, addenda: Vec<Addendum>) -> Result<ProcedureNote> {
         updated_at: codec::ts(row, "updated_at")?,
         signature,
         addenda,
+        entered_in_error,
     })
 }
 
@@ -99,7 +104,21 @@ pub(crate) async fn of(
         })
     })
     .collect::<Result<_>>()?;
-    note_from(&row, addenda).map(Some)
+    let entered_in_error =
+        sqlx::query("SELECT reason, at, by_user FROM note_errors WHERE note_id = $1")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await
+            .db()?
+            .map(|e| {
+                Ok::<_, StoreError>(EnteredInError {
+                    reason: get(&e, "reason")?,
+                    at: codec::ts(&e, "at")?,
+                    by: codec::opt_user(&e, "by_user")?,
+                })
+            })
+            .transpose()?;
+    note_from(&row, addenda, entered_in_error).map(Some)
 }
 
 /// Writes the draft: a new note when `expected` is `None`, else the draft at version
@@ -211,5 +230,28 @@ pub(crate) async fn add_addendum(
         .execute(&mut *conn)
         .await
         .db()?;
+    Ok(())
+}
+
+/// Marks the note entered in error; a note already marked is refused.
+pub(crate) async fn mark_entered_in_error(
+    conn: &mut AnyConnection,
+    note: i64,
+    reason: &str,
+    by: Option<UserId>,
+    at: Timestamp,
+) -> Result<()> {
+    sqlx::query("INSERT INTO note_errors (note_id, reason, at, by_user) VALUES ($1, $2, $3, $4)")
+        .bind(note)
+        .bind(reason)
+        .bind(ts_text(at))
+        .bind(by.map(|u| u.0))
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| {
+            super::error::unique_or_database(e, || {
+                "this note is marked entered in error already".to_owned()
+            })
+        })?;
     Ok(())
 }

@@ -187,6 +187,19 @@ impl Transaction for SqlTransaction {
         Ok(())
     }
 
+    async fn mark_note_entered_in_error(
+        &mut self,
+        visit: &Appointment,
+        note: i64,
+        reason: &str,
+        at: jiff::Timestamp,
+    ) -> Result<()> {
+        notes::mark_entered_in_error(&mut self.tx, note, reason, self.actor.user_id, at).await?;
+        self.actions
+            .push(note_action("note.entered_in_error", visit));
+        Ok(())
+    }
+
     async fn add_storage_readings(
         &mut self,
         readings: &[crate::NewReading],

@@ -6,7 +6,9 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiPath};
 use crate::permissions::need;
 use crate::state::AppState;
-use crate::wire::visit_day::{AddendumIn, NoteIn, NoteOut, SignIn, StepIn, VisitDayOut};
+use crate::wire::visit_day::{
+    AddendumIn, EnteredInErrorIn, NoteIn, NoteOut, SignIn, StepIn, VisitDayOut,
+};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -23,6 +25,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_note, save_note))
         .routes(routes!(sign_note))
         .routes(routes!(add_addendum))
+        .routes(routes!(mark_entered_in_error))
         .routes(routes!(note_fhir))
 }
 
@@ -192,6 +195,33 @@ async fn add_addendum(
     Ok((StatusCode::CREATED, Json(NoteOut::from(&note))))
 }
 
+/// Marks the visit's note entered in error (written on the wrong chart, or for a visit that did
+/// not happen), with the reason: the note is kept as it was and takes nothing more.
+#[utoipa::path(post, path = "/api/v1/appointments/{id}/note/entered-in-error", tag = "appointments",
+    params(("id" = i64, Path, description = "Appointment id")), request_body = EnteredInErrorIn,
+    responses(
+        (status = 201, description = "Marked; the note with its mark", body = NoteOut),
+        (status = 403, description = "Not a clinician", body = ErrorBody),
+        (status = 404, description = "No such appointment", body = ErrorBody),
+        (status = 409, description = "Marked already", body = ErrorBody),
+        (status = 422, description = "No reason, or no note yet", body = ErrorBody),
+    ))]
+async fn mark_entered_in_error(
+    auth: Authorized<need::ProcedurePerform>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<EnteredInErrorIn>,
+) -> Result<(StatusCode, Json<NoteOut>), ApiError> {
+    let note = procedure_notes::mark_entered_in_error(
+        &state.clinic,
+        &auth.clinic(),
+        AppointmentId(id),
+        &input.reason,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(NoteOut::from(&note))))
+}
+
 /// The signed note as a FHIR R4 `Procedure`: the protocol, the patient, when (the day's
 /// recorded start and end), the signing clinician, the body sites with their side, the lot
 /// given (its `Medication`, `GET /api/v1/lots/{id}/fhir`) and the note's text with its addenda.
@@ -238,6 +268,9 @@ async fn note_fhir(
             .iter()
             .map(|a| format!("Addendum ({}): {}", a.at, a.text)),
     );
+    if let Some(mark) = &note.entered_in_error {
+        notes.push(format!("Entered in error ({}): {}", mark.at, mark.reason));
+    }
     let resource = myotome_fhir::export::procedure(&myotome_fhir::export::ProcedureExport {
         visit_id: id,
         patient_id: note.patient_id.0,
@@ -272,6 +305,7 @@ async fn note_fhir(
             )
         }),
         notes,
+        entered_in_error: note.entered_in_error.is_some(),
     });
     Ok(Json(resource))
 }

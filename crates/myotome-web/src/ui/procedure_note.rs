@@ -2,7 +2,8 @@
 //! (the lot from those that may be given to the patient, the volume against the plan's, each
 //! of the plan's sites with ultrasound and images, the needle, technique, response and
 //! complications), signing, and once signed the locked note with whether its signature still
-//! matches, its addenda in order and a box for another. The rules are the use case's
+//! matches, its addenda in order and a box for another; a note written in error marked so
+//! with the reason. The rules are the use case's
 //! ([`myotome_clinic::procedure_notes`]).
 
 use crate::error::ApiError;
@@ -28,6 +29,10 @@ pub fn routes() -> Router<AppState> {
         .route("/appointments/{id}/note", post(save))
         .route("/appointments/{id}/note/sign", post(sign))
         .route("/appointments/{id}/note/addenda", post(addendum))
+        .route(
+            "/appointments/{id}/note/entered-in-error",
+            post(entered_in_error),
+        )
 }
 
 /// A plan site on the form.
@@ -65,6 +70,10 @@ pub struct NoteSection {
     pub signed: Option<SignedNote>,
     /// Whether a draft is saved (signing is offered).
     pub has_draft: bool,
+    /// The mark on a note entered in error: when, by whom, why.
+    pub entered_in_error: Option<(String, String, String)>,
+    /// Whether marking the note entered in error is offered (a clinician, a note, no mark).
+    pub may_mark: bool,
 }
 
 pub struct SignedNote {
@@ -173,9 +182,15 @@ pub async fn section(
         })
         .collect();
     let signed = note.as_ref().and_then(|n| signed_view(viewer, n, names));
+    let entered_in_error = note
+        .as_ref()
+        .and_then(|n| n.entered_in_error.as_ref())
+        .map(|e| (viewer.time(e.at), who_of(names, e.by), e.reason.clone()));
     Ok(Some(NoteSection {
+        may_mark: may_perform && note.is_some() && entered_in_error.is_none(),
         editable: may_perform
             && signed.is_none()
+            && entered_in_error.is_none()
             && matches!(
                 day.stage,
                 myotome_core::visit_day::Stage::Procedure
@@ -230,6 +245,7 @@ pub async fn section(
         ),
         has_draft: note.as_ref().is_some_and(|n| n.signature.is_none()),
         signed,
+        entered_in_error,
     }))
 }
 
@@ -239,10 +255,7 @@ fn signed_view(
     names: &BTreeMap<i64, String>,
 ) -> Option<SignedNote> {
     let signature = note.signature.as_ref()?;
-    let who = |by: Option<myotome_store::UserId>| {
-        by.and_then(|u| names.get(&u.0).cloned())
-            .unwrap_or_else(|| "—".to_owned())
-    };
+    let who = |by| who_of(names, by);
     let d = &note.document;
     let mut lines: Vec<(&'static str, String)> = Vec::new();
     if let Some(lot) = &d.lot {
@@ -336,6 +349,12 @@ fn signed_view(
             .map(|a| (viewer.time(a.at), who(a.by), a.text.clone()))
             .collect(),
     })
+}
+
+/// A user's name as the page shows it.
+fn who_of(names: &BTreeMap<i64, String>, by: Option<myotome_store::UserId>) -> String {
+    by.and_then(|u| names.get(&u.0).cloned())
+        .unwrap_or_else(|| "—".to_owned())
 }
 
 /// A count with thousands separated, as a certificate prints it: 10,000,000.
@@ -459,6 +478,27 @@ async fn addendum(
         &viewer.clinic(),
         AppointmentId(id),
         fields.get("text"),
+    )
+    .await
+    {
+        Ok(_) => Ok(see_other(&format!("/appointments/{id}/day#note"))),
+        Err(error) => again(&state, viewer, id, error, &Fields(Vec::new())).await,
+    }
+}
+
+async fn entered_in_error(
+    page: Page<need::ProcedurePerform>,
+    State(state): State<AppState>,
+    PathText(id): PathText,
+    fields: Fields,
+) -> Result<Response, UiError> {
+    let viewer = &page.viewer;
+    let id = id_in_path(&id, "appointment").map_err(in_page(viewer))?;
+    match procedure_notes::mark_entered_in_error(
+        &state.clinic,
+        &viewer.clinic(),
+        AppointmentId(id),
+        fields.get("reason"),
     )
     .await
     {

@@ -219,6 +219,21 @@ pub struct AddendumIn {
     pub text: String,
 }
 
+/// Why a note is marked entered in error.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnteredInErrorIn {
+    pub reason: String,
+}
+
+/// The mark on a note entered in error.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EnteredInErrorOut {
+    pub reason: String,
+    pub at: String,
+    pub by: Option<i64>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NoteLotOut {
     pub lot_id: i64,
@@ -263,7 +278,7 @@ pub struct AddendumOut {
 pub struct NoteOut {
     pub appointment_id: i64,
     pub patient_id: i64,
-    /// draft or signed.
+    /// draft, signed, or entered_in_error (kept as it was; see `entered_in_error`).
     pub status: &'static str,
     pub version: i64,
     pub protocol: String,
@@ -283,6 +298,7 @@ pub struct NoteOut {
     pub created_by: Option<i64>,
     pub signature: Option<SignatureOut>,
     pub addenda: Vec<AddendumOut>,
+    pub entered_in_error: Option<EnteredInErrorOut>,
 }
 
 impl From<&myotome_store::ProcedureNote> for NoteOut {
@@ -291,10 +307,10 @@ impl From<&myotome_store::ProcedureNote> for NoteOut {
         Self {
             appointment_id: n.appointment_id.0,
             patient_id: n.patient_id.0,
-            status: if n.signature.is_some() {
-                "signed"
-            } else {
-                "draft"
+            status: match (&n.entered_in_error, &n.signature) {
+                (Some(_), _) => "entered_in_error",
+                (None, Some(_)) => "signed",
+                (None, None) => "draft",
             },
             version: n.version,
             protocol: d.protocol.id.clone(),
@@ -345,6 +361,11 @@ impl From<&myotome_store::ProcedureNote> for NoteOut {
                     by: a.by.map(|u| u.0),
                 })
                 .collect(),
+            entered_in_error: n.entered_in_error.as_ref().map(|e| EnteredInErrorOut {
+                reason: e.reason.clone(),
+                at: at(e.at),
+                by: e.by.map(|u| u.0),
+            }),
         }
     }
 }

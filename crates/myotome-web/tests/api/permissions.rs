@@ -213,6 +213,11 @@ const EXPECTED: &[(&str, &str, [u16; 5])] = &[
         [403, 422, 403, 403, 401],
     ),
     (
+        "POST",
+        "/api/v1/appointments/{appointment}/note/entered-in-error",
+        [403, 422, 403, 403, 401],
+    ),
+    (
         "GET",
         "/api/v1/appointments/{appointment}/note/fhir",
         [403, 404, 404, 404, 401],
@@ -506,6 +511,9 @@ fn body(
         ("POST", "/api/v1/appointments/{appointment}/note/sign") => json!({ "version": 1 }),
         ("POST", "/api/v1/appointments/{appointment}/note/addenda") => {
             json!({ "text": "Called the patient" })
+        }
+        ("POST", "/api/v1/appointments/{appointment}/note/entered-in-error") => {
+            json!({ "reason": "Wrong chart" })
         }
         ("POST", "/api/v1/storage/readings") => {
             json!({ "location": "Fridge 2", "temperature_c": 4.5 })

@@ -670,7 +670,7 @@ mod the_secure_cookie_setting_marks_the_cookie_secure {
 }
 
 /// Every /api/v1 path the API serves, as the product lists them.
-const API_PATHS: [&str; 50] = [
+const API_PATHS: [&str; 51] = [
     "/api/v1/session",
     "/api/v1/setup",
     "/api/v1/patients",
@@ -699,6 +699,7 @@ const API_PATHS: [&str; 50] = [
     "/api/v1/appointments/{id}/note",
     "/api/v1/appointments/{id}/note/sign",
     "/api/v1/appointments/{id}/note/addenda",
+    "/api/v1/appointments/{id}/note/entered-in-error",
     "/api/v1/appointments/{id}/note/fhir",
     "/api/v1/storage/readings",
     "/api/v1/storage/readings/import",

@@ -304,6 +304,49 @@ async fn hip_day(app: TestApp) {
     .collect();
     crate::fhir::r4_validator::validate_r4(&files);
 
+    // Documented on the wrong visit: marked entered in error with the reason, kept as it was,
+    // and exported as such; a second mark is refused.
+    app.staff
+        .post(
+            &format!("/api/v1/appointments/{visit}/note/entered-in-error"),
+            json!({ "reason": "Wrong visit" }),
+        )
+        .await
+        .assert_error(403, "forbidden");
+    let marked = app
+        .clinician
+        .post(
+            &format!("/api/v1/appointments/{visit}/note/entered-in-error"),
+            json!({ "reason": "Documented on the wrong visit" }),
+        )
+        .await
+        .assert_status(201)
+        .clone();
+    assert_eq!(marked["status"], json!("entered_in_error"));
+    assert_eq!(
+        marked["entered_in_error"]["reason"],
+        json!("Documented on the wrong visit")
+    );
+    assert_eq!(marked["response"], json!("Comfortable"));
+    assert_eq!(marked["signature"]["matches"], json!(true));
+    app.clinician
+        .post(
+            &format!("/api/v1/appointments/{visit}/note/entered-in-error"),
+            json!({ "reason": "Again" }),
+        )
+        .await
+        .assert_error(409, "conflict");
+    let retracted = app
+        .clinician
+        .get(&format!("/api/v1/appointments/{visit}/note/fhir"))
+        .await
+        .assert_status(200)
+        .clone();
+    assert_eq!(retracted["status"], json!("entered-in-error"));
+    let file = dir.path().join("retracted.json");
+    std::fs::write(&file, serde_json::to_vec(&retracted).expect("json")).expect("write");
+    crate::fhir::r4_validator::validate_r4(&[file]);
+
     let trail = app
         .admin
         .get(&format!("/api/v1/patients/{patient}/audit"))
@@ -319,4 +362,5 @@ async fn hip_day(app: TestApp) {
     assert!(actions.contains(&"visit.procedure_started"), "{actions:?}");
     assert!(actions.contains(&"visit.observation_ended"), "{actions:?}");
     assert!(actions.contains(&"note.sign"), "{actions:?}");
+    assert!(actions.contains(&"note.entered_in_error"), "{actions:?}");
 }
