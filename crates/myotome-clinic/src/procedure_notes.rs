@@ -51,6 +51,9 @@ pub struct NoteForm {
     /// The version read (`None` for a new note).
     pub version: Option<i64>,
     pub lot_id: String,
+    /// A scanned label (GS1 element string, or its typed parenthesised form) or a lot number
+    /// typed off the vial: the lot it names is the one given.
+    pub lot_scan: String,
     pub units: String,
     pub product_volume_ml: String,
     pub saline_volume_ml: String,
@@ -233,7 +236,7 @@ async fn read_form(
         );
     }
     let sites = read_sites(&mut check, ctx, form);
-    let lot = match form.lot_id.trim() {
+    let picked = match form.lot_id.trim() {
         "" => None,
         text => match text.parse::<i64>() {
             Ok(n) => Some(LotId(n)),
@@ -246,6 +249,34 @@ async fn read_form(
             }
         },
     };
+    let scanned = match form.lot_scan.trim() {
+        "" => None,
+        text => match lot_scanned(clinic, tx, text).await? {
+            Ok(lot) => Some(lot),
+            Err(problem) => {
+                check.add("lot_scan", problem);
+                None
+            }
+        },
+    };
+    let lot = match (picked, scanned) {
+        (Some(picked), Some(scanned)) if picked != scanned => {
+            check.add(
+                "lot_scan",
+                format!(
+                    "the label scanned is lot {scanned} in the clinic, but lot {picked} is chosen in the list; clear one of them"
+                ),
+            );
+            None
+        }
+        (picked, scanned) => scanned.or(picked),
+    };
+    if !injects && scanned.is_some() {
+        check.add(
+            "lot_scan",
+            format!("{} injects no product: scan no lot", ctx.protocol.id),
+        );
+    }
     let units = match (lot, form.units.trim()) {
         (None, _) => None,
         (Some(_), "") => Some(1),
@@ -280,6 +311,55 @@ async fn read_form(
         technique: form.technique.trim().to_owned(),
         response: form.response.trim().to_owned(),
         complications: form.complications.trim().to_owned(),
+    })
+}
+
+/// The lot a scanned label or a typed lot number names: a GS1 label (scanner output, or the
+/// parenthesised form typed) by its lot number and GTIN, anything else as the lot number or
+/// distinct identification code on the vial. Whether it may be given is checked afterwards,
+/// against its ledger, like a lot picked from the list.
+async fn lot_scanned(
+    clinic: &Clinic,
+    tx: &mut dyn Transaction,
+    text: &str,
+) -> Result<Result<LotId, String>, ClinicError> {
+    let looks_like_gs1 = text.starts_with(['(', ']', myotome_core::gs1::GROUP_SEPARATOR])
+        || (text.len() >= 18 && text.starts_with("01") && text.bytes().all(|b| b.is_ascii_digit()));
+    let (name, gtin) = if looks_like_gs1 {
+        let label = match myotome_core::gs1::parse(text, clinic.clock.today()) {
+            Ok(label) => label,
+            Err(e) => return Ok(Err(format!("the label could not be read: {e}"))),
+        };
+        let Some(lot) = label.lot else {
+            return Ok(Err(
+                "the label carries no lot number (AI 10); type it, or pick the lot from the list"
+                    .to_owned(),
+            ));
+        };
+        (lot, label.gtin.map(|g| g.as_str().to_owned()))
+    } else {
+        (text.to_owned(), None)
+    };
+    let found = tx.lot_ledgers_named(&name).await?;
+    let found: Vec<_> = found
+        .into_iter()
+        .filter(|l| gtin.is_none() || l.product.details.gtin == gtin)
+        .collect();
+    Ok(match found.as_slice() {
+        [] => Err(format!(
+            "no lot in the clinic is numbered “{name}”{}; receive it first, or check the label",
+            gtin.map(|g| format!(" for GTIN {g}")).unwrap_or_default()
+        )),
+        [one] => Ok(one.lot.id),
+        several => Err(format!(
+            "“{name}” is the lot number of {} lots ({}); pick the lot from the list",
+            several.len(),
+            several
+                .iter()
+                .map(|l| l.product.details.name.clone())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
     })
 }
 

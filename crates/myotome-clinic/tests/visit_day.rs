@@ -335,6 +335,7 @@ fn note(lot: &str, volume: &str, deviation: &str) -> NoteForm {
     NoteForm {
         version: None,
         lot_id: lot.to_owned(),
+        lot_scan: String::new(),
         units: "1".to_owned(),
         product_volume_ml: volume.to_owned(),
         saline_volume_ml: String::new(),
@@ -372,6 +373,7 @@ async fn a_signed_note_records_the_lot_given_completes_the_visit_and_never_chang
             kind: "allogeneic_msc".to_owned(),
             manufacturer: "Cell Lab".to_owned(),
             unit: "vial".to_owned(),
+            gtin: "09506000134352".to_owned(),
             ..ProductForm::default()
         },
     )
@@ -436,6 +438,39 @@ async fn a_signed_note_records_the_lot_given_completes_the_visit_and_never_chang
         }
         other => panic!("an expired lot is refused: {other:?}"),
     }
+    // The vial's label scanned (GS1, as the scanner sends it, FNC1 as ASCII 29) or its lot
+    // number typed: the expired lot is refused the same way.
+    for label in ["]d201095060001343521727013110OLD-1", "OLD-1"] {
+        let mut scanned = note("", "2", "");
+        scanned.lot_scan = label.replace("10OLD", "\u{1d}10OLD");
+        match procedure_notes::save(&clinic, &doctor, session, &scanned).await {
+            Err(ClinicError::Refused(r)) => {
+                assert_eq!(r.reason, RefusalReason::LotRefused);
+                assert!(
+                    r.message.contains("OLD-1") && r.message.contains("expired"),
+                    "{}",
+                    r.message
+                );
+            }
+            other => panic!("the expired lot scanned is refused: {other:?}"),
+        }
+    }
+    let mut unknown = note("", "2", "");
+    unknown.lot_scan = "(01)09506000134352(10)NOPE-9".to_owned();
+    let Err(ClinicError::Invalid(fields)) =
+        procedure_notes::save(&clinic, &doctor, session, &unknown).await
+    else {
+        panic!("an unknown lot is named at the scan field");
+    };
+    assert!(fields["lot_scan"].contains("NOPE-9"), "{fields:?}");
+    let mut both = note(&stale.to_string(), "2", "");
+    both.lot_scan = "(01)09506000134352(10)NEW-1".to_owned();
+    let Err(ClinicError::Invalid(fields)) =
+        procedure_notes::save(&clinic, &doctor, session, &both).await
+    else {
+        panic!("a scan and a choice naming two lots are refused");
+    };
+    assert!(fields["lot_scan"].contains("clear one"), "{fields:?}");
     let Err(ClinicError::Invalid(fields)) = procedure_notes::save(
         &clinic,
         &doctor,

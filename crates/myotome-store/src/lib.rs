@@ -514,6 +514,9 @@ pub trait Transaction: Send {
     async fn receive_lot(&mut self, details: &LotDetails) -> Result<Lot>;
     /// The lot, its product and its ledger, as the movement about to be written checks them.
     async fn lot_ledger(&mut self, id: LotId) -> Result<LotLedger>;
+    /// The lots named `name` (the clinic's number, lot number or distinct code), as a note
+    /// about to record a scanned lot finds it.
+    async fn lot_ledgers_named(&mut self, name: &str) -> Result<Vec<LotLedger>>;
     /// Appends a movement; audited as `lot.<kind>`.
     async fn add_lot_event(&mut self, lot: &Lot, event: &NewLotEvent) -> Result<LotEvent>;
     /// The patients the lot reached, as a recall reads them inside its transaction.

@@ -105,6 +105,10 @@ impl Transaction for SqlTransaction {
         lots::ledger(&mut self.tx, id).await
     }
 
+    async fn lot_ledgers_named(&mut self, name: &str) -> Result<Vec<crate::LotLedger>> {
+        lots::ledgers_named(&mut self.tx, name).await
+    }
+
     async fn add_lot_event(
         &mut self,
         lot: &crate::Lot,

@@ -114,6 +114,7 @@ async fn save_note(
     let form = NoteForm {
         version: input.version,
         lot_id: input.lot_id.map(|l| l.to_string()).unwrap_or_default(),
+        lot_scan: input.lot_scan.unwrap_or_default(),
         units: input.units.map(|u| u.to_string()).unwrap_or_default(),
         product_volume_ml: text(input.product_volume_ml),
         saline_volume_ml: text(input.saline_volume_ml),

@@ -55,6 +55,7 @@ pub struct NoteSection {
     pub version: Option<i64>,
     pub lots: Vec<(String, String)>,
     pub lot_id: String,
+    pub lot_scan: String,
     pub units: String,
     pub product_volume_ml: String,
     pub saline_volume_ml: String,
@@ -204,6 +205,7 @@ pub async fn section(
             "lot_id",
             text(saved.and_then(|d| d.lot.as_ref().map(|l| l.lot_id))),
         ),
+        lot_scan: field("lot_scan", String::new()),
         units: field(
             "units",
             text(saved.and_then(|d| d.lot.as_ref().map(|l| l.units))),
@@ -384,6 +386,7 @@ fn form_of(fields: &Fields) -> NoteForm {
     NoteForm {
         version: fields.get("version").trim().parse().ok(),
         lot_id: fields.get("lot_id").to_owned(),
+        lot_scan: fields.get("lot_scan").to_owned(),
         units: fields.get("units").to_owned(),
         product_volume_ml: fields.get("product_volume_ml").to_owned(),
         saline_volume_ml: fields.get("saline_volume_ml").to_owned(),

@@ -165,6 +165,10 @@ pub struct NoteIn {
     /// The lot given (its number in the clinic); absent for IMS.
     #[serde(default)]
     pub lot_id: Option<i64>,
+    /// A scanned label (GS1 element string or its parenthesised form) or the lot number on
+    /// the vial, instead of `lot_id` (or with it, naming the same lot).
+    #[serde(default)]
+    pub lot_scan: Option<String>,
     /// Units (vials) taken from the lot; 1 when absent.
     #[serde(default)]
     pub units: Option<u32>,
