@@ -27,6 +27,7 @@ pub mod error;
 pub mod facts;
 pub mod fhir_export;
 pub mod fhir_import;
+pub mod harvests;
 pub mod intake;
 pub mod lots;
 pub mod password;

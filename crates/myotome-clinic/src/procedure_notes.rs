@@ -78,15 +78,15 @@ pub async fn get(
 }
 
 /// What a note's write reads first, in its transaction.
-struct Context {
-    visit: Appointment,
-    plan: TreatmentPlan,
-    protocol: Protocol,
-    stage: Stage,
-    note: Option<ProcedureNote>,
+pub(crate) struct Context {
+    pub(crate) visit: Appointment,
+    pub(crate) plan: TreatmentPlan,
+    pub(crate) protocol: Protocol,
+    pub(crate) stage: Stage,
+    pub(crate) note: Option<ProcedureNote>,
 }
 
-async fn context(
+pub(crate) async fn context(
     clinic: &Clinic,
     tx: &mut dyn Transaction,
     id: AppointmentId,
@@ -311,6 +311,8 @@ async fn read_form(
         technique: form.technique.trim().to_owned(),
         response: form.response.trim().to_owned(),
         complications: form.complications.trim().to_owned(),
+        // Recorded by its own step (crate::harvests), kept through every save of the draft.
+        harvest: ctx.note.as_ref().and_then(|n| n.document.harvest.clone()),
     })
 }
 
@@ -644,7 +646,7 @@ pub const MAX_SITES: usize = 40;
 
 /// A volume typed in millilitres, parsed once into the core's [`Volume`] (whole microlitres),
 /// so what is compared with the plan is what is stored.
-fn volume_of(check: &mut Check, field: &str, text: &str) -> Option<Volume> {
+pub(crate) fn volume_of(check: &mut Check, field: &str, text: &str) -> Option<Volume> {
     let text = text.trim();
     if text.is_empty() {
         return None;

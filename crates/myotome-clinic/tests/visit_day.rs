@@ -11,9 +11,11 @@
 use jiff::civil::date;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
+use myotome_clinic::harvests::{self, HarvestForm};
 use myotome_clinic::lots::{self, ProductForm, ReceiveForm};
 use myotome_clinic::planning::{DoseInput, NewPlan, ScheduleInput};
 use myotome_clinic::procedure_notes::{self, NoteForm, SiteForm};
+use myotome_clinic::settings::{self, SettingInput};
 use myotome_clinic::visit_day::{self, StepForm};
 use myotome_clinic::{Caller, Clinic, ClinicError, Clock, RefusalReason, plans};
 use myotome_core::ClinicalData;
@@ -31,6 +33,7 @@ store_tests! {
     Memory => [
         a_hip_session_day_moves_step_by_step_and_the_procedure_waits_for_checklist_and_anesthetic,
         a_signed_note_records_the_lot_given_completes_the_visit_and_never_changes,
+        a_bone_marrow_harvest_makes_the_patients_own_lot_which_the_note_gives_back_to_them,
     ],
 }
 
@@ -673,4 +676,258 @@ async fn a_signed_note_records_the_lot_given_completes_the_visit_and_never_chang
         !tampered.signature.expect("still signed").matches,
         "the signature no longer matches the content"
     );
+}
+
+fn harvest_form(product: &str, side: &str, aspirated: &str, concentrate: &str) -> HarvestForm {
+    HarvestForm {
+        product_id: product.to_owned(),
+        side: side.to_owned(),
+        aspirated_ml: aspirated.to_owned(),
+        processing: "Centrifuge kit, 15 minutes".to_owned(),
+        concentrate_ml: concentrate.to_owned(),
+        cells_per_ml: "20,000,000".to_owned(),
+        use_by: String::new(),
+    }
+}
+
+async fn a_bone_marrow_harvest_makes_the_patients_own_lot_which_the_note_gives_back_to_them(
+    ctx: Ctx,
+) {
+    // The clinic sets the leg's volume (seed 004 gives none); the plan is made in January for
+    // 1 February 2027, and the day runs from 09:00.
+    let planning = support::clinic(&ctx, date(2027, 1, 15));
+    let admin = support::caller_of(&user(ctx.store.as_ref(), "root", Role::Admin).await);
+    let doctor = support::caller_of(&user(ctx.store.as_ref(), "dr.okafor", Role::Clinician).await);
+    let nurse = support::caller_of(&user(ctx.store.as_ref(), "nurse.kim", Role::Staff).await);
+    settings::save(
+        &planning,
+        &admin,
+        0,
+        &[SettingInput {
+            protocol: "im-bmc-leg".to_owned(),
+            key: "dosing.product_volume".to_owned(),
+            min: "10".to_owned(),
+            max: "40".to_owned(),
+            unit: String::new(),
+        }],
+        Some("Leg volume"),
+    )
+    .await
+    .expect("set");
+    let patient = ctx
+        .store
+        .create_patient(&doctor.actor, &sample_patient())
+        .await
+        .expect("created")
+        .id;
+    let mut someone_else = sample_patient();
+    someone_else.identifiers.clear();
+    someone_else.family_name = "Other".to_owned();
+    let other = ctx
+        .store
+        .create_patient(&doctor.actor, &someone_else)
+        .await
+        .expect("created")
+        .id;
+    support::screened_and_signed(&planning, &doctor, patient, "im-bmc-leg").await;
+    let plan = NewPlan {
+        protocol: "im-bmc-leg".to_owned(),
+        indication: "peripheral_artery_disease".to_owned(),
+        region: "leg".to_owned(),
+        side: Some("right".to_owned()),
+        target_sites: vec!["gastrocnemius".to_owned(), "soleus".to_owned()],
+        dose: Some(DoseInput {
+            product_volume_ml: Some(12.0),
+            ..DoseInput::default()
+        }),
+        schedule: ScheduleInput {
+            start: Some("2027-02-01".to_owned()),
+            sessions: Some(1),
+            ..ScheduleInput::default()
+        },
+        ..NewPlan::default()
+    };
+    let made = plans::make(&planning, &doctor, patient, &plan, true)
+        .await
+        .expect("planned and booked");
+    let session = made
+        .appointments
+        .iter()
+        .find(|a| a.details.kind == AppointmentKind::Session)
+        .expect("the session")
+        .id;
+    let start: Timestamp = "2027-02-01T09:00:00Z".parse().expect("a time");
+    let clock = Arc::new(DayClock(AtomicI64::new(start.as_second())));
+    let data = Arc::new(ClinicalData::builtin().expect("the built-in data"));
+    let clinic = Clinic::new(ctx.store.clone(), data, clock.clone());
+
+    // The concentrate is recorded as one of the clinic's products of the harvest's kind.
+    let offer = harvests::offer(
+        &clinic,
+        &doctor,
+        &clinic
+            .data
+            .protocols
+            .get("im-bmc-leg")
+            .expect("protocol")
+            .protocol,
+    )
+    .await
+    .expect("read")
+    .expect("im-bmc-leg harvests");
+    assert!(offer.products.is_empty(), "none added yet");
+    let kit = lots::add_product(
+        &planning,
+        &nurse,
+        &ProductForm {
+            name: "Bone-marrow concentrate (our kit)".to_owned(),
+            kind: "autologous_bone_marrow_concentrate".to_owned(),
+            manufacturer: "Prepared in the clinic".to_owned(),
+            unit: "syringe".to_owned(),
+            ..ProductForm::default()
+        },
+    )
+    .await
+    .expect("added");
+    let form = harvest_form(&kit.id.to_string(), "both", "120", "12");
+    assert!(
+        matches!(
+            harvests::record(&clinic, &doctor, session, &form).await,
+            Err(ClinicError::Refused(_))
+        ),
+        "not before the procedure has started"
+    );
+    for (who, name, reason) in [
+        (&nurse, "arrived", ""),
+        (&nurse, "preparation_started", ""),
+        (&doctor, "anesthesia_given", ""),
+        (&doctor, "procedure_started", "Checklist on paper today"),
+    ] {
+        let mut form = step(name, "", reason);
+        if name == "anesthesia_given" {
+            form.item = "local".to_owned();
+        }
+        visit_day::record(&clinic, who, session, &form)
+            .await
+            .expect("the day goes on");
+    }
+    assert!(matches!(
+        harvests::record(&clinic, &nurse, session, &form).await,
+        Err(ClinicError::Forbidden { .. })
+    ));
+    // Each mistake at its field: more concentrate than marrow, no side, no processing.
+    let mut wrong = harvest_form(&kit.id.to_string(), "", "10", "12");
+    wrong.processing = String::new();
+    let Err(ClinicError::Invalid(fields)) =
+        harvests::record(&clinic, &doctor, session, &wrong).await
+    else {
+        panic!("refused field by field");
+    };
+    assert!(fields["concentrate_ml"].contains("more than"), "{fields:?}");
+    assert!(
+        fields.contains_key("side") && fields.contains_key("processing"),
+        "{fields:?}"
+    );
+
+    let note = harvests::record(&clinic, &doctor, session, &form)
+        .await
+        .expect("recorded");
+    let harvest = note.document.harvest.clone().expect("the harvest");
+    assert_eq!(
+        (
+            harvest.side.as_str(),
+            harvest.aspirated_ml,
+            harvest.concentrate_ml
+        ),
+        ("both", 120.0, 12.0)
+    );
+    assert_eq!(harvest.from, "Pelvic bone");
+    let given = note
+        .document
+        .lot
+        .clone()
+        .expect("the concentrate is the lot given");
+    assert_eq!(given.lot_id, harvest.lot_id);
+    assert_eq!(
+        given.expiry,
+        date(2027, 2, 1),
+        "usable the day it is harvested"
+    );
+    assert!(
+        matches!(
+            harvests::record(&clinic, &doctor, session, &form).await,
+            Err(ClinicError::Conflict(_))
+        ),
+        "a harvest is recorded once"
+    );
+    // The lot is the patient's own: on the ledger as received, offered to them, refused to
+    // anyone else.
+    let lot = lots::get(&clinic, &doctor, myotome_store::LotId(harvest.lot_id))
+        .await
+        .expect("read");
+    assert_eq!(lot.ledger.lot.details.patient_id, Some(patient));
+    assert_eq!(lot.ledger.lot.details.cells_per_ml, Some(20_000_000));
+    assert_eq!(lot.standing.on_hand, 1);
+    let theirs: Vec<_> = lots::usable_for(&clinic, &doctor, patient)
+        .await
+        .expect("read")
+        .iter()
+        .map(|l| l.ledger.lot.id.0)
+        .collect();
+    assert!(theirs.contains(&harvest.lot_id));
+    let others: Vec<_> = lots::usable_for(&clinic, &doctor, other)
+        .await
+        .expect("read")
+        .iter()
+        .map(|l| l.ledger.lot.id.0)
+        .collect();
+    assert!(
+        !others.contains(&harvest.lot_id),
+        "never offered to another patient"
+    );
+
+    // The injection: the clinician completes the note; the harvest stays through the save.
+    let draft = procedure_notes::save(
+        &clinic,
+        &doctor,
+        session,
+        &NoteForm {
+            version: Some(note.version),
+            lot_id: harvest.lot_id.to_string(),
+            lot_scan: String::new(),
+            units: "1".to_owned(),
+            product_volume_ml: "12".to_owned(),
+            sites: ["gastrocnemius", "soleus"]
+                .iter()
+                .map(|s| SiteForm {
+                    structure: (*s).to_owned(),
+                    ultrasound: true,
+                    images_saved: false,
+                    depth_mm: String::new(),
+                })
+                .collect(),
+            response: "Comfortable under local anaesthetic".to_owned(),
+            ..NoteForm::default()
+        },
+    )
+    .await
+    .expect("saved");
+    assert_eq!(draft.document.harvest, Some(harvest.clone()));
+    assert_eq!(
+        draft.document.cells_given,
+        Some(240_000_000),
+        "20 M/mL × 12 mL"
+    );
+    clock.advance(150);
+    visit_day::record(&clinic, &doctor, session, &step("procedure_ended", "", ""))
+        .await
+        .expect("ended");
+    let signed = procedure_notes::sign(&clinic, &doctor, session, draft.version)
+        .await
+        .expect("signed");
+    assert_eq!(signed.document.harvest, Some(harvest.clone()));
+    let after = lots::get(&clinic, &doctor, myotome_store::LotId(harvest.lot_id))
+        .await
+        .expect("read");
+    assert_eq!(after.standing.on_hand, 0, "the concentrate was given back");
 }

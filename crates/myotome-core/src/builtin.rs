@@ -3,7 +3,7 @@
 
 use crate::biologics::ProductKinds;
 use crate::catalog::AnatomyCatalog;
-use crate::problem::Problems;
+use crate::problem::{Problem, Problems};
 use crate::protocol::{ProtocolLibrary, SourceFile};
 use crate::terminology::Terminology;
 
@@ -69,6 +69,7 @@ impl ClinicalData {
         if let Some(file) = clinic_kinds {
             product_kinds.add_clinic_kinds(&file.name, &file.text)?;
         }
+        harvests_make_autologous_kinds(&protocols, &product_kinds)?;
         Ok(Self {
             catalog,
             terminology,
@@ -80,5 +81,47 @@ impl ClinicalData {
     /// The built-ins alone.
     pub fn builtin() -> Result<Self, Problems> {
         Self::load(&[])
+    }
+}
+
+/// Every protocol's harvest names a kind of product that exists and is autologous: the lot a
+/// harvest makes is the patient's own and is refused for anyone else.
+fn harvests_make_autologous_kinds(
+    protocols: &ProtocolLibrary,
+    kinds: &ProductKinds,
+) -> Result<(), Problems> {
+    let problems: Vec<Problem> = protocols
+        .iter()
+        .filter_map(|loaded| {
+            let harvest = loaded.protocol.harvest.as_ref()?;
+            let message = match kinds.get(&harvest.product_kind) {
+                Some(kind) if kind.autologous => return None,
+                Some(_) => format!(
+                    "`{}` is not an autologous kind of product; a harvest makes the patient's own lot",
+                    harvest.product_kind
+                ),
+                None => format!(
+                    "`{}` is no kind of product in catalog/biologics.toml or the clinic's kinds; name one of: {}",
+                    harvest.product_kind,
+                    kinds
+                        .iter()
+                        .filter(|k| k.autologous)
+                        .map(|k| k.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
+            Some(Problem {
+                file: loaded.origin.file().to_owned(),
+                line: None,
+                field: "harvest.product_kind".to_owned(),
+                message,
+            })
+        })
+        .collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Problems(problems))
     }
 }

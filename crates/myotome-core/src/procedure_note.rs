@@ -4,7 +4,7 @@
 //! (seed 003 §7, "Procedure Notes": the product and dose, the locations and techniques, the
 //! patient's response). Pure: the use case reads and writes, this decides.
 
-use crate::protocol::{Guidance, Protocol, Route};
+use crate::protocol::{Guidance, Harvest, Protocol, Route};
 use crate::quantity::Volume;
 
 /// The protocol's route and guidance for `structure` in `region`: the site rule naming it, or
@@ -73,4 +73,65 @@ pub fn missing_before_signing(
         missing.push("ultrasound for the sites whose images were saved");
     }
     missing
+}
+
+/// The side(s) of the donor site harvested.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HarvestSide {
+    Left,
+    Right,
+    Both,
+}
+
+impl HarvestSide {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "left" => Some(Self::Left),
+            "right" => Some(Self::Right),
+            "both" => Some(Self::Both),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Left => "left",
+            Self::Right => "right",
+            Self::Both => "both",
+        }
+    }
+}
+
+/// What is wrong with a harvest as recorded, each at its field: both sides where the protocol
+/// harvests one, or more concentrate than marrow aspirated (processing concentrates: it never
+/// adds volume).
+/// Each is checked when it was given (what is missing is the caller's to say).
+pub fn harvest_problems(
+    harvest: &Harvest,
+    side: Option<HarvestSide>,
+    aspirated: Option<Volume>,
+    concentrate: Option<Volume>,
+) -> Vec<(&'static str, String)> {
+    let mut problems = Vec::new();
+    if side == Some(HarvestSide::Both) && !harvest.both_sides {
+        problems.push((
+            "side",
+            format!(
+                "the protocol harvests one side of the {} only; choose left or right",
+                harvest.from.to_lowercase()
+            ),
+        ));
+    }
+    if let (Some(aspirated), Some(concentrate)) = (aspirated, concentrate)
+        && concentrate > aspirated
+    {
+        problems.push((
+            "concentrate_ml",
+            format!(
+                "{} of concentrate is more than the {} aspirated; processing concentrates the marrow, so check both volumes",
+                concentrate, aspirated
+            ),
+        ));
+    }
+    problems
 }

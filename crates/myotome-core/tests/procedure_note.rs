@@ -1,13 +1,15 @@
 //! The procedure note's rules: each site's route is the protocol's (an IMS muscle by the
 //! region's "any muscle" rule), a volume departs from the plan to the microlitre, an IMS
 //! session counts the muscles it needled, and a note lacking what seed 003 §7 asks for is not
-//! signed.
+//! signed; a harvest takes both sides only where the protocol does, and never yields more
+//! concentrate than marrow.
 
 mod common;
 
 use common::data;
 use myotome_core::procedure_note::{
-    SiteReached, departs_from_plan, missing_before_signing, muscles_needled, route_for,
+    HarvestSide, SiteReached, departs_from_plan, harvest_problems, missing_before_signing,
+    muscles_needled, route_for,
 };
 use myotome_core::protocol::Route;
 use myotome_core::quantity::Volume;
@@ -99,4 +101,31 @@ fn ims_counts_the_muscles_needled_and_a_note_lacking_seed_003s_parts_is_not_sign
         missing_before_signing(&imaged_blind, true, true, true, "Fine"),
         ["ultrasound for the sites whose images were saved"]
     );
+}
+
+#[test]
+fn a_harvest_takes_both_sides_only_where_the_protocol_does_and_concentrates() {
+    let data = data();
+    let leg = &data.protocols.get("im-bmc-leg").expect("leg").protocol;
+    let mut harvest = leg.harvest.clone().expect("seed 004 harvests bone marrow");
+    assert!(
+        harvest_problems(&harvest, Some(HarvestSide::Both), ml(120.0), ml(12.0)).is_empty(),
+        "seed 004: one or both sides of the pelvis"
+    );
+    let too_much = harvest_problems(&harvest, Some(HarvestSide::Left), ml(10.0), ml(10.001));
+    assert_eq!(too_much.len(), 1);
+    assert_eq!(too_much[0].0, "concentrate_ml");
+    assert!(harvest_problems(&harvest, None, ml(10.0), ml(10.0)).is_empty());
+    // A protocol that harvests one side only.
+    harvest.both_sides = false;
+    let fields: Vec<&str> = harvest_problems(&harvest, Some(HarvestSide::Both), None, None)
+        .iter()
+        .map(|(field, _)| *field)
+        .collect();
+    assert_eq!(fields, ["side"]);
+    assert!(harvest_problems(&harvest, Some(HarvestSide::Right), None, None).is_empty());
+    for side in ["left", "right", "both"] {
+        assert_eq!(HarvestSide::parse(side).map(HarvestSide::as_str), Some(side));
+    }
+    assert_eq!(HarvestSide::parse("Both"), None);
 }

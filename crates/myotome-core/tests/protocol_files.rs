@@ -358,3 +358,40 @@ quote = "PRP prepared from the patient's own blood"
     );
     assert!(problems.contains("built in already"), "{problems}");
 }
+
+/// A protocol's harvest makes the patient's own lot: its kind of product must exist and be
+/// autologous, or the data does not load, naming the file and field.
+#[test]
+fn a_harvest_must_make_an_autologous_kind_of_product() {
+    use myotome_core::protocol::SourceFile;
+    let harvest = data()
+        .protocols
+        .get("im-bmc-leg")
+        .and_then(|p| p.protocol.harvest.clone())
+        .expect("im-bmc-leg harvests bone marrow");
+    assert_eq!(harvest.product_kind, "autologous_bone_marrow_concentrate");
+    assert!(
+        harvest.both_sides,
+        "seed 004: one or both sides of the pelvis"
+    );
+    for (kind, says) in [
+        ("allogeneic_msc", "is not an autologous kind"),
+        ("bone_soup", "is no kind of product"),
+    ] {
+        let own = replace_once(
+            &builtin_text("im-bmc-leg"),
+            "product_kind = \"autologous_bone_marrow_concentrate\"",
+            &format!("product_kind = \"{kind}\""),
+        );
+        let refused = ClinicalData::load(&[SourceFile {
+            name: "clinic/im-bmc-leg.toml".to_owned(),
+            text: own,
+        }])
+        .expect_err("refused");
+        let text = refused.to_string();
+        assert!(
+            text.contains("clinic/im-bmc-leg.toml: harvest.product_kind") && text.contains(says),
+            "{text}"
+        );
+    }
+}

@@ -434,6 +434,35 @@ pub struct ProcedureNoteDocument {
     /// typed): a stored note without it is unreadable, never read as blank.
     pub response: String,
     pub complications: String,
+    /// The harvest done at this procedure (protocols that harvest the patient's own cells),
+    /// and the autologous lot it made. Absent when none was done here — and in notes written
+    /// before harvests were recorded, which is the same thing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub harvest: Option<NoteHarvestDocument>,
+}
+
+/// A harvest as the note records it (seed 004: bone marrow from one or both sides of the
+/// pelvis, processed to concentrate the cells).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoteHarvestDocument {
+    /// The donor site, in the protocol's words ("Pelvic bone").
+    pub from: String,
+    /// left, right or both.
+    pub side: String,
+    /// Millilitres aspirated.
+    pub aspirated_ml: f64,
+    /// How it was processed (the system or method, as the clinician writes it).
+    pub processing: String,
+    /// Millilitres of concentrate after processing.
+    pub concentrate_ml: f64,
+    /// Cells per mL counted in the concentrate, when counted.
+    pub cells_per_ml: Option<u64>,
+    /// The patient's own lot the concentrate became.
+    pub lot_id: i64,
+    pub lot_number: String,
+    /// When the harvest was recorded.
+    pub recorded_at: jiff::Timestamp,
 }
 
 /// The lot a note records, as it stood.

@@ -70,6 +70,7 @@ const FIELDS: &[&str] = &[
     "billing",
     "outcomes",
     "one_side",
+    "harvest",
 ];
 
 /// Loads and validates a protocol. `file` is how problems name the file.
@@ -115,13 +116,15 @@ pub fn load_protocol(
     let dosing = reader.optional("dosing");
     let billing = reader.optional("billing");
     let one_side = reader.optional("one_side");
+    let harvest = reader.optional("harvest");
     reader.reject_unknown_keys(FIELDS);
     let sections_complete = lists.complete()
         && preparation.is_some()
         && procedure.is_some()
         && dosing.is_some()
         && billing.is_some()
-        && one_side.is_some();
+        && one_side.is_some()
+        && harvest.is_some();
 
     let protocol = (|| {
         Some(Protocol {
@@ -148,6 +151,7 @@ pub fn load_protocol(
             billing: billing.flatten().unwrap_or_default(),
             outcomes,
             one_side: one_side.flatten(),
+            harvest: harvest.flatten(),
         })
     })();
 

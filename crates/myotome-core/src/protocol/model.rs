@@ -504,6 +504,24 @@ pub struct Protocol {
     pub outcomes: Vec<OutcomeTimepoint>,
     /// Present when a plan treats one side only (seed 004: "one leg"): "both" is refused.
     pub one_side: Option<OneSide>,
+    /// Present when the procedure harvests the patient's own cells (seed 004: bone marrow from
+    /// the pelvis): the note records the harvest, which makes the patient's autologous lot.
+    pub harvest: Option<Harvest>,
+}
+
+/// The harvest a protocol's procedure may include: where the cells come from, whether one or
+/// both sides may be harvested, and the kind of product the processed harvest is (an
+/// autologous kind of `catalog/biologics.toml`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Harvest {
+    /// The donor site in words ("Pelvic bone").
+    pub from: String,
+    /// Whether both sides may be harvested at one procedure.
+    pub both_sides: bool,
+    /// The kind of product the processed harvest is.
+    pub product_kind: String,
+    pub source: Source,
 }
 
 /// A protocol that treats one side per plan, with the seed text that says so.

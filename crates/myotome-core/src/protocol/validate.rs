@@ -130,6 +130,9 @@ fn sources(protocol: &Protocol) -> Vec<(FieldPath, &Source)> {
     if let Some(one_side) = &protocol.one_side {
         all.push((root.key("one_side").key("source"), &one_side.source));
     }
+    if let Some(harvest) = &protocol.harvest {
+        all.push((root.key("harvest").key("source"), &harvest.source));
+    }
     for (i, x) in protocol.contraindications.iter().enumerate() {
         all.push((
             root.key("contraindications").index(i).key("source"),
