@@ -125,7 +125,10 @@ fn a_harvest_takes_both_sides_only_where_the_protocol_does_and_concentrates() {
     assert_eq!(fields, ["side"]);
     assert!(harvest_problems(&harvest, Some(HarvestSide::Right), None, None).is_empty());
     for side in ["left", "right", "both"] {
-        assert_eq!(HarvestSide::parse(side).map(HarvestSide::as_str), Some(side));
+        assert_eq!(
+            HarvestSide::parse(side).map(HarvestSide::as_str),
+            Some(side)
+        );
     }
     assert_eq!(HarvestSide::parse("Both"), None);
 }

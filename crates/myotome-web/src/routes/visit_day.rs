@@ -7,7 +7,7 @@ use crate::extract::{ApiJson, ApiPath};
 use crate::permissions::need;
 use crate::state::AppState;
 use crate::wire::visit_day::{
-    AddendumIn, EnteredInErrorIn, NoteIn, NoteOut, SignIn, StepIn, VisitDayOut,
+    AddendumIn, EnteredInErrorIn, HarvestIn, NoteIn, NoteOut, SignIn, StepIn, VisitDayOut,
 };
 use axum::Json;
 use axum::extract::State;
@@ -26,6 +26,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(sign_note))
         .routes(routes!(add_addendum))
         .routes(routes!(mark_entered_in_error))
+        .routes(routes!(record_harvest))
         .routes(routes!(note_fhir))
 }
 
@@ -196,6 +197,42 @@ async fn add_addendum(
     Ok((StatusCode::CREATED, Json(NoteOut::from(&note))))
 }
 
+/// Records the harvest done during the procedure (protocols with a harvest: im-bmc-leg's
+/// bone marrow), once: the details go into the note (its draft made if none), and the
+/// concentrate becomes the patient's own lot, set as the lot given unless one is chosen.
+#[utoipa::path(post, path = "/api/v1/appointments/{id}/note/harvest", tag = "appointments",
+    params(("id" = i64, Path, description = "Appointment id")), request_body = HarvestIn,
+    responses(
+        (status = 201, description = "Recorded; the note with its harvest", body = NoteOut),
+        (status = 403, description = "Not a clinician", body = ErrorBody),
+        (status = 404, description = "No such appointment", body = ErrorBody),
+        (status = 409, description = "Recorded already, the protocol harvests nothing, or the note is locked", body = ErrorBody),
+        (status = 422, description = "A field is wrong, or the procedure is not under way", body = ErrorBody),
+    ))]
+async fn record_harvest(
+    auth: Authorized<need::ProcedurePerform>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<HarvestIn>,
+) -> Result<(StatusCode, Json<NoteOut>), ApiError> {
+    let form = myotome_clinic::harvests::HarvestForm {
+        product_id: input.product_id.to_string(),
+        side: input.side,
+        aspirated_ml: input.aspirated_ml.to_string(),
+        processing: input.processing,
+        concentrate_ml: input.concentrate_ml.to_string(),
+        cells_per_ml: input
+            .cells_per_ml
+            .map(|c| c.to_string())
+            .unwrap_or_default(),
+        use_by: input.use_by.unwrap_or_default(),
+    };
+    let note =
+        myotome_clinic::harvests::record(&state.clinic, &auth.clinic(), AppointmentId(id), &form)
+            .await?;
+    Ok((StatusCode::CREATED, Json(NoteOut::from(&note))))
+}
+
 /// Marks the visit's note entered in error (written on the wrong chart, or for a visit that did
 /// not happen), with the reason: the note is kept as it was and takes nothing more.
 #[utoipa::path(post, path = "/api/v1/appointments/{id}/note/entered-in-error", tag = "appointments",
@@ -263,6 +300,12 @@ async fn note_fhir(
     ];
     if let Some(deviation) = &d.deviation {
         notes.push(format!("Dose departs from the plan: {deviation}"));
+    }
+    if let Some(h) = &d.harvest {
+        notes.push(format!(
+            "Harvest: {}, {} side(s), {} mL aspirated; {}; {} mL of concentrate (lot {})",
+            h.from, h.side, h.aspirated_ml, h.processing, h.concentrate_ml, h.lot_number
+        ));
     }
     notes.extend(
         note.addenda

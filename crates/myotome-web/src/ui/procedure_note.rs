@@ -33,6 +33,30 @@ pub fn routes() -> Router<AppState> {
             "/appointments/{id}/note/entered-in-error",
             post(entered_in_error),
         )
+        .route("/appointments/{id}/note/harvest", post(harvest))
+}
+
+/// The harvest part of the note, for a protocol that harvests the patient's own cells.
+pub struct HarvestSection {
+    /// The donor site in the protocol's words.
+    pub from: String,
+    pub both_sides: bool,
+    /// The harvest as recorded, in words.
+    pub recorded: Option<String>,
+    /// Whether the form is offered (a clinician, during the procedure, none recorded yet).
+    pub open: bool,
+    /// The procedure has not started yet: the harvest is recorded during it.
+    pub before_procedure: bool,
+    /// The clinic's products of the harvest's kind (empty: one must be added first).
+    pub products: Vec<(String, String)>,
+    pub kind_label: String,
+    pub product_id: String,
+    pub side: String,
+    pub aspirated_ml: String,
+    pub processing: String,
+    pub concentrate_ml: String,
+    pub cells_per_ml: String,
+    pub use_by: String,
 }
 
 /// A plan site on the form.
@@ -75,6 +99,9 @@ pub struct NoteSection {
     pub entered_in_error: Option<(String, String, String)>,
     /// Whether marking the note entered in error is offered (a clinician, a note, no mark).
     pub may_mark: bool,
+    pub harvest: Option<HarvestSection>,
+    /// The procedure's time from its start to its end, against the protocol's session length.
+    pub procedure_time: Option<String>,
 }
 
 pub struct SignedNote {
@@ -187,6 +214,17 @@ pub async fn section(
         .as_ref()
         .and_then(|n| n.entered_in_error.as_ref())
         .map(|e| (viewer.time(e.at), who_of(names, e.by), e.reason.clone()));
+    let locked = signed.is_some() || entered_in_error.is_some();
+    let harvest = harvest_section(
+        state,
+        viewer,
+        day,
+        protocol,
+        saved,
+        may_perform && !locked,
+        typed,
+    )
+    .await?;
     Ok(Some(NoteSection {
         may_mark: may_perform && note.is_some() && entered_in_error.is_none(),
         editable: may_perform
@@ -248,6 +286,8 @@ pub async fn section(
         has_draft: note.as_ref().is_some_and(|n| n.signature.is_none()),
         signed,
         entered_in_error,
+        harvest,
+        procedure_time: procedure_time(day, protocol),
     }))
 }
 
@@ -287,6 +327,9 @@ fn signed_view(
     }
     if let Some(deviation) = &d.deviation {
         lines.push(("Departure from the plan", deviation.clone()));
+    }
+    if let Some(harvest) = &d.harvest {
+        lines.push(("Harvest", harvest_words(harvest)));
     }
     lines.push((
         "Sites",
@@ -351,6 +394,107 @@ fn signed_view(
             .map(|a| (viewer.time(a.at), who(a.by), a.text.clone()))
             .collect(),
     })
+}
+
+/// The harvest section: what was recorded, or the form while the procedure goes on.
+async fn harvest_section(
+    state: &AppState,
+    viewer: &Viewer,
+    day: &VisitDay,
+    protocol: &myotome_core::protocol::Protocol,
+    saved: Option<&myotome_store::ProcedureNoteDocument>,
+    may_record: bool,
+    typed: Option<&Fields>,
+) -> Result<Option<HarvestSection>, UiError> {
+    let Some(offer) = myotome_clinic::harvests::offer(&state.clinic, &viewer.clinic(), protocol)
+        .await
+        .map_err(|e| in_page(viewer)(ApiError::from(e)))?
+    else {
+        return Ok(None);
+    };
+    let recorded = saved.and_then(|d| d.harvest.as_ref()).map(harvest_words);
+    let typed = typed.filter(|form| form.get("harvest_form") == "1");
+    let field = |name: &str| typed.map(|f| f.get(name).to_owned()).unwrap_or_default();
+    let mut product_id = field("product_id");
+    if product_id.is_empty() && offer.products.len() == 1 {
+        product_id = offer.products[0].id.to_string();
+    }
+    let use_by = match typed {
+        Some(f) => f.get("use_by").to_owned(),
+        None => day.appointment.details.date.to_string(),
+    };
+    use myotome_core::visit_day::Stage;
+    Ok(Some(HarvestSection {
+        before_procedure: matches!(
+            day.stage,
+            Stage::Booked | Stage::Arrived | Stage::Preparation
+        ),
+        open: may_record && recorded.is_none() && day.stage == Stage::Procedure,
+        recorded,
+        kind_label: state
+            .clinic
+            .data
+            .product_kinds
+            .get(&offer.harvest.product_kind)
+            .map_or_else(|| offer.harvest.product_kind.clone(), |k| k.label.clone()),
+        from: offer.harvest.from.clone(),
+        both_sides: offer.harvest.both_sides,
+        products: offer
+            .products
+            .iter()
+            .map(|p| (p.id.to_string(), p.details.name.clone()))
+            .collect(),
+        product_id,
+        side: field("side"),
+        aspirated_ml: field("aspirated_ml"),
+        processing: field("processing"),
+        concentrate_ml: field("concentrate_ml"),
+        cells_per_ml: field("cells_per_ml"),
+        use_by,
+    }))
+}
+
+/// A harvest in words, as the note shows it.
+fn harvest_words(h: &myotome_store::NoteHarvestDocument) -> String {
+    let sides = match h.side.as_str() {
+        "both" => "both sides".to_owned(),
+        side => format!("{side} side"),
+    };
+    let mut words = format!(
+        "{}, {sides}: {} mL aspirated; {}; {} mL of concentrate",
+        h.from, h.aspirated_ml, h.processing, h.concentrate_ml
+    );
+    if let Some(cells) = h.cells_per_ml {
+        words.push_str(&format!(" at {} cells/mL", grouped(cells)));
+    }
+    words.push_str(&format!(", made the patient's own lot {}", h.lot_number));
+    words
+}
+
+/// "2 h 30 min" from the procedure's start to its end, with the protocol's session length
+/// beside it when the seed gives one (im-bmc-leg: 2 to 4 hours, seed 004 "Duration").
+fn procedure_time(day: &VisitDay, protocol: &myotome_core::protocol::Protocol) -> Option<String> {
+    use myotome_core::visit_day::Step;
+    let started = day.last(Step::ProcedureStarted)?.step.at;
+    let ended = day.last(Step::ProcedureEnded)?.step.at;
+    let minutes = (ended.as_second() - started.as_second()).max(0) / 60;
+    let mut words = match (minutes / 60, minutes % 60) {
+        (0, m) => format!("{m} min"),
+        (h, 0) => format!("{h} h"),
+        (h, m) => format!("{h} h {m} min"),
+    };
+    if let Some(length) = protocol
+        .schedule
+        .session_length
+        .as_ref()
+        .and_then(|s| s.given())
+    {
+        words.push_str(&format!(
+            " (the protocol gives {} to {})",
+            length.min, length.max
+        ));
+    }
+    Some(words)
 }
 
 /// A user's name as the page shows it.
@@ -507,5 +651,35 @@ async fn entered_in_error(
     {
         Ok(_) => Ok(see_other(&format!("/appointments/{id}/day#note"))),
         Err(error) => again(&state, viewer, id, error, &Fields(Vec::new())).await,
+    }
+}
+
+async fn harvest(
+    page: Page<need::ProcedurePerform>,
+    State(state): State<AppState>,
+    PathText(id): PathText,
+    fields: Fields,
+) -> Result<Response, UiError> {
+    let viewer = &page.viewer;
+    let id = id_in_path(&id, "appointment").map_err(in_page(viewer))?;
+    let form = myotome_clinic::harvests::HarvestForm {
+        product_id: fields.get("product_id").to_owned(),
+        side: fields.get("side").to_owned(),
+        aspirated_ml: fields.get("aspirated_ml").to_owned(),
+        processing: fields.get("processing").to_owned(),
+        concentrate_ml: fields.get("concentrate_ml").to_owned(),
+        cells_per_ml: fields.get("cells_per_ml").to_owned(),
+        use_by: fields.get("use_by").to_owned(),
+    };
+    match myotome_clinic::harvests::record(
+        &state.clinic,
+        &viewer.clinic(),
+        AppointmentId(id),
+        &form,
+    )
+    .await
+    {
+        Ok(_) => Ok(see_other(&format!("/appointments/{id}/day#harvest"))),
+        Err(error) => again(&state, viewer, id, error, &fields).await,
     }
 }

@@ -223,6 +223,40 @@ pub struct AddendumIn {
     pub text: String,
 }
 
+/// The harvest done during the procedure (protocols that harvest the patient's own cells).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HarvestIn {
+    /// The clinic's product the concentrate is (of the protocol's harvest kind).
+    pub product_id: i64,
+    /// left, right or both (both only where the protocol harvests both sides).
+    pub side: String,
+    pub aspirated_ml: f64,
+    /// The processing system or method.
+    pub processing: String,
+    pub concentrate_ml: f64,
+    #[serde(default)]
+    pub cells_per_ml: Option<u64>,
+    /// The last day the concentrate may be given; the visit's day when absent.
+    #[serde(default)]
+    #[schema(format = Date)]
+    pub use_by: Option<String>,
+}
+
+/// A harvest as the note records it, with the patient's own lot it made.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HarvestOut {
+    pub from: String,
+    pub side: String,
+    pub aspirated_ml: f64,
+    pub processing: String,
+    pub concentrate_ml: f64,
+    pub cells_per_ml: Option<u64>,
+    pub lot_id: i64,
+    pub lot_number: String,
+    pub recorded_at: String,
+}
+
 /// Why a note is marked entered in error.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -303,6 +337,7 @@ pub struct NoteOut {
     pub signature: Option<SignatureOut>,
     pub addenda: Vec<AddendumOut>,
     pub entered_in_error: Option<EnteredInErrorOut>,
+    pub harvest: Option<HarvestOut>,
 }
 
 impl From<&myotome_store::ProcedureNote> for NoteOut {
@@ -369,6 +404,17 @@ impl From<&myotome_store::ProcedureNote> for NoteOut {
                 reason: e.reason.clone(),
                 at: at(e.at),
                 by: e.by.map(|u| u.0),
+            }),
+            harvest: d.harvest.as_ref().map(|h| HarvestOut {
+                from: h.from.clone(),
+                side: h.side.clone(),
+                aspirated_ml: h.aspirated_ml,
+                processing: h.processing.clone(),
+                concentrate_ml: h.concentrate_ml,
+                cells_per_ml: h.cells_per_ml,
+                lot_id: h.lot_id,
+                lot_number: h.lot_number.clone(),
+                recorded_at: at(h.recorded_at),
             }),
         }
     }

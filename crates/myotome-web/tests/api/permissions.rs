@@ -217,6 +217,12 @@ const EXPECTED: &[(&str, &str, [u16; 5])] = &[
         "/api/v1/appointments/{appointment}/note/entered-in-error",
         [403, 422, 403, 403, 401],
     ),
+    // The table's visit is an IMS plan's: IMS harvests nothing.
+    (
+        "POST",
+        "/api/v1/appointments/{appointment}/note/harvest",
+        [403, 409, 403, 403, 401],
+    ),
     (
         "GET",
         "/api/v1/appointments/{appointment}/note/fhir",
@@ -515,6 +521,10 @@ fn body(
         ("POST", "/api/v1/appointments/{appointment}/note/entered-in-error") => {
             json!({ "reason": "Wrong chart" })
         }
+        ("POST", "/api/v1/appointments/{appointment}/note/harvest") => json!({
+            "product_id": 1, "side": "left", "aspirated_ml": 60, "processing": "Kit",
+            "concentrate_ml": 6,
+        }),
         ("POST", "/api/v1/storage/readings") => {
             json!({ "location": "Fridge 2", "temperature_c": 4.5 })
         }

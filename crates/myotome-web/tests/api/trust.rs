@@ -670,7 +670,7 @@ mod the_secure_cookie_setting_marks_the_cookie_secure {
 }
 
 /// Every /api/v1 path the API serves, as the product lists them.
-const API_PATHS: [&str; 51] = [
+const API_PATHS: [&str; 52] = [
     "/api/v1/session",
     "/api/v1/setup",
     "/api/v1/patients",
@@ -700,6 +700,7 @@ const API_PATHS: [&str; 51] = [
     "/api/v1/appointments/{id}/note/sign",
     "/api/v1/appointments/{id}/note/addenda",
     "/api/v1/appointments/{id}/note/entered-in-error",
+    "/api/v1/appointments/{id}/note/harvest",
     "/api/v1/appointments/{id}/note/fhir",
     "/api/v1/storage/readings",
     "/api/v1/storage/readings/import",
