@@ -582,6 +582,12 @@ async fn the_clinic_sets_what_the_seeds_leave_open(browser: &mut Browser) {
     browser.fill("clinic.expiring_soon.min", "60").await;
     browser.fill("clinic.expiring_soon.unit", "days").await;
     browser.fill("ims.observation.minutes.min", "10").await;
+    browser
+        .fill("im-bmc-leg.dosing.product_volume.min", "10")
+        .await;
+    browser
+        .fill("im-bmc-leg.dosing.product_volume.max", "40")
+        .await;
     browser.fill("ims.observation.minutes.max", "15").await;
     browser
         .fill("note", "Agreed at the clinical governance meeting")
@@ -942,10 +948,39 @@ async fn a_hip_session_day_from_arrival_to_observation(browser: &mut Browser) {
         .await
         .assert_status(201)
         .clone();
+    // A lot of the same product that expired on the shelf yesterday, received two days ago.
+    browser.app().clock.advance(-2 * 24 * 60);
+    let yesterday = (today - jiff::Span::new().days(1)).to_string();
+    browser
+        .app()
+        .staff
+        .post(
+            "/api/v1/lots",
+            serde_json::json!({ "product_id": product, "lot_number": "LOT-OLD",
+                                "distinct_code": "walk-LOT-OLD", "expiry": yesterday,
+                                "quantity": 1, "package": "intact" }),
+        )
+        .await
+        .assert_status(201);
+    browser.app().clock.advance(2 * 24 * 60);
     // Opened afresh: the same address with another fragment would not reload the page.
     browser.open("/").await;
     browser.open(&format!("/appointments/{visit}/day")).await;
-    browser.fill("lot_id", &lot["id"].to_string()).await;
+    // The vial in hand is the expired one: its lot number typed off the label is refused,
+    // and what was typed stays on the form.
+    browser.fill("lot_scan", "LOT-OLD").await;
+    browser.fill("product_volume_ml", "2").await;
+    browser.click_id("save-note").await;
+    let refused = browser.text_of("#day-problem").await;
+    assert!(
+        refused.contains("LOT-OLD") && refused.contains("expired"),
+        "{refused}"
+    );
+    browser.screenshot("note-expired-lot-refused").await;
+    // The right vial's label scanned: the lot is found by its GTIN and lot number.
+    browser
+        .fill("lot_scan", "(01)09506000134352(10)LOT-77")
+        .await;
     browser.fill("product_volume_ml", "2").await;
     browser.check("#site-0-reached", true).await;
     browser.check("#site-0-ultrasound", true).await;
@@ -973,7 +1008,7 @@ async fn a_hip_session_day_from_arrival_to_observation(browser: &mut Browser) {
     let status = browser.text_of("#signature-status").await;
     assert!(status.contains("The signature matches"), "{status}");
     let signed = browser.text_of("#signed-note").await;
-    assert!(signed.contains("LOT-77"), "{signed}");
+    assert!(signed.contains("LOT-77"), "the scanned lot: {signed}");
     assert!(signed.contains("10,000,000 cells"), "{signed}");
     browser
         .fill(
@@ -1029,6 +1064,273 @@ async fn a_hip_session_day_from_arrival_to_observation(browser: &mut Browser) {
         today_list.contains("Completed"),
         "the signed note completed the visit: {today_list}"
     );
+}
+
+/// `plan` made for a new patient, its first session today; returns that session.
+async fn a_session_today(browser: &Browser, family: &str, plan: serde_json::Value) -> i64 {
+    let app = browser.app();
+    let patient = crate::support::create_patient(&app.clinician, family).await;
+    let plan = crate::support::ready_plan(app, patient, plan).await;
+    let made = app
+        .clinician
+        .post(&format!("/api/v1/patients/{patient}/plans"), plan)
+        .await
+        .assert_status(201)
+        .clone();
+    let today = jiff::Zoned::now().date().to_string();
+    made["appointments"]
+        .as_array()
+        .and_then(|a| {
+            a.iter().find(|a| {
+                a["kind"] == serde_json::json!("session") && a["date"] == serde_json::json!(today)
+            })
+        })
+        .and_then(|a| a["id"].as_i64())
+        .unwrap_or_else(|| panic!("a session today: {made}"))
+}
+
+/// Ticks every item of the checklist still open, one at a time as the nurse would.
+async fn tick_every_item(browser: &mut Browser) {
+    while let Some(button) = browser.find("#checklist button.tick").await {
+        let id = button.attr("id").await.ok().flatten().unwrap_or_default();
+        browser.click_id(&id).await;
+        browser.wait_for("#steps").await;
+    }
+}
+
+/// Signs the note on the page: the confirmation is asked (a signed note is locked) and
+/// accepted; the signature is checked against the note as stored.
+async fn sign_the_note(browser: &mut Browser) {
+    let sign = browser.wait_for("#sign-note").await;
+    sign.click()
+        .await
+        .unwrap_or_else(|e| panic!("click sign: {e}"));
+    browser
+        .client
+        .accept_alert()
+        .await
+        .unwrap_or_else(|e| panic!("the confirmation is asked: {e}"));
+    let status = browser.text_of("#signature-status").await;
+    assert!(status.contains("The signature matches"), "{status}");
+}
+
+/// An IMS session's day (seed 002): the checklist ticked, no anesthetic to wait for, the
+/// muscles needled recorded on the note (their count is what dry-needling coding counts), the
+/// clinic's observation minimum kept (10 minutes, set on the settings page), the note signed
+/// and the aftercare sheet given.
+async fn an_ims_session_day_with_the_muscles_needled(browser: &mut Browser) {
+    let today = jiff::Zoned::now().date();
+    let visit = a_session_today(
+        browser,
+        "Needham",
+        serde_json::json!({
+            "protocol": "ims", "indication": "chronic_back_pain", "region": "lower_back",
+            "side": "left",
+            "target_sites": ["quadratus_lumborum", "multifidus", "erector_spinae"],
+            "schedule": { "start": today.to_string(), "sessions": 6 },
+        }),
+    )
+    .await;
+    browser.open("/").await;
+    browser.open(&format!("/appointments/{visit}/day")).await;
+    browser.click_id("step-arrived").await;
+    browser.wait_for("#step-preparation").await;
+    browser.click_id("step-preparation").await;
+    browser.wait_for("#checklist").await;
+    tick_every_item(browser).await;
+    assert!(
+        browser.find("#anesthesia").await.is_none(),
+        "IMS gives no anesthetic"
+    );
+    browser.click_id("step-procedure-started").await;
+    browser.wait_for("#step-procedure-ended").await;
+    assert!(
+        browser.find("#lot_scan").await.is_none(),
+        "IMS injects no product: no lot on the note"
+    );
+    for site in 0..3 {
+        browser.check(&format!("#site-{site}-reached"), true).await;
+    }
+    browser.fill("needle_gauge", "30").await;
+    browser.fill("needle_length_mm", "40").await;
+    browser
+        .fill("technique", "Needled to local twitch, 20 s each")
+        .await;
+    browser
+        .fill("response", "Twitch responses in all three; tolerated")
+        .await;
+    browser.fill("complications", "None").await;
+    browser.click_id("save-note").await;
+    browser.wait_for("#sign-note").await;
+    browser.click_id("step-procedure-ended").await;
+    let observation = browser.text_of("#observation").await;
+    assert!(
+        observation.contains("At least 10 minutes"),
+        "the clinic's minimum: {observation}"
+    );
+    browser.app().clock.advance(10);
+    browser.open("/").await;
+    browser.open(&format!("/appointments/{visit}/day")).await;
+    browser.fill("seen", "No dizziness, no bleeding").await;
+    browser.click_id("step-observation-ended").await;
+    browser.wait_for("#steps").await;
+    assert_eq!(browser.text_of("#stage").await, "Done");
+    sign_the_note(browser).await;
+    let signed = browser.text_of("#signed-note").await;
+    assert!(
+        signed.contains("Muscles needled") && signed.contains("3"),
+        "{signed}"
+    );
+    assert!(signed.contains("needling"), "the route: {signed}");
+    browser.click_id("step-aftercare-given").await;
+    let given = browser.text_of("#aftercare").await;
+    assert!(given.contains("given at"), "{given}");
+    browser.screenshot("ims-day-signed").await;
+}
+
+/// An im-bmc-leg day (seed 004): the local anesthetic, the procedure started with a reason, the
+/// bone marrow harvest recorded on the page — first told where to add the product the
+/// concentrate is — which makes the patient's own lot and puts it on the note; the
+/// concentrate injected into the leg's muscles under ultrasound; the note signed with the
+/// harvest, and the lot given back to the patient in its ledger.
+async fn an_im_bmc_leg_day_with_the_bone_marrow_harvest(browser: &mut Browser) {
+    let today = jiff::Zoned::now().date();
+    let visit = a_session_today(
+        browser,
+        "Marrowby",
+        serde_json::json!({
+            "protocol": "im-bmc-leg", "indication": "peripheral_artery_disease",
+            "region": "leg", "side": "right", "target_sites": ["gastrocnemius", "soleus"],
+            "dose": { "product_volume_ml": 12 },
+            "schedule": { "start": today.to_string(), "sessions": 1 },
+        }),
+    )
+    .await;
+    // Arrival and preparation were walked on the pages above; here they come over the API.
+    for step in ["arrived", "preparation_started"] {
+        browser
+            .app()
+            .staff
+            .post(
+                &format!("/api/v1/appointments/{visit}/day"),
+                serde_json::json!({ "step": step }),
+            )
+            .await
+            .assert_status(201);
+    }
+    browser.open("/").await;
+    browser.open(&format!("/appointments/{visit}/day")).await;
+    let harvest = browser.text_of("#harvest").await;
+    assert!(
+        harvest.contains("Pelvic bone, one or both sides")
+            && harvest.contains("recorded here during the procedure"),
+        "{harvest}"
+    );
+    browser.click_id("give-local").await;
+    browser.wait_for("#step-procedure-started").await;
+    browser
+        .fill(
+            "start-reason",
+            "Consent and fasting confirmed on the ward sheet",
+        )
+        .await;
+    browser.click_id("step-procedure-started").await;
+    browser.wait_for("#step-procedure-ended").await;
+    let missing = browser.text_of("#harvest-no-product").await;
+    assert!(
+        missing.contains("Autologous bone-marrow concentrate"),
+        "{missing}"
+    );
+    browser
+        .app()
+        .staff
+        .post(
+            "/api/v1/products",
+            serde_json::json!({ "name": "Bone-marrow concentrate (clinic kit)",
+                                "kind": "autologous_bone_marrow_concentrate",
+                                "manufacturer": "Prepared in the clinic", "unit": "syringe" }),
+        )
+        .await
+        .assert_status(201);
+    browser.open("/").await;
+    browser.open(&format!("/appointments/{visit}/day")).await;
+    browser.fill("harvest-side", "both").await;
+    browser.fill("aspirated_ml", "120").await;
+    browser
+        .fill("processing", "Density centrifuge kit, 15 minutes")
+        .await;
+    browser.fill("concentrate_ml", "12").await;
+    browser.fill("cells_per_ml", "20000000").await;
+    browser.screenshot("bmc-harvest-form").await;
+    let record = browser.wait_for("#record-harvest").await;
+    record
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click record: {e}"));
+    browser
+        .client
+        .accept_alert()
+        .await
+        .unwrap_or_else(|e| panic!("the confirmation is asked: {e}"));
+    let recorded = browser.text_of("#harvest-recorded").await;
+    assert!(
+        recorded.contains("both sides: 120 mL aspirated")
+            && recorded.contains("12 mL of concentrate at 20,000,000 cells/mL"),
+        "{recorded}"
+    );
+    let lot_number = format!("H{}-V{visit}", today.strftime("%Y%m%d"));
+    assert!(recorded.contains(&lot_number), "{recorded}");
+    // The concentrate is the lot the note gives, already chosen.
+    let chosen = browser.field("lot_id").await;
+    let lot_id = chosen
+        .prop("value")
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    assert!(!lot_id.is_empty(), "the harvested lot is chosen");
+    browser.fill("product_volume_ml", "12").await;
+    for site in 0..2 {
+        browser.check(&format!("#site-{site}-reached"), true).await;
+        browser
+            .check(&format!("#site-{site}-ultrasound"), true)
+            .await;
+    }
+    browser
+        .fill("technique", "Multiple injections along each muscle belly")
+        .await;
+    browser
+        .fill("response", "Comfortable; harvest sites dressed")
+        .await;
+    browser.fill("complications", "None").await;
+    browser.click_id("save-note").await;
+    browser.wait_for("#sign-note").await;
+    browser.click_id("step-procedure-ended").await;
+    browser.wait_for("#observation").await;
+    browser
+        .fill("seen", "No bleeding at the harvest sites")
+        .await;
+    browser.click_id("step-observation-ended").await;
+    browser.wait_for("#steps").await;
+    sign_the_note(browser).await;
+    let signed = browser.text_of("#signed-note").await;
+    assert!(
+        signed.contains("Harvest") && signed.contains("Pelvic bone, both sides"),
+        "{signed}"
+    );
+    assert!(signed.contains("240,000,000 cells"), "{signed}");
+    let time = browser.text_of("#procedure-time").await;
+    assert!(time.contains("the protocol gives"), "{time}");
+    browser.screenshot("bmc-note-signed").await;
+    let lot = browser
+        .app()
+        .staff
+        .get(&format!("/api/v1/lots/{lot_id}"))
+        .await
+        .assert_status(200)
+        .clone();
+    assert_eq!(lot["on_hand"], serde_json::json!(0), "given back: {lot}");
+    assert_eq!(lot["lot_number"], serde_json::json!(lot_number));
 }
 
 /// Moving the hip plan's first follow-up to a week after the first session is refused at the
@@ -1208,6 +1510,8 @@ async fn from_the_public_candidate_form_to_booked_sessions_on_the_calendar() {
     a_new_allergy_flags_the_booked_care(&mut browser, patient, hip).await;
     a_lot_is_received_by_its_label_issued_and_recalled(&mut browser, hip).await;
     a_hip_session_day_from_arrival_to_observation(&mut browser).await;
+    an_ims_session_day_with_the_muscles_needled(&mut browser).await;
+    an_im_bmc_leg_day_with_the_bone_marrow_harvest(&mut browser).await;
 
     let taken = browser.finish().await;
     eprintln!("screenshots:\n{}", taken.join("\n"));
