@@ -215,16 +215,22 @@ pub async fn section(
         .and_then(|n| n.entered_in_error.as_ref())
         .map(|e| (viewer.time(e.at), who_of(names, e.by), e.reason.clone()));
     let locked = signed.is_some() || entered_in_error.is_some();
-    let harvest = harvest_section(
-        state,
-        viewer,
-        day,
-        protocol,
-        saved,
-        may_perform && !locked,
-        typed,
-    )
-    .await?;
+    // A signed note shows its harvest among its lines; the section is for the draft.
+    let harvest = match signed {
+        Some(_) => None,
+        None => {
+            harvest_section(
+                state,
+                viewer,
+                day,
+                protocol,
+                saved,
+                may_perform && !locked,
+                typed,
+            )
+            .await?
+        }
+    };
     Ok(Some(NoteSection {
         may_mark: may_perform && note.is_some() && entered_in_error.is_none(),
         editable: may_perform
@@ -479,6 +485,7 @@ fn procedure_time(day: &VisitDay, protocol: &myotome_core::protocol::Protocol) -
     let ended = day.last(Step::ProcedureEnded)?.step.at;
     let minutes = (ended.as_second() - started.as_second()).max(0) / 60;
     let mut words = match (minutes / 60, minutes % 60) {
+        (0, 0) => "under a minute".to_owned(),
         (0, m) => format!("{m} min"),
         (h, 0) => format!("{h} h"),
         (h, m) => format!("{h} h {m} min"),

@@ -1182,10 +1182,10 @@ async fn an_ims_session_day_with_the_muscles_needled(browser: &mut Browser) {
         "{signed}"
     );
     assert!(signed.contains("needling"), "the route: {signed}");
+    browser.screenshot("ims-note-signed").await;
     browser.click_id("step-aftercare-given").await;
     let given = browser.text_of("#aftercare").await;
     assert!(given.contains("given at"), "{given}");
-    browser.screenshot("ims-day-signed").await;
 }
 
 /// An im-bmc-leg day (seed 004): the local anesthetic, the procedure started with a reason, the
