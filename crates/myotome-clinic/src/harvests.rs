@@ -9,9 +9,9 @@
 //! The product is one of the clinic's products of the kind the protocol's harvest names (the
 //! processing system the clinic uses, added once on the Inventory page); the protocol's data
 //! says where the cells come from and whether both sides may be harvested. Nothing clinical is
-//! invented: the volumes, the processing and the cell count are what the clinician records,
-//! and the concentrate is usable until the date the clinician gives (the harvest's day at the
-//! earliest).
+//! invented: the volumes, the processing, the cell count and the date until which the
+//! concentrate may be given are what the clinician records (the page offers the visit's day;
+//! the clinician confirms or changes it).
 
 use crate::permissions::Permission;
 use crate::procedure_notes::{Context, context, volume_of};
@@ -19,6 +19,7 @@ use crate::validate::{Check, MAX_SHORT_TEXT, parse_date};
 use crate::{Caller, Clinic, ClinicError, RefusalReason};
 use myotome_core::procedure_note::{HarvestSide, harvest_problems};
 use myotome_core::protocol::Harvest;
+use myotome_core::quantity::Volume;
 use myotome_core::visit_day::Stage;
 use myotome_store::{
     AppointmentId, DOCUMENT_SCHEMA, LotDetails, LotEventKind, NewLotEvent, NoteHarvestDocument,
@@ -37,7 +38,7 @@ pub struct HarvestForm {
     pub processing: String,
     pub concentrate_ml: String,
     pub cells_per_ml: String,
-    /// The last day the concentrate may be given (YYYY-MM-DD); the harvest's day when empty.
+    /// The last day the concentrate may be given (YYYY-MM-DD), as the clinician decides it.
     pub use_by: String,
 }
 
@@ -70,7 +71,7 @@ pub async fn offer(
 }
 
 fn refused(message: String) -> ClinicError {
-    ClinicError::refused(RefusalReason::NoteIncomplete, message)
+    ClinicError::refused(RefusalReason::StepRefused, message)
 }
 
 /// Records the harvest done at this visit's procedure and makes the patient's own lot of the
@@ -93,9 +94,14 @@ pub async fn record(
             ctx.protocol.title
         )));
     };
-    if ctx.stage != Stage::Procedure {
+    // Recorded once the procedure has started, and while the note is a draft (a clinician
+    // may end the procedure before writing it down).
+    if !matches!(
+        ctx.stage,
+        Stage::Procedure | Stage::Observation | Stage::Done
+    ) {
         return Err(refused(format!(
-            "The visit is {}: the harvest is recorded during the procedure.",
+            "The visit is {}: the harvest is recorded once the procedure has started.",
             ctx.stage.label().to_lowercase()
         )));
     }
@@ -153,7 +159,13 @@ pub async fn record(
         },
     };
     let use_by = match form.use_by.trim() {
-        "" => Some(today),
+        "" => {
+            check.add(
+                "use_by",
+                "is empty; give the last day the concentrate may be given (YYYY-MM-DD)",
+            );
+            None
+        }
         text => match parse_date(text) {
             Ok(date) if date < today => {
                 check.add(
@@ -276,7 +288,14 @@ fn with_harvest(
             product_volume_ml: None,
             saline_volume_ml: None,
             cells_given: None,
-            planned_volume_ml: ctx.plan.details.dose.as_ref().map(|d| d.product_volume_ml),
+            // As a save stores it: parsed into whole microlitres.
+            planned_volume_ml: ctx
+                .plan
+                .details
+                .dose
+                .as_ref()
+                .and_then(|d| Volume::from_millilitres(d.product_volume_ml).ok())
+                .map(Volume::millilitres),
             deviation: None,
             sites: Vec::new(),
             needle_gauge: None,
@@ -294,11 +313,7 @@ fn with_harvest(
     document
 }
 
-fn required_volume(
-    check: &mut Check,
-    field: &str,
-    text: &str,
-) -> Option<myotome_core::quantity::Volume> {
+fn required_volume(check: &mut Check, field: &str, text: &str) -> Option<Volume> {
     if text.trim().is_empty() {
         check.add(field, "is empty; give the volume in millilitres, e.g. 60");
         return None;

@@ -325,9 +325,13 @@ async fn lot_scanned(
     tx: &mut dyn Transaction,
     text: &str,
 ) -> Result<Result<LotId, String>, ClinicError> {
+    // A scanner sends a symbology prefix (`]d2`), FNC1, or the element string alone, which
+    // begins with AI 01 and the GTIN's 14 digits; a person types the bracketed form.
     let looks_like_gs1 = text.starts_with(['(', ']', myotome_core::gs1::GROUP_SEPARATOR])
-        || (text.len() >= 18 && text.starts_with("01") && text.bytes().all(|b| b.is_ascii_digit()));
-    let (name, gtin) = if looks_like_gs1 {
+        || (text.len() > 16
+            && text.starts_with("01")
+            && text.as_bytes()[2..16].iter().all(u8::is_ascii_digit));
+    let (name, gtin, label_expiry) = if looks_like_gs1 {
         let label = match myotome_core::gs1::parse(text, clinic.clock.today()) {
             Ok(label) => label,
             Err(e) => return Ok(Err(format!("the label could not be read: {e}"))),
@@ -338,21 +342,37 @@ async fn lot_scanned(
                     .to_owned(),
             ));
         };
-        (lot, label.gtin.map(|g| g.as_str().to_owned()))
+        (lot, label.gtin.map(|g| g.as_str().to_owned()), label.expiry)
     } else {
-        (text.to_owned(), None)
+        (text.to_owned(), None, None)
     };
-    let found = tx.lot_ledgers_named(&name).await?;
-    let found: Vec<_> = found
+    // What is on the vial: its lot number or distinct code — never the clinic's own number for
+    // a lot, which a typed "7" would otherwise match.
+    let named: Vec<_> = tx
+        .lot_ledgers_named(&name)
+        .await?
         .into_iter()
+        .filter(|l| l.lot.details.lot_number == name || l.lot.details.distinct_code == name)
+        .collect();
+    let found: Vec<_> = named
+        .iter()
         .filter(|l| gtin.is_none() || l.product.details.gtin == gtin)
         .collect();
     Ok(match found.as_slice() {
-        [] => Err(format!(
-            "no lot in the clinic is numbered “{name}”{}; receive it first, or check the label",
-            gtin.map(|g| format!(" for GTIN {g}")).unwrap_or_default()
+        [] if !named.is_empty() => Err(format!(
+            "lot “{name}” is on file, but not for the GTIN on this label ({}); check that the vial is the product on file, or pick the lot from the list",
+            gtin.unwrap_or_default()
         )),
-        [one] => Ok(one.lot.id),
+        [] => Err(format!(
+            "no lot in the clinic is numbered “{name}”; receive it first, or check the label"
+        )),
+        [one] => match label_expiry {
+            Some(expiry) if expiry != one.lot.details.expiry => Err(format!(
+                "the label says lot {name} expires {expiry}, but the lot on file expires {}; check the vial against the lot's record before using it",
+                one.lot.details.expiry
+            )),
+            _ => Ok(one.lot.id),
+        },
         several => Err(format!(
             "“{name}” is the lot number of {} lots ({}); pick the lot from the list",
             several.len(),
@@ -601,7 +621,8 @@ pub async fn addendum(
 /// did not happen), with the reason. The note is kept as it was — signature, addenda and all —
 /// and reads with the mark beside it; nothing more is written on it. What the note recorded
 /// elsewhere stands: the lot's administration stays on its ledger (a recall errs towards
-/// telling), and the visit stays as it is.
+/// telling), and the visit stays as it is; a concentrate its harvest made that is still on
+/// hand is quarantined with the reason.
 pub async fn mark_entered_in_error(
     clinic: &Clinic,
     caller: &Caller,
@@ -627,6 +648,32 @@ pub async fn mark_entered_in_error(
     }
     tx.mark_note_entered_in_error(&visit, note.id, reason.trim(), clinic.clock.now())
         .await?;
+    // A concentrate this note's harvest made, still on hand, is the wrong chart's too: set
+    // aside until someone looks at it (released or wasted from its lot's page).
+    if let Some(harvest) = &note.document.harvest {
+        let ledger = tx.lot_ledger(LotId(harvest.lot_id)).await?;
+        let standing = core_lots::standing(
+            ledger.events.iter().map(|e| movement(&e.event)),
+            ledger.lot.details.expiry,
+            clinic.clock.today(),
+        );
+        if standing.on_hand > 0 {
+            tx.add_lot_event(
+                &ledger.lot,
+                &NewLotEvent {
+                    kind: LotEventKind::Quarantined,
+                    quantity: None,
+                    location: None,
+                    reason: Some(format!(
+                        "The procedure note of visit {id}, whose harvest made this lot, was marked entered in error: {}",
+                        reason.trim()
+                    )),
+                    appointment_id: None,
+                },
+            )
+            .await?;
+        }
+    }
     tx.commit().await?;
     read(clinic, caller, id).await
 }

@@ -34,6 +34,7 @@ store_tests! {
         a_hip_session_day_moves_step_by_step_and_the_procedure_waits_for_checklist_and_anesthetic,
         a_signed_note_records_the_lot_given_completes_the_visit_and_never_changes,
         a_bone_marrow_harvest_makes_the_patients_own_lot_which_the_note_gives_back_to_them,
+        a_draft_marked_entered_in_error_is_kept_and_takes_nothing_more,
     ],
 }
 
@@ -648,6 +649,7 @@ async fn a_signed_note_records_the_lot_given_completes_the_visit_and_never_chang
         "UPDATE procedure_notes SET document = replace(document, 'Tolerated well', 'Fainted')",
         "DELETE FROM procedure_notes",
         "UPDATE note_addenda SET text = 'nothing happened'",
+        "INSERT INTO note_addenda (note_id, text, at) SELECT id, 'late', '2027-02-01T18:00:00Z' FROM procedure_notes",
         "DELETE FROM note_errors",
         "UPDATE note_errors SET reason = 'never mind'",
     ] {
@@ -658,15 +660,18 @@ async fn a_signed_note_records_the_lot_given_completes_the_visit_and_never_chang
     }
     drop(raw);
     // Someone with the database's keys rewrites the signed note: the signature says so.
-    let disable = match ctx.backend {
-        Backend::Sqlite => "DROP TRIGGER procedure_notes_signed_are_kept",
-        Backend::Postgres => "ALTER TABLE procedure_notes DISABLE TRIGGER procedure_notes_are_kept",
+    let disable: &[&str] = match ctx.backend {
+        Backend::Sqlite => &[
+            "DROP TRIGGER procedure_notes_signed_are_kept",
+            "DROP TRIGGER procedure_notes_marked_are_closed",
+        ],
+        Backend::Postgres => &["ALTER TABLE procedure_notes DISABLE TRIGGER USER"],
     };
-    ctx.raw_sql(&[
-        disable,
+    let mut statements = disable.to_vec();
+    statements.push(
         "UPDATE procedure_notes SET document = replace(document, 'Tolerated well', 'Fainted')",
-    ])
-    .await;
+    );
+    ctx.raw_sql(&statements).await;
     let tampered = procedure_notes::get(&clinic, &doctor, session)
         .await
         .expect("read")
@@ -686,7 +691,7 @@ fn harvest_form(product: &str, side: &str, aspirated: &str, concentrate: &str) -
         processing: "Centrifuge kit, 15 minutes".to_owned(),
         concentrate_ml: concentrate.to_owned(),
         cells_per_ml: "20,000,000".to_owned(),
-        use_by: String::new(),
+        use_by: "2027-02-01".to_owned(),
     }
 }
 
@@ -851,7 +856,7 @@ async fn a_bone_marrow_harvest_makes_the_patients_own_lot_which_the_note_gives_b
     assert_eq!(
         given.expiry,
         date(2027, 2, 1),
-        "usable the day it is harvested"
+        "usable until the day the clinician gave"
     );
     assert!(
         matches!(
@@ -930,4 +935,57 @@ async fn a_bone_marrow_harvest_makes_the_patients_own_lot_which_the_note_gives_b
         .await
         .expect("read");
     assert_eq!(after.standing.on_hand, 0, "the concentrate was given back");
+}
+
+async fn a_draft_marked_entered_in_error_is_kept_and_takes_nothing_more(ctx: Ctx) {
+    let HipDay {
+        clinic,
+        doctor,
+        nurse,
+        session,
+        ..
+    } = hip_day(&ctx).await;
+    for (who, name, reason) in [
+        (&nurse, "arrived", ""),
+        (&nurse, "preparation_started", ""),
+        (&doctor, "procedure_started", "Checklist on paper today"),
+    ] {
+        visit_day::record(&clinic, who, session, &step(name, "", reason))
+            .await
+            .expect("the day goes on");
+    }
+    let draft = procedure_notes::save(&clinic, &doctor, session, &note("", "2", ""))
+        .await
+        .expect("a draft");
+    let marked = procedure_notes::mark_entered_in_error(
+        &clinic,
+        &doctor,
+        session,
+        "Opened on the wrong patient's visit",
+    )
+    .await
+    .expect("marked");
+    assert_eq!(marked.document, draft.document, "kept as it was written");
+    assert!(marked.signature.is_none());
+    let mut again = note("", "2", "");
+    again.version = Some(marked.version);
+    assert!(matches!(
+        procedure_notes::save(&clinic, &doctor, session, &again).await,
+        Err(ClinicError::Conflict(_))
+    ));
+    assert!(matches!(
+        procedure_notes::sign(&clinic, &doctor, session, marked.version).await,
+        Err(ClinicError::Conflict(_))
+    ));
+    // The database refuses it too, whatever the application does.
+    let mut raw = ctx.raw().await;
+    assert!(
+        sqlx::Executor::execute(
+            &mut raw,
+            "UPDATE procedure_notes SET document = replace(document, 'Tolerated well', 'x')"
+        )
+        .await
+        .is_err(),
+        "a marked draft is closed in the schema"
+    );
 }

@@ -222,6 +222,7 @@ pub(crate) async fn add_addendum(
     by: Option<UserId>,
     at: Timestamp,
 ) -> Result<()> {
+    lock_note(conn, note).await?;
     sqlx::query("INSERT INTO note_addenda (note_id, text, at, by_user) VALUES ($1, $2, $3, $4)")
         .bind(note)
         .bind(text)
@@ -241,6 +242,7 @@ pub(crate) async fn mark_entered_in_error(
     by: Option<UserId>,
     at: Timestamp,
 ) -> Result<()> {
+    lock_note(conn, note).await?;
     sqlx::query("INSERT INTO note_errors (note_id, reason, at, by_user) VALUES ($1, $2, $3, $4)")
         .bind(note)
         .bind(reason)
@@ -253,5 +255,17 @@ pub(crate) async fn mark_entered_in_error(
                 "this note is marked entered in error already".to_owned()
             })
         })?;
+    Ok(())
+}
+
+/// Takes the note's row lock (a write that changes nothing, allowed on any note), so that a
+/// mark and an addendum or a save racing it are one after the other: the later one sees the
+/// mark, and the schema's triggers refuse it. SQLite's writers are one at a time already.
+async fn lock_note(conn: &mut AnyConnection, note: i64) -> Result<()> {
+    sqlx::query("UPDATE procedure_notes SET patient_id = patient_id WHERE id = $1")
+        .bind(note)
+        .execute(&mut *conn)
+        .await
+        .db()?;
     Ok(())
 }

@@ -225,7 +225,7 @@ async fn record_harvest(
             .cells_per_ml
             .map(|c| c.to_string())
             .unwrap_or_default(),
-        use_by: input.use_by.unwrap_or_default(),
+        use_by: input.use_by,
     };
     let note =
         myotome_clinic::harvests::record(&state.clinic, &auth.clinic(), AppointmentId(id), &form)

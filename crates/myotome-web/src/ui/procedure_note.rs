@@ -97,6 +97,8 @@ pub struct NoteSection {
     pub has_draft: bool,
     /// The mark on a note entered in error: when, by whom, why.
     pub entered_in_error: Option<(String, String, String)>,
+    /// A draft marked entered in error, as it was written (read-only).
+    pub kept_draft: Vec<(&'static str, String)>,
     /// Whether marking the note entered in error is offered (a clinician, a note, no mark).
     pub may_mark: bool,
     pub harvest: Option<HarvestSection>,
@@ -172,6 +174,7 @@ pub async fn section(
     }
     // What was typed is shown only when it was this form that was posted (a refused step or
     // signature must not blank the note).
+    let posted = typed;
     let typed = typed.filter(|form| form.get("note_form") == "1");
     let field = |name: &str, from_note: String| match typed {
         Some(form) => form.get(name).to_owned(),
@@ -226,7 +229,7 @@ pub async fn section(
                 protocol,
                 saved,
                 may_perform && !locked,
-                typed,
+                posted,
             )
             .await?
         }
@@ -290,6 +293,10 @@ pub async fn section(
             saved.map(|d| d.complications.clone()).unwrap_or_default(),
         ),
         has_draft: note.as_ref().is_some_and(|n| n.signature.is_none()),
+        kept_draft: match (&note, &signed, &entered_in_error) {
+            (Some(n), None, Some(_)) => note_lines(&n.document),
+            _ => Vec::new(),
+        },
         signed,
         entered_in_error,
         harvest,
@@ -304,7 +311,21 @@ fn signed_view(
 ) -> Option<SignedNote> {
     let signature = note.signature.as_ref()?;
     let who = |by| who_of(names, by);
-    let d = &note.document;
+    Some(SignedNote {
+        by: who(signature.by),
+        at: viewer.time(signature.at),
+        matches: signature.matches,
+        lines: note_lines(&note.document),
+        addenda: note
+            .addenda
+            .iter()
+            .map(|a| (viewer.time(a.at), who(a.by), a.text.clone()))
+            .collect(),
+    })
+}
+
+/// A note's content as read-only lines (a signed note, or a draft marked entered in error).
+fn note_lines(d: &myotome_store::ProcedureNoteDocument) -> Vec<(&'static str, String)> {
     let mut lines: Vec<(&'static str, String)> = Vec::new();
     if let Some(lot) = &d.lot {
         lines.push((
@@ -389,17 +410,7 @@ fn signed_view(
             lines.push((label, value.clone()));
         }
     }
-    Some(SignedNote {
-        by: who(signature.by),
-        at: viewer.time(signature.at),
-        matches: signature.matches,
-        lines,
-        addenda: note
-            .addenda
-            .iter()
-            .map(|a| (viewer.time(a.at), who(a.by), a.text.clone()))
-            .collect(),
-    })
+    lines
 }
 
 /// The harvest section: what was recorded, or the form while the procedure goes on.
@@ -657,7 +668,7 @@ async fn entered_in_error(
     .await
     {
         Ok(_) => Ok(see_other(&format!("/appointments/{id}/day#note"))),
-        Err(error) => again(&state, viewer, id, error, &Fields(Vec::new())).await,
+        Err(error) => again(&state, viewer, id, error, &fields).await,
     }
 }
 

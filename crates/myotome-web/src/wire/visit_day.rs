@@ -237,10 +237,9 @@ pub struct HarvestIn {
     pub concentrate_ml: f64,
     #[serde(default)]
     pub cells_per_ml: Option<u64>,
-    /// The last day the concentrate may be given; the visit's day when absent.
-    #[serde(default)]
+    /// The last day the concentrate may be given, as the clinician decides it.
     #[schema(format = Date)]
-    pub use_by: Option<String>,
+    pub use_by: String,
 }
 
 /// A harvest as the note records it, with the patient's own lot it made.

@@ -523,7 +523,7 @@ fn body(
         }
         ("POST", "/api/v1/appointments/{appointment}/note/harvest") => json!({
             "product_id": 1, "side": "left", "aspirated_ml": 60, "processing": "Kit",
-            "concentrate_ml": 6,
+            "concentrate_ml": 6, "use_by": "2030-01-01",
         }),
         ("POST", "/api/v1/storage/readings") => {
             json!({ "location": "Fridge 2", "temperature_c": 4.5 })
