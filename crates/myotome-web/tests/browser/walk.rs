@@ -995,18 +995,7 @@ async fn a_hip_session_day_from_arrival_to_observation(browser: &mut Browser) {
     browser.click_id("save-note").await;
     browser.wait_for("#sign-note").await;
     // Signing asks first (a signed note is locked); the clinician confirms.
-    let sign = browser.wait_for("#sign-note").await;
-    sign.click()
-        .await
-        .unwrap_or_else(|e| panic!("click sign: {e}"));
-    browser
-        .client
-        .accept_alert()
-        .await
-        .unwrap_or_else(|e| panic!("the confirmation is asked: {e}"));
-    browser.wait_for("#signature-status").await;
-    let status = browser.text_of("#signature-status").await;
-    assert!(status.contains("The signature matches"), "{status}");
+    sign_the_note(browser).await;
     let signed = browser.text_of("#signed-note").await;
     assert!(signed.contains("LOT-77"), "the scanned lot: {signed}");
     assert!(signed.contains("10,000,000 cells"), "{signed}");
@@ -1098,18 +1087,24 @@ async fn tick_every_item(browser: &mut Browser) {
     }
 }
 
-/// Signs the note on the page: the confirmation is asked (a signed note is locked) and
-/// accepted; the signature is checked against the note as stored.
-async fn sign_the_note(browser: &mut Browser) {
-    let sign = browser.wait_for("#sign-note").await;
-    sign.click()
+/// Clicks a button that asks for confirmation first (`data-confirm`) and accepts.
+async fn click_and_confirm(browser: &mut Browser, id: &str) {
+    let button = browser.wait_for(&format!("#{id}")).await;
+    button
+        .click()
         .await
-        .unwrap_or_else(|e| panic!("click sign: {e}"));
+        .unwrap_or_else(|e| panic!("click {id}: {e}"));
     browser
         .client
         .accept_alert()
         .await
-        .unwrap_or_else(|e| panic!("the confirmation is asked: {e}"));
+        .unwrap_or_else(|e| panic!("{id} asks for confirmation first: {e}"));
+}
+
+/// Signs the note on the page: the confirmation is asked (a signed note is locked) and
+/// accepted; the signature is checked against the note as stored.
+async fn sign_the_note(browser: &mut Browser) {
+    click_and_confirm(browser, "sign-note").await;
     let status = browser.text_of("#signature-status").await;
     assert!(status.contains("The signature matches"), "{status}");
 }
@@ -1262,16 +1257,7 @@ async fn an_im_bmc_leg_day_with_the_bone_marrow_harvest(browser: &mut Browser) {
     browser.fill("concentrate_ml", "12").await;
     browser.fill("cells_per_ml", "20000000").await;
     browser.screenshot("bmc-harvest-form").await;
-    let record = browser.wait_for("#record-harvest").await;
-    record
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("click record: {e}"));
-    browser
-        .client
-        .accept_alert()
-        .await
-        .unwrap_or_else(|e| panic!("the confirmation is asked: {e}"));
+    click_and_confirm(browser, "record-harvest").await;
     let recorded = browser.text_of("#harvest-recorded").await;
     assert!(
         recorded.contains("both sides: 120 mL aspirated")
