@@ -3,6 +3,7 @@
 
 use crate::biologics::ProductKinds;
 use crate::catalog::AnatomyCatalog;
+use crate::instrument::Instruments;
 use crate::problem::{Problem, Problems};
 use crate::protocol::{ProtocolLibrary, SourceFile};
 use crate::terminology::Terminology;
@@ -27,6 +28,10 @@ const ANATOMY: (&str, &str) = data_file!("catalog/anatomy.toml");
 const BIOLOGICS: (&str, &str) = data_file!("catalog/biologics.toml");
 const CONCEPTS: (&str, &str) = data_file!("terminology/concepts.toml");
 const VALUE_SETS: (&str, &str) = data_file!("terminology/value-sets.toml");
+const INSTRUMENTS: [(&str, &str); 2] = [
+    data_file!("instruments/nprs.toml"),
+    data_file!("instruments/pgic.toml"),
+];
 
 /// The built-in protocol files.
 pub fn protocol_files() -> Vec<SourceFile> {
@@ -47,6 +52,8 @@ pub struct ClinicalData {
     pub protocols: ProtocolLibrary,
     /// The kinds of biologic product (`catalog/biologics.toml`).
     pub product_kinds: ProductKinds,
+    /// The outcome instruments (`instruments/*.toml`), built in plus the clinic's.
+    pub instruments: Instruments,
 }
 
 impl ClinicalData {
@@ -70,12 +77,20 @@ impl ClinicalData {
             product_kinds.add_clinic_kinds(&file.name, &file.text)?;
         }
         harvests_make_autologous_kinds(&protocols, &product_kinds)?;
+        let instruments = Instruments::load(&INSTRUMENTS, &[])?;
         Ok(Self {
             catalog,
             terminology,
             protocols,
             product_kinds,
+            instruments,
         })
+    }
+
+    /// Adds the clinic's own instrument files (name, text) to the built-in ones.
+    pub fn with_clinic_instruments(mut self, files: &[(String, String)]) -> Result<Self, Problems> {
+        self.instruments = Instruments::load(&INSTRUMENTS, files)?;
+        Ok(self)
     }
 
     /// The built-ins alone.

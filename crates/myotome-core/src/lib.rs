@@ -1,5 +1,5 @@
-//! Myotome's clinical core: treatment protocols as data, candidate screening, dosing and
-//! session scheduling.
+//! Myotome's clinical core: treatment protocols as data, candidate screening, dosing,
+//! session scheduling, outcome instruments and the statistics of their reports.
 //!
 //! Pure by design: no IO, no async, no clock. Files arrive as text, time arrives as an
 //! "as of" date, and everything clinical is decided here so it can be tested without a server.
@@ -14,15 +14,18 @@ pub mod coding;
 pub mod dosing;
 pub mod facts;
 pub mod gs1;
+pub mod instrument;
 pub mod lots;
 pub mod outcome;
 pub mod problem;
 pub mod procedure_note;
+pub mod prom;
 pub mod protocol;
 pub mod quantity;
 pub mod schedule;
 pub mod screening;
 pub mod setting;
+pub mod statistics;
 pub mod terminology;
 mod toml_reader;
 pub mod visit_day;
