@@ -59,12 +59,18 @@ pub enum Permission {
     /// The procedure itself: giving an anesthetic, starting and ending the procedure (past
     /// the checklist and the safety flags with a reason), ending the observation.
     ProcedurePerform,
+    /// Patient-reported outcomes: a patient's questionnaires and scores, the work list of
+    /// those due, response rates.
+    OutcomeRead,
+    /// Send a questionnaire link, enter answers given by telephone or at the clinic, make a
+    /// plan's questionnaire requests: what staff do to keep patients answering.
+    OutcomeWrite,
 }
 
 use Permission::*;
 
 /// The matrix: (permission, admin, clinician, staff).
-const MATRIX: [(Permission, bool, bool, bool); 21] = [
+const MATRIX: [(Permission, bool, bool, bool); 23] = [
     (PatientRead, false, true, true),
     (PatientWrite, false, true, true),
     (ChartWrite, false, true, true),
@@ -86,6 +92,8 @@ const MATRIX: [(Permission, bool, bool, bool); 21] = [
     (LotReceive, false, true, true),
     (LotRelease, false, true, false),
     (ProcedurePerform, false, true, false),
+    (OutcomeRead, false, true, true),
+    (OutcomeWrite, false, true, true),
 ];
 
 impl Permission {
@@ -124,6 +132,8 @@ impl Permission {
             LotReceive => "Receiving and handling biologic lots",
             LotRelease => "Releasing a lot from quarantine or recording a recall",
             ProcedurePerform => "Recording the procedure itself",
+            OutcomeRead => "Reading patients' outcome questionnaires",
+            OutcomeWrite => "Sending outcome questionnaires and entering patients' answers",
         }
     }
 }

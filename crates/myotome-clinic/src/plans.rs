@@ -212,6 +212,10 @@ pub async fn make(
     )?);
     let to_book = if book { &draft.appointments[..] } else { &[] };
     let (plan, appointments) = tx.create_plan(patient, &draft.details, to_book).await?;
+    // The plan's questionnaires are asked for from the day it is made: baseline before the
+    // first session, each follow-up timepoint in its visit's window.
+    let requests = crate::outcomes::requests_for_plan(&clinic.data, &plan, clinic.clock.today());
+    tx.add_outcome_requests(patient, &requests).await?;
     tx.commit().await?;
     Ok(PlanMade {
         plan,

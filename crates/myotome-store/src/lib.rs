@@ -18,6 +18,7 @@ pub mod keys;
 pub mod lots;
 pub mod model;
 pub mod notes;
+pub mod outcomes;
 pub mod visits;
 
 use async_trait::async_trait;
@@ -27,6 +28,7 @@ use jiff::civil::Date;
 pub use lots::*;
 pub use model::*;
 pub use notes::*;
+pub use outcomes::*;
 use std::path::Path;
 pub use visits::*;
 
@@ -439,6 +441,33 @@ pub trait VisitStore: Send + Sync {
     ) -> Result<Option<ProcedureNote>>;
 }
 
+/// Patient-reported outcomes, as the chart, the staff's work list and the response rates read
+/// them (requests, links and responses are written through a [`Transaction`]).
+#[async_trait]
+pub trait OutcomeStore: Send + Sync {
+    /// Every questionnaire request of a patient with its link and response, in due order;
+    /// audited as `outcomes.read` on the chart.
+    async fn outcome_requests(
+        &self,
+        actor: &Actor,
+        patient: PatientId,
+    ) -> Result<Vec<OutcomeRequest>>;
+    /// Unanswered requests whose window opened by `today` and closed no earlier than `since`,
+    /// the longest overdue first, at most `limit`; audited as `outcomes.work_list`, listing
+    /// the patients.
+    async fn outcome_requests_to_chase(
+        &self,
+        actor: &Actor,
+        today: jiff::civil::Date,
+        since: jiff::civil::Date,
+        limit: u32,
+    ) -> Result<Vec<OutcomeRequest>>;
+    /// Per protocol and timepoint, the requests whose window opened by `today` and how many
+    /// were answered. Counts only: no patient in it, not audited.
+    async fn outcome_response_counts(&self, today: jiff::civil::Date)
+    -> Result<Vec<ResponseCount>>;
+}
+
 /// Everything Myotome keeps, one small trait per area (a new capability adds its own), plus
 /// what spans them: the backend, the use-case [`Transaction`] and maintenance. See the crate
 /// documentation for the invariants. `use myotome_store::prelude::*` brings every area's
@@ -454,6 +483,7 @@ pub trait Store:
     + SettingsStore
     + LotStore
     + VisitStore
+    + OutcomeStore
     + 'static
 {
     fn backend(&self) -> Backend;
@@ -471,8 +501,8 @@ pub trait Store:
 /// The store's traits, to call any area's methods on a `dyn Store`.
 pub mod prelude {
     pub use crate::{
-        AccessStore, AuditStore, ChartStore, LotStore, PatientStore, PlanStore, SettingsStore,
-        Store, Transaction, VisitStore, WorkListStore,
+        AccessStore, AuditStore, ChartStore, LotStore, OutcomeStore, PatientStore, PlanStore,
+        SettingsStore, Store, Transaction, VisitStore, WorkListStore,
     };
 }
 
@@ -556,6 +586,34 @@ pub trait Transaction: Send {
         note: i64,
         reason: &str,
         at: Timestamp,
+    ) -> Result<()>;
+    // --- Outcomes -----------------------------------------------------------------------------
+    /// Adds the plan's questionnaire requests not made yet (a request is its plan, timepoint
+    /// and plan visit), returning how many were added; audited as `outcomes.schedule` on the
+    /// chart when any was.
+    async fn add_outcome_requests(
+        &mut self,
+        patient: PatientId,
+        requests: &[NewOutcomeRequest],
+    ) -> Result<u64>;
+    async fn outcome_request(&mut self, id: OutcomeRequestId) -> Result<OutcomeRequest>;
+    /// Sends the request as a new link (the token kept only as `token_hash`), replacing the
+    /// open one; audited as `outcomes.link` on the chart.
+    async fn issue_outcome_link(
+        &mut self,
+        request: &OutcomeRequest,
+        token_hash: &str,
+        expires_at: Timestamp,
+    ) -> Result<()>;
+    /// The request a link opens (by its token's hash) and the patient's first name; audited
+    /// as `outcomes.link_opened` on the chart when found.
+    async fn outcome_link_target(&mut self, token_hash: &str) -> Result<Option<LinkTarget>>;
+    /// Writes the answers once; a second response is a `Conflict`. Audited as
+    /// `outcomes.answer` on the chart.
+    async fn add_outcome_response(
+        &mut self,
+        request: &OutcomeRequest,
+        response: &NewResponse,
     ) -> Result<()>;
     /// Appends a step of the day; audited as `visit.<step>` on the patient's chart.
     async fn add_visit_step(

@@ -161,6 +161,7 @@ pub struct MergeCounts {
     /// Procedure notes of the merged chart's visits.
     #[serde(default)]
     pub procedure_notes: u64,
+    pub outcome_requests: u64,
 }
 
 /// One version of the clinic's settings.

@@ -35,6 +35,7 @@ mod lots;
 mod measurements;
 mod merge;
 mod notes;
+mod outcomes;
 mod patients;
 mod plans;
 mod safety;
@@ -1077,6 +1078,45 @@ impl AccessStore for SqlStore {
     }
 
     // --- Audit ------------------------------------------------------------------------------
+}
+
+#[async_trait]
+impl crate::OutcomeStore for SqlStore {
+    async fn outcome_requests(
+        &self,
+        actor: &Actor,
+        patient: PatientId,
+    ) -> Result<Vec<crate::OutcomeRequest>> {
+        self.audited_read(
+            actor,
+            move |tx| Box::pin(outcomes::of_patient(tx.conn, patient)),
+            move |_| AuditAction::on_patient("outcomes.read", patient),
+        )
+        .await
+    }
+
+    async fn outcome_requests_to_chase(
+        &self,
+        actor: &Actor,
+        today: Date,
+        since: Date,
+        limit: u32,
+    ) -> Result<Vec<crate::OutcomeRequest>> {
+        self.audited_read(
+            actor,
+            move |tx| Box::pin(outcomes::to_chase(tx.conn, today, since, limit)),
+            |list| AuditAction {
+                listed_patients: distinct(list.iter().map(|r| r.patient_id)),
+                ..AuditAction::general("outcomes.work_list")
+            },
+        )
+        .await
+    }
+
+    async fn outcome_response_counts(&self, today: Date) -> Result<Vec<crate::ResponseCount>> {
+        let mut conn = self.pool.acquire().await.db()?;
+        outcomes::response_counts(&mut conn, today).await
+    }
 }
 
 #[async_trait]

@@ -169,6 +169,12 @@ impl Schema for crate::documents::ProcedureNoteDocument {
     }
 }
 
+impl Schema for crate::outcomes::ResponseDocument {
+    fn schema(&self) -> u32 {
+        self.schema
+    }
+}
+
 fn read_document<T: DeserializeOwned + Schema>(
     text: &str,
     column: &str,

@@ -10,7 +10,9 @@
 
 use super::audit::{self, Reservation};
 use super::error::DbResult;
-use super::{clinical, lots, measurements, merge, notes, patients, plans, safety, visits};
+use super::{
+    clinical, lots, measurements, merge, notes, outcomes, patients, plans, safety, visits,
+};
 use crate::{
     Actor, Appointment, AppointmentDetails, AppointmentId, AuditAction, Backend, CalendarQuery,
     ChartStanding, Clearance, NewClearance, NewScreening, Patient, PatientDetails, PatientId,
@@ -118,6 +120,71 @@ impl Transaction for SqlTransaction {
         self.actions
             .push(lot_action(&format!("lot.{}", event.kind.as_str()), lot));
         Ok(recorded)
+    }
+
+    async fn add_outcome_requests(
+        &mut self,
+        patient: PatientId,
+        requests: &[crate::NewOutcomeRequest],
+    ) -> Result<u64> {
+        let added = outcomes::add_requests(&mut self.tx, requests).await?;
+        if added > 0 {
+            self.actions
+                .push(AuditAction::on_patient("outcomes.schedule", patient));
+        }
+        Ok(added)
+    }
+
+    async fn outcome_request(
+        &mut self,
+        id: crate::OutcomeRequestId,
+    ) -> Result<crate::OutcomeRequest> {
+        outcomes::request(&mut self.tx, id).await
+    }
+
+    async fn issue_outcome_link(
+        &mut self,
+        request: &crate::OutcomeRequest,
+        token_hash: &str,
+        expires_at: jiff::Timestamp,
+    ) -> Result<()> {
+        outcomes::issue_link(
+            &mut self.tx,
+            request.id,
+            token_hash,
+            expires_at,
+            self.actor.user_id,
+        )
+        .await?;
+        self.actions.push(
+            AuditAction::on_patient("outcomes.link", request.patient_id)
+                .with_target(format!("outcome_request/{}", request.id)),
+        );
+        Ok(())
+    }
+
+    async fn outcome_link_target(&mut self, token_hash: &str) -> Result<Option<crate::LinkTarget>> {
+        let target = outcomes::link_target(&mut self.tx, token_hash).await?;
+        if let Some(target) = &target {
+            self.actions.push(
+                AuditAction::on_patient("outcomes.link_opened", target.request.patient_id)
+                    .with_target(format!("outcome_request/{}", target.request.id)),
+            );
+        }
+        Ok(target)
+    }
+
+    async fn add_outcome_response(
+        &mut self,
+        request: &crate::OutcomeRequest,
+        response: &crate::NewResponse,
+    ) -> Result<()> {
+        outcomes::add_response(&mut self.tx, request.id, response, self.actor.user_id).await?;
+        self.actions.push(
+            AuditAction::on_patient("outcomes.answer", request.patient_id)
+                .with_target(format!("outcome_request/{}", request.id)),
+        );
+        Ok(())
     }
 
     async fn visit_steps(&mut self, visit: AppointmentId) -> Result<Vec<crate::VisitStep>> {

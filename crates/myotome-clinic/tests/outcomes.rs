@@ -1,0 +1,421 @@
+//! Patient-reported outcomes through the use cases, on SQLite and PostgreSQL: a plan asks for
+//! its questionnaires when it is made (baseline before the first session, each follow-up
+//! timepoint in its visit's window); a link opens only its own questionnaire, once, until it
+//! expires or a newer one replaces it — a guessed or altered link opens nothing; answers are
+//! written once, scored, and set against the baseline with the instrument's responder rule;
+//! staff chase what is overdue and see each timepoint's response rate.
+
+use jiff::civil::date;
+use myotome_clinic::outcomes::{self, EnteredAnswers, LinkStanding};
+use myotome_clinic::planning::{DoseInput, NewPlan, ScheduleInput};
+use myotome_clinic::{Caller, Clinic, ClinicError, plans};
+use myotome_core::prom::RequestState;
+use myotome_store::{Actor, OutcomeRequestId, PatientId, ResponseMode, Role};
+use myotome_testing::{Ctx, patient, sample_patient, store_tests, user};
+
+mod support;
+
+store_tests! {
+    Memory => [
+        a_plan_asks_for_a_baseline_before_its_session_and_a_follow_up_in_the_seeds_window,
+        a_link_opens_its_questionnaire_once_and_a_guessed_altered_expired_or_replaced_one_does_not,
+        answers_by_telephone_are_marked_so_and_scored_against_the_baseline,
+        the_work_list_chases_what_is_overdue_and_counts_each_timepoints_response_rate,
+    ],
+}
+
+fn the_patient_link() -> Actor {
+    Actor {
+        user_id: None,
+        name: "patient-link".to_owned(),
+        from: "test".to_owned(),
+    }
+}
+
+/// A hip plan made on 15 January 2027 with one session on 1 February (seed 003: follow-up
+/// 2–4 weeks after the procedure).
+async fn hip_plan(clinic: &Clinic, doctor: &Caller, patient: PatientId) {
+    support::screened_and_signed(clinic, doctor, patient, "hip-biologics").await;
+    let plan = NewPlan {
+        protocol: "hip-biologics".to_owned(),
+        indication: "hip_osteoarthritis".to_owned(),
+        region: "hip".to_owned(),
+        side: Some("right".to_owned()),
+        target_sites: vec!["hip_joint".to_owned()],
+        dose: Some(DoseInput {
+            product_volume_ml: Some(2.0),
+            ..DoseInput::default()
+        }),
+        schedule: ScheduleInput {
+            start: Some("2027-02-01".to_owned()),
+            sessions: Some(1),
+            ..ScheduleInput::default()
+        },
+        ..NewPlan::default()
+    };
+    plans::make(clinic, doctor, patient, &plan, true)
+        .await
+        .expect("planned and booked");
+}
+
+struct Setting {
+    clinic: Clinic,
+    doctor: Caller,
+    nurse: Caller,
+    patient: PatientId,
+}
+
+async fn setting(ctx: &Ctx) -> Setting {
+    let clinic = support::clinic(ctx, date(2027, 1, 15));
+    let doctor = support::caller_of(&user(ctx.store.as_ref(), "dr.okafor", Role::Clinician).await);
+    let nurse = support::caller_of(&user(ctx.store.as_ref(), "nurse.kim", Role::Staff).await);
+    let patient = ctx
+        .store
+        .create_patient(&doctor.actor, &sample_patient())
+        .await
+        .expect("created")
+        .id;
+    hip_plan(&clinic, &doctor, patient).await;
+    Setting {
+        clinic,
+        doctor,
+        nurse,
+        patient,
+    }
+}
+
+async fn request_ids(s: &Setting) -> (OutcomeRequestId, OutcomeRequestId) {
+    let views = outcomes::patient_outcomes(&s.clinic, &s.nurse, s.patient)
+        .await
+        .expect("the nurse reads the outcomes");
+    let baseline = views
+        .iter()
+        .find(|v| v.request.baseline)
+        .expect("a baseline request");
+    let follow_up = views
+        .iter()
+        .find(|v| !v.request.baseline)
+        .expect("a follow-up request");
+    (baseline.request.id, follow_up.request.id)
+}
+
+fn pain(value: &str) -> Vec<(String, String)> {
+    vec![("nprs.pain_average".to_owned(), value.to_owned())]
+}
+
+async fn a_plan_asks_for_a_baseline_before_its_session_and_a_follow_up_in_the_seeds_window(
+    ctx: Ctx,
+) {
+    let s = setting(&ctx).await;
+    let views = outcomes::patient_outcomes(&s.clinic, &s.nurse, s.patient)
+        .await
+        .expect("read");
+    let got: Vec<(
+        &str,
+        RequestState,
+        jiff::civil::Date,
+        jiff::civil::Date,
+        Vec<&str>,
+    )> = views
+        .iter()
+        .map(|v| {
+            (
+                v.request.timepoint.as_str(),
+                v.state,
+                v.request.due_from,
+                v.request.due_until,
+                v.request
+                    .instruments
+                    .iter()
+                    .map(|i| i.id.as_str())
+                    .collect(),
+            )
+        })
+        .collect();
+    // Long-term check-ins are left to the clinic (seed 003 gives no interval): no request.
+    assert_eq!(
+        got,
+        vec![
+            (
+                "baseline",
+                RequestState::Due,
+                date(2027, 1, 15),
+                date(2027, 2, 1),
+                vec!["nprs"]
+            ),
+            (
+                "initial_follow_up",
+                RequestState::Upcoming,
+                date(2027, 2, 15),
+                date(2027, 3, 1),
+                vec!["nprs", "pgic"]
+            ),
+        ]
+    );
+    // Scheduling again adds nothing: a request is made once.
+    let plan = views[0].request.plan_id;
+    assert_eq!(
+        outcomes::schedule(&s.clinic, &s.nurse, plan)
+            .await
+            .expect("schedules"),
+        0
+    );
+    // An administrator administers access, not charts.
+    let admin = support::caller_of(&user(ctx.store.as_ref(), "admin", Role::Admin).await);
+    assert!(matches!(
+        outcomes::patient_outcomes(&s.clinic, &admin, s.patient).await,
+        Err(ClinicError::Forbidden { .. })
+    ));
+}
+
+async fn a_link_opens_its_questionnaire_once_and_a_guessed_altered_expired_or_replaced_one_does_not(
+    ctx: Ctx,
+) {
+    let s = setting(&ctx).await;
+    let (baseline, follow_up) = request_ids(&s).await;
+    let sent = outcomes::send_link(&s.clinic, &s.nurse, baseline)
+        .await
+        .expect("the nurse sends the link");
+    assert_eq!(sent.token.len(), 64);
+    let link = the_patient_link();
+
+    let page = outcomes::open_link(&s.clinic, &link, &sent.token)
+        .await
+        .expect("opens")
+        .expect("a page");
+    assert_eq!(page.standing, LinkStanding::Open);
+    // The first name only, and only the baseline's instrument (no change scale before
+    // treatment).
+    assert_eq!(page.first_name, "Ada");
+    let asked: Vec<&str> = page.instruments.iter().map(|i| i.id.as_str()).collect();
+    assert_eq!(asked, vec!["nprs"]);
+
+    // A guessed link, the same link with one character changed, or no token shape at all.
+    let mut altered = sent.token.clone().into_bytes();
+    altered[10] = if altered[10] == b'a' { b'b' } else { b'a' };
+    let altered = String::from_utf8(altered).expect("ascii");
+    for wrong in [
+        "0".repeat(64),
+        altered,
+        "../../etc/passwd".to_owned(),
+        String::new(),
+    ] {
+        assert!(
+            outcomes::open_link(&s.clinic, &link, &wrong)
+                .await
+                .expect("answers")
+                .is_none(),
+            "{wrong} must open nothing"
+        );
+    }
+
+    // An answer outside the scale is refused at its field, and nothing is kept.
+    match outcomes::answer_by_link(&s.clinic, &link, &sent.token, &pain("11")).await {
+        Err(ClinicError::Invalid(fields)) => {
+            assert!(fields.contains_key("nprs.pain_average"), "{fields:?}")
+        }
+        other => panic!("expected the answer refused, got {other:?}"),
+    }
+    let answered = outcomes::answer_by_link(&s.clinic, &link, &sent.token, &pain("7"))
+        .await
+        .expect("answers")
+        .expect("a page");
+    assert_eq!(answered.standing, LinkStanding::Answered);
+    // A second submission is thanked, not stored: the first answer stands.
+    let again = outcomes::answer_by_link(&s.clinic, &link, &sent.token, &pain("2"))
+        .await
+        .expect("answers")
+        .expect("a page");
+    assert_eq!(again.standing, LinkStanding::Answered);
+    let views = outcomes::patient_outcomes(&s.clinic, &s.nurse, s.patient)
+        .await
+        .expect("read");
+    let stored = views
+        .iter()
+        .find(|v| v.request.id == baseline)
+        .expect("baseline");
+    assert_eq!(stored.state, RequestState::Answered);
+    assert_eq!(stored.scores[0].value, Some(7.0));
+    let response = stored.request.response.as_ref().expect("a response");
+    assert_eq!(response.mode, ResponseMode::Link);
+    assert_eq!(response.entered_by, None);
+    assert_eq!(response.document.instruments[0].version, "1.0.0");
+    // Sending an answered questionnaire again is refused.
+    assert!(matches!(
+        outcomes::send_link(&s.clinic, &s.nurse, baseline).await,
+        Err(ClinicError::Conflict(_))
+    ));
+
+    // The follow-up's link, sent on 20 February, is past its 14 days on 7 March.
+    let february = support::clinic_on(&s.clinic, date(2027, 2, 20));
+    let first = outcomes::send_link(&february, &s.nurse, follow_up)
+        .await
+        .expect("sent");
+    let march = support::clinic_on(&s.clinic, date(2027, 3, 7));
+    let expired = outcomes::open_link(&march, &link, &first.token)
+        .await
+        .expect("opens")
+        .expect("a page");
+    assert_eq!(expired.standing, LinkStanding::Expired);
+    let refused = outcomes::answer_by_link(&march, &link, &first.token, &pain("3"))
+        .await
+        .expect("answers")
+        .expect("a page");
+    assert_eq!(refused.standing, LinkStanding::Expired);
+    // A new link replaces the old one, which stays closed.
+    let second = outcomes::send_link(&march, &s.nurse, follow_up)
+        .await
+        .expect("sent again");
+    let replaced = outcomes::open_link(&march, &link, &first.token)
+        .await
+        .expect("opens")
+        .expect("a page");
+    assert_eq!(replaced.standing, LinkStanding::Replaced);
+    let open = outcomes::open_link(&march, &link, &second.token)
+        .await
+        .expect("opens")
+        .expect("a page");
+    assert_eq!(open.standing, LinkStanding::Open);
+    let asked: Vec<&str> = open.instruments.iter().map(|i| i.id.as_str()).collect();
+    assert_eq!(asked, vec!["nprs", "pgic"]);
+}
+
+async fn answers_by_telephone_are_marked_so_and_scored_against_the_baseline(ctx: Ctx) {
+    let s = setting(&ctx).await;
+    let (baseline, follow_up) = request_ids(&s).await;
+    outcomes::enter_answers(
+        &s.clinic,
+        &s.nurse,
+        baseline,
+        &EnteredAnswers {
+            mode: ResponseMode::InPerson,
+            answers: pain("7"),
+        },
+    )
+    .await
+    .expect("entered at the desk");
+    let later = support::clinic_on(&s.clinic, date(2027, 2, 22));
+    let mut answers = pain("4");
+    answers.push(("pgic.change".to_owned(), "2".to_owned()));
+    let request = outcomes::enter_answers(
+        &later,
+        &s.nurse,
+        follow_up,
+        &EnteredAnswers {
+            mode: ResponseMode::Phone,
+            answers,
+        },
+    )
+    .await
+    .expect("entered from the call");
+    let response = request.response.as_ref().expect("answered");
+    assert_eq!(response.mode, ResponseMode::Phone);
+    assert_eq!(response.entered_by, s.nurse.user);
+
+    let views = outcomes::patient_outcomes(&later, &s.doctor, s.patient)
+        .await
+        .expect("read");
+    let follow = views
+        .iter()
+        .find(|v| v.request.id == follow_up)
+        .expect("follow-up");
+    let pain_score = follow
+        .scores
+        .iter()
+        .find(|r| r.instrument == "nprs")
+        .expect("pain");
+    // 7 → 4: three points better, a responder by Farrar's two points.
+    assert_eq!(pain_score.baseline, Some(7.0));
+    assert_eq!(pain_score.improvement, Some(3.0));
+    assert_eq!(pain_score.responder, Some(true));
+    assert!(
+        pain_score
+            .rule
+            .as_deref()
+            .is_some_and(|r| r.contains("Farrar")),
+        "{pain_score:?}"
+    );
+    let change = follow
+        .scores
+        .iter()
+        .find(|r| r.instrument == "pgic")
+        .expect("pgic");
+    assert_eq!(change.responder, Some(true));
+
+    // Entered twice is refused; a link's answers are the patient's, never staff's.
+    let twice = outcomes::enter_answers(
+        &later,
+        &s.nurse,
+        follow_up,
+        &EnteredAnswers {
+            mode: ResponseMode::Phone,
+            answers: pain("1"),
+        },
+    )
+    .await;
+    assert!(matches!(twice, Err(ClinicError::Conflict(_))), "{twice:?}");
+    let as_link = outcomes::enter_answers(
+        &later,
+        &s.nurse,
+        baseline,
+        &EnteredAnswers {
+            mode: ResponseMode::Link,
+            answers: pain("1"),
+        },
+    )
+    .await;
+    assert!(
+        matches!(as_link, Err(ClinicError::Invalid(_))),
+        "{as_link:?}"
+    );
+}
+
+async fn the_work_list_chases_what_is_overdue_and_counts_each_timepoints_response_rate(ctx: Ctx) {
+    let s = setting(&ctx).await;
+    let other = ctx
+        .store
+        .create_patient(
+            &s.doctor.actor,
+            &patient("Hopper", "Grace", date(1966, 12, 9)),
+        )
+        .await
+        .expect("created")
+        .id;
+    hip_plan(&s.clinic, &s.doctor, other).await;
+    let (baseline, _) = request_ids(&s).await;
+    outcomes::enter_answers(
+        &s.clinic,
+        &s.nurse,
+        baseline,
+        &EnteredAnswers {
+            mode: ResponseMode::Phone,
+            answers: pain("6"),
+        },
+    )
+    .await
+    .expect("entered");
+
+    // 5 February: both baselines' windows have closed; Grace's was never answered.
+    let after = support::clinic_on(&s.clinic, date(2027, 2, 5));
+    let list = outcomes::work_list(&after, &s.nurse).await.expect("listed");
+    let chased: Vec<(&str, &str, RequestState)> = list
+        .to_chase
+        .iter()
+        .map(|c| {
+            (
+                c.patient.details.family_name.as_str(),
+                c.request.timepoint.as_str(),
+                c.state,
+            )
+        })
+        .collect();
+    assert_eq!(chased, vec![("Hopper", "baseline", RequestState::Overdue)]);
+    let baseline_rate = list
+        .rates
+        .iter()
+        .find(|r| r.baseline)
+        .expect("the baseline's rate");
+    assert_eq!((baseline_rate.rate.events, baseline_rate.rate.n), (1, 2));
+    // Follow-ups have not opened yet: not counted.
+    assert!(list.rates.iter().all(|r| r.baseline), "{:?}", list.rates);
+}
