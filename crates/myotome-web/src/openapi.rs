@@ -40,6 +40,7 @@ pub const EXPLORER_PATH: &str = "/api/docs";
         (name = "appointments", description = "Appointments and the clinic calendar"),
         (name = "protocols", description = "The protocol library"),
         (name = "inventory", description = "Biologic products, lots, their ledger and recalls"),
+        (name = "outcomes", description = "Patient-reported outcome questionnaires: links, answers, scores and response rates"),
         (name = "fhir", description = "FHIR R4: import Bundles, export a patient's record and protocols"),
         (name = "admin", description = "Users, API tokens and the audit trail (admin only)"),
         (name = "health", description = "Liveness for load balancers"),

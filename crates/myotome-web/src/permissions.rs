@@ -51,5 +51,7 @@ pub mod need {
         LotReceive,
         LotRelease,
         ProcedurePerform,
+        OutcomeRead,
+        OutcomeWrite,
     );
 }

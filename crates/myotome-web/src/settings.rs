@@ -28,6 +28,15 @@ pub struct Settings {
     pub candidate_form_limit: u32,
     /// The window the candidate-form limit counts over. Default 1 hour.
     pub candidate_form_window: SignedDuration,
+    /// Opening and answering of patients' questionnaire links per client address within
+    /// `questionnaire_link_window`; more get 429. Default 30: a patient opens their link a few
+    /// times, a household a few links; a script trying addresses is stopped.
+    pub questionnaire_link_limit: u32,
+    /// The window the questionnaire-link limit counts over. Default 1 hour.
+    pub questionnaire_link_window: SignedDuration,
+    /// The address patients reach the clinic's server at, for the links sent to them
+    /// (`serve --public-url`). Default: the address the staff member's request came to.
+    pub public_url: Option<String>,
     /// Serving the demo clinic of invented patients (`myotome serve --demo`). Default `false`.
     pub demo: bool,
     /// The clinic's time zone, in which every page shows dates and times. Default: the
@@ -46,6 +55,9 @@ impl Default for Settings {
             sign_in_window: SignedDuration::from_mins(15),
             candidate_form_limit: 5,
             candidate_form_window: SignedDuration::from_hours(1),
+            questionnaire_link_limit: 30,
+            questionnaire_link_window: SignedDuration::from_hours(1),
+            public_url: None,
             demo: false,
             time_zone: None,
         }

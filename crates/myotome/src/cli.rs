@@ -162,6 +162,10 @@ pub struct ServeArgs {
         value_name = "DURATION"
     )]
     pub candidate_form_window: jiff::SignedDuration,
+    /// The address patients reach this server at (e.g. https://clinic.example), for the
+    /// questionnaire links sent to them. Default: the address the staff member's browser used.
+    #[arg(long, env = "MYOTOME_PUBLIC_URL", value_parser = public_url, value_name = "URL")]
+    pub public_url: Option<String>,
     /// Serve the demo clinic of invented patients: myotome-demo.db (or a --database given on
     /// the command line), made on first use and reused after; never the clinic's database.
     #[arg(long)]
@@ -329,6 +333,22 @@ const LONGEST_WINDOW: jiff::SignedDuration = jiff::SignedDuration::from_hours(31
 /// `PT2H`).
 /// A clinic time zone for `--time-zone`.
 #[cfg(feature = "server")]
+fn public_url(text: &str) -> Result<String, String> {
+    let text = text.trim().trim_end_matches('/');
+    let rest = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"))
+        .ok_or_else(|| {
+            format!("`{text}` is not a web address; write it as https://clinic.example")
+        })?;
+    if rest.is_empty() || rest.contains(['?', '#', ' ']) {
+        return Err(format!(
+            "`{text}` is not a plain web address; write the scheme and host (and a path if the server sits under one), e.g. https://clinic.example"
+        ));
+    }
+    Ok(text.to_owned())
+}
+
 fn clinic_time_zone(text: &str) -> Result<jiff::tz::TimeZone, String> {
     myotome_clinic::time_zone_named(text)
 }

@@ -8,6 +8,7 @@ mod fhir;
 mod health;
 pub(crate) mod intake;
 mod lots;
+mod outcomes;
 pub(crate) mod patients;
 pub(crate) mod plans;
 pub(crate) mod protocols;
@@ -41,6 +42,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(settings::routes())
         .merge(lots::routes())
         .merge(storage::routes())
+        .merge(outcomes::routes())
         .merge(visit_day::routes())
         .merge(users::routes())
         .merge(tokens::routes())

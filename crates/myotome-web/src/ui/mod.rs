@@ -17,6 +17,7 @@ pub mod candidate;
 pub mod form;
 pub mod inventory;
 pub mod layout;
+pub mod outcomes;
 pub mod page;
 pub mod patients;
 pub mod plans;
@@ -55,6 +56,7 @@ pub fn routes() -> Router<AppState> {
         .merge(visit_day::routes())
         .merge(procedure_note::routes())
         .merge(recalls::routes())
+        .merge(outcomes::routes())
         .merge(visit_aftercare::routes())
         .merge(admin::routes())
 }

@@ -8,6 +8,7 @@ pub mod care;
 pub mod fhir_bundle;
 pub mod integer;
 pub mod lots;
+pub mod outcomes;
 pub mod patients;
 pub mod protocols;
 pub mod records;

@@ -269,6 +269,33 @@ const EXPECTED: &[(&str, &str, [u16; 5])] = &[
         "/api/v1/lots/{lot}/notices",
         [403, 409, 409, 409, 401],
     ),
+    // Outcome questionnaires: clinicians and staff (each caller's own plan asks for a
+    // baseline, which each caller sends and answers).
+    (
+        "GET",
+        "/api/v1/patients/{patient}/outcomes",
+        [403, 200, 200, 200, 401],
+    ),
+    (
+        "POST",
+        "/api/v1/plans/{plan}/outcome-requests",
+        [403, 200, 200, 200, 401],
+    ),
+    (
+        "POST",
+        "/api/v1/outcome-requests/{request}/link",
+        [403, 201, 201, 201, 401],
+    ),
+    (
+        "POST",
+        "/api/v1/outcome-requests/{request}/answers",
+        [403, 201, 201, 201, 401],
+    ),
+    (
+        "GET",
+        "/api/v1/outcomes/work-list",
+        [403, 200, 200, 200, 401],
+    ),
     ("GET", "/api/v1/users", [200, 403, 403, 403, 401]),
     ("POST", "/api/v1/users", [201, 403, 403, 403, 401]),
     ("PUT", "/api/v1/users/{user}", [200, 403, 403, 403, 401]),
@@ -335,6 +362,8 @@ struct Targets {
     plan: Value,
     appointment: Value,
     lot: Value,
+    /// The plan's baseline questionnaire.
+    request: Value,
 }
 
 async fn targets(app: &TestApp, caller: usize) -> Targets {
@@ -398,6 +427,11 @@ async fn targets(app: &TestApp, caller: usize) -> Targets {
         .await
         .assert_status(201)
         .clone();
+    let request = doctor
+        .get(&format!("/api/v1/patients/{id}/outcomes"))
+        .await
+        .assert_status(200)[0]["id"]
+        .clone();
     Targets {
         patient,
         record,
@@ -405,6 +439,7 @@ async fn targets(app: &TestApp, caller: usize) -> Targets {
         plan,
         appointment,
         lot,
+        request,
     }
 }
 
@@ -531,6 +566,9 @@ fn body(
         ("POST", "/api/v1/storage/readings/import") => json!({
             "csv": "taken_at,temperature_c\n2026-01-01T08:00:00Z,4\n", "location": "Fridge 2",
         }),
+        ("POST", "/api/v1/outcome-requests/{request}/answers") => json!({
+            "mode": "phone", "answers": { "nprs.pain_average": 5 },
+        }),
         ("POST", "/api/v1/lots/{lot}/notices") => {
             json!({ "patient_id": mine.patient["id"], "method": "call" })
         }
@@ -553,6 +591,7 @@ fn path(template: &str, mine: &Targets, admin: &AdminTargets) -> String {
         .replace("{plan}", &mine.plan["id"].to_string())
         .replace("{appointment}", &mine.appointment["id"].to_string())
         .replace("{lot}", &mine.lot["id"].to_string())
+        .replace("{request}", &mine.request.to_string())
         .replace("{user}", &admin.user["id"].to_string())
         .replace("{token}", &admin.token.to_string())
         .replace("{protocol}", "ims")

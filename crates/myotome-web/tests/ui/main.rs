@@ -14,6 +14,7 @@ mod addresses;
 mod admin;
 mod clinical;
 mod inventory;
+mod outcomes;
 mod patients;
 mod plain_messages;
 mod planning;

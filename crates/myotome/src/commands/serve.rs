@@ -66,6 +66,7 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> Result<ExitCode> {
             secure_cookies: args.secure_cookies,
             candidate_form_limit: args.candidate_form_limit,
             candidate_form_window: args.candidate_form_window,
+            public_url: args.public_url.clone(),
             demo: args.demo,
             time_zone: args.time_zone.clone(),
             ..Settings::default()

@@ -1,0 +1,161 @@
+//! Outcome questionnaires over HTTP: a patient's requests and scores, sending a link,
+//! entering answers given by telephone or at the clinic, a plan's requests made, and the work
+//! list with its response rates. The patient's own page (`/q/{token}`) is HTML only
+//! ([`crate::ui::outcomes`]). The rules are the use case's ([`myotome_clinic::outcomes`]).
+
+use crate::auth::Authorized;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{ApiJson, ApiPath};
+use crate::permissions::need;
+use crate::state::AppState;
+use crate::wire::outcomes::{
+    AnswersIn, LinkOut, OutcomeRequestOut, ResponseRateOut, ScheduledOut, ToChaseOut, WorkListOut,
+};
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use myotome_clinic::ClinicError;
+use myotome_clinic::outcomes::{self, EnteredAnswers};
+use myotome_store::{OutcomeRequestId, PatientId, PlanId, ResponseMode};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(patient_outcomes))
+        .routes(routes!(schedule))
+        .routes(routes!(send_link))
+        .routes(routes!(enter_answers))
+        .routes(routes!(work_list))
+}
+
+/// A patient's questionnaires, in due order, each answered one with its scores against the
+/// plan's baseline and the instrument's responder rule.
+#[utoipa::path(get, path = "/api/v1/patients/{id}/outcomes", tag = "outcomes",
+    params(("id" = i64, Path, description = "Patient id")),
+    responses(
+        (status = 200, description = "The patient's questionnaires", body = [OutcomeRequestOut]),
+        (status = 404, description = "No such patient", body = ErrorBody),
+    ))]
+async fn patient_outcomes(
+    auth: Authorized<need::OutcomeRead>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Vec<OutcomeRequestOut>>, ApiError> {
+    let caller = auth.clinic();
+    // A chart that does not exist is a 404, not an empty list.
+    myotome_clinic::patients::get(&state.clinic, &caller, PatientId(id)).await?;
+    let views = outcomes::patient_outcomes(&state.clinic, &caller, PatientId(id)).await?;
+    Ok(Json(views.iter().map(OutcomeRequestOut::from).collect()))
+}
+
+/// Makes the plan's questionnaire requests not made yet (a plan made before outcomes were
+/// recorded, or after the clinic set a window its schedule lacked).
+#[utoipa::path(post, path = "/api/v1/plans/{id}/outcome-requests", tag = "outcomes",
+    params(("id" = i64, Path, description = "Plan id")),
+    responses(
+        (status = 200, description = "How many requests were added", body = ScheduledOut),
+        (status = 404, description = "No such plan", body = ErrorBody),
+    ))]
+async fn schedule(
+    auth: Authorized<need::OutcomeWrite>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<ScheduledOut>, ApiError> {
+    let added = outcomes::schedule(&state.clinic, &auth.clinic(), PlanId(id)).await?;
+    Ok(Json(ScheduledOut { added }))
+}
+
+/// Sends the questionnaire as a new link (any earlier one stops opening). The token is in the
+/// answer once; the server keeps only its hash. Never cached.
+#[utoipa::path(post, path = "/api/v1/outcome-requests/{id}/link", tag = "outcomes",
+    params(("id" = i64, Path, description = "Questionnaire request id")),
+    responses(
+        (status = 201, description = "The link, shown once", body = LinkOut),
+        (status = 404, description = "No such request", body = ErrorBody),
+        (status = 409, description = "Already answered", body = ErrorBody),
+    ))]
+async fn send_link(
+    auth: Authorized<need::OutcomeWrite>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Response, ApiError> {
+    let link = outcomes::send_link(&state.clinic, &auth.clinic(), OutcomeRequestId(id)).await?;
+    let mut response = (StatusCode::CREATED, Json(LinkOut::from(&link))).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// Answers the patient gave by telephone (`phone`) or at the clinic (`in_person`), entered by
+/// the signed-in staff member and marked so. Written once.
+#[utoipa::path(post, path = "/api/v1/outcome-requests/{id}/answers", tag = "outcomes",
+    params(("id" = i64, Path, description = "Questionnaire request id")), request_body = AnswersIn,
+    responses(
+        (status = 201, description = "Stored and scored", body = OutcomeRequestOut),
+        (status = 404, description = "No such request", body = ErrorBody),
+        (status = 409, description = "Already answered", body = ErrorBody),
+        (status = 422, description = "An answer is not one the question offers, or none was given", body = ErrorBody),
+    ))]
+async fn enter_answers(
+    auth: Authorized<need::OutcomeWrite>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<AnswersIn>,
+) -> Result<(StatusCode, Json<OutcomeRequestOut>), ApiError> {
+    let mode = match ResponseMode::parse(&input.mode) {
+        Some(mode @ (ResponseMode::Phone | ResponseMode::InPerson)) => mode,
+        _ => {
+            return Err(ClinicError::field(
+                "mode",
+                "is not phone or in_person; say how the patient gave the answers",
+            )
+            .into());
+        }
+    };
+    let caller = auth.clinic();
+    let request = outcomes::enter_answers(
+        &state.clinic,
+        &caller,
+        OutcomeRequestId(id),
+        &EnteredAnswers {
+            mode,
+            answers: input
+                .answers
+                .into_iter()
+                .map(|(field, value)| (field, value.to_string()))
+                .collect(),
+        },
+    )
+    .await?;
+    // Scores are set against the baseline, so the answer is read back with the patient's list.
+    let all = outcomes::patient_outcomes(&state.clinic, &caller, request.patient_id).await?;
+    let view = all
+        .iter()
+        .find(|v| v.request.id == request.id)
+        .ok_or_else(|| {
+            ApiError::from(ClinicError::NotFound(format!(
+                "questionnaire request {id} is no longer on the patient's chart"
+            )))
+        })?;
+    Ok((StatusCode::CREATED, Json(OutcomeRequestOut::from(view))))
+}
+
+/// Questionnaires due and overdue (longest overdue first), and each timepoint's response rate
+/// with its Wilson 95 % interval.
+#[utoipa::path(get, path = "/api/v1/outcomes/work-list", tag = "outcomes",
+    responses(
+        (status = 200, description = "The work list", body = WorkListOut),
+    ))]
+async fn work_list(
+    auth: Authorized<need::OutcomeRead>,
+    State(state): State<AppState>,
+) -> Result<Json<WorkListOut>, ApiError> {
+    let list = outcomes::work_list(&state.clinic, &auth.clinic()).await?;
+    Ok(Json(WorkListOut {
+        to_chase: list.to_chase.iter().map(ToChaseOut::from).collect(),
+        response_rates: list.rates.iter().map(ResponseRateOut::from).collect(),
+    }))
+}

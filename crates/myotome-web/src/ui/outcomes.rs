@@ -1,0 +1,670 @@
+//! Outcome questionnaires in the clinic's pages.
+//!
+//! - `/q/{token}`: the patient's page, without sign-in — the clinic's name, the patient's
+//!   first name and the questions, one column, large answers, no script. A link that was
+//!   answered, replaced or has expired says so politely. Rate limited per client address in
+//!   the database, like the candidate form; `Cache-Control: no-store`, and no referrer leaves
+//!   it (the token is in the address).
+//! - `/outcomes`: the staff's work list — questionnaires due and overdue, longest overdue
+//!   first — and each timepoint's response rate with its Wilson interval.
+//! - `/patients/{id}/outcomes`: a patient's questionnaires, each score against baseline and
+//!   the instrument's responder rule; sending a link (the page that follows shows the address
+//!   once, with a printable handout carrying it as a QR code) and entering answers given by
+//!   telephone or at the desk.
+//!
+//! The rules are the use case's ([`myotome_clinic::outcomes`]).
+
+use crate::error::ApiError;
+use crate::extract::ClientAddress;
+use crate::permissions::need;
+use crate::state::AppState;
+use crate::ui::form::{FieldErrors, Fields};
+use crate::ui::layout::Chrome;
+use crate::ui::page::{Page, PathText, Viewer, id_in_path};
+use crate::ui::render::{UiError, html, in_page, ok, see_other};
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use axum::routing::{get, post};
+use jiff::Timestamp;
+use myotome_clinic::outcomes::{
+    self, EnteredAnswers, IssuedLink, LinkPage, LinkStanding, RequestView,
+};
+use myotome_core::instrument::Instrument;
+use myotome_core::prom::RequestState;
+use myotome_store::{Actor, OutcomeRequestId, PatientId, ResponseMode};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/q/{token}", get(link_page).post(link_submit))
+        .route("/outcomes", get(work_list_page))
+        .route("/patients/{id}/outcomes", get(patient_page))
+        .route("/outcomes/requests/{id}/link", post(send_link))
+        .route("/outcomes/requests/{id}/answers", post(enter_answers))
+}
+
+// --- The patient's page ------------------------------------------------------------------------
+
+/// One answer of a question, as a radio button.
+struct ChoiceView {
+    value: i32,
+    label: String,
+    checked: bool,
+}
+
+struct QuestionView {
+    /// `instrument.item`: the form field.
+    field: String,
+    text: String,
+    choices: Vec<ChoiceView>,
+    error: Option<String>,
+}
+
+struct QuestionnaireView {
+    title: String,
+    introduction: String,
+    questions: Vec<QuestionView>,
+}
+
+fn questionnaire(
+    instruments: &[Instrument],
+    form: &Fields,
+    errors: &FieldErrors,
+) -> Vec<QuestionnaireView> {
+    instruments
+        .iter()
+        .map(|instrument| QuestionnaireView {
+            title: instrument.title.clone(),
+            introduction: instrument.introduction.clone(),
+            questions: instrument
+                .items
+                .iter()
+                .map(|item| {
+                    let field = format!("{}.{}", instrument.id, item.id);
+                    let chosen = form.get(&field).to_owned();
+                    QuestionView {
+                        error: errors.get(&field).map(str::to_owned),
+                        choices: item
+                            .choices()
+                            .into_iter()
+                            .map(|(value, label)| ChoiceView {
+                                checked: chosen == value.to_string(),
+                                value,
+                                label,
+                            })
+                            .collect(),
+                        text: item.text.clone(),
+                        field,
+                    }
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "ui/outcomes/link.html")]
+struct LinkView {
+    title: String,
+    clinic_name: String,
+    clinic_phone: Option<String>,
+    first_name: String,
+    /// "open", "answered", "expired", "replaced" or "unknown".
+    standing: &'static str,
+    token: String,
+    questionnaires: Vec<QuestionnaireView>,
+    summary: Option<String>,
+}
+
+fn link_view(
+    token: &str,
+    page: Option<&LinkPage>,
+    form: &Fields,
+    errors: &FieldErrors,
+) -> LinkView {
+    let Some(page) = page else {
+        return LinkView {
+            title: "Questionnaire".to_owned(),
+            clinic_name: String::new(),
+            clinic_phone: None,
+            first_name: String::new(),
+            standing: "unknown",
+            token: String::new(),
+            questionnaires: Vec::new(),
+            summary: None,
+        };
+    };
+    let clinic_name = page
+        .clinic_name
+        .clone()
+        .unwrap_or_else(|| "Your clinic".to_owned());
+    LinkView {
+        title: format!("Questionnaire — {clinic_name}"),
+        clinic_name,
+        clinic_phone: page.clinic_phone.clone(),
+        first_name: page.first_name.clone(),
+        standing: match page.standing {
+            LinkStanding::Open => "open",
+            LinkStanding::Answered => "answered",
+            LinkStanding::Expired => "expired",
+            LinkStanding::Replaced => "replaced",
+        },
+        token: token.to_owned(),
+        questionnaires: questionnaire(&page.instruments, form, errors),
+        summary: errors.summary.clone(),
+    }
+}
+
+/// The patient's page is never cached and never sends its address on.
+fn private(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    response
+}
+
+/// Counts the hit against the client address's limit; `Err` with the polite page when over.
+async fn within_limit(state: &AppState, from: &str) -> Result<(), UiError> {
+    let now = Timestamp::now();
+    let settings = &state.settings;
+    let hits = state
+        .store
+        .rate_limit_hit(
+            &format!("questionnaire-link:{from}"),
+            now,
+            now.checked_sub(settings.questionnaire_link_window)
+                .unwrap_or(Timestamp::MIN),
+        )
+        .await?;
+    if hits > u64::from(settings.questionnaire_link_limit) {
+        return Err(UiError::from(ApiError::TooManyAttempts(
+            "This questionnaire page has been opened many times from your connection in a short while, so it is paused for now. Please try again in an hour, or telephone the clinic."
+                .to_owned(),
+        )));
+    }
+    Ok(())
+}
+
+fn link_actor(from: String) -> Actor {
+    Actor {
+        user_id: None,
+        name: "patient link".to_owned(),
+        from,
+    }
+}
+
+async fn link_page(
+    State(state): State<AppState>,
+    ClientAddress(from): ClientAddress,
+    PathText(token): PathText,
+) -> Result<Response, UiError> {
+    within_limit(&state, &from).await?;
+    let page = outcomes::open_link(&state.clinic, &link_actor(from), &token)
+        .await
+        .map_err(ApiError::from)?;
+    let status = if page.is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::NOT_FOUND
+    };
+    Ok(private(html(
+        status,
+        &link_view(
+            &token,
+            page.as_ref(),
+            &Fields::default(),
+            &FieldErrors::none(),
+        ),
+    )))
+}
+
+async fn link_submit(
+    State(state): State<AppState>,
+    ClientAddress(from): ClientAddress,
+    PathText(token): PathText,
+    form: Fields,
+) -> Result<Response, UiError> {
+    within_limit(&state, &from).await?;
+    let actor = link_actor(from);
+    match outcomes::answer_by_link(&state.clinic, &actor, &token, &form.0).await {
+        Ok(page) => {
+            let status = if page.is_some() {
+                StatusCode::OK
+            } else {
+                StatusCode::NOT_FOUND
+            };
+            Ok(private(html(
+                status,
+                &link_view(
+                    &token,
+                    page.as_ref(),
+                    &Fields::default(),
+                    &FieldErrors::none(),
+                ),
+            )))
+        }
+        Err(error @ myotome_clinic::ClinicError::Invalid(_)) => {
+            let page = outcomes::open_link(&state.clinic, &actor, &token)
+                .await
+                .map_err(ApiError::from)?;
+            let mut errors = FieldErrors::from_api(&ApiError::from(error), &[]);
+            errors.summary = Some(
+                "Some answers need a second look; see the messages next to them. Your other answers are kept."
+                    .to_owned(),
+            );
+            Ok(private(html(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &link_view(&token, page.as_ref(), &form, &errors),
+            )))
+        }
+        Err(error) => Err(ApiError::from(error).into()),
+    }
+}
+
+// --- The staff's work list --------------------------------------------------------------------
+
+struct ChaseRow {
+    patient: String,
+    href: String,
+    protocol: String,
+    timepoint: String,
+    due: String,
+    state: &'static str,
+    link_sent: Option<String>,
+}
+
+struct RateRow {
+    protocol: String,
+    timepoint: String,
+    answered: u64,
+    opened: u64,
+    percent: String,
+    interval: String,
+}
+
+#[derive(Template)]
+#[template(path = "ui/outcomes/work_list.html")]
+struct WorkListPage {
+    chrome: Chrome,
+    title: &'static str,
+    rows: Vec<ChaseRow>,
+    rates: Vec<RateRow>,
+    chase_days: i64,
+}
+
+fn state_word(state: RequestState) -> &'static str {
+    match state {
+        RequestState::Upcoming => "not due yet",
+        RequestState::Due => "due",
+        RequestState::Overdue => "overdue",
+        RequestState::Answered => "answered",
+    }
+}
+
+fn percent(value: Option<f64>) -> String {
+    value.map_or_else(|| "—".to_owned(), |v| format!("{:.0} %", v * 100.0))
+}
+
+async fn work_list_page(
+    page: Page<need::OutcomeRead>,
+    State(state): State<AppState>,
+) -> Result<Response, UiError> {
+    let viewer: &Viewer = &page.viewer;
+    let list = outcomes::work_list(&state.clinic, &viewer.clinic())
+        .await
+        .map_err(|e| in_page(viewer)(ApiError::from(e)))?;
+    let rows = list
+        .to_chase
+        .iter()
+        .map(|c| ChaseRow {
+            patient: format!(
+                "{}, {}",
+                c.patient.details.family_name, c.patient.details.given_names
+            ),
+            href: format!(
+                "/patients/{}/outcomes#request-{}",
+                c.patient.id, c.request.id
+            ),
+            protocol: c.protocol_title.clone(),
+            timepoint: c.request.label.clone(),
+            due: format!("{} to {}", c.request.due_from, c.request.due_until),
+            state: state_word(c.state),
+            link_sent: c.request.link.as_ref().map(|l| viewer.time(l.created_at)),
+        })
+        .collect();
+    let rates = list
+        .rates
+        .iter()
+        .map(|r| RateRow {
+            protocol: r.protocol_title.clone(),
+            timepoint: r.label.clone(),
+            answered: r.rate.events,
+            opened: r.rate.n,
+            percent: percent(r.rate.estimate),
+            interval: match (r.rate.low, r.rate.high) {
+                (Some(low), Some(high)) => format!(
+                    "{} to {}",
+                    percent(Some(low)).trim_end_matches(" %"),
+                    percent(Some(high))
+                ),
+                _ => "—".to_owned(),
+            },
+        })
+        .collect();
+    Ok(ok(&WorkListPage {
+        chrome: Chrome::for_viewer(viewer, "/outcomes"),
+        title: "Outcome questionnaires",
+        rows,
+        rates,
+        chase_days: outcomes::CHASE_DAYS,
+    }))
+}
+
+// --- A patient's questionnaires ---------------------------------------------------------------
+
+struct ScoreRow {
+    instrument: String,
+    label: String,
+    value: String,
+    baseline: String,
+    change: String,
+    /// "responder", "not a responder", or "" when it cannot be judged.
+    verdict: &'static str,
+    rule: String,
+}
+
+struct RequestRow {
+    id: i64,
+    protocol: String,
+    timepoint: String,
+    due: String,
+    state: &'static str,
+    answered: Option<String>,
+    link_sent: Option<String>,
+    scores: Vec<ScoreRow>,
+    /// The questions, for staff entering answers (unanswered requests only).
+    questionnaires: Vec<QuestionnaireView>,
+    errors: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "ui/outcomes/patient.html")]
+struct PatientPage {
+    chrome: Chrome,
+    title: String,
+    patient_id: i64,
+    patient: String,
+    requests: Vec<RequestRow>,
+    may_write: bool,
+}
+
+fn number(value: f64) -> String {
+    if value.fract() == 0.0 {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.1}")
+    }
+}
+
+fn request_row(
+    state: &AppState,
+    viewer: &Viewer,
+    view: &RequestView,
+    form: &Fields,
+    errors: Option<&FieldErrors>,
+) -> RequestRow {
+    let request = &view.request;
+    let scores = view
+        .scores
+        .iter()
+        .map(|s| ScoreRow {
+            instrument: s.instrument_title.clone(),
+            label: s.label.clone(),
+            value: s
+                .value
+                .map_or_else(|| s.note.clone().unwrap_or_default(), number),
+            baseline: s.baseline.map(number).unwrap_or_default(),
+            change: s
+                .improvement
+                .map(|i| {
+                    if i > 0.0 {
+                        format!("{} better", number(i))
+                    } else if i < 0.0 {
+                        format!("{} worse", number(-i))
+                    } else {
+                        "no change".to_owned()
+                    }
+                })
+                .unwrap_or_default(),
+            verdict: match s.responder {
+                Some(true) => "responder",
+                Some(false) => "not a responder",
+                None => "",
+            },
+            rule: s.rule.clone().unwrap_or_default(),
+        })
+        .collect();
+    let instruments: Vec<Instrument> = request
+        .instruments
+        .iter()
+        .filter_map(|r| state.data.instruments.get(&r.id).cloned())
+        .collect();
+    let none = FieldErrors::none();
+    let errors_here = errors.unwrap_or(&none);
+    RequestRow {
+        id: request.id.0,
+        protocol: view.protocol_title.clone(),
+        timepoint: request.label.clone(),
+        due: format!("{} to {}", request.due_from, request.due_until),
+        state: state_word(view.state),
+        answered: request
+            .response
+            .as_ref()
+            .map(|r| format!("{} — {}", viewer.time(r.answered_at), r.mode.label())),
+        link_sent: request.link.as_ref().map(|l| {
+            format!(
+                "{} (open until {})",
+                viewer.time(l.created_at),
+                viewer.time(l.expires_at)
+            )
+        }),
+        scores,
+        questionnaires: if request.response.is_none() {
+            questionnaire(&instruments, form, errors_here)
+        } else {
+            Vec::new()
+        },
+        errors: errors.and_then(|e| e.summary.clone()),
+    }
+}
+
+async fn render_patient_page(
+    state: &AppState,
+    viewer: &Viewer,
+    patient: PatientId,
+    failed: Option<(OutcomeRequestId, &Fields, &FieldErrors)>,
+) -> Result<Response, UiError> {
+    let caller = viewer.clinic();
+    let found = myotome_clinic::patients::get(&state.clinic, &caller, patient)
+        .await
+        .map_err(|e| in_page(viewer)(ApiError::from(e)))?;
+    let views = outcomes::patient_outcomes(&state.clinic, &caller, patient)
+        .await
+        .map_err(|e| in_page(viewer)(ApiError::from(e)))?;
+    let empty = Fields::default();
+    let requests = views
+        .iter()
+        .map(|view| match failed {
+            Some((id, form, errors)) if id == view.request.id => {
+                request_row(state, viewer, view, form, Some(errors))
+            }
+            _ => request_row(state, viewer, view, &empty, None),
+        })
+        .collect();
+    let name = format!(
+        "{}, {}",
+        found.details.family_name, found.details.given_names
+    );
+    let page = PatientPage {
+        chrome: Chrome::for_viewer(viewer, "/patients"),
+        title: format!("Outcomes — {name}"),
+        patient_id: patient.0,
+        patient: name,
+        requests,
+        may_write: viewer.may(myotome_clinic::permissions::Permission::OutcomeWrite),
+    };
+    Ok(if failed.is_some() {
+        html(StatusCode::UNPROCESSABLE_ENTITY, &page)
+    } else {
+        ok(&page)
+    })
+}
+
+async fn patient_page(
+    page: Page<need::OutcomeRead>,
+    State(state): State<AppState>,
+    PathText(id): PathText,
+) -> Result<Response, UiError> {
+    let viewer = &page.viewer;
+    let id = id_in_path(&id, "patient").map_err(in_page(viewer))?;
+    render_patient_page(&state, viewer, PatientId(id), None).await
+}
+
+// --- Sending a link ---------------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "ui/outcomes/sent.html")]
+struct SentPage {
+    chrome: Chrome,
+    title: &'static str,
+    patient_id: i64,
+    patient: String,
+    clinic_name: String,
+    clinic_phone: Option<String>,
+    timepoint: String,
+    url: String,
+    expires: String,
+    qr_svg: String,
+}
+
+/// Where the patient's link points: the clinic's public address when the server was given one
+/// (`serve --public-url`), else the address this request came to.
+fn link_base(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(base) = &state.settings.public_url {
+        return base.trim_end_matches('/').to_owned();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let scheme = if state.settings.secure_cookies {
+        "https"
+    } else {
+        "http"
+    };
+    format!("{scheme}://{host}")
+}
+
+/// The address as a QR code, in SVG: drawn here, nothing fetched.
+fn qr_svg(url: &str) -> String {
+    match qrcode::QrCode::new(url.as_bytes()) {
+        Ok(code) => code
+            .render::<qrcode::render::svg::Color<'_>>()
+            .min_dimensions(200, 200)
+            .quiet_zone(true)
+            .build()
+            .split_once("<svg")
+            .map(|(_, svg)| format!("<svg{svg}"))
+            .unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+async fn send_link(
+    page: Page<need::OutcomeWrite>,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PathText(id): PathText,
+) -> Result<Response, UiError> {
+    let viewer = &page.viewer;
+    let id = id_in_path(&id, "questionnaire request").map_err(in_page(viewer))?;
+    let caller = viewer.clinic();
+    let IssuedLink {
+        token,
+        expires_at,
+        request,
+    } = outcomes::send_link(&state.clinic, &caller, OutcomeRequestId(id))
+        .await
+        .map_err(|e| in_page(viewer)(ApiError::from(e)))?;
+    let patient = myotome_clinic::patients::get(&state.clinic, &caller, request.patient_id)
+        .await
+        .map_err(|e| in_page(viewer)(ApiError::from(e)))?;
+    let wide = myotome_clinic::settings::clinic_wide_now(&state.clinic, &caller)
+        .await
+        .map_err(|e| in_page(viewer)(ApiError::from(e)))?;
+    let url = format!("{}/q/{token}", link_base(&state, &headers));
+    let response = ok(&SentPage {
+        chrome: Chrome::for_viewer(viewer, "/patients"),
+        title: "Questionnaire link",
+        patient_id: patient.id.0,
+        patient: format!(
+            "{} {}",
+            patient.details.given_names, patient.details.family_name
+        ),
+        clinic_name: wide.name.unwrap_or_else(|| "The clinic".to_owned()),
+        clinic_phone: wide.phone,
+        timepoint: request.label.clone(),
+        qr_svg: qr_svg(&url),
+        url,
+        expires: viewer.time(expires_at),
+    });
+    // The address is shown once: never cached.
+    Ok(private(response))
+}
+
+// --- Answers given by telephone or at the desk -------------------------------------------------
+
+async fn enter_answers(
+    page: Page<need::OutcomeWrite>,
+    State(state): State<AppState>,
+    PathText(id): PathText,
+    form: Fields,
+) -> Result<Response, UiError> {
+    let viewer = &page.viewer;
+    let id = OutcomeRequestId(id_in_path(&id, "questionnaire request").map_err(in_page(viewer))?);
+    let patient = PatientId(id_in_path(form.get("patient"), "patient").map_err(in_page(viewer))?);
+    let mode = ResponseMode::parse(form.get("mode")).unwrap_or(ResponseMode::Phone);
+    let answers: Vec<(String, String)> = form
+        .0
+        .iter()
+        .filter(|(name, _)| name.contains('.'))
+        .cloned()
+        .collect();
+    match outcomes::enter_answers(
+        &state.clinic,
+        &viewer.clinic(),
+        id,
+        &EnteredAnswers { mode, answers },
+    )
+    .await
+    {
+        Ok(_) => Ok(see_other(&format!(
+            "/patients/{}/outcomes#request-{}",
+            patient.0, id.0
+        ))),
+        Err(error @ myotome_clinic::ClinicError::Invalid(_)) => {
+            let mut errors = FieldErrors::from_api(&ApiError::from(error), &[]);
+            errors.summary = Some(
+                "The answers were not saved; see the messages next to them. What was typed is kept."
+                    .to_owned(),
+            );
+            render_patient_page(&state, viewer, patient, Some((id, &form, &errors))).await
+        }
+        Err(error) => Err(in_page(viewer)(ApiError::from(error))),
+    }
+}

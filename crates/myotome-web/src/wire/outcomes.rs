@@ -1,0 +1,207 @@
+//! Outcome questionnaires on the wire: a patient's requests with their scores against
+//! baseline, a link just sent, answers entered by staff, and the work list with its response
+//! rates.
+
+use super::at;
+use myotome_clinic::outcomes::{IssuedLink, RequestView, ResponseRate, ScoreResult, ToChase};
+use myotome_store::OutcomeRequest;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScoreOut {
+    pub instrument: String,
+    pub score: String,
+    pub label: String,
+    /// Absent when it could not be scored (`note` says why).
+    pub value: Option<f64>,
+    pub note: Option<String>,
+    /// The same score at the plan's baseline, when answered.
+    pub baseline: Option<f64>,
+    /// Improvement from baseline in points (positive = better, whichever way the score runs).
+    pub improvement: Option<f64>,
+    /// Whether it reaches the instrument's responder rule; absent when it cannot be judged.
+    pub responder: Option<bool>,
+    /// The responder rule in words, with its citation.
+    pub rule: Option<String>,
+}
+
+impl From<&ScoreResult> for ScoreOut {
+    fn from(s: &ScoreResult) -> Self {
+        Self {
+            instrument: s.instrument.clone(),
+            score: s.score.clone(),
+            label: s.label.clone(),
+            value: s.value,
+            note: s.note.clone(),
+            baseline: s.baseline,
+            improvement: s.improvement,
+            responder: s.responder,
+            rule: s.rule.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OutcomeRequestOut {
+    pub id: i64,
+    pub patient_id: i64,
+    pub plan_id: i64,
+    pub protocol: String,
+    /// The protocol's outcome timepoint.
+    pub timepoint: String,
+    pub label: String,
+    pub baseline: bool,
+    /// `instrument@version` for each instrument asked.
+    pub instruments: Vec<String>,
+    pub due_from: String,
+    pub due_until: String,
+    /// upcoming, due, overdue or answered.
+    pub state: &'static str,
+    /// When the open link was sent and until when it opens.
+    pub link_sent_at: Option<String>,
+    pub link_expires_at: Option<String>,
+    /// link, phone or in_person.
+    pub answered_by: Option<&'static str>,
+    pub answered_at: Option<String>,
+    /// Each instrument's answers (item → value), as given.
+    pub answers: BTreeMap<String, BTreeMap<String, i32>>,
+    pub scores: Vec<ScoreOut>,
+}
+
+fn request_out(
+    request: &OutcomeRequest,
+    state: &'static str,
+    scores: &[ScoreResult],
+) -> OutcomeRequestOut {
+    OutcomeRequestOut {
+        id: request.id.0,
+        patient_id: request.patient_id.0,
+        plan_id: request.plan_id.0,
+        protocol: request.protocol_id.clone(),
+        timepoint: request.timepoint.clone(),
+        label: request.label.clone(),
+        baseline: request.baseline,
+        instruments: request
+            .instruments
+            .iter()
+            .map(|i| format!("{}@{}", i.id, i.version))
+            .collect(),
+        due_from: request.due_from.to_string(),
+        due_until: request.due_until.to_string(),
+        state,
+        link_sent_at: request.link.as_ref().map(|l| at(l.created_at)),
+        link_expires_at: request.link.as_ref().map(|l| at(l.expires_at)),
+        answered_by: request.response.as_ref().map(|r| r.mode.as_str()),
+        answered_at: request.response.as_ref().map(|r| at(r.answered_at)),
+        answers: request
+            .response
+            .as_ref()
+            .map(|r| {
+                r.document
+                    .instruments
+                    .iter()
+                    .map(|i| (i.id.clone(), i.answers.clone()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        scores: scores.iter().map(ScoreOut::from).collect(),
+    }
+}
+
+impl From<&RequestView> for OutcomeRequestOut {
+    fn from(view: &RequestView) -> Self {
+        request_out(&view.request, view.state.as_str(), &view.scores)
+    }
+}
+
+/// A link just sent. The token is in `path` once and never again: the clinic gives it to
+/// the patient now.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LinkOut {
+    /// `/q/{token}`, to put after the clinic's public address.
+    pub path: String,
+    pub expires_at: String,
+    pub request: OutcomeRequestOut,
+}
+
+impl From<&IssuedLink> for LinkOut {
+    fn from(link: &IssuedLink) -> Self {
+        Self {
+            path: format!("/q/{}", link.token),
+            expires_at: at(link.expires_at),
+            request: request_out(&link.request, "due", &[]),
+        }
+    }
+}
+
+/// Answers the patient gave by telephone or at the clinic.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnswersIn {
+    /// phone or in_person.
+    pub mode: String,
+    /// `instrument.item` → the value chosen, e.g. `{"nprs.pain_average": 6}`. Leave out a
+    /// question not answered.
+    pub answers: BTreeMap<String, i32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ToChaseOut {
+    pub request: OutcomeRequestOut,
+    pub patient_name: String,
+}
+
+impl From<&ToChase> for ToChaseOut {
+    fn from(c: &ToChase) -> Self {
+        Self {
+            request: request_out(&c.request, c.state.as_str(), &[]),
+            patient_name: format!(
+                "{}, {}",
+                c.patient.details.family_name, c.patient.details.given_names
+            ),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ResponseRateOut {
+    pub protocol: String,
+    pub timepoint: String,
+    pub baseline: bool,
+    /// Requests whose window has opened.
+    pub opened: u64,
+    pub answered: u64,
+    pub rate: Option<f64>,
+    /// Wilson 95 % interval.
+    pub low: Option<f64>,
+    pub high: Option<f64>,
+}
+
+impl From<&ResponseRate> for ResponseRateOut {
+    fn from(r: &ResponseRate) -> Self {
+        Self {
+            protocol: r.protocol_title.clone(),
+            timepoint: r.label.clone(),
+            baseline: r.baseline,
+            opened: r.rate.n,
+            answered: r.rate.events,
+            rate: r.rate.estimate,
+            low: r.rate.low,
+            high: r.rate.high,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WorkListOut {
+    pub to_chase: Vec<ToChaseOut>,
+    pub response_rates: Vec<ResponseRateOut>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScheduledOut {
+    /// Requests added now (0 when the plan had them all).
+    pub added: u64,
+}

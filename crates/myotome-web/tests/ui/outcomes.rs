@@ -1,0 +1,172 @@
+//! Outcome questionnaires through the pages: staff send a link from the patient's outcomes;
+//! the patient's page, without sign-in, shows the clinic, their first name and the questions
+//! and nothing else of the chart; answers are taken once; a guessed link opens nothing; the
+//! page is rate limited per address; the work list shows the response rate.
+
+use crate::both;
+use crate::support::{PASSWORD, TestApp, create_patient};
+use crate::web::{Answer, WebClient};
+use serde_json::json;
+
+both!(
+    a_patient_answers_once_through_the_link_staff_sent_and_sees_nothing_else_of_the_chart,
+    super::answer_through_the_link
+);
+
+fn assert_has(answer: &Answer, text: &str) {
+    assert!(
+        answer.html.contains(text),
+        "expected `{text}` in:\n{}",
+        answer.html
+    );
+}
+
+/// An IMS plan (its baseline questionnaire due from today until the first session) for a new
+/// patient; returns the patient and the baseline request.
+async fn planned_patient(app: &TestApp, family: &str) -> (i64, i64) {
+    let patient = create_patient(&app.clinician, family).await;
+    app.clinician
+        .put(
+            &format!("/api/v1/patients/{patient}"),
+            json!({
+                "version": 1, "family_name": family, "given_names": "Alex Maria",
+                "birth_date": "1968-04-02", "sex": "female",
+                "identifiers": [{ "system": "urn:clinic:mrn", "value": "MRN-7731" }],
+                "contact": { "phone": "+1 604 555 0142", "email": "alex@example.org" },
+            }),
+        )
+        .await
+        .assert_status(200);
+    let plan = crate::support::ready_plan(
+        app,
+        patient,
+        json!({
+            "protocol": "ims", "indication": "chronic_back_pain", "region": "lower_back",
+            "side": "both", "target_sites": ["multifidus"],
+            "schedule": { "start": "2027-06-07", "sessions": 6 },
+        }),
+    )
+    .await;
+    app.clinician
+        .post(&format!("/api/v1/patients/{patient}/plans"), plan)
+        .await
+        .assert_status(201);
+    let requests = app
+        .clinician
+        .get(&format!("/api/v1/patients/{patient}/outcomes"))
+        .await;
+    let request = requests.assert_status(200)[0]["id"]
+        .as_i64()
+        .expect("the baseline request");
+    (patient, request)
+}
+
+/// The `/q/…` address on the page staff see after sending.
+fn link_in(page: &Answer) -> String {
+    let start = page.html.find("/q/").expect("the link's address");
+    page.html[start..start + 3 + 64].to_owned()
+}
+
+async fn answer_through_the_link(app: TestApp) {
+    let (patient, request) = planned_patient(&app, "Oyelaran").await;
+    let mut sam = WebClient::signed_in(&app.base, "sam", PASSWORD).await;
+    let outcomes = sam.get(&format!("/patients/{patient}/outcomes")).await;
+    assert_eq!(outcomes.status, 200, "{}", outcomes.html);
+    assert_has(&outcomes, "Before treatment");
+    let sent = sam
+        .post(&format!("/outcomes/requests/{request}/link"), &[])
+        .await;
+    assert_eq!(sent.status, 200, "{}", sent.html);
+    assert_has(&sent, "id=\"link-qr\"");
+    assert_has(&sent, "<svg");
+    let link = link_in(&sent);
+
+    // The patient's page: the first name and the questions, nothing else of the chart.
+    let mut phone = WebClient::new(&app.base);
+    let page = phone.get(&link).await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    assert_has(&page, "Hello Alex");
+    assert_has(&page, "how bad has this pain been on average");
+    for private in [
+        "Oyelaran",
+        "Maria",
+        "1968",
+        "MRN-7731",
+        "555 0142",
+        "alex@example.org",
+        "ims",
+        "Intramuscular",
+    ] {
+        assert!(
+            !page.html.contains(private),
+            "the link page shows `{private}`:\n{}",
+            page.html
+        );
+    }
+    // No global-impression question before treatment.
+    assert!(!page.html.contains("pgic."), "{}", page.html);
+
+    let refused = phone.post(&link, &[("nprs.pain_average", "11")]).await;
+    assert_eq!(refused.status, 422, "{}", refused.html);
+    assert_has(&refused, "id=\"nprs.pain_average-error\"");
+    let thanked = phone.post(&link, &[("nprs.pain_average", "6")]).await;
+    assert_eq!(thanked.status, 200, "{}", thanked.html);
+    assert_has(&thanked, "id=\"link-answered\"");
+    let again = phone.post(&link, &[("nprs.pain_average", "1")]).await;
+    assert_eq!(again.status, 200, "{}", again.html);
+    assert_has(&again, "id=\"link-answered\"");
+    let stored = app
+        .clinician
+        .get(&format!("/api/v1/patients/{patient}/outcomes"))
+        .await;
+    let first = &stored.assert_status(200)[0];
+    assert_eq!(first["answered_by"], "link");
+    assert_eq!(first["scores"][0]["value"], 6.0);
+
+    // A guessed link, and one with a character changed, open nothing.
+    let guessed = phone.get(&format!("/q/{}", "ab".repeat(32))).await;
+    assert_eq!(guessed.status, 404);
+    assert_has(&guessed, "id=\"link-unknown\"");
+    let mut altered = link.clone().into_bytes();
+    let last = altered.len() - 1;
+    altered[last] = if altered[last] == b'0' { b'1' } else { b'0' };
+    let altered = String::from_utf8(altered).expect("ascii");
+    assert_eq!(phone.get(&altered).await.status, 404);
+
+    // Staff see the baseline answered: one of one.
+    let list = sam.get("/outcomes").await;
+    assert_eq!(list.status, 200, "{}", list.html);
+    assert_has(&list, "id=\"response-rates\"");
+    assert_has(&list, "1 of 1");
+}
+
+/// The clinic's limit on the link page per address (here 3 an hour) answers 429 after it.
+async fn link_rate_limit(db: crate::support::Db) {
+    let settings = myotome_web::Settings {
+        questionnaire_link_limit: 3,
+        ..myotome_web::Settings::default()
+    };
+    let Some(app) = crate::support::spawn_app_with(db, settings).await else {
+        return;
+    };
+    let mut guesser = WebClient::new(&app.base);
+    for i in 0..3 {
+        let answer = guesser.get(&format!("/q/{}{i:02}", "0".repeat(62))).await;
+        assert_eq!(answer.status, 404, "guess {i}");
+    }
+    let paused = guesser.get(&format!("/q/{}", "1".repeat(64))).await;
+    assert_eq!(paused.status, 429, "{}", paused.html);
+    assert_has(&paused, "paused");
+}
+
+mod the_questionnaire_link_page_answers_429_past_the_clinics_limit_per_address {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_sqlite() {
+        super::link_rate_limit(crate::support::Db::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_postgres() {
+        super::link_rate_limit(crate::support::Db::Postgres).await;
+    }
+}
