@@ -433,6 +433,15 @@ impl Browser {
         }
     }
 
+    /// Sizes the window: a phone's 390 × 844 for the patient's pages, 1280 × 900 for the
+    /// clinic's.
+    pub async fn window_size(&self, width: u32, height: u32) {
+        self.client
+            .set_window_size(width, height)
+            .await
+            .unwrap_or_else(|e| panic!("size the window to {width}×{height}: {e}"));
+    }
+
     /// Clicks the element with this id.
     pub async fn click_id(&self, id: &str) {
         self.click(&format!("[id=\"{id}\"]")).await;

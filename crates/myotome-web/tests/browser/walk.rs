@@ -1418,6 +1418,91 @@ async fn prints_cleanly(browser: &mut Browser, path: &str, name: &str, wanted: &
     browser.screenshot(&format!("{name}-screen")).await;
 }
 
+/// Outcomes: an IMS plan asks for a baseline questionnaire before its first session; staff send
+/// the link from the patient's outcomes page (the handout carries it as a QR code); the patient
+/// answers on a phone-sized page without signing in, seeing the clinic and their first name
+/// only; staff find it answered with its score, off the list to chase, and see the response
+/// rate of each timepoint.
+async fn a_patient_answers_the_questionnaire_on_a_phone(browser: &mut Browser) {
+    let app = browser.app();
+    let patient = crate::support::create_patient(&app.clinician, "Achterberg").await;
+    let plan = crate::support::ready_plan(
+        app,
+        patient,
+        serde_json::json!({
+            "protocol": "ims", "indication": "chronic_back_pain", "region": "lower_back",
+            "side": "left", "target_sites": ["multifidus"],
+            "schedule": { "start": monday_after(21).to_string(), "sessions": 6 },
+        }),
+    )
+    .await;
+    app.clinician
+        .post(&format!("/api/v1/patients/{patient}/plans"), plan)
+        .await
+        .assert_status(201);
+
+    browser.sign_out().await;
+    browser.sign_in("sam").await;
+    browser.open(&format!("/patients/{patient}")).await;
+    browser.click_id("chart-outcomes").await;
+    let card = browser.wait_for(".outcome-request").await;
+    let card_id = card.attr("id").await.ok().flatten().unwrap_or_default();
+    let request = id_after(&format!("/{card_id}"), "/request-");
+    let state = browser.text_of(&format!("#request-{request}-state")).await;
+    assert_eq!(state, "due", "the baseline is due before the first session");
+    browser.screenshot("outcomes-before-treatment").await;
+    browser.click_id(&format!("send-link-{request}")).await;
+    browser.wait_for("#link-qr svg").await;
+    browser.screenshot("questionnaire-handout").await;
+    let url = browser.text_of("#link-url").await;
+    let path = &url[url.find("/q/").expect("a questionnaire address")..];
+
+    // The patient, on a phone, not signed in.
+    browser.sign_out().await;
+    browser.window_size(390, 844).await;
+    browser.open(path).await;
+    assert_eq!(browser.heading().await, "Hello Alex");
+    let page = browser.page_text().await;
+    assert!(
+        !page.contains("Achterberg") && !page.contains("1968"),
+        "nothing of the chart on the patient's page: {page}"
+    );
+    browser
+        .check("input[name=\"nprs.pain_average\"][value=\"6\"]", true)
+        .await;
+    browser.screenshot("questionnaire-on-a-phone").await;
+    browser.click_id("send-answers").await;
+    browser.wait_for("#link-answered").await;
+    browser.screenshot("questionnaire-answered").await;
+    browser.window_size(1280, 900).await;
+
+    // Staff: answered, scored, off the list to chase; the response rates.
+    browser.sign_in("sam").await;
+    browser.open(&format!("/patients/{patient}/outcomes")).await;
+    assert_eq!(
+        browser.text_of(&format!("#request-{request}-state")).await,
+        "answered"
+    );
+    let scores = browser.text_of(&format!("#request-{request}-scores")).await;
+    assert!(
+        scores.contains("Pain (0–10)") && scores.contains('6'),
+        "{scores}"
+    );
+    browser.click("nav a[href=\"/outcomes\"]").await;
+    browser.wait_for("#response-rates").await;
+    let chased = browser.main_text().await;
+    assert!(
+        !chased.contains("Achterberg"),
+        "answered, so not chased: {chased}"
+    );
+    let rates = browser.text_of("#response-rates").await;
+    assert!(
+        rates.contains("Intramuscular Stimulation") && rates.contains("Before treatment"),
+        "{rates}"
+    );
+    browser.screenshot("outcomes-work-list").await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn from_the_public_candidate_form_to_booked_sessions_on_the_calendar() {
     let Some(mut browser) = Browser::start("walk").await else {
@@ -1498,6 +1583,7 @@ async fn from_the_public_candidate_form_to_booked_sessions_on_the_calendar() {
     a_hip_session_day_from_arrival_to_observation(&mut browser).await;
     an_ims_session_day_with_the_muscles_needled(&mut browser).await;
     an_im_bmc_leg_day_with_the_bone_marrow_harvest(&mut browser).await;
+    a_patient_answers_the_questionnaire_on_a_phone(&mut browser).await;
 
     let taken = browser.finish().await;
     eprintln!("screenshots:\n{}", taken.join("\n"));
