@@ -21,6 +21,7 @@ store_tests! {
         a_link_opens_its_questionnaire_once_and_a_guessed_altered_expired_or_replaced_one_does_not,
         answers_by_telephone_are_marked_so_and_scored_against_the_baseline,
         the_work_list_chases_what_is_overdue_and_counts_each_timepoints_response_rate,
+        the_cohort_report_counts_responses_changes_and_responders_of_the_filtered_plans,
     ],
 }
 
@@ -418,4 +419,103 @@ async fn the_work_list_chases_what_is_overdue_and_counts_each_timepoints_respons
     assert_eq!((baseline_rate.rate.events, baseline_rate.rate.n), (1, 2));
     // Follow-ups have not opened yet: not counted.
     assert!(list.rates.iter().all(|r| r.baseline), "{:?}", list.rates);
+}
+
+async fn the_cohort_report_counts_responses_changes_and_responders_of_the_filtered_plans(ctx: Ctx) {
+    use myotome_clinic::outcome_reports::{self, CohortQuery};
+    let s = setting(&ctx).await;
+    let other = ctx
+        .store
+        .create_patient(
+            &s.doctor.actor,
+            &patient("Hopper", "Grace", date(1966, 12, 9)),
+        )
+        .await
+        .expect("created")
+        .id;
+    hip_plan(&s.clinic, &s.doctor, other).await;
+    let later = support::clinic_on(&s.clinic, date(2027, 2, 20));
+    // Ada: pain 8 before, 3 after (5 better, a responder). Grace: 6 before, 5 after (not).
+    for (who, before, after) in [(s.patient, "8", "3"), (other, "6", "5")] {
+        let views = outcomes::patient_outcomes(&s.clinic, &s.nurse, who)
+            .await
+            .expect("read");
+        for view in views {
+            let value = if view.request.baseline { before } else { after };
+            outcomes::enter_answers(
+                &later,
+                &s.nurse,
+                view.request.id,
+                &EnteredAnswers {
+                    mode: ResponseMode::Phone,
+                    answers: pain(value),
+                },
+            )
+            .await
+            .expect("entered");
+        }
+    }
+    let query = CohortQuery {
+        protocol: "hip-biologics".to_owned(),
+        indication: Some("hip_osteoarthritis".to_owned()),
+        region: Some("hip".to_owned()),
+        ..CohortQuery::default()
+    };
+    let report = outcome_reports::cohort(&later, &s.doctor, &query)
+        .await
+        .expect("the report");
+    assert_eq!(report.patients, 2);
+    let baseline = &report.timepoints[0];
+    assert_eq!((baseline.opened, baseline.answered), (2, 2));
+    assert_eq!(baseline.scores[0].median, Some(7.0));
+    let follow = &report.timepoints[1];
+    assert_eq!(follow.timepoint, "initial_follow_up");
+    assert_eq!((follow.opened, follow.answered), (2, 2));
+    let pain_score = follow
+        .scores
+        .iter()
+        .find(|sc| sc.instrument == "nprs")
+        .expect("pain");
+    assert_eq!(pain_score.median_improvement, Some(3.0));
+    assert_eq!(
+        (pain_score.responders.events, pain_score.responders.n),
+        (1, 2)
+    );
+    // Hip biologics claims nothing: no claim to set beside.
+    assert!(report.claims.is_empty());
+    let csv = outcome_reports::csv(&report).expect("csv");
+    assert!(
+        csv.starts_with("protocol,timepoint,opened,answered"),
+        "{csv}"
+    );
+    assert!(
+        csv.lines()
+            .any(|l| l.starts_with("hip-biologics,initial_follow_up,2,2,")
+                && l.contains(",nprs,pain,2,")),
+        "{csv}"
+    );
+
+    // Another region, or plans made after these, leave nobody.
+    let elsewhere = CohortQuery {
+        region: Some("knee".to_owned()),
+        ..query.clone()
+    };
+    assert_eq!(
+        outcome_reports::cohort(&later, &s.doctor, &elsewhere)
+            .await
+            .expect("the report")
+            .patients,
+        0
+    );
+    let newer = CohortQuery {
+        made_from: Some(date(2027, 1, 16)),
+        ..query
+    };
+    assert_eq!(
+        outcome_reports::cohort(&later, &s.doctor, &newer)
+            .await
+            .expect("the report")
+            .patients,
+        0
+    );
 }

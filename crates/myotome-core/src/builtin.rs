@@ -78,6 +78,7 @@ impl ClinicalData {
         }
         harvests_make_autologous_kinds(&protocols, &product_kinds)?;
         let instruments = Instruments::load(&INSTRUMENTS, &[])?;
+        claims_name_scored_instruments(&protocols, &instruments)?;
         Ok(Self {
             catalog,
             terminology,
@@ -90,6 +91,7 @@ impl ClinicalData {
     /// Adds the clinic's own instrument files (name, text) to the built-in ones.
     pub fn with_clinic_instruments(mut self, files: &[(String, String)]) -> Result<Self, Problems> {
         self.instruments = Instruments::load(&INSTRUMENTS, files)?;
+        claims_name_scored_instruments(&self.protocols, &self.instruments)?;
         Ok(self)
     }
 
@@ -134,6 +136,50 @@ fn harvests_make_autologous_kinds(
             })
         })
         .collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Problems(problems))
+    }
+}
+
+/// Every claim a protocol makes names an instrument's score that has a responder rule: the
+/// claim is judged by that rule.
+fn claims_name_scored_instruments(
+    protocols: &ProtocolLibrary,
+    instruments: &Instruments,
+) -> Result<(), Problems> {
+    let mut problems = Vec::new();
+    for loaded in protocols.iter() {
+        for (i, claim) in loaded.protocol.claims.iter().enumerate() {
+            let rule = instruments
+                .get(&claim.instrument)
+                .and_then(|instrument| instrument.score_rule(&claim.score));
+            let message = match rule {
+                Some(score) if score.responder.is_some() => continue,
+                Some(_) => format!(
+                    "score `{}` of `{}` has no responder rule to judge the claim by",
+                    claim.score, claim.instrument
+                ),
+                None => format!(
+                    "`{}` is no instrument with a score `{}`; name one of: {}",
+                    claim.instrument,
+                    claim.score,
+                    instruments
+                        .iter()
+                        .flat_map(|i| i.scores.iter().map(move |s| format!("{}.{}", i.id, s.id)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
+            problems.push(Problem {
+                file: loaded.origin.file().to_owned(),
+                line: None,
+                field: format!("claims[{i}].instrument"),
+                message,
+            });
+        }
+    }
     if problems.is_empty() {
         Ok(())
     } else {

@@ -17,6 +17,7 @@ pub mod gs1;
 pub mod instrument;
 pub mod lots;
 pub mod outcome;
+pub mod outcome_report;
 pub mod problem;
 pub mod procedure_note;
 pub mod prom;

@@ -466,6 +466,13 @@ pub trait OutcomeStore: Send + Sync {
     /// were answered. Counts only: no patient in it, not audited.
     async fn outcome_response_counts(&self, today: jiff::civil::Date)
     -> Result<Vec<ResponseCount>>;
+    /// The requests and scores a cohort report reads (numbers, no names); audited as
+    /// `outcomes.report` with the protocol.
+    async fn outcome_report_rows(
+        &self,
+        actor: &Actor,
+        filter: &ReportFilter,
+    ) -> Result<Vec<ReportRow>>;
 }
 
 /// Everything Myotome keeps, one small trait per area (a new capability adds its own), plus

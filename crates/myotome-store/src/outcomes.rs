@@ -184,3 +184,33 @@ pub struct ResponseCount {
     pub opened: u64,
     pub answered: u64,
 }
+
+/// Which requests a cohort report reads: one protocol's, whose window opened by `opened_by`,
+/// of plans matching the rest (each `None` = any).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportFilter {
+    pub protocol_id: String,
+    pub indication: Option<String>,
+    pub region: Option<String>,
+    /// The clinician who made the plan.
+    pub clinician: Option<UserId>,
+    /// Plans made on or after this day …
+    pub made_from: Option<Date>,
+    /// … and on or before this one (UTC days).
+    pub made_until: Option<Date>,
+    pub opened_by: Date,
+}
+
+/// One request of a report, with its scores when answered (numbers only).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportRow {
+    pub request_id: OutcomeRequestId,
+    pub plan_id: PlanId,
+    pub patient_id: PatientId,
+    pub timepoint: String,
+    pub baseline: bool,
+    pub due_from: Date,
+    pub answered: bool,
+    /// (instrument, score, value).
+    pub scores: Vec<(String, String, f64)>,
+}

@@ -1117,6 +1117,22 @@ impl crate::OutcomeStore for SqlStore {
         let mut conn = self.pool.acquire().await.db()?;
         outcomes::response_counts(&mut conn, today).await
     }
+
+    async fn outcome_report_rows(
+        &self,
+        actor: &Actor,
+        filter: &crate::ReportFilter,
+    ) -> Result<Vec<crate::ReportRow>> {
+        let protocol = filter.protocol_id.clone();
+        self.audited_read(
+            actor,
+            move |tx| Box::pin(outcomes::report_rows(tx.conn, filter)),
+            move |_| {
+                AuditAction::general("outcomes.report").with_target(format!("protocol/{protocol}"))
+            },
+        )
+        .await
+    }
 }
 
 #[async_trait]

@@ -69,6 +69,7 @@ const FIELDS: &[&str] = &[
     "documentation",
     "billing",
     "outcomes",
+    "claims",
     "one_side",
     "harvest",
 ];
@@ -111,6 +112,7 @@ pub fn load_protocol(
     let side_effects = lists.take(&mut reader, "side_effects");
     let documentation = lists.take(&mut reader, "documentation");
     let outcomes = lists.take(&mut reader, "outcomes");
+    let claims = lists.take(&mut reader, "claims");
     let preparation = reader.optional("preparation");
     let procedure = reader.optional("procedure");
     let dosing = reader.optional("dosing");
@@ -150,6 +152,7 @@ pub fn load_protocol(
             documentation,
             billing: billing.flatten().unwrap_or_default(),
             outcomes,
+            claims,
             one_side: one_side.flatten(),
             harvest: harvest.flatten(),
         })

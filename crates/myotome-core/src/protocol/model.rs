@@ -477,6 +477,24 @@ pub struct OutcomeTimepoint {
     pub source: Source,
 }
 
+/// A claim the seed (or the clinic) makes about results — "approximately 80-90% of patients
+/// experience significant benefits" — set beside the clinic's own responder rate on the
+/// instrument's score, judged by that score's cited responder rule.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Claim {
+    pub id: String,
+    /// The claim in plain words.
+    pub statement: String,
+    /// The share of patients claimed, as a range in percent (one value: both the same).
+    pub low_percent: f64,
+    pub high_percent: f64,
+    /// The instrument and score whose responder rule stands for the claimed benefit.
+    pub instrument: String,
+    pub score: String,
+    pub source: Source,
+}
+
 /// A treatment protocol, validated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Protocol {
@@ -502,6 +520,8 @@ pub struct Protocol {
     pub documentation: Vec<DocumentationField>,
     pub billing: Billing,
     pub outcomes: Vec<OutcomeTimepoint>,
+    /// Claims about results, each compared with the clinic's own responder rate.
+    pub claims: Vec<Claim>,
     /// Present when a plan treats one side only (seed 004: "one leg"): "both" is refused.
     pub one_side: Option<OneSide>,
     /// Present when the procedure harvests the patient's own cells (seed 004: bone marrow from

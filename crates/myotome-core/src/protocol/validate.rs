@@ -48,6 +48,7 @@ pub(super) fn validate(
     check_schedule(&mut found, protocol);
     check_follow_ups(&mut found, protocol);
     check_outcomes(&mut found, protocol);
+    check_claims(&mut found, protocol);
     check_unique_by(
         &mut found,
         &root.key("documentation"),
@@ -260,6 +261,9 @@ fn sources(protocol: &Protocol) -> Vec<(FieldPath, &Source)> {
     }
     for (i, x) in protocol.outcomes.iter().enumerate() {
         all.push((root.key("outcomes").index(i).key("source"), &x.source));
+    }
+    for (i, x) in protocol.claims.iter().enumerate() {
+        all.push((root.key("claims").index(i).key("source"), &x.source));
     }
     all
 }
@@ -556,6 +560,28 @@ fn check_follow_ups(found: &mut Found, protocol: &Protocol) {
             found.push((
                 at.key("every"),
                 "check-ins cannot repeat every zero days".into(),
+            ));
+        }
+    }
+}
+
+fn check_claims(found: &mut Found, protocol: &Protocol) {
+    let path = FieldPath::root().key("claims");
+    for (i, claim) in protocol.claims.iter().enumerate() {
+        let in_range = |v: f64| (0.0..=100.0).contains(&v);
+        if !in_range(claim.low_percent)
+            || !in_range(claim.high_percent)
+            || claim.low_percent > claim.high_percent
+        {
+            found.push((
+                path.index(i).key("low_percent"),
+                "write the claimed share as percentages from 0 to 100, `low_percent` not above `high_percent`".into(),
+            ));
+        }
+        if protocol.claims[..i].iter().any(|c| c.id == claim.id) {
+            found.push((
+                path.index(i).key("id"),
+                format!("claim `{}` is declared twice; keep one", claim.id),
             ));
         }
     }

@@ -46,6 +46,18 @@ CREATE TABLE outcome_responses (
     CHECK ((mode = 'link') = (entered_by IS NULL))
 );
 
+-- Each score of a response as a number, written with it, so reports read numbers and never
+-- parse a document (the document stays what the response is).
+CREATE TABLE outcome_scores (
+    response_id BIGINT NOT NULL REFERENCES outcome_responses (id),
+    request_id  BIGINT NOT NULL REFERENCES outcome_requests (id),
+    instrument  TEXT   NOT NULL,
+    score       TEXT   NOT NULL,
+    value       DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (response_id, instrument, score)
+);
+CREATE INDEX outcome_scores_by_request ON outcome_scores (request_id);
+
 CREATE FUNCTION myotome_outcome_request_guard() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
@@ -70,4 +82,6 @@ BEGIN
 END;
 $$;
 CREATE TRIGGER outcome_responses_are_kept BEFORE UPDATE OR DELETE ON outcome_responses
+FOR EACH ROW EXECUTE FUNCTION myotome_outcome_response_guard();
+CREATE TRIGGER outcome_scores_are_kept BEFORE UPDATE OR DELETE ON outcome_scores
 FOR EACH ROW EXECUTE FUNCTION myotome_outcome_response_guard();

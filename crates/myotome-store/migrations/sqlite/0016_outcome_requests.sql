@@ -46,6 +46,18 @@ CREATE TABLE outcome_responses (
     CHECK ((mode = 'link') = (entered_by IS NULL))
 );
 
+-- Each score of a response as a number, written with it, so reports read numbers and never
+-- parse a document (the document stays what the response is).
+CREATE TABLE outcome_scores (
+    response_id INTEGER NOT NULL REFERENCES outcome_responses (id),
+    request_id  INTEGER NOT NULL REFERENCES outcome_requests (id),
+    instrument  TEXT   NOT NULL,
+    score       TEXT   NOT NULL,
+    value       REAL NOT NULL,
+    PRIMARY KEY (response_id, instrument, score)
+);
+CREATE INDEX outcome_scores_by_request ON outcome_scores (request_id);
+
 CREATE TRIGGER outcome_requests_are_kept_update BEFORE UPDATE ON outcome_requests
 WHEN NEW.plan_id IS NOT OLD.plan_id OR NEW.timepoint IS NOT OLD.timepoint
     OR NEW.plan_visit IS NOT OLD.plan_visit OR NEW.instruments IS NOT OLD.instruments
@@ -63,6 +75,14 @@ BEGIN
     SELECT RAISE(ABORT, 'a questionnaire response is never changed');
 END;
 CREATE TRIGGER outcome_responses_are_kept_delete BEFORE DELETE ON outcome_responses
+BEGIN
+    SELECT RAISE(ABORT, 'a questionnaire response is never deleted');
+END;
+CREATE TRIGGER outcome_scores_are_kept_update BEFORE UPDATE ON outcome_scores
+BEGIN
+    SELECT RAISE(ABORT, 'a questionnaire response is never changed');
+END;
+CREATE TRIGGER outcome_scores_are_kept_delete BEFORE DELETE ON outcome_scores
 BEGIN
     SELECT RAISE(ABORT, 'a questionnaire response is never deleted');
 END;

@@ -6,7 +6,8 @@ use super::codec::{self, date_text, get, ts_text};
 use super::error::{DbResult, unique_or_database};
 use crate::outcomes::{
     InstrumentRef, LinkIssued, LinkTarget, NewOutcomeRequest, NewResponse, OutcomeRequest,
-    OutcomeRequestId, OutcomeResponse, ResponseCount, ResponseDocument, ResponseMode,
+    OutcomeRequestId, OutcomeResponse, ReportFilter, ReportRow, ResponseCount, ResponseDocument,
+    ResponseMode,
 };
 use crate::{PatientId, PlanId, PlanVisit, Result, StoreError, UserId};
 use jiff::Timestamp;
@@ -265,21 +266,112 @@ pub(crate) async fn add_response(
         ResponseMode::Link => None,
         ResponseMode::Phone | ResponseMode::InPerson => by.map(|u| u.0),
     };
-    sqlx::query(
+    let response_id: i64 = sqlx::query_scalar(
         "INSERT INTO outcome_responses (request_id, mode, answered_at, entered_by, document) \
-         VALUES ($1, $2, $3, $4, $5)",
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
     .bind(request.0)
     .bind(response.mode.as_str())
     .bind(ts_text(response.answered_at))
     .bind(entered_by)
     .bind(codec::json_text(&response.document)?)
-    .execute(&mut *conn)
+    .fetch_one(&mut *conn)
     .await
     .map_err(|e| {
         unique_or_database(e, || {
             "this questionnaire was already answered; answers are kept as given".to_owned()
         })
     })?;
+    for instrument in &response.document.instruments {
+        for score in &instrument.scores {
+            let Some(value) = score.value.filter(|v| v.is_finite()) else {
+                continue;
+            };
+            sqlx::query(
+                "INSERT INTO outcome_scores (response_id, request_id, instrument, score, value) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(response_id)
+            .bind(request.0)
+            .bind(&instrument.id)
+            .bind(&score.id)
+            .bind(value)
+            .execute(&mut *conn)
+            .await
+            .db()?;
+        }
+    }
     Ok(())
+}
+
+/// The requests a cohort report reads, with their scores, in plan order.
+pub(crate) async fn report_rows(
+    conn: &mut AnyConnection,
+    filter: &ReportFilter,
+) -> Result<Vec<ReportRow>> {
+    let mut sql = String::from(
+        "SELECT r.id, r.plan_id, r.patient_id, r.timepoint, r.baseline, r.due_from, \
+         s.id AS response_id, sc.instrument, sc.score, sc.value \
+         FROM outcome_requests AS r JOIN treatment_plans AS p ON p.id = r.plan_id \
+         LEFT JOIN outcome_responses AS s ON s.request_id = r.id \
+         LEFT JOIN outcome_scores AS sc ON sc.response_id = s.id \
+         WHERE r.protocol_id = $1 AND r.due_from <= $2",
+    );
+    let mut texts: Vec<String> = vec![filter.protocol_id.clone(), date_text(filter.opened_by)];
+    let mut clinician = None;
+    if let Some(indication) = &filter.indication {
+        texts.push(indication.clone());
+        sql.push_str(&format!(" AND p.indication = ${}", texts.len()));
+    }
+    if let Some(region) = &filter.region {
+        texts.push(region.clone());
+        sql.push_str(&format!(" AND p.region = ${}", texts.len()));
+    }
+    if let Some(from) = filter.made_from {
+        texts.push(date_text(from));
+        sql.push_str(&format!(" AND p.created_at >= ${}", texts.len()));
+    }
+    if let Some(until) = filter.made_until {
+        // Timestamps are RFC 3339 text: everything of that day sorts before the next day.
+        texts.push(date_text(until.tomorrow().unwrap_or(until)));
+        sql.push_str(&format!(" AND p.created_at < ${}", texts.len()));
+    }
+    if let Some(user) = filter.clinician {
+        clinician = Some(user.0);
+        sql.push_str(&format!(" AND p.created_by = ${}", texts.len() + 1));
+    }
+    sql.push_str(" ORDER BY r.plan_id, r.id");
+    let mut query = sqlx::query(&sql);
+    for text in &texts {
+        query = query.bind(text);
+    }
+    if let Some(user) = clinician {
+        query = query.bind(user);
+    }
+    let rows = query.fetch_all(&mut *conn).await.db()?;
+    let mut out: Vec<ReportRow> = Vec::new();
+    for row in &rows {
+        let id = OutcomeRequestId(get(row, "id")?);
+        if out.last().is_none_or(|last| last.request_id != id) {
+            out.push(ReportRow {
+                request_id: id,
+                plan_id: PlanId(get(row, "plan_id")?),
+                patient_id: PatientId(get(row, "patient_id")?),
+                timepoint: get(row, "timepoint")?,
+                baseline: get::<i64>(row, "baseline")? == 1,
+                due_from: codec::date(row, "due_from")?,
+                answered: get::<Option<i64>>(row, "response_id")?.is_some(),
+                scores: Vec::new(),
+            });
+        }
+        if let (Some(instrument), Some(score), Some(value)) = (
+            get::<Option<String>>(row, "instrument")?,
+            get::<Option<String>>(row, "score")?,
+            get::<Option<f64>>(row, "value")?,
+        ) && let Some(last) = out.last_mut()
+        {
+            last.scores.push((instrument, score, value));
+        }
+    }
+    Ok(out)
 }
