@@ -210,7 +210,9 @@ mod tests {
     use super::*;
     use crate::ClinicalData;
 
-    fn scores(pain: Option<f64>) -> Vec<(String, String, f64)> {
+    type Scores = Vec<(String, String, f64)>;
+
+    fn scores(pain: Option<f64>) -> Scores {
         pain.map(|v| vec![("nprs".to_owned(), "pain".to_owned(), v)])
             .unwrap_or_default()
     }
@@ -231,7 +233,7 @@ mod tests {
             (3, "follow_up", false, Some(2.0)),
             (4, "follow_up", false, None),
         ];
-        let owned: Vec<(i64, &str, bool, Vec<(String, String, f64)>)> = table
+        let owned: Vec<(i64, &str, bool, Scores)> = table
             .iter()
             .map(|(plan, t, b, v)| (*plan, *t, *b, scores(*v)))
             .collect();
