@@ -5,11 +5,12 @@
 
 use crate::auth::Authorized;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ApiJson, ApiPath};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::permissions::need;
 use crate::state::AppState;
 use crate::wire::outcomes::{
-    AnswersIn, LinkOut, OutcomeRequestOut, ResponseRateOut, ScheduledOut, ToChaseOut, WorkListOut,
+    AnswersIn, CohortReportOut, LinkOut, OutcomeRequestOut, ReportQuery, ResponseRateOut,
+    ScheduledOut, ToChaseOut, WorkListOut,
 };
 use axum::Json;
 use axum::extract::State;
@@ -28,6 +29,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(send_link))
         .routes(routes!(enter_answers))
         .routes(routes!(work_list))
+        .routes(routes!(report))
 }
 
 /// A patient's questionnaires, in due order, each answered one with its scores against the
@@ -158,4 +160,39 @@ async fn work_list(
         to_chase: list.to_chase.iter().map(ToChaseOut::from).collect(),
         response_rates: list.rates.iter().map(ResponseRateOut::from).collect(),
     }))
+}
+
+/// The cohort report of one protocol: per timepoint the response rate, each score's median,
+/// the median improvement from baseline and the responders (Wilson 95 % intervals); each
+/// claim of the protocol beside the clinic's responder rate.
+#[utoipa::path(get, path = "/api/v1/outcomes/report", tag = "outcomes", params(ReportQuery),
+    responses(
+        (status = 200, description = "The report", body = CohortReportOut),
+        (status = 422, description = "An unknown protocol, or an unreadable date", body = ErrorBody),
+    ))]
+async fn report(
+    auth: Authorized<need::OutcomeRead>,
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<ReportQuery>,
+) -> Result<Json<CohortReportOut>, ApiError> {
+    let date =
+        |field: &str, text: &Option<String>| -> Result<Option<jiff::civil::Date>, ApiError> {
+            match text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+                None => Ok(None),
+                Some(text) => myotome_clinic::validate::parse_date(text)
+                    .map(Some)
+                    .map_err(|sentence| ApiError::from(ClinicError::field(field, sentence))),
+            }
+        };
+    let cohort = myotome_clinic::outcome_reports::CohortQuery {
+        protocol: query.protocol,
+        indication: query.indication.filter(|t| !t.trim().is_empty()),
+        region: query.region.filter(|t| !t.trim().is_empty()),
+        clinician: query.clinician.map(myotome_store::UserId),
+        made_from: date("from", &query.from)?,
+        made_until: date("until", &query.until)?,
+    };
+    let report =
+        myotome_clinic::outcome_reports::cohort(&state.clinic, &auth.clinic(), &cohort).await?;
+    Ok(Json(CohortReportOut::from(&report)))
 }

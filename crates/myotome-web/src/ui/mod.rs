@@ -14,6 +14,7 @@ pub mod alerts;
 pub mod assets;
 pub mod calendar;
 pub mod candidate;
+pub mod charts;
 pub mod form;
 pub mod inventory;
 pub mod layout;

@@ -12,12 +12,18 @@
 //!   once, with a printable handout carrying it as a QR code) and entering answers given by
 //!   telephone or at the desk.
 //!
-//! The rules are the use case's ([`myotome_clinic::outcomes`]).
+//! - `/outcomes/report`: the cohort report — filters, each claim of the protocol beside the
+//!   clinic's responder rate and the rule that judged it, each timepoint's response rate,
+//!   medians, changes and responders, with charts; `/outcomes/report.csv` the same as CSV.
+//!
+//! The rules are the use case's ([`myotome_clinic::outcomes`],
+//! [`myotome_clinic::outcome_reports`]).
 
 use crate::error::ApiError;
 use crate::extract::ClientAddress;
 use crate::permissions::need;
 use crate::state::AppState;
+use crate::ui::charts;
 use crate::ui::form::{FieldErrors, Fields};
 use crate::ui::layout::Chrome;
 use crate::ui::page::{Page, PathText, Viewer, id_in_path};
@@ -43,6 +49,8 @@ pub fn routes() -> Router<AppState> {
         .route("/patients/{id}/outcomes", get(patient_page))
         .route("/outcomes/requests/{id}/link", post(send_link))
         .route("/outcomes/requests/{id}/answers", post(enter_answers))
+        .route("/outcomes/report", get(report_page))
+        .route("/outcomes/report.csv", get(report_csv))
 }
 
 // --- The patient's page ------------------------------------------------------------------------
@@ -667,4 +675,396 @@ async fn enter_answers(
         }
         Err(error) => Err(in_page(viewer)(ApiError::from(error))),
     }
+}
+
+// --- The cohort report ------------------------------------------------------------------------
+
+/// The report's filters as the address carries them (every one optional; the first protocol
+/// of the library when none is named).
+#[derive(Debug, Default, serde::Deserialize)]
+struct ReportParams {
+    #[serde(default)]
+    protocol: Option<String>,
+    #[serde(default)]
+    indication: Option<String>,
+    #[serde(default)]
+    region: Option<String>,
+    #[serde(default)]
+    clinician: Option<String>,
+    #[serde(default)]
+    from: Option<String>,
+    #[serde(default)]
+    until: Option<String>,
+}
+
+fn blank_is_none(value: &Option<String>) -> Option<String> {
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}
+
+/// The query the use case takes, each problem at its field.
+fn report_query(
+    state: &AppState,
+    params: &ReportParams,
+) -> Result<myotome_clinic::outcome_reports::CohortQuery, FieldErrors> {
+    let mut errors = FieldErrors::none();
+    let date = |field: &str, value: &Option<String>, errors: &mut FieldErrors| {
+        blank_is_none(value).and_then(|text| match myotome_clinic::validate::parse_date(&text) {
+            Ok(date) => Some(date),
+            Err(sentence) => {
+                errors.add(field, sentence);
+                None
+            }
+        })
+    };
+    let made_from = date("from", &params.from, &mut errors);
+    let made_until = date("until", &params.until, &mut errors);
+    let clinician = blank_is_none(&params.clinician).and_then(|text| match text.parse::<i64>() {
+        Ok(id) => Some(myotome_store::UserId(id)),
+        Err(_) => {
+            errors.add("clinician", "choose a clinician from the list");
+            None
+        }
+    });
+    let protocol = blank_is_none(&params.protocol).unwrap_or_else(|| {
+        state
+            .data
+            .protocols
+            .get("ims")
+            .or_else(|| state.data.protocols.iter().next())
+            .map(|l| l.protocol.id.to_string())
+            .unwrap_or_default()
+    });
+    if errors.is_empty() {
+        Ok(myotome_clinic::outcome_reports::CohortQuery {
+            protocol,
+            indication: blank_is_none(&params.indication),
+            region: blank_is_none(&params.region),
+            clinician,
+            made_from,
+            made_until,
+        })
+    } else {
+        Err(errors)
+    }
+}
+
+struct OptionView {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+struct ScoreLine {
+    label: String,
+    answers: usize,
+    median: String,
+    change: String,
+    responders: String,
+}
+
+struct TimepointRow {
+    label: String,
+    answered: u64,
+    opened: u64,
+    response: String,
+    scores: Vec<ScoreLine>,
+}
+
+struct ClaimRow {
+    statement: String,
+    source: String,
+    clinic: String,
+    verdict: &'static str,
+    rule: String,
+    chart: String,
+}
+
+#[derive(Template)]
+#[template(path = "ui/outcomes/report.html")]
+struct ReportPage {
+    chrome: Chrome,
+    title: String,
+    protocols: Vec<OptionView>,
+    indications: Vec<OptionView>,
+    regions: Vec<OptionView>,
+    clinicians: Vec<OptionView>,
+    from: String,
+    until: String,
+    errors: FieldErrors,
+    patients: usize,
+    as_of: String,
+    claims: Vec<ClaimRow>,
+    timepoints: Vec<TimepointRow>,
+    response_chart: String,
+    responder_charts: Vec<String>,
+    csv_href: String,
+}
+
+fn with_interval(p: &myotome_core::statistics::Proportion) -> String {
+    match (p.estimate, p.low, p.high) {
+        (Some(e), Some(l), Some(h)) => format!(
+            "{:.0} % ({} of {}; 95 % CI {:.0}–{:.0} %)",
+            e * 100.0,
+            p.events,
+            p.n,
+            l * 100.0,
+            h * 100.0
+        ),
+        _ => "none yet".to_owned(),
+    }
+}
+
+fn encode(value: &str) -> String {
+    crate::ui::page::encode_component(value)
+}
+
+async fn report_page(
+    page: Page<need::OutcomeRead>,
+    State(state): State<AppState>,
+    query: Result<axum::extract::Query<ReportParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, UiError> {
+    use myotome_core::outcome_report::AgainstClaim;
+    let viewer = &page.viewer;
+    let params = query.map(|q| q.0).unwrap_or_default();
+    let users = state.store.users().await.map_err(in_page(viewer))?;
+    let chosen = blank_is_none(&params.protocol);
+    let (cohort, errors) = match report_query(&state, &params) {
+        Ok(q) => (Some(q), FieldErrors::none()),
+        Err(errors) => (None, errors),
+    };
+    let protocol_id = cohort
+        .as_ref()
+        .map(|q| q.protocol.clone())
+        .or(chosen)
+        .unwrap_or_default();
+    let report = match &cohort {
+        Some(q) => Some(
+            myotome_clinic::outcome_reports::cohort(&state.clinic, &viewer.clinic(), q)
+                .await
+                .map_err(|e| in_page(viewer)(ApiError::from(e)))?,
+        ),
+        None => None,
+    };
+    let loaded = state.data.protocols.get(&protocol_id);
+    let protocols = state
+        .data
+        .protocols
+        .iter()
+        .map(|l| OptionView {
+            value: l.protocol.id.to_string(),
+            label: l.protocol.title.clone(),
+            selected: l.protocol.id.to_string() == protocol_id,
+        })
+        .collect();
+    let indication = blank_is_none(&params.indication).unwrap_or_default();
+    let indications = loaded
+        .map(|l| {
+            l.protocol
+                .indications
+                .iter()
+                .map(|i| OptionView {
+                    selected: i.concept == indication,
+                    value: i.concept.clone(),
+                    label: i.label.clone(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let region = blank_is_none(&params.region).unwrap_or_default();
+    let mut region_ids: Vec<String> = loaded
+        .map(|l| l.protocol.sites.iter().map(|s| s.region.clone()).collect())
+        .unwrap_or_default();
+    region_ids.dedup();
+    let regions = region_ids
+        .into_iter()
+        .map(|id| OptionView {
+            selected: id == region,
+            label: state
+                .data
+                .catalog
+                .region(&id)
+                .map_or_else(|| id.clone(), |r| r.label.clone()),
+            value: id,
+        })
+        .collect();
+    let clinician = blank_is_none(&params.clinician).unwrap_or_default();
+    let clinicians = users
+        .iter()
+        .filter(|u| u.role == myotome_store::Role::Clinician)
+        .map(|u| OptionView {
+            value: u.id.0.to_string(),
+            label: u.display_name.clone(),
+            selected: u.id.0.to_string() == clinician,
+        })
+        .collect();
+    let (mut claims, mut timepoints, mut response_chart, mut responder_charts) =
+        (Vec::new(), Vec::new(), String::new(), Vec::new());
+    let (mut patients, mut as_of) = (0, String::new());
+    if let Some(report) = &report {
+        patients = report.patients;
+        as_of = report.as_of.to_string();
+        for claim in &report.claims {
+            let c = &claim.result.claim;
+            let source = loaded
+                .and_then(|l| l.protocol.references.get(&c.source.reference))
+                .map_or_else(|| c.source.reference.clone(), |r| r.title.clone());
+            claims.push(ClaimRow {
+                statement: c.statement.clone(),
+                source: format!("{source}, “{}”", c.source.section),
+                clinic: with_interval(&claim.result.responders),
+                verdict: match claim.result.against_claim {
+                    Some(AgainstClaim::Below) => {
+                        "below the claim: the whole interval lies under it"
+                    }
+                    Some(AgainstClaim::Consistent) => {
+                        "consistent with the claim: the interval overlaps it"
+                    }
+                    Some(AgainstClaim::Above) => "above the claim: the whole interval lies over it",
+                    None => "not yet judged: no patient has answered a follow-up",
+                },
+                rule: claim.rule.clone(),
+                chart: charts::proportions(
+                    &format!("Responders against the claim: {}", c.statement),
+                    &[charts::Bar {
+                        label: "This clinic",
+                        proportion: &claim.result.responders,
+                    }],
+                    Some((c.low_percent, c.high_percent)),
+                ),
+            });
+        }
+        let bars: Vec<charts::Bar<'_>> = report
+            .timepoints
+            .iter()
+            .map(|t| charts::Bar {
+                label: &t.label,
+                proportion: &t.response,
+            })
+            .collect();
+        response_chart = charts::proportions("Response rate by timepoint", &bars, None);
+        for t in &report.timepoints {
+            timepoints.push(TimepointRow {
+                label: t.label.clone(),
+                answered: t.answered,
+                opened: t.opened,
+                response: with_interval(&t.response),
+                scores: t
+                    .scores
+                    .iter()
+                    .map(|s| ScoreLine {
+                        label: s.label.clone(),
+                        answers: s.answers,
+                        median: s.median.map(number).unwrap_or_default(),
+                        change: s
+                            .median_improvement
+                            .map(|m| format!("{} (n = {})", number(m), s.paired))
+                            .unwrap_or_default(),
+                        responders: if t.baseline {
+                            String::new()
+                        } else {
+                            with_interval(&s.responders)
+                        },
+                    })
+                    .collect(),
+            });
+        }
+        let mut by_score: Vec<(String, Vec<charts::Bar<'_>>)> = Vec::new();
+        for t in report.timepoints.iter().filter(|t| !t.baseline) {
+            for s in &t.scores {
+                if s.responders.n == 0 {
+                    continue;
+                }
+                let bar = charts::Bar {
+                    label: &t.label,
+                    proportion: &s.responders,
+                };
+                match by_score.iter_mut().find(|(label, _)| *label == s.label) {
+                    Some((_, bars)) => bars.push(bar),
+                    None => by_score.push((s.label.clone(), vec![bar])),
+                }
+            }
+        }
+        responder_charts = by_score
+            .iter()
+            .map(|(label, bars)| charts::proportions(&format!("Responders: {label}"), bars, None))
+            .collect();
+    }
+    let from = params.from.clone().unwrap_or_default();
+    let until = params.until.clone().unwrap_or_default();
+    let csv_href = format!(
+        "/outcomes/report.csv?protocol={}&indication={}&region={}&clinician={}&from={}&until={}",
+        encode(&protocol_id),
+        encode(&indication),
+        encode(&region),
+        encode(&clinician),
+        encode(&from),
+        encode(&until)
+    );
+    let page = ReportPage {
+        chrome: Chrome::for_viewer(viewer, "/outcomes"),
+        title: format!(
+            "Outcomes report — {}",
+            loaded.map_or("no protocol", |l| l.protocol.title.as_str())
+        ),
+        protocols,
+        indications,
+        regions,
+        clinicians,
+        from,
+        until,
+        patients,
+        as_of,
+        claims,
+        timepoints,
+        response_chart,
+        responder_charts,
+        csv_href,
+        errors: errors.clone(),
+    };
+    Ok(if errors.is_empty() {
+        ok(&page)
+    } else {
+        html(StatusCode::UNPROCESSABLE_ENTITY, &page)
+    })
+}
+
+async fn report_csv(
+    page: Page<need::OutcomeRead>,
+    State(state): State<AppState>,
+    query: Result<axum::extract::Query<ReportParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, UiError> {
+    let viewer = &page.viewer;
+    let params = query.map(|q| q.0).unwrap_or_default();
+    let cohort = report_query(&state, &params).map_err(|errors| {
+        in_page(viewer)(ApiError::Invalid {
+            message:
+                "The report's filters are not readable; open the report page and choose them again."
+                    .to_owned(),
+            fields: errors
+                .others(&[])
+                .into_iter()
+                .map(|(f, m)| (f.to_owned(), m.to_owned()))
+                .collect(),
+        })
+    })?;
+    let report = myotome_clinic::outcome_reports::cohort(&state.clinic, &viewer.clinic(), &cohort)
+        .await
+        .map_err(|e| in_page(viewer)(ApiError::from(e)))?;
+    let text = myotome_clinic::outcome_reports::csv(&report)
+        .map_err(|e| in_page(viewer)(ApiError::from(e)))?;
+    let mut response = Response::new(axum::body::Body::from(text));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"outcomes-report.csv\""),
+    );
+    Ok(response)
 }

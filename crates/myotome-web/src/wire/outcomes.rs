@@ -205,3 +205,142 @@ pub struct ScheduledOut {
     /// Requests added now (0 when the plan had them all).
     pub added: u64,
 }
+
+/// The cohort report's filters.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    /// The protocol id, e.g. `ims`.
+    pub protocol: String,
+    pub indication: Option<String>,
+    pub region: Option<String>,
+    /// The user id of the clinician who made the plans.
+    pub clinician: Option<i64>,
+    /// Plans made on or after this day (YYYY-MM-DD).
+    pub from: Option<String>,
+    /// Plans made on or before this day (YYYY-MM-DD).
+    pub until: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProportionOut {
+    pub events: u64,
+    pub n: u64,
+    pub estimate: Option<f64>,
+    /// Wilson 95 % interval.
+    pub low: Option<f64>,
+    pub high: Option<f64>,
+}
+
+impl From<&myotome_core::statistics::Proportion> for ProportionOut {
+    fn from(p: &myotome_core::statistics::Proportion) -> Self {
+        Self {
+            events: p.events,
+            n: p.n,
+            estimate: p.estimate,
+            low: p.low,
+            high: p.high,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ScoreSummaryOut {
+    pub instrument: String,
+    pub score: String,
+    pub label: String,
+    pub answers: usize,
+    pub median: Option<f64>,
+    pub paired_with_baseline: usize,
+    pub median_improvement: Option<f64>,
+    pub responders: ProportionOut,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimepointOut {
+    pub timepoint: String,
+    pub label: String,
+    pub baseline: bool,
+    pub response: ProportionOut,
+    pub scores: Vec<ScoreSummaryOut>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClaimOut {
+    pub id: String,
+    pub statement: String,
+    pub low_percent: f64,
+    pub high_percent: f64,
+    /// The seed or document and section it comes from.
+    pub source: String,
+    /// The responder rule that judged it, with its citation.
+    pub rule: String,
+    pub responders: ProportionOut,
+    /// below, consistent or above; absent before anyone answered a follow-up.
+    pub against_claim: Option<&'static str>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CohortReportOut {
+    pub protocol: String,
+    pub as_of: String,
+    pub patients: usize,
+    pub claims: Vec<ClaimOut>,
+    pub timepoints: Vec<TimepointOut>,
+}
+
+impl From<&myotome_clinic::outcome_reports::CohortReport> for CohortReportOut {
+    fn from(r: &myotome_clinic::outcome_reports::CohortReport) -> Self {
+        use myotome_core::outcome_report::AgainstClaim;
+        Self {
+            protocol: r.query.protocol.clone(),
+            as_of: r.as_of.to_string(),
+            patients: r.patients,
+            claims: r
+                .claims
+                .iter()
+                .map(|c| {
+                    let claim = &c.result.claim;
+                    ClaimOut {
+                        id: claim.id.clone(),
+                        statement: claim.statement.clone(),
+                        low_percent: claim.low_percent,
+                        high_percent: claim.high_percent,
+                        source: format!("{} — {}", claim.source.reference, claim.source.section),
+                        rule: c.rule.clone(),
+                        responders: ProportionOut::from(&c.result.responders),
+                        against_claim: c.result.against_claim.map(|a| match a {
+                            AgainstClaim::Below => "below",
+                            AgainstClaim::Consistent => "consistent",
+                            AgainstClaim::Above => "above",
+                        }),
+                    }
+                })
+                .collect(),
+            timepoints: r
+                .timepoints
+                .iter()
+                .map(|t| TimepointOut {
+                    timepoint: t.timepoint.clone(),
+                    label: t.label.clone(),
+                    baseline: t.baseline,
+                    response: ProportionOut::from(&t.response),
+                    scores: t
+                        .scores
+                        .iter()
+                        .map(|s| ScoreSummaryOut {
+                            instrument: s.instrument.clone(),
+                            score: s.score.clone(),
+                            label: s.label.clone(),
+                            answers: s.answers,
+                            median: s.median,
+                            paired_with_baseline: s.paired,
+                            median_improvement: s.median_improvement,
+                            responders: ProportionOut::from(&s.responders),
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+}

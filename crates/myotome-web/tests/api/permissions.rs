@@ -296,6 +296,11 @@ const EXPECTED: &[(&str, &str, [u16; 5])] = &[
         "/api/v1/outcomes/work-list",
         [403, 200, 200, 200, 401],
     ),
+    (
+        "GET",
+        "/api/v1/outcomes/report?protocol=ims",
+        [403, 200, 200, 200, 401],
+    ),
     ("GET", "/api/v1/users", [200, 403, 403, 403, 401]),
     ("POST", "/api/v1/users", [201, 403, 403, 403, 401]),
     ("PUT", "/api/v1/users/{user}", [200, 403, 403, 403, 401]),

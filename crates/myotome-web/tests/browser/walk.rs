@@ -1501,6 +1501,24 @@ async fn a_patient_answers_the_questionnaire_on_a_phone(browser: &mut Browser) {
         "{rates}"
     );
     browser.screenshot("outcomes-work-list").await;
+
+    // A clinician opens the report: seed 002's claim beside the clinic's own responders.
+    browser.sign_out().await;
+    browser.sign_in("dr_chen").await;
+    browser.open("/outcomes").await;
+    browser.click_id("open-report").await;
+    let claim = browser.text_of("#claim-1").await;
+    assert!(
+        claim.contains("80–90 %") && claim.contains("This clinic's responders"),
+        "{claim}"
+    );
+    assert!(
+        claim.contains("Farrar"),
+        "the responder rule is stated with its citation: {claim}"
+    );
+    let timepoints = browser.text_of("#report-timepoints").await;
+    assert!(timepoints.contains("Before treatment"), "{timepoints}");
+    browser.screenshot("outcomes-report-ims-claim").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

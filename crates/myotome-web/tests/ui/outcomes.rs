@@ -138,6 +138,36 @@ async fn answer_through_the_link(app: TestApp) {
     assert_eq!(list.status, 200, "{}", list.html);
     assert_has(&list, "id=\"response-rates\"");
     assert_has(&list, "1 of 1");
+
+    // The report: the claim of seed 002 beside the clinic's result, the baseline answered,
+    // the CSV; a date that is not one comes back at its field.
+    let mut chen = WebClient::signed_in(&app.base, "dr_chen", PASSWORD).await;
+    let report = chen.get("/outcomes/report?protocol=ims").await;
+    assert_eq!(report.status, 200, "{}", report.html);
+    assert_has(&report, "Approximately 80–90 %");
+    assert_has(&report, "not yet judged");
+    assert_has(&report, "1 of 1");
+    assert_has(&report, "<svg");
+    let csv = chen.get("/outcomes/report.csv?protocol=ims").await;
+    assert_eq!(csv.status, 200);
+    assert!(
+        csv.html.starts_with("protocol,timepoint,opened,answered")
+            && csv.html.contains("ims,baseline,1,1,"),
+        "{}",
+        csv.html
+    );
+    let bad = chen
+        .get("/outcomes/report?protocol=ims&from=31%2F12%2F2026")
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.html);
+    assert_has(&bad, "id=\"from-error\"");
+    let api = app
+        .clinician
+        .get("/api/v1/outcomes/report?protocol=ims")
+        .await;
+    let body = api.assert_status(200);
+    assert_eq!(body["claims"][0]["id"], "significant_benefit");
+    assert_eq!(body["timepoints"][0]["response"]["events"], 1);
 }
 
 /// The clinic's limit on the link page per address (here 3 an hour) answers 429 after it.
