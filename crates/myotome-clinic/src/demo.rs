@@ -81,6 +81,9 @@ pub struct DemoSummary {
     pub completed_appointments: usize,
     /// Biologic lots in the inventory.
     pub lots: usize,
+    /// Outcome questionnaires asked for, and how many of them the patients answered.
+    pub questionnaires: usize,
+    pub questionnaires_answered: usize,
     /// Screenings whose verdict is not the one the demo meant to show (a protocol or value
     /// set changed since the demo was written): "patient N, protocol: expected → got".
     pub surprises: Vec<String>,
@@ -623,6 +626,11 @@ struct Generator<'a> {
 const DEMO_CLINIC_NAME: &str = "Myotome Demo Clinic";
 const DEMO_CLINIC_PHONE: &str = "+1 555 0100";
 
+/// The demo clinic's window for IMS's response assessment after each session (seed 002 leaves
+/// it to the practitioner): invented for the demonstration, so IMS plans ask for follow-up
+/// questionnaires and the claim report has answers to judge.
+const DEMO_IMS_FOLLOW_UP: (&str, &str) = ("P1W", "P2W");
+
 const DEMO_VOLUME_RANGES: [(&str, f64, f64); 2] =
     [("knee-msc", 1.0, 10.0), ("im-bmc-leg", 10.0, 40.0)];
 
@@ -647,6 +655,8 @@ impl<'a> Generator<'a> {
                 appointments_today: 0,
                 completed_appointments: 0,
                 lots: 0,
+                questionnaires: 0,
+                questionnaires_answered: 0,
                 surprises: Vec::new(),
             },
             biologic_visits: Vec::new(),
@@ -876,6 +886,16 @@ impl<'a> Generator<'a> {
                         )]),
                     )
                 })
+                .chain([(
+                    "ims".to_owned(),
+                    BTreeMap::from([(
+                        "follow_ups.response_assessment.window".to_owned(),
+                        SettingValueDocument::PeriodRange {
+                            min: DEMO_IMS_FOLLOW_UP.0.to_owned(),
+                            max: DEMO_IMS_FOLLOW_UP.1.to_owned(),
+                        },
+                    )]),
+                )])
                 .collect(),
             clinic: BTreeMap::from([
                 (
@@ -904,7 +924,7 @@ impl<'a> Generator<'a> {
                 &self.actor,
                 0,
                 &document,
-                Some("Demo clinic: invented volume ranges for the demonstration, not from a seed; the clinic's name, telephone and expiring-soon window"),
+                Some("Demo clinic: invented volume ranges and IMS follow-up window for the demonstration, not from a seed; the clinic's name, telephone and expiring-soon window"),
             )
             .await?;
         self.settings = Some(saved);
@@ -1301,10 +1321,11 @@ impl<'a> Generator<'a> {
             self.settings.as_ref(),
         )?;
         draft.details.safety = Some(self.pass_gate(patient, protocol).await?);
-        let (_, appointments) = self
+        let (made, appointments) = self
             .store
             .create_plan(&self.actor, patient.id, &draft.details, &draft.appointments)
             .await?;
+        self.questionnaires(&made, start).await?;
         let planned = self.summary.plans.entry(protocol.to_owned()).or_default();
         *planned += 1;
         let first_hip = protocol == "hip-biologics" && *planned == 1;
@@ -1398,6 +1419,103 @@ impl<'a> Generator<'a> {
     }
 
     /// A time and length for the visit; past visits completed (now and then missed).
+    /// The plan's questionnaires (asked for from a fortnight before its first session), and
+    /// the patient's answers to those whose window has opened: nine in ten answer before
+    /// treatment, fewer after (registries see about half by two years), and most — more often
+    /// for IMS, as seed 002 would have it — get better. Invented scores, never a clinical
+    /// claim.
+    async fn questionnaires(
+        &mut self,
+        plan: &myotome_store::TreatmentPlan,
+        start: Date,
+    ) -> Result<(), DemoError> {
+        let made_on = start
+            .checked_sub(14.days())
+            .unwrap_or(start)
+            .min(self.today);
+        let requests = crate::outcomes::requests_for_plan(self.data, plan, made_on);
+        if requests.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.store.begin(&self.actor).await?;
+        tx.add_outcome_requests(plan.patient_id, &requests).await?;
+        tx.commit().await?;
+        let stored = self
+            .store
+            .outcome_requests(&self.actor, plan.patient_id)
+            .await?;
+        let mut baseline_pain: Option<i64> = None;
+        let responder_percent = if plan.details.protocol_id == "ims" {
+            80
+        } else {
+            65
+        };
+        let improves = self.rng.chance(responder_percent);
+        for request in stored.into_iter().filter(|r| r.plan_id == plan.id) {
+            self.summary.questionnaires += 1;
+            if request.due_from > self.today {
+                continue;
+            }
+            let answers_percent = if request.baseline { 90 } else { 65 };
+            if !self.rng.chance(answers_percent) {
+                continue;
+            }
+            let pain = if request.baseline {
+                let pain = self.rng.between(5, 9);
+                baseline_pain = Some(pain);
+                pain
+            } else {
+                let before = baseline_pain.unwrap_or_else(|| self.rng.between(5, 9));
+                let better = if improves {
+                    self.rng.between(2, 5)
+                } else {
+                    self.rng.between(-1, 1)
+                };
+                (before - better).clamp(0, 10)
+            };
+            let mut form = vec![("nprs.pain_average".to_owned(), pain.to_string())];
+            if !request.baseline {
+                let change = if improves {
+                    self.rng.between(1, 2)
+                } else {
+                    self.rng.between(3, 5)
+                };
+                form.push(("pgic.change".to_owned(), change.to_string()));
+            }
+            let instruments: Vec<myotome_core::instrument::Instrument> = request
+                .instruments
+                .iter()
+                .filter_map(|i| self.data.instruments.get(&i.id).cloned())
+                .collect();
+            let answers = crate::outcomes::read_answers(&instruments, &form)?;
+            let window = (request.due_until.min(self.today) - request.due_from)
+                .get_days()
+                .max(0);
+            let day = request
+                .due_from
+                .checked_add(self.rng.between(0, i64::from(window)).days())
+                .unwrap_or(request.due_from);
+            let answered_at = day
+                .at(19, 30, 0, 0)
+                .to_zoned(jiff::tz::TimeZone::UTC)
+                .map(|z| z.timestamp())
+                .unwrap_or_else(|_| jiff::Timestamp::now());
+            let mut tx = self.store.begin(&self.actor).await?;
+            tx.add_outcome_response(
+                &request,
+                &myotome_store::NewResponse {
+                    mode: myotome_store::ResponseMode::Link,
+                    answered_at,
+                    document: crate::outcomes::response_document(&instruments, &answers),
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            self.summary.questionnaires_answered += 1;
+        }
+        Ok(())
+    }
+
     async fn settle(
         &mut self,
         appointment: Appointment,
@@ -1514,6 +1632,39 @@ mod tests {
             );
         }
         assert!(summary.appointments_today > 0 && summary.completed_appointments > 0);
+        // Months of answers, some missed, and seed 002's claim has patients to judge.
+        assert!(
+            summary.questionnaires_answered > 0
+                && summary.questionnaires_answered < summary.questionnaires,
+            "{} of {}",
+            summary.questionnaires_answered,
+            summary.questionnaires
+        );
+        let clinic = crate::Clinic::new(
+            store.clone(),
+            std::sync::Arc::new(data.clone()),
+            std::sync::Arc::new(crate::FixedClock::on(today)),
+        );
+        let clinician = crate::Caller {
+            user: None,
+            role: Role::Clinician,
+            actor: actor(),
+        };
+        let report = crate::outcome_reports::cohort(
+            &clinic,
+            &clinician,
+            &crate::outcome_reports::CohortQuery {
+                protocol: "ims".to_owned(),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("the IMS report");
+        assert!(
+            report.claims[0].result.responders.n > 0,
+            "{:?}",
+            report.claims[0].result
+        );
         assert!(is_demo(store.as_ref()).await.expect("users"));
 
         // No clinician is booked twice at once.

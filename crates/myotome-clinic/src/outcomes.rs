@@ -233,7 +233,7 @@ pub async fn open_link(
 pub type AnswerForm = Vec<(String, String)>;
 
 /// The answers of a form for these instruments, checked; each problem at its field.
-fn read_answers(
+pub(crate) fn read_answers(
     instruments: &[Instrument],
     form: &AnswerForm,
 ) -> Result<BTreeMap<String, Answers>, ClinicError> {
@@ -280,7 +280,7 @@ fn read_answers(
 
 /// The document stored for the answers: each instrument at its version, its answers and every
 /// score as computed now (a score that cannot be computed says why).
-fn response_document(
+pub(crate) fn response_document(
     instruments: &[Instrument],
     answers: &BTreeMap<String, Answers>,
 ) -> ResponseDocument {
