@@ -670,7 +670,7 @@ mod the_secure_cookie_setting_marks_the_cookie_secure {
 }
 
 /// Every /api/v1 path the API serves, as the product lists them.
-const API_PATHS: [&str; 52] = [
+const API_PATHS: [&str; 58] = [
     "/api/v1/session",
     "/api/v1/setup",
     "/api/v1/patients",
