@@ -1418,7 +1418,6 @@ impl<'a> Generator<'a> {
         )?)
     }
 
-    /// A time and length for the visit; past visits completed (now and then missed).
     /// The plan's questionnaires (asked for from a fortnight before its first session), and
     /// the patient's answers to those whose window has opened: nine in ten answer before
     /// treatment, fewer after (registries see about half by two years), and most — more often
@@ -1496,7 +1495,7 @@ impl<'a> Generator<'a> {
                 .checked_add(self.rng.between(0, i64::from(window)).days())
                 .unwrap_or(request.due_from);
             let answered_at = day
-                .at(19, 30, 0, 0)
+                .at(9, 30, 0, 0)
                 .to_zoned(jiff::tz::TimeZone::UTC)
                 .map(|z| z.timestamp())
                 .unwrap_or_else(|_| jiff::Timestamp::now());
@@ -1516,6 +1515,7 @@ impl<'a> Generator<'a> {
         Ok(())
     }
 
+    /// A time and length for the visit; past visits completed (now and then missed).
     async fn settle(
         &mut self,
         appointment: Appointment,

@@ -84,6 +84,7 @@ pub async fn cohort(
             timepoint: &r.timepoint,
             baseline: r.baseline,
             answered: r.answered,
+            closed: r.due_until < today,
             scores: &r.scores,
         })
         .collect();

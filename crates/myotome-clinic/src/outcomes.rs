@@ -136,6 +136,9 @@ pub async fn send_link(
             "this questionnaire was already answered; its answers are kept as given".to_owned(),
         ));
     }
+    if baseline_closed(&request, clinic.clock.today()) {
+        return Err(baseline_closed_error(&request));
+    }
     let expires_at = clinic
         .clock
         .now()
@@ -163,6 +166,9 @@ pub enum LinkStanding {
     Expired,
     /// A newer link was sent for the same questionnaire.
     Replaced,
+    /// A questionnaire meant for before treatment, past its first session: an answer now
+    /// would not be a baseline.
+    Closed,
 }
 
 /// What the patient's page shows: the clinic's name, the patient's first name and the
@@ -176,15 +182,30 @@ pub struct LinkPage {
     pub instruments: Vec<Instrument>,
 }
 
+/// A baseline is what the patient says before treatment: past its window (the first
+/// session) it is closed, to the link and to staff alike.
+fn baseline_closed(request: &OutcomeRequest, today: Date) -> bool {
+    request.baseline && today > request.due_until
+}
+
+fn baseline_closed_error(request: &OutcomeRequest) -> ClinicError {
+    ClinicError::Conflict(format!(
+        "this questionnaire was for before treatment, which began on {}; an answer given now would not be a baseline",
+        request.due_until
+    ))
+}
+
 /// Whether `token` is shaped like a link token at all (64 hex characters): anything else is
 /// answered without a database lookup.
 fn token_shape(token: &str) -> bool {
     token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-fn standing_of(target: &myotome_store::LinkTarget, now: Timestamp) -> LinkStanding {
+fn standing_of(target: &myotome_store::LinkTarget, now: Timestamp, today: Date) -> LinkStanding {
     if target.request.response.is_some() {
         LinkStanding::Answered
+    } else if baseline_closed(&target.request, today) {
+        LinkStanding::Closed
     } else if target.replaced {
         LinkStanding::Replaced
     } else if now >= target.expires_at {
@@ -223,7 +244,7 @@ pub async fn open_link(
         clinic_name: wide.name,
         clinic_phone: wide.phone,
         first_name: target.first_name.clone(),
-        standing: standing_of(&target, clinic.clock.now()),
+        standing: standing_of(&target, clinic.clock.now(), clinic.clock.today()),
         instruments: instruments_of(&clinic.data, &target.request),
     }))
 }
@@ -345,7 +366,7 @@ pub async fn answer_by_link(
         return Ok(None);
     };
     let instruments = instruments_of(&clinic.data, &target.request);
-    let mut standing = standing_of(&target, clinic.clock.now());
+    let mut standing = standing_of(&target, clinic.clock.now(), clinic.clock.today());
     if standing == LinkStanding::Open {
         let answers = read_answers(&instruments, form)?;
         let response = NewResponse {
@@ -400,6 +421,9 @@ pub async fn enter_answers(
         return Err(ClinicError::Conflict(
             "this questionnaire was already answered; its answers are kept as given".to_owned(),
         ));
+    }
+    if baseline_closed(&request, clinic.clock.today()) {
+        return Err(baseline_closed_error(&request));
     }
     let instruments = instruments_of(&clinic.data, &request);
     let answers = read_answers(&instruments, &entered.answers)?;

@@ -20,6 +20,7 @@ store_tests! {
         a_plan_asks_for_a_baseline_before_its_session_and_a_follow_up_in_the_seeds_window,
         a_link_opens_its_questionnaire_once_and_a_guessed_altered_expired_or_replaced_one_does_not,
         answers_by_telephone_are_marked_so_and_scored_against_the_baseline,
+        a_baseline_is_closed_once_treatment_has_begun,
         the_work_list_chases_what_is_overdue_and_counts_each_timepoints_response_rate,
         the_cohort_report_counts_responses_changes_and_responders_of_the_filtered_plans,
     ],
@@ -371,6 +372,49 @@ async fn answers_by_telephone_are_marked_so_and_scored_against_the_baseline(ctx:
     );
 }
 
+/// A baseline is what the patient says before treatment: after the first session it is
+/// closed to the link and to staff.
+async fn a_baseline_is_closed_once_treatment_has_begun(ctx: Ctx) {
+    let s = setting(&ctx).await;
+    let (baseline, _) = request_ids(&s).await;
+    let sent = outcomes::send_link(&s.clinic, &s.nurse, baseline)
+        .await
+        .expect("sent before treatment");
+    let after = support::clinic_on(&s.clinic, date(2027, 2, 2));
+    let page = outcomes::open_link(&after, &the_patient_link(), &sent.token)
+        .await
+        .expect("opens")
+        .expect("a page");
+    assert_eq!(page.standing, LinkStanding::Closed);
+    let kept = outcomes::answer_by_link(&after, &the_patient_link(), &sent.token, &pain("5"))
+        .await
+        .expect("answers")
+        .expect("a page");
+    assert_eq!(kept.standing, LinkStanding::Closed);
+    let by_phone = outcomes::enter_answers(
+        &after,
+        &s.nurse,
+        baseline,
+        &EnteredAnswers {
+            mode: ResponseMode::Phone,
+            answers: pain("5"),
+        },
+    )
+    .await;
+    assert!(
+        matches!(&by_phone, Err(ClinicError::Conflict(m)) if m.contains("before treatment")),
+        "{by_phone:?}"
+    );
+    assert!(matches!(
+        outcomes::send_link(&after, &s.nurse, baseline).await,
+        Err(ClinicError::Conflict(_))
+    ));
+    let views = outcomes::patient_outcomes(&after, &s.nurse, s.patient)
+        .await
+        .expect("read");
+    assert!(views.iter().all(|v| v.request.response.is_none()));
+}
+
 async fn the_work_list_chases_what_is_overdue_and_counts_each_timepoints_response_rate(ctx: Ctx) {
     let s = setting(&ctx).await;
     let other = ctx
@@ -441,9 +485,14 @@ async fn the_cohort_report_counts_responses_changes_and_responders_of_the_filter
             .await
             .expect("read");
         for view in views {
-            let value = if view.request.baseline { before } else { after };
+            // Baselines before the session; follow-ups in their window.
+            let (value, on) = if view.request.baseline {
+                (before, &s.clinic)
+            } else {
+                (after, &later)
+            };
             outcomes::enter_answers(
-                &later,
+                on,
                 &s.nurse,
                 view.request.id,
                 &EnteredAnswers {

@@ -19,6 +19,8 @@ pub struct RequestResult<'a> {
     pub timepoint: &'a str,
     pub baseline: bool,
     pub answered: bool,
+    /// Its window has closed (unanswered, it is a miss; still open, it counts for nothing yet).
+    pub closed: bool,
     /// (instrument, score, value) of an answered request.
     pub scores: &'a [(String, String, f64)],
 }
@@ -54,7 +56,8 @@ pub struct TimepointSummary {
     pub timepoint: String,
     pub label: String,
     pub baseline: bool,
-    /// Patients (plans) asked at this timepoint whose window has opened.
+    /// Patients (plans) who answered at this timepoint or whose window closed unanswered. A
+    /// timepoint asked after every session counts a patient once, by their latest answer.
     pub opened: u64,
     pub answered: u64,
     pub response: Proportion,
@@ -75,11 +78,25 @@ pub fn summarise(
     timepoints
         .iter()
         .map(|timepoint| {
-            let here: Vec<&RequestResult<'_>> = rows
+            // One per patient (plan): the latest answered request, else a closed one (a miss).
+            let mut answered: Vec<&RequestResult<'_>> = Vec::new();
+            let mut missed = 0u64;
+            let plans: BTreeSet<i64> = rows
                 .iter()
                 .filter(|r| r.timepoint == timepoint.id)
+                .map(|r| r.plan)
                 .collect();
-            let answered: Vec<&&RequestResult<'_>> = here.iter().filter(|r| r.answered).collect();
+            for plan in plans {
+                let of_plan = || {
+                    rows.iter()
+                        .filter(move |r| r.plan == plan && r.timepoint == timepoint.id)
+                };
+                match of_plan().rfind(|r| r.answered) {
+                    Some(latest) => answered.push(latest),
+                    None if of_plan().any(|r| r.closed) => missed += 1,
+                    None => {}
+                }
+            }
             let baseline = timepoint.at == "baseline";
             let mut scores = Vec::new();
             for instrument in instruments.iter() {
@@ -121,8 +138,8 @@ pub fn summarise(
                     });
                 }
             }
-            let opened = here.len() as u64;
             let answered = answered.len() as u64;
+            let opened = answered + missed;
             TimepointSummary {
                 timepoint: timepoint.id.clone(),
                 label: timepoint.label.clone(),
@@ -244,6 +261,7 @@ mod tests {
                 timepoint,
                 baseline: *baseline,
                 answered: !scores.is_empty(),
+                closed: true,
                 scores,
             })
             .collect();

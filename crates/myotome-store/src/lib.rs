@@ -452,8 +452,8 @@ pub trait OutcomeStore: Send + Sync {
         actor: &Actor,
         patient: PatientId,
     ) -> Result<Vec<OutcomeRequest>>;
-    /// Unanswered requests whose window opened by `today` and closed no earlier than `since`,
-    /// the longest overdue first, at most `limit`; audited as `outcomes.work_list`, listing
+    /// Unanswered requests of plans not cancelled whose window opened by `today` and closed no
+    /// earlier than `since`, the longest overdue first, at most `limit`; audited as `outcomes.work_list`, listing
     /// the patients.
     async fn outcome_requests_to_chase(
         &self,
@@ -462,8 +462,9 @@ pub trait OutcomeStore: Send + Sync {
         since: jiff::civil::Date,
         limit: u32,
     ) -> Result<Vec<OutcomeRequest>>;
-    /// Per protocol and timepoint, the requests whose window opened by `today` and how many
-    /// were answered. Counts only: no patient in it, not audited.
+    /// Per protocol and timepoint, the requests answered or whose window closed before
+    /// `today`, and how many were answered (cancelled plans left out). Counts only: no patient
+    /// in it, not audited.
     async fn outcome_response_counts(&self, today: jiff::civil::Date)
     -> Result<Vec<ResponseCount>>;
     /// The requests and scores a cohort report reads (numbers, no names); audited as

@@ -161,6 +161,8 @@ pub struct MergeCounts {
     /// Procedure notes of the merged chart's visits.
     #[serde(default)]
     pub procedure_notes: u64,
+    /// Questionnaire requests of the merged chart's plans.
+    #[serde(default)]
     pub outcome_requests: u64,
 }
 

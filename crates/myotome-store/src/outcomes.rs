@@ -173,8 +173,9 @@ pub struct LinkTarget {
     pub replaced: bool,
 }
 
-/// Requests of one timepoint of one protocol whose window has opened, and how many were
-/// answered (a response rate; no patient in it).
+/// Requests of one timepoint of one protocol that were answered or whose window has closed
+/// (a request still open is neither a response nor a miss yet), and how many were answered:
+/// a response rate, with no patient in it. Cancelled plans are left out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResponseCount {
     pub protocol_id: String,
@@ -210,6 +211,7 @@ pub struct ReportRow {
     pub timepoint: String,
     pub baseline: bool,
     pub due_from: Date,
+    pub due_until: Date,
     pub answered: bool,
     /// (instrument, score, value).
     pub scores: Vec<(String, String, f64)>,

@@ -329,9 +329,13 @@ pub struct PlanArgs {
 #[cfg(feature = "server")]
 const LONGEST_WINDOW: jiff::SignedDuration = jiff::SignedDuration::from_hours(31 * 24);
 
-/// A duration longer than zero and at most 31 days, written as jiff reads one (`1h`, `30m`,
-/// `PT2H`).
 /// A clinic time zone for `--time-zone`.
+#[cfg(feature = "server")]
+fn clinic_time_zone(text: &str) -> Result<jiff::tz::TimeZone, String> {
+    myotome_clinic::time_zone_named(text)
+}
+
+/// The clinic's public address for `--public-url`: http(s), a host, perhaps a path; no query.
 #[cfg(feature = "server")]
 fn public_url(text: &str) -> Result<String, String> {
     let text = text.trim().trim_end_matches('/');
@@ -349,10 +353,8 @@ fn public_url(text: &str) -> Result<String, String> {
     Ok(text.to_owned())
 }
 
-fn clinic_time_zone(text: &str) -> Result<jiff::tz::TimeZone, String> {
-    myotome_clinic::time_zone_named(text)
-}
-
+/// A duration longer than zero and at most 31 days, written as jiff reads one (`1h`, `30m`,
+/// `PT2H`).
 #[cfg(feature = "server")]
 fn positive_duration(text: &str) -> Result<jiff::SignedDuration, String> {
     let duration: jiff::SignedDuration = text

@@ -35,6 +35,8 @@ CREATE TABLE outcome_links (
     replaced_at TEXT
 );
 CREATE INDEX outcome_links_by_request ON outcome_links (request_id, id);
+-- One open link per request: sending again replaces the open one first.
+CREATE UNIQUE INDEX outcome_links_one_open ON outcome_links (request_id) WHERE replaced_at IS NULL;
 
 CREATE TABLE outcome_responses (
     id          INTEGER PRIMARY KEY,

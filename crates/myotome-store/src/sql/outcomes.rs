@@ -146,8 +146,9 @@ pub(crate) async fn to_chase(
     limit: u32,
 ) -> Result<Vec<OutcomeRequest>> {
     sqlx::query(&format!(
-        "{SELECT} WHERE s.id IS NULL AND r.due_from <= $1 AND r.due_until >= $2 \
-         ORDER BY r.due_until, r.id LIMIT $3"
+        "{SELECT} JOIN treatment_plans AS p ON p.id = r.plan_id \
+         WHERE s.id IS NULL AND r.due_from <= $1 AND r.due_until >= $2 \
+         AND p.status <> 'cancelled' ORDER BY r.due_until, r.id LIMIT $3"
     ))
     .bind(date_text(today))
     .bind(date_text(since))
@@ -169,8 +170,10 @@ pub(crate) async fn response_counts(
     sqlx::query(
         "SELECT r.protocol_id, r.timepoint, MIN(r.label) AS label, MAX(r.baseline) AS baseline, \
          COUNT(*) AS opened, COUNT(s.id) AS answered \
-         FROM outcome_requests AS r LEFT JOIN outcome_responses AS s ON s.request_id = r.id \
-         WHERE r.due_from <= $1 GROUP BY r.protocol_id, r.timepoint \
+         FROM outcome_requests AS r JOIN treatment_plans AS p ON p.id = r.plan_id \
+         LEFT JOIN outcome_responses AS s ON s.request_id = r.id \
+         WHERE (r.due_until < $1 OR s.id IS NOT NULL) AND p.status <> 'cancelled' \
+         GROUP BY r.protocol_id, r.timepoint \
          ORDER BY r.protocol_id, MAX(r.baseline) DESC, MIN(r.due_from)",
     )
     .bind(date_text(today))
@@ -311,11 +314,11 @@ pub(crate) async fn report_rows(
 ) -> Result<Vec<ReportRow>> {
     let mut sql = String::from(
         "SELECT r.id, r.plan_id, r.patient_id, r.timepoint, r.baseline, r.due_from, \
-         s.id AS response_id, sc.instrument, sc.score, sc.value \
+         r.due_until, s.id AS response_id, sc.instrument, sc.score, sc.value \
          FROM outcome_requests AS r JOIN treatment_plans AS p ON p.id = r.plan_id \
          LEFT JOIN outcome_responses AS s ON s.request_id = r.id \
          LEFT JOIN outcome_scores AS sc ON sc.response_id = s.id \
-         WHERE r.protocol_id = $1 AND r.due_from <= $2",
+         WHERE r.protocol_id = $1 AND r.due_from <= $2 AND p.status <> 'cancelled'",
     );
     let mut texts: Vec<String> = vec![filter.protocol_id.clone(), date_text(filter.opened_by)];
     let mut clinician = None;
@@ -340,7 +343,7 @@ pub(crate) async fn report_rows(
         clinician = Some(user.0);
         sql.push_str(&format!(" AND p.created_by = ${}", texts.len() + 1));
     }
-    sql.push_str(" ORDER BY r.plan_id, r.id");
+    sql.push_str(" ORDER BY r.plan_id, r.due_from, r.id");
     let mut query = sqlx::query(&sql);
     for text in &texts {
         query = query.bind(text);
@@ -360,6 +363,7 @@ pub(crate) async fn report_rows(
                 timepoint: get(row, "timepoint")?,
                 baseline: get::<i64>(row, "baseline")? == 1,
                 due_from: codec::date(row, "due_from")?,
+                due_until: codec::date(row, "due_until")?,
                 answered: get::<Option<i64>>(row, "response_id")?.is_some(),
                 scores: Vec::new(),
             });

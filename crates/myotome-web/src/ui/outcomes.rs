@@ -158,6 +158,7 @@ fn link_view(
             LinkStanding::Answered => "answered",
             LinkStanding::Expired => "expired",
             LinkStanding::Replaced => "replaced",
+            LinkStanding::Closed => "closed",
         },
         token: token.to_owned(),
         questionnaires: questionnaire(&page.instruments, form, errors),
@@ -261,10 +262,11 @@ async fn link_submit(
                 .await
                 .map_err(ApiError::from)?;
             let mut errors = FieldErrors::from_api(&ApiError::from(error), &[]);
-            errors.summary = Some(
-                "Some answers need a second look; see the messages next to them. Your other answers are kept."
+            errors.summary = Some(match errors.get("answers") {
+                Some(sentence) => format!("Nothing was sent: {sentence}."),
+                None => "Some answers need a second look; see the messages next to them. Your other answers are kept."
                     .to_owned(),
-            );
+            });
             Ok(private(html(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &link_view(&token, page.as_ref(), &form, &errors),
@@ -398,6 +400,8 @@ struct RequestRow {
     /// The questions, for staff entering answers (unanswered requests only).
     questionnaires: Vec<QuestionnaireView>,
     errors: Option<String>,
+    /// How the answers were given, as last chosen (`phone` unless a failed form said else).
+    mode: String,
 }
 
 #[derive(Template)]
@@ -488,6 +492,10 @@ fn request_row(
             Vec::new()
         },
         errors: errors.and_then(|e| e.summary.clone()),
+        mode: match form.get("mode") {
+            "in_person" => "in_person".to_owned(),
+            _ => "phone".to_owned(),
+        },
     }
 }
 
@@ -667,10 +675,11 @@ async fn enter_answers(
         ))),
         Err(error @ myotome_clinic::ClinicError::Invalid(_)) => {
             let mut errors = FieldErrors::from_api(&ApiError::from(error), &[]);
-            errors.summary = Some(
-                "The answers were not saved; see the messages next to them. What was typed is kept."
+            errors.summary = Some(match errors.get("answers").or(errors.get("mode")) {
+                Some(sentence) => format!("The answers were not saved: {sentence}."),
+                None => "The answers were not saved; see the messages next to them. What was typed is kept."
                     .to_owned(),
-            );
+            });
             render_patient_page(&state, viewer, patient, Some((id, &form, &errors))).await
         }
         Err(error) => Err(in_page(viewer)(ApiError::from(error))),
