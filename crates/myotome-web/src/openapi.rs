@@ -158,6 +158,19 @@ pub fn describe_clinical_data(document: &mut Document, data: &ClinicalData) {
             "description": "Indication concepts the candidate reported as the reason for the visit."
         }),
     );
+    // The report's `protocol` query parameter names a protocol of the library.
+    if let Some(parameters) = json
+        .pointer_mut("/paths/~1api~1v1~1outcomes~1report/get/parameters")
+        .and_then(Value::as_array_mut)
+    {
+        for parameter in parameters {
+            if parameter["name"] == "protocol" {
+                parameter["schema"] = json!({ "type": "string", "enum": protocols });
+            }
+        }
+    } else {
+        tracing::error!("the OpenAPI document has no outcomes report to describe");
+    }
     match serde_json::from_value(json) {
         Ok(described) => *document = described,
         Err(error) => tracing::error!(%error, "the described OpenAPI document does not read back"),

@@ -141,9 +141,11 @@ impl From<&IssuedLink> for LinkOut {
 #[serde(deny_unknown_fields)]
 pub struct AnswersIn {
     /// phone or in_person.
+    #[schema(pattern = "^(phone|in_person)$")]
     pub mode: String,
     /// `instrument.item` → the value chosen, e.g. `{"nprs.pain_average": 6}`. Leave out a
-    /// question not answered.
+    /// question not answered. Each value must be one the question offers, at least one
+    /// question must be answered, and a baseline is taken only before treatment began.
     pub answers: BTreeMap<String, i32>,
 }
 
@@ -217,8 +219,10 @@ pub struct ReportQuery {
     /// The user id of the clinician who made the plans.
     pub clinician: Option<i64>,
     /// Plans made on or after this day (YYYY-MM-DD).
+    #[param(format = Date)]
     pub from: Option<String>,
-    /// Plans made on or before this day (YYYY-MM-DD).
+    /// Plans made on or before this day (YYYY-MM-DD), not before `from`.
+    #[param(format = Date)]
     pub until: Option<String>,
 }
 
