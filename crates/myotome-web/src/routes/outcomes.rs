@@ -175,9 +175,11 @@ async fn report(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ReportQuery>,
 ) -> Result<Json<CohortReportOut>, ApiError> {
+    // Absent is "any"; a present one must be a date, an empty one included (the document
+    // gives the parameter a date's format).
     let date =
         |field: &str, text: &Option<String>| -> Result<Option<jiff::civil::Date>, ApiError> {
-            match text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            match text.as_deref().map(str::trim) {
                 None => Ok(None),
                 Some(text) => myotome_clinic::validate::parse_date(text)
                     .map(Some)

@@ -168,6 +168,12 @@ async fn answer_through_the_link(app: TestApp) {
     let body = api.assert_status(200);
     assert_eq!(body["claims"][0]["id"], "significant_benefit");
     assert_eq!(body["timepoints"][0]["response"]["events"], 1);
+    // An empty date in the API is not "any": the document says the parameter is a date.
+    let empty = app
+        .clinician
+        .get("/api/v1/outcomes/report?protocol=ims&until=")
+        .await;
+    empty.assert_status(422);
 }
 
 /// The clinic's limit on the link page per address (here 3 an hour) answers 429 after it.
