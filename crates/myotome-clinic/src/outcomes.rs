@@ -230,6 +230,17 @@ pub async fn open_link(
     actor: &Actor,
     token: &str,
 ) -> Result<Option<LinkPage>, ClinicError> {
+    through_link(clinic, actor, token, None).await
+}
+
+/// What a link opens, and, when `answers` are given and the link is open, the answers written
+/// in the same transaction that found the link open (so two submissions cannot both pass).
+async fn through_link(
+    clinic: &Clinic,
+    actor: &Actor,
+    token: &str,
+    answers: Option<&AnswerForm>,
+) -> Result<Option<LinkPage>, ClinicError> {
     if !token_shape(token) {
         return Ok(None);
     }
@@ -239,13 +250,27 @@ pub async fn open_link(
     let Some(target) = tx.outcome_link_target(&secret::sha256_hex(token)).await? else {
         return Ok(None);
     };
+    let instruments = instruments_of(&clinic.data, &target.request);
+    let mut standing = standing_of(&target, clinic.clock.now(), clinic.clock.today());
+    if let Some(form) = answers
+        && standing == LinkStanding::Open
+    {
+        let answers = read_answers(&instruments, form)?;
+        let response = NewResponse {
+            mode: ResponseMode::Link,
+            answered_at: clinic.clock.now(),
+            document: response_document(&instruments, &answers),
+        };
+        tx.add_outcome_response(&target.request, &response).await?;
+        standing = LinkStanding::Answered;
+    }
     tx.commit().await?;
     Ok(Some(LinkPage {
         clinic_name: wide.name,
         clinic_phone: wide.phone,
-        first_name: target.first_name.clone(),
-        standing: standing_of(&target, clinic.clock.now(), clinic.clock.today()),
-        instruments: instruments_of(&clinic.data, &target.request),
+        first_name: target.first_name,
+        standing,
+        instruments,
     }))
 }
 
@@ -356,35 +381,7 @@ pub async fn answer_by_link(
     token: &str,
     form: &AnswerForm,
 ) -> Result<Option<LinkPage>, ClinicError> {
-    if !token_shape(token) {
-        return Ok(None);
-    }
-    let settings = clinic.store.clinic_settings().await?;
-    let wide = clinic_wide(settings.as_ref().map(|s| &s.document));
-    let mut tx = clinic.store.begin(actor).await?;
-    let Some(target) = tx.outcome_link_target(&secret::sha256_hex(token)).await? else {
-        return Ok(None);
-    };
-    let instruments = instruments_of(&clinic.data, &target.request);
-    let mut standing = standing_of(&target, clinic.clock.now(), clinic.clock.today());
-    if standing == LinkStanding::Open {
-        let answers = read_answers(&instruments, form)?;
-        let response = NewResponse {
-            mode: ResponseMode::Link,
-            answered_at: clinic.clock.now(),
-            document: response_document(&instruments, &answers),
-        };
-        tx.add_outcome_response(&target.request, &response).await?;
-        standing = LinkStanding::Answered;
-    }
-    tx.commit().await?;
-    Ok(Some(LinkPage {
-        clinic_name: wide.name,
-        clinic_phone: wide.phone,
-        first_name: target.first_name.clone(),
-        standing,
-        instruments,
-    }))
+    through_link(clinic, actor, token, Some(form)).await
 }
 
 /// What staff type from a call or at the desk.

@@ -113,22 +113,6 @@ impl RequestState {
             RequestState::Answered => "answered",
         }
     }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        [
-            RequestState::Upcoming,
-            RequestState::Due,
-            RequestState::Overdue,
-            RequestState::Answered,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == text)
-    }
-
-    /// Whether its window has opened: the requests a response rate counts.
-    pub fn has_opened(self) -> bool {
-        self != RequestState::Upcoming
-    }
 }
 
 #[cfg(test)]

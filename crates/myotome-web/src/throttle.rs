@@ -25,6 +25,21 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use tokio::sync::Semaphore;
 
+/// Counts one hit of `key` (a public page and the client's address) in the database and says
+/// whether more than `limit` fell within `window`: the public pages' limits (the candidate
+/// form, the questionnaire links), held across servers sharing the database.
+pub async fn over_limit(
+    store: &dyn Store,
+    key: &str,
+    limit: u32,
+    window: jiff::SignedDuration,
+) -> Result<bool, myotome_store::StoreError> {
+    let now = Timestamp::now();
+    // A window reaching before the first timestamp counts from there.
+    let since = now.checked_sub(window).unwrap_or(Timestamp::MIN);
+    Ok(store.rate_limit_hit(key, now, since).await? > u64::from(limit))
+}
+
 /// How many argon2 computations run at once (each allocates about 19 MiB).
 pub const ARGON2_PERMITS: usize = 4;
 

@@ -84,7 +84,11 @@ async fn send_link(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
     let link = outcomes::send_link(&state.clinic, &auth.clinic(), OutcomeRequestId(id)).await?;
-    let mut response = (StatusCode::CREATED, Json(LinkOut::from(&link))).into_response();
+    let mut response = (
+        StatusCode::CREATED,
+        Json(LinkOut::new(&link, state.clinic.clock.today())),
+    )
+        .into_response();
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

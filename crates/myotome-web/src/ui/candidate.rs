@@ -35,7 +35,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
-use jiff::{SignedDuration, Timestamp};
+use jiff::SignedDuration;
 use myotome_clinic::intake::{self, IntakeAnswersForm};
 use myotome_clinic::patients::{self, PatientForm};
 use myotome_core::facts::PatientFacts;
@@ -296,19 +296,15 @@ async fn submit(
             ));
         }
     };
-    let now = Timestamp::now();
     let settings = &state.settings;
-    let hits = state
-        .store
-        .rate_limit_hit(
-            &format!("candidate-form:{from}"),
-            now,
-            // A window reaching before the first timestamp counts from there.
-            now.checked_sub(settings.candidate_form_window)
-                .unwrap_or(Timestamp::MIN),
-        )
-        .await?;
-    if hits > u64::from(settings.candidate_form_limit) {
+    if crate::throttle::over_limit(
+        state.store.as_ref(),
+        &format!("candidate-form:{from}"),
+        settings.candidate_form_limit,
+        settings.candidate_form_window,
+    )
+    .await?
+    {
         let window = spoken_window(settings.candidate_form_window);
         return Err(UiError::from(ApiError::TooManyAttempts(format!(
             "This form has been sent several times from your connection in the last {window}, so it is paused for now. Please try again in {}, or telephone the clinic; nothing you sent earlier is lost.",
@@ -355,7 +351,7 @@ async fn submit(
 
 /// The rate-limit window as a person says it: "hour", "2 hours", "30 minutes" (the clinic sets
 /// it; the default is one hour). Whole hours read as hours, anything else as minutes.
-fn spoken_window(window: SignedDuration) -> String {
+pub(crate) fn spoken_window(window: SignedDuration) -> String {
     let minutes = (window.as_secs() / 60).max(1);
     match (minutes % 60, minutes / 60) {
         (0, 1) => "hour".to_owned(),

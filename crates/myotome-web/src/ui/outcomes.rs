@@ -34,7 +34,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::{get, post};
-use jiff::Timestamp;
 use myotome_clinic::outcomes::{
     self, EnteredAnswers, IssuedLink, LinkPage, LinkStanding, RequestView,
 };
@@ -179,24 +178,34 @@ fn private(mut response: Response) -> Response {
 
 /// Counts the hit against the client address's limit; `Err` with the polite page when over.
 async fn within_limit(state: &AppState, from: &str) -> Result<(), UiError> {
-    let now = Timestamp::now();
     let settings = &state.settings;
-    let hits = state
-        .store
-        .rate_limit_hit(
-            &format!("questionnaire-link:{from}"),
-            now,
-            now.checked_sub(settings.questionnaire_link_window)
-                .unwrap_or(Timestamp::MIN),
-        )
-        .await?;
-    if hits > u64::from(settings.questionnaire_link_limit) {
-        return Err(UiError::from(ApiError::TooManyAttempts(
-            "This questionnaire page has been opened many times from your connection in a short while, so it is paused for now. Please try again in an hour, or telephone the clinic."
-                .to_owned(),
-        )));
+    if crate::throttle::over_limit(
+        state.store.as_ref(),
+        &format!("questionnaire-link:{from}"),
+        settings.questionnaire_link_limit,
+        settings.questionnaire_link_window,
+    )
+    .await?
+    {
+        let window = crate::ui::candidate::spoken_window(settings.questionnaire_link_window);
+        return Err(UiError::from(ApiError::TooManyAttempts(format!(
+            "This questionnaire page has been opened many times from your connection in the last {window}, so it is paused for now. Please try again later, or telephone the clinic."
+        ))));
     }
     Ok(())
+}
+
+/// The link's page as it stands (404 for a link that opens nothing).
+fn link_answer(token: &str, page: Option<&LinkPage>) -> Response {
+    let status = if page.is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::NOT_FOUND
+    };
+    private(html(
+        status,
+        &link_view(token, page, &Fields::default(), &FieldErrors::none()),
+    ))
 }
 
 fn link_actor(from: String) -> Actor {
@@ -216,20 +225,7 @@ async fn link_page(
     let page = outcomes::open_link(&state.clinic, &link_actor(from), &token)
         .await
         .map_err(ApiError::from)?;
-    let status = if page.is_some() {
-        StatusCode::OK
-    } else {
-        StatusCode::NOT_FOUND
-    };
-    Ok(private(html(
-        status,
-        &link_view(
-            &token,
-            page.as_ref(),
-            &Fields::default(),
-            &FieldErrors::none(),
-        ),
-    )))
+    Ok(link_answer(&token, page.as_ref()))
 }
 
 async fn link_submit(
@@ -241,22 +237,7 @@ async fn link_submit(
     within_limit(&state, &from).await?;
     let actor = link_actor(from);
     match outcomes::answer_by_link(&state.clinic, &actor, &token, &form.0).await {
-        Ok(page) => {
-            let status = if page.is_some() {
-                StatusCode::OK
-            } else {
-                StatusCode::NOT_FOUND
-            };
-            Ok(private(html(
-                status,
-                &link_view(
-                    &token,
-                    page.as_ref(),
-                    &Fields::default(),
-                    &FieldErrors::none(),
-                ),
-            )))
-        }
+        Ok(page) => Ok(link_answer(&token, page.as_ref())),
         Err(error @ myotome_clinic::ClinicError::Invalid(_)) => {
             let page = outcomes::open_link(&state.clinic, &actor, &token)
                 .await
@@ -357,11 +338,7 @@ async fn work_list_page(
             opened: r.rate.n,
             percent: percent(r.rate.estimate),
             interval: match (r.rate.low, r.rate.high) {
-                (Some(low), Some(high)) => format!(
-                    "{} to {}",
-                    percent(Some(low)).trim_end_matches(" %"),
-                    percent(Some(high))
-                ),
+                (Some(low), Some(high)) => format!("{:.0} to {:.0} %", low * 100.0, high * 100.0),
                 _ => "—".to_owned(),
             },
         })

@@ -4,6 +4,7 @@
 
 use super::at;
 use myotome_clinic::outcomes::{IssuedLink, RequestView, ResponseRate, ScoreResult, ToChase};
+use myotome_core::prom::RequestState;
 use myotome_store::OutcomeRequest;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -126,12 +127,15 @@ pub struct LinkOut {
     pub request: OutcomeRequestOut,
 }
 
-impl From<&IssuedLink> for LinkOut {
-    fn from(link: &IssuedLink) -> Self {
+impl LinkOut {
+    /// The link just sent; `today` places its request (upcoming, due or overdue).
+    pub fn new(link: &IssuedLink, today: jiff::civil::Date) -> Self {
+        let request = &link.request;
+        let state = RequestState::of(request.due_from, request.due_until, false, today);
         Self {
             path: format!("/q/{}", link.token),
             expires_at: at(link.expires_at),
-            request: request_out(&link.request, "due", &[]),
+            request: request_out(request, state.as_str(), &[]),
         }
     }
 }
