@@ -30,6 +30,7 @@ pub mod fhir_import;
 pub mod harvests;
 pub mod intake;
 pub mod lots;
+pub mod outbox;
 pub mod outcome_reports;
 pub mod outcomes;
 pub mod password;

@@ -23,7 +23,7 @@ use myotome_core::statistics::{Proportion, Z_95, wilson};
 use myotome_store::{
     Actor, DOCUMENT_SCHEMA, InstrumentRef, InstrumentResponse, NewOutcomeRequest, NewResponse,
     OutcomeRequest, OutcomeRequestId, Patient, PatientId, PlanId, PlanVisit, ResponseDocument,
-    ResponseMode, ScheduledVisitKind, ScoreDocument, TreatmentPlan,
+    ResponseMode, ScheduledVisitKind, ScoreDocument, Transaction, TreatmentPlan,
 };
 use std::collections::BTreeMap;
 
@@ -128,8 +128,20 @@ pub async fn send_link(
     request: OutcomeRequestId,
 ) -> Result<IssuedLink, ClinicError> {
     caller.may(Permission::OutcomeWrite)?;
-    let token = secret::random("a questionnaire link could not be made")?;
     let mut tx = clinic.store.begin(&caller.actor).await?;
+    let issued = issue_link_in(clinic, tx.as_mut(), request).await?;
+    tx.commit().await?;
+    Ok(issued)
+}
+
+/// Issues a new link for the request inside the caller's transaction, after the checks every
+/// way of sending one makes (not answered; a baseline still before treatment).
+pub(crate) async fn issue_link_in(
+    clinic: &Clinic,
+    tx: &mut dyn Transaction,
+    request: OutcomeRequestId,
+) -> Result<IssuedLink, ClinicError> {
+    let token = secret::random("a questionnaire link could not be made")?;
     let request = tx.outcome_request(request).await?;
     if request.response.is_some() {
         return Err(ClinicError::Conflict(
@@ -147,7 +159,6 @@ pub async fn send_link(
     tx.issue_outcome_link(&request, &secret::sha256_hex(&token), expires_at)
         .await?;
     let request = tx.outcome_request(request.id).await?;
-    tx.commit().await?;
     Ok(IssuedLink {
         token,
         expires_at,

@@ -18,6 +18,7 @@ pub mod keys;
 pub mod lots;
 pub mod model;
 pub mod notes;
+pub mod outbox;
 pub mod outcomes;
 pub mod visits;
 
@@ -28,6 +29,7 @@ use jiff::civil::Date;
 pub use lots::*;
 pub use model::*;
 pub use notes::*;
+pub use outbox::*;
 pub use outcomes::*;
 use std::path::Path;
 pub use visits::*;
@@ -476,6 +478,26 @@ pub trait OutcomeStore: Send + Sync {
     ) -> Result<Vec<ReportRow>>;
 }
 
+/// The outbox, as the mail loop and the staff's pages read it (messages are put in it, and
+/// their deliveries recorded, through a [`Transaction`]).
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
+    /// Queued messages whose next attempt is due at `now`, oldest first, at most `limit`. Not
+    /// audited: the mail loop reads them to send them, and audits each delivery.
+    async fn mail_waiting(&self, now: Timestamp, limit: u32) -> Result<Vec<Mail>>;
+    /// Takes a waiting message for one attempt, leasing it until `until` (so two servers on
+    /// one database do not both send it); `false` when another took it first.
+    async fn take_mail(&self, id: MailId, now: Timestamp, until: Timestamp) -> Result<bool>;
+    /// The latest messages, newest first, at most `limit` (`patient`: only theirs); audited as
+    /// `outbox.read`, on the chart or listing the patients.
+    async fn outbox(
+        &self,
+        actor: &Actor,
+        patient: Option<PatientId>,
+        limit: u32,
+    ) -> Result<Vec<Mail>>;
+}
+
 /// Everything Myotome keeps, one small trait per area (a new capability adds its own), plus
 /// what spans them: the backend, the use-case [`Transaction`] and maintenance. See the crate
 /// documentation for the invariants. `use myotome_store::prelude::*` brings every area's
@@ -492,6 +514,7 @@ pub trait Store:
     + LotStore
     + VisitStore
     + OutcomeStore
+    + OutboxStore
     + 'static
 {
     fn backend(&self) -> Backend;
@@ -509,7 +532,8 @@ pub trait Store:
 /// The store's traits, to call any area's methods on a `dyn Store`.
 pub mod prelude {
     pub use crate::{
-        AccessStore, AuditStore, ChartStore, LotStore, OutcomeStore, PatientStore, PlanStore,
+        AccessStore, AuditStore, ChartStore, LotStore, OutboxStore, OutcomeStore, PatientStore,
+        PlanStore,
         SettingsStore, Store, Transaction, VisitStore, WorkListStore,
     };
 }
@@ -623,6 +647,12 @@ pub trait Transaction: Send {
         request: &OutcomeRequest,
         response: &NewResponse,
     ) -> Result<()>;
+    // --- The outbox ----------------------------------------------------------------------------
+    /// Puts a message in the outbox, to go at once; audited as `outbox.queue` on the chart.
+    async fn enqueue_mail(&mut self, mail: &NewMail) -> Result<MailId>;
+    /// Records what became of an attempt to deliver `mail` (taken by the mail loop); audited
+    /// as `outbox.sent`, `outbox.retry` or `outbox.failed` on the chart.
+    async fn record_delivery(&mut self, mail: &Mail, delivery: &Delivery) -> Result<()>;
     /// Appends a step of the day; audited as `visit.<step>` on the patient's chart.
     async fn add_visit_step(
         &mut self,

@@ -164,6 +164,9 @@ pub struct MergeCounts {
     /// Questionnaire requests of the merged chart's plans.
     #[serde(default)]
     pub outcome_requests: u64,
+    /// Messages to the merged chart's patient in the outbox.
+    #[serde(default)]
+    pub messages: u64,
 }
 
 /// One version of the clinic's settings.

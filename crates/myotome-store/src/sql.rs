@@ -35,6 +35,7 @@ mod lots;
 mod measurements;
 mod merge;
 mod notes;
+mod outbox;
 mod outcomes;
 mod patients;
 mod plans;
@@ -1129,6 +1130,39 @@ impl crate::OutcomeStore for SqlStore {
             move |tx| Box::pin(outcomes::report_rows(tx.conn, filter)),
             move |_| {
                 AuditAction::general("outcomes.report").with_target(format!("protocol/{protocol}"))
+            },
+        )
+        .await
+    }
+}
+
+#[async_trait]
+impl OutboxStore for SqlStore {
+    async fn mail_waiting(&self, now: Timestamp, limit: u32) -> Result<Vec<crate::Mail>> {
+        let mut conn = self.pool.acquire().await.db()?;
+        outbox::waiting(&mut conn, now, limit).await
+    }
+
+    async fn take_mail(&self, id: crate::MailId, now: Timestamp, until: Timestamp) -> Result<bool> {
+        let mut conn = self.pool.acquire().await.db()?;
+        outbox::take(&mut conn, id, now, until).await
+    }
+
+    async fn outbox(
+        &self,
+        actor: &Actor,
+        patient: Option<PatientId>,
+        limit: u32,
+    ) -> Result<Vec<crate::Mail>> {
+        self.audited_read(
+            actor,
+            move |tx| Box::pin(outbox::latest(tx.conn, patient, limit)),
+            move |list| match patient {
+                Some(patient) => AuditAction::on_patient("outbox.read", patient),
+                None => AuditAction {
+                    listed_patients: distinct(list.iter().map(|m| m.patient_id)),
+                    ..AuditAction::general("outbox.read")
+                },
             },
         )
         .await

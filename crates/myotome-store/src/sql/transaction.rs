@@ -11,7 +11,7 @@
 use super::audit::{self, Reservation};
 use super::error::DbResult;
 use super::{
-    clinical, lots, measurements, merge, notes, outcomes, patients, plans, safety, visits,
+    clinical, lots, measurements, merge, notes, outbox, outcomes, patients, plans, safety, visits,
 };
 use crate::{
     Actor, Appointment, AppointmentDetails, AppointmentId, AuditAction, Backend, CalendarQuery,
@@ -183,6 +183,32 @@ impl Transaction for SqlTransaction {
         self.actions.push(
             AuditAction::on_patient("outcomes.answer", request.patient_id)
                 .with_target(format!("outcome_request/{}", request.id)),
+        );
+        Ok(())
+    }
+
+    async fn enqueue_mail(&mut self, mail: &crate::NewMail) -> Result<crate::MailId> {
+        let id = outbox::enqueue(&mut self.tx, mail, self.actor.user_id).await?;
+        self.actions.push(
+            AuditAction::on_patient("outbox.queue", mail.patient_id)
+                .with_target(format!("outbox/{id}")),
+        );
+        Ok(id)
+    }
+
+    async fn record_delivery(
+        &mut self,
+        mail: &crate::Mail,
+        delivery: &crate::Delivery,
+    ) -> Result<()> {
+        outbox::record(&mut self.tx, mail.id, delivery).await?;
+        let kind = match delivery {
+            crate::Delivery::Sent { .. } => "outbox.sent",
+            crate::Delivery::Retry { .. } => "outbox.retry",
+            crate::Delivery::GaveUp { .. } => "outbox.failed",
+        };
+        self.actions.push(
+            AuditAction::on_patient(kind, mail.patient_id).with_target(format!("outbox/{}", mail.id)),
         );
         Ok(())
     }
