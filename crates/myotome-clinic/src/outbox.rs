@@ -161,7 +161,13 @@ pub async fn email_link(
         request_id: Some(request),
         recipient: recipient.clone(),
         subject: format!("A short questionnaire from {clinic_name}"),
-        body: link_message(first_name, &clinic_name, wide.phone.as_deref(), &url, &expires),
+        body: link_message(
+            first_name,
+            &clinic_name,
+            wide.phone.as_deref(),
+            &url,
+            &expires,
+        ),
         queued_at: clinic.clock.now(),
     };
     let id = tx.enqueue_mail(&mail).await?;
@@ -228,7 +234,10 @@ pub struct DeliveryRound {
 /// Sends the messages waiting in the outbox (at most [`ROUND`]) and records each result,
 /// audited on the patient's chart by the mail loop. A message another server took is left to
 /// it. Store failures stop the round; a mail server's refusal is the message's result.
-pub async fn deliver_waiting(clinic: &Clinic, mailer: &Mailer) -> Result<DeliveryRound, ClinicError> {
+pub async fn deliver_waiting(
+    clinic: &Clinic,
+    mailer: &Mailer,
+) -> Result<DeliveryRound, ClinicError> {
     let mut round = DeliveryRound::default();
     let now = clinic.clock.now();
     let lease = now
@@ -263,7 +272,12 @@ pub async fn deliver_waiting(clinic: &Clinic, mailer: &Mailer) -> Result<Deliver
 }
 
 /// A retry later, or — after the last attempt — giving up.
-fn after_failure(mail: &Mail, error: String, now: Timestamp, round: &mut DeliveryRound) -> Delivery {
+fn after_failure(
+    mail: &Mail,
+    error: String,
+    now: Timestamp,
+    round: &mut DeliveryRound,
+) -> Delivery {
     let attempt = mail.attempts + 1;
     if attempt >= MAX_ATTEMPTS {
         round.failed += 1;
@@ -307,14 +321,20 @@ mod tests {
             server_of("smtp://clinic:s3cret@mail.example.org:587?tls=required"),
             "smtp://mail.example.org:587"
         );
-        assert_eq!(server_of("smtps://mail.example.org"), "smtps://mail.example.org");
+        assert_eq!(
+            server_of("smtps://mail.example.org"),
+            "smtps://mail.example.org"
+        );
     }
 
     #[test]
     fn a_chart_without_a_usable_address_says_how_to_fix_it() {
         for missing in [None, Some(""), Some("   ")] {
             let error = recipient_of(missing).expect_err("no address");
-            assert!(error.to_string().contains("has no e-mail address"), "{error}");
+            assert!(
+                error.to_string().contains("has no e-mail address"),
+                "{error}"
+            );
         }
         let error = recipient_of(Some("jane at example.org")).expect_err("not an address");
         assert!(error.to_string().contains("correct it"), "{error}");

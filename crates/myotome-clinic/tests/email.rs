@@ -10,11 +10,9 @@ use myotome_clinic::outcomes::{self, LinkStanding};
 use myotome_clinic::planning::{NewPlan, ScheduleInput};
 use myotome_clinic::{Caller, Clinic, ClinicError, FixedClock, plans};
 use myotome_store::{Actor, MailState, OutcomeRequestId, PatientId, Role};
+use myotome_testing::smtp::{SmtpServer, free_port};
 use myotome_testing::{Ctx, patient, store_tests, user};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 mod support;
 
@@ -24,88 +22,6 @@ store_tests! {
         a_mail_server_that_is_down_costs_retries_and_never_the_message,
         a_chart_without_an_email_address_is_told_how_to_fix_it_and_nothing_is_sent,
     ],
-}
-
-/// aiosmtpd on a free loopback port, writing what it receives into a Maildir; stopped on drop.
-struct SmtpServer {
-    child: Child,
-    port: u16,
-    maildir: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl SmtpServer {
-    /// `None` outside CI when the venv is missing (the test then checks nothing and says so).
-    fn start() -> Option<Self> {
-        let Some(python) = std::env::var_os("MYOTOME_SMTP_PYTHON") else {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "MYOTOME_SMTP_PYTHON is not set; under CI the e-mail must reach a real SMTP server (scripts/test sets it)"
-            );
-            eprintln!("skipped: MYOTOME_SMTP_PYTHON is not set (scripts/test sets it)");
-            return None;
-        };
-        let dir = tempfile::tempdir().expect("a temporary directory");
-        let maildir = dir.path().join("mail");
-        let port = free_port();
-        let child = Command::new(python)
-            .args(["-m", "aiosmtpd", "-n", "-l"])
-            .arg(format!("127.0.0.1:{port}"))
-            .args(["-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(&maildir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("aiosmtpd starts");
-        let server = Self {
-            child,
-            port,
-            maildir,
-            _dir: dir,
-        };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "aiosmtpd did not listen on {port}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Some(server)
-    }
-
-    fn url(&self) -> String {
-        format!("smtp://127.0.0.1:{}", self.port)
-    }
-
-    /// Every message received so far, its quoted-printable body decoded (as a mail client
-    /// shows it).
-    fn received(&self) -> Vec<String> {
-        let new = self.maildir.join("new");
-        let Ok(entries) = std::fs::read_dir(&new) else {
-            return Vec::new();
-        };
-        entries
-            .filter_map(|e| e.ok())
-            .filter_map(|e| std::fs::read(e.path()).ok())
-            .map(|raw| {
-                let decoded = quoted_printable::decode(&raw, quoted_printable::ParseMode::Robust)
-                    .unwrap_or(raw);
-                String::from_utf8_lossy(&decoded).into_owned()
-            })
-            .collect()
-    }
-}
-
-impl Drop for SmtpServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }
 
 fn from_the_clinic() -> &'static str {
@@ -183,9 +99,7 @@ fn link_in(message: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-async fn an_emailed_link_arrives_at_the_mail_server_and_opens_the_patients_questionnaire(
-    ctx: Ctx,
-) {
+async fn an_emailed_link_arrives_at_the_mail_server_and_opens_the_patients_questionnaire(ctx: Ctx) {
     let Some(server) = SmtpServer::start() else {
         return;
     };
@@ -195,7 +109,10 @@ async fn an_emailed_link_arrives_at_the_mail_server_and_opens_the_patients_quest
         .await
         .expect("the link goes into the outbox");
     assert_eq!(queued.recipient, "rosa.quint@example.org");
-    assert!(server.received().is_empty(), "nothing goes before the mail loop runs");
+    assert!(
+        server.received().is_empty(),
+        "nothing goes before the mail loop runs"
+    );
 
     let round = outbox::deliver_waiting(&s.clinic, &mailer)
         .await
@@ -205,14 +122,23 @@ async fn an_emailed_link_arrives_at_the_mail_server_and_opens_the_patients_quest
     let received = server.received();
     assert_eq!(received.len(), 1, "one message arrived");
     let message = &received[0];
-    assert!(message.contains("X-RcptTo: rosa.quint@example.org"), "{message}");
+    assert!(
+        message.contains("X-RcptTo: rosa.quint@example.org"),
+        "{message}"
+    );
     assert!(
         message.contains("Harbour Clinic") && message.contains("<clinic@harbour.example>"),
         "{message}"
     );
-    assert!(message.contains("Hello Rosa,"), "the first name only: {message}");
+    assert!(
+        message.contains("Hello Rosa,"),
+        "the first name only: {message}"
+    );
     assert!(!message.contains("Quint"), "no family name: {message}");
-    assert!(!message.to_lowercase().contains("ims"), "no treatment: {message}");
+    assert!(
+        !message.to_lowercase().contains("ims"),
+        "no treatment: {message}"
+    );
     let link = link_in(message).expect("the message carries the link");
     let token = link.trim_start_matches("https://clinic.example/q/");
     assert_eq!(token, queued.link.token);
@@ -248,8 +174,11 @@ async fn a_mail_server_that_is_down_costs_retries_and_never_the_message(ctx: Ctx
         .await
         .expect("queued");
     // Nothing listens on this port: the attempt fails and the message waits.
-    let down = Mailer::new(&format!("smtp://127.0.0.1:{}", free_port()), from_the_clinic())
-        .expect("a mailer");
+    let down = Mailer::new(
+        &format!("smtp://127.0.0.1:{}", free_port()),
+        from_the_clinic(),
+    )
+    .expect("a mailer");
     let round = outbox::deliver_waiting(&s.clinic, &down)
         .await
         .expect("the round runs");
@@ -259,12 +188,17 @@ async fn a_mail_server_that_is_down_costs_retries_and_never_the_message(ctx: Ctx
         .expect("read")[0];
     assert_eq!(waiting.state, MailState::Queued);
     assert_eq!(waiting.attempts, 1);
-    assert!(waiting.last_error.is_some(), "the failure is kept for staff");
+    assert!(
+        waiting.last_error.is_some(),
+        "the failure is kept for staff"
+    );
     assert!(waiting.body.is_some(), "the message is kept until it goes");
 
     // Not before its retry is due; then the mail server, back up, receives it.
     let up = Mailer::new(&server.url(), from_the_clinic()).expect("a mailer");
-    let too_soon = outbox::deliver_waiting(&s.clinic, &up).await.expect("round");
+    let too_soon = outbox::deliver_waiting(&s.clinic, &up)
+        .await
+        .expect("round");
     assert_eq!(too_soon.sent, 0, "the retry waits its minute");
     let later = Clinic::new(
         s.clinic.store.clone(),

@@ -533,8 +533,7 @@ pub trait Store:
 pub mod prelude {
     pub use crate::{
         AccessStore, AuditStore, ChartStore, LotStore, OutboxStore, OutcomeStore, PatientStore,
-        PlanStore,
-        SettingsStore, Store, Transaction, VisitStore, WorkListStore,
+        PlanStore, SettingsStore, Store, Transaction, VisitStore, WorkListStore,
     };
 }
 

@@ -82,9 +82,16 @@ pub struct Mail {
 /// What became of one attempt to deliver a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {
-    Sent { at: Timestamp },
+    Sent {
+        at: Timestamp,
+    },
     /// Failed; tried again at `retry_at`.
-    Retry { error: String, retry_at: Timestamp },
+    Retry {
+        error: String,
+        retry_at: Timestamp,
+    },
     /// Failed for the last time.
-    GaveUp { error: String },
+    GaveUp {
+        error: String,
+    },
 }

@@ -6,7 +6,10 @@
 //! tests never share state. Under `CI=true` a missing PostgreSQL URL fails the test; outside CI
 //! the PostgreSQL half says on stderr that it did not run (`scripts/test` counts those lines).
 //!
-//! Also the records tests start from (an actor, patients, users, stored documents).
+//! Also the records tests start from (an actor, patients, users, stored documents), and a real
+//! SMTP server for the e-mail tests ([`smtp`]).
+
+pub mod smtp;
 
 use jiff::civil::{Date, date};
 use myotome_core::facts::Sex;

@@ -98,12 +98,52 @@ pub async fn serve(
         Arc::clone(&state.store),
         state.settings.sign_in_window,
     ));
+    let mail_loop = state.mailer.clone().map(|mailer| {
+        tokio::spawn(deliver_mail(
+            state.clinic.clone(),
+            mailer,
+            Arc::clone(&state.mail_waiting),
+        ))
+    });
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
     sweeper.abort();
+    if let Some(mail_loop) = mail_loop {
+        mail_loop.abort();
+    }
     result
+}
+
+/// The mail loop: sends what waits in the outbox whenever a message is put there, and every
+/// half minute for retries (and for messages another server on the same database queued).
+async fn deliver_mail(
+    clinic: myotome_clinic::Clinic,
+    mailer: myotome_clinic::outbox::Mailer,
+    waiting: Arc<tokio::sync::Notify>,
+) {
+    let every = std::time::Duration::from_secs(30);
+    loop {
+        match myotome_clinic::outbox::deliver_waiting(&clinic, &mailer).await {
+            Ok(round) if round.failed > 0 => {
+                tracing::warn!(
+                    sent = round.sent,
+                    failed = round.failed,
+                    "e-mails given up on; staff see them on the outbox page"
+                );
+            }
+            Ok(round) if round.sent > 0 || round.retrying > 0 => {
+                tracing::info!(sent = round.sent, retrying = round.retrying, "mail round");
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "the mail loop could not read the outbox"),
+        }
+        tokio::select! {
+            () = waiting.notified() => {},
+            () = tokio::time::sleep(every) => {},
+        }
+    }
 }
 
 /// Hourly housekeeping: expired sessions go, and sign-in attempts older than the throttling

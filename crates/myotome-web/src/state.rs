@@ -1,12 +1,15 @@
-//! What every request handler shares: the store, the clinical data, the settings, and the
-//! sign-in gate (argon2 permits and sign-ins in flight, see [`crate::throttle`]).
+//! What every request handler shares: the store, the clinical data, the settings, the
+//! sign-in gate (argon2 permits and sign-ins in flight, see [`crate::throttle`]) and the mail
+//! server with the bell that wakes its loop.
 
 use crate::settings::Settings;
 use crate::throttle::Gate;
+use myotome_clinic::outbox::Mailer;
 use myotome_clinic::{Clinic, Clock, SystemClock};
 use myotome_core::ClinicalData;
 use myotome_store::Store;
 use std::sync::Arc;
+use tokio::sync::Notify;
 
 /// The server's shared state. Cheap to clone (`Arc`s); axum clones it per request.
 #[derive(Clone)]
@@ -19,6 +22,12 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Bounds argon2 work and counts sign-ins in flight; one per server.
     pub sign_in: Arc<Gate>,
+    /// The clinic's mail server (`serve --smtp-url`); `None`: e-mail is not set up, and the
+    /// pages offer the printed handout only.
+    pub mailer: Option<Mailer>,
+    /// Wakes the mail loop when a message is put in the outbox, so it goes at once rather
+    /// than at the loop's next round.
+    pub mail_waiting: Arc<Notify>,
 }
 
 impl AppState {
@@ -44,6 +53,14 @@ impl AppState {
             clock,
             settings: Arc::new(settings),
             sign_in: Arc::new(Gate::default()),
+            mailer: None,
+            mail_waiting: Arc::new(Notify::new()),
         }
+    }
+
+    /// The state with e-mail delivered through `mailer`.
+    pub fn with_mailer(mut self, mailer: Mailer) -> Self {
+        self.mailer = Some(mailer);
+        self
     }
 }

@@ -166,6 +166,26 @@ pub struct ServeArgs {
     /// questionnaire links sent to them. Default: the address the staff member's browser used.
     #[arg(long, env = "MYOTOME_PUBLIC_URL", value_parser = public_url, value_name = "URL")]
     pub public_url: Option<String>,
+    /// The clinic's mail server, for e-mailing questionnaire links:
+    /// smtp://[user:password@]host[:port] (add ?tls=required for STARTTLS, as port 587 wants)
+    /// or smtps://[user:password@]host[:port]. Without it the pages offer the printed handout.
+    /// Prefer the environment variable: a password on the command line shows in `ps`.
+    #[arg(
+        long,
+        env = "MYOTOME_SMTP_URL",
+        hide_env_values = true,
+        requires = "mail_from",
+        value_name = "URL"
+    )]
+    pub smtp_url: Option<String>,
+    /// The address e-mails come from, e.g. "Harbour Clinic <clinic@harbour.example>".
+    #[arg(
+        long,
+        env = "MYOTOME_MAIL_FROM",
+        requires = "smtp_url",
+        value_name = "ADDRESS"
+    )]
+    pub mail_from: Option<String>,
     /// Serve the demo clinic of invented patients: myotome-demo.db (or a --database given on
     /// the command line), made on first use and reused after; never the clinic's database.
     #[arg(long)]

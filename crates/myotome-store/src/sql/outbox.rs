@@ -100,7 +100,11 @@ pub(crate) async fn take(
 }
 
 /// Records what became of an attempt: a sent or abandoned message loses its body.
-pub(crate) async fn record(conn: &mut AnyConnection, id: MailId, delivery: &Delivery) -> Result<()> {
+pub(crate) async fn record(
+    conn: &mut AnyConnection,
+    id: MailId,
+    delivery: &Delivery,
+) -> Result<()> {
     let query = match delivery {
         Delivery::Sent { at } => sqlx::query(
             "UPDATE outbox SET state = 'sent', body = NULL, sent_at = $1, \
@@ -119,7 +123,12 @@ pub(crate) async fn record(conn: &mut AnyConnection, id: MailId, delivery: &Deli
         )
         .bind(error),
     };
-    let changed = query.bind(id.0).execute(&mut *conn).await.db()?.rows_affected();
+    let changed = query
+        .bind(id.0)
+        .execute(&mut *conn)
+        .await
+        .db()?
+        .rows_affected();
     if changed == 1 {
         Ok(())
     } else {

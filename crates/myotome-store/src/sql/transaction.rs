@@ -208,7 +208,8 @@ impl Transaction for SqlTransaction {
             crate::Delivery::GaveUp { .. } => "outbox.failed",
         };
         self.actions.push(
-            AuditAction::on_patient(kind, mail.patient_id).with_target(format!("outbox/{}", mail.id)),
+            AuditAction::on_patient(kind, mail.patient_id)
+                .with_target(format!("outbox/{}", mail.id)),
         );
         Ok(())
     }

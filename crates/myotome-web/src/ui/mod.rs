@@ -18,6 +18,7 @@ pub mod charts;
 pub mod form;
 pub mod inventory;
 pub mod layout;
+pub mod outbox;
 pub mod outcomes;
 pub mod page;
 pub mod patients;
@@ -58,6 +59,7 @@ pub fn routes() -> Router<AppState> {
         .merge(procedure_note::routes())
         .merge(recalls::routes())
         .merge(outcomes::routes())
+        .merge(outbox::routes())
         .merge(visit_aftercare::routes())
         .merge(admin::routes())
 }

@@ -26,11 +26,13 @@ use crate::state::AppState;
 use crate::ui::charts;
 use crate::ui::form::{FieldErrors, Fields};
 use crate::ui::layout::Chrome;
+use crate::ui::outbox::{MailRow, mail_row};
 use crate::ui::page::{Page, PathText, Viewer, id_in_path};
 use crate::ui::render::{UiError, html, in_page, ok, see_other};
 use askama::Template;
 use axum::Router;
-use axum::extract::State;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -390,6 +392,14 @@ struct PatientPage {
     patient: String,
     requests: Vec<RequestRow>,
     may_write: bool,
+    /// The address on the chart, where a link can be e-mailed.
+    email: Option<String>,
+    /// Whether this server sends e-mail at all.
+    mail_ready: bool,
+    not_set_up: &'static str,
+    /// Said after a link was put in the outbox.
+    notice: Option<String>,
+    messages: Vec<MailRow>,
 }
 
 fn number(value: f64) -> String {
@@ -481,12 +491,16 @@ async fn render_patient_page(
     viewer: &Viewer,
     patient: PatientId,
     failed: Option<(OutcomeRequestId, &Fields, &FieldErrors)>,
+    emailed: bool,
 ) -> Result<Response, UiError> {
     let caller = viewer.clinic();
     let found = myotome_clinic::patients::get(&state.clinic, &caller, patient)
         .await
         .map_err(|e| in_page(viewer)(ApiError::from(e)))?;
     let views = outcomes::patient_outcomes(&state.clinic, &caller, patient)
+        .await
+        .map_err(|e| in_page(viewer)(ApiError::from(e)))?;
+    let messages = myotome_clinic::outbox::messages(&state.clinic, &caller, Some(patient))
         .await
         .map_err(|e| in_page(viewer)(ApiError::from(e)))?;
     let empty = Fields::default();
@@ -510,6 +524,20 @@ async fn render_patient_page(
         patient: name,
         requests,
         may_write: viewer.may(myotome_clinic::permissions::Permission::OutcomeWrite),
+        email: found
+            .details
+            .contact
+            .email
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .map(str::to_owned),
+        mail_ready: state.mailer.is_some(),
+        not_set_up: crate::ui::outbox::NOT_SET_UP,
+        notice: emailed.then(|| {
+            "The link is in the outbox and goes to the patient within a minute; this page shows when the mail server took it.".to_owned()
+        }),
+        messages: messages.iter().map(|m| mail_row(viewer, m)).collect(),
     };
     Ok(if failed.is_some() {
         html(StatusCode::UNPROCESSABLE_ENTITY, &page)
@@ -518,14 +546,22 @@ async fn render_patient_page(
     })
 }
 
+/// `?emailed=ID`: the message just put in the outbox.
+#[derive(Debug, Default, serde::Deserialize)]
+struct PatientQuery {
+    emailed: Option<String>,
+}
+
 async fn patient_page(
     page: Page<need::OutcomeRead>,
     State(state): State<AppState>,
     PathText(id): PathText,
+    query: Result<Query<PatientQuery>, QueryRejection>,
 ) -> Result<Response, UiError> {
     let viewer = &page.viewer;
     let id = id_in_path(&id, "patient").map_err(in_page(viewer))?;
-    render_patient_page(&state, viewer, PatientId(id), None).await
+    let emailed = query.ok().and_then(|Query(q)| q.emailed).is_some();
+    render_patient_page(&state, viewer, PatientId(id), None, emailed).await
 }
 
 // --- Sending a link ---------------------------------------------------------------------------
@@ -547,7 +583,7 @@ struct SentPage {
 
 /// Where the patient's link points: the clinic's public address when the server was given one
 /// (`serve --public-url`), else the address this request came to.
-fn link_base(state: &AppState, headers: &HeaderMap) -> String {
+pub(crate) fn link_base(state: &AppState, headers: &HeaderMap) -> String {
     if let Some(base) = &state.settings.public_url {
         return base.trim_end_matches('/').to_owned();
     }
@@ -657,7 +693,7 @@ async fn enter_answers(
                 None => "The answers were not saved; see the messages next to them. What was typed is kept."
                     .to_owned(),
             });
-            render_patient_page(&state, viewer, patient, Some((id, &form, &errors))).await
+            render_patient_page(&state, viewer, patient, Some((id, &form, &errors)), false).await
         }
         Err(error) => Err(in_page(viewer)(ApiError::from(error))),
     }

@@ -201,17 +201,34 @@ pub async fn spawn_app(db: Db) -> Option<TestApp> {
 }
 
 pub async fn spawn_app_with(db: Db, settings: Settings) -> Option<TestApp> {
+    spawn_app_mailing(db, settings, None).await
+}
+
+/// [`spawn_app_with`], e-mailing through `mailer` (its mail loop running).
+pub async fn spawn_app_mailing(
+    db: Db,
+    settings: Settings,
+    mailer: Option<myotome_clinic::outbox::Mailer>,
+) -> Option<TestApp> {
     let url = database_url(db).await?;
     let store = myotome_store::connect(&url).await.expect("open the store");
-    let mut app = start(store, settings).await;
+    let mut app = start_with(store, settings, mailer).await;
     app.database_url = Some(url);
     Some(app)
 }
 
 /// Starts a server on an existing store (users are added to it).
 pub async fn start(store: Arc<dyn Store>, settings: Settings) -> TestApp {
+    start_with(store, settings, None).await
+}
+
+async fn start_with(
+    store: Arc<dyn Store>,
+    settings: Settings,
+    mailer: Option<myotome_clinic::outbox::Mailer>,
+) -> TestApp {
     let clock = Arc::new(TestClock::new(settings.time_zone.clone()));
-    let (base, stop) = serve_with_clock(Arc::clone(&store), settings, clock.clone()).await;
+    let (base, stop) = serve_with(Arc::clone(&store), settings, clock.clone(), mailer).await;
     let admin_user = add_user(store.as_ref(), "ada", Role::Admin).await;
     let clinician_user = add_user(store.as_ref(), "dr_chen", Role::Clinician).await;
     let staff_user = add_user(store.as_ref(), "sam", Role::Staff).await;
@@ -248,13 +265,25 @@ pub async fn serve_with_clock(
     settings: Settings,
     clock: Arc<TestClock>,
 ) -> (String, oneshot::Sender<()>) {
+    serve_with(store, settings, clock, None).await
+}
+
+async fn serve_with(
+    store: Arc<dyn Store>,
+    settings: Settings,
+    clock: Arc<TestClock>,
+    mailer: Option<myotome_clinic::outbox::Mailer>,
+) -> (String, oneshot::Sender<()>) {
     let data = Arc::new(ClinicalData::builtin().expect("built-in data loads"));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind a free port");
     let base = format!("http://{}", listener.local_addr().expect("an address"));
     let (stop, stopped) = oneshot::channel::<()>();
-    let state = AppState::with_clock(store, data, settings, clock);
+    let mut state = AppState::with_clock(store, data, settings, clock);
+    if let Some(mailer) = mailer {
+        state = state.with_mailer(mailer);
+    }
     tokio::spawn(async move {
         let _ = myotome_web::serve(listener, state, async {
             let _ = stopped.await;

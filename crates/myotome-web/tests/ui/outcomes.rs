@@ -13,6 +13,26 @@ both!(
     super::answer_through_the_link
 );
 
+/// The e-mail test needs the mail loop, so it starts its own server (not through `both!`).
+mod a_link_emailed_from_the_patients_outcomes_reaches_the_mail_server_and_the_page_says_so {
+    use crate::support::Db;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_sqlite() {
+        super::email_the_link(Db::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_postgres() {
+        super::email_the_link(Db::Postgres).await;
+    }
+}
+
+both!(
+    without_a_mail_server_the_pages_offer_the_printed_link_and_say_how_to_set_e_mail_up,
+    super::no_mail_server
+);
+
 fn assert_has(answer: &Answer, text: &str) {
     assert!(
         answer.html.contains(text),
@@ -205,4 +225,115 @@ mod the_questionnaire_link_page_answers_429_past_the_clinics_limit_per_address {
     async fn on_postgres() {
         super::link_rate_limit(crate::support::Db::Postgres).await;
     }
+}
+
+/// Waits (up to 20 s) until `done` holds of what `probe` returns; the mail loop runs on its
+/// own time.
+async fn eventually<T, F, Fut>(mut probe: F, done: impl Fn(&T) -> bool) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let value = probe().await;
+        if done(&value) || std::time::Instant::now() > deadline {
+            return value;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+async fn email_the_link(db: crate::support::Db) {
+    let Some(server) = myotome_testing::smtp::SmtpServer::start() else {
+        return;
+    };
+    let mailer = myotome_clinic::outbox::Mailer::new(
+        &server.url(),
+        "Harbour Clinic <clinic@harbour.example>",
+    )
+    .expect("a mailer");
+    let settings = myotome_web::Settings {
+        public_url: Some("https://clinic.example".to_owned()),
+        ..myotome_web::Settings::default()
+    };
+    let Some(app) = crate::support::spawn_app_mailing(db, settings, Some(mailer)).await else {
+        return;
+    };
+    let (patient, request) = planned_patient(&app, "Oyelaran").await;
+    let mut sam = WebClient::signed_in(&app.base, "sam", PASSWORD).await;
+    let outcomes = sam.get(&format!("/patients/{patient}/outcomes")).await;
+    assert_has(&outcomes, "E-mail the link to alex@example.org");
+
+    let emailed = sam
+        .post(&format!("/outcomes/requests/{request}/email"), &[])
+        .await;
+    assert_eq!(emailed.status, 303, "{}", emailed.html);
+    let back = emailed.location.expect("back to the patient's outcomes");
+    assert!(
+        back.starts_with(&format!("/patients/{patient}/outcomes?emailed=")),
+        "{back}"
+    );
+    let page = sam.get(&back).await;
+    assert_has(&page, "id=\"emailed-notice\"");
+
+    // The mail loop, woken by the send, delivers it to the clinic's mail server.
+    let received = eventually(|| async { server.received() }, |r| !r.is_empty()).await;
+    assert_eq!(received.len(), 1, "one e-mail arrived");
+    assert!(
+        received[0].contains("X-RcptTo: alex@example.org"),
+        "{}",
+        received[0]
+    );
+    let link = received[0]
+        .lines()
+        .map(str::trim)
+        .find_map(|l| l.strip_prefix("https://clinic.example"))
+        .expect("the message carries the link at the public address")
+        .to_owned();
+    assert!(link.starts_with("/q/"), "{link}");
+
+    let mut phone = WebClient::new(&app.base);
+    let opened = phone.get(&link).await;
+    assert_eq!(opened.status, 200, "{}", opened.html);
+    assert_has(&opened, "Hello Alex");
+
+    // Staff see it sent, on the chart's outcomes and in the outbox.
+    let path = format!("/patients/{patient}/outcomes");
+    let mut page = sam.get(&path).await;
+    for _ in 0..200 {
+        if page.html.contains(">sent<") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        page = sam.get(&path).await;
+    }
+    assert_has(&page, "id=\"patient-emails\"");
+    assert_has(&page, ">sent<");
+    let outbox = sam.get("/outcomes/outbox").await;
+    assert_eq!(outbox.status, 200, "{}", outbox.html);
+    assert_has(&outbox, "alex@example.org");
+    assert_has(&outbox, "smtp://127.0.0.1");
+}
+
+async fn no_mail_server(app: TestApp) {
+    let (patient, request) = planned_patient(&app, "Oyelaran").await;
+    let mut sam = WebClient::signed_in(&app.base, "sam", PASSWORD).await;
+    let outcomes = sam.get(&format!("/patients/{patient}/outcomes")).await;
+    assert_has(&outcomes, "id=\"mail-not-set-up\"");
+    assert_has(&outcomes, &format!("id=\"send-link-{request}\""));
+    assert!(
+        !outcomes
+            .html
+            .contains(&format!("id=\"email-link-{request}\"")),
+        "no e-mail button without a mail server"
+    );
+    let refused = sam
+        .post(&format!("/outcomes/requests/{request}/email"), &[])
+        .await;
+    assert_eq!(refused.status, 409, "{}", refused.html);
+    assert_has(&refused, "--smtp-url");
+    let outbox = sam.get("/outcomes/outbox").await;
+    assert_has(&outbox, "id=\"mail-not-set-up\"");
+    assert_has(&outbox, "id=\"outbox-empty\"");
 }

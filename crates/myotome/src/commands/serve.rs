@@ -24,6 +24,14 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> Result<ExitCode> {
         } else {
             database::open(&spec).await?
         };
+        // A wrong mail setting stops the start, before anything says the server is up.
+        let mailer = match (&args.smtp_url, &args.mail_from) {
+            (Some(url), Some(from)) => Some(
+                myotome_clinic::outbox::Mailer::new(url, from)
+                    .map_err(|e| anyhow::anyhow!("--smtp-url / --mail-from: {e}"))?,
+            ),
+            _ => None,
+        };
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await
             .with_context(|| {
@@ -45,6 +53,15 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> Result<ExitCode> {
             out,
             "  JSON API {base}/api/v1 · OpenAPI {base}/api/openapi.json · API explorer {base}/api/docs"
         )?;
+        if let (Some(mailer), Some(from)) = (&mailer, &args.mail_from) {
+            writeln!(out, "  E-mail goes through {} from {from}", mailer.server())?;
+            if args.public_url.is_none() {
+                writeln!(
+                    out,
+                    "  Without --public-url, e-mailed links point at the address staff use; give the one patients reach"
+                )?;
+            }
+        }
         if args.demo {
             super::demo::print_accounts(store.as_ref(), &base, &mut out).await?;
         }
@@ -71,7 +88,11 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> Result<ExitCode> {
             time_zone: args.time_zone.clone(),
             ..Settings::default()
         };
-        myotome_web::serve(listener, AppState::new(store, data, settings), shutdown_signal())
+        let mut state = AppState::new(store, data, settings);
+        if let Some(mailer) = mailer {
+            state = state.with_mailer(mailer);
+        }
+        myotome_web::serve(listener, state, shutdown_signal())
             .await
             .context("the server stopped with an error")?;
         println!("Myotome stopped.");
