@@ -4,6 +4,7 @@
 
 use crate::settings::Settings;
 use crate::throttle::Gate;
+use axum::http::{HeaderMap, header};
 use myotome_clinic::outbox::Mailer;
 use myotome_clinic::{Clinic, Clock, SystemClock};
 use myotome_core::ClinicalData;
@@ -56,6 +57,24 @@ impl AppState {
             mailer: None,
             mail_waiting: Arc::new(Notify::new()),
         }
+    }
+
+    /// Where the patients' links point: the clinic's public address when the server was
+    /// given one (`serve --public-url`), else the address this request came to.
+    pub fn public_base(&self, headers: &HeaderMap) -> String {
+        if let Some(base) = &self.settings.public_url {
+            return base.trim_end_matches('/').to_owned();
+        }
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("localhost");
+        let scheme = if self.settings.secure_cookies {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{host}")
     }
 
     /// The state with e-mail delivered through `mailer`.

@@ -9,12 +9,12 @@ use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::permissions::need;
 use crate::state::AppState;
 use crate::wire::outcomes::{
-    AnswersIn, CohortReportOut, LinkOut, OutcomeRequestOut, ReportQuery, ResponseRateOut,
-    ScheduledOut, ToChaseOut, WorkListOut,
+    AnswersIn, CohortReportOut, EmailedOut, LinkOut, OutcomeRequestOut, ReportQuery,
+    ResponseRateOut, ScheduledOut, ToChaseOut, WorkListOut,
 };
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use myotome_clinic::ClinicError;
 use myotome_clinic::outcomes::{self, EnteredAnswers};
@@ -27,6 +27,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(patient_outcomes))
         .routes(routes!(schedule))
         .routes(routes!(send_link))
+        .routes(routes!(email_link))
         .routes(routes!(enter_answers))
         .routes(routes!(work_list))
         .routes(routes!(report))
@@ -93,6 +94,40 @@ async fn send_link(
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
+}
+
+/// Sends the questionnaire as a new link by e-mail to the address on the patient's chart (any
+/// earlier link stops opening). The link and the message are written together; the server's
+/// mail loop sends it within a minute, and the outbox says when the mail server took it. The
+/// token is never in the answer.
+#[utoipa::path(post, path = "/api/v1/outcome-requests/{id}/email", tag = "outcomes",
+    params(("id" = i64, Path, description = "Questionnaire request id")),
+    responses(
+        (status = 202, description = "In the outbox", body = EmailedOut),
+        (status = 404, description = "No such request", body = ErrorBody),
+        (status = 409, description = "Already answered, no usable e-mail address on the chart, or e-mail not set up on this server", body = ErrorBody),
+    ))]
+async fn email_link(
+    auth: Authorized<need::OutcomeWrite>,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<(StatusCode, Json<EmailedOut>), ApiError> {
+    if state.mailer.is_none() {
+        return Err(ApiError::Conflict(crate::ui::outbox::NOT_SET_UP.to_owned()));
+    }
+    let queued = myotome_clinic::outbox::email_link(
+        &state.clinic,
+        &auth.clinic(),
+        OutcomeRequestId(id),
+        &state.public_base(&headers),
+    )
+    .await?;
+    state.mail_waiting.notify_one();
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(EmailedOut::new(&queued, state.clinic.clock.today())),
+    ))
 }
 
 /// Answers the patient gave by telephone (`phone`) or at the clinic (`in_person`), entered by

@@ -12,7 +12,6 @@ use crate::error::ApiError;
 use crate::permissions::need;
 use crate::state::AppState;
 use crate::ui::layout::Chrome;
-use crate::ui::outcomes::link_base;
 use crate::ui::page::{Page, PathText, Viewer, id_in_path};
 use crate::ui::render::{UiError, in_page, ok, see_other};
 use askama::Template;
@@ -31,7 +30,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// What staff are told when the server has no mail server to send through.
-pub const NOT_SET_UP: &str = "e-mail is not set up on this server (myotome serve --smtp-url and --mail-from); give the patient the printed link instead";
+pub const NOT_SET_UP: &str = "e-mail is not set up on this server (myotome serve --smtp-url and --mail-from); give the patient the printed link instead.";
 
 async fn email_link(
     page: Page<need::OutcomeWrite>,
@@ -48,7 +47,7 @@ async fn email_link(
         &state.clinic,
         &viewer.clinic(),
         id,
-        &link_base(&state, &headers),
+        &state.public_base(&headers),
     )
     .await
     .map_err(|e| in_page(viewer)(ApiError::from(e)))?;

@@ -581,24 +581,6 @@ struct SentPage {
     qr_svg: String,
 }
 
-/// Where the patient's link points: the clinic's public address when the server was given one
-/// (`serve --public-url`), else the address this request came to.
-pub(crate) fn link_base(state: &AppState, headers: &HeaderMap) -> String {
-    if let Some(base) = &state.settings.public_url {
-        return base.trim_end_matches('/').to_owned();
-    }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    let scheme = if state.settings.secure_cookies {
-        "https"
-    } else {
-        "http"
-    };
-    format!("{scheme}://{host}")
-}
-
 /// The address as a QR code, in SVG: drawn here, nothing fetched.
 fn qr_svg(url: &str) -> String {
     match qrcode::QrCode::new(url.as_bytes()) {
@@ -636,7 +618,7 @@ async fn send_link(
     let wide = myotome_clinic::settings::clinic_wide_now(&state.clinic, &caller)
         .await
         .map_err(|e| in_page(viewer)(ApiError::from(e)))?;
-    let url = format!("{}/q/{token}", link_base(&state, &headers));
+    let url = format!("{}/q/{token}", state.public_base(&headers));
     let response = ok(&SentPage {
         chrome: Chrome::for_viewer(viewer, "/patients"),
         title: "Questionnaire link",

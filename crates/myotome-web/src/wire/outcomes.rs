@@ -140,6 +140,31 @@ impl LinkOut {
     }
 }
 
+/// A link put in the outbox, to go by e-mail to the address on the patient's chart.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EmailedOut {
+    /// The message's id in the outbox.
+    pub mail_id: i64,
+    pub recipient: String,
+    /// `queued`: the server's mail loop sends it within a minute.
+    pub state: String,
+    pub expires_at: String,
+    pub request: OutcomeRequestOut,
+}
+
+impl EmailedOut {
+    pub fn new(queued: &myotome_clinic::outbox::QueuedLink, today: jiff::civil::Date) -> Self {
+        let link = LinkOut::new(&queued.link, today);
+        Self {
+            mail_id: queued.mail.0,
+            recipient: queued.recipient.clone(),
+            state: "queued".to_owned(),
+            expires_at: link.expires_at,
+            request: link.request,
+        }
+    }
+}
+
 /// Answers the patient gave by telephone or at the clinic.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -286,6 +286,12 @@ const EXPECTED: &[(&str, &str, [u16; 5])] = &[
         "/api/v1/outcome-requests/{request}/link",
         [403, 201, 201, 201, 401],
     ),
+    // No mail server in the test app: a permitted caller is told e-mail is not set up.
+    (
+        "POST",
+        "/api/v1/outcome-requests/{request}/email",
+        [403, 409, 409, 409, 401],
+    ),
     (
         "POST",
         "/api/v1/outcome-requests/{request}/answers",

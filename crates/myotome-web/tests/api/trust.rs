@@ -670,7 +670,7 @@ mod the_secure_cookie_setting_marks_the_cookie_secure {
 }
 
 /// Every /api/v1 path the API serves, as the product lists them.
-const API_PATHS: [&str; 58] = [
+const API_PATHS: [&str; 59] = [
     "/api/v1/session",
     "/api/v1/setup",
     "/api/v1/patients",
@@ -707,6 +707,7 @@ const API_PATHS: [&str; 58] = [
     "/api/v1/patients/{id}/outcomes",
     "/api/v1/plans/{id}/outcome-requests",
     "/api/v1/outcome-requests/{id}/link",
+    "/api/v1/outcome-requests/{id}/email",
     "/api/v1/outcome-requests/{id}/answers",
     "/api/v1/outcomes/work-list",
     "/api/v1/outcomes/report",

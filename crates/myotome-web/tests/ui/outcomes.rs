@@ -310,6 +310,27 @@ async fn email_the_link(db: crate::support::Db) {
     }
     assert_has(&page, "id=\"patient-emails\"");
     assert_has(&page, ">sent<");
+    // The API sends it again: a new link by e-mail, the token never in the answer; the first
+    // link now says it was replaced.
+    let again = app
+        .staff
+        .post(
+            &format!("/api/v1/outcome-requests/{request}/email"),
+            json!({}),
+        )
+        .await;
+    let body = again.assert_status(202);
+    assert_eq!(body["recipient"], "alex@example.org");
+    assert_eq!(body["state"], "queued");
+    assert!(
+        !body.to_string().contains("/q/"),
+        "no token in the answer: {body}"
+    );
+    let received = eventually(|| async { server.received() }, |r| r.len() == 2).await;
+    assert_eq!(received.len(), 2, "the second e-mail arrived");
+    let replaced = phone.get(&link).await;
+    assert_has(&replaced, "id=\"link-replaced\"");
+
     let outbox = sam.get("/outcomes/outbox").await;
     assert_eq!(outbox.status, 200, "{}", outbox.html);
     assert_has(&outbox, "alex@example.org");
