@@ -1,6 +1,8 @@
 //! A patient's whole Myotome record as FHIR R4, shared by `myotome export` and
 //! `GET /api/v1/fhir/Patient/{id}/$everything`: the chart read through the store (so every read
-//! is audited), turned into myotome-fhir's export input, and bundled.
+//! is audited), turned into myotome-fhir's export input, and bundled — with the patient's
+//! questionnaire answers as QuestionnaireResponses. Also the library's instruments as
+//! Questionnaires.
 
 use crate::ClinicError;
 use jiff::civil::Date;
@@ -9,12 +11,14 @@ use myotome_core::facts::{Coding, Measurement, Weight};
 use myotome_fhir::export::{
     self, ActivityExport, BundleKind, CarePlanExport, FindingExport, ScreeningExport,
 };
+use myotome_fhir::questionnaire::{self, AnswerExport, ResponseExport};
 use myotome_fhir::{ImportedPatient, SourceIdentifier, SourcedRecord, SourcedWeight};
 use myotome_store::{
-    Actor, AppointmentStatus, ClinicalRecord, EvidenceDocument, PatientId, PlanStatus, RecordKind,
-    Store, StoredScreening,
+    Actor, AppointmentStatus, ClinicalRecord, EvidenceDocument, OutcomeRequest, PatientId,
+    PlanStatus, RecordKind, Store, StoredScreening, UserId,
 };
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 /// `GET …/$everything`: [`everything`] as `caller`, who must be allowed to let a whole record
 /// leave the system (a clinician's decision).
@@ -153,7 +157,91 @@ pub async fn everything(
             &screening_export(screening, &records),
         ));
     }
+    let requests = store.outcome_requests(actor, id).await?;
+    let mut entered_by = BTreeMap::new();
+    for user in requests
+        .iter()
+        .filter_map(|r| r.response.as_ref()?.entered_by)
+    {
+        if !entered_by.contains_key(&user) {
+            entered_by.insert(user, store.user(user).await?.username);
+        }
+    }
+    resources.extend(
+        questionnaire_responses(data, &requests, &entered_by)
+            .iter()
+            .map(|r| questionnaire::questionnaire_response(&patient_id, r)),
+    );
     Ok(export::bundle(kind, resources))
+}
+
+/// Every instrument of the library as a Questionnaire, in one Bundle.
+pub fn questionnaires(data: &ClinicalData) -> Value {
+    export::bundle(
+        BundleKind::Searchset,
+        data.instruments
+            .iter()
+            .map(questionnaire::questionnaire)
+            .collect(),
+    )
+}
+
+/// The answered requests' answers, one export per instrument asked. The question and answer
+/// words come from the instrument as loaded when its version is the one answered; otherwise
+/// the codes stand alone.
+fn questionnaire_responses(
+    data: &ClinicalData,
+    requests: &[OutcomeRequest],
+    usernames: &BTreeMap<UserId, String>,
+) -> Vec<ResponseExport> {
+    let mut out = Vec::new();
+    for request in requests {
+        let Some(response) = &request.response else {
+            continue;
+        };
+        for answered in &response.document.instruments {
+            let instrument = data
+                .instruments
+                .get(&answered.id)
+                .filter(|i| i.version == answered.version);
+            let answers = answered
+                .answers
+                .iter()
+                .map(|(item_id, value)| {
+                    let item = instrument.and_then(|i| i.items.iter().find(|it| &it.id == item_id));
+                    AnswerExport {
+                        item_id: item_id.clone(),
+                        text: item.map(|it| it.text.clone()),
+                        value: *value,
+                        display: item.and_then(|it| {
+                            it.choices()
+                                .into_iter()
+                                .find(|(v, _)| v == value)
+                                .map(|(_, label)| label)
+                        }),
+                    }
+                })
+                .collect();
+            out.push(ResponseExport {
+                id: format!("response-{}-{}", response.id, answered.id),
+                instrument_id: answered.id.clone(),
+                instrument_version: answered.version.clone(),
+                care_plan: Some(format!("plan-{}", request.plan_id)),
+                authored: response.answered_at.to_string(),
+                entered_by: response.entered_by.map(|user| {
+                    (
+                        usernames
+                            .get(&user)
+                            .cloned()
+                            .unwrap_or_else(|| format!("user {user}")),
+                        response.mode.label().to_owned(),
+                    )
+                }),
+                answers,
+            });
+        }
+    }
+    out
 }
 
 fn date_of(at: jiff::Timestamp) -> Date {

@@ -4,6 +4,7 @@
 //! - [`read`]: Bundles (any type), single resources and NDJSON → per patient, the facts
 //!   Myotome screens on, each record keeping its source identifier ([`model`]).
 //! - [`export`]: Myotome's records → R4 resources and Bundles that validate as R4.
+//! - [`questionnaire`]: outcome instruments → `Questionnaire`, answers → `QuestionnaireResponse`.
 //!
 //! Only the elements Myotome uses are read; unknown resources and elements are skipped and
 //! counted, never fatal. Terminology (which code means what) is not decided here: that is the
@@ -13,6 +14,7 @@ pub mod export;
 mod json;
 pub mod map;
 pub mod model;
+pub mod questionnaire;
 pub mod read;
 
 pub use model::{

@@ -1,5 +1,6 @@
 //! FHIR R4 over the API: import a Bundle (`POST /api/v1/fhir`), a patient's whole record
-//! (`GET /api/v1/fhir/Patient/{id}/$everything`), and a protocol as a PlanDefinition.
+//! (`GET /api/v1/fhir/Patient/{id}/$everything`, with their questionnaire answers), a protocol
+//! as a PlanDefinition, and the outcome instruments as Questionnaires.
 //! Bodies are FHIR JSON (`application/fhir+json` or `application/json`).
 
 use crate::auth::Authorized;
@@ -28,6 +29,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(import_bundle))
         .routes(routes!(patient_everything))
         .routes(routes!(plan_definition))
+        .routes(routes!(questionnaires))
+        .routes(routes!(questionnaire))
 }
 
 const FHIR_JSON: &str = "application/fhir+json";
@@ -146,5 +149,54 @@ async fn plan_definition(
     Ok(fhir_response(myotome_fhir::export::plan_definition(
         &loaded.protocol,
         &data.terminology,
+    )))
+}
+
+/// Every outcome instrument of the library as a FHIR R4 Questionnaire, in a Bundle.
+#[utoipa::path(
+    get,
+    path = "/api/v1/fhir/Questionnaire",
+    tag = "fhir",
+    responses(
+        (status = 200, description = "A searchset Bundle of Questionnaires", content_type = "application/fhir+json", body = Object),
+    )
+)]
+async fn questionnaires(
+    _auth: Authorized<need::ProtocolRead>,
+    State(state): State<AppState>,
+) -> Response {
+    fhir_response(myotome_clinic::fhir_export::questionnaires(&state.data))
+}
+
+/// One outcome instrument as a FHIR R4 Questionnaire (the version patients answer now).
+#[utoipa::path(
+    get,
+    path = "/api/v1/fhir/Questionnaire/{id}",
+    tag = "fhir",
+    params(("id" = String, Path, description = "Instrument id, e.g. nprs")),
+    responses(
+        (status = 200, description = "The Questionnaire", content_type = "application/fhir+json", body = Object),
+        (status = 404, description = "No such instrument", body = ErrorBody),
+    )
+)]
+async fn questionnaire(
+    _auth: Authorized<need::ProtocolRead>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    let instrument = state.data.instruments.get(&id).ok_or_else(|| {
+        let known: Vec<&str> = state
+            .data
+            .instruments
+            .iter()
+            .map(|i| i.id.as_str())
+            .collect();
+        ApiError::NotFound(format!(
+            "No instrument has the id `{id}`; the library has: {}.",
+            known.join(", ")
+        ))
+    })?;
+    Ok(fhir_response(myotome_fhir::questionnaire::questionnaire(
+        instrument,
     )))
 }

@@ -121,6 +121,22 @@ async fn an_ehr_bundle_is_imported_screened_planned_and_exported_as_valid_r4(app
         .await
         .assert_status(201);
 
+    // The plan asks for a baseline questionnaire; the patient answers it on the telephone.
+    let requests = app
+        .staff
+        .get(&format!("/api/v1/patients/{patient}/outcomes"))
+        .await;
+    let baseline = requests.assert_status(200)[0]["id"]
+        .as_i64()
+        .expect("the baseline request");
+    app.staff
+        .post(
+            &format!("/api/v1/outcome-requests/{baseline}/answers"),
+            json!({ "mode": "phone", "answers": { "nprs.pain_average": 7 } }),
+        )
+        .await
+        .assert_status(201);
+
     // The whole record leaves only by a clinician's hand.
     let path = format!("/api/v1/fhir/Patient/{patient}/$everything");
     app.staff.get(&path).await.assert_error(403, "forbidden");
@@ -148,9 +164,33 @@ async fn an_ehr_bundle_is_imported_screened_planned_and_exported_as_valid_r4(app
         "Observation",
         "CarePlan",
         "RiskAssessment",
+        "QuestionnaireResponse",
     ] {
         assert!(types.contains(&wanted), "{wanted} in {types:?}");
     }
+    let answered = bundle["entry"]
+        .as_array()
+        .and_then(|e| {
+            e.iter()
+                .find(|e| e["resource"]["resourceType"] == json!("QuestionnaireResponse"))
+        })
+        .expect("the baseline answers");
+    let answered = &answered["resource"];
+    assert_eq!(
+        answered["questionnaire"],
+        json!("urn:myotome:instrument:nprs|1.0.0")
+    );
+    assert_eq!(answered["status"], json!("completed"));
+    assert_eq!(
+        answered["author"]["display"],
+        json!("sam"),
+        "staff typed it"
+    );
+    assert_eq!(
+        answered["item"][0]["answer"][0]["valueCoding"]["code"],
+        json!("7")
+    );
+    assert_eq!(answered["item"][0]["linkId"], json!("pain_average"));
     let risk = bundle["entry"]
         .as_array()
         .and_then(|e| {
@@ -184,10 +224,29 @@ async fn an_ehr_bundle_is_imported_screened_planned_and_exported_as_valid_r4(app
     let plan_definition = plan_definition.assert_status(200).clone();
     assert_eq!(plan_definition["version"], json!("1.0.0"));
 
+    // The instruments as Questionnaires: every question with every answer the page offers.
+    let questionnaires = app.staff.get("/api/v1/fhir/Questionnaire").await;
+    let questionnaires = questionnaires.assert_status(200).clone();
+    let nprs = app.staff.get("/api/v1/fhir/Questionnaire/nprs").await;
+    let nprs = nprs.assert_status(200).clone();
+    assert_eq!(nprs["url"], json!("urn:myotome:instrument:nprs"));
+    assert_eq!(nprs["version"], json!("1.0.0"));
+    assert_eq!(
+        nprs["item"][0]["answerOption"].as_array().map(Vec::len),
+        Some(11),
+        "0 to 10"
+    );
+    app.staff
+        .get("/api/v1/fhir/Questionnaire/koos")
+        .await
+        .assert_error(404, "not_found");
+
     let dir = tempfile::tempdir().expect("tempdir");
     let files = [
         ("everything.json", &bundle),
         ("plan-definition.json", &plan_definition),
+        ("questionnaires.json", &questionnaires),
+        ("questionnaire-nprs.json", &nprs),
     ]
     .map(|(name, value)| {
         let file = dir.path().join(name);

@@ -177,6 +177,16 @@ const EXPECTED: &[(&str, &str, [u16; 5])] = &[
         "/api/v1/fhir/PlanDefinition/{protocol}",
         [200, 200, 200, 200, 401],
     ),
+    (
+        "GET",
+        "/api/v1/fhir/Questionnaire",
+        [200, 200, 200, 200, 401],
+    ),
+    (
+        "GET",
+        "/api/v1/fhir/Questionnaire/{instrument}",
+        [200, 200, 200, 200, 401],
+    ),
     // The biologics inventory: everyone reads the stock (an admin managing the clinic too);
     // clinicians and staff handle lots; who a lot reached is chart data (not the admin's).
     ("GET", "/api/v1/products", [200, 200, 200, 200, 401]),
@@ -606,6 +616,7 @@ fn path(template: &str, mine: &Targets, admin: &AdminTargets) -> String {
         .replace("{user}", &admin.user["id"].to_string())
         .replace("{token}", &admin.token.to_string())
         .replace("{protocol}", "ims")
+        .replace("{instrument}", "nprs")
 }
 
 async fn every_route_answers_each_caller_as_the_product_says(app: TestApp) {

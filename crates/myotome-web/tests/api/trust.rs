@@ -670,7 +670,7 @@ mod the_secure_cookie_setting_marks_the_cookie_secure {
 }
 
 /// Every /api/v1 path the API serves, as the product lists them.
-const API_PATHS: [&str; 59] = [
+const API_PATHS: [&str; 61] = [
     "/api/v1/session",
     "/api/v1/setup",
     "/api/v1/patients",
@@ -729,6 +729,8 @@ const API_PATHS: [&str; 59] = [
     "/api/v1/fhir",
     "/api/v1/fhir/Patient/{id}/$everything",
     "/api/v1/fhir/PlanDefinition/{id}",
+    "/api/v1/fhir/Questionnaire",
+    "/api/v1/fhir/Questionnaire/{id}",
     "/healthz",
 ];
 
