@@ -163,8 +163,8 @@ pub async fn everything(
         .iter()
         .filter_map(|r| r.response.as_ref()?.entered_by)
     {
-        if !entered_by.contains_key(&user) {
-            entered_by.insert(user, store.user(user).await?.username);
+        if let std::collections::btree_map::Entry::Vacant(slot) = entered_by.entry(user) {
+            slot.insert(store.user(user).await?.username);
         }
     }
     resources.extend(
