@@ -45,6 +45,7 @@ pub mod screening;
 pub mod secret;
 pub mod settings;
 pub mod storage;
+pub mod surgery;
 pub mod today;
 pub mod validate;
 pub mod visit_day;

@@ -13,6 +13,7 @@ use jiff::civil::Date;
 use myotome_core::outcome_report::{
     ClaimResult, RequestResult, TimepointSummary, claims, summarise,
 };
+use myotome_core::time_to_surgery::{FollowUp, TimeToSurgery};
 use myotome_store::{ReportFilter, UserId};
 use std::collections::BTreeSet;
 
@@ -45,14 +46,19 @@ pub struct CohortReport {
     pub as_of: Date,
 }
 
-/// The cohort report as of today; audited as `outcomes.report`.
-pub async fn cohort(
-    clinic: &Clinic,
-    caller: &Caller,
-    query: &CohortQuery,
-) -> Result<CohortReport, ClinicError> {
-    caller.may(Permission::OutcomeRead)?;
-    let loaded = find_protocol(&clinic.data, &query.protocol, "protocol")?;
+fn filter_of(query: &CohortQuery, today: Date) -> ReportFilter {
+    ReportFilter {
+        protocol_id: query.protocol.clone(),
+        indication: query.indication.clone(),
+        region: query.region.clone(),
+        clinician: query.clinician,
+        made_from: query.made_from,
+        made_until: query.made_until,
+        opened_by: today,
+    }
+}
+
+fn check_period(query: &CohortQuery) -> Result<(), ClinicError> {
     if let (Some(from), Some(until)) = (query.made_from, query.made_until)
         && from > until
     {
@@ -61,21 +67,48 @@ pub async fn cohort(
             "is before `from`; choose a period that runs forwards",
         ));
     }
+    Ok(())
+}
+
+/// The cohort's time to surgery: a Kaplan–Meier curve from each plan's first session to a
+/// recorded conversion to surgery, censored at the clinic's last contact, with the number at
+/// risk at the registries' follow-up times. Audited as `outcomes.report`.
+pub async fn time_to_surgery(
+    clinic: &Clinic,
+    caller: &Caller,
+    query: &CohortQuery,
+) -> Result<TimeToSurgery, ClinicError> {
+    caller.may(Permission::OutcomeRead)?;
+    find_protocol(&clinic.data, &query.protocol, "protocol")?;
+    check_period(query)?;
+    let plans = clinic
+        .store
+        .treated_plans(&caller.actor, &filter_of(query, clinic.clock.today()))
+        .await?;
+    let follow_ups: Vec<FollowUp> = plans
+        .iter()
+        .map(|p| FollowUp {
+            treated_on: p.treated_on,
+            surgery_on: p.surgery_on,
+            last_contact: p.last_contact,
+        })
+        .collect();
+    Ok(myotome_core::time_to_surgery::time_to_surgery(&follow_ups))
+}
+
+/// The cohort report as of today; audited as `outcomes.report`.
+pub async fn cohort(
+    clinic: &Clinic,
+    caller: &Caller,
+    query: &CohortQuery,
+) -> Result<CohortReport, ClinicError> {
+    caller.may(Permission::OutcomeRead)?;
+    let loaded = find_protocol(&clinic.data, &query.protocol, "protocol")?;
+    check_period(query)?;
     let today = clinic.clock.today();
     let rows = clinic
         .store
-        .outcome_report_rows(
-            &caller.actor,
-            &ReportFilter {
-                protocol_id: query.protocol.clone(),
-                indication: query.indication.clone(),
-                region: query.region.clone(),
-                clinician: query.clinician,
-                made_from: query.made_from,
-                made_until: query.made_until,
-                opened_by: today,
-            },
-        )
+        .outcome_report_rows(&caller.actor, &filter_of(query, today))
         .await?;
     let results: Vec<RequestResult<'_>> = rows
         .iter()

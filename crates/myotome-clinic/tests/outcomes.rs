@@ -23,6 +23,7 @@ store_tests! {
         a_baseline_is_closed_once_treatment_has_begun,
         the_work_list_chases_what_is_overdue_and_counts_each_timepoints_response_rate,
         the_cohort_report_counts_responses_changes_and_responders_of_the_filtered_plans,
+        a_conversion_to_surgery_after_treatment_is_an_event_of_the_time_to_surgery_curve,
     ],
 }
 
@@ -567,4 +568,128 @@ async fn the_cohort_report_counts_responses_changes_and_responders_of_the_filter
             .patients,
         0
     );
+}
+
+/// The plan's session held on its day, as the front desk marks it.
+async fn session_held(clinic: &Clinic, caller: &Caller, patient: PatientId) {
+    let visits = myotome_clinic::booking::list(clinic, caller, patient)
+        .await
+        .expect("the visits read");
+    let session = visits
+        .iter()
+        .find(|v| v.details.kind == myotome_store::AppointmentKind::Session)
+        .expect("a session");
+    myotome_clinic::booking::change(
+        clinic,
+        caller,
+        session.id,
+        myotome_clinic::booking::AppointmentChange {
+            version: session.version,
+            date: session.details.date,
+            status: myotome_store::AppointmentStatus::Completed,
+            start_time: None,
+            duration_minutes: None,
+            clinician: None,
+            label: None,
+            accept_violations: false,
+            shift_later: false,
+        },
+    )
+    .await
+    .expect("the session is marked held");
+}
+
+async fn a_conversion_to_surgery_after_treatment_is_an_event_of_the_time_to_surgery_curve(
+    ctx: Ctx,
+) {
+    use myotome_clinic::outcome_reports::{CohortQuery, time_to_surgery};
+    use myotome_clinic::surgery::{self, SurgeryInput};
+    let s = setting(&ctx).await;
+    let plan = plans::list(&s.clinic, &s.doctor, s.patient)
+        .await
+        .expect("plans")[0]
+        .id;
+    let hip = SurgeryInput {
+        surgery_on: "2027-08-02".to_owned(),
+        procedure: "Total hip arthroplasty, right".to_owned(),
+        note: String::new(),
+    };
+    let later = Clinic::new(
+        s.clinic.store.clone(),
+        s.clinic.data.clone(),
+        std::sync::Arc::new(myotome_clinic::FixedClock::on(date(2027, 9, 1))),
+    );
+    // Before treatment there is nothing to convert from.
+    let early = surgery::record(&later, &s.nurse, plan, &hip)
+        .await
+        .expect_err("no session held");
+    assert!(
+        matches!(&early, ClinicError::Invalid(f) if f["surgery_on"].contains("no session")),
+        "{early:?}"
+    );
+
+    session_held(&later, &s.nurse, s.patient).await;
+    for (day, why) in [
+        ("2027-09-20", "after today"),
+        ("2027-01-20", "before the plan's first session"),
+    ] {
+        let refused = surgery::record(
+            &later,
+            &s.nurse,
+            plan,
+            &SurgeryInput {
+                surgery_on: day.to_owned(),
+                ..hip.clone()
+            },
+        )
+        .await
+        .expect_err(why);
+        assert!(
+            matches!(&refused, ClinicError::Invalid(f) if f["surgery_on"].contains(why)),
+            "{refused:?}"
+        );
+    }
+    let recorded = surgery::record(&later, &s.nurse, plan, &hip)
+        .await
+        .expect("recorded");
+    assert_eq!(recorded.surgery_on, date(2027, 8, 2));
+    let twice = surgery::record(&later, &s.nurse, plan, &hip)
+        .await
+        .expect_err("one standing record per plan");
+    assert!(matches!(twice, ClinicError::Conflict(_)), "{twice:?}");
+
+    // 1 February to 2 August: an event on day 182; no one left without surgery.
+    let query = CohortQuery {
+        protocol: "hip-biologics".to_owned(),
+        ..CohortQuery::default()
+    };
+    let curve = time_to_surgery(&later, &s.doctor, &query)
+        .await
+        .expect("curve");
+    assert_eq!((curve.surgeries, curve.censored), (1, 0));
+    assert_eq!(curve.steps[0].day, 182);
+    assert_eq!(curve.steps[0].at_risk, 1);
+    assert!(curve.steps[0].survival.abs() < 1e-12);
+
+    // Recorded in error: withdrawn with a reason, kept on the chart, and the plan is followed
+    // to its last contact (the session) instead.
+    surgery::withdraw(&later, &s.doctor, recorded.id, "")
+        .await
+        .expect_err("a reason is needed");
+    let withdrawn = surgery::withdraw(&later, &s.doctor, recorded.id, "wrong patient's letter")
+        .await
+        .expect("withdrawn");
+    assert_eq!(
+        withdrawn.withdrawn.as_ref().map(|w| w.reason.as_str()),
+        Some("wrong patient's letter")
+    );
+    let chart = surgery::for_patient(&later, &s.nurse, s.patient)
+        .await
+        .expect("read");
+    assert_eq!(chart.len(), 1, "kept, marked withdrawn");
+    let curve = time_to_surgery(&later, &s.doctor, &query)
+        .await
+        .expect("curve");
+    assert_eq!((curve.surgeries, curve.censored), (0, 1));
+    assert_eq!(curve.observations[0].days, 0);
 }

@@ -28,6 +28,7 @@ pub mod screening;
 pub mod setting;
 pub mod statistics;
 pub mod terminology;
+pub mod time_to_surgery;
 mod toml_reader;
 pub mod visit_day;
 

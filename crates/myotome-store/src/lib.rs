@@ -476,6 +476,17 @@ pub trait OutcomeStore: Send + Sync {
         actor: &Actor,
         filter: &ReportFilter,
     ) -> Result<Vec<ReportRow>>;
+    /// The report's plans with the dates the time-to-surgery curve reads (no names); audited
+    /// as `outcomes.report` with the protocol.
+    async fn treated_plans(&self, actor: &Actor, filter: &ReportFilter)
+    -> Result<Vec<TreatedPlan>>;
+    /// Every conversion to surgery recorded on the patient's chart, withdrawn ones too;
+    /// audited as `outcomes.surgery_read` on the chart.
+    async fn surgical_conversions(
+        &self,
+        actor: &Actor,
+        patient: PatientId,
+    ) -> Result<Vec<SurgicalConversion>>;
 }
 
 /// The outbox, as the mail loop and the staff's pages read it (messages are put in it, and
@@ -645,6 +656,22 @@ pub trait Transaction: Send {
         &mut self,
         request: &OutcomeRequest,
         response: &NewResponse,
+    ) -> Result<()>;
+    /// Records that the plan's patient went on to have surgery; a second standing record for
+    /// the plan is a `Conflict`. Audited as `outcomes.surgery` on the chart.
+    async fn add_surgical_conversion(
+        &mut self,
+        plan: &TreatmentPlan,
+        conversion: &NewConversion,
+    ) -> Result<SurgicalConversion>;
+    async fn surgical_conversion(&mut self, id: ConversionId) -> Result<SurgicalConversion>;
+    /// Withdraws a conversion recorded in error, with the reason; audited as
+    /// `outcomes.surgery_withdrawn` on the chart.
+    async fn withdraw_surgical_conversion(
+        &mut self,
+        conversion: &SurgicalConversion,
+        reason: &str,
+        at: Timestamp,
     ) -> Result<()>;
     // --- The outbox ----------------------------------------------------------------------------
     /// Puts a message in the outbox, to go at once; audited as `outbox.queue` on the chart.

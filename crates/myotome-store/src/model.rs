@@ -167,6 +167,9 @@ pub struct MergeCounts {
     /// Messages to the merged chart's patient in the outbox.
     #[serde(default)]
     pub messages: u64,
+    /// Conversions to surgery recorded on the merged chart's plans.
+    #[serde(default)]
+    pub surgical_conversions: u64,
 }
 
 /// One version of the clinic's settings.

@@ -216,3 +216,55 @@ pub struct ReportRow {
     /// (instrument, score, value).
     pub scores: Vec<(String, String, f64)>,
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ConversionId(pub i64);
+
+impl fmt::Display for ConversionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// That a plan's patient went on to have surgery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewConversion {
+    pub surgery_on: Date,
+    /// The operation, in the clinic's words ("total hip arthroplasty, right").
+    pub procedure: String,
+    pub note: Option<String>,
+}
+
+/// A conversion to surgery as recorded, and its withdrawal when it was recorded in error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SurgicalConversion {
+    pub id: ConversionId,
+    pub plan_id: PlanId,
+    pub patient_id: PatientId,
+    pub surgery_on: Date,
+    pub procedure: String,
+    pub note: Option<String>,
+    pub recorded_at: Timestamp,
+    pub recorded_by: Option<UserId>,
+    pub withdrawn: Option<Withdrawal>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Withdrawal {
+    pub at: Timestamp,
+    pub by: Option<UserId>,
+    pub reason: String,
+}
+
+/// A plan of a report's cohort as the time-to-surgery curve reads it (dates only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreatedPlan {
+    pub plan_id: PlanId,
+    /// The first session held; `None` before treatment.
+    pub treated_on: Option<Date>,
+    /// The day of surgery, when a standing conversion is recorded.
+    pub surgery_on: Option<Date>,
+    /// The latest day the clinic heard from the patient: a visit held or a questionnaire
+    /// answered.
+    pub last_contact: Option<Date>,
+}

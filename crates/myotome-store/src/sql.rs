@@ -29,6 +29,7 @@ mod chart;
 mod clinical;
 mod codec;
 mod connection;
+mod conversions;
 mod error;
 mod import;
 mod lots;
@@ -1131,6 +1132,35 @@ impl crate::OutcomeStore for SqlStore {
             move |_| {
                 AuditAction::general("outcomes.report").with_target(format!("protocol/{protocol}"))
             },
+        )
+        .await
+    }
+
+    async fn treated_plans(
+        &self,
+        actor: &Actor,
+        filter: &crate::ReportFilter,
+    ) -> Result<Vec<crate::TreatedPlan>> {
+        let protocol = filter.protocol_id.clone();
+        self.audited_read(
+            actor,
+            move |tx| Box::pin(conversions::treated_plans(tx.conn, filter)),
+            move |_| {
+                AuditAction::general("outcomes.report").with_target(format!("protocol/{protocol}"))
+            },
+        )
+        .await
+    }
+
+    async fn surgical_conversions(
+        &self,
+        actor: &Actor,
+        patient: PatientId,
+    ) -> Result<Vec<crate::SurgicalConversion>> {
+        self.audited_read(
+            actor,
+            move |tx| Box::pin(conversions::of_patient(tx.conn, patient)),
+            move |_| AuditAction::on_patient("outcomes.surgery_read", patient),
         )
         .await
     }

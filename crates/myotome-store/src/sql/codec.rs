@@ -82,7 +82,7 @@ pub(crate) fn opt_date(row: &AnyRow, column: &str) -> Result<Option<Date>> {
         .transpose()
 }
 
-fn parse_date(text: &str, column: &str) -> Result<Date> {
+pub(crate) fn parse_date(text: &str, column: &str) -> Result<Date> {
     text.parse()
         .map_err(|e| corrupt(format!("column `{column}` holds `{text}`, not a date: {e}")))
 }

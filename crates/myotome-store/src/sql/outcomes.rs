@@ -308,20 +308,13 @@ pub(crate) async fn add_response(
 }
 
 /// The requests a cohort report reads, with their scores, in plan order.
-pub(crate) async fn report_rows(
-    conn: &mut AnyConnection,
+/// Appends the report's conditions on its plans (aliased `p`; the protocol is the caller's
+/// `$1`) to `sql`, their values to `texts`; returns the clinician, bound after the texts.
+pub(crate) fn plan_conditions(
     filter: &ReportFilter,
-) -> Result<Vec<ReportRow>> {
-    let mut sql = String::from(
-        "SELECT r.id, r.plan_id, r.patient_id, r.timepoint, r.baseline, r.due_from, \
-         r.due_until, s.id AS response_id, sc.instrument, sc.score, sc.value \
-         FROM outcome_requests AS r JOIN treatment_plans AS p ON p.id = r.plan_id \
-         LEFT JOIN outcome_responses AS s ON s.request_id = r.id \
-         LEFT JOIN outcome_scores AS sc ON sc.response_id = s.id \
-         WHERE r.protocol_id = $1 AND r.due_from <= $2 AND p.status <> 'cancelled'",
-    );
-    let mut texts: Vec<String> = vec![filter.protocol_id.clone(), date_text(filter.opened_by)];
-    let mut clinician = None;
+    sql: &mut String,
+    texts: &mut Vec<String>,
+) -> Option<i64> {
     if let Some(indication) = &filter.indication {
         texts.push(indication.clone());
         sql.push_str(&format!(" AND p.indication = ${}", texts.len()));
@@ -339,10 +332,26 @@ pub(crate) async fn report_rows(
         texts.push(date_text(until.tomorrow().unwrap_or(until)));
         sql.push_str(&format!(" AND p.created_at < ${}", texts.len()));
     }
-    if let Some(user) = filter.clinician {
-        clinician = Some(user.0);
+    filter.clinician.map(|user| {
         sql.push_str(&format!(" AND p.created_by = ${}", texts.len() + 1));
-    }
+        user.0
+    })
+}
+
+pub(crate) async fn report_rows(
+    conn: &mut AnyConnection,
+    filter: &ReportFilter,
+) -> Result<Vec<ReportRow>> {
+    let mut sql = String::from(
+        "SELECT r.id, r.plan_id, r.patient_id, r.timepoint, r.baseline, r.due_from, \
+         r.due_until, s.id AS response_id, sc.instrument, sc.score, sc.value \
+         FROM outcome_requests AS r JOIN treatment_plans AS p ON p.id = r.plan_id \
+         LEFT JOIN outcome_responses AS s ON s.request_id = r.id \
+         LEFT JOIN outcome_scores AS sc ON sc.response_id = s.id \
+         WHERE r.protocol_id = $1 AND r.due_from <= $2 AND p.status <> 'cancelled'",
+    );
+    let mut texts: Vec<String> = vec![filter.protocol_id.clone(), date_text(filter.opened_by)];
+    let clinician = plan_conditions(filter, &mut sql, &mut texts);
     sql.push_str(" ORDER BY r.plan_id, r.due_from, r.id");
     let mut query = sqlx::query(&sql);
     for text in &texts {

@@ -11,7 +11,8 @@
 use super::audit::{self, Reservation};
 use super::error::DbResult;
 use super::{
-    clinical, lots, measurements, merge, notes, outbox, outcomes, patients, plans, safety, visits,
+    clinical, conversions, lots, measurements, merge, notes, outbox, outcomes, patients, plans,
+    safety, visits,
 };
 use crate::{
     Actor, Appointment, AppointmentDetails, AppointmentId, AuditAction, Backend, CalendarQuery,
@@ -183,6 +184,47 @@ impl Transaction for SqlTransaction {
         self.actions.push(
             AuditAction::on_patient("outcomes.answer", request.patient_id)
                 .with_target(format!("outcome_request/{}", request.id)),
+        );
+        Ok(())
+    }
+
+    async fn add_surgical_conversion(
+        &mut self,
+        plan: &TreatmentPlan,
+        conversion: &crate::NewConversion,
+    ) -> Result<crate::SurgicalConversion> {
+        let recorded = conversions::add(
+            &mut self.tx,
+            plan.id,
+            plan.patient_id,
+            conversion,
+            self.actor.user_id,
+        )
+        .await?;
+        self.actions.push(
+            AuditAction::on_patient("outcomes.surgery", plan.patient_id)
+                .with_target(format!("plan/{}", plan.id)),
+        );
+        Ok(recorded)
+    }
+
+    async fn surgical_conversion(
+        &mut self,
+        id: crate::ConversionId,
+    ) -> Result<crate::SurgicalConversion> {
+        conversions::get_one(&mut self.tx, id).await
+    }
+
+    async fn withdraw_surgical_conversion(
+        &mut self,
+        conversion: &crate::SurgicalConversion,
+        reason: &str,
+        at: jiff::Timestamp,
+    ) -> Result<()> {
+        conversions::withdraw(&mut self.tx, conversion.id, reason, at, self.actor.user_id).await?;
+        self.actions.push(
+            AuditAction::on_patient("outcomes.surgery_withdrawn", conversion.patient_id)
+                .with_target(format!("plan/{}", conversion.plan_id)),
         );
         Ok(())
     }
