@@ -43,6 +43,8 @@ pub struct CohortReport {
     pub patients: usize,
     pub timepoints: Vec<TimepointSummary>,
     pub claims: Vec<ClaimView>,
+    /// The cohort's treated plans, from their first session to surgery or their last contact.
+    pub time_to_surgery: TimeToSurgery,
     pub as_of: Date,
 }
 
@@ -81,6 +83,14 @@ pub async fn time_to_surgery(
     caller.may(Permission::OutcomeRead)?;
     find_protocol(&clinic.data, &query.protocol, "protocol")?;
     check_period(query)?;
+    surgery_curve(clinic, caller, query).await
+}
+
+async fn surgery_curve(
+    clinic: &Clinic,
+    caller: &Caller,
+    query: &CohortQuery,
+) -> Result<TimeToSurgery, ClinicError> {
     let plans = clinic
         .store
         .treated_plans(&caller.actor, &filter_of(query, clinic.clock.today()))
@@ -144,6 +154,7 @@ pub async fn cohort(
             .len(),
         timepoints: summarise(&protocol.outcomes, instruments, &results),
         claims,
+        time_to_surgery: surgery_curve(clinic, caller, query).await?,
         as_of: today,
     })
 }

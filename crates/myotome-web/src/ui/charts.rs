@@ -1,10 +1,12 @@
 //! Server-side SVG charts for reports: proportions as bars with their 95 % interval as a
-//! whisker, and a claimed range as a shaded band. Drawn here in a few lines rather than with
+//! whisker, and a claimed range as a shaded band; a Kaplan–Meier curve with its censorings and
+//! the number at risk printed under its axis; a patient's score over the timepoints. Drawn here in a few lines rather than with
 //! a plotting crate: `plotters` lays text out with a font backend (ttf or ab_glyph plus the
 //! system's fonts), which a server printing two kinds of chart should not depend on. Every
 //! number is also printed as text beside its bar, so the chart reads in black and white.
 
 use myotome_core::statistics::Proportion;
+use myotome_core::time_to_surgery::{TimeToSurgery, surgery_free_through};
 use std::fmt::Write;
 
 /// One bar.
@@ -114,6 +116,204 @@ pub fn proportions(title: &str, bars: &[Bar<'_>], band: Option<(f64, f64)>) -> S
     svg
 }
 
+/// A Kaplan–Meier curve (surgery-free, 0–100 %) over `longest` days: each step where
+/// surgeries happened, a tick where a patient's follow-up ended without one, and under the
+/// axis the number still at risk at each mark — as the curve is printed in the literature.
+pub fn survival(title: &str, curve: &TimeToSurgery) -> String {
+    const WIDTH: f64 = 640.0;
+    const HEIGHT: f64 = 300.0;
+    const LEFT: f64 = 56.0;
+    const RIGHT: f64 = 24.0;
+    const TOP: f64 = 16.0;
+    const BOTTOM: f64 = 76.0;
+    let plot_w = WIDTH - LEFT - RIGHT;
+    let plot_h = HEIGHT - TOP - BOTTOM;
+    let span = f64::from(curve.longest.max(365));
+    let x = |day: u32| LEFT + plot_w * f64::from(day) / span;
+    let y = |fraction: f64| TOP + plot_h * (1.0 - fraction.clamp(0.0, 1.0));
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{}">"#,
+        escape(title)
+    );
+    let _ = write!(svg, "<title>{}</title>", escape(title));
+    for tick in [0.0, 0.25, 0.5, 0.75, 1.0] {
+        let _ = write!(
+            svg,
+            r##"<line x1="{LEFT}" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="#c8c8c8"/><text x="{:.1}" y="{:.1}" font-size="12" text-anchor="end" fill="#222">{:.0} %</text>"##,
+            WIDTH - RIGHT,
+            y(tick),
+            y(tick),
+            LEFT - 6.0,
+            y(tick) + 4.0,
+            tick * 100.0
+        );
+    }
+    let axis_y = y(0.0);
+    let _ = write!(
+        svg,
+        r##"<text x="{:.1}" y="{:.1}" font-size="12" fill="#222">at risk</text>"##,
+        4.0,
+        axis_y + 40.0
+    );
+    for mark in &curve.marks {
+        let mx = x(mark.day);
+        let _ = write!(
+            svg,
+            r##"<line x1="{mx:.1}" x2="{mx:.1}" y1="{axis_y:.1}" y2="{:.1}" stroke="#222"/><text x="{mx:.1}" y="{:.1}" font-size="12" text-anchor="middle" fill="#222">{}</text><text x="{mx:.1}" y="{:.1}" font-size="12" text-anchor="middle" fill="#222">{}</text>"##,
+            axis_y + 5.0,
+            axis_y + 20.0,
+            escape(mark.label),
+            axis_y + 40.0,
+            mark.at_risk
+        );
+    }
+    // The curve: flat until each step, then down.
+    let mut path = format!("M{:.1} {:.1}", x(0), y(1.0));
+    for step in &curve.steps {
+        let _ = write!(path, "H{:.1}V{:.1}", x(step.day), y(step.survival));
+    }
+    let _ = write!(path, "H{:.1}", x(curve.longest));
+    let _ = write!(
+        svg,
+        r##"<path d="{path}" stroke="#1f5f99" stroke-width="2.5" fill="none"/>"##
+    );
+    for censored in curve.observations.iter().filter(|o| !o.event) {
+        let cx = x(censored.days);
+        let cy = y(surgery_free_through(&curve.steps, censored.days));
+        let _ = write!(
+            svg,
+            r##"<line x1="{cx:.1}" x2="{cx:.1}" y1="{:.1}" y2="{:.1}" stroke="#1f5f99" stroke-width="1.5"/>"##,
+            cy - 5.0,
+            cy + 5.0
+        );
+    }
+    let _ = write!(
+        svg,
+        r##"<text x="{:.1}" y="{:.1}" font-size="12" text-anchor="end" fill="#222">{} {}, {} followed without (ticks)</text>"##,
+        WIDTH - RIGHT,
+        HEIGHT - 6.0,
+        curve.surgeries,
+        if curve.surgeries == 1 {
+            "surgery"
+        } else {
+            "surgeries"
+        },
+        curve.censored
+    );
+    svg.push_str("</svg>");
+    svg
+}
+
+/// One point of a patient's trajectory: the timepoint's name and the score, if answered.
+pub struct Point<'a> {
+    pub label: &'a str,
+    pub value: Option<f64>,
+}
+
+/// A patient's score at each timepoint, in order, on the score's own range, with the baseline
+/// (the first answered point) as a dashed line. `better` says which way is better ("lower is
+/// better").
+pub fn trajectory(title: &str, points: &[Point<'_>], range: (f64, f64), better: &str) -> String {
+    const WIDTH: f64 = 640.0;
+    const HEIGHT: f64 = 240.0;
+    const LEFT: f64 = 48.0;
+    const RIGHT: f64 = 16.0;
+    const TOP: f64 = 24.0;
+    const BOTTOM: f64 = 40.0;
+    let plot_w = WIDTH - LEFT - RIGHT;
+    let plot_h = HEIGHT - TOP - BOTTOM;
+    let (low, high) = if range.1 > range.0 {
+        range
+    } else {
+        (range.0, range.0 + 1.0)
+    };
+    let y = |v: f64| TOP + plot_h * (1.0 - ((v - low) / (high - low)).clamp(0.0, 1.0));
+    let slot = plot_w / points.len().max(1) as f64;
+    let x = |i: usize| LEFT + slot * (i as f64 + 0.5);
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{}">"#,
+        escape(title)
+    );
+    let _ = write!(svg, "<title>{}</title>", escape(title));
+    for tick in [low, (low + high) / 2.0, high] {
+        let _ = write!(
+            svg,
+            r##"<line x1="{LEFT}" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="#c8c8c8"/><text x="{:.1}" y="{:.1}" font-size="12" text-anchor="end" fill="#222">{}</text>"##,
+            WIDTH - RIGHT,
+            y(tick),
+            y(tick),
+            LEFT - 6.0,
+            y(tick) + 4.0,
+            short_number(tick)
+        );
+    }
+    let _ = write!(
+        svg,
+        r##"<text x="{:.1}" y="14" font-size="12" text-anchor="end" fill="#222">{}</text>"##,
+        WIDTH - RIGHT,
+        escape(better)
+    );
+    if let Some(baseline) = points.iter().find_map(|p| p.value) {
+        let _ = write!(
+            svg,
+            r##"<line x1="{LEFT}" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="#6b5b95" stroke-dasharray="4 3"/>"##,
+            WIDTH - RIGHT,
+            y(baseline),
+            y(baseline)
+        );
+    }
+    let mut path = String::new();
+    for (i, point) in points.iter().enumerate() {
+        let _ = write!(
+            svg,
+            r##"<text x="{:.1}" y="{:.1}" font-size="12" text-anchor="middle" fill="#222">{}</text>"##,
+            x(i),
+            HEIGHT - BOTTOM + 18.0,
+            escape(point.label)
+        );
+        let Some(value) = point.value else {
+            let _ = write!(
+                svg,
+                r##"<text x="{:.1}" y="{:.1}" font-size="12" text-anchor="middle" fill="#555">not answered</text>"##,
+                x(i),
+                HEIGHT - BOTTOM + 32.0
+            );
+            continue;
+        };
+        let command = if path.is_empty() { 'M' } else { 'L' };
+        let _ = write!(path, "{command}{:.1} {:.1}", x(i), y(value));
+        let _ = write!(
+            svg,
+            r##"<circle cx="{:.1}" cy="{:.1}" r="5" fill="#1f5f99"/><text x="{:.1}" y="{:.1}" font-size="12" text-anchor="middle" fill="#222">{}</text>"##,
+            x(i),
+            y(value),
+            x(i),
+            y(value) - 9.0,
+            short_number(value)
+        );
+    }
+    if !path.is_empty() {
+        let _ = write!(
+            svg,
+            r##"<path d="{path}" stroke="#1f5f99" stroke-width="2" fill="none"/>"##
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+fn short_number(value: f64) -> String {
+    if value.fract() == 0.0 {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.1}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,5 +343,59 @@ mod tests {
         assert!(svg.contains("At follow-up &amp; after"));
         assert!(svg.contains("claimed 80–90 %"));
         assert!(svg.contains("no answers"));
+    }
+
+    #[test]
+    fn the_survival_curve_prints_the_numbers_at_risk_and_its_counts() {
+        use jiff::civil::date;
+        use myotome_core::time_to_surgery::{FollowUp, time_to_surgery};
+        let start = date(2026, 1, 1);
+        let curve = time_to_surgery(&[
+            FollowUp {
+                treated_on: Some(start),
+                surgery_on: Some(date(2026, 5, 1)),
+                last_contact: None,
+            },
+            FollowUp {
+                treated_on: Some(start),
+                surgery_on: None,
+                last_contact: Some(date(2027, 1, 10)),
+            },
+        ]);
+        let svg = survival("Time to surgery", &curve);
+        assert!(svg.contains("aria-label=\"Time to surgery\""));
+        assert!(svg.contains(">at risk<"));
+        assert!(svg.contains(">3 months<"));
+        assert!(svg.contains("1 surgery, 1 followed without"));
+        assert!(
+            svg.contains("V120.0"),
+            "the curve steps down to 50 %: {svg}"
+        );
+    }
+
+    #[test]
+    fn a_trajectory_marks_what_was_not_answered() {
+        let svg = trajectory(
+            "Pain",
+            &[
+                Point {
+                    label: "Before",
+                    value: Some(7.0),
+                },
+                Point {
+                    label: "6 weeks",
+                    value: None,
+                },
+                Point {
+                    label: "3 months",
+                    value: Some(2.5),
+                },
+            ],
+            (0.0, 10.0),
+            "lower is better",
+        );
+        assert!(svg.contains(">not answered<"));
+        assert!(svg.contains(">2.5<") && svg.contains(">7<"));
+        assert!(svg.contains("lower is better"));
     }
 }

@@ -29,6 +29,7 @@ pub mod recalls;
 pub mod render;
 pub mod screening;
 pub mod settings;
+pub mod surgery;
 pub mod temperatures;
 pub mod today;
 pub mod visit_aftercare;
@@ -60,6 +61,7 @@ pub fn routes() -> Router<AppState> {
         .merge(recalls::routes())
         .merge(outcomes::routes())
         .merge(outbox::routes())
+        .merge(surgery::routes())
         .merge(visit_aftercare::routes())
         .merge(admin::routes())
 }

@@ -41,7 +41,7 @@ use myotome_clinic::outcomes::{
 };
 use myotome_core::instrument::Instrument;
 use myotome_core::prom::RequestState;
-use myotome_store::{Actor, OutcomeRequestId, PatientId, ResponseMode};
+use myotome_store::{Actor, OutcomeRequestId, PatientId, PlanId, ResponseMode};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -400,6 +400,9 @@ struct PatientPage {
     /// Said after a link was put in the outbox.
     notice: Option<String>,
     messages: Vec<MailRow>,
+    /// Each score over the plan's timepoints, as SVG.
+    trajectories: Vec<String>,
+    surgeries: Vec<crate::ui::surgery::PlanSurgeryRow>,
 }
 
 fn number(value: f64) -> String {
@@ -486,12 +489,76 @@ fn request_row(
     }
 }
 
-async fn render_patient_page(
+/// What the patient's outcomes page shows besides the chart's state: nothing, that a link was
+/// just e-mailed, or a form to show again with its errors.
+pub(crate) enum Retry<'a> {
+    Nothing,
+    Emailed,
+    Answers(OutcomeRequestId, &'a Fields, &'a FieldErrors),
+    Surgery(PlanId, &'a Fields, &'a FieldErrors),
+}
+
+/// Each score's trajectory over a plan's timepoints: one chart per plan and score answered at
+/// least once.
+fn trajectories(state: &AppState, views: &[RequestView]) -> Vec<String> {
+    let mut plans: Vec<PlanId> = views.iter().map(|v| v.request.plan_id).collect();
+    plans.dedup();
+    let mut charts = Vec::new();
+    for plan in plans {
+        let of_plan: Vec<&RequestView> =
+            views.iter().filter(|v| v.request.plan_id == plan).collect();
+        let mut scores: Vec<(&str, &str, &str)> = Vec::new();
+        for view in &of_plan {
+            for s in view.scores.iter().filter(|s| s.value.is_some()) {
+                if !scores
+                    .iter()
+                    .any(|(i, id, _)| *i == s.instrument && *id == s.score)
+                {
+                    scores.push((&s.instrument, &s.score, &s.label));
+                }
+            }
+        }
+        for (instrument, score, label) in scores {
+            let Some(rule) = state
+                .data
+                .instruments
+                .get(instrument)
+                .and_then(|i| i.score_rule(score))
+            else {
+                continue;
+            };
+            let points: Vec<charts::Point<'_>> = of_plan
+                .iter()
+                .filter(|v| v.request.instruments.iter().any(|i| i.id == instrument))
+                .map(|v| charts::Point {
+                    label: &v.request.label,
+                    value: v
+                        .scores
+                        .iter()
+                        .find(|s| s.instrument == instrument && s.score == score)
+                        .and_then(|s| s.value),
+                })
+                .collect();
+            let better = match rule.better {
+                myotome_core::instrument::Better::Lower => "lower is better",
+                myotome_core::instrument::Better::Higher => "higher is better",
+            };
+            charts.push(charts::trajectory(
+                &format!("{label} over plan {plan}'s timepoints"),
+                &points,
+                (rule.min, rule.max),
+                better,
+            ));
+        }
+    }
+    charts
+}
+
+pub(crate) async fn render_patient_page(
     state: &AppState,
     viewer: &Viewer,
     patient: PatientId,
-    failed: Option<(OutcomeRequestId, &Fields, &FieldErrors)>,
-    emailed: bool,
+    retry: Retry<'_>,
 ) -> Result<Response, UiError> {
     let caller = viewer.clinic();
     let found = myotome_clinic::patients::get(&state.clinic, &caller, patient)
@@ -503,16 +570,26 @@ async fn render_patient_page(
     let messages = myotome_clinic::outbox::messages(&state.clinic, &caller, Some(patient))
         .await
         .map_err(|e| in_page(viewer)(ApiError::from(e)))?;
+    let plans = myotome_clinic::plans::list(&state.clinic, &caller, patient)
+        .await
+        .map_err(|e| in_page(viewer)(ApiError::from(e)))?;
+    let conversions = myotome_clinic::surgery::for_patient(&state.clinic, &caller, patient)
+        .await
+        .map_err(|e| in_page(viewer)(ApiError::from(e)))?;
     let empty = Fields::default();
     let requests = views
         .iter()
-        .map(|view| match failed {
-            Some((id, form, errors)) if id == view.request.id => {
+        .map(|view| match retry {
+            Retry::Answers(id, form, errors) if id == view.request.id => {
                 request_row(state, viewer, view, form, Some(errors))
             }
             _ => request_row(state, viewer, view, &empty, None),
         })
         .collect();
+    let surgery_failed = match retry {
+        Retry::Surgery(plan, form, errors) => Some((plan, form, errors)),
+        _ => None,
+    };
     let name = format!(
         "{}, {}",
         found.details.family_name, found.details.given_names
@@ -534,15 +611,16 @@ async fn render_patient_page(
             .map(str::to_owned),
         mail_ready: state.mailer.is_some(),
         not_set_up: crate::ui::outbox::NOT_SET_UP,
-        notice: emailed.then(|| {
+        notice: matches!(retry, Retry::Emailed).then(|| {
             "The link is in the outbox and goes to the patient within a minute; this page shows when the mail server took it.".to_owned()
         }),
         messages: messages.iter().map(|m| mail_row(viewer, m)).collect(),
+        trajectories: trajectories(state, &views),
+        surgeries: crate::ui::surgery::rows(state, viewer, &plans, &conversions, surgery_failed),
     };
-    Ok(if failed.is_some() {
-        html(StatusCode::UNPROCESSABLE_ENTITY, &page)
-    } else {
-        ok(&page)
+    Ok(match retry {
+        Retry::Answers(..) | Retry::Surgery(..) => html(StatusCode::UNPROCESSABLE_ENTITY, &page),
+        Retry::Nothing | Retry::Emailed => ok(&page),
     })
 }
 
@@ -560,8 +638,12 @@ async fn patient_page(
 ) -> Result<Response, UiError> {
     let viewer = &page.viewer;
     let id = id_in_path(&id, "patient").map_err(in_page(viewer))?;
-    let emailed = query.ok().and_then(|Query(q)| q.emailed).is_some();
-    render_patient_page(&state, viewer, PatientId(id), None, emailed).await
+    let retry = if query.ok().and_then(|Query(q)| q.emailed).is_some() {
+        Retry::Emailed
+    } else {
+        Retry::Nothing
+    };
+    render_patient_page(&state, viewer, PatientId(id), retry).await
 }
 
 // --- Sending a link ---------------------------------------------------------------------------
@@ -675,7 +757,7 @@ async fn enter_answers(
                 None => "The answers were not saved; see the messages next to them. What was typed is kept."
                     .to_owned(),
             });
-            render_patient_page(&state, viewer, patient, Some((id, &form, &errors)), false).await
+            render_patient_page(&state, viewer, patient, Retry::Answers(id, &form, &errors)).await
         }
         Err(error) => Err(in_page(viewer)(ApiError::from(error))),
     }
@@ -805,7 +887,18 @@ struct ReportPage {
     timepoints: Vec<TimepointRow>,
     response_chart: String,
     responder_charts: Vec<String>,
+    surgery: Option<SurgerySection>,
     csv_href: String,
+}
+
+/// The cohort's time to surgery as the report shows it.
+struct SurgerySection {
+    chart: String,
+    treated: usize,
+    surgeries: u64,
+    censored: u64,
+    /// (when, at risk, surgery-free).
+    marks: Vec<(&'static str, u64, String)>,
 }
 
 fn with_interval(p: &myotome_core::statistics::Proportion) -> String {
@@ -908,7 +1001,29 @@ async fn report_page(
     let (mut claims, mut timepoints, mut response_chart, mut responder_charts) =
         (Vec::new(), Vec::new(), String::new(), Vec::new());
     let (mut patients, mut as_of) = (0, String::new());
+    let mut surgery = None;
     if let Some(report) = &report {
+        let curve = &report.time_to_surgery;
+        surgery = Some(SurgerySection {
+            chart: charts::survival(
+                &format!("Time to surgery after {}", report.protocol_title),
+                curve,
+            ),
+            treated: curve.observations.len(),
+            surgeries: curve.surgeries,
+            censored: curve.censored,
+            marks: curve
+                .marks
+                .iter()
+                .map(|m| {
+                    (
+                        m.label,
+                        m.at_risk,
+                        format!("{:.0} %", m.surgery_free * 100.0),
+                    )
+                })
+                .collect(),
+        });
         patients = report.patients;
         as_of = report.as_of.to_string();
         for claim in &report.claims {
@@ -1026,6 +1141,7 @@ async fn report_page(
         timepoints,
         response_chart,
         responder_charts,
+        surgery,
         csv_href,
         errors: errors.clone(),
     };

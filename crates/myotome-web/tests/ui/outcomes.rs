@@ -33,6 +33,11 @@ both!(
     super::no_mail_server
 );
 
+both!(
+    a_surgery_after_treatment_is_recorded_on_the_outcomes_page_and_counted_in_the_report,
+    super::surgery_through_the_pages
+);
+
 fn assert_has(answer: &Answer, text: &str) {
     assert!(
         answer.html.contains(text),
@@ -357,4 +362,125 @@ async fn no_mail_server(app: TestApp) {
     let outbox = sam.get("/outcomes/outbox").await;
     assert_has(&outbox, "id=\"mail-not-set-up\"");
     assert_has(&outbox, "id=\"outbox-empty\"");
+}
+
+async fn surgery_through_the_pages(app: TestApp) {
+    let (patient, baseline) = planned_patient(&app, "Oyelaran").await;
+    // The baseline pain, before treatment, so the page draws the score over time.
+    app.staff
+        .post(
+            &format!("/api/v1/outcome-requests/{baseline}/answers"),
+            json!({ "mode": "phone", "answers": { "nprs.pain_average": 7 } }),
+        )
+        .await
+        .assert_status(201);
+    let plan = app
+        .staff
+        .get(&format!("/api/v1/patients/{patient}/plans"))
+        .await
+        .assert_status(200)[0]["id"]
+        .as_i64()
+        .expect("the plan");
+    let mut sam = WebClient::signed_in(&app.base, "sam", PASSWORD).await;
+    let path = format!("/patients/{patient}/outcomes");
+    let page = sam.get(&path).await;
+    assert_has(&page, "id=\"trajectories\"");
+    assert_has(&page, "aria-label=\"Pain (0–10) over plan");
+    assert_has(&page, ">7</text>");
+    assert_has(&page, &format!("id=\"surgery-form-{plan}\""));
+
+    // Before any session is held, a surgery is no conversion after treatment.
+    let early = sam
+        .post(
+            &format!("/plans/{plan}/surgery"),
+            &[
+                ("patient", &patient.to_string()),
+                ("surgery_on", "2026-12-01"),
+                ("procedure", "Lumbar fusion"),
+            ],
+        )
+        .await;
+    assert_eq!(early.status, 422, "{}", early.html);
+    assert_has(&early, "no session of this plan has been held");
+    assert_has(&early, "value=\"Lumbar fusion\"");
+
+    // A month after the first session (7 June 2027), held.
+    let now = jiff::Timestamp::now();
+    let target: jiff::Timestamp = "2027-07-07T12:00:00Z".parse().expect("an instant");
+    app.clock.advance(target.duration_since(now).as_mins());
+    let visits = app
+        .staff
+        .get(&format!("/api/v1/patients/{patient}/appointments"))
+        .await
+        .assert_status(200)
+        .clone();
+    let first = &visits[0];
+    app.staff
+        .put(
+            &format!("/api/v1/appointments/{}", first["id"]),
+            json!({ "version": first["version"], "date": first["date"], "status": "completed" }),
+        )
+        .await
+        .assert_status(200);
+
+    let future = sam
+        .post(
+            &format!("/plans/{plan}/surgery"),
+            &[
+                ("patient", &patient.to_string()),
+                ("surgery_on", "2027-12-01"),
+                ("procedure", "Lumbar fusion"),
+            ],
+        )
+        .await;
+    assert_eq!(future.status, 422, "{}", future.html);
+    assert_has(&future, "id=\"surgery-on-");
+    assert_has(&future, "record a surgery once it has happened");
+    let recorded = sam
+        .post(
+            &format!("/plans/{plan}/surgery"),
+            &[
+                ("patient", &patient.to_string()),
+                ("surgery_on", "2027-07-01"),
+                ("procedure", "Lumbar fusion"),
+            ],
+        )
+        .await;
+    assert_eq!(recorded.status, 303, "{}", recorded.html);
+    let page = sam.get(&path).await;
+    assert_has(&page, "Surgery on 2027-07-01:</strong> Lumbar fusion");
+
+    let mut chen = WebClient::signed_in(&app.base, "dr_chen", PASSWORD).await;
+    let report = chen.get("/outcomes/report?protocol=ims").await;
+    assert_eq!(report.status, 200, "{}", report.html);
+    assert_has(&report, "id=\"surgery-chart\"");
+    assert_has(
+        &report,
+        "1 treated plan: 1 went on to surgery, 0 followed without.",
+    );
+    assert_has(&report, "id=\"surgery-at-risk\"");
+
+    // Recorded in error: withdrawn with its reason, and the report counts no surgery.
+    let conversion_id = page
+        .html
+        .split("id=\"withdraw-surgery-")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the withdraw control")
+        .to_owned();
+    let withdrawn = sam
+        .post(
+            &format!("/surgery/{conversion_id}/withdraw"),
+            &[("reason", "another patient's letter")],
+        )
+        .await;
+    assert_eq!(withdrawn.status, 303, "{}", withdrawn.html);
+    let page = sam.get(&path).await;
+    assert_has(&page, "withdrawn");
+    assert_has(&page, "another patient&#39;s letter");
+    let report = chen.get("/outcomes/report?protocol=ims").await;
+    assert_has(
+        &report,
+        "1 treated plan: 0 went on to surgery, 1 followed without.",
+    );
 }
