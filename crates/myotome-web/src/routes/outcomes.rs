@@ -10,7 +10,7 @@ use crate::permissions::need;
 use crate::state::AppState;
 use crate::wire::outcomes::{
     AnswersIn, CohortReportOut, EmailedOut, LinkOut, OutcomeRequestOut, ReportQuery,
-    ResponseRateOut, ScheduledOut, ToChaseOut, WorkListOut,
+    ResponseRateOut, ScheduledOut, SurgeryIn, SurgeryOut, ToChaseOut, WithdrawIn, WorkListOut,
 };
 use axum::Json;
 use axum::extract::State;
@@ -31,6 +31,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(enter_answers))
         .routes(routes!(work_list))
         .routes(routes!(report))
+        .routes(routes!(record_surgery))
+        .routes(routes!(withdraw_surgery))
 }
 
 /// A patient's questionnaires, in due order, each answered one with its scores against the
@@ -236,4 +238,61 @@ async fn report(
     let report =
         myotome_clinic::outcome_reports::cohort(&state.clinic, &auth.clinic(), &cohort).await?;
     Ok(Json(CohortReportOut::from(&report)))
+}
+
+/// Records that the plan's patient went on to have surgery (a conversion, counted in the
+/// report's time-to-surgery curve): after the plan's first session held, not in the future,
+/// once per plan.
+#[utoipa::path(post, path = "/api/v1/plans/{id}/surgery", tag = "outcomes",
+    params(("id" = i64, Path, description = "Plan id")), request_body = SurgeryIn,
+    responses(
+        (status = 201, description = "Recorded", body = SurgeryOut),
+        (status = 404, description = "No such plan", body = ErrorBody),
+        (status = 409, description = "Already recorded for this plan (withdraw it first)", body = ErrorBody),
+        (status = 422, description = "No session held yet, a day in the future or before treatment, or no operation named", body = ErrorBody),
+    ))]
+async fn record_surgery(
+    auth: Authorized<need::OutcomeWrite>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<SurgeryIn>,
+) -> Result<(StatusCode, Json<SurgeryOut>), ApiError> {
+    let recorded = myotome_clinic::surgery::record(
+        &state.clinic,
+        &auth.clinic(),
+        PlanId(id),
+        &myotome_clinic::surgery::SurgeryInput {
+            surgery_on: input.surgery_on,
+            procedure: input.procedure,
+            note: input.note.unwrap_or_default(),
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(SurgeryOut::from(&recorded))))
+}
+
+/// Withdraws a conversion to surgery recorded in error, with the reason; it stays on the
+/// chart, marked so, and leaves the curve.
+#[utoipa::path(post, path = "/api/v1/surgical-conversions/{id}/withdraw", tag = "outcomes",
+    params(("id" = i64, Path, description = "Conversion id")), request_body = WithdrawIn,
+    responses(
+        (status = 200, description = "Withdrawn", body = SurgeryOut),
+        (status = 404, description = "No such conversion", body = ErrorBody),
+        (status = 409, description = "Already withdrawn", body = ErrorBody),
+        (status = 422, description = "No reason given", body = ErrorBody),
+    ))]
+async fn withdraw_surgery(
+    auth: Authorized<need::OutcomeWrite>,
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<WithdrawIn>,
+) -> Result<Json<SurgeryOut>, ApiError> {
+    let withdrawn = myotome_clinic::surgery::withdraw(
+        &state.clinic,
+        &auth.clinic(),
+        myotome_store::ConversionId(id),
+        &input.reason,
+    )
+    .await?;
+    Ok(Json(SurgeryOut::from(&withdrawn)))
 }

@@ -320,6 +320,123 @@ pub struct CohortReportOut {
     pub patients: usize,
     pub claims: Vec<ClaimOut>,
     pub timepoints: Vec<TimepointOut>,
+    pub time_to_surgery: TimeToSurgeryOut,
+}
+
+/// The cohort's treated plans from their first session to a recorded conversion to surgery,
+/// censored at the clinic's last contact (Kaplan–Meier).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimeToSurgeryOut {
+    pub treated_plans: usize,
+    pub surgeries: u64,
+    pub censored: u64,
+    /// The longest follow-up, in days.
+    pub longest_days: u32,
+    /// Each day with surgeries: how many were at risk, how many had surgery, and the estimate
+    /// of being without surgery after it.
+    pub steps: Vec<SurvivalStepOut>,
+    /// The number at risk and the estimate at treatment, 3 and 6 months, then yearly.
+    pub at_risk: Vec<AtRiskOut>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SurvivalStepOut {
+    pub day: u32,
+    pub at_risk: u64,
+    pub surgeries: u64,
+    pub surgery_free: f64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AtRiskOut {
+    pub day: u32,
+    pub label: String,
+    pub at_risk: u64,
+    pub surgery_free: f64,
+}
+
+impl From<&myotome_core::time_to_surgery::TimeToSurgery> for TimeToSurgeryOut {
+    fn from(t: &myotome_core::time_to_surgery::TimeToSurgery) -> Self {
+        Self {
+            treated_plans: t.observations.len(),
+            surgeries: t.surgeries,
+            censored: t.censored,
+            longest_days: t.longest,
+            steps: t
+                .steps
+                .iter()
+                .map(|s| SurvivalStepOut {
+                    day: s.day,
+                    at_risk: s.at_risk,
+                    surgeries: s.events,
+                    surgery_free: s.survival,
+                })
+                .collect(),
+            at_risk: t
+                .marks
+                .iter()
+                .map(|m| AtRiskOut {
+                    day: m.day,
+                    label: m.label.to_owned(),
+                    at_risk: m.at_risk,
+                    surgery_free: m.surgery_free,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// That the plan's patient went on to have surgery.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SurgeryIn {
+    /// The day of surgery: on or after the plan's first session held, not after today.
+    #[schema(format = Date)]
+    pub surgery_on: String,
+    /// The operation, e.g. "total hip arthroplasty, right".
+    #[schema(min_length = 1, max_length = 200)]
+    pub procedure: String,
+    #[serde(default)]
+    #[schema(max_length = 2000)]
+    pub note: Option<String>,
+}
+
+/// Why a conversion recorded in error is withdrawn.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawIn {
+    #[schema(min_length = 1, max_length = 500)]
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SurgeryOut {
+    pub id: i64,
+    pub plan_id: i64,
+    pub patient_id: i64,
+    pub surgery_on: String,
+    pub procedure: String,
+    pub note: Option<String>,
+    pub recorded_at: String,
+    /// When and why it was withdrawn, if it was recorded in error.
+    pub withdrawn_at: Option<String>,
+    pub withdrawn_reason: Option<String>,
+}
+
+impl From<&myotome_store::SurgicalConversion> for SurgeryOut {
+    fn from(c: &myotome_store::SurgicalConversion) -> Self {
+        Self {
+            id: c.id.0,
+            plan_id: c.plan_id.0,
+            patient_id: c.patient_id.0,
+            surgery_on: c.surgery_on.to_string(),
+            procedure: c.procedure.clone(),
+            note: c.note.clone(),
+            recorded_at: at(c.recorded_at),
+            withdrawn_at: c.withdrawn.as_ref().map(|w| at(w.at)),
+            withdrawn_reason: c.withdrawn.as_ref().map(|w| w.reason.clone()),
+        }
+    }
 }
 
 impl From<&myotome_clinic::outcome_reports::CohortReport> for CohortReportOut {
@@ -374,6 +491,7 @@ impl From<&myotome_clinic::outcome_reports::CohortReport> for CohortReportOut {
                         .collect(),
                 })
                 .collect(),
+            time_to_surgery: TimeToSurgeryOut::from(&r.time_to_surgery),
         }
     }
 }

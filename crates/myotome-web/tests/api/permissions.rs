@@ -307,6 +307,18 @@ const EXPECTED: &[(&str, &str, [u16; 5])] = &[
         "/api/v1/outcome-requests/{request}/answers",
         [403, 201, 201, 201, 401],
     ),
+    // No session of the caller's plan is held yet: a surgery is no conversion after it.
+    (
+        "POST",
+        "/api/v1/plans/{plan}/surgery",
+        [403, 422, 422, 422, 401],
+    ),
+    // No such conversion: the permitted are told so.
+    (
+        "POST",
+        "/api/v1/surgical-conversions/{conversion}/withdraw",
+        [403, 404, 404, 404, 401],
+    ),
     (
         "GET",
         "/api/v1/outcomes/work-list",
@@ -587,6 +599,12 @@ fn body(
         ("POST", "/api/v1/storage/readings/import") => json!({
             "csv": "taken_at,temperature_c\n2026-01-01T08:00:00Z,4\n", "location": "Fridge 2",
         }),
+        ("POST", "/api/v1/plans/{plan}/surgery") => json!({
+            "surgery_on": "2026-12-01", "procedure": "Total knee arthroplasty",
+        }),
+        ("POST", "/api/v1/surgical-conversions/{conversion}/withdraw") => {
+            json!({ "reason": "recorded in error" })
+        }
         ("POST", "/api/v1/outcome-requests/{request}/answers") => json!({
             "mode": "phone", "answers": { "nprs.pain_average": 5 },
         }),
@@ -617,6 +635,7 @@ fn path(template: &str, mine: &Targets, admin: &AdminTargets) -> String {
         .replace("{token}", &admin.token.to_string())
         .replace("{protocol}", "ims")
         .replace("{instrument}", "nprs")
+        .replace("{conversion}", "999999")
 }
 
 async fn every_route_answers_each_caller_as_the_product_says(app: TestApp) {

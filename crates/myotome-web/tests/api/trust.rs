@@ -670,7 +670,7 @@ mod the_secure_cookie_setting_marks_the_cookie_secure {
 }
 
 /// Every /api/v1 path the API serves, as the product lists them.
-const API_PATHS: [&str; 61] = [
+const API_PATHS: [&str; 63] = [
     "/api/v1/session",
     "/api/v1/setup",
     "/api/v1/patients",
@@ -708,6 +708,8 @@ const API_PATHS: [&str; 61] = [
     "/api/v1/plans/{id}/outcome-requests",
     "/api/v1/outcome-requests/{id}/link",
     "/api/v1/outcome-requests/{id}/email",
+    "/api/v1/plans/{id}/surgery",
+    "/api/v1/surgical-conversions/{id}/withdraw",
     "/api/v1/outcome-requests/{id}/answers",
     "/api/v1/outcomes/work-list",
     "/api/v1/outcomes/report",
