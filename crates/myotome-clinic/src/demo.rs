@@ -84,6 +84,8 @@ pub struct DemoSummary {
     /// Outcome questionnaires asked for, and how many of them the patients answered.
     pub questionnaires: usize,
     pub questionnaires_answered: usize,
+    /// Hip and knee plans whose patient went on to have surgery (the time-to-surgery curve).
+    pub surgeries: usize,
     /// Screenings whose verdict is not the one the demo meant to show (a protocol or value
     /// set changed since the demo was written): "patient N, protocol: expected → got".
     pub surprises: Vec<String>,
@@ -657,6 +659,7 @@ impl<'a> Generator<'a> {
                 lots: 0,
                 questionnaires: 0,
                 questionnaires_answered: 0,
+                surgeries: 0,
                 surprises: Vec::new(),
             },
             biologic_visits: Vec::new(),
@@ -1123,10 +1126,15 @@ impl<'a> Generator<'a> {
     }
 
     /// Days from today of a plan's first session: from four weeks ago to three weeks ahead,
-    /// and for every fourth weekly plan a whole number of weeks ago, so today has sessions.
+    /// and for every fourth weekly plan a whole number of weeks ago, so today has sessions;
+    /// every other hip or knee plan five to eighteen months ago.
     fn start_offset(&mut self, index: usize, shape: &PlanShape) -> i64 {
         let weekly = shape.minutes == 30;
-        if weekly && index.is_multiple_of(4) {
+        let joint = matches!(shape.region, "hip" | "knee");
+        if joint && index.is_multiple_of(2) {
+            // Treated months to a year and a half ago: the time-to-surgery curve's patients.
+            -self.rng.between(150, 540)
+        } else if weekly && index.is_multiple_of(4) {
             -7 * self.rng.between(0, 4)
         } else if index % 9 == 1 {
             0
@@ -1512,6 +1520,52 @@ impl<'a> Generator<'a> {
             tx.commit().await?;
             self.summary.questionnaires_answered += 1;
         }
+        self.surgery(plan, start, improves).await
+    }
+
+    /// Some hip and knee patients treated months ago went on to a joint replacement — more
+    /// often those whose pain did not improve — so the report's time-to-surgery curve has
+    /// steps. Invented, never a clinical claim.
+    async fn surgery(
+        &mut self,
+        plan: &myotome_store::TreatmentPlan,
+        start: Date,
+        improved: bool,
+    ) -> Result<(), DemoError> {
+        if !matches!(
+            plan.details.protocol_id.as_str(),
+            "hip-biologics" | "knee-msc"
+        ) {
+            return Ok(());
+        }
+        let Some(earliest) = start.checked_add(120.days()).ok() else {
+            return Ok(());
+        };
+        if earliest >= self.today || !self.rng.chance(if improved { 25 } else { 70 }) {
+            return Ok(());
+        }
+        let span = (self.today - earliest).get_days().max(1);
+        let surgery_on = earliest
+            .checked_add(self.rng.between(0, i64::from(span)).days())
+            .unwrap_or(earliest)
+            .min(self.today);
+        let procedure = if plan.details.protocol_id == "hip-biologics" {
+            "Total hip arthroplasty"
+        } else {
+            "Total knee arthroplasty"
+        };
+        let mut tx = self.store.begin(&self.actor).await?;
+        tx.add_surgical_conversion(
+            plan,
+            &myotome_store::NewConversion {
+                surgery_on,
+                procedure: procedure.to_owned(),
+                note: Some("Letter from the orthopaedic surgeon".to_owned()),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.summary.surgeries += 1;
         Ok(())
     }
 
@@ -1640,6 +1694,7 @@ mod tests {
             summary.questionnaires_answered,
             summary.questionnaires
         );
+        assert!(summary.surgeries > 0, "the time-to-surgery curve has steps");
         let clinic = crate::Clinic::new(
             store.clone(),
             std::sync::Arc::new(data.clone()),
@@ -1672,7 +1727,7 @@ mod tests {
             .calendar(
                 &actor(),
                 &myotome_store::CalendarQuery {
-                    from: today.checked_sub(40.days()).expect("date"),
+                    from: today.checked_sub(600.days()).expect("date"),
                     to: today.checked_add(200.days()).expect("date"),
                     clinician_id: None,
                 },

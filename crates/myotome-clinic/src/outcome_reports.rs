@@ -1,5 +1,6 @@
 //! The clinic's outcomes as a cohort: one protocol's patients, filtered by indication, region,
-//! the clinician who made the plan and when it was made; per timepoint the response rate, the
+//! the clinician who made the plan, when it was made, and the product or lot given at its
+//! visits; per timepoint the response rate, the
 //! median of each score, the median change from baseline and the responders with their Wilson
 //! 95 % interval; and each claim the protocol makes (seed 002: "approximately 80-90% of
 //! patients experience significant benefits") beside the clinic's own responder rate, with the
@@ -14,7 +15,7 @@ use myotome_core::outcome_report::{
     ClaimResult, RequestResult, TimepointSummary, claims, summarise,
 };
 use myotome_core::time_to_surgery::{FollowUp, TimeToSurgery};
-use myotome_store::{ReportFilter, UserId};
+use myotome_store::{LotId, ProductId, ReportFilter, UserId};
 use std::collections::BTreeSet;
 
 /// What the report covers.
@@ -27,6 +28,10 @@ pub struct CohortQuery {
     pub clinician: Option<UserId>,
     pub made_from: Option<Date>,
     pub made_until: Option<Date>,
+    /// Plans at whose visits a dose of this product was given …
+    pub product: Option<ProductId>,
+    /// … or of this lot.
+    pub lot: Option<LotId>,
 }
 
 /// A claim with the rule its responders were judged by, in words.
@@ -56,6 +61,8 @@ fn filter_of(query: &CohortQuery, today: Date) -> ReportFilter {
         clinician: query.clinician,
         made_from: query.made_from,
         made_until: query.made_until,
+        product: query.product,
+        lot: query.lot,
         opened_by: today,
     }
 }

@@ -24,6 +24,7 @@ store_tests! {
         the_work_list_chases_what_is_overdue_and_counts_each_timepoints_response_rate,
         the_cohort_report_counts_responses_changes_and_responders_of_the_filtered_plans,
         a_conversion_to_surgery_after_treatment_is_an_event_of_the_time_to_surgery_curve,
+        the_report_follows_only_the_plans_given_the_chosen_product_or_lot,
     ],
 }
 
@@ -614,11 +615,7 @@ async fn a_conversion_to_surgery_after_treatment_is_an_event_of_the_time_to_surg
         procedure: "Total hip arthroplasty, right".to_owned(),
         note: String::new(),
     };
-    let later = Clinic::new(
-        s.clinic.store.clone(),
-        s.clinic.data.clone(),
-        std::sync::Arc::new(myotome_clinic::FixedClock::on(date(2027, 9, 1))),
-    );
+    let later = support::clinic_on(&s.clinic, date(2027, 9, 1));
     // Before treatment there is nothing to convert from.
     let early = surgery::record(&later, &s.nurse, plan, &hip)
         .await
@@ -692,4 +689,119 @@ async fn a_conversion_to_surgery_after_treatment_is_an_event_of_the_time_to_surg
         .expect("curve");
     assert_eq!((curve.surgeries, curve.censored), (0, 1));
     assert_eq!(curve.observations[0].days, 0);
+}
+
+async fn the_report_follows_only_the_plans_given_the_chosen_product_or_lot(ctx: Ctx) {
+    use myotome_clinic::outcome_reports::{CohortQuery, cohort};
+    use myotome_store::{LotDetails, LotEventKind, NewLotEvent, PackageCondition, ProductDetails};
+    let s = setting(&ctx).await;
+    let other = ctx
+        .store
+        .create_patient(&s.doctor.actor, &patient("Quint", "Rosa", date(1960, 5, 5)))
+        .await
+        .expect("created")
+        .id;
+    hip_plan(&s.clinic, &s.doctor, other).await;
+    for who in [s.patient, other] {
+        let baseline = outcomes::patient_outcomes(&s.clinic, &s.nurse, who)
+            .await
+            .expect("read")
+            .into_iter()
+            .find(|v| v.request.baseline)
+            .expect("a baseline")
+            .request
+            .id;
+        outcomes::enter_answers(
+            &s.clinic,
+            &s.nurse,
+            baseline,
+            &EnteredAnswers {
+                mode: ResponseMode::Phone,
+                answers: pain("6"),
+            },
+        )
+        .await
+        .expect("answered");
+    }
+    // A dose of one lot of PRP given at the first patient's session; another lot never given.
+    let session = myotome_clinic::booking::list(&s.clinic, &s.nurse, s.patient)
+        .await
+        .expect("visits")
+        .into_iter()
+        .find(|v| v.details.kind == myotome_store::AppointmentKind::Session)
+        .expect("a session");
+    let mut tx = ctx.store.begin(&s.doctor.actor).await.expect("begin");
+    let product = tx
+        .add_product(&ProductDetails {
+            name: "Autologous PRP kit".to_owned(),
+            kind: "prp".to_owned(),
+            manufacturer: "Kit Co".to_owned(),
+            gtin: None,
+            unit: "kit".to_owned(),
+            storage_min_c: None,
+            storage_max_c: None,
+        })
+        .await
+        .expect("product");
+    let lot = |number: &str| LotDetails {
+        product_id: product.id,
+        lot_number: number.to_owned(),
+        distinct_code: format!("PRP-{number}"),
+        serial: None,
+        donor_id: None,
+        expiry: date(2028, 1, 1),
+        cells_per_ml: None,
+        viability_percent: None,
+        patient_id: None,
+        receipt_temperature_c: None,
+        package: PackageCondition::Intact,
+    };
+    let given = tx.receive_lot(&lot("A1")).await.expect("lot A1");
+    let unused = tx.receive_lot(&lot("B2")).await.expect("lot B2");
+    tx.add_lot_event(
+        &given,
+        &NewLotEvent {
+            kind: LotEventKind::Administered,
+            quantity: Some(1),
+            location: None,
+            reason: None,
+            appointment_id: Some(session.id),
+        },
+    )
+    .await
+    .expect("given at the session");
+    tx.commit().await.expect("commit");
+
+    let patients = |product, lot| {
+        let query = CohortQuery {
+            protocol: "hip-biologics".to_owned(),
+            product,
+            lot,
+            ..CohortQuery::default()
+        };
+        let clinic = s.clinic.clone();
+        let doctor = s.doctor.clone();
+        async move {
+            cohort(&clinic, &doctor, &query)
+                .await
+                .expect("report")
+                .patients
+        }
+    };
+    assert_eq!(patients(None, None).await, 2);
+    assert_eq!(
+        patients(Some(product.id), None).await,
+        1,
+        "the product's plan only"
+    );
+    assert_eq!(
+        patients(None, Some(given.id)).await,
+        1,
+        "the lot's plan only"
+    );
+    assert_eq!(
+        patients(None, Some(unused.id)).await,
+        0,
+        "a lot never given"
+    );
 }

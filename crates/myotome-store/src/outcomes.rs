@@ -199,6 +199,10 @@ pub struct ReportFilter {
     pub made_from: Option<Date>,
     /// … and on or before this one (UTC days).
     pub made_until: Option<Date>,
+    /// Plans at whose visits a dose of this product …
+    pub product: Option<crate::ProductId>,
+    /// … or of this lot was given.
+    pub lot: Option<crate::LotId>,
     pub opened_by: Date,
 }
 

@@ -4,7 +4,7 @@
 
 use super::codec::{self, date_text, get, ts_text};
 use super::error::{DbResult, unique_or_database};
-use super::outcomes::plan_conditions;
+use super::outcomes::{Bound, PlanConditions};
 use crate::outcomes::{
     ConversionId, NewConversion, ReportFilter, SurgicalConversion, TreatedPlan, Withdrawal,
 };
@@ -138,18 +138,14 @@ async fn dates_by_plan(
     column: &str,
 ) -> Result<BTreeMap<i64, Date>> {
     let mut sql = select.to_owned();
-    let mut texts = vec![filter.protocol_id.clone()];
-    let clinician = plan_conditions(filter, &mut sql, &mut texts);
-    sql.push_str(tail);
-    let mut query = sqlx::query(&sql);
-    for text in &texts {
-        query = query.bind(text);
-    }
-    if let Some(user) = clinician {
-        query = query.bind(user);
-    }
+    let conditions = PlanConditions::of(filter, vec![Bound::Text(filter.protocol_id.clone())]);
+    let rows = conditions
+        .query(&mut sql, tail)
+        .fetch_all(&mut *conn)
+        .await
+        .db()?;
     let mut out = BTreeMap::new();
-    for row in query.fetch_all(&mut *conn).await.db()? {
+    for row in rows {
         let plan: i64 = get(&row, "plan_id")?;
         let text: Option<String> = get(&row, column)?;
         if let Some(text) = text {
@@ -176,17 +172,9 @@ pub(crate) async fn treated_plans(
     const PLANS: &str =
         "FROM treatment_plans AS p WHERE p.protocol_id = $1 AND p.status <> 'cancelled'";
     let mut sql = format!("SELECT p.id AS plan_id {PLANS}");
-    let mut texts = vec![filter.protocol_id.clone()];
-    let clinician = plan_conditions(filter, &mut sql, &mut texts);
-    sql.push_str(" ORDER BY p.id");
-    let mut query = sqlx::query(&sql);
-    for text in &texts {
-        query = query.bind(text);
-    }
-    if let Some(user) = clinician {
-        query = query.bind(user);
-    }
-    let plans: Vec<i64> = query
+    let conditions = PlanConditions::of(filter, vec![Bound::Text(filter.protocol_id.clone())]);
+    let plans: Vec<i64> = conditions
+        .query(&mut sql, " ORDER BY p.id")
         .fetch_all(&mut *conn)
         .await
         .db()?

@@ -308,34 +308,91 @@ pub(crate) async fn add_response(
 }
 
 /// The requests a cohort report reads, with their scores, in plan order.
-/// Appends the report's conditions on its plans (aliased `p`; the protocol is the caller's
-/// `$1`) to `sql`, their values to `texts`; returns the clinician, bound after the texts.
-pub(crate) fn plan_conditions(
-    filter: &ReportFilter,
-    sql: &mut String,
-    texts: &mut Vec<String>,
-) -> Option<i64> {
-    if let Some(indication) = &filter.indication {
-        texts.push(indication.clone());
-        sql.push_str(&format!(" AND p.indication = ${}", texts.len()));
+/// A value bound to a report's query: text, or an id (PostgreSQL compares ids as integers).
+pub(crate) enum Bound {
+    Text(String),
+    Id(i64),
+}
+
+/// The report's conditions on its plans (aliased `p`), after the caller's own leading values
+/// (the protocol first, as `$1`).
+pub(crate) struct PlanConditions {
+    pub(crate) sql: String,
+    pub(crate) values: Vec<Bound>,
+}
+
+impl PlanConditions {
+    /// `leading` are the caller's values, `$1` … `$n`; the conditions number theirs after.
+    pub(crate) fn of(filter: &ReportFilter, leading: Vec<Bound>) -> Self {
+        let mut out = Self {
+            sql: String::new(),
+            values: leading,
+        };
+        if let Some(indication) = &filter.indication {
+            out.push(" AND p.indication = ", Bound::Text(indication.clone()));
+        }
+        if let Some(region) = &filter.region {
+            out.push(" AND p.region = ", Bound::Text(region.clone()));
+        }
+        if let Some(from) = filter.made_from {
+            out.push(" AND p.created_at >= ", Bound::Text(date_text(from)));
+        }
+        if let Some(until) = filter.made_until {
+            // Timestamps are RFC 3339 text: everything of that day sorts before the next day.
+            out.push(
+                " AND p.created_at < ",
+                Bound::Text(date_text(until.tomorrow().unwrap_or(until))),
+            );
+        }
+        if let Some(user) = filter.clinician {
+            out.push(" AND p.created_by = ", Bound::Id(user.0));
+        }
+        // A plan "had" a lot or a product when a dose of it was given at one of its visits.
+        const GIVEN: &str = " AND p.id IN (SELECT a.plan_id FROM appointments AS a \
+             JOIN lot_events AS e ON e.appointment_id = a.id";
+        if let Some(lot) = filter.lot {
+            out.sql.push_str(GIVEN);
+            out.push(
+                " WHERE e.kind = 'administered' AND e.lot_id = ",
+                Bound::Id(lot.0),
+            );
+            out.sql.push(')');
+        }
+        if let Some(product) = filter.product {
+            out.sql.push_str(GIVEN);
+            out.push(
+                " JOIN biologic_lots AS l ON l.id = e.lot_id \
+                 WHERE e.kind = 'administered' AND l.product_id = ",
+                Bound::Id(product.0),
+            );
+            out.sql.push(')');
+        }
+        out
     }
-    if let Some(region) = &filter.region {
-        texts.push(region.clone());
-        sql.push_str(&format!(" AND p.region = ${}", texts.len()));
+
+    fn push(&mut self, condition: &str, value: Bound) {
+        self.values.push(value);
+        self.sql.push_str(condition);
+        self.sql.push_str(&format!("${}", self.values.len()));
     }
-    if let Some(from) = filter.made_from {
-        texts.push(date_text(from));
-        sql.push_str(&format!(" AND p.created_at >= ${}", texts.len()));
+
+    /// `sql` (which ends where the conditions go) with the conditions and `tail`, bound.
+    pub(crate) fn query<'q>(
+        &'q self,
+        sql: &'q mut String,
+        tail: &str,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        sql.push_str(&self.sql);
+        sql.push_str(tail);
+        let mut query = sqlx::query(sql.as_str());
+        for value in &self.values {
+            query = match value {
+                Bound::Text(text) => query.bind(text.as_str()),
+                Bound::Id(id) => query.bind(*id),
+            };
+        }
+        query
     }
-    if let Some(until) = filter.made_until {
-        // Timestamps are RFC 3339 text: everything of that day sorts before the next day.
-        texts.push(date_text(until.tomorrow().unwrap_or(until)));
-        sql.push_str(&format!(" AND p.created_at < ${}", texts.len()));
-    }
-    filter.clinician.map(|user| {
-        sql.push_str(&format!(" AND p.created_by = ${}", texts.len() + 1));
-        user.0
-    })
 }
 
 pub(crate) async fn report_rows(
@@ -350,17 +407,18 @@ pub(crate) async fn report_rows(
          LEFT JOIN outcome_scores AS sc ON sc.response_id = s.id \
          WHERE r.protocol_id = $1 AND r.due_from <= $2 AND p.status <> 'cancelled'",
     );
-    let mut texts: Vec<String> = vec![filter.protocol_id.clone(), date_text(filter.opened_by)];
-    let clinician = plan_conditions(filter, &mut sql, &mut texts);
-    sql.push_str(" ORDER BY r.plan_id, r.due_from, r.id");
-    let mut query = sqlx::query(&sql);
-    for text in &texts {
-        query = query.bind(text);
-    }
-    if let Some(user) = clinician {
-        query = query.bind(user);
-    }
-    let rows = query.fetch_all(&mut *conn).await.db()?;
+    let conditions = PlanConditions::of(
+        filter,
+        vec![
+            Bound::Text(filter.protocol_id.clone()),
+            Bound::Text(date_text(filter.opened_by)),
+        ],
+    );
+    let rows = conditions
+        .query(&mut sql, " ORDER BY r.plan_id, r.due_from, r.id")
+        .fetch_all(&mut *conn)
+        .await
+        .db()?;
     let mut out: Vec<ReportRow> = Vec::new();
     for row in &rows {
         let id = OutcomeRequestId(get(row, "id")?);

@@ -234,6 +234,8 @@ async fn report(
         clinician: query.clinician.map(myotome_store::UserId),
         made_from: date("from", &query.from)?,
         made_until: date("until", &query.until)?,
+        product: query.product.map(myotome_store::ProductId),
+        lot: query.lot.map(myotome_store::LotId),
     };
     let report =
         myotome_clinic::outcome_reports::cohort(&state.clinic, &auth.clinic(), &cohort).await?;

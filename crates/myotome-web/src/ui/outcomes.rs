@@ -781,6 +781,10 @@ struct ReportParams {
     from: Option<String>,
     #[serde(default)]
     until: Option<String>,
+    #[serde(default)]
+    product: Option<String>,
+    #[serde(default)]
+    lot: Option<String>,
 }
 
 fn blank_is_none(value: &Option<String>) -> Option<String> {
@@ -815,6 +819,17 @@ fn report_query(
             None
         }
     });
+    let id_of = |field: &str, value: &Option<String>, what: &str, errors: &mut FieldErrors| {
+        blank_is_none(value).and_then(|text| match text.parse::<i64>() {
+            Ok(id) => Some(id),
+            Err(_) => {
+                errors.add(field, format!("choose a {what} from the list"));
+                None
+            }
+        })
+    };
+    let product = id_of("product", &params.product, "product", &mut errors);
+    let lot = id_of("lot", &params.lot, "lot", &mut errors);
     let protocol = blank_is_none(&params.protocol).unwrap_or_else(|| {
         state
             .data
@@ -832,6 +847,8 @@ fn report_query(
             clinician,
             made_from,
             made_until,
+            product: product.map(myotome_store::ProductId),
+            lot: lot.map(myotome_store::LotId),
         })
     } else {
         Err(errors)
@@ -878,6 +895,8 @@ struct ReportPage {
     indications: Vec<OptionView>,
     regions: Vec<OptionView>,
     clinicians: Vec<OptionView>,
+    products: Vec<OptionView>,
+    lots: Vec<OptionView>,
     from: String,
     until: String,
     errors: FieldErrors,
@@ -998,6 +1017,35 @@ async fn report_page(
             selected: u.id.0.to_string() == clinician,
         })
         .collect();
+    let product = blank_is_none(&params.product).unwrap_or_default();
+    let lot = blank_is_none(&params.lot).unwrap_or_default();
+    let products = state
+        .store
+        .lot_products()
+        .await
+        .map_err(in_page(viewer))?
+        .into_iter()
+        .map(|p| OptionView {
+            selected: p.id.0.to_string() == product,
+            value: p.id.0.to_string(),
+            label: p.details.name,
+        })
+        .collect();
+    let lots = state
+        .store
+        .lot_ledgers()
+        .await
+        .map_err(in_page(viewer))?
+        .into_iter()
+        .map(|l| OptionView {
+            selected: l.lot.id.0.to_string() == lot,
+            value: l.lot.id.0.to_string(),
+            label: format!(
+                "{} — lot {}",
+                l.product.details.name, l.lot.details.lot_number
+            ),
+        })
+        .collect();
     let (mut claims, mut timepoints, mut response_chart, mut responder_charts) =
         (Vec::new(), Vec::new(), String::new(), Vec::new());
     let (mut patients, mut as_of) = (0, String::new());
@@ -1115,13 +1163,15 @@ async fn report_page(
     let from = params.from.clone().unwrap_or_default();
     let until = params.until.clone().unwrap_or_default();
     let csv_href = format!(
-        "/outcomes/report.csv?protocol={}&indication={}&region={}&clinician={}&from={}&until={}",
+        "/outcomes/report.csv?protocol={}&indication={}&region={}&clinician={}&from={}&until={}&product={}&lot={}",
         encode(&protocol_id),
         encode(&indication),
         encode(&region),
         encode(&clinician),
         encode(&from),
-        encode(&until)
+        encode(&until),
+        encode(&product),
+        encode(&lot)
     );
     let page = ReportPage {
         chrome: Chrome::for_viewer(viewer, "/outcomes"),
@@ -1133,6 +1183,8 @@ async fn report_page(
         indications,
         regions,
         clinicians,
+        products,
+        lots,
         from,
         until,
         patients,

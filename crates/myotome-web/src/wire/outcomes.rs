@@ -253,6 +253,10 @@ pub struct ReportQuery {
     /// Plans made on or before this day (YYYY-MM-DD), not before `from`.
     #[param(format = Date)]
     pub until: Option<String>,
+    /// Plans at whose visits a dose of this product (its id) was given.
+    pub product: Option<i64>,
+    /// Plans at whose visits a dose of this lot (its id) was given.
+    pub lot: Option<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
