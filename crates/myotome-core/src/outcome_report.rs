@@ -9,7 +9,7 @@
 use crate::instrument::Instruments;
 use crate::protocol::{Claim, OutcomeTimepoint};
 use crate::statistics::{Proportion, Z_95, median, wilson};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// One questionnaire request of the cohort.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,6 +64,16 @@ pub struct TimepointSummary {
     pub scores: Vec<ScoreSummary>,
 }
 
+/// The rows of each plan, in the order given (due order): one pass, so a report over a
+/// million requests reads each once per timepoint rather than once per plan.
+fn by_plan<'r, 'a>(rows: &'r [RequestResult<'a>]) -> BTreeMap<i64, Vec<&'r RequestResult<'a>>> {
+    let mut plans: BTreeMap<i64, Vec<&RequestResult<'a>>> = BTreeMap::new();
+    for row in rows {
+        plans.entry(row.plan).or_default().push(row);
+    }
+    plans
+}
+
 /// Each of the protocol's timepoints, in the protocol's order.
 pub fn summarise(
     timepoints: &[OutcomeTimepoint],
@@ -75,25 +85,18 @@ pub fn summarise(
         .filter(|r| r.baseline && r.answered)
         .map(|r| (r.plan, r))
         .collect();
+    let by_plan = by_plan(rows);
     timepoints
         .iter()
         .map(|timepoint| {
             // One per patient (plan): the latest answered request, else a closed one (a miss).
             let mut answered: Vec<&RequestResult<'_>> = Vec::new();
             let mut missed = 0u64;
-            let plans: BTreeSet<i64> = rows
-                .iter()
-                .filter(|r| r.timepoint == timepoint.id)
-                .map(|r| r.plan)
-                .collect();
-            for plan in plans {
-                let of_plan = || {
-                    rows.iter()
-                        .filter(move |r| r.plan == plan && r.timepoint == timepoint.id)
-                };
-                match of_plan().rfind(|r| r.answered) {
+            for of_plan in by_plan.values() {
+                let at_timepoint = || of_plan.iter().filter(|r| r.timepoint == timepoint.id);
+                match at_timepoint().rfind(|r| r.answered) {
                     Some(latest) => answered.push(latest),
-                    None if of_plan().any(|r| r.closed) => missed += 1,
+                    None if at_timepoint().any(|r| r.closed) => missed += 1,
                     None => {}
                 }
             }
@@ -186,9 +189,8 @@ pub fn claims(
                 .and_then(|i| i.score_rule(&claim.score));
             let (mut judged, mut responded) = (0u64, 0u64);
             if let Some(rule) = rule {
-                let plans: BTreeSet<i64> = rows.iter().map(|r| r.plan).collect();
-                for plan in plans {
-                    let of_plan = || rows.iter().filter(move |r| r.plan == plan);
+                for of_plan in by_plan(rows).values() {
+                    let of_plan = || of_plan.iter();
                     let before = of_plan()
                         .find(|r| r.baseline && r.answered)
                         .and_then(|r| r.value(&claim.instrument, &claim.score));

@@ -13,7 +13,6 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
-use std::collections::BTreeMap;
 
 const SELECT: &str = "SELECT id, plan_id, patient_id, surgery_on, procedure, note, recorded_at, \
      recorded_by, withdrawn_at, withdrawn_by, withdrawn_reason FROM surgical_conversions";
@@ -128,107 +127,85 @@ pub(crate) async fn of_patient(
     .collect()
 }
 
-/// Runs `select` (which ends in the report's plan conditions) with the filter's values, each
-/// row a plan id and one date column; the first value per plan wins.
-async fn dates_by_plan(
+/// The report's plans (not cancelled) with their first session held, their standing
+/// conversion to surgery and the clinic's last contact with the patient. As with the report's
+/// requests, a plan is a line and a thousand plans one row (see `outcomes::report_rows`).
+pub(crate) async fn treated_plans(
     conn: &mut AnyConnection,
-    select: &str,
-    tail: &str,
     filter: &ReportFilter,
-    column: &str,
-) -> Result<BTreeMap<i64, Date>> {
-    let mut sql = select.to_owned();
-    let conditions = PlanConditions::of(filter, vec![Bound::Text(filter.protocol_id.clone())]);
-    let rows = conditions
-        .query(&mut sql, tail)
+) -> Result<Vec<TreatedPlan>> {
+    // Each source grouped by plan once and joined (a hash or merge join), rather than four
+    // look-ups per plan: on PostgreSQL the look-ups cost three times as much at 200,000 plans.
+    let mut sql = String::from(
+        "SELECT p.id / 1000 AS bucket, string_agg(p.id || $2 || COALESCE(a.first_session, '') \
+         || $2 || COALESCE(a.last_visit, '') || $2 || COALESCE(s.last_answer, '') || $2 || \
+         COALESCE(c.surgery_on, ''), $3) AS lines \
+         FROM treatment_plans AS p \
+         LEFT JOIN (SELECT plan_id, MIN(CASE WHEN kind = 'session' THEN date END) AS first_session, \
+             MAX(date) AS last_visit FROM appointments WHERE status = 'completed' \
+             GROUP BY plan_id) AS a ON a.plan_id = p.id \
+         LEFT JOIN (SELECT r.plan_id, MAX(s.answered_at) AS last_answer FROM outcome_requests AS r \
+             JOIN outcome_responses AS s ON s.request_id = r.id GROUP BY r.plan_id) AS s \
+             ON s.plan_id = p.id \
+         LEFT JOIN surgical_conversions AS c ON c.plan_id = p.id AND c.withdrawn_at IS NULL \
+         WHERE p.protocol_id = $1 AND p.status <> 'cancelled'",
+    );
+    let conditions = PlanConditions::of(
+        filter,
+        vec![
+            Bound::Text(filter.protocol_id.clone()),
+            Bound::Text(FIELD.to_string()),
+            Bound::Text(RECORD.to_string()),
+        ],
+    );
+    let buckets = conditions
+        .query(&mut sql, " GROUP BY p.id / 1000 ORDER BY bucket")
         .fetch_all(&mut *conn)
         .await
         .db()?;
-    let mut out = BTreeMap::new();
-    for row in rows {
-        let plan: i64 = get(&row, "plan_id")?;
-        let text: Option<String> = get(&row, column)?;
-        if let Some(text) = text {
-            // A day, or an instant (an answer's time) read as its UTC day.
-            let date = if text.contains('T') {
-                codec::parse_ts(&text, column)?
-                    .to_zoned(jiff::tz::TimeZone::UTC)
-                    .date()
-            } else {
-                codec::parse_date(&text, column)?
-            };
-            out.entry(plan).or_insert(date);
+    let mut out = Vec::new();
+    for bucket in &buckets {
+        let lines: String = get(bucket, "lines")?;
+        for line in lines.split(RECORD) {
+            out.push(treated_line(line)?);
         }
     }
     Ok(out)
 }
 
-/// The report's plans (not cancelled) with their first session held, their standing
-/// conversion to surgery and the clinic's last contact with the patient.
-pub(crate) async fn treated_plans(
-    conn: &mut AnyConnection,
-    filter: &ReportFilter,
-) -> Result<Vec<TreatedPlan>> {
-    const PLANS: &str =
-        "FROM treatment_plans AS p WHERE p.protocol_id = $1 AND p.status <> 'cancelled'";
-    let mut sql = format!("SELECT p.id AS plan_id {PLANS}");
-    let conditions = PlanConditions::of(filter, vec![Bound::Text(filter.protocol_id.clone())]);
-    let plans: Vec<i64> = conditions
-        .query(&mut sql, " ORDER BY p.id")
-        .fetch_all(&mut *conn)
-        .await
-        .db()?
-        .iter()
-        .map(|row| get(row, "plan_id"))
-        .collect::<Result<_>>()?;
-    let visits = "SELECT a.plan_id, MIN(a.date) AS first_held, MAX(a.date) AS last_held \
-         FROM appointments AS a JOIN treatment_plans AS p ON p.id = a.plan_id \
-         WHERE a.status = 'completed' AND p.protocol_id = $1 AND p.status <> 'cancelled'";
-    let first_session = dates_by_plan(
-        conn,
-        &visits.replace(
-            "a.status = 'completed'",
-            "a.status = 'completed' AND a.kind = 'session'",
-        ),
-        " GROUP BY a.plan_id",
-        filter,
-        "first_held",
-    )
-    .await?;
-    let last_visit =
-        dates_by_plan(conn, visits, " GROUP BY a.plan_id", filter, "last_held").await?;
-    let last_answer = dates_by_plan(
-        conn,
-        "SELECT r.plan_id, MAX(s.answered_at) AS answered FROM outcome_responses AS s \
-         JOIN outcome_requests AS r ON r.id = s.request_id \
-         JOIN treatment_plans AS p ON p.id = r.plan_id \
-         WHERE p.protocol_id = $1 AND p.status <> 'cancelled'",
-        " GROUP BY r.plan_id",
-        filter,
-        "answered",
-    )
-    .await?;
-    let surgery = dates_by_plan(
-        conn,
-        "SELECT c.plan_id, c.surgery_on FROM surgical_conversions AS c \
-         JOIN treatment_plans AS p ON p.id = c.plan_id \
-         WHERE c.withdrawn_at IS NULL AND p.protocol_id = $1 AND p.status <> 'cancelled'",
-        "",
-        filter,
-        "surgery_on",
-    )
-    .await?;
-    Ok(plans
-        .into_iter()
-        .map(|plan| TreatedPlan {
-            plan_id: PlanId(plan),
-            treated_on: first_session.get(&plan).copied(),
-            surgery_on: surgery.get(&plan).copied(),
-            last_contact: [last_visit.get(&plan), last_answer.get(&plan)]
-                .into_iter()
-                .flatten()
-                .max()
-                .copied(),
-        })
-        .collect())
+const FIELD: char = '\u{1f}';
+const RECORD: char = '\u{1e}';
+
+/// `plan␟first session␟last visit␟last answer␟surgery`, each date possibly empty.
+fn treated_line(line: &str) -> Result<TreatedPlan> {
+    let mut fields = line.split(FIELD);
+    let plan: i64 = fields
+        .next()
+        .and_then(|id| id.parse().ok())
+        .ok_or_else(|| StoreError::Unreadable {
+            what: "time-to-surgery line",
+            id: line.to_owned(),
+        })?;
+    let mut day = |column: &str| -> Result<Option<Date>> {
+        match fields.next().unwrap_or("") {
+            "" => Ok(None),
+            // An answer's time is an instant, read as its UTC day.
+            text if text.contains('T') => Ok(Some(
+                codec::parse_ts(text, column)?
+                    .to_zoned(jiff::tz::TimeZone::UTC)
+                    .date(),
+            )),
+            text => codec::parse_date(text, column).map(Some),
+        }
+    };
+    let treated_on = day("first session")?;
+    let last_visit = day("last visit")?;
+    let last_answer = day("last answer")?;
+    let surgery_on = day("surgery_on")?;
+    Ok(TreatedPlan {
+        plan_id: PlanId(plan),
+        treated_on,
+        surgery_on,
+        last_contact: last_visit.max(last_answer),
+    })
 }
