@@ -456,8 +456,11 @@ pub(crate) async fn report_rows(
 const FIELD: char = '\u{1f}';
 const RECORD: char = '\u{1e}';
 
+/// (instrument, score, value).
+type ScoreValue = (String, String, f64);
+
 /// One line of a report bucket: the request, and one of its scores when it has one.
-fn report_line(line: &str) -> Option<(ReportRow, Option<(String, String, f64)>)> {
+fn report_line(line: &str) -> Option<(ReportRow, Option<ScoreValue>)> {
     let mut fields = line.split(FIELD);
     let mut next = || fields.next();
     let plan: i64 = next()?.parse().ok()?;

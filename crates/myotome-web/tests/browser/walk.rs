@@ -810,7 +810,8 @@ async fn a_lot_is_received_by_its_label_issued_and_recalled(browser: &mut Browse
 /// procedure is refused until its five minutes have passed (seed 003); then it starts on the
 /// clinician's reason for the unticked item, ends, and the observation is ended early with a
 /// reason. Today shows where the visit stands.
-async fn a_hip_session_day_from_arrival_to_observation(browser: &mut Browser) {
+/// The hip patient treated today, returned for the months after.
+async fn a_hip_session_day_from_arrival_to_observation(browser: &mut Browser) -> i64 {
     let app = browser.app();
     let patient = crate::support::create_patient(&app.clinician, "Dayfield").await;
     let today = jiff::Zoned::now().date();
@@ -1053,6 +1054,85 @@ async fn a_hip_session_day_from_arrival_to_observation(browser: &mut Browser) {
         today_list.contains("Completed"),
         "the signed note completed the visit: {today_list}"
     );
+    patient
+}
+
+/// Four months on, the hip patient treated that day has had a hip replacement: staff record it
+/// on the patient's outcomes (a day in the future is refused at its field first), and the
+/// clinician sees it as a step of the hip protocol's time-to-surgery curve, with the number at
+/// risk under it.
+async fn a_hip_patient_goes_on_to_surgery(browser: &mut Browser, patient: i64) {
+    let treated = jiff::Zoned::now().date();
+    let surgery = treated + 100.days();
+    // Signed out first: a sign-in lasts a clinic day, and the clock moves four months.
+    browser.sign_out().await;
+    browser.app().clock.advance(120 * 24 * 60);
+    browser.sign_in("sam").await;
+    browser.open(&format!("/patients/{patient}/outcomes")).await;
+    let form = browser.wait_for("form[id^=\"surgery-form-\"]").await;
+    let plan = form
+        .attr("id")
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+        .trim_start_matches("surgery-form-")
+        .to_owned();
+    browser
+        .fill(
+            &format!("surgery-on-{plan}"),
+            &(treated + 200.days()).to_string(),
+        )
+        .await;
+    browser
+        .fill(&format!("procedure-{plan}"), "Total hip arthroplasty, left")
+        .await;
+    browser.click_id(&format!("record-surgery-{plan}")).await;
+    let refused = browser.text_of(&format!("#surgery-on-{plan}-error")).await;
+    assert!(refused.contains("after today"), "{refused}");
+    assert_eq!(
+        browser
+            .field(&format!("procedure-{plan}"))
+            .await
+            .prop("value")
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default(),
+        "Total hip arthroplasty, left",
+        "what was typed is kept"
+    );
+    browser
+        .fill(&format!("surgery-on-{plan}"), &surgery.to_string())
+        .await;
+    browser
+        .fill(
+            &format!("surgery-note-{plan}"),
+            "Letter from the orthopaedic surgeon",
+        )
+        .await;
+    browser.click_id(&format!("record-surgery-{plan}")).await;
+    let recorded = browser.text_of(&format!("#surgery-{plan}-recorded")).await;
+    assert!(
+        recorded.contains(&surgery.to_string()) && recorded.contains("Total hip arthroplasty"),
+        "{recorded}"
+    );
+    browser.screenshot("outcomes-surgery-recorded").await;
+
+    browser.sign_out().await;
+    browser.sign_in("dr_chen").await;
+    browser
+        .open("/outcomes/report?protocol=hip-biologics")
+        .await;
+    let counts = browser.text_of("#surgery-counts").await;
+    assert!(counts.contains("1 went on to surgery"), "{counts}");
+    let at_risk = browser.text_of("#surgery-at-risk").await;
+    assert!(
+        at_risk.contains("treatment") && at_risk.contains("3 months"),
+        "{at_risk}"
+    );
+    assert!(browser.find("#surgery-chart svg").await.is_some());
+    browser.screenshot("outcomes-report-time-to-surgery").await;
 }
 
 /// `plan` made for a new patient, its first session today; returns that session.
@@ -1598,10 +1678,12 @@ async fn from_the_public_candidate_form_to_booked_sessions_on_the_calendar() {
     a_clearance_is_recorded_and_then_the_plan_is_made(&mut browser).await;
     a_new_allergy_flags_the_booked_care(&mut browser, patient, hip).await;
     a_lot_is_received_by_its_label_issued_and_recalled(&mut browser, hip).await;
-    a_hip_session_day_from_arrival_to_observation(&mut browser).await;
+    let treated_today = a_hip_session_day_from_arrival_to_observation(&mut browser).await;
     an_ims_session_day_with_the_muscles_needled(&mut browser).await;
     an_im_bmc_leg_day_with_the_bone_marrow_harvest(&mut browser).await;
     a_patient_answers_the_questionnaire_on_a_phone(&mut browser).await;
+    // Last: it moves the clinic's clock four months on.
+    a_hip_patient_goes_on_to_surgery(&mut browser, treated_today).await;
 
     let taken = browser.finish().await;
     eprintln!("screenshots:\n{}", taken.join("\n"));
