@@ -1561,6 +1561,11 @@ impl<'a> Generator<'a> {
                 surgery_on,
                 procedure: procedure.to_owned(),
                 note: Some("Letter from the orthopaedic surgeon".to_owned()),
+                recorded_at: surgery_on
+                    .at(16, 0, 0, 0)
+                    .to_zoned(jiff::tz::TimeZone::UTC)
+                    .map(|z| z.timestamp())
+                    .unwrap_or_else(|_| jiff::Timestamp::now()),
             },
         )
         .await?;

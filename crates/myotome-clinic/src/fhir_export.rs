@@ -164,7 +164,7 @@ pub async fn everything(
         .filter_map(|r| r.response.as_ref()?.entered_by)
     {
         if let std::collections::btree_map::Entry::Vacant(slot) = entered_by.entry(user) {
-            slot.insert(store.user(user).await?.username);
+            slot.insert(store.user(user).await?.display_name);
         }
     }
     resources.extend(
@@ -223,7 +223,7 @@ fn questionnaire_responses(
                 })
                 .collect();
             out.push(ResponseExport {
-                id: format!("response-{}-{}", response.id, answered.id),
+                id: format!("response-{}-{}", response.id, answered.id.replace('_', "-")),
                 instrument_id: answered.id.clone(),
                 instrument_version: answered.version.clone(),
                 care_plan: Some(format!("plan-{}", request.plan_id)),

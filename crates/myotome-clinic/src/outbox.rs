@@ -5,7 +5,9 @@
 //! link and the message together (a failed transaction sends nothing), and [`deliver_waiting`]
 //! — run by the server's mail loop — hands each waiting message to the [`Mailer`] and records
 //! what became of it. A mail server that is down costs retries, not messages: a message is
-//! tried [`MAX_ATTEMPTS`] times over about an hour and a half, then shown to staff as failed.
+//! tried [`MAX_ATTEMPTS`] times over about an hour and a half (a permanent refusal, such as an
+//! unknown mailbox, at once), then shown to staff as failed. Delivery is at least once: a server
+//! that dies between sending and recording sends again when its lease runs out.
 //! Its body, which holds the link, is cleared once it is sent or given up on.
 
 use crate::outcomes::{IssuedLink, issue_link_in};
@@ -75,10 +77,19 @@ impl Mailer {
                 "the sender address {from:?} is not an e-mail address; give one such as \"Clinic <clinic@example.org>\""
             )
         })?;
+        if sends_password_in_clear(smtp_url) {
+            return Err(
+                "the SMTP address carries a user and password but no encryption, so the password would cross the network in clear; add ?tls=required (STARTTLS, port 587) or use smtps:// (port 465)".to_owned(),
+            );
+        }
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(smtp_url)
-            .map_err(|_| {
-                "the SMTP address is not one Myotome can use; give smtp://[user:password@]host[:port][?tls=required] or smtps://[user:password@]host[:port]".to_owned()
+            .map_err(|e| {
+                // lettre's words name the scheme or parameter, never the password.
+                format!(
+                    "the SMTP address is not one Myotome can use ({e}); give smtp://[user:password@]host[:port][?tls=required] or smtps://[user:password@]host[:port]"
+                )
             })?
+            .timeout(Some(std::time::Duration::from_secs(SMTP_TIMEOUT_SECONDS)))
             .build();
         Ok(Self {
             transport,
@@ -92,21 +103,52 @@ impl Mailer {
         &self.server
     }
 
-    async fn send(&self, mail: &Mail, body: &str) -> Result<(), String> {
-        let to = Mailbox::from_str(&mail.recipient)
-            .map_err(|_| "the recipient is not an e-mail address".to_owned())?;
+    async fn send(&self, mail: &Mail, body: &str) -> Result<(), SendFailure> {
+        let to = Mailbox::from_str(&mail.recipient).map_err(|_| SendFailure {
+            said: "the recipient is not an e-mail address".to_owned(),
+            permanent: true,
+        })?;
         let message = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(mail.subject.clone())
             .body(body.to_owned())
-            .map_err(|e| format!("the message could not be written: {e}"))?;
+            .map_err(|e| SendFailure {
+                said: format!("the message could not be written: {e}"),
+                permanent: true,
+            })?;
         self.transport
             .send(message)
             .await
             .map(|_| ())
-            .map_err(|e| e.to_string())
+            .map_err(|e| SendFailure {
+                permanent: e.is_permanent(),
+                said: e.to_string(),
+            })
     }
+}
+
+/// Why a message did not go: the mail server's words (or ours), and whether trying again can
+/// help.
+#[derive(Debug, Clone)]
+struct SendFailure {
+    said: String,
+    permanent: bool,
+}
+
+/// How long one SMTP command may take before the attempt counts as failed: well inside the
+/// lease a mail loop holds on the message.
+const SMTP_TIMEOUT_SECONDS: u64 = 30;
+
+/// Whether `url` signs in (a user before the host) over a connection that is not encrypted:
+/// plain `smtp://` without `tls=required` (lettre's `tls=opportunistic` falls back to clear
+/// text when the server offers no STARTTLS).
+fn sends_password_in_clear(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("smtp://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    authority.contains('@') && !url.contains("tls=required")
 }
 
 /// `smtp://user:secret@mail.example.org:587?tls=required` → `smtp://mail.example.org:587`.
@@ -239,51 +281,52 @@ pub async fn deliver_waiting(
     mailer: &Mailer,
 ) -> Result<DeliveryRound, ClinicError> {
     let mut round = DeliveryRound::default();
-    let now = clinic.clock.now();
-    let lease = now
-        .checked_add(SignedDuration::from_mins(LEASE_MINUTES))
-        .unwrap_or(Timestamp::MAX);
-    for mail in clinic.store.mail_waiting(now, ROUND).await? {
+    for mail in clinic.store.mail_waiting(clinic.clock.now(), ROUND).await? {
         let Some(body) = mail.body.as_deref() else {
             continue;
         };
+        // The lease is taken per message, from the time it is taken: a round of slow sends
+        // never hands a message a lease that has already run out.
+        let now = clinic.clock.now();
+        let lease = now
+            .checked_add(SignedDuration::from_mins(LEASE_MINUTES))
+            .unwrap_or(Timestamp::MAX);
         if !clinic.store.take_mail(mail.id, now, lease).await? {
             continue;
         }
         let delivery = match mailer.send(&mail, body).await {
-            Ok(()) => {
-                round.sent += 1;
-                Delivery::Sent {
-                    at: clinic.clock.now(),
-                }
-            }
-            Err(error) => {
+            Ok(()) => Delivery::Sent {
+                at: clinic.clock.now(),
+            },
+            Err(failure) => {
                 // The server's words may name the recipient: they go to the outbox row, which
                 // staff read, and never into the log.
                 tracing::warn!(mail = %mail.id, attempt = mail.attempts + 1, "an e-mail could not be delivered; the outbox page says why");
-                after_failure(&mail, error, clinic.clock.now(), &mut round)
+                after_failure(&mail, failure, clinic.clock.now())
             }
         };
         let mut tx = clinic.store.begin(&delivery_actor()).await?;
-        tx.record_delivery(&mail, &delivery).await?;
-        tx.commit().await?;
+        if tx.record_delivery(&mail, &delivery, lease).await? {
+            tx.commit().await?;
+            match delivery {
+                Delivery::Sent { .. } => round.sent += 1,
+                Delivery::Retry { .. } => round.retrying += 1,
+                Delivery::GaveUp { .. } => round.failed += 1,
+            }
+        }
     }
     Ok(round)
 }
 
-/// A retry later, or — after the last attempt — giving up.
-fn after_failure(
-    mail: &Mail,
-    error: String,
-    now: Timestamp,
-    round: &mut DeliveryRound,
-) -> Delivery {
+/// A retry later, or — after the last attempt, or when the mail server's refusal is
+/// permanent (an unknown mailbox, a sender it will never accept) — giving up.
+fn after_failure(mail: &Mail, failure: SendFailure, now: Timestamp) -> Delivery {
     let attempt = mail.attempts + 1;
-    if attempt >= MAX_ATTEMPTS {
-        round.failed += 1;
-        return Delivery::GaveUp { error };
+    if failure.permanent || attempt >= MAX_ATTEMPTS {
+        return Delivery::GaveUp {
+            error: failure.said,
+        };
     }
-    round.retrying += 1;
     let index = usize::try_from(attempt - 1).unwrap_or(usize::MAX);
     let minutes = RETRY_AFTER_MINUTES
         .get(index)
@@ -291,7 +334,7 @@ fn after_failure(
         .copied()
         .unwrap_or(60);
     Delivery::Retry {
-        error,
+        error: failure.said,
         retry_at: now
             .checked_add(SignedDuration::from_mins(minutes))
             .unwrap_or(Timestamp::MAX),
@@ -377,10 +420,13 @@ mod tests {
             created_by: None,
             sent_at: None,
         };
-        let mut round = DeliveryRound::default();
+        let refused = || SendFailure {
+            said: "451 try later".to_owned(),
+            permanent: false,
+        };
         let mut waits = Vec::new();
         loop {
-            match after_failure(&mail, "refused".to_owned(), now, &mut round) {
+            match after_failure(&mail, refused(), now) {
                 Delivery::Retry { retry_at, .. } => {
                     waits.push(retry_at.duration_since(now).as_mins());
                     mail.attempts += 1;
@@ -391,6 +437,36 @@ mod tests {
         }
         assert_eq!(waits, [1, 5, 15, 60]);
         assert_eq!(mail.attempts + 1, MAX_ATTEMPTS);
-        assert_eq!((round.retrying, round.failed), (4, 1));
+        // A mailbox that does not exist will not exist in a minute either.
+        mail.attempts = 0;
+        let unknown = SendFailure {
+            said: "550 no such user".to_owned(),
+            permanent: true,
+        };
+        assert!(matches!(
+            after_failure(&mail, unknown, now),
+            Delivery::GaveUp { .. }
+        ));
+    }
+
+    #[test]
+    fn a_password_is_never_sent_unencrypted() {
+        assert!(sends_password_in_clear(
+            "smtp://clinic:secret@mail.example.org:25"
+        ));
+        assert!(sends_password_in_clear(
+            "smtp://clinic:secret@mail.example.org:587?tls=opportunistic"
+        ));
+        assert!(!sends_password_in_clear(
+            "smtp://clinic:secret@mail.example.org:587?tls=required"
+        ));
+        assert!(!sends_password_in_clear(
+            "smtps://clinic:secret@mail.example.org"
+        ));
+        assert!(!sends_password_in_clear("smtp://relay.internal:25"));
+        let refused = Mailer::new("smtp://clinic:s3cret@mail.example.org", "c@example.org")
+            .expect_err("refused");
+        assert!(!refused.contains("s3cret"), "{refused}");
+        assert!(refused.contains("tls=required"), "{refused}");
     }
 }

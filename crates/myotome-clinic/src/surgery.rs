@@ -7,7 +7,7 @@ use crate::permissions::Permission;
 use crate::validate::Check;
 use crate::{Caller, Clinic, ClinicError};
 use myotome_store::{
-    AppointmentKind, AppointmentStatus, ConversionId, NewConversion, PatientId, PlanId,
+    AppointmentKind, AppointmentStatus, ConversionId, NewConversion, PatientId, PlanId, PlanStatus,
     SurgicalConversion,
 };
 
@@ -53,6 +53,11 @@ pub async fn record(
     };
     let mut tx = clinic.store.begin(&caller.actor).await?;
     let (plan, visits) = tx.plan_with_appointments(plan).await?;
+    if plan.status == PlanStatus::Cancelled {
+        return Err(ClinicError::Conflict(
+            "this plan was cancelled, so it is not in the time-to-surgery curve; record the surgery on the plan the patient was treated under".to_owned(),
+        ));
+    }
     let treated_on = visits
         .iter()
         .filter(|v| {
@@ -86,6 +91,7 @@ pub async fn record(
                 surgery_on,
                 procedure: input.procedure.trim().to_owned(),
                 note: (!note.is_empty()).then(|| note.to_owned()),
+                recorded_at: clinic.clock.now(),
             },
         )
         .await?;

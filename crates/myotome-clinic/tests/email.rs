@@ -21,6 +21,7 @@ store_tests! {
         an_emailed_link_arrives_at_the_mail_server_and_opens_the_patients_questionnaire,
         a_mail_server_that_is_down_costs_retries_and_never_the_message,
         a_chart_without_an_email_address_is_told_how_to_fix_it_and_nothing_is_sent,
+        a_message_a_newer_link_or_an_answer_made_pointless_is_given_up_unsent,
     ],
 }
 
@@ -233,4 +234,68 @@ async fn a_chart_without_an_email_address_is_told_how_to_fix_it_and_nothing_is_s
         .find(|v| v.request.id == s.baseline)
         .expect("the baseline");
     assert!(request.request.link.is_none(), "no link was issued either");
+}
+
+async fn a_message_a_newer_link_or_an_answer_made_pointless_is_given_up_unsent(ctx: Ctx) {
+    let s = setting(&ctx, Some("rosa.quint@example.org")).await;
+    let first = outbox::email_link(&s.clinic, &s.nurse, s.baseline, "https://clinic.example")
+        .await
+        .expect("queued");
+    let second = outbox::email_link(&s.clinic, &s.nurse, s.baseline, "https://clinic.example")
+        .await
+        .expect("queued again");
+    let state_of = |id: myotome_store::MailId| {
+        let clinic = s.clinic.clone();
+        let nurse = s.nurse.clone();
+        let patient = s.patient;
+        async move {
+            outbox::messages(&clinic, &nurse, Some(patient))
+                .await
+                .expect("read")
+                .into_iter()
+                .find(|m| m.id == id)
+                .expect("the message")
+        }
+    };
+    let replaced = state_of(first.mail).await;
+    assert_eq!(
+        replaced.state,
+        MailState::Failed,
+        "its link no longer opens"
+    );
+    assert_eq!(replaced.body, None);
+    assert_eq!(
+        replaced.last_error.as_deref(),
+        Some("a newer link was sent")
+    );
+    assert_eq!(state_of(second.mail).await.state, MailState::Queued);
+
+    // Answered on the telephone before the e-mail went: it is not sent.
+    myotome_clinic::outcomes::enter_answers(
+        &s.clinic,
+        &s.nurse,
+        s.baseline,
+        &myotome_clinic::outcomes::EnteredAnswers {
+            mode: myotome_store::ResponseMode::Phone,
+            answers: vec![("nprs.pain_average".to_owned(), "6".to_owned())],
+        },
+    )
+    .await
+    .expect("answered by telephone");
+    let answered = state_of(second.mail).await;
+    assert_eq!(answered.state, MailState::Failed);
+    assert_eq!(
+        answered.last_error.as_deref(),
+        Some("the questionnaire was answered")
+    );
+    // Nothing waits, so a round sends nothing, even to a mail server that is down.
+    let down = Mailer::new(
+        &format!("smtp://127.0.0.1:{}", free_port()),
+        from_the_clinic(),
+    )
+    .expect("a mailer");
+    let round = outbox::deliver_waiting(&s.clinic, &down)
+        .await
+        .expect("round");
+    assert_eq!((round.sent, round.retrying, round.failed), (0, 0, 0));
 }

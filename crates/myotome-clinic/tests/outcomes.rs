@@ -730,6 +730,12 @@ async fn the_report_follows_only_the_plans_given_the_chosen_product_or_lot(ctx: 
         .into_iter()
         .find(|v| v.details.kind == myotome_store::AppointmentKind::Session)
         .expect("a session");
+    let other_session = myotome_clinic::booking::list(&s.clinic, &s.nurse, other)
+        .await
+        .expect("visits")
+        .into_iter()
+        .find(|v| v.details.kind == myotome_store::AppointmentKind::Session)
+        .expect("a session");
     let mut tx = ctx.store.begin(&s.doctor.actor).await.expect("begin");
     let product = tx
         .add_product(&ProductDetails {
@@ -758,6 +764,7 @@ async fn the_report_follows_only_the_plans_given_the_chosen_product_or_lot(ctx: 
     };
     let given = tx.receive_lot(&lot("A1")).await.expect("lot A1");
     let unused = tx.receive_lot(&lot("B2")).await.expect("lot B2");
+    let issued = tx.receive_lot(&lot("C3")).await.expect("lot C3");
     tx.add_lot_event(
         &given,
         &NewLotEvent {
@@ -770,6 +777,20 @@ async fn the_report_follows_only_the_plans_given_the_chosen_product_or_lot(ctx: 
     )
     .await
     .expect("given at the session");
+    // Another lot issued to the other patient's session (not yet given: a recall counts it
+    // too).
+    tx.add_lot_event(
+        &issued,
+        &NewLotEvent {
+            kind: LotEventKind::Issued,
+            quantity: Some(1),
+            location: None,
+            reason: None,
+            appointment_id: Some(other_session.id),
+        },
+    )
+    .await
+    .expect("issued to the session");
     tx.commit().await.expect("commit");
 
     let patients = |product, lot| {
@@ -791,8 +812,13 @@ async fn the_report_follows_only_the_plans_given_the_chosen_product_or_lot(ctx: 
     assert_eq!(patients(None, None).await, 2);
     assert_eq!(
         patients(Some(product.id), None).await,
+        2,
+        "both plans had the product"
+    );
+    assert_eq!(
+        patients(None, Some(issued.id)).await,
         1,
-        "the product's plan only"
+        "an issued lot counts"
     );
     assert_eq!(
         patients(None, Some(given.id)).await,

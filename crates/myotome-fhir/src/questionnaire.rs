@@ -18,6 +18,12 @@
 use myotome_core::instrument::Instrument;
 use serde_json::{Value, json};
 
+/// The Questionnaire's resource id: `instrument-<id>`, with `_` (which an R4 id may not hold)
+/// written as `-`.
+pub fn questionnaire_id(instrument_id: &str) -> String {
+    format!("instrument-{}", instrument_id.replace('_', "-"))
+}
+
 /// Canonical URL of an instrument's Questionnaire.
 pub fn instrument_url(instrument_id: &str) -> String {
     format!("urn:myotome:instrument:{instrument_id}")
@@ -67,7 +73,7 @@ pub fn questionnaire(instrument: &Instrument) -> Value {
         .collect();
     json!({
         "resourceType": "Questionnaire",
-        "id": format!("instrument-{}", instrument.id),
+        "id": questionnaire_id(&instrument.id),
         "url": instrument_url(&instrument.id),
         "version": instrument.version,
         "name": computable_name(&instrument.id),
@@ -83,7 +89,7 @@ pub fn questionnaire(instrument: &Instrument) -> Value {
 /// One instrument's answers within a response, to export.
 #[derive(Debug, Clone)]
 pub struct ResponseExport {
-    /// Unique within the export, e.g. `response-12-nprs`.
+    /// Unique within the export, e.g. `response-12-nprs` (an R4 id: letters, digits, `-`, `.`).
     pub id: String,
     pub instrument_id: String,
     pub instrument_version: String,

@@ -676,9 +676,15 @@ pub trait Transaction: Send {
     // --- The outbox ----------------------------------------------------------------------------
     /// Puts a message in the outbox, to go at once; audited as `outbox.queue` on the chart.
     async fn enqueue_mail(&mut self, mail: &NewMail) -> Result<MailId>;
-    /// Records what became of an attempt to deliver `mail` (taken by the mail loop); audited
-    /// as `outbox.sent`, `outbox.retry` or `outbox.failed` on the chart.
-    async fn record_delivery(&mut self, mail: &Mail, delivery: &Delivery) -> Result<()>;
+    /// Records what became of an attempt to deliver `mail`, taken by the mail loop with the
+    /// lease `lease`; audited as `outbox.sent`, `outbox.retry` or `outbox.failed` on the chart.
+    /// `false` (nothing written): the message is no longer the loop's.
+    async fn record_delivery(
+        &mut self,
+        mail: &Mail,
+        delivery: &Delivery,
+        lease: Timestamp,
+    ) -> Result<bool>;
     /// Appends a step of the day; audited as `visit.<step>` on the patient's chart.
     async fn add_visit_step(
         &mut self,

@@ -199,9 +199,9 @@ pub struct ReportFilter {
     pub made_from: Option<Date>,
     /// … and on or before this one (UTC days).
     pub made_until: Option<Date>,
-    /// Plans at whose visits a dose of this product …
+    /// Plans to whose visits this product …
     pub product: Option<crate::ProductId>,
-    /// … or of this lot was given.
+    /// … or this lot was issued or given.
     pub lot: Option<crate::LotId>,
     pub opened_by: Date,
 }
@@ -237,6 +237,8 @@ pub struct NewConversion {
     /// The operation, in the clinic's words ("total hip arthroplasty, right").
     pub procedure: String,
     pub note: Option<String>,
+    /// When it was recorded (the clinic's clock).
+    pub recorded_at: Timestamp,
 }
 
 /// A conversion to surgery as recorded, and its withdrawal when it was recorded in error.

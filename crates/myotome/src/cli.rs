@@ -169,12 +169,13 @@ pub struct ServeArgs {
     /// The clinic's mail server, for e-mailing questionnaire links:
     /// smtp://[user:password@]host[:port] (add ?tls=required for STARTTLS, as port 587 wants)
     /// or smtps://[user:password@]host[:port]. Without it the pages offer the printed handout.
-    /// Prefer the environment variable: a password on the command line shows in `ps`.
+    /// Needs --public-url (the links go outside) and --mail-from. Prefer the environment
+    /// variable: a password on the command line shows in `ps`.
     #[arg(
         long,
         env = "MYOTOME_SMTP_URL",
         hide_env_values = true,
-        requires = "mail_from",
+        requires_all = ["mail_from", "public_url"],
         value_name = "URL"
     )]
     pub smtp_url: Option<String>,

@@ -2,8 +2,10 @@
 -- carrying a questionnaire link) is written in the transaction that decides to send it, and
 -- delivered by the server's mail loop afterwards, so a mail server that is down loses nothing
 -- and a failed transaction sends nothing. The body (which holds the link) is kept only while
--- the message waits: it is cleared when the message is sent or given up on, so the link then
--- lives only in the patient's inbox.
+-- the message waits: it is cleared from the row when the message is sent or given up on (as a
+-- deleted row, its old text may linger in the database's free pages and backups until they are
+-- reused), and a message still waiting when a newer link or an answer makes it pointless is
+-- given up on at once.
 
 CREATE TABLE outbox (
     id              INTEGER PRIMARY KEY,
@@ -22,7 +24,8 @@ CREATE TABLE outbox (
     created_by      INTEGER REFERENCES users (id),
     sent_at         TEXT,
     CHECK ((state = 'sent') = (sent_at IS NOT NULL)),
-    CHECK (state = 'queued' OR body IS NULL)
+    -- The body waits with the message, and only while it waits.
+    CHECK ((state = 'queued') = (body IS NOT NULL))
 );
 CREATE INDEX outbox_waiting ON outbox (state, next_attempt_at);
 CREATE INDEX outbox_by_request ON outbox (request_id);

@@ -55,7 +55,7 @@ pub(crate) async fn add(
     .bind(date_text(new.surgery_on))
     .bind(&new.procedure)
     .bind(new.note.as_deref())
-    .bind(ts_text(codec::now()))
+    .bind(ts_text(new.recorded_at))
     .bind(by.map(|u| u.0))
     .fetch_one(&mut *conn)
     .await

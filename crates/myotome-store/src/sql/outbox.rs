@@ -6,7 +6,7 @@ use super::codec::{self, get, ts_text};
 use super::error::DbResult;
 use crate::outbox::{Delivery, Mail, MailId, MailState, NewMail};
 use crate::outcomes::OutcomeRequestId;
-use crate::{PatientId, Result, StoreError, UserId};
+use crate::{PatientId, Result, UserId};
 use jiff::Timestamp;
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
@@ -99,43 +99,62 @@ pub(crate) async fn take(
     Ok(taken == 1)
 }
 
-/// Records what became of an attempt: a sent or abandoned message loses its body.
+/// Records what became of an attempt by the mail loop holding the message's lease (`lease`,
+/// the time `take` moved it to): a sent or abandoned message loses its body. `false`: the
+/// message is no longer this loop's — given up on meanwhile (a newer link, an answer) or, its
+/// lease run out, taken by another.
 pub(crate) async fn record(
     conn: &mut AnyConnection,
     id: MailId,
     delivery: &Delivery,
-) -> Result<()> {
+    lease: Timestamp,
+) -> Result<bool> {
     let query = match delivery {
         Delivery::Sent { at } => sqlx::query(
             "UPDATE outbox SET state = 'sent', body = NULL, sent_at = $1, \
-             attempts = attempts + 1, last_error = NULL WHERE id = $2 AND state = 'queued'",
+             attempts = attempts + 1, last_error = NULL \
+             WHERE id = $2 AND state = 'queued' AND next_attempt_at = $3",
         )
         .bind(ts_text(*at)),
         Delivery::Retry { error, retry_at } => sqlx::query(
             "UPDATE outbox SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2 \
-             WHERE id = $3 AND state = 'queued'",
+             WHERE id = $3 AND state = 'queued' AND next_attempt_at = $4",
         )
         .bind(error)
         .bind(ts_text(*retry_at)),
         Delivery::GaveUp { error } => sqlx::query(
             "UPDATE outbox SET state = 'failed', body = NULL, attempts = attempts + 1, \
-             last_error = $1 WHERE id = $2 AND state = 'queued'",
+             last_error = $1 WHERE id = $2 AND state = 'queued' AND next_attempt_at = $3",
         )
         .bind(error),
     };
     let changed = query
         .bind(id.0)
+        .bind(ts_text(lease))
         .execute(&mut *conn)
         .await
         .db()?
         .rows_affected();
-    if changed == 1 {
-        Ok(())
-    } else {
-        Err(StoreError::Conflict(format!(
-            "message {id} is no longer waiting in the outbox"
-        )))
-    }
+    Ok(changed == 1)
+}
+
+/// Gives up on the request's messages still waiting (their link replaced, or the
+/// questionnaire answered): they would only send a link that no longer opens.
+pub(crate) async fn supersede(
+    conn: &mut AnyConnection,
+    request: OutcomeRequestId,
+    why: &str,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE outbox SET state = 'failed', body = NULL, last_error = $1 \
+         WHERE request_id = $2 AND state = 'queued'",
+    )
+    .bind(why)
+    .bind(request.0)
+    .execute(&mut *conn)
+    .await
+    .db()?;
+    Ok(())
 }
 
 /// The latest messages, newest first (`patient`: only theirs).

@@ -347,13 +347,14 @@ impl PlanConditions {
         if let Some(user) = filter.clinician {
             out.push(" AND p.created_by = ", Bound::Id(user.0));
         }
-        // A plan "had" a lot or a product when a dose of it was given at one of its visits.
+        // A plan "had" a lot or a product when it was issued to or given at one of its visits
+        // (as a recall counts who a lot reached).
         const GIVEN: &str = " AND p.id IN (SELECT a.plan_id FROM appointments AS a \
              JOIN lot_events AS e ON e.appointment_id = a.id";
         if let Some(lot) = filter.lot {
             out.sql.push_str(GIVEN);
             out.push(
-                " WHERE e.kind = 'administered' AND e.lot_id = ",
+                " WHERE e.kind IN ('issued', 'administered') AND e.lot_id = ",
                 Bound::Id(lot.0),
             );
             out.sql.push(')');
@@ -362,7 +363,7 @@ impl PlanConditions {
             out.sql.push_str(GIVEN);
             out.push(
                 " JOIN biologic_lots AS l ON l.id = e.lot_id \
-                 WHERE e.kind = 'administered' AND l.product_id = ",
+                 WHERE e.kind IN ('issued', 'administered') AND l.product_id = ",
                 Bound::Id(product.0),
             );
             out.sql.push(')');
@@ -404,13 +405,20 @@ pub(crate) async fn report_rows(
     // two million (a row through the driver costs microseconds; joining text costs nothing).
     // The separators are ASCII's unit and record separators, bound as values, which no
     // protocol's or instrument's id holds.
-    let mut sql = String::from(
+    // A score as text that reads back as the same f64: SQLite's own REAL-to-text keeps 15
+    // digits, so it is written with 17; PostgreSQL's is exact already.
+    let value = if conn.backend_name() == "SQLite" {
+        "printf('%!.17g', sc.value)"
+    } else {
+        "(sc.value || '')"
+    };
+    let mut sql = format!(
         "SELECT r.plan_id / 1000 AS bucket, string_agg(\
          r.plan_id || $3 || r.id || $3 || r.patient_id || $3 || r.timepoint || $3 || \
          r.baseline || $3 || r.due_from || $3 || r.due_until || $3 || \
          CASE WHEN s.id IS NULL THEN '0' ELSE '1' END || $3 || \
          COALESCE(sc.instrument, '') || $3 || COALESCE(sc.score, '') || $3 || \
-         COALESCE(sc.value || '', ''), \
+         COALESCE({value}, ''), \
          $4 ORDER BY r.plan_id, r.due_from, r.id, sc.instrument, sc.score) AS lines \
          FROM outcome_requests AS r JOIN treatment_plans AS p ON p.id = r.plan_id \
          LEFT JOIN outcome_responses AS s ON s.request_id = r.id \

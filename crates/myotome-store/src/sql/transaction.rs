@@ -149,6 +149,7 @@ impl Transaction for SqlTransaction {
         token_hash: &str,
         expires_at: jiff::Timestamp,
     ) -> Result<()> {
+        outbox::supersede(&mut self.tx, request.id, "a newer link was sent").await?;
         outcomes::issue_link(
             &mut self.tx,
             request.id,
@@ -181,6 +182,7 @@ impl Transaction for SqlTransaction {
         response: &crate::NewResponse,
     ) -> Result<()> {
         outcomes::add_response(&mut self.tx, request.id, response, self.actor.user_id).await?;
+        outbox::supersede(&mut self.tx, request.id, "the questionnaire was answered").await?;
         self.actions.push(
             AuditAction::on_patient("outcomes.answer", request.patient_id)
                 .with_target(format!("outcome_request/{}", request.id)),
@@ -242,8 +244,11 @@ impl Transaction for SqlTransaction {
         &mut self,
         mail: &crate::Mail,
         delivery: &crate::Delivery,
-    ) -> Result<()> {
-        outbox::record(&mut self.tx, mail.id, delivery).await?;
+        lease: jiff::Timestamp,
+    ) -> Result<bool> {
+        if !outbox::record(&mut self.tx, mail.id, delivery, lease).await? {
+            return Ok(false);
+        }
         let kind = match delivery {
             crate::Delivery::Sent { .. } => "outbox.sent",
             crate::Delivery::Retry { .. } => "outbox.retry",
@@ -253,7 +258,7 @@ impl Transaction for SqlTransaction {
             AuditAction::on_patient(kind, mail.patient_id)
                 .with_target(format!("outbox/{}", mail.id)),
         );
-        Ok(())
+        Ok(true)
     }
 
     async fn visit_steps(&mut self, visit: AppointmentId) -> Result<Vec<crate::VisitStep>> {

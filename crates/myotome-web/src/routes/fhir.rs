@@ -173,7 +173,7 @@ async fn questionnaires(
     get,
     path = "/api/v1/fhir/Questionnaire/{id}",
     tag = "fhir",
-    params(("id" = String, Path, description = "Instrument id, e.g. nprs")),
+    params(("id" = String, Path, description = "Instrument id, e.g. nprs, or the resource's id, instrument-nprs")),
     responses(
         (status = 200, description = "The Questionnaire", content_type = "application/fhir+json", body = Object),
         (status = 404, description = "No such instrument", body = ErrorBody),
@@ -184,7 +184,13 @@ async fn questionnaire(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
-    let instrument = state.data.instruments.get(&id).ok_or_else(|| {
+    // By the instrument's id (`nprs`) or the resource's own (`instrument-nprs`).
+    let instrument = state
+        .data
+        .instruments
+        .iter()
+        .find(|i| i.id == id || myotome_fhir::questionnaire::questionnaire_id(&i.id) == id);
+    let instrument = instrument.ok_or_else(|| {
         let known: Vec<&str> = state
             .data
             .instruments

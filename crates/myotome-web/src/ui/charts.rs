@@ -213,9 +213,15 @@ pub struct Point<'a> {
 }
 
 /// A patient's score at each timepoint, in order, on the score's own range, with the baseline
-/// (the first answered point) as a dashed line. `better` says which way is better ("lower is
+/// answer (when there is one) as a dashed line. `better` says which way is better ("lower is
 /// better").
-pub fn trajectory(title: &str, points: &[Point<'_>], range: (f64, f64), better: &str) -> String {
+pub fn trajectory(
+    title: &str,
+    points: &[Point<'_>],
+    baseline: Option<f64>,
+    range: (f64, f64),
+    better: &str,
+) -> String {
     const WIDTH: f64 = 640.0;
     const HEIGHT: f64 = 240.0;
     const LEFT: f64 = 48.0;
@@ -257,7 +263,7 @@ pub fn trajectory(title: &str, points: &[Point<'_>], range: (f64, f64), better: 
         WIDTH - RIGHT,
         escape(better)
     );
-    if let Some(baseline) = points.iter().find_map(|p| p.value) {
+    if let Some(baseline) = baseline {
         let _ = write!(
             svg,
             r##"<line x1="{LEFT}" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="#6b5b95" stroke-dasharray="4 3"/>"##,
@@ -391,6 +397,7 @@ mod tests {
                     value: Some(2.5),
                 },
             ],
+            Some(7.0),
             (0.0, 10.0),
             "lower is better",
         );

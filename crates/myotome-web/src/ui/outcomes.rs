@@ -502,6 +502,7 @@ pub(crate) enum Retry<'a> {
 /// least once.
 fn trajectories(state: &AppState, views: &[RequestView]) -> Vec<String> {
     let mut plans: Vec<PlanId> = views.iter().map(|v| v.request.plan_id).collect();
+    plans.sort();
     plans.dedup();
     let mut charts = Vec::new();
     for plan in plans {
@@ -527,18 +528,24 @@ fn trajectories(state: &AppState, views: &[RequestView]) -> Vec<String> {
             else {
                 continue;
             };
+            let value_of = |v: &RequestView| {
+                v.scores
+                    .iter()
+                    .find(|s| s.instrument == instrument && s.score == score)
+                    .and_then(|s| s.value)
+            };
             let points: Vec<charts::Point<'_>> = of_plan
                 .iter()
                 .filter(|v| v.request.instruments.iter().any(|i| i.id == instrument))
                 .map(|v| charts::Point {
                     label: &v.request.label,
-                    value: v
-                        .scores
-                        .iter()
-                        .find(|s| s.instrument == instrument && s.score == score)
-                        .and_then(|s| s.value),
+                    value: value_of(v),
                 })
                 .collect();
+            let baseline = of_plan
+                .iter()
+                .find(|v| v.request.baseline)
+                .and_then(|v| value_of(v));
             let better = match rule.better {
                 myotome_core::instrument::Better::Lower => "lower is better",
                 myotome_core::instrument::Better::Higher => "higher is better",
@@ -546,6 +553,7 @@ fn trajectories(state: &AppState, views: &[RequestView]) -> Vec<String> {
             charts.push(charts::trajectory(
                 &format!("{label} over plan {plan}'s timepoints"),
                 &points,
+                baseline,
                 (rule.min, rule.max),
                 better,
             ));
@@ -1019,11 +1027,9 @@ async fn report_page(
         .collect();
     let product = blank_is_none(&params.product).unwrap_or_default();
     let lot = blank_is_none(&params.lot).unwrap_or_default();
-    let products = state
-        .store
-        .lot_products()
+    let products = myotome_clinic::lots::products(&state.clinic, &viewer.clinic())
         .await
-        .map_err(in_page(viewer))?
+        .map_err(|e| in_page(viewer)(ApiError::from(e)))?
         .into_iter()
         .map(|p| OptionView {
             selected: p.id.0.to_string() == product,
@@ -1031,19 +1037,20 @@ async fn report_page(
             label: p.details.name,
         })
         .collect();
-    let lots = state
-        .store
-        .lot_ledgers()
+    let lots = myotome_clinic::lots::inventory(&state.clinic, &viewer.clinic())
         .await
-        .map_err(in_page(viewer))?
+        .map_err(|e| in_page(viewer)(ApiError::from(e)))?
         .into_iter()
-        .map(|l| OptionView {
-            selected: l.lot.id.0.to_string() == lot,
-            value: l.lot.id.0.to_string(),
-            label: format!(
-                "{} — lot {}",
-                l.product.details.name, l.lot.details.lot_number
-            ),
+        .map(|view| {
+            let l = view.ledger;
+            OptionView {
+                selected: l.lot.id.0.to_string() == lot,
+                value: l.lot.id.0.to_string(),
+                label: format!(
+                    "{} — lot {}",
+                    l.product.details.name, l.lot.details.lot_number
+                ),
+            }
         })
         .collect();
     let (mut claims, mut timepoints, mut response_chart, mut responder_charts) =

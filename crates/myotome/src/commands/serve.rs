@@ -55,12 +55,6 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> Result<ExitCode> {
         )?;
         if let (Some(mailer), Some(from)) = (&mailer, &args.mail_from) {
             writeln!(out, "  E-mail goes through {} from {from}", mailer.server())?;
-            if args.public_url.is_none() {
-                writeln!(
-                    out,
-                    "  Without --public-url, e-mailed links point at the address staff use; give the one patients reach"
-                )?;
-            }
         }
         if args.demo {
             super::demo::print_accounts(store.as_ref(), &base, &mut out).await?;
