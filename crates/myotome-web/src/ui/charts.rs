@@ -23,6 +23,14 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// A chart's opening: its size, and its title as the accessible name and as a tooltip.
+fn open(title: &str, width: f64, height: f64) -> String {
+    let title = escape(title);
+    format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{title}"><title>{title}</title>"#
+    )
+}
+
 /// A bar chart of proportions (0–100 %), each with its interval, and `band` (low, high in
 /// percent) shaded behind them when given. `title` is the chart's accessible name.
 pub fn proportions(title: &str, bars: &[Bar<'_>], band: Option<(f64, f64)>) -> String {
@@ -35,13 +43,7 @@ pub fn proportions(title: &str, bars: &[Bar<'_>], band: Option<(f64, f64)>) -> S
     let plot_w = WIDTH - LEFT - RIGHT;
     let plot_h = HEIGHT - TOP - BOTTOM;
     let y = |percent: f64| TOP + plot_h * (1.0 - percent.clamp(0.0, 100.0) / 100.0);
-    let mut svg = String::new();
-    let _ = write!(
-        svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{}">"#,
-        escape(title)
-    );
-    let _ = write!(svg, "<title>{}</title>", escape(title));
+    let mut svg = open(title, WIDTH, HEIGHT);
     if let Some((low, high)) = band {
         let _ = write!(
             svg,
@@ -131,13 +133,7 @@ pub fn survival(title: &str, curve: &TimeToSurgery) -> String {
     let span = f64::from(curve.longest.max(365));
     let x = |day: u32| LEFT + plot_w * f64::from(day) / span;
     let y = |fraction: f64| TOP + plot_h * (1.0 - fraction.clamp(0.0, 1.0));
-    let mut svg = String::new();
-    let _ = write!(
-        svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{}">"#,
-        escape(title)
-    );
-    let _ = write!(svg, "<title>{}</title>", escape(title));
+    let mut svg = open(title, WIDTH, HEIGHT);
     for tick in [0.0, 0.25, 0.5, 0.75, 1.0] {
         let _ = write!(
             svg,
@@ -238,13 +234,7 @@ pub fn trajectory(
     let y = |v: f64| TOP + plot_h * (1.0 - ((v - low) / (high - low)).clamp(0.0, 1.0));
     let slot = plot_w / points.len().max(1) as f64;
     let x = |i: usize| LEFT + slot * (i as f64 + 0.5);
-    let mut svg = String::new();
-    let _ = write!(
-        svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{}">"#,
-        escape(title)
-    );
-    let _ = write!(svg, "<title>{}</title>", escape(title));
+    let mut svg = open(title, WIDTH, HEIGHT);
     for tick in [low, (low + high) / 2.0, high] {
         let _ = write!(
             svg,
