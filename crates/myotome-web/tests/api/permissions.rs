@@ -307,11 +307,12 @@ const EXPECTED: &[(&str, &str, [u16; 5])] = &[
         "/api/v1/outcome-requests/{request}/answers",
         [403, 201, 201, 201, 401],
     ),
-    // No session of the caller's plan is held yet: a surgery is no conversion after it.
+    // No session of the caller's plan is held yet: a surgery is no conversion after it (the
+    // clinician's plan was cancelled by a row above: not in the curve, a conflict).
     (
         "POST",
         "/api/v1/plans/{plan}/surgery",
-        [403, 422, 422, 422, 401],
+        [403, 409, 422, 422, 401],
     ),
     // No such conversion: the permitted are told so.
     (

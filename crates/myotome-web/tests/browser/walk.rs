@@ -1122,7 +1122,7 @@ async fn a_hip_patient_goes_on_to_surgery(browser: &mut Browser, patient: i64) {
     browser.sign_out().await;
     browser.sign_in("dr_chen").await;
     browser
-        .open("/outcomes/report?protocol=hip-biologics")
+        .open("/outcomes/report?protocol=hip-biologics#time-to-surgery")
         .await;
     let counts = browser.text_of("#surgery-counts").await;
     assert!(counts.contains("1 went on to surgery"), "{counts}");
