@@ -567,10 +567,11 @@ pub fn results(data: &ClinicalData, requests: &[OutcomeRequest], today: Date) ->
                 }
             }
             RequestView {
-                state: RequestState::of(
+                state: RequestState::of_request(
                     request.due_from,
                     request.due_until,
                     request.response.is_some(),
+                    request.baseline,
                     today,
                 ),
                 protocol_title: data
@@ -645,8 +646,10 @@ pub async fn work_list(clinic: &Clinic, caller: &Caller) -> Result<WorkList, Cli
             .get(id)
             .map_or_else(|| id.to_owned(), |p| p.protocol.title.clone())
     };
+    // A baseline past its window cannot be answered any more: nothing to chase.
     let to_chase = requests
         .into_iter()
+        .filter(|request| !baseline_closed(request, today))
         .filter_map(|request| {
             let patient = patients
                 .iter()

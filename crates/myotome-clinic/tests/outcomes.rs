@@ -456,7 +456,13 @@ async fn the_work_list_chases_what_is_overdue_and_counts_each_timepoints_respons
             )
         })
         .collect();
-    assert_eq!(chased, vec![("Hopper", "baseline", RequestState::Overdue)]);
+    // Grace's baseline can no longer be answered (treatment began): nothing to chase, though
+    // it counts as a miss in the response rate.
+    assert!(chased.is_empty(), "{chased:?}");
+    let grace = outcomes::patient_outcomes(&after, &s.nurse, other)
+        .await
+        .expect("read");
+    assert_eq!(grace[0].state, RequestState::Closed);
     let baseline_rate = list
         .rates
         .iter()
@@ -465,6 +471,18 @@ async fn the_work_list_chases_what_is_overdue_and_counts_each_timepoints_respons
     assert_eq!((baseline_rate.rate.events, baseline_rate.rate.n), (1, 2));
     // Follow-ups have not opened yet: not counted.
     assert!(list.rates.iter().all(|r| r.baseline), "{:?}", list.rates);
+    // 10 March: both patients' follow-up windows (2 to 4 weeks after the session) have closed
+    // unanswered: both are chased.
+    let march = support::clinic_on(&s.clinic, date(2027, 3, 10));
+    let in_march = outcomes::work_list(&march, &s.nurse).await.expect("listed");
+    let mut chased: Vec<(&str, RequestState)> = in_march
+        .to_chase
+        .iter()
+        .map(|c| (c.request.timepoint.as_str(), c.state))
+        .collect();
+    chased.dedup();
+    assert_eq!(chased, vec![("initial_follow_up", RequestState::Overdue)]);
+    assert_eq!(in_march.to_chase.len(), 2, "one follow-up for each patient");
 }
 
 async fn the_cohort_report_counts_responses_changes_and_responders_of_the_filtered_plans(ctx: Ctx) {

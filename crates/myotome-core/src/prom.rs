@@ -90,9 +90,26 @@ pub enum RequestState {
     /// Its window has closed without an answer: chase it.
     Overdue,
     Answered,
+    /// A baseline not answered before treatment began: an answer now would not be a
+    /// baseline, so there is nothing to chase.
+    Closed,
 }
 
 impl RequestState {
+    /// Where a request stands, a baseline past its window being closed rather than overdue.
+    pub fn of_request(
+        due_from: Date,
+        due_until: Date,
+        answered: bool,
+        baseline: bool,
+        today: Date,
+    ) -> Self {
+        match Self::of(due_from, due_until, answered, today) {
+            RequestState::Overdue if baseline => RequestState::Closed,
+            state => state,
+        }
+    }
+
     pub fn of(due_from: Date, due_until: Date, answered: bool, today: Date) -> Self {
         if answered {
             RequestState::Answered
@@ -111,6 +128,7 @@ impl RequestState {
             RequestState::Due => "due",
             RequestState::Overdue => "overdue",
             RequestState::Answered => "answered",
+            RequestState::Closed => "closed",
         }
     }
 }

@@ -296,6 +296,7 @@ fn state_word(state: RequestState) -> &'static str {
         RequestState::Due => "due",
         RequestState::Overdue => "overdue",
         RequestState::Answered => "answered",
+        RequestState::Closed => "closed",
     }
 }
 

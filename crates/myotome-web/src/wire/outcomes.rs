@@ -58,7 +58,8 @@ pub struct OutcomeRequestOut {
     pub instruments: Vec<String>,
     pub due_from: String,
     pub due_until: String,
-    /// upcoming, due, overdue or answered.
+    /// upcoming, due, overdue, answered or closed (a baseline not answered before treatment
+    /// began).
     pub state: &'static str,
     /// When the open link was sent and until when it opens.
     pub link_sent_at: Option<String>,
@@ -131,7 +132,13 @@ impl LinkOut {
     /// The link just sent; `today` places its request (upcoming, due or overdue).
     pub fn new(link: &IssuedLink, today: jiff::civil::Date) -> Self {
         let request = &link.request;
-        let state = RequestState::of(request.due_from, request.due_until, false, today);
+        let state = RequestState::of_request(
+            request.due_from,
+            request.due_until,
+            false,
+            request.baseline,
+            today,
+        );
         Self {
             path: format!("/q/{}", link.token),
             expires_at: at(link.expires_at),
