@@ -4,7 +4,7 @@
 
 use super::codec::{self, date_text, get, ts_text};
 use super::error::{DbResult, unique_or_database};
-use super::outcomes::{Bound, PlanConditions};
+use super::outcomes::{Bound, FIELD, PlanConditions, RECORD, each_line};
 use crate::outcomes::{
     ConversionId, NewConversion, ReportFilter, SurgicalConversion, TreatedPlan, Withdrawal,
 };
@@ -164,17 +164,12 @@ pub(crate) async fn treated_plans(
         .await
         .db()?;
     let mut out = Vec::new();
-    for bucket in &buckets {
-        let lines: String = get(bucket, "lines")?;
-        for line in lines.split(RECORD) {
-            out.push(treated_line(line)?);
-        }
-    }
+    each_line(&buckets, |line| {
+        out.push(treated_line(line)?);
+        Ok(())
+    })?;
     Ok(out)
 }
-
-const FIELD: char = '\u{1f}';
-const RECORD: char = '\u{1e}';
 
 /// `plan␟first session␟last visit␟last answer␟surgery`, each date possibly empty.
 fn treated_line(line: &str) -> Result<TreatedPlan> {

@@ -440,29 +440,40 @@ pub(crate) async fn report_rows(
         .await
         .db()?;
     let mut out: Vec<ReportRow> = Vec::new();
-    for bucket in &buckets {
-        let lines: String = get(bucket, "lines")?;
-        for line in lines.split(RECORD) {
-            let row = report_line(line).ok_or_else(|| StoreError::Unreadable {
-                what: "outcome report line",
-                id: line.split(FIELD).nth(1).unwrap_or("?").to_owned(),
-            })?;
-            let (request, score) = row;
-            match out.last_mut() {
-                Some(last) if last.request_id == request.request_id => {}
-                _ => out.push(request),
-            }
-            if let (Some(score), Some(last)) = (score, out.last_mut()) {
-                last.scores.push(score);
-            }
+    each_line(&buckets, |line| {
+        let (request, score) = report_line(line).ok_or_else(|| StoreError::Unreadable {
+            what: "outcome report line",
+            id: line.split(FIELD).nth(1).unwrap_or("?").to_owned(),
+        })?;
+        match out.last_mut() {
+            Some(last) if last.request_id == request.request_id => {}
+            _ => out.push(request),
         }
-    }
+        if let (Some(score), Some(last)) = (score, out.last_mut()) {
+            last.scores.push(score);
+        }
+        Ok(())
+    })?;
     Ok(out)
 }
 
-/// Separates a report line's fields, and its lines.
-const FIELD: char = '\u{1f}';
-const RECORD: char = '\u{1e}';
+/// Separates a bucketed line's fields, and its lines (ASCII's unit and record separators).
+pub(crate) const FIELD: char = '\u{1f}';
+pub(crate) const RECORD: char = '\u{1e}';
+
+/// Each line of rows whose `lines` column joins many lines with [`RECORD`], in order.
+pub(crate) fn each_line(
+    buckets: &[AnyRow],
+    mut each: impl FnMut(&str) -> Result<()>,
+) -> Result<()> {
+    for bucket in buckets {
+        let lines: String = get(bucket, "lines")?;
+        for line in lines.split(RECORD) {
+            each(line)?;
+        }
+    }
+    Ok(())
+}
 
 /// (instrument, score, value).
 type ScoreValue = (String, String, f64);
