@@ -18,6 +18,7 @@
 //! `error`, `clock`.
 
 pub mod access;
+pub mod adverse_events;
 pub mod audit;
 pub mod booking;
 pub mod clock;

@@ -113,7 +113,9 @@ impl Permission {
         match self {
             PatientRead => "Reading patient charts",
             PatientWrite => "Adding and changing patients",
-            ChartWrite => "Recording conditions, medications, allergies, weights and intake forms",
+            ChartWrite => {
+                "Recording conditions, medications, allergies, weights, intake forms and adverse events"
+            }
             ScreeningRun => "Running screenings",
             ScreeningSign => "Signing screenings",
             PlanRead => "Reading treatment plans",

@@ -810,6 +810,26 @@ pub fn alert_strip(
             source: a.source,
         })
         .collect();
+    for event in chart.adverse_events.iter().filter(|e| e.needs_attention()) {
+        let d = &event.details;
+        let mut what = format!(
+            "{} — grade {} ({})",
+            data.event_terms.label(&d.term),
+            d.grade.number(),
+            d.grade.label().to_lowercase()
+        );
+        if d.is_serious() {
+            what.push_str(", serious");
+        }
+        what.push_str(&format!("; {}", d.outcome.label().to_lowercase()));
+        lines.push(AlertLine {
+            label: "Adverse event",
+            what,
+            since: Some(d.onset_on),
+            source: format!("adverse event {}", event.id),
+            severe: d.is_serious() || d.grade >= myotome_core::adverse_event::Grade::Severe,
+        });
+    }
     for screening in &standing.signed {
         for finding in screening
             .result

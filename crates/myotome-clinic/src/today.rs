@@ -51,6 +51,9 @@ pub struct Work {
     /// Candidate requests whose person may already have a chart (the same folded name and
     /// birth date, or identifier): the charts to open and merge.
     pub request_duplicates: HashMap<PatientId, Vec<Patient>>,
+    /// Adverse events not over yet, serious first (with the patient's name), at most
+    /// [`crate::adverse_events::OPEN_LIMIT`].
+    pub adverse_events: Vec<myotome_store::OpenAdverseEvent>,
 }
 
 /// Most patients whose screening standing Today judges: today's visits' first, then the
@@ -90,6 +93,9 @@ pub async fn work(clinic: &Clinic, caller: &Caller) -> Result<Work, ClinicError>
         .candidate_intakes_since(actor, since, LIST_LIMIT)
         .await?;
     let unsigned = store.unsigned_screenings(actor, LIST_LIMIT).await?;
+    let adverse_events = store
+        .open_adverse_events(actor, crate::adverse_events::OPEN_LIMIT)
+        .await?;
     // The public form never says whether someone is on file; staff see it here.
     let mut asked: Vec<PatientId> = Vec::new();
     for form in &requests {
@@ -237,6 +243,7 @@ pub async fn work(clinic: &Clinic, caller: &Caller) -> Result<Work, ClinicError>
         .collect();
     Ok(Work {
         date,
+        adverse_events,
         stages,
         visits,
         requests,

@@ -589,35 +589,6 @@ async fn the_cohort_report_counts_responses_changes_and_responders_of_the_filter
     );
 }
 
-/// The plan's session held on its day, as the front desk marks it.
-async fn session_held(clinic: &Clinic, caller: &Caller, patient: PatientId) {
-    let visits = myotome_clinic::booking::list(clinic, caller, patient)
-        .await
-        .expect("the visits read");
-    let session = visits
-        .iter()
-        .find(|v| v.details.kind == myotome_store::AppointmentKind::Session)
-        .expect("a session");
-    myotome_clinic::booking::change(
-        clinic,
-        caller,
-        session.id,
-        myotome_clinic::booking::AppointmentChange {
-            version: session.version,
-            date: session.details.date,
-            status: myotome_store::AppointmentStatus::Completed,
-            start_time: None,
-            duration_minutes: None,
-            clinician: None,
-            label: None,
-            accept_violations: false,
-            shift_later: false,
-        },
-    )
-    .await
-    .expect("the session is marked held");
-}
-
 async fn a_conversion_to_surgery_after_treatment_is_an_event_of_the_time_to_surgery_curve(
     ctx: Ctx,
 ) {
@@ -643,7 +614,7 @@ async fn a_conversion_to_surgery_after_treatment_is_an_event_of_the_time_to_surg
         "{early:?}"
     );
 
-    session_held(&later, &s.nurse, s.patient).await;
+    support::session_held(&later, &s.nurse, s.patient).await;
     for (day, why) in [
         ("2027-09-20", "after today"),
         ("2027-01-20", "before the plan's first session"),

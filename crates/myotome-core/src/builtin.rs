@@ -1,6 +1,7 @@
 //! The built-in data, embedded in the binary at compile time: the five seed protocols, the
 //! anatomy catalogue and the terminology. A clinic adds or overrides protocols from a directory.
 
+use crate::adverse_event::EventTerms;
 use crate::biologics::ProductKinds;
 use crate::catalog::AnatomyCatalog;
 use crate::instrument::Instruments;
@@ -28,6 +29,7 @@ const ANATOMY: (&str, &str) = data_file!("catalog/anatomy.toml");
 const BIOLOGICS: (&str, &str) = data_file!("catalog/biologics.toml");
 const CONCEPTS: (&str, &str) = data_file!("terminology/concepts.toml");
 const VALUE_SETS: (&str, &str) = data_file!("terminology/value-sets.toml");
+const ADVERSE_EVENTS: (&str, &str) = data_file!("catalog/adverse-events.toml");
 const INSTRUMENTS: [(&str, &str); 2] = [
     data_file!("instruments/nprs.toml"),
     data_file!("instruments/pgic.toml"),
@@ -54,6 +56,8 @@ pub struct ClinicalData {
     pub product_kinds: ProductKinds,
     /// The outcome instruments (`instruments/*.toml`), built in plus the clinic's.
     pub instruments: Instruments,
+    /// The terms adverse events are recorded under (`catalog/adverse-events.toml`).
+    pub event_terms: EventTerms,
 }
 
 impl ClinicalData {
@@ -79,12 +83,14 @@ impl ClinicalData {
         harvests_make_autologous_kinds(&protocols, &product_kinds)?;
         let instruments = Instruments::load(&INSTRUMENTS, &[])?;
         claims_name_scored_instruments(&protocols, &instruments)?;
+        let event_terms = EventTerms::parse(ADVERSE_EVENTS.0, ADVERSE_EVENTS.1)?;
         Ok(Self {
             catalog,
             terminology,
             protocols,
             product_kinds,
             instruments,
+            event_terms,
         })
     }
 
@@ -92,6 +98,12 @@ impl ClinicalData {
     pub fn with_clinic_instruments(mut self, files: &[(String, String)]) -> Result<Self, Problems> {
         self.instruments = Instruments::load(&INSTRUMENTS, files)?;
         claims_name_scored_instruments(&self.protocols, &self.instruments)?;
+        Ok(self)
+    }
+
+    /// Adds the clinic's own adverse-event terms (a file shaped like the built-in one).
+    pub fn with_clinic_event_terms(mut self, file: &str, text: &str) -> Result<Self, Problems> {
+        self.event_terms.add_clinic_terms(file, text)?;
         Ok(self)
     }
 

@@ -4,6 +4,7 @@
 //! Pure by design: no IO, no async, no clock. Files arrive as text, time arrives as an
 //! "as of" date, and everything clinical is decided here so it can be tested without a server.
 
+pub mod adverse_event;
 pub mod alerts;
 pub mod biologics;
 pub mod builtin;

@@ -13,6 +13,7 @@
 //! - Mutable records carry a version; a write naming an older version is refused
 //!   ([`StoreError::Stale`]).
 
+pub mod adverse_events;
 pub mod documents;
 pub mod keys;
 pub mod lots;
@@ -22,6 +23,7 @@ pub mod outbox;
 pub mod outcomes;
 pub mod visits;
 
+pub use adverse_events::*;
 use async_trait::async_trait;
 pub use documents::*;
 use jiff::Timestamp;
@@ -489,6 +491,26 @@ pub trait OutcomeStore: Send + Sync {
     ) -> Result<Vec<SurgicalConversion>>;
 }
 
+/// Adverse events beyond one chart: Today's open events and the safety report (one patient's
+/// events come with the chart, [`ChartStore`]).
+#[async_trait]
+pub trait AdverseEventStore: Send + Sync {
+    /// Standing events not over yet, serious first, at most `limit`; audited as
+    /// `adverse_event.list`, listing the patients.
+    async fn open_adverse_events(&self, actor: &Actor, limit: u32)
+    -> Result<Vec<OpenAdverseEvent>>;
+    /// Every version of an event, the first first; audited as `adverse_event.read` on the
+    /// chart.
+    async fn adverse_event_history(
+        &self,
+        actor: &Actor,
+        id: AdverseEventId,
+    ) -> Result<(AdverseEvent, Vec<AdverseEventRevision>)>;
+    /// The procedures in scope and the standing events after them (numbers and terms, no
+    /// names); audited as `adverse_event.report` with the protocol or lot.
+    async fn safety_rows(&self, actor: &Actor, filter: &SafetyFilter) -> Result<SafetyRows>;
+}
+
 /// The outbox, as the mail loop and the staff's pages read it (messages are put in it, and
 /// their deliveries recorded, through a [`Transaction`]).
 #[async_trait]
@@ -526,6 +548,7 @@ pub trait Store:
     + VisitStore
     + OutcomeStore
     + OutboxStore
+    + AdverseEventStore
     + 'static
 {
     fn backend(&self) -> Backend;
@@ -543,8 +566,9 @@ pub trait Store:
 /// The store's traits, to call any area's methods on a `dyn Store`.
 pub mod prelude {
     pub use crate::{
-        AccessStore, AuditStore, ChartStore, LotStore, OutboxStore, OutcomeStore, PatientStore,
-        PlanStore, SettingsStore, Store, Transaction, VisitStore, WorkListStore,
+        AccessStore, AdverseEventStore, AuditStore, ChartStore, LotStore, OutboxStore,
+        OutcomeStore, PatientStore, PlanStore, SettingsStore, Store, Transaction, VisitStore,
+        WorkListStore,
     };
 }
 
@@ -670,6 +694,33 @@ pub trait Transaction: Send {
     async fn withdraw_surgical_conversion(
         &mut self,
         conversion: &SurgicalConversion,
+        reason: &str,
+        at: Timestamp,
+    ) -> Result<()>;
+    // --- Adverse events --------------------------------------------------------------------------
+    /// Records an adverse event on the patient's chart (its first version); audited as
+    /// `adverse_event.record` on the chart.
+    async fn add_adverse_event(
+        &mut self,
+        patient: PatientId,
+        via: ReportedVia,
+        details: &AdverseEventDetails,
+        at: Timestamp,
+    ) -> Result<AdverseEvent>;
+    async fn adverse_event(&mut self, id: AdverseEventId) -> Result<AdverseEvent>;
+    /// Brings an event up to date (a new version), if it is still at `event.version` and
+    /// stands, else a `Conflict`; audited as `adverse_event.update` on the chart.
+    async fn update_adverse_event(
+        &mut self,
+        event: &AdverseEvent,
+        details: &AdverseEventDetails,
+        at: Timestamp,
+    ) -> Result<AdverseEvent>;
+    /// Marks an event as recorded in error, with the reason; audited as
+    /// `adverse_event.in_error` on the chart.
+    async fn mark_adverse_event_in_error(
+        &mut self,
+        event: &AdverseEvent,
         reason: &str,
         at: Timestamp,
     ) -> Result<()>;

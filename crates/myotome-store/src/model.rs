@@ -170,6 +170,9 @@ pub struct MergeCounts {
     /// Conversions to surgery recorded on the merged chart's plans.
     #[serde(default)]
     pub surgical_conversions: u64,
+    /// Adverse events recorded on the merged chart.
+    #[serde(default)]
+    pub adverse_events: u64,
 }
 
 /// One version of the clinic's settings.
@@ -718,6 +721,8 @@ pub struct PatientChart {
     /// Empty unless plans were asked for (a role that may read plans).
     pub plans: Vec<TreatmentPlan>,
     pub appointments: Vec<Appointment>,
+    /// Adverse events, the latest onset first (those recorded in error too).
+    pub adverse_events: Vec<crate::AdverseEvent>,
 }
 
 // --- Safety: clearances and the chart's changes ----------------------------------------------------

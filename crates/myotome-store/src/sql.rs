@@ -24,6 +24,7 @@
 //! write transaction is committed, so no method can commit an audited action without its row.
 
 mod access;
+mod adverse_events;
 mod audit;
 mod chart;
 mod clinical;
@@ -1080,6 +1081,64 @@ impl AccessStore for SqlStore {
     }
 
     // --- Audit ------------------------------------------------------------------------------
+}
+
+#[async_trait]
+impl crate::AdverseEventStore for SqlStore {
+    async fn open_adverse_events(
+        &self,
+        actor: &Actor,
+        limit: u32,
+    ) -> Result<Vec<crate::OpenAdverseEvent>> {
+        self.audited_read(
+            actor,
+            move |tx| Box::pin(adverse_events::open(tx.conn, limit)),
+            |list| AuditAction {
+                listed_patients: distinct(list.iter().map(|e| e.event.patient_id)),
+                ..AuditAction::general("adverse_event.list")
+            },
+        )
+        .await
+    }
+
+    async fn adverse_event_history(
+        &self,
+        actor: &Actor,
+        id: crate::AdverseEventId,
+    ) -> Result<(crate::AdverseEvent, Vec<crate::AdverseEventRevision>)> {
+        self.audited_read(
+            actor,
+            move |tx| {
+                Box::pin(async move {
+                    let event = adverse_events::get_one(tx.conn, id).await?;
+                    let revisions = adverse_events::revisions(tx.conn, id).await?;
+                    Ok((event, revisions))
+                })
+            },
+            move |(event, _)| {
+                AuditAction::on_patient("adverse_event.read", event.patient_id)
+                    .with_target(format!("adverse-event/{id}"))
+            },
+        )
+        .await
+    }
+
+    async fn safety_rows(
+        &self,
+        actor: &Actor,
+        filter: &crate::SafetyFilter,
+    ) -> Result<crate::SafetyRows> {
+        let target = match &filter.scope {
+            crate::SafetyScope::Protocol(protocol) => format!("protocol/{protocol}"),
+            crate::SafetyScope::Lot(lot) => format!("lot/{lot}"),
+        };
+        self.audited_read(
+            actor,
+            move |tx| Box::pin(adverse_events::safety_rows(tx.conn, filter)),
+            move |_| AuditAction::general("adverse_event.report").with_target(target),
+        )
+        .await
+    }
 }
 
 #[async_trait]

@@ -73,3 +73,39 @@ pub fn clinic_on(clinic: &Clinic, today: Date) -> Clinic {
         Arc::new(FixedClock::on(today)),
     )
 }
+
+/// The patient's (first) plan session marked held on its day, as the front desk marks it;
+/// its visit.
+#[allow(dead_code)] // not every test binary holds sessions
+pub async fn session_held(
+    clinic: &Clinic,
+    caller: &Caller,
+    patient: myotome_store::PatientId,
+) -> myotome_store::AppointmentId {
+    let visits = myotome_clinic::booking::list(clinic, caller, patient)
+        .await
+        .expect("the visits read");
+    let session = visits
+        .iter()
+        .find(|v| v.details.kind == myotome_store::AppointmentKind::Session)
+        .expect("a session");
+    myotome_clinic::booking::change(
+        clinic,
+        caller,
+        session.id,
+        myotome_clinic::booking::AppointmentChange {
+            version: session.version,
+            date: session.details.date,
+            status: myotome_store::AppointmentStatus::Completed,
+            start_time: None,
+            duration_minutes: None,
+            clinician: None,
+            label: None,
+            accept_violations: false,
+            shift_later: false,
+        },
+    )
+    .await
+    .expect("the session is marked held");
+    session.id
+}

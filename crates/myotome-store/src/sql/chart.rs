@@ -3,7 +3,7 @@
 //! submission ([`candidate_submission`]). The SQL stays with the module that owns each table;
 //! this one only sequences it. Runs inside the caller's transaction; the caller audits.
 
-use super::{clinical, patients, plans};
+use super::{adverse_events, clinical, patients, plans};
 use crate::{
     CandidateReceipt, NewIntake, NewScreening, PatientChart, PatientDetails, PatientId, Result,
     UserId,
@@ -28,6 +28,7 @@ pub(crate) async fn read(
         Vec::new()
     };
     let appointments = plans::appointments_of(conn, id).await?;
+    let adverse_events = adverse_events::of_patient(conn, id).await?;
     Ok(PatientChart {
         patient,
         weights,
@@ -36,6 +37,7 @@ pub(crate) async fn read(
         screenings,
         plans,
         appointments,
+        adverse_events,
     })
 }
 

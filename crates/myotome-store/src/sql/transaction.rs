@@ -11,8 +11,8 @@
 use super::audit::{self, Reservation};
 use super::error::DbResult;
 use super::{
-    clinical, conversions, lots, measurements, merge, notes, outbox, outcomes, patients, plans,
-    safety, visits,
+    adverse_events, clinical, conversions, lots, measurements, merge, notes, outbox, outcomes,
+    patients, plans, safety, visits,
 };
 use crate::{
     Actor, Appointment, AppointmentDetails, AppointmentId, AuditAction, Backend, CalendarQuery,
@@ -227,6 +227,56 @@ impl Transaction for SqlTransaction {
         self.actions.push(
             AuditAction::on_patient("outcomes.surgery_withdrawn", conversion.patient_id)
                 .with_target(format!("plan/{}", conversion.plan_id)),
+        );
+        Ok(())
+    }
+
+    async fn add_adverse_event(
+        &mut self,
+        patient: crate::PatientId,
+        via: crate::ReportedVia,
+        details: &crate::AdverseEventDetails,
+        at: jiff::Timestamp,
+    ) -> Result<crate::AdverseEvent> {
+        let event =
+            adverse_events::add(&mut self.tx, patient, via, details, at, self.actor.user_id)
+                .await?;
+        self.actions.push(
+            AuditAction::on_patient("adverse_event.record", patient)
+                .with_target(format!("adverse-event/{}", event.id)),
+        );
+        Ok(event)
+    }
+
+    async fn adverse_event(&mut self, id: crate::AdverseEventId) -> Result<crate::AdverseEvent> {
+        adverse_events::get_one(&mut self.tx, id).await
+    }
+
+    async fn update_adverse_event(
+        &mut self,
+        event: &crate::AdverseEvent,
+        details: &crate::AdverseEventDetails,
+        at: jiff::Timestamp,
+    ) -> Result<crate::AdverseEvent> {
+        let updated =
+            adverse_events::update(&mut self.tx, event, details, at, self.actor.user_id).await?;
+        self.actions.push(
+            AuditAction::on_patient("adverse_event.update", event.patient_id)
+                .with_target(format!("adverse-event/{}", event.id)),
+        );
+        Ok(updated)
+    }
+
+    async fn mark_adverse_event_in_error(
+        &mut self,
+        event: &crate::AdverseEvent,
+        reason: &str,
+        at: jiff::Timestamp,
+    ) -> Result<()> {
+        adverse_events::mark_in_error(&mut self.tx, event, reason, at, self.actor.user_id).await?;
+        self.actions.push(
+            AuditAction::on_patient("adverse_event.in_error", event.patient_id)
+                .with_target(format!("adverse-event/{}", event.id)),
         );
         Ok(())
     }

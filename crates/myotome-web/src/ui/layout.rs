@@ -25,12 +25,13 @@ pub struct Chrome {
 }
 
 /// The sections, in bar order, with the permission that makes each one useful.
-const SECTIONS: [(&str, &str, Option<Permission>); 10] = [
+const SECTIONS: [(&str, &str, Option<Permission>); 11] = [
     ("/", "Today", None),
     ("/patients", "Patients", Some(Permission::PatientRead)),
     ("/calendar", "Calendar", Some(Permission::CalendarRead)),
     ("/protocols", "Protocols", Some(Permission::ProtocolRead)),
     ("/outcomes", "Outcomes", Some(Permission::OutcomeRead)),
+    ("/safety", "Safety", Some(Permission::OutcomeRead)),
     ("/inventory", "Inventory", Some(Permission::InventoryRead)),
     (
         "/settings",

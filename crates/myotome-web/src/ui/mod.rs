@@ -10,6 +10,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod adverse_events;
 pub mod alerts;
 pub mod assets;
 pub mod calendar;
@@ -62,6 +63,7 @@ pub fn routes() -> Router<AppState> {
         .merge(outcomes::routes())
         .merge(outbox::routes())
         .merge(surgery::routes())
+        .merge(adverse_events::routes())
         .merge(visit_aftercare::routes())
         .merge(admin::routes())
 }

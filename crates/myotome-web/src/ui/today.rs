@@ -84,6 +84,19 @@ struct TodayPage {
     plans_limit: u32,
     /// Active plans flagged for a re-screen or a worse new screening.
     flagged: Vec<PlanRow>,
+    /// Adverse events not over yet, serious first.
+    events: Vec<EventRow>,
+}
+
+struct EventRow {
+    id: i64,
+    patient_id: i64,
+    patient: String,
+    term: String,
+    grade: String,
+    serious: bool,
+    onset_on: String,
+    outcome: &'static str,
 }
 
 async fn today_page(viewer: Viewer, State(state): State<AppState>) -> Result<Response, UiError> {
@@ -100,6 +113,7 @@ async fn today_page(viewer: Viewer, State(state): State<AppState>) -> Result<Res
         plans_checked: 0,
         plans_limit: PLANS_CHECKED,
         flagged: Vec::new(),
+        events: Vec::new(),
     };
     if page.admin {
         return Ok(ok(&page));
@@ -179,6 +193,28 @@ async fn today_page(viewer: Viewer, State(state): State<AppState>) -> Result<Res
                 .get(&a.id)
                 .map(|c| c.clearances.clone())
                 .unwrap_or_default(),
+        })
+        .collect();
+    page.events = work
+        .adverse_events
+        .iter()
+        .map(|open| EventRow {
+            id: open.event.id.0,
+            patient_id: open.event.patient_id.0,
+            patient: open.patient_name.clone(),
+            term: state
+                .data
+                .event_terms
+                .label(&open.event.details.term)
+                .to_owned(),
+            grade: format!(
+                "{} — {}",
+                open.event.details.grade.number(),
+                open.event.details.grade.label()
+            ),
+            serious: open.event.details.is_serious(),
+            onset_on: open.event.details.onset_on.to_string(),
+            outcome: open.event.details.outcome.label(),
         })
         .collect();
     page.flagged = work

@@ -217,6 +217,8 @@ struct ChartPage {
     screenings: Vec<ScreeningView>,
     plans: Vec<PlanView>,
     appointments: Vec<AppointmentView>,
+    /// Adverse events, the latest onset first.
+    adverse_events: Vec<crate::ui::adverse_events::EventSummary>,
     timeline: Vec<TimelineEntry>,
     safety: SafetyStrip,
     /// This chart was merged into that one (its records are there now).
@@ -247,6 +249,7 @@ struct ChartData {
     screenings: Vec<StoredScreening>,
     plans: Vec<TreatmentPlan>,
     appointments: Vec<Appointment>,
+    adverse_events: Vec<myotome_store::AdverseEvent>,
     users: Vec<User>,
 }
 
@@ -272,6 +275,7 @@ async fn read_chart(
         screenings: chart.screenings,
         plans: chart.plans,
         appointments: chart.appointments,
+        adverse_events: chart.adverse_events,
         users,
     })
 }
@@ -603,6 +607,11 @@ impl ChartPage {
             screenings,
             plans,
             appointments,
+            adverse_events: data
+                .adverse_events
+                .iter()
+                .map(|e| crate::ui::adverse_events::summary(state, viewer, e))
+                .collect(),
             timeline,
             patient,
             weight_form: WeightForm::default(),
