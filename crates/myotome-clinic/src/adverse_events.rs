@@ -319,12 +319,12 @@ pub async fn update(
     let event = tx.adverse_event(id).await?;
     if event.in_error.is_some() {
         return Err(ClinicError::Conflict(
-            "this event was marked as recorded in error; it is kept as it was".to_owned(),
+            "This event was marked as recorded in error; it is kept as it was.".to_owned(),
         ));
     }
     if event.version != version {
         return Err(ClinicError::Stale(
-            "this event was brought up to date by someone else since you opened it; open it again to see it as it stands".to_owned(),
+            "This event was brought up to date by someone else since you opened it; open it again to see it as it stands.".to_owned(),
         ));
     }
     check_links(&mut tx, event.patient_id, &details).await?;
@@ -354,6 +354,16 @@ pub async fn mark_in_error(
     let marked = tx.adverse_event(id).await?;
     tx.commit().await?;
     Ok(marked)
+}
+
+/// Every event on the patient's chart (those recorded in error too), the latest onset first.
+pub async fn for_patient(
+    clinic: &Clinic,
+    caller: &Caller,
+    patient: PatientId,
+) -> Result<Vec<AdverseEvent>, ClinicError> {
+    caller.may(Permission::PatientRead)?;
+    Ok(clinic.store.adverse_events(&caller.actor, patient).await?)
 }
 
 /// An event with every version it went through.

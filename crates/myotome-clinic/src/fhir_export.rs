@@ -1,7 +1,8 @@
 //! A patient's whole Myotome record as FHIR R4, shared by `myotome export` and
 //! `GET /api/v1/fhir/Patient/{id}/$everything`: the chart read through the store (so every read
 //! is audited), turned into myotome-fhir's export input, and bundled — with the patient's
-//! questionnaire answers as QuestionnaireResponses. Also the library's instruments as
+//! questionnaire answers as QuestionnaireResponses and its adverse events as AdverseEvents. Also
+//! the library's instruments as
 //! Questionnaires.
 
 use crate::ClinicError;
@@ -172,7 +173,41 @@ pub async fn everything(
             .iter()
             .map(|r| questionnaire::questionnaire_response(&patient_id, r)),
     );
+    // Adverse events that stand (one recorded in error is no event: R4's AdverseEvent has no
+    // status to say so).
+    let events = store.adverse_events(actor, id).await?;
+    resources.extend(
+        events
+            .iter()
+            .filter(|e| e.in_error.is_none())
+            .map(|e| export::adverse_event(&adverse_event_export(data, e))),
+    );
     Ok(export::bundle(kind, resources))
+}
+
+fn adverse_event_export(
+    data: &ClinicalData,
+    event: &myotome_store::AdverseEvent,
+) -> export::AdverseEventExport {
+    let d = &event.details;
+    export::AdverseEventExport {
+        id: event.id.0,
+        patient_id: event.patient_id.0,
+        term: d.term.clone(),
+        label: data.event_terms.label(&d.term).to_owned(),
+        onset_on: d.onset_on,
+        recorded: event.recorded_at.to_string(),
+        grade: d.grade.number(),
+        serious: d.is_serious(),
+        outcome: d.outcome.as_str().to_owned(),
+        procedure: d
+            .appointment_id
+            .map(|a| (a.0, format!("{} (WHO-UMC)", d.procedure_causality.label()))),
+        lot: d
+            .lot_id
+            .zip(d.product_causality)
+            .map(|(lot, causality)| (lot.0, format!("{} (WHO-UMC)", causality.label()))),
+    }
 }
 
 /// Every instrument of the library as a Questionnaire, in one Bundle.

@@ -726,3 +726,84 @@ pub fn procedure(p: &ProcedureExport) -> Value {
     }
     out
 }
+
+/// An adverse event, as exported.
+pub struct AdverseEventExport {
+    /// The event's id: the resource is `AdverseEvent/adverse-event-{id}`.
+    pub id: i64,
+    pub patient_id: i64,
+    /// The term's id (a code of the clinic's own list) and its label.
+    pub term: String,
+    pub label: String,
+    pub onset_on: jiff::civil::Date,
+    /// When it was recorded (RFC 3339).
+    pub recorded: String,
+    /// CTCAE v5.0 grade, 1 to 5.
+    pub grade: u8,
+    pub serious: bool,
+    /// FHIR's `adverse-event-outcome` code.
+    pub outcome: String,
+    /// The visit it followed (`Procedure/visit-{id}`), with the causality in words.
+    pub procedure: Option<(i64, String)>,
+    /// The lot given there (`Medication/lot-{id}`), with the causality in words.
+    pub lot: Option<(i64, String)>,
+}
+
+/// The code system of the clinic's adverse-event terms (`catalog/adverse-events.toml`).
+pub const ADVERSE_EVENT_TERMS: &str = "urn:myotome:adverse-event-term";
+/// The extension that carries the CTCAE grade (R4's AdverseEvent has no grade element).
+pub const CTCAE_GRADE_EXTENSION: &str = "urn:myotome:fhir:ctcae-grade";
+
+/// An adverse event as an R4 `AdverseEvent` (actuality `actual`): the event by the clinic's
+/// term, its seriousness and severity (R4's three-step scale: grade 1 mild, 2 moderate, 3 and
+/// above severe — the CTCAE grade itself in an extension), its outcome, and the suspected
+/// procedure and lot, each with the clinician's causality assessment.
+pub fn adverse_event(e: &AdverseEventExport) -> Value {
+    let severity = match e.grade {
+        1 => "mild",
+        2 => "moderate",
+        _ => "severe",
+    };
+    let mut out = json!({
+        "resourceType": "AdverseEvent",
+        "id": format!("adverse-event-{}", e.id),
+        "extension": [{ "url": CTCAE_GRADE_EXTENSION, "valueInteger": e.grade }],
+        "actuality": "actual",
+        "event": {
+            "coding": [{ "system": ADVERSE_EVENT_TERMS, "code": e.term, "display": e.label }],
+            "text": e.label,
+        },
+        "subject": { "reference": format!("Patient/{}", e.patient_id) },
+        "date": e.onset_on.to_string(),
+        "recordedDate": e.recorded,
+        "seriousness": { "coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/adverse-event-seriousness",
+            "code": if e.serious { "serious" } else { "non-serious" },
+        }] },
+        "severity": { "coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/adverse-event-severity",
+            "code": severity,
+        }] },
+        "outcome": { "coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/adverse-event-outcome",
+            "code": e.outcome,
+        }] },
+    });
+    let mut suspects = Vec::new();
+    if let Some((visit, causality)) = &e.procedure {
+        suspects.push(json!({
+            "instance": { "reference": format!("Procedure/visit-{visit}") },
+            "causality": [{ "assessment": { "text": causality } }],
+        }));
+    }
+    if let Some((lot, causality)) = &e.lot {
+        suspects.push(json!({
+            "instance": { "reference": format!("Medication/lot-{lot}") },
+            "causality": [{ "assessment": { "text": causality } }],
+        }));
+    }
+    if !suspects.is_empty() {
+        out["suspectEntity"] = Value::Array(suspects);
+    }
+    out
+}

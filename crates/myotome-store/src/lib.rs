@@ -499,6 +499,9 @@ pub trait AdverseEventStore: Send + Sync {
     /// `adverse_event.list`, listing the patients.
     async fn open_adverse_events(&self, actor: &Actor, limit: u32)
     -> Result<Vec<OpenAdverseEvent>>;
+    /// Every event on the patient's chart (those recorded in error too), the latest onset
+    /// first; audited as `adverse_event.read` on the chart.
+    async fn adverse_events(&self, actor: &Actor, patient: PatientId) -> Result<Vec<AdverseEvent>>;
     /// Every version of an event, the first first; audited as `adverse_event.read` on the
     /// chart.
     async fn adverse_event_history(

@@ -1101,6 +1101,25 @@ impl crate::AdverseEventStore for SqlStore {
         .await
     }
 
+    async fn adverse_events(
+        &self,
+        actor: &Actor,
+        patient: PatientId,
+    ) -> Result<Vec<crate::AdverseEvent>> {
+        self.audited_read(
+            actor,
+            move |tx| {
+                Box::pin(async move {
+                    // A patient not on file is `NotFound`, not an empty list.
+                    patients::get_patient(tx.conn, patient).await?;
+                    adverse_events::of_patient(tx.conn, patient).await
+                })
+            },
+            move |_| AuditAction::on_patient("adverse_event.read", patient),
+        )
+        .await
+    }
+
     async fn adverse_event_history(
         &self,
         actor: &Actor,

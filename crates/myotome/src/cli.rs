@@ -24,6 +24,17 @@ pub struct Cli {
     )]
     pub product_kinds: Option<PathBuf>,
 
+    /// The clinic's own adverse-event terms (a TOML file shaped like the built-in
+    /// `catalog/adverse-events.toml`, each term citing its source): added to the seeds' terms;
+    /// an id already built in is refused.
+    #[arg(
+        long,
+        global = true,
+        env = "MYOTOME_ADVERSE_EVENT_TERMS",
+        value_name = "FILE"
+    )]
+    pub adverse_event_terms: Option<PathBuf>,
+
     /// The clinic database: a SQLite file path (created on first use) or a postgres:// URL.
     #[arg(
         long,

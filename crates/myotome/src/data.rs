@@ -32,7 +32,8 @@ pub fn read_source(path: &Path) -> Result<SourceFile> {
     })
 }
 
-/// Built-ins plus the clinic's protocol directory and product kinds, where given.
+/// Built-ins plus the clinic's protocol directory, product kinds and adverse-event terms, where
+/// given.
 pub fn load(cli: &crate::cli::Cli) -> Result<ClinicalData> {
     let clinic = match cli.protocols.as_deref() {
         Some(dir) => read_protocol_dir(dir)?,
@@ -45,7 +46,18 @@ pub fn load(cli: &crate::cli::Cli) -> Result<ClinicalData> {
         ),
         None => None,
     };
-    ClinicalData::load_with_kinds(&clinic, kinds.as_ref()).map_err(|problems| {
+    let failed = |problems: myotome_core::problem::Problems| {
         anyhow::anyhow!("the clinical data did not load; fix these and try again:\n{problems}")
-    })
+    };
+    let data = ClinicalData::load_with_kinds(&clinic, kinds.as_ref()).map_err(failed)?;
+    match cli.adverse_event_terms.as_deref() {
+        Some(file) => {
+            let source = read_source(file).with_context(|| {
+                "check --adverse-event-terms or MYOTOME_ADVERSE_EVENT_TERMS".to_owned()
+            })?;
+            data.with_clinic_event_terms(&source.name, &source.text)
+                .map_err(failed)
+        }
+        None => Ok(data),
+    }
 }

@@ -2,6 +2,7 @@
 //! and is registered through utoipa-axum's `routes!`, so the OpenAPI document is built from the
 //! same list the router serves and cannot drift from it.
 
+mod adverse_events;
 pub(crate) mod appointments;
 pub(crate) mod audit;
 mod fhir;
@@ -43,6 +44,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(lots::routes())
         .merge(storage::routes())
         .merge(outcomes::routes())
+        .merge(adverse_events::routes())
         .merge(visit_day::routes())
         .merge(users::routes())
         .merge(tokens::routes())

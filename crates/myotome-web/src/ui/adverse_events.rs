@@ -512,22 +512,23 @@ async fn render_event(
     } else {
         None
     };
-    let lot_status = match event.details.lot_id {
-        Some(lot) if viewer.may(Permission::LotReceive) => {
-            myotome_clinic::lots::get(&state.clinic, &caller, lot)
-                .await
-                .ok()
-                .map(|view| view.standing.status)
-        }
-        _ => None,
+    let lot_view = match event.details.lot_id {
+        Some(lot) => myotome_clinic::lots::get(&state.clinic, &caller, lot)
+            .await
+            .ok(),
+        None => None,
     };
+    let lot_status = lot_view
+        .as_ref()
+        .filter(|_| viewer.may(Permission::LotReceive))
+        .map(|view| view.standing.status);
     let quarantine = adverse_events::offers_quarantine(&event, lot_status)
         .then(|| {
             event.details.lot_id.map(|lot| {
                 (
                     lot.0,
                     format!(
-                        "Adverse event {} ({}) judged {} related to the product",
+                        "Adverse event {} ({}): the product judged a {} cause",
                         event.id,
                         state.data.event_terms.label(&event.details.term),
                         event
@@ -562,7 +563,13 @@ async fn render_event(
             ),
         })
         .collect();
-    let summary = summary(state, viewer, &event);
+    let mut summary = summary(state, viewer, &event);
+    if let Some(view) = &lot_view {
+        summary.lot = Some(format!(
+            "lot {} ({})",
+            view.ledger.lot.details.lot_number, view.ledger.product.details.name
+        ));
+    }
     let page = EventPage {
         chrome: Chrome::for_viewer(viewer, "/patients"),
         title: format!("Adverse event {} — {}", event.id, summary.term),

@@ -4,6 +4,7 @@
 //! shapes the command line prints too (`clinical`, `fhir`) are the `myotome-wire` crate's.
 
 pub mod admin;
+pub mod adverse_events;
 pub mod care;
 pub mod fhir_bundle;
 pub mod integer;

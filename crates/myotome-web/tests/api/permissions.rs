@@ -314,6 +314,38 @@ const EXPECTED: &[(&str, &str, [u16; 5])] = &[
         "/api/v1/plans/{plan}/surgery",
         [403, 409, 422, 422, 401],
     ),
+    // Adverse events: recorded and read by those who keep charts (an event with no visit
+    // recorded from a call); no such event for the rest of its routes.
+    (
+        "POST",
+        "/api/v1/patients/{patient}/adverse-events",
+        [403, 201, 201, 201, 401],
+    ),
+    (
+        "GET",
+        "/api/v1/patients/{patient}/adverse-events",
+        [403, 200, 200, 200, 401],
+    ),
+    (
+        "GET",
+        "/api/v1/adverse-events/{event}",
+        [403, 404, 404, 404, 401],
+    ),
+    (
+        "PUT",
+        "/api/v1/adverse-events/{event}",
+        [403, 404, 404, 404, 401],
+    ),
+    (
+        "POST",
+        "/api/v1/adverse-events/{event}/in-error",
+        [403, 404, 404, 404, 401],
+    ),
+    (
+        "GET",
+        "/api/v1/safety/report?protocol=ims",
+        [403, 200, 200, 200, 401],
+    ),
     // No such conversion: the permitted are told so.
     (
         "POST",
@@ -603,6 +635,16 @@ fn body(
         ("POST", "/api/v1/plans/{plan}/surgery") => json!({
             "surgery_on": "2026-12-01", "procedure": "Total knee arthroplasty",
         }),
+        ("POST", "/api/v1/patients/{patient}/adverse-events") => json!({
+            "term": "bruising", "onset_on": "2026-01-05", "grade": 1,
+            "procedure_causality": "probable", "outcome": "ongoing",
+        }),
+        ("PUT", "/api/v1/adverse-events/{event}") => json!({
+            "version": 1,
+            "event": { "term": "bruising", "onset_on": "2026-01-05", "grade": 1,
+                       "procedure_causality": "probable", "outcome": "ongoing" },
+        }),
+        ("POST", "/api/v1/adverse-events/{event}/in-error") => json!({ "reason": "wrong chart" }),
         ("POST", "/api/v1/surgical-conversions/{conversion}/withdraw") => {
             json!({ "reason": "recorded in error" })
         }
@@ -637,6 +679,7 @@ fn path(template: &str, mine: &Targets, admin: &AdminTargets) -> String {
         .replace("{protocol}", "ims")
         .replace("{instrument}", "nprs")
         .replace("{conversion}", "999999")
+        .replace("{event}", "999999")
 }
 
 async fn every_route_answers_each_caller_as_the_product_says(app: TestApp) {

@@ -670,7 +670,7 @@ mod the_secure_cookie_setting_marks_the_cookie_secure {
 }
 
 /// Every /api/v1 path the API serves, as the product lists them.
-const API_PATHS: [&str; 63] = [
+const API_PATHS: [&str; 67] = [
     "/api/v1/session",
     "/api/v1/setup",
     "/api/v1/patients",
@@ -710,6 +710,10 @@ const API_PATHS: [&str; 63] = [
     "/api/v1/outcome-requests/{id}/email",
     "/api/v1/plans/{id}/surgery",
     "/api/v1/surgical-conversions/{id}/withdraw",
+    "/api/v1/patients/{id}/adverse-events",
+    "/api/v1/adverse-events/{id}",
+    "/api/v1/adverse-events/{id}/in-error",
+    "/api/v1/safety/report",
     "/api/v1/outcome-requests/{id}/answers",
     "/api/v1/outcomes/work-list",
     "/api/v1/outcomes/report",

@@ -304,6 +304,92 @@ async fn hip_day(app: TestApp) {
     .collect();
     crate::fhir::r4_validator::validate_r4(&files);
 
+    // Swelling at the injection site that evening, possibly from the product: recorded on the
+    // visit and its lot, brought up to date once (a stale version refused), counted in the
+    // safety report and exported as an R4 AdverseEvent that validates.
+    let today = jiff::Zoned::now().date().to_string();
+    let swelling = json!({
+        "reported_via": "chart", "term": "swelling", "onset_on": today, "grade": 2,
+        "procedure_causality": "probable", "product_causality": "possible",
+        "outcome": "ongoing", "appointment_id": visit, "lot_id": lot["id"],
+        "actions_taken": "Ice and elevation; call back tomorrow",
+    });
+    let event = app
+        .staff
+        .post(
+            &format!("/api/v1/patients/{patient}/adverse-events"),
+            swelling.clone(),
+        )
+        .await
+        .assert_status(201)
+        .clone();
+    assert_eq!(event["event"]["grade"], json!(2));
+    assert!(
+        event["event"]["grade_definition"]
+            .as_str()
+            .is_some_and(|d| d.contains("everyday tasks")),
+        "{event}"
+    );
+    let event_id = event["id"].as_i64().expect("an id");
+    let mut resolved = swelling.clone();
+    resolved["outcome"] = json!("resolved");
+    resolved["ended_on"] = json!(today);
+    resolved.as_object_mut().map(|o| o.remove("reported_via"));
+    app.clinician
+        .put(
+            &format!("/api/v1/adverse-events/{event_id}"),
+            json!({ "version": event["version"], "event": resolved }),
+        )
+        .await
+        .assert_status(200);
+    app.staff
+        .put(
+            &format!("/api/v1/adverse-events/{event_id}"),
+            json!({ "version": event["version"], "event": resolved }),
+        )
+        .await
+        .assert_error(409, "stale_version");
+    let history = app
+        .staff
+        .get(&format!("/api/v1/adverse-events/{event_id}"))
+        .await
+        .assert_status(200)
+        .clone();
+    assert_eq!(history["versions"].as_array().map(Vec::len), Some(2));
+    let report = app
+        .staff
+        .get("/api/v1/safety/report?protocol=hip-biologics")
+        .await
+        .assert_status(200)
+        .clone();
+    assert_eq!(report["procedures"], json!(1));
+    assert_eq!(report["rates"][0]["term"], json!("swelling"));
+    assert_eq!(report["rates"][0]["procedures"]["events"], json!(1));
+    let everything = app
+        .clinician
+        .get(&format!("/api/v1/fhir/Patient/{patient}/$everything"))
+        .await
+        .assert_status(200)
+        .clone();
+    let adverse = everything["entry"]
+        .as_array()
+        .and_then(|e| {
+            e.iter()
+                .find(|e| e["resource"]["resourceType"] == json!("AdverseEvent"))
+        })
+        .map(|e| e["resource"].clone())
+        .expect("the event in the record");
+    assert_eq!(adverse["event"]["coding"][0]["code"], json!("swelling"));
+    assert_eq!(adverse["severity"]["coding"][0]["code"], json!("moderate"));
+    assert_eq!(adverse["outcome"]["coding"][0]["code"], json!("resolved"));
+    assert_eq!(
+        adverse["suspectEntity"][1]["instance"]["reference"],
+        json!(format!("Medication/lot-{}", lot["id"]))
+    );
+    let file = dir.path().join("adverse-event.json");
+    std::fs::write(&file, serde_json::to_vec(&adverse).expect("json")).expect("write");
+    crate::fhir::r4_validator::validate_r4(&[file]);
+
     // Documented on the wrong visit: marked entered in error with the reason, kept as it was,
     // and exported as such; a second mark is refused.
     app.staff

@@ -810,8 +810,8 @@ async fn a_lot_is_received_by_its_label_issued_and_recalled(browser: &mut Browse
 /// procedure is refused until its five minutes have passed (seed 003); then it starts on the
 /// clinician's reason for the unticked item, ends, and the observation is ended early with a
 /// reason. Today shows where the visit stands.
-/// The hip patient treated today, returned for the months after.
-async fn a_hip_session_day_from_arrival_to_observation(browser: &mut Browser) -> i64 {
+/// The hip patient treated today and the visit, returned for the reaction and the months after.
+async fn a_hip_session_day_from_arrival_to_observation(browser: &mut Browser) -> (i64, i64) {
     let app = browser.app();
     let patient = crate::support::create_patient(&app.clinician, "Dayfield").await;
     let today = jiff::Zoned::now().date();
@@ -1054,7 +1054,97 @@ async fn a_hip_session_day_from_arrival_to_observation(browser: &mut Browser) ->
         today_list.contains("Completed"),
         "the signed note completed the visit: {today_list}"
     );
-    patient
+    (patient, visit)
+}
+
+/// A reaction was seen during the hip patient's observation: the clinician records it from the
+/// visit's day as an adverse event — a grade 5 that is not fatal is refused at its field first
+/// — as a grade 2 allergic reaction possibly caused by the product. The event's page offers to
+/// quarantine the lot still in stock, and the clinician does; Today lists the event to follow
+/// up, the chart's alert strip shows it, and the safety report for hip biologics counts it per
+/// 100 procedures with its interval.
+async fn a_reaction_is_recorded_as_an_adverse_event(
+    browser: &mut Browser,
+    patient: i64,
+    visit: i64,
+) {
+    browser.open(&format!("/appointments/{visit}/day")).await;
+    browser.click_id("record-reaction-link").await;
+    browser.wait_for("#event-form").await;
+    let linked = browser
+        .field("appointment")
+        .await
+        .prop("value")
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    assert_eq!(linked, visit.to_string(), "the visit it followed, chosen");
+    let grades = browser.text_of("#grades").await;
+    assert!(
+        grades.contains("limits everyday tasks"),
+        "each grade's definition is shown: {grades}"
+    );
+    browser.fill("term", "allergic_reaction").await;
+    browser
+        .fill(
+            "description",
+            "Itchy wheals on the left thigh 10 minutes after the injection",
+        )
+        .await;
+    browser.check("#grade-5", true).await;
+    browser.fill("procedure_causality", "possible").await;
+    browser.click_id("save-event").await;
+    browser.wait_for("#event-form-error").await;
+    let refused = browser.text_of("#event-form").await;
+    assert!(refused.contains("Fatal"), "{refused}");
+    browser.check("#grade-2", true).await;
+    let lot = browser
+        .find("#lot option:nth-child(2)")
+        .await
+        .expect("the lot given at the visit is offered");
+    let lot_id = lot.attr("value").await.ok().flatten().unwrap_or_default();
+    let lot_label = lot.text().await.unwrap_or_default();
+    assert!(lot_label.contains("LOT-77"), "{lot_label}");
+    browser.fill("lot", &lot_id).await;
+    browser.fill("product_causality", "possible").await;
+    browser
+        .fill(
+            "actions_taken",
+            "Cetirizine 10 mg by mouth; observed a further 30 minutes",
+        )
+        .await;
+    browser.screenshot("adverse-event-form").await;
+    browser.click_id("save-event").await;
+    browser.wait_for("#event-recorded").await;
+    assert_eq!(browser.text_of("#event-grade").await, "Grade 2 — Moderate");
+    browser.wait_for("#quarantine-offer").await;
+    browser.screenshot("adverse-event-recorded").await;
+    browser.click_id("quarantine-lot").await;
+    browser
+        .wait_for_path(|p| p.starts_with("/lots/"), "the lot's page")
+        .await;
+    let ledger = browser.text_of("main").await;
+    assert!(
+        ledger.contains("Quarantined") && ledger.contains("Adverse event"),
+        "the lot is quarantined with the event as its reason: {ledger}"
+    );
+
+    browser.open("/").await;
+    let today = browser.text_of("#open-adverse-events").await;
+    assert!(today.contains("Allergic reaction"), "{today}");
+    browser.open(&format!("/patients/{patient}")).await;
+    let strip = browser.text_of("#alert-strip").await;
+    assert!(
+        strip.contains("Adverse event") && strip.contains("Allergic reaction"),
+        "{strip}"
+    );
+    browser.open("/safety?protocol=hip-biologics").await;
+    let rates = browser.text_of("#safety-rates").await;
+    assert!(rates.contains("Allergic reaction"), "{rates}");
+    let totals = browser.text_of("#safety-totals").await;
+    assert!(totals.contains("adverse events"), "{totals}");
+    browser.screenshot("safety-report").await;
 }
 
 /// Four months on, the hip patient treated that day has had a hip replacement: staff record it
@@ -1678,7 +1768,9 @@ async fn from_the_public_candidate_form_to_booked_sessions_on_the_calendar() {
     a_clearance_is_recorded_and_then_the_plan_is_made(&mut browser).await;
     a_new_allergy_flags_the_booked_care(&mut browser, patient, hip).await;
     a_lot_is_received_by_its_label_issued_and_recalled(&mut browser, hip).await;
-    let treated_today = a_hip_session_day_from_arrival_to_observation(&mut browser).await;
+    let (treated_today, treated_visit) =
+        a_hip_session_day_from_arrival_to_observation(&mut browser).await;
+    a_reaction_is_recorded_as_an_adverse_event(&mut browser, treated_today, treated_visit).await;
     an_ims_session_day_with_the_muscles_needled(&mut browser).await;
     an_im_bmc_leg_day_with_the_bone_marrow_harvest(&mut browser).await;
     a_patient_answers_the_questionnaire_on_a_phone(&mut browser).await;

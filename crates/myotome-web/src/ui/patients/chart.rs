@@ -673,6 +673,16 @@ pub(super) async fn chart(
     let chart = ChartPage::new(&state, viewer, data).with_safety(&safety);
     let mut chart = with_merges(&state, viewer, chart, merged_into).await?;
     chart.lots = lots_given(&state, viewer, id).await?;
+    // An event's lot by its number, as the look-back names it.
+    for event in &mut chart.adverse_events {
+        if let Some(given) = chart
+            .lots
+            .iter()
+            .find(|l| event.lot_href.as_deref() == Some(l.href.as_str()))
+        {
+            event.lot = Some(format!("lot {}", given.lot));
+        }
+    }
     chart.notice = match query.get("saved") {
         "1" => Some("The patient's details are saved."),
         "weight" => Some("The weight is recorded."),
