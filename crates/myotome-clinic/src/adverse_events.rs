@@ -6,9 +6,10 @@
 //! grade with Wilson 95 % intervals, the serious ones listed. The scales and the arithmetic are
 //! the core's ([`myotome_core::adverse_event`]).
 //!
-//! Who may do what: clinicians and staff record and update events (ChartWrite — staff take the
-//! patient's call; the assessment can be corrected by a new version), anyone who reads charts
-//! reads them, and the safety report is for those who read outcomes.
+//! Who may do what: clinicians and staff record events and bring them up to date (ChartWrite —
+//! staff take the patient's call); changing an event's grade, seriousness or causality, and
+//! marking one recorded in error, are a clinician's (AdverseEventAssess); anyone who reads
+//! charts reads them, and the safety report is for those who read outcomes.
 
 use crate::permissions::Permission;
 use crate::validate::Check;
@@ -20,8 +21,8 @@ use myotome_core::adverse_event::{
 use myotome_core::lots::LotStatus;
 use myotome_store::{
     AdverseEvent, AdverseEventDetails, AdverseEventId, AdverseEventRevision, AppointmentId,
-    LotEventKind, LotId, OpenAdverseEvent, PatientId, ReportedVia, SafetyFilter, SafetyScope,
-    Transaction,
+    AppointmentStatus, LotEventKind, LotId, OpenAdverseEvent, PatientId, PatientReportId,
+    ReportedVia, SafetyFilter, SafetyScope, Transaction, WaitingReport,
 };
 
 const DESCRIPTION_MAX: usize = 2000;
@@ -55,11 +56,16 @@ pub struct EventInput {
 }
 
 /// Parses and checks what can be checked without the database; the visit and the lot are
-/// checked against the chart and the ledger in the write's transaction.
-fn parse(clinic: &Clinic, input: &EventInput) -> Result<AdverseEventDetails, ClinicError> {
+/// checked against the chart and the ledger in the write's transaction. `kept_term` is the
+/// event's own term on an update, accepted even when the clinic's list no longer has it.
+fn parse(
+    clinic: &Clinic,
+    input: &EventInput,
+    kept_term: Option<&str>,
+) -> Result<AdverseEventDetails, ClinicError> {
     let mut check = Check::new();
     let term = input.term.trim();
-    if clinic.data.event_terms.get(term).is_none() {
+    if clinic.data.event_terms.get(term).is_none() && kept_term != Some(term) {
         check.add(
             "term",
             if term.is_empty() {
@@ -181,6 +187,15 @@ fn parse(clinic: &Clinic, input: &EventInput) -> Result<AdverseEventDetails, Cli
                 "needs a criterion for a grade 4 (life-threatening) event: it is serious",
             );
         }
+        if serious.contains(&SeriousCriterion::Death) && grade != Grade::Death {
+            check.add("grade", "is 5 (death) when the event resulted in death");
+        }
+        if serious.contains(&SeriousCriterion::LifeThreatening) && grade < Grade::LifeThreatening {
+            check.add(
+                "grade",
+                "is at least 4 (life-threatening) when the event was life-threatening",
+            );
+        }
     }
     let appointment = optional_id(&mut check, "appointment", &input.appointment, "visit");
     let lot = optional_id(&mut check, "lot", &input.lot, "lot");
@@ -231,8 +246,9 @@ fn optional_id(check: &mut Check, field: &str, text: &str, what: &str) -> Option
     }
 }
 
-/// The visit must be this patient's and held (or under way) no later than the onset; the lot
-/// must have been issued or given at that visit.
+/// The visit must be this patient's, held or under way (its day begun), no later than the
+/// onset; the lot must have been issued or given at that visit (issued: the observation comes
+/// before the note that records the administration is signed).
 async fn check_links(
     tx: &mut Box<dyn Transaction>,
     patient: PatientId,
@@ -249,6 +265,23 @@ async fn check_links(
             "appointment",
             format!("visit {visit} is not on this chart"),
         ));
+    }
+    match appointment.details.status {
+        AppointmentStatus::Cancelled | AppointmentStatus::NoShow => {
+            return Err(ClinicError::field(
+                "appointment",
+                format!("visit {visit} did not take place; choose the visit the event followed"),
+            ));
+        }
+        AppointmentStatus::Booked if tx.visit_steps(visit).await?.is_empty() => {
+            return Err(ClinicError::field(
+                "appointment",
+                format!(
+                    "visit {visit} has not begun (no arrival recorded); choose a visit that took place"
+                ),
+            ));
+        }
+        AppointmentStatus::Booked | AppointmentStatus::Completed => {}
     }
     if details.onset_on < appointment.details.date {
         return Err(ClinicError::field(
@@ -293,7 +326,7 @@ pub async fn record(
     input: &EventInput,
 ) -> Result<AdverseEvent, ClinicError> {
     caller.may(Permission::ChartWrite)?;
-    let details = parse(clinic, input)?;
+    let details = parse(clinic, input, None)?;
     let mut tx = clinic.store.begin(&caller.actor).await?;
     tx.patient(patient).await?;
     check_links(&mut tx, patient, &details).await?;
@@ -304,8 +337,69 @@ pub async fn record(
     Ok(event)
 }
 
+/// The most waiting patient reports listed.
+pub const REPORTS_LIMIT: u32 = 100;
+
+/// Records what a patient reported through a link as an adverse event (reported by the
+/// patient), and marks the report triaged with it, in one transaction; a report triaged
+/// already is a `Conflict`. Audited as `adverse_event.record` and `adverse_event.triaged`.
+pub async fn record_reported(
+    clinic: &Clinic,
+    caller: &Caller,
+    report: PatientReportId,
+    input: &EventInput,
+) -> Result<AdverseEvent, ClinicError> {
+    caller.may(Permission::ChartWrite)?;
+    let details = parse(clinic, input, None)?;
+    let mut tx = clinic.store.begin(&caller.actor).await?;
+    let report = tx.patient_report(report).await?;
+    check_links(&mut tx, report.patient_id, &details).await?;
+    let now = clinic.clock.now();
+    let event = tx
+        .add_adverse_event(report.patient_id, ReportedVia::Patient, &details, now)
+        .await?;
+    tx.triage_patient_report(&report, Some(event.id), None, now)
+        .await?;
+    tx.commit().await?;
+    Ok(event)
+}
+
+/// Triages what a patient reported as not an adverse event (an unrelated cold, a question),
+/// with the reason; audited as `adverse_event.triaged`.
+pub async fn dismiss_report(
+    clinic: &Clinic,
+    caller: &Caller,
+    report: PatientReportId,
+    note: &str,
+) -> Result<(), ClinicError> {
+    caller.may(Permission::ChartWrite)?;
+    let mut check = Check::new();
+    check.required_text("note", note, REASON_MAX);
+    check.finish()?;
+    let mut tx = clinic.store.begin(&caller.actor).await?;
+    let report = tx.patient_report(report).await?;
+    tx.triage_patient_report(&report, None, Some(note.trim()), clinic.clock.now())
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// What patients reported through their links and no one has triaged, the oldest first.
+pub async fn reports_waiting(
+    clinic: &Clinic,
+    caller: &Caller,
+) -> Result<Vec<WaitingReport>, ClinicError> {
+    caller.may(Permission::PatientRead)?;
+    Ok(clinic
+        .store
+        .patient_reports_waiting(&caller.actor, REPORTS_LIMIT)
+        .await?)
+}
+
 /// Brings an event up to date (its outcome, the day it ended, a corrected assessment) as a new
 /// version, if no one changed it since `version` was read; audited as `adverse_event.update`.
+/// Staff bring the story up to date; changing the term, grade, seriousness or causality is a
+/// clinician's judgement (AdverseEventAssess).
 pub async fn update(
     clinic: &Clinic,
     caller: &Caller,
@@ -314,9 +408,17 @@ pub async fn update(
     input: &EventInput,
 ) -> Result<AdverseEvent, ClinicError> {
     caller.may(Permission::ChartWrite)?;
-    let details = parse(clinic, input)?;
     let mut tx = clinic.store.begin(&caller.actor).await?;
     let event = tx.adverse_event(id).await?;
+    let details = parse(clinic, input, Some(&event.details.term))?;
+    let d = &event.details;
+    let reassessed = (&details.term, details.grade, &details.serious)
+        != (&d.term, d.grade, &d.serious)
+        || (details.procedure_causality, details.product_causality)
+            != (d.procedure_causality, d.product_causality);
+    if reassessed {
+        caller.may(Permission::AdverseEventAssess)?;
+    }
     if event.in_error.is_some() {
         return Err(ClinicError::Conflict(
             "This event was marked as recorded in error; it is kept as it was.".to_owned(),
@@ -336,19 +438,26 @@ pub async fn update(
 }
 
 /// Marks an event recorded in error (on the wrong chart, or not an adverse event), with the
-/// reason; it stays on the chart marked so. Audited as `adverse_event.in_error`.
+/// reason, if no one changed it since `version` was read; it stays on the chart marked so and
+/// leaves the safety report — a clinician's decision. Audited as `adverse_event.in_error`.
 pub async fn mark_in_error(
     clinic: &Clinic,
     caller: &Caller,
     id: AdverseEventId,
+    version: i64,
     reason: &str,
 ) -> Result<AdverseEvent, ClinicError> {
-    caller.may(Permission::ChartWrite)?;
+    caller.may(Permission::AdverseEventAssess)?;
     let mut check = Check::new();
     check.required_text("reason", reason, REASON_MAX);
     check.finish()?;
     let mut tx = clinic.store.begin(&caller.actor).await?;
     let event = tx.adverse_event(id).await?;
+    if event.version != version {
+        return Err(ClinicError::Stale(
+            "This event was brought up to date by someone else since you opened it; open it again before marking it.".to_owned(),
+        ));
+    }
     tx.mark_adverse_event_in_error(&event, reason.trim(), clinic.clock.now())
         .await?;
     let marked = tx.adverse_event(id).await?;

@@ -185,6 +185,13 @@ pub async fn everything(
     Ok(export::bundle(kind, resources))
 }
 
+fn causality_export(c: myotome_core::adverse_event::Causality) -> export::CausalityExport {
+    export::CausalityExport {
+        code: c.who_umc_code(),
+        text: c.label().to_owned(),
+    }
+}
+
 fn adverse_event_export(
     data: &ClinicalData,
     event: &myotome_store::AdverseEvent,
@@ -202,11 +209,11 @@ fn adverse_event_export(
         outcome: d.outcome.as_str().to_owned(),
         procedure: d
             .appointment_id
-            .map(|a| (a.0, format!("{} (WHO-UMC)", d.procedure_causality.label()))),
+            .map(|a| (a.0, causality_export(d.procedure_causality))),
         lot: d
             .lot_id
             .zip(d.product_causality)
-            .map(|(lot, causality)| (lot.0, format!("{} (WHO-UMC)", causality.label()))),
+            .map(|(lot, c)| (lot.0, causality_export(c))),
     }
 }
 

@@ -191,6 +191,39 @@ pub struct LinkPage {
     pub first_name: String,
     pub standing: LinkStanding,
     pub instruments: Vec<Instrument>,
+    /// A follow-up also asks whether anything unexpected happened since treatment (what the
+    /// patient writes waits for staff to triage as a possible adverse event).
+    pub asks_unexpected: bool,
+}
+
+/// The link form's fields for "anything unexpected since your treatment?": `yes` or `no`, and
+/// what happened.
+pub const UNEXPECTED: &str = "unexpected";
+pub const UNEXPECTED_WHAT: &str = "unexpected_what";
+
+/// The longest account of something unexpected a patient may write.
+const UNEXPECTED_MAX: usize = 2000;
+
+/// What the patient wrote about something unexpected, checked: `None` for "no" or nothing.
+fn read_unexpected(form: &AnswerForm) -> Result<Option<String>, ClinicError> {
+    let field = |name: &str| {
+        form.iter()
+            .find(|(f, _)| f == name)
+            .map(|(_, v)| v.trim())
+            .unwrap_or_default()
+    };
+    let said = field(UNEXPECTED);
+    let what = field(UNEXPECTED_WHAT);
+    let mut check = crate::validate::Check::new();
+    check.paragraph(UNEXPECTED_WHAT, what, UNEXPECTED_MAX);
+    if said == "yes" && what.is_empty() {
+        check.add(
+            UNEXPECTED_WHAT,
+            "tell us briefly what happened, so the clinic can call you if needed",
+        );
+    }
+    check.finish()?;
+    Ok((said == "yes" || !what.is_empty()).then(|| what.to_owned()))
 }
 
 /// A baseline is what the patient says before treatment: past its window (the first
@@ -266,13 +299,27 @@ async fn through_link(
     if let Some(form) = answers
         && standing == LinkStanding::Open
     {
-        let answers = read_answers(&instruments, form)?;
+        let questions: AnswerForm = form
+            .iter()
+            .filter(|(f, _)| f != UNEXPECTED && f != UNEXPECTED_WHAT)
+            .cloned()
+            .collect();
+        let unexpected = if target.request.baseline {
+            None
+        } else {
+            read_unexpected(form)?
+        };
+        let answers = read_answers(&instruments, &questions)?;
         let response = NewResponse {
             mode: ResponseMode::Link,
             answered_at: clinic.clock.now(),
             document: response_document(&instruments, &answers),
         };
         tx.add_outcome_response(&target.request, &response).await?;
+        if let Some(text) = unexpected {
+            tx.add_patient_report(&target.request, &text, clinic.clock.now())
+                .await?;
+        }
         standing = LinkStanding::Answered;
     }
     tx.commit().await?;
@@ -282,6 +329,7 @@ async fn through_link(
         first_name: target.first_name,
         standing,
         instruments,
+        asks_unexpected: !target.request.baseline,
     }))
 }
 

@@ -65,12 +65,13 @@ pub enum Permission {
     /// Send a questionnaire link, enter answers given by telephone or at the clinic, make a
     /// plan's questionnaire requests: what staff do to keep patients answering.
     OutcomeWrite,
+    AdverseEventAssess,
 }
 
 use Permission::*;
 
 /// The matrix: (permission, admin, clinician, staff).
-const MATRIX: [(Permission, bool, bool, bool); 23] = [
+const MATRIX: [(Permission, bool, bool, bool); 24] = [
     (PatientRead, false, true, true),
     (PatientWrite, false, true, true),
     (ChartWrite, false, true, true),
@@ -94,6 +95,7 @@ const MATRIX: [(Permission, bool, bool, bool); 23] = [
     (ProcedurePerform, false, true, false),
     (OutcomeRead, false, true, true),
     (OutcomeWrite, false, true, true),
+    (AdverseEventAssess, false, true, false),
 ];
 
 impl Permission {
@@ -136,6 +138,9 @@ impl Permission {
             ProcedurePerform => "Recording the procedure itself",
             OutcomeRead => "Reading patients' outcome questionnaires",
             OutcomeWrite => "Sending outcome questionnaires and entering patients' answers",
+            AdverseEventAssess => {
+                "Changing an adverse event's grade, seriousness or causality, or marking one recorded in error"
+            }
         }
     }
 }

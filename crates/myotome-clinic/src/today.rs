@@ -54,6 +54,8 @@ pub struct Work {
     /// Adverse events not over yet, serious first (with the patient's name), at most
     /// [`crate::adverse_events::OPEN_LIMIT`].
     pub adverse_events: Vec<myotome_store::OpenAdverseEvent>,
+    /// What patients reported through their links, waiting for triage.
+    pub patient_reports: Vec<myotome_store::WaitingReport>,
 }
 
 /// Most patients whose screening standing Today judges: today's visits' first, then the
@@ -95,6 +97,9 @@ pub async fn work(clinic: &Clinic, caller: &Caller) -> Result<Work, ClinicError>
     let unsigned = store.unsigned_screenings(actor, LIST_LIMIT).await?;
     let adverse_events = store
         .open_adverse_events(actor, crate::adverse_events::OPEN_LIMIT)
+        .await?;
+    let patient_reports = store
+        .patient_reports_waiting(actor, crate::adverse_events::REPORTS_LIMIT)
         .await?;
     // The public form never says whether someone is on file; staff see it here.
     let mut asked: Vec<PatientId> = Vec::new();
@@ -244,6 +249,7 @@ pub async fn work(clinic: &Clinic, caller: &Caller) -> Result<Work, ClinicError>
     Ok(Work {
         date,
         adverse_events,
+        patient_reports,
         stages,
         visits,
         requests,

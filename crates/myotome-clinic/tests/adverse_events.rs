@@ -28,6 +28,7 @@ store_tests! {
         an_open_event_is_on_today_and_the_alert_strip_until_it_is_resolved,
         each_update_is_a_version_and_a_stale_one_is_refused,
         the_safety_report_counts_events_per_hundred_procedures_as_worked_by_hand,
+        what_a_patient_reports_on_a_follow_up_link_waits_for_triage_then_becomes_an_event,
     ],
 }
 
@@ -481,10 +482,60 @@ async fn each_update_is_a_version_and_a_stale_one_is_refused(ctx: Ctx) {
     assert_eq!(now.details.grade, Grade::Moderate);
     let grades: Vec<u8> = versions.iter().map(|v| v.details.grade.number()).collect();
     assert_eq!(grades, vec![1, 2], "every version kept");
-    // Recorded in error: kept, marked, and no longer updatable.
-    let marked = adverse_events::mark_in_error(&s.clinic, &s.nurse, first.id, "wrong patient")
-        .await
-        .expect("marked");
+    // Staff bring the story up to date, but a new grade is a clinician's judgement.
+    let regraded = adverse_events::update(
+        &s.clinic,
+        &s.nurse,
+        first.id,
+        second.version,
+        &EventInput {
+            grade: "3".to_owned(),
+            ..bruising(s.sessions[0])
+        },
+    )
+    .await
+    .expect_err("a clinician's judgement");
+    assert!(
+        matches!(regraded, ClinicError::Forbidden { .. }),
+        "{regraded:?}"
+    );
+    let resolved = adverse_events::update(
+        &s.clinic,
+        &s.nurse,
+        first.id,
+        second.version,
+        &EventInput {
+            outcome: "resolved".to_owned(),
+            ended_on: "2027-02-08".to_owned(),
+            ..worse.clone()
+        },
+    )
+    .await
+    .expect("staff record that it resolved");
+    // Recorded in error: a clinician's decision, on the version read; kept, marked, and no
+    // longer updatable.
+    let by_staff =
+        adverse_events::mark_in_error(&s.clinic, &s.nurse, first.id, resolved.version, "wrong")
+            .await
+            .expect_err("a clinician's");
+    assert!(
+        matches!(by_staff, ClinicError::Forbidden { .. }),
+        "{by_staff:?}"
+    );
+    let stale =
+        adverse_events::mark_in_error(&s.clinic, &s.doctor, first.id, second.version, "wrong")
+            .await
+            .expect_err("read before the last change");
+    assert!(matches!(stale, ClinicError::Stale(_)), "{stale:?}");
+    let marked = adverse_events::mark_in_error(
+        &s.clinic,
+        &s.doctor,
+        first.id,
+        resolved.version,
+        "wrong patient",
+    )
+    .await
+    .expect("marked");
     assert_eq!(
         marked.in_error.as_ref().map(|w| w.reason.as_str()),
         Some("wrong patient")
@@ -532,9 +583,15 @@ async fn the_safety_report_counts_events_per_hundred_procedures_as_worked_by_han
     )
     .await;
     let mistaken = record(3, bruising(s.sessions[3])).await;
-    adverse_events::mark_in_error(&s.clinic, &s.nurse, mistaken.id, "not an adverse event")
-        .await
-        .expect("marked");
+    adverse_events::mark_in_error(
+        &s.clinic,
+        &s.doctor,
+        mistaken.id,
+        mistaken.version,
+        "not an adverse event",
+    )
+    .await
+    .expect("marked");
 
     let report = adverse_events::safety_report(
         &s.clinic,
@@ -567,7 +624,8 @@ async fn the_safety_report_counts_events_per_hundred_procedures_as_worked_by_han
         .iter()
         .map(|(g, p)| (g.number(), p.events))
         .collect();
-    assert_eq!(by_grade, vec![(1, 2), (2, 1)]);
+    // Each procedure at its worst grade: session 1 at grade 1, session 2 at grade 2.
+    assert_eq!(by_grade, vec![(1, 1), (2, 1)]);
     let fatigue = &report.rates[1];
     assert_eq!(
         (fatigue.term.as_str(), fatigue.procedures.events),
@@ -579,6 +637,34 @@ async fn the_safety_report_counts_events_per_hundred_procedures_as_worked_by_han
             .any(|l| l.contains(",bruising,Bruising,all,3,2,4,50.00,15.00,85.00,0")),
         "{csv}"
     );
+    // The fatigued patient's plan is cancelled after the event: the session held and its
+    // event still count (a plan is often stopped because of the very event).
+    let plan = plans::list(&s.clinic, &s.doctor, s.patients[2])
+        .await
+        .expect("plans")[0]
+        .clone();
+    plans::change_status(
+        &s.clinic,
+        &s.doctor,
+        plan.id,
+        plan.version,
+        myotome_store::PlanStatus::Cancelled,
+        plans::BookedVisits::Cancel,
+    )
+    .await
+    .expect("cancelled");
+    let after = adverse_events::safety_report(
+        &s.clinic,
+        &s.doctor,
+        &SafetyQuery {
+            scope: SafetyScope::Protocol("ims".to_owned()),
+            from: None,
+            until: None,
+        },
+    )
+    .await
+    .expect("report");
+    assert_eq!((after.procedures, after.events), (4, 4));
     // A period that holds no session counts nothing.
     let none = adverse_events::safety_report(
         &s.clinic,
@@ -606,4 +692,141 @@ async fn the_safety_report_counts_events_per_hundred_procedures_as_worked_by_han
     .expect("report");
     assert_eq!((by_lot.procedures, by_lot.events), (1, 1));
     assert!(by_lot.title.contains("EX-7"), "{}", by_lot.title);
+}
+
+async fn what_a_patient_reports_on_a_follow_up_link_waits_for_triage_then_becomes_an_event(
+    ctx: Ctx,
+) {
+    use myotome_clinic::outcomes::{self, LinkStanding};
+    let s = setting(&ctx, 1).await;
+    // A hip plan: seed 003 names its follow-up (2–4 weeks after the session), which asks.
+    let patient = ctx
+        .store
+        .create_patient(
+            &s.doctor.actor,
+            &patient("Hipwell", "Ines", date(1958, 3, 3)),
+        )
+        .await
+        .expect("created")
+        .id;
+    let planned = support::clinic_on(&s.clinic, date(2027, 1, 15));
+    support::screened_and_signed(&planned, &s.doctor, patient, "hip-biologics").await;
+    plans::make(
+        &planned,
+        &s.doctor,
+        patient,
+        &NewPlan {
+            protocol: "hip-biologics".to_owned(),
+            indication: "hip_osteoarthritis".to_owned(),
+            region: "hip".to_owned(),
+            side: Some("right".to_owned()),
+            target_sites: vec!["hip_joint".to_owned()],
+            dose: Some(myotome_clinic::planning::DoseInput {
+                product_volume_ml: Some(2.0),
+                ..myotome_clinic::planning::DoseInput::default()
+            }),
+            schedule: ScheduleInput {
+                start: Some("2027-02-01".to_owned()),
+                sessions: Some(1),
+                ..ScheduleInput::default()
+            },
+            ..NewPlan::default()
+        },
+        true,
+    )
+    .await
+    .expect("planned");
+    let session = support::session_held(&s.clinic, &s.nurse, patient).await;
+    let requests = outcomes::patient_outcomes(&s.clinic, &s.nurse, patient)
+        .await
+        .expect("the requests");
+    let link = myotome_store::Actor {
+        user_id: None,
+        name: "patient-link".to_owned(),
+        from: "test".to_owned(),
+    };
+    // Before treatment nothing has happened since it: the baseline does not ask.
+    let baseline = requests
+        .iter()
+        .find(|v| v.request.baseline)
+        .expect("a baseline");
+    let follow_up = requests
+        .iter()
+        .find(|v| !v.request.baseline)
+        .expect("a follow-up");
+    let sent = outcomes::send_link(&s.clinic, &s.nurse, follow_up.request.id)
+        .await
+        .expect("sent");
+    let page = outcomes::open_link(&s.clinic, &link, &sent.token)
+        .await
+        .expect("opens")
+        .expect("a page");
+    assert!(page.asks_unexpected);
+    assert!(baseline.request.baseline);
+
+    let form = |said: &str, what: &str| {
+        vec![
+            ("nprs.pain_average".to_owned(), "4".to_owned()),
+            ("unexpected".to_owned(), said.to_owned()),
+            ("unexpected_what".to_owned(), what.to_owned()),
+        ]
+    };
+    // "Yes" with nothing said is asked for the words; nothing is stored.
+    let refused = outcomes::answer_by_link(&s.clinic, &link, &sent.token, &form("yes", ""))
+        .await
+        .expect_err("the words are asked for");
+    assert!(
+        matches!(&refused, ClinicError::Invalid(f) if f.get("unexpected_what").is_some()),
+        "{refused:?}"
+    );
+    let waiting = adverse_events::reports_waiting(&s.clinic, &s.nurse)
+        .await
+        .expect("waiting");
+    assert!(waiting.is_empty());
+    let told = "Red and warm around the needle marks since Friday";
+    let answered = outcomes::answer_by_link(&s.clinic, &link, &sent.token, &form("yes", told))
+        .await
+        .expect("answered")
+        .expect("a page");
+    assert_eq!(answered.standing, LinkStanding::Answered);
+    let waiting = adverse_events::reports_waiting(&s.clinic, &s.nurse)
+        .await
+        .expect("waiting");
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(waiting[0].report.text, told);
+    assert_eq!(waiting[0].report.patient_id, patient);
+    let today = myotome_clinic::today::work(&s.clinic, &s.doctor)
+        .await
+        .expect("today");
+    assert_eq!(today.patient_reports.len(), 1, "on Today until triaged");
+
+    // Staff call, and record it as an event reported by the patient; the report is triaged.
+    let event = adverse_events::record_reported(
+        &s.clinic,
+        &s.nurse,
+        waiting[0].report.id,
+        &EventInput {
+            term: "infection".to_owned(),
+            description: told.to_owned(),
+            onset_on: "2027-02-05".to_owned(),
+            grade: "2".to_owned(),
+            procedure_causality: "probable".to_owned(),
+            actions_taken: "Seen the same day; oral antibiotics".to_owned(),
+            ..bruising(session)
+        },
+    )
+    .await
+    .expect("recorded");
+    assert_eq!(event.reported_via, ReportedVia::Patient);
+    assert_eq!(event.patient_id, patient);
+    assert!(
+        adverse_events::reports_waiting(&s.clinic, &s.nurse)
+            .await
+            .expect("waiting")
+            .is_empty()
+    );
+    let again = adverse_events::dismiss_report(&s.clinic, &s.nurse, waiting[0].report.id, "x")
+        .await
+        .expect_err("triaged once");
+    assert!(matches!(again, ClinicError::Conflict(_)), "{again:?}");
 }

@@ -226,12 +226,17 @@ impl SeriousCriterion {
 }
 
 /// How likely it is that the procedure (or the product) caused the event: the WHO-UMC
-/// categories, "conditional" and "unassessable" left out (they are decided later, by
-/// recording the event again with more known).
+/// categories (certain, probable, possible, unlikely, conditional, unassessable), and the
+/// clinic's own "not related" for an event plainly of another cause (WHO-UMC has no such
+/// category).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Causality {
     NotRelated,
     Unlikely,
+    /// More data are needed and being sought.
+    Conditional,
+    /// The information cannot be supplemented or verified.
+    Unassessable,
     Possible,
     Probable,
     Certain,
@@ -242,12 +247,14 @@ pub const CAUSALITY_SOURCE: &str =
     "WHO-UMC system for standardised case causality assessment (Uppsala Monitoring Centre)";
 
 impl Causality {
-    pub const ALL: [Causality; 5] = [
+    pub const ALL: [Causality; 7] = [
         Self::NotRelated,
         Self::Unlikely,
         Self::Possible,
         Self::Probable,
         Self::Certain,
+        Self::Conditional,
+        Self::Unassessable,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -257,6 +264,8 @@ impl Causality {
             Self::Possible => "possible",
             Self::Probable => "probable",
             Self::Certain => "certain",
+            Self::Conditional => "conditional",
+            Self::Unassessable => "unassessable",
         }
     }
 
@@ -266,17 +275,34 @@ impl Causality {
 
     pub fn label(self) -> &'static str {
         match self {
-            Self::NotRelated => "Not related",
+            Self::NotRelated => "Not related (another cause)",
             Self::Unlikely => "Unlikely",
             Self::Possible => "Possible",
             Self::Probable => "Probable",
             Self::Certain => "Certain",
+            Self::Conditional => "Conditional (more data sought)",
+            Self::Unassessable => "Unassessable",
         }
     }
 
-    /// Counted as related: possible or more (as safety reports conventionally do).
+    /// The WHO-UMC category as FHIR R4 codes it (`adverse-event-causality-assess`); `None`
+    /// for the clinic's "not related", which WHO-UMC does not have.
+    pub fn who_umc_code(self) -> Option<&'static str> {
+        match self {
+            Self::NotRelated => None,
+            Self::Unlikely => Some("Unlikely"),
+            Self::Possible => Some("Possible"),
+            Self::Probable => Some("Probably-Likely"),
+            Self::Certain => Some("Certain"),
+            Self::Conditional => Some("Conditional-Classified"),
+            Self::Unassessable => Some("Unassessable-Unclassifiable"),
+        }
+    }
+
+    /// Counted as related: possible, probable or certain (as safety reports conventionally
+    /// do); conditional and unassessable are not.
     pub fn related(self) -> bool {
-        self >= Self::Possible
+        matches!(self, Self::Possible | Self::Probable | Self::Certain)
     }
 }
 
@@ -357,7 +383,8 @@ pub struct TermRate {
     /// Procedures followed by at least one event of the term, out of every procedure: the
     /// rate per 100 procedures is its estimate × 100.
     pub procedures: Proportion,
-    /// The same by grade (grades with no event left out), mildest first.
+    /// The same by grade, each procedure at its worst grade of the term (so the grades add
+    /// up to the term's procedures), grades with no procedure left out, mildest first.
     pub by_grade: Vec<(Grade, Proportion)>,
     pub serious: u64,
 }
@@ -374,15 +401,19 @@ pub fn term_rates(procedures: u64, events: &[CountedEvent<'_>]) -> Vec<TermRate>
     let mut rates: Vec<TermRate> = terms
         .into_iter()
         .map(|(term, of_term)| {
+            // Each procedure once, at its worst grade of the term (as CTCAE tables count).
+            let mut worst: BTreeMap<i64, Grade> = BTreeMap::new();
+            for event in &of_term {
+                let grade = worst.entry(event.procedure).or_insert(event.grade);
+                *grade = (*grade).max(event.grade);
+            }
             let affected = |grade: Option<Grade>| {
-                of_term
-                    .iter()
-                    .filter(|e| grade.is_none_or(|g| e.grade == g))
-                    .map(|e| e.procedure)
-                    .collect::<BTreeSet<_>>()
-                    .len() as u64
+                worst
+                    .values()
+                    .filter(|g| grade.is_none_or(|wanted| **g == wanted))
+                    .count() as u64
             };
-            let grades: BTreeSet<Grade> = of_term.iter().map(|e| e.grade).collect();
+            let grades: BTreeSet<Grade> = worst.values().copied().collect();
             TermRate {
                 term: term.to_owned(),
                 events: of_term.len() as u64,
@@ -439,13 +470,14 @@ mod tests {
         let (low, high) = (bruising.procedures.low, bruising.procedures.high);
         assert!((low.unwrap_or(0.0) - 0.02583).abs() < 5e-5, "{low:?}");
         assert!((high.unwrap_or(0.0) - 0.19864).abs() < 5e-5, "{high:?}");
-        // Grade 1 after procedures 1, 2 and 3; grade 2 after procedure 3 alone.
+        // At its worst grade: procedures 1 and 2 at grade 1, procedure 3 at grade 2 — the
+        // grades add up to the 3 procedures.
         let grades: Vec<(u8, u64)> = bruising
             .by_grade
             .iter()
             .map(|(g, p)| (g.number(), p.events))
             .collect();
-        assert_eq!(grades, vec![(1, 3), (2, 1)]);
+        assert_eq!(grades, vec![(1, 2), (2, 1)]);
         assert_eq!(bruising.serious, 0);
         let infection = &rates[1];
         assert_eq!((infection.procedures.events, infection.serious), (1, 1));
@@ -484,5 +516,8 @@ mod tests {
         assert_eq!(Grade::from_number(0), None);
         assert_eq!(Grade::from_number(6), None);
         assert!(Causality::Possible.related() && !Causality::Unlikely.related());
+        assert!(!Causality::Conditional.related() && !Causality::Unassessable.related());
+        assert_eq!(Causality::Probable.who_umc_code(), Some("Probably-Likely"));
+        assert_eq!(Causality::NotRelated.who_umc_code(), None);
     }
 }

@@ -743,10 +743,28 @@ pub struct AdverseEventExport {
     pub serious: bool,
     /// FHIR's `adverse-event-outcome` code.
     pub outcome: String,
-    /// The visit it followed (`Procedure/visit-{id}`), with the causality in words.
-    pub procedure: Option<(i64, String)>,
-    /// The lot given there (`Medication/lot-{id}`), with the causality in words.
-    pub lot: Option<(i64, String)>,
+    /// The visit it followed (`Procedure/visit-{id}`), with the causality assessed.
+    pub procedure: Option<(i64, CausalityExport)>,
+    /// The lot given there (`Medication/lot-{id}`), with the causality assessed.
+    pub lot: Option<(i64, CausalityExport)>,
+}
+
+/// A causality assessment: its WHO-UMC code (R4 `adverse-event-causality-assess`), when it
+/// is a WHO-UMC category, and its words.
+pub struct CausalityExport {
+    pub code: Option<&'static str>,
+    pub text: String,
+}
+
+fn causality(c: &CausalityExport) -> Value {
+    let mut assessment = json!({ "text": c.text });
+    if let Some(code) = c.code {
+        assessment["coding"] = json!([{
+            "system": "http://terminology.hl7.org/CodeSystem/adverse-event-causality-assess",
+            "code": code,
+        }]);
+    }
+    json!([{ "assessment": assessment }])
 }
 
 /// The code system of the clinic's adverse-event terms (`catalog/adverse-events.toml`).
@@ -778,7 +796,7 @@ pub fn adverse_event(e: &AdverseEventExport) -> Value {
         "recordedDate": e.recorded,
         "seriousness": { "coding": [{
             "system": "http://terminology.hl7.org/CodeSystem/adverse-event-seriousness",
-            "code": if e.serious { "serious" } else { "non-serious" },
+            "code": if e.serious { "Serious" } else { "Non-serious" },
         }] },
         "severity": { "coding": [{
             "system": "http://terminology.hl7.org/CodeSystem/adverse-event-severity",
@@ -790,16 +808,16 @@ pub fn adverse_event(e: &AdverseEventExport) -> Value {
         }] },
     });
     let mut suspects = Vec::new();
-    if let Some((visit, causality)) = &e.procedure {
+    if let Some((visit, assessed)) = &e.procedure {
         suspects.push(json!({
             "instance": { "reference": format!("Procedure/visit-{visit}") },
-            "causality": [{ "assessment": { "text": causality } }],
+            "causality": causality(assessed),
         }));
     }
-    if let Some((lot, causality)) = &e.lot {
+    if let Some((lot, assessed)) = &e.lot {
         suspects.push(json!({
             "instance": { "reference": format!("Medication/lot-{lot}") },
-            "causality": [{ "assessment": { "text": causality } }],
+            "causality": causality(assessed),
         }));
     }
     if !suspects.is_empty() {

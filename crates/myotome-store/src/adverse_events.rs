@@ -14,6 +14,10 @@ id_type!(
     /// An adverse event.
     AdverseEventId
 );
+id_type!(
+    /// What a patient reported through a questionnaire's link.
+    PatientReportId
+);
 
 /// Where the clinic learned of the event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -148,4 +152,34 @@ pub struct SafetyFilter {
 pub struct SafetyRows {
     pub procedures: u64,
     pub events: Vec<AdverseEvent>,
+}
+
+/// What a patient wrote, through a follow-up questionnaire's link, when asked whether anything
+/// unexpected happened since treatment; waiting for staff until triaged.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatientReport {
+    pub id: PatientReportId,
+    pub request_id: crate::OutcomeRequestId,
+    pub patient_id: PatientId,
+    pub text: String,
+    pub reported_at: Timestamp,
+    pub triage: Option<Triage>,
+}
+
+/// How staff triaged a patient's report: recorded as an adverse event, or judged not one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Triage {
+    pub at: Timestamp,
+    pub by: Option<UserId>,
+    pub event: Option<AdverseEventId>,
+    /// Why it is not an adverse event.
+    pub note: Option<String>,
+}
+
+/// A report waiting for triage, with the patient's name and the questionnaire's timepoint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WaitingReport {
+    pub report: PatientReport,
+    pub patient_name: String,
+    pub timepoint: String,
 }

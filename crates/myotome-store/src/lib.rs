@@ -509,8 +509,15 @@ pub trait AdverseEventStore: Send + Sync {
         actor: &Actor,
         id: AdverseEventId,
     ) -> Result<(AdverseEvent, Vec<AdverseEventRevision>)>;
-    /// The procedures in scope and the standing events after them (numbers and terms, no
-    /// names); audited as `adverse_event.report` with the protocol or lot.
+    /// What patients reported through a link and staff have not triaged, the oldest first, at
+    /// most `limit`; audited as `adverse_event.reports`, listing the patients.
+    async fn patient_reports_waiting(
+        &self,
+        actor: &Actor,
+        limit: u32,
+    ) -> Result<Vec<WaitingReport>>;
+    /// The procedures in scope and the standing events after them; audited as
+    /// `adverse_event.report` with the protocol or lot, listing the events' patients.
     async fn safety_rows(&self, actor: &Actor, filter: &SafetyFilter) -> Result<SafetyRows>;
 }
 
@@ -725,6 +732,24 @@ pub trait Transaction: Send {
         &mut self,
         event: &AdverseEvent,
         reason: &str,
+        at: Timestamp,
+    ) -> Result<()>;
+    /// Keeps what the patient wrote, with the questionnaire's answers, when asked whether
+    /// anything unexpected happened; audited as `adverse_event.reported` on the chart.
+    async fn add_patient_report(
+        &mut self,
+        request: &OutcomeRequest,
+        text: &str,
+        at: Timestamp,
+    ) -> Result<PatientReportId>;
+    async fn patient_report(&mut self, id: PatientReportId) -> Result<PatientReport>;
+    /// Triages a report: recorded as `event`, or not an event for `note`; a report triaged
+    /// already is a `Conflict`. Audited as `adverse_event.triaged` on the chart.
+    async fn triage_patient_report(
+        &mut self,
+        report: &PatientReport,
+        event: Option<AdverseEventId>,
+        note: Option<&str>,
         at: Timestamp,
     ) -> Result<()>;
     // --- The outbox ----------------------------------------------------------------------------

@@ -173,6 +173,9 @@ pub struct MergeCounts {
     /// Adverse events recorded on the merged chart.
     #[serde(default)]
     pub adverse_events: u64,
+    /// What the merged chart's patient reported through questionnaire links.
+    #[serde(default)]
+    pub patient_reports: u64,
 }
 
 /// One version of the clinic's settings.

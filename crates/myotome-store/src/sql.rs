@@ -1142,6 +1142,22 @@ impl crate::AdverseEventStore for SqlStore {
         .await
     }
 
+    async fn patient_reports_waiting(
+        &self,
+        actor: &Actor,
+        limit: u32,
+    ) -> Result<Vec<crate::WaitingReport>> {
+        self.audited_read(
+            actor,
+            move |tx| Box::pin(adverse_events::waiting(tx.conn, limit)),
+            |list| AuditAction {
+                listed_patients: distinct(list.iter().map(|w| w.report.patient_id)),
+                ..AuditAction::general("adverse_event.reports")
+            },
+        )
+        .await
+    }
+
     async fn safety_rows(
         &self,
         actor: &Actor,
@@ -1154,7 +1170,11 @@ impl crate::AdverseEventStore for SqlStore {
         self.audited_read(
             actor,
             move |tx| Box::pin(adverse_events::safety_rows(tx.conn, filter)),
-            move |_| AuditAction::general("adverse_event.report").with_target(target),
+            move |rows| AuditAction {
+                // The serious events are listed with their charts: the patients are named.
+                listed_patients: distinct(rows.events.iter().map(|e| e.patient_id)),
+                ..AuditAction::general("adverse_event.report").with_target(target)
+            },
         )
         .await
     }

@@ -53,5 +53,6 @@ pub mod need {
         ProcedurePerform,
         OutcomeRead,
         OutcomeWrite,
+        AdverseEventAssess,
     );
 }

@@ -7,7 +7,8 @@ use super::error::DbResult;
 use super::outcomes::Bound;
 use crate::adverse_events::{
     AdverseEvent, AdverseEventDetails, AdverseEventId, AdverseEventRevision, OpenAdverseEvent,
-    ReportedVia, SafetyFilter, SafetyRows, SafetyScope,
+    PatientReport, PatientReportId, ReportedVia, SafetyFilter, SafetyRows, SafetyScope, Triage,
+    WaitingReport,
 };
 use crate::outcomes::Withdrawal;
 use crate::{AppointmentId, LotId, PatientId, Result, StoreError, UserId};
@@ -134,6 +135,7 @@ pub(crate) async fn add(
     at: Timestamp,
     by: Option<UserId>,
 ) -> Result<AdverseEvent> {
+    super::patients::require_live(conn, patient).await?;
     let sql = format!(
         "INSERT INTO adverse_events ({DETAIL_COLUMNS}, patient_id, reported_via, version, \
          recorded_at, recorded_by, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7, \
@@ -208,12 +210,13 @@ pub(crate) async fn mark_in_error(
 ) -> Result<()> {
     let changed = sqlx::query(
         "UPDATE adverse_events SET in_error_at = $1, in_error_by = $2, in_error_reason = $3 \
-         WHERE id = $4 AND in_error_at IS NULL",
+         WHERE id = $4 AND in_error_at IS NULL AND version = $5",
     )
     .bind(ts_text(at))
     .bind(by.map(|u| u.0))
     .bind(reason)
     .bind(event.id.0)
+    .bind(event.version)
     .execute(&mut *conn)
     .await
     .db()?
@@ -222,7 +225,7 @@ pub(crate) async fn mark_in_error(
         Ok(())
     } else {
         Err(StoreError::Conflict(
-            "this adverse event is already marked as recorded in error".to_owned(),
+            "this adverse event is already marked as recorded in error, or was changed since it was read".to_owned(),
         ))
     }
 }
@@ -295,7 +298,9 @@ pub(crate) async fn open(conn: &mut AnyConnection, limit: u32) -> Result<Vec<Ope
         .collect()
 }
 
-/// The procedures in the report's scope and the standing events that followed them.
+/// The procedures in the report's scope and the standing events that followed them. A session
+/// held counts whatever became of its plan since: a plan is often cancelled because of the
+/// very event the report must count.
 pub(crate) async fn safety_rows(
     conn: &mut AnyConnection,
     filter: &SafetyFilter,
@@ -306,8 +311,7 @@ pub(crate) async fn safety_rows(
         SafetyScope::Protocol(protocol) => (
             String::from(
                 "SELECT a.id FROM appointments AS a JOIN treatment_plans AS p ON p.id = a.plan_id \
-                 WHERE a.kind = 'session' AND a.status = 'completed' AND p.status <> 'cancelled' \
-                 AND p.protocol_id = $1",
+                 WHERE a.kind = 'session' AND a.status = 'completed' AND p.protocol_id = $1",
             ),
             Bound::Text(protocol.clone()),
         ),
@@ -361,4 +365,126 @@ fn bound<'q>(
             Bound::Text(text) => query.bind(text.as_str()),
             Bound::Id(id) => query.bind(*id),
         })
+}
+
+// --- What patients reported through a link ------------------------------------------------------
+
+const REPORT_COLUMNS: &str = "r.id, r.request_id, r.patient_id, r.text, r.reported_at, \
+     r.triaged_at, r.triaged_by, r.adverse_event_id, r.triage_note";
+
+fn report_from(row: &AnyRow) -> Result<PatientReport> {
+    let triage = match codec::opt_ts(row, "triaged_at")? {
+        None => None,
+        Some(at) => Some(Triage {
+            at,
+            by: codec::opt_user(row, "triaged_by")?,
+            event: get::<Option<i64>>(row, "adverse_event_id")?.map(AdverseEventId),
+            note: get(row, "triage_note")?,
+        }),
+    };
+    Ok(PatientReport {
+        id: PatientReportId(get(row, "id")?),
+        request_id: crate::OutcomeRequestId(get(row, "request_id")?),
+        patient_id: PatientId(get(row, "patient_id")?),
+        text: get(row, "text")?,
+        reported_at: codec::ts(row, "reported_at")?,
+        triage,
+    })
+}
+
+/// Keeps what the patient wrote with the questionnaire's answers; one per questionnaire.
+pub(crate) async fn add_report(
+    conn: &mut AnyConnection,
+    request: crate::OutcomeRequestId,
+    patient: PatientId,
+    text: &str,
+    at: Timestamp,
+) -> Result<PatientReportId> {
+    let id: i64 = sqlx::query(
+        "INSERT INTO adverse_event_reports (request_id, patient_id, text, reported_at) \
+         VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(request.0)
+    .bind(patient.0)
+    .bind(text)
+    .bind(ts_text(at))
+    .fetch_one(&mut *conn)
+    .await
+    .db()
+    .and_then(|row| get(&row, "id"))?;
+    Ok(PatientReportId(id))
+}
+
+pub(crate) async fn report(conn: &mut AnyConnection, id: PatientReportId) -> Result<PatientReport> {
+    let row = sqlx::query(&format!(
+        "SELECT {REPORT_COLUMNS} FROM adverse_event_reports AS r WHERE r.id = $1"
+    ))
+    .bind(id.0)
+    .fetch_optional(&mut *conn)
+    .await
+    .db()?
+    .ok_or_else(|| StoreError::NotFound {
+        what: "patient's report",
+        id: id.to_string(),
+    })?;
+    report_from(&row)
+}
+
+/// Triages a report not triaged yet: recorded as `event`, or not an event for `note`.
+pub(crate) async fn triage(
+    conn: &mut AnyConnection,
+    id: PatientReportId,
+    event: Option<AdverseEventId>,
+    note: Option<&str>,
+    at: Timestamp,
+    by: Option<UserId>,
+) -> Result<()> {
+    let changed = sqlx::query(
+        "UPDATE adverse_event_reports SET triaged_at = $1, triaged_by = $2, \
+         adverse_event_id = $3, triage_note = $4 WHERE id = $5 AND triaged_at IS NULL",
+    )
+    .bind(ts_text(at))
+    .bind(by.map(|u| u.0))
+    .bind(event.map(|e| e.0))
+    .bind(note)
+    .bind(id.0)
+    .execute(&mut *conn)
+    .await
+    .db()?
+    .rows_affected();
+    if changed == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict(
+            "this report was triaged already; open the patient's chart to see what became of it"
+                .to_owned(),
+        ))
+    }
+}
+
+/// Reports not triaged yet, the oldest first, at most `limit`.
+pub(crate) async fn waiting(conn: &mut AnyConnection, limit: u32) -> Result<Vec<WaitingReport>> {
+    sqlx::query(&format!(
+        "SELECT {REPORT_COLUMNS}, p.given_names, p.family_name, q.label AS timepoint \
+         FROM adverse_event_reports AS r JOIN patients AS p ON p.id = r.patient_id \
+         JOIN outcome_requests AS q ON q.id = r.request_id \
+         WHERE r.triaged_at IS NULL ORDER BY r.reported_at, r.id LIMIT $1"
+    ))
+    .bind(i64::from(limit))
+    .fetch_all(&mut *conn)
+    .await
+    .db()?
+    .iter()
+    .map(|row| {
+        Ok(WaitingReport {
+            report: report_from(row)?,
+            patient_name: format!(
+                "{} {}",
+                get::<String>(row, "given_names")?,
+                get::<String>(row, "family_name")?
+            ),
+            timepoint: get(row, "timepoint")?,
+        })
+    })
+    .collect()
 }

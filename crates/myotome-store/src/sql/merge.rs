@@ -65,7 +65,7 @@ pub(crate) async fn possible_duplicates(
 /// counter each adds to. Plans, appointments and identifiers need more and are moved apart.
 type Counter = fn(&mut MergeCounts) -> &mut u64;
 
-const MOVED: [(&str, Counter); 14] = [
+const MOVED: [(&str, Counter); 15] = [
     ("weights", |c| &mut c.weights),
     ("measurements", |c| &mut c.measurements),
     ("clinical_records", |c| &mut c.records),
@@ -80,6 +80,7 @@ const MOVED: [(&str, Counter); 14] = [
     ("outbox", |c| &mut c.messages),
     ("surgical_conversions", |c| &mut c.surgical_conversions),
     ("adverse_events", |c| &mut c.adverse_events),
+    ("adverse_event_reports", |c| &mut c.patient_reports),
 ];
 
 /// Moves every record of `merged` to `kept` and marks `merged` as merged into it.

@@ -281,6 +281,41 @@ impl Transaction for SqlTransaction {
         Ok(())
     }
 
+    async fn add_patient_report(
+        &mut self,
+        request: &crate::OutcomeRequest,
+        text: &str,
+        at: jiff::Timestamp,
+    ) -> Result<crate::PatientReportId> {
+        let id = adverse_events::add_report(&mut self.tx, request.id, request.patient_id, text, at)
+            .await?;
+        self.actions.push(
+            AuditAction::on_patient("adverse_event.reported", request.patient_id)
+                .with_target(format!("patient-report/{id}")),
+        );
+        Ok(id)
+    }
+
+    async fn patient_report(&mut self, id: crate::PatientReportId) -> Result<crate::PatientReport> {
+        adverse_events::report(&mut self.tx, id).await
+    }
+
+    async fn triage_patient_report(
+        &mut self,
+        report: &crate::PatientReport,
+        event: Option<crate::AdverseEventId>,
+        note: Option<&str>,
+        at: jiff::Timestamp,
+    ) -> Result<()> {
+        adverse_events::triage(&mut self.tx, report.id, event, note, at, self.actor.user_id)
+            .await?;
+        self.actions.push(
+            AuditAction::on_patient("adverse_event.triaged", report.patient_id)
+                .with_target(format!("patient-report/{}", report.id)),
+        );
+        Ok(())
+    }
+
     async fn enqueue_mail(&mut self, mail: &crate::NewMail) -> Result<crate::MailId> {
         let id = outbox::enqueue(&mut self.tx, mail, self.actor.user_id).await?;
         self.actions.push(

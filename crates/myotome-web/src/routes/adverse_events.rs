@@ -146,11 +146,11 @@ async fn update(
     responses(
         (status = 200, description = "Marked", body = AdverseEventOut),
         (status = 404, description = "No such event", body = ErrorBody),
-        (status = 409, description = "Already marked", body = ErrorBody),
+        (status = 409, description = "Already marked, or changed since `version`", body = ErrorBody),
         (status = 422, description = "No reason given", body = ErrorBody),
     ))]
 async fn in_error(
-    auth: Authorized<need::ChartWrite>,
+    auth: Authorized<need::AdverseEventAssess>,
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<InErrorIn>,
@@ -159,6 +159,7 @@ async fn in_error(
         &state.clinic,
         &auth.clinic(),
         AdverseEventId(id),
+        input.version,
         &input.reason,
     )
     .await?;

@@ -45,6 +45,7 @@ pub fn routes() -> Router<AppState> {
         .route("/patients/{id}/adverse-events", post(record))
         .route("/adverse-events/{id}", get(event_page).post(update))
         .route("/adverse-events/{id}/in-error", post(mark_in_error))
+        .route("/adverse-event-reports/{id}/dismiss", post(dismiss_report))
         .route("/safety", get(safety_page))
         .route("/safety.csv", get(safety_csv))
 }
@@ -69,6 +70,7 @@ pub struct EventForm {
     pub action: String,
     pub via: &'static str,
     pub version: Option<i64>,
+    pub report: Option<i64>,
     pub expected_terms: Vec<Choice>,
     pub risk_terms: Vec<Choice>,
     pub description: String,
@@ -157,6 +159,8 @@ struct FormTarget {
     action: String,
     via: ReportedVia,
     version: Option<i64>,
+    /// The patient's report it records, when it comes from one.
+    report: Option<i64>,
 }
 
 async fn event_form(
@@ -197,11 +201,14 @@ async fn event_form(
         .appointments
         .iter()
         .filter(|a| {
-            a.details.date <= today
-                && matches!(
-                    a.details.status,
-                    AppointmentStatus::Completed | AppointmentStatus::Booked
-                )
+            // The visit linked now stays offered whatever became of it, so saving does not
+            // silently unlink it.
+            a.id.to_string() == typed.appointment.trim()
+                || (a.details.date <= today
+                    && matches!(
+                        a.details.status,
+                        AppointmentStatus::Completed | AppointmentStatus::Booked
+                    ))
         })
         .collect();
     held.sort_by_key(|a| std::cmp::Reverse((a.details.date, a.id)));
@@ -240,6 +247,7 @@ async fn event_form(
         action: target.action,
         via: target.via.as_str(),
         version: target.version,
+        report: target.report,
         expected_terms: term(true),
         risk_terms: term(false),
         description: typed.description.clone(),
@@ -305,13 +313,16 @@ struct NewParams {
     via: Option<String>,
     #[serde(default)]
     visit: Option<String>,
+    /// A patient's report (its id) to record.
+    #[serde(default)]
+    report: Option<String>,
 }
 
 async fn render_new(
     state: &AppState,
     viewer: &Viewer,
     patient: PatientId,
-    via: ReportedVia,
+    (via, report): (ReportedVia, Option<i64>),
     typed: &EventInput,
     errors: FieldErrors,
 ) -> Result<Response, UiError> {
@@ -324,6 +335,7 @@ async fn render_new(
             action: format!("/patients/{patient}/adverse-events"),
             via,
             version: None,
+            report,
         },
         typed,
         errors,
@@ -366,13 +378,36 @@ async fn new_page(
         .and_then(ReportedVia::parse)
         .unwrap_or(ReportedVia::Chart);
     let today = state.clinic.clock.today();
+    let report = params
+        .report
+        .as_deref()
+        .and_then(|r| r.trim().parse::<i64>().ok());
+    // The patient's own words start the description.
+    let told = match report {
+        Some(id) => adverse_events::reports_waiting(&state.clinic, &viewer.clinic())
+            .await
+            .map_err(|e| in_page(viewer)(ApiError::from(e)))?
+            .into_iter()
+            .find(|w| w.report.id.0 == id && w.report.patient_id == patient)
+            .map(|w| format!("The patient wrote: “{}”", w.report.text)),
+        None => None,
+    };
     let typed = EventInput {
         onset_on: today.to_string(),
         appointment: params.visit.unwrap_or_default(),
         outcome: EventOutcome::Ongoing.as_str().to_owned(),
+        description: told.unwrap_or_default(),
         ..EventInput::default()
     };
-    render_new(&state, viewer, patient, via, &typed, FieldErrors::none()).await
+    render_new(
+        &state,
+        viewer,
+        patient,
+        (via, report),
+        &typed,
+        FieldErrors::none(),
+    )
+    .await
 }
 
 async fn record(
@@ -384,15 +419,29 @@ async fn record(
     let viewer = &page.viewer;
     let patient = PatientId(id_in_path(&id, "patient").map_err(in_page(viewer))?);
     let via = ReportedVia::parse(form.get("via")).unwrap_or(ReportedVia::Chart);
+    let report = form.get("report").trim().parse::<i64>().ok();
     let input = input_of(&form);
-    match adverse_events::record(&state.clinic, &viewer.clinic(), patient, via, &input).await {
+    let caller = viewer.clinic();
+    let recorded = match report {
+        Some(id) => {
+            adverse_events::record_reported(
+                &state.clinic,
+                &caller,
+                myotome_store::PatientReportId(id),
+                &input,
+            )
+            .await
+        }
+        None => adverse_events::record(&state.clinic, &caller, patient, via, &input).await,
+    };
+    match recorded {
         Ok(event) => Ok(see_other(&format!(
             "/adverse-events/{}?recorded=1",
             event.id
         ))),
         Err(error @ ClinicError::Invalid(_)) => {
             let errors = FieldErrors::from_api(&ApiError::from(error), &[]);
-            render_new(&state, viewer, patient, via, &input, errors).await
+            render_new(&state, viewer, patient, (via, report), &input, errors).await
         }
         Err(error) => Err(in_page(viewer)(ApiError::from(error))),
     }
@@ -467,7 +516,9 @@ struct EventPage {
     event: EventSummary,
     recorded: bool,
     versions: Vec<VersionRow>,
-    may_write: bool,
+    /// A clinician may mark it recorded in error (the version it was read at goes with it).
+    may_mark: bool,
+    version: i64,
     form: Option<EventForm>,
     /// The lot to quarantine, with the reason to give.
     quarantine: Option<(i64, String)>,
@@ -503,6 +554,7 @@ async fn render_event(
                     action: format!("/adverse-events/{id}"),
                     via: event.reported_via,
                     version: Some(event.version),
+                    report: None,
                 },
                 typed,
                 errors,
@@ -577,7 +629,8 @@ async fn render_event(
         event: summary,
         recorded,
         versions,
-        may_write,
+        may_mark: may_write && viewer.may(Permission::AdverseEventAssess),
+        version: event.version,
         form,
         quarantine,
         reason_error,
@@ -632,15 +685,26 @@ async fn update(
 }
 
 async fn mark_in_error(
-    page: Page<need::ChartWrite>,
+    page: Page<need::AdverseEventAssess>,
     State(state): State<AppState>,
     PathText(id): PathText,
     form: Fields,
 ) -> Result<Response, UiError> {
     let viewer = &page.viewer;
     let id = AdverseEventId(id_in_path(&id, "adverse event").map_err(in_page(viewer))?);
-    match adverse_events::mark_in_error(&state.clinic, &viewer.clinic(), id, form.get("reason"))
-        .await
+    let version: i64 = form.get("version").trim().parse().map_err(|_| {
+        in_page(viewer)(ApiError::Conflict(
+            "The form lost which version of the event it marks; open the event again.".to_owned(),
+        ))
+    })?;
+    match adverse_events::mark_in_error(
+        &state.clinic,
+        &viewer.clinic(),
+        id,
+        version,
+        form.get("reason"),
+    )
+    .await
     {
         Ok(event) => Ok(see_other(&format!("/adverse-events/{}", event.id))),
         Err(error @ ClinicError::Invalid(_)) => {
@@ -650,6 +714,22 @@ async fn mark_in_error(
         }
         Err(error) => Err(in_page(viewer)(ApiError::from(error))),
     }
+}
+
+async fn dismiss_report(
+    page: Page<need::ChartWrite>,
+    State(state): State<AppState>,
+    PathText(id): PathText,
+    form: Fields,
+) -> Result<Response, UiError> {
+    let viewer = &page.viewer;
+    let id = myotome_store::PatientReportId(
+        id_in_path(&id, "patient's report").map_err(in_page(viewer))?,
+    );
+    adverse_events::dismiss_report(&state.clinic, &viewer.clinic(), id, form.get("note"))
+        .await
+        .map_err(|e| in_page(viewer)(ApiError::from(e)))?;
+    Ok(see_other("/outcomes#patient-reports"))
 }
 
 // --- The safety report -------------------------------------------------------------------------

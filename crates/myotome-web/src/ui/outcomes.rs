@@ -125,6 +125,12 @@ struct LinkView {
     token: String,
     questionnaires: Vec<QuestionnaireView>,
     summary: Option<String>,
+    /// A follow-up asks "anything unexpected since your treatment?"; `unexpected` is the
+    /// answer as typed (`yes`, `no` or blank), `unexpected_what` the words.
+    asks_unexpected: bool,
+    unexpected: String,
+    unexpected_what: String,
+    unexpected_error: Option<String>,
 }
 
 fn link_view(
@@ -143,6 +149,10 @@ fn link_view(
             token: String::new(),
             questionnaires: Vec::new(),
             summary: None,
+            asks_unexpected: false,
+            unexpected: String::new(),
+            unexpected_what: String::new(),
+            unexpected_error: None,
         };
     };
     let clinic_name = page
@@ -164,6 +174,10 @@ fn link_view(
         token: token.to_owned(),
         questionnaires: questionnaire(&page.instruments, form, errors),
         summary: errors.summary.clone(),
+        asks_unexpected: page.asks_unexpected,
+        unexpected: form.get(outcomes::UNEXPECTED).to_owned(),
+        unexpected_what: form.get(outcomes::UNEXPECTED_WHAT).to_owned(),
+        unexpected_error: errors.get(outcomes::UNEXPECTED_WHAT).map(str::to_owned),
     }
 }
 
@@ -288,6 +302,36 @@ struct WorkListPage {
     rows: Vec<ChaseRow>,
     rates: Vec<RateRow>,
     chase_days: i64,
+    /// What patients reported through their links, waiting for triage.
+    reports: Vec<ReportRow>,
+    may_triage: bool,
+}
+
+/// A patient's report waiting for triage.
+pub(crate) struct ReportRow {
+    pub id: i64,
+    pub patient_id: i64,
+    pub patient: String,
+    pub timepoint: String,
+    pub at: String,
+    pub text: String,
+}
+
+pub(crate) fn report_rows(
+    viewer: &Viewer,
+    waiting: &[myotome_store::WaitingReport],
+) -> Vec<ReportRow> {
+    waiting
+        .iter()
+        .map(|w| ReportRow {
+            id: w.report.id.0,
+            patient_id: w.report.patient_id.0,
+            patient: w.patient_name.clone(),
+            timepoint: w.timepoint.clone(),
+            at: viewer.time(w.report.reported_at),
+            text: w.report.text.clone(),
+        })
+        .collect()
 }
 
 fn state_word(state: RequestState) -> &'static str {
@@ -346,12 +390,17 @@ async fn work_list_page(
             },
         })
         .collect();
+    let waiting = myotome_clinic::adverse_events::reports_waiting(&state.clinic, &viewer.clinic())
+        .await
+        .map_err(|e| in_page(viewer)(ApiError::from(e)))?;
     Ok(ok(&WorkListPage {
         chrome: Chrome::for_viewer(viewer, "/outcomes"),
         title: "Outcome questionnaires",
         rows,
         rates,
         chase_days: outcomes::CHASE_DAYS,
+        reports: report_rows(viewer, &waiting),
+        may_triage: viewer.may(myotome_clinic::permissions::Permission::ChartWrite),
     }))
 }
 

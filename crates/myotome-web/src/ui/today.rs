@@ -86,6 +86,8 @@ struct TodayPage {
     flagged: Vec<PlanRow>,
     /// Adverse events not over yet, serious first.
     events: Vec<EventRow>,
+    /// What patients reported through their links, waiting for triage.
+    reports: Vec<crate::ui::outcomes::ReportRow>,
 }
 
 struct EventRow {
@@ -114,6 +116,7 @@ async fn today_page(viewer: Viewer, State(state): State<AppState>) -> Result<Res
         plans_limit: PLANS_CHECKED,
         flagged: Vec::new(),
         events: Vec::new(),
+        reports: Vec::new(),
     };
     if page.admin {
         return Ok(ok(&page));
@@ -195,6 +198,7 @@ async fn today_page(viewer: Viewer, State(state): State<AppState>) -> Result<Res
                 .unwrap_or_default(),
         })
         .collect();
+    page.reports = crate::ui::outcomes::report_rows(&viewer, &work.patient_reports);
     page.events = work
         .adverse_events
         .iter()

@@ -90,6 +90,8 @@ pub struct AdverseEventUpdateIn {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InErrorIn {
+    /// The version read: a newer one means someone changed the event since.
+    pub version: i64,
     #[schema(min_length = 1, max_length = 500)]
     pub reason: String,
 }

@@ -339,7 +339,7 @@ const EXPECTED: &[(&str, &str, [u16; 5])] = &[
     (
         "POST",
         "/api/v1/adverse-events/{event}/in-error",
-        [403, 404, 404, 404, 401],
+        [403, 404, 403, 403, 401],
     ),
     (
         "GET",
@@ -644,7 +644,9 @@ fn body(
             "event": { "term": "bruising", "onset_on": "2026-01-05", "grade": 1,
                        "procedure_causality": "probable", "outcome": "ongoing" },
         }),
-        ("POST", "/api/v1/adverse-events/{event}/in-error") => json!({ "reason": "wrong chart" }),
+        ("POST", "/api/v1/adverse-events/{event}/in-error") => {
+            json!({ "version": 1, "reason": "wrong chart" })
+        }
         ("POST", "/api/v1/surgical-conversions/{conversion}/withdraw") => {
             json!({ "reason": "recorded in error" })
         }

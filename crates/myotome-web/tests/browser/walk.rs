@@ -1143,20 +1143,121 @@ async fn a_reaction_is_recorded_as_an_adverse_event(
     let rates = browser.text_of("#safety-rates").await;
     assert!(rates.contains("Allergic reaction"), "{rates}");
     let totals = browser.text_of("#safety-totals").await;
-    assert!(totals.contains("adverse events"), "{totals}");
+    assert!(totals.contains("adverse event"), "{totals}");
     browser.screenshot("safety-report").await;
+}
+
+/// The hip patient's follow-up questionnaire, answered late on a phone, says the hip swelled
+/// for a week after the injection: the words wait on Today and on the outcomes work list until
+/// staff record them as an adverse event reported by the patient (the patient's words start
+/// its description), and then leave both lists.
+async fn the_patient_tells_us_of_something_unexpected(
+    browser: &mut Browser,
+    patient: i64,
+    visit: i64,
+) {
+    let treated = jiff::Zoned::now().date();
+    let requests = browser
+        .app()
+        .staff
+        .get(&format!("/api/v1/patients/{patient}/outcomes"))
+        .await
+        .assert_status(200)
+        .clone();
+    let follow_up = requests
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["baseline"] == serde_json::json!(false)))
+        .and_then(|r| r["id"].as_i64())
+        .expect("the hip follow-up questionnaire");
+    browser.sign_in("sam").await;
+    browser.open(&format!("/patients/{patient}/outcomes")).await;
+    browser.click_id(&format!("send-link-{follow_up}")).await;
+    let url = browser.text_of("#link-url").await;
+    let path = url[url.find("/q/").expect("a questionnaire address")..].to_owned();
+    browser.sign_out().await;
+    browser.window_size(390, 844).await;
+    browser.open(&path).await;
+    browser
+        .check("input[name=\"nprs.pain_average\"][value=\"3\"]", true)
+        .await;
+    browser
+        .check("input[name=\"unexpected\"][value=\"yes\"]", true)
+        .await;
+    browser
+        .fill(
+            "unexpected_what",
+            "The hip swelled for about a week after the injection, then settled",
+        )
+        .await;
+    browser
+        .screenshot("questionnaire-something-unexpected")
+        .await;
+    browser.click_id("send-answers").await;
+    browser.wait_for("#link-answered").await;
+    browser.window_size(1280, 900).await;
+
+    browser.sign_in("sam").await;
+    let today = browser.text_of("#today-patient-reports").await;
+    assert!(today.contains("The hip swelled"), "{today}");
+    browser.click_id("triage-reports").await;
+    let report = browser.wait_for(".patient-report").await;
+    let report = report
+        .attr("id")
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+        .trim_start_matches("patient-report-")
+        .to_owned();
+    browser.screenshot("outcomes-patient-report").await;
+    browser.click_id(&format!("record-report-{report}")).await;
+    browser.wait_for("#event-form").await;
+    let described = browser
+        .field("description")
+        .await
+        .prop("value")
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    assert!(
+        described.contains("The patient wrote") && described.contains("hip swelled"),
+        "{described}"
+    );
+    browser.fill("term", "swelling").await;
+    browser
+        .fill("onset_on", &(treated + 1.days()).to_string())
+        .await;
+    browser.check("#grade-1", true).await;
+    browser.fill("procedure_causality", "probable").await;
+    browser.fill("appointment", &visit.to_string()).await;
+    browser.fill("outcome", "resolved").await;
+    browser
+        .fill("ended_on", &(treated + 8.days()).to_string())
+        .await;
+    browser.click_id("save-event").await;
+    browser.wait_for("#event-recorded").await;
+    let event = browser.text_of("#event").await;
+    assert!(event.contains("reported by the patient"), "{event}");
+    browser.open("/outcomes").await;
+    assert!(
+        browser.find("#patient-reports").await.is_none(),
+        "triaged, so off the list"
+    );
+    browser.sign_out().await;
 }
 
 /// Four months on, the hip patient treated that day has had a hip replacement: staff record it
 /// on the patient's outcomes (a day in the future is refused at its field first), and the
 /// clinician sees it as a step of the hip protocol's time-to-surgery curve, with the number at
 /// risk under it.
-async fn a_hip_patient_goes_on_to_surgery(browser: &mut Browser, patient: i64) {
+async fn a_hip_patient_goes_on_to_surgery(browser: &mut Browser, patient: i64, visit: i64) {
     let treated = jiff::Zoned::now().date();
     let surgery = treated + 100.days();
     // Signed out first: a sign-in lasts a clinic day, and the clock moves four months.
     browser.sign_out().await;
     browser.app().clock.advance(120 * 24 * 60);
+    the_patient_tells_us_of_something_unexpected(browser, patient, visit).await;
     browser.sign_in("sam").await;
     browser.open(&format!("/patients/{patient}/outcomes")).await;
     let form = browser.wait_for("form[id^=\"surgery-form-\"]").await;
@@ -1775,7 +1876,7 @@ async fn from_the_public_candidate_form_to_booked_sessions_on_the_calendar() {
     an_im_bmc_leg_day_with_the_bone_marrow_harvest(&mut browser).await;
     a_patient_answers_the_questionnaire_on_a_phone(&mut browser).await;
     // Last: it moves the clinic's clock four months on.
-    a_hip_patient_goes_on_to_surgery(&mut browser, treated_today).await;
+    a_hip_patient_goes_on_to_surgery(&mut browser, treated_today, treated_visit).await;
 
     let taken = browser.finish().await;
     eprintln!("screenshots:\n{}", taken.join("\n"));
