@@ -86,6 +86,10 @@ pub struct DemoSummary {
     pub questionnaires_answered: usize,
     /// Hip and knee plans whose patient went on to have surgery (the time-to-surgery curve).
     pub surgeries: usize,
+    /// Adverse events after sessions held (the safety report), and what patients reported
+    /// through a link that waits for staff to triage.
+    pub adverse_events: usize,
+    pub patient_reports: usize,
     /// Screenings whose verdict is not the one the demo meant to show (a protocol or value
     /// set changed since the demo was written): "patient N, protocol: expected → got".
     pub surprises: Vec<String>,
@@ -660,6 +664,8 @@ impl<'a> Generator<'a> {
                 questionnaires: 0,
                 questionnaires_answered: 0,
                 surgeries: 0,
+                adverse_events: 0,
+                patient_reports: 0,
                 surprises: Vec::new(),
             },
             biologic_visits: Vec::new(),
@@ -1517,6 +1523,17 @@ impl<'a> Generator<'a> {
                 },
             )
             .await?;
+            // Now and then (and at least once) a patient tells of something unexpected,
+            // waiting for staff.
+            if !request.baseline && (self.summary.patient_reports == 0 || self.rng.chance(5)) {
+                tx.add_patient_report(
+                    &request,
+                    "A bruise where the needle went in; it faded after a few days",
+                    answered_at,
+                )
+                .await?;
+                self.summary.patient_reports += 1;
+            }
             tx.commit().await?;
             self.summary.questionnaires_answered += 1;
         }
@@ -1605,6 +1622,89 @@ impl<'a> Generator<'a> {
             .update_appointment(&self.actor, appointment.id, appointment.version, &details)
             .await?;
         self.summary.appointments += 1;
+        if details.kind == myotome_store::AppointmentKind::Session
+            && details.status == AppointmentStatus::Completed
+        {
+            self.adverse_event(appointment.patient_id, appointment.id, details.date)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Now and then a session is followed by what the seeds tell patients to expect (soreness,
+    /// bruising, swelling), graded mild and over in days; rarely by an infection that needed
+    /// hospital care — so the safety report, Today and the alert strip show something.
+    /// Invented, never a clinical claim.
+    async fn adverse_event(
+        &mut self,
+        patient: myotome_store::PatientId,
+        visit: myotome_store::AppointmentId,
+        held_on: Date,
+    ) -> Result<(), DemoError> {
+        use myotome_core::adverse_event::{Causality, EventOutcome, Grade, SeriousCriterion};
+        let serious = self.rng.chance(2);
+        if !serious && !self.rng.chance(12) {
+            return Ok(());
+        }
+        let onset_on = held_on
+            .checked_add(self.rng.between(0, 2).days())
+            .unwrap_or(held_on)
+            .min(self.today);
+        let lasts = if serious {
+            self.rng.between(10, 21)
+        } else {
+            self.rng.between(2, 6)
+        };
+        let ends = onset_on.checked_add(lasts.days()).unwrap_or(onset_on);
+        let (outcome, ended_on) = if ends <= self.today {
+            (EventOutcome::Resolved, Some(ends))
+        } else {
+            (EventOutcome::Recovering, None)
+        };
+        let details = if serious {
+            myotome_store::AdverseEventDetails {
+                term: "infection".to_owned(),
+                description: "Redness, warmth and fever two days after the session".to_owned(),
+                onset_on,
+                grade: Grade::Severe,
+                serious: vec![SeriousCriterion::Hospitalisation],
+                procedure_causality: Causality::Probable,
+                product_causality: None,
+                actions_taken: "Admitted for intravenous antibiotics".to_owned(),
+                outcome,
+                ended_on,
+                appointment_id: Some(visit),
+                lot_id: None,
+            }
+        } else {
+            let term = *self
+                .rng
+                .pick(&["soreness", "bruising", "swelling", "injection_site_pain"]);
+            myotome_store::AdverseEventDetails {
+                term: term.to_owned(),
+                description: "Told at the follow-up call".to_owned(),
+                onset_on,
+                grade: Grade::Mild,
+                serious: Vec::new(),
+                procedure_causality: Causality::Probable,
+                product_causality: None,
+                actions_taken: "Reassured; advice as on the aftercare sheet".to_owned(),
+                outcome,
+                ended_on,
+                appointment_id: Some(visit),
+                lot_id: None,
+            }
+        };
+        let at = onset_on
+            .at(17, 0, 0, 0)
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .map(|z| z.timestamp())
+            .unwrap_or_else(|_| jiff::Timestamp::now());
+        let mut tx = self.store.begin(&self.actor).await?;
+        tx.add_adverse_event(patient, myotome_store::ReportedVia::Chart, &details, at)
+            .await?;
+        tx.commit().await?;
+        self.summary.adverse_events += 1;
         Ok(())
     }
 }
@@ -1700,6 +1800,12 @@ mod tests {
             summary.questionnaires
         );
         assert!(summary.surgeries > 0, "the time-to-surgery curve has steps");
+        assert!(
+            summary.adverse_events > 0 && summary.patient_reports > 0,
+            "the safety report and the triage list show something: {} events, {} reports",
+            summary.adverse_events,
+            summary.patient_reports
+        );
         let clinic = crate::Clinic::new(
             store.clone(),
             std::sync::Arc::new(data.clone()),
