@@ -20,6 +20,7 @@
 pub mod access;
 pub mod adverse_events;
 pub mod audit;
+pub mod billing;
 pub mod booking;
 pub mod clock;
 pub mod demo;

@@ -84,7 +84,7 @@ pub struct ClinicWideSetting {
 }
 
 /// The clinic-wide settings, in the order the settings page shows them.
-pub const CLINIC_WIDE: [ClinicWideSetting; 3] = [
+pub const CLINIC_WIDE: [ClinicWideSetting; 7] = [
     ClinicWideSetting {
         key: "name",
         label: "The clinic's name",
@@ -103,6 +103,30 @@ pub const CLINIC_WIDE: [ClinicWideSetting; 3] = [
         kind: ValueKind::Period,
         why: "How far ahead the Inventory lists usable lots as expiring soon, so they are used or returned before they expire. An operating choice, not a clinical value.",
     },
+    ClinicWideSetting {
+        key: "address",
+        label: "The clinic's address",
+        kind: ValueKind::Text,
+        why: "Printed on the superbill as the billing provider's and the place of service's address.",
+    },
+    ClinicWideSetting {
+        key: "npi",
+        label: "The clinic's National Provider Identifier (NPI)",
+        kind: ValueKind::Text,
+        why: "Printed on the superbill: payers identify the billing provider by it.",
+    },
+    ClinicWideSetting {
+        key: "tax_id",
+        label: "The clinic's tax identification number",
+        kind: ValueKind::Text,
+        why: "Printed on the superbill for the patient's claim to their insurer.",
+    },
+    ClinicWideSetting {
+        key: "place_of_service",
+        label: "Place of service code",
+        kind: ValueKind::Text,
+        why: "The CMS place-of-service code printed on the superbill (11 is an office).",
+    },
 ];
 
 /// The clinic-wide values as the use cases read them; `None` where the clinic set nothing.
@@ -112,6 +136,11 @@ pub struct ClinicWide {
     pub phone: Option<String>,
     /// The "expiring soon" window.
     pub expiring_soon: Option<Duration>,
+    /// What the superbill prints of the billing provider.
+    pub address: Option<String>,
+    pub npi: Option<String>,
+    pub tax_id: Option<String>,
+    pub place_of_service: Option<String>,
 }
 
 /// The clinic-wide values of a settings document (a value that no longer reads is left out).
@@ -126,6 +155,10 @@ pub fn clinic_wide(document: Option<&ClinicSettingsDocument>) -> ClinicWide {
     ClinicWide {
         name: text("name"),
         phone: text("phone"),
+        address: text("address"),
+        npi: text("npi"),
+        tax_id: text("tax_id"),
+        place_of_service: text("place_of_service"),
         expiring_soon: match document.clinic.get("expiring_soon") {
             Some(SettingValueDocument::Period { every }) => Duration::parse(every).ok(),
             _ => None,

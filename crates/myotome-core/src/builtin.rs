@@ -6,6 +6,7 @@ use crate::biologics::ProductKinds;
 use crate::catalog::AnatomyCatalog;
 use crate::instrument::Instruments;
 use crate::problem::{Problem, Problems};
+use crate::procedure_coding::Coding;
 use crate::protocol::{ProtocolLibrary, SourceFile};
 use crate::terminology::Terminology;
 
@@ -30,6 +31,10 @@ const BIOLOGICS: (&str, &str) = data_file!("catalog/biologics.toml");
 const CONCEPTS: (&str, &str) = data_file!("terminology/concepts.toml");
 const VALUE_SETS: (&str, &str) = data_file!("terminology/value-sets.toml");
 const ADVERSE_EVENTS: (&str, &str) = data_file!("catalog/adverse-events.toml");
+const CODES: (&str, &str) = data_file!("coding/codes.toml");
+const CODING_RULES: (&str, &str) = data_file!("coding/rules.toml");
+const PAIR_EDITS: (&str, &str) = data_file!("coding/ptp.toml");
+const DIAGNOSES: (&str, &str) = data_file!("coding/diagnoses.toml");
 const INSTRUMENTS: [(&str, &str); 2] = [
     data_file!("instruments/nprs.toml"),
     data_file!("instruments/pgic.toml"),
@@ -58,6 +63,9 @@ pub struct ClinicalData {
     pub instruments: Instruments,
     /// The terms adverse events are recorded under (`catalog/adverse-events.toml`).
     pub event_terms: EventTerms,
+    /// Procedure codes, the rules that suggest them, pair edits and diagnosis codes
+    /// (`coding/*.toml`).
+    pub coding: Coding,
 }
 
 impl ClinicalData {
@@ -84,6 +92,8 @@ impl ClinicalData {
         let instruments = Instruments::load(&INSTRUMENTS, &[])?;
         claims_name_scored_instruments(&protocols, &instruments)?;
         let event_terms = EventTerms::parse(ADVERSE_EVENTS.0, ADVERSE_EVENTS.1)?;
+        let coding = Coding::load(CODES, CODING_RULES, PAIR_EDITS, DIAGNOSES)?;
+        coding_rules_name_protocols(&protocols, &coding)?;
         Ok(Self {
             catalog,
             terminology,
@@ -91,6 +101,7 @@ impl ClinicalData {
             product_kinds,
             instruments,
             event_terms,
+            coding,
         })
     }
 
@@ -146,6 +157,33 @@ fn harvests_make_autologous_kinds(
                 field: "harvest.product_kind".to_owned(),
                 message,
             })
+        })
+        .collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Problems(problems))
+    }
+}
+
+/// Every coding rule names a protocol of the library: a rule for a protocol that is not there
+/// would never apply, and is most likely a typing slip.
+fn coding_rules_name_protocols(
+    protocols: &ProtocolLibrary,
+    coding: &Coding,
+) -> Result<(), Problems> {
+    let problems: Vec<Problem> = coding
+        .rules
+        .iter()
+        .filter(|rule| protocols.get(rule.protocol()).is_none())
+        .map(|rule| Problem {
+            file: CODING_RULES.0.to_owned(),
+            line: None,
+            field: "rules.protocol".to_owned(),
+            message: format!(
+                "`{}` is no protocol of the library; name one of its protocols",
+                rule.protocol()
+            ),
         })
         .collect();
     if problems.is_empty() {

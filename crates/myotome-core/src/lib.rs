@@ -20,6 +20,7 @@ pub mod lots;
 pub mod outcome;
 pub mod outcome_report;
 pub mod problem;
+pub mod procedure_coding;
 pub mod procedure_note;
 pub mod prom;
 pub mod protocol;

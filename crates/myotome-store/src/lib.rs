@@ -14,6 +14,7 @@
 //!   ([`StoreError::Stale`]).
 
 pub mod adverse_events;
+pub mod billing;
 pub mod documents;
 pub mod keys;
 pub mod lots;
@@ -25,6 +26,7 @@ pub mod visits;
 
 pub use adverse_events::*;
 use async_trait::async_trait;
+pub use billing::*;
 pub use documents::*;
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -521,6 +523,18 @@ pub trait AdverseEventStore: Send + Sync {
     async fn safety_rows(&self, actor: &Actor, filter: &SafetyFilter) -> Result<SafetyRows>;
 }
 
+/// Billing's settings, as the superbill reads them: the fee schedule and the imported PTP
+/// edits (no patient data in either: not audited), and a visit's confirmed coding (read by the
+/// superbill use case, whose patient and note reads are audited).
+#[async_trait]
+pub trait BillingStore: Send + Sync {
+    async fn fees(&self) -> Result<Vec<Fee>>;
+    async fn imported_edits(&self) -> Result<Vec<ImportedEdit>>;
+    /// The file the imported edits came from; `None` before any import.
+    async fn ptp_import(&self) -> Result<Option<PtpImport>>;
+    async fn visit_coding(&self, visit: AppointmentId) -> Result<Option<VisitCoding>>;
+}
+
 /// The outbox, as the mail loop and the staff's pages read it (messages are put in it, and
 /// their deliveries recorded, through a [`Transaction`]).
 #[async_trait]
@@ -559,6 +573,7 @@ pub trait Store:
     + OutcomeStore
     + OutboxStore
     + AdverseEventStore
+    + BillingStore
     + 'static
 {
     fn backend(&self) -> Backend;
@@ -576,9 +591,9 @@ pub trait Store:
 /// The store's traits, to call any area's methods on a `dyn Store`.
 pub mod prelude {
     pub use crate::{
-        AccessStore, AdverseEventStore, AuditStore, ChartStore, LotStore, OutboxStore,
-        OutcomeStore, PatientStore, PlanStore, SettingsStore, Store, Transaction, VisitStore,
-        WorkListStore,
+        AccessStore, AdverseEventStore, AuditStore, BillingStore, ChartStore, LotStore,
+        OutboxStore, OutcomeStore, PatientStore, PlanStore, SettingsStore, Store, Transaction,
+        VisitStore, WorkListStore,
     };
 }
 
@@ -750,6 +765,25 @@ pub trait Transaction: Send {
         report: &PatientReport,
         event: Option<AdverseEventId>,
         note: Option<&str>,
+        at: Timestamp,
+    ) -> Result<()>;
+    // --- Billing -------------------------------------------------------------------------------
+    /// Sets a code's charge (`None` removes it); audited as `billing.fee` with the code.
+    async fn set_fee(&mut self, code: &str, cents: Option<i64>, at: Timestamp) -> Result<()>;
+    /// Replaces the imported PTP edits by a file's; audited as `billing.ptp_import`.
+    async fn replace_ptp_edits(
+        &mut self,
+        file_name: &str,
+        edits: &[ImportedEdit],
+        at: Timestamp,
+    ) -> Result<()>;
+    /// Saves a visit's coding as version `expected + 1`; `Stale` when someone saved between.
+    /// Audited as `billing.coding` on the chart.
+    async fn save_visit_coding(
+        &mut self,
+        visit: &Appointment,
+        expected: i64,
+        document: &VisitCodingDocument,
         at: Timestamp,
     ) -> Result<()>;
     // --- The outbox ----------------------------------------------------------------------------

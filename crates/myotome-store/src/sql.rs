@@ -26,6 +26,7 @@
 mod access;
 mod adverse_events;
 mod audit;
+mod billing;
 mod chart;
 mod clinical;
 mod codec;
@@ -1081,6 +1082,29 @@ impl AccessStore for SqlStore {
     }
 
     // --- Audit ------------------------------------------------------------------------------
+}
+
+#[async_trait]
+impl crate::BillingStore for SqlStore {
+    async fn fees(&self) -> Result<Vec<crate::Fee>> {
+        let mut conn = self.pool.acquire().await.db()?;
+        billing::fees(&mut conn).await
+    }
+
+    async fn imported_edits(&self) -> Result<Vec<crate::ImportedEdit>> {
+        let mut conn = self.pool.acquire().await.db()?;
+        billing::imported_edits(&mut conn).await
+    }
+
+    async fn ptp_import(&self) -> Result<Option<crate::PtpImport>> {
+        let mut conn = self.pool.acquire().await.db()?;
+        billing::ptp_import(&mut conn).await
+    }
+
+    async fn visit_coding(&self, visit: AppointmentId) -> Result<Option<crate::VisitCoding>> {
+        let mut conn = self.pool.acquire().await.db()?;
+        billing::visit_coding(&mut conn, visit).await
+    }
 }
 
 #[async_trait]

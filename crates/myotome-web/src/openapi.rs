@@ -41,6 +41,7 @@ pub const EXPLORER_PATH: &str = "/api/docs";
         (name = "protocols", description = "The protocol library"),
         (name = "inventory", description = "Biologic products, lots, their ledger and recalls"),
         (name = "outcomes", description = "Patient-reported outcome questionnaires: links, answers, scores and response rates"),
+        (name = "billing", description = "A visit's superbill: codes, charges and pair edits"),
         (name = "safety", description = "Adverse events and the safety report"),
         (name = "fhir", description = "FHIR R4: import Bundles, export a patient's record and protocols"),
         (name = "admin", description = "Users, API tokens and the audit trail (admin only)"),

@@ -95,6 +95,21 @@ pub enum Command {
     /// Biologic lots: who a lot reached, for a recall.
     #[command(subcommand)]
     Lot(LotCommand),
+    /// Coding: import CMS's quarterly NCCI practitioner PTP edits.
+    #[command(subcommand)]
+    Coding(CodingCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CodingCommand {
+    /// Imports CMS's quarterly practitioner PTP edits file (tab-separated text or CSV, as
+    /// published), replacing the previous import; edits deleted by today are left out. The
+    /// built-in edits for the codes Myotome suggests stay; an imported edit of the same pair
+    /// replaces its built-in one.
+    ImportPtp {
+        /// The file, e.g. `ccipra-v321r0-f1.txt`.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

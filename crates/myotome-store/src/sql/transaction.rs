@@ -11,8 +11,8 @@
 use super::audit::{self, Reservation};
 use super::error::DbResult;
 use super::{
-    adverse_events, clinical, conversions, lots, measurements, merge, notes, outbox, outcomes,
-    patients, plans, safety, visits,
+    adverse_events, billing, clinical, conversions, lots, measurements, merge, notes, outbox,
+    outcomes, patients, plans, safety, visits,
 };
 use crate::{
     Actor, Appointment, AppointmentDetails, AppointmentId, AuditAction, Backend, CalendarQuery,
@@ -312,6 +312,50 @@ impl Transaction for SqlTransaction {
         self.actions.push(
             AuditAction::on_patient("adverse_event.triaged", report.patient_id)
                 .with_target(format!("patient-report/{}", report.id)),
+        );
+        Ok(())
+    }
+
+    async fn set_fee(&mut self, code: &str, cents: Option<i64>, at: jiff::Timestamp) -> Result<()> {
+        billing::set_fee(&mut self.tx, code, cents, at, self.actor.user_id).await?;
+        self.actions
+            .push(AuditAction::general("billing.fee").with_target(format!("code/{code}")));
+        Ok(())
+    }
+
+    async fn replace_ptp_edits(
+        &mut self,
+        file_name: &str,
+        edits: &[crate::ImportedEdit],
+        at: jiff::Timestamp,
+    ) -> Result<()> {
+        billing::replace_edits(&mut self.tx, file_name, edits, at).await?;
+        self.actions.push(
+            AuditAction::general("billing.ptp_import")
+                .with_target(format!("edits/{}", edits.len())),
+        );
+        Ok(())
+    }
+
+    async fn save_visit_coding(
+        &mut self,
+        visit: &Appointment,
+        expected: i64,
+        document: &crate::VisitCodingDocument,
+        at: jiff::Timestamp,
+    ) -> Result<()> {
+        billing::save_visit_coding(
+            &mut self.tx,
+            visit.id,
+            expected,
+            document,
+            at,
+            self.actor.user_id,
+        )
+        .await?;
+        self.actions.push(
+            AuditAction::on_patient("billing.coding", visit.patient_id)
+                .with_target(format!("appointment/{}", visit.id)),
         );
         Ok(())
     }

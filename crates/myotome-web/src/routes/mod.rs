@@ -5,6 +5,7 @@
 mod adverse_events;
 pub(crate) mod appointments;
 pub(crate) mod audit;
+mod billing;
 mod fhir;
 mod health;
 pub(crate) mod intake;
@@ -45,6 +46,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(storage::routes())
         .merge(outcomes::routes())
         .merge(adverse_events::routes())
+        .merge(billing::routes())
         .merge(visit_day::routes())
         .merge(users::routes())
         .merge(tokens::routes())

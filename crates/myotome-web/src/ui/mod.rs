@@ -13,6 +13,7 @@ pub mod admin;
 pub mod adverse_events;
 pub mod alerts;
 pub mod assets;
+pub mod billing;
 pub mod calendar;
 pub mod candidate;
 pub mod charts;
@@ -64,6 +65,7 @@ pub fn routes() -> Router<AppState> {
         .merge(outbox::routes())
         .merge(surgery::routes())
         .merge(adverse_events::routes())
+        .merge(billing::routes())
         .merge(visit_aftercare::routes())
         .merge(admin::routes())
 }

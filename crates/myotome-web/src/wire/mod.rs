@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod adverse_events;
+pub mod billing;
 pub mod care;
 pub mod fhir_bundle;
 pub mod integer;

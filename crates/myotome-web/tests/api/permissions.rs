@@ -346,6 +346,12 @@ const EXPECTED: &[(&str, &str, [u16; 5])] = &[
         "/api/v1/safety/report?protocol=ims",
         [403, 200, 200, 200, 401],
     ),
+    // Billing staff read a visit's superbill as the front desk does.
+    (
+        "GET",
+        "/api/v1/appointments/{appointment}/superbill",
+        [403, 200, 200, 200, 401],
+    ),
     // No such conversion: the permitted are told so.
     (
         "POST",

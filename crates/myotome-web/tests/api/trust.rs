@@ -670,7 +670,7 @@ mod the_secure_cookie_setting_marks_the_cookie_secure {
 }
 
 /// Every /api/v1 path the API serves, as the product lists them.
-const API_PATHS: [&str; 67] = [
+const API_PATHS: [&str; 68] = [
     "/api/v1/session",
     "/api/v1/setup",
     "/api/v1/patients",
@@ -714,6 +714,7 @@ const API_PATHS: [&str; 67] = [
     "/api/v1/adverse-events/{id}",
     "/api/v1/adverse-events/{id}/in-error",
     "/api/v1/safety/report",
+    "/api/v1/appointments/{id}/superbill",
     "/api/v1/outcome-requests/{id}/answers",
     "/api/v1/outcomes/work-list",
     "/api/v1/outcomes/report",

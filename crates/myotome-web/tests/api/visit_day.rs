@@ -390,6 +390,27 @@ async fn hip_day(app: TestApp) {
     std::fs::write(&file, serde_json::to_vec(&adverse).expect("json")).expect("write");
     crate::fhir::r4_validator::validate_r4(&[file]);
 
+    // The superbill: the signed note's ultrasound-guided injection with saved images into the
+    // right hip is 20611 RT; the plan's indication and side give M16.11; no fee set yet.
+    let bill = app
+        .staff
+        .get(&format!("/api/v1/appointments/{visit}/superbill"))
+        .await
+        .assert_status(200)
+        .clone();
+    assert_eq!(bill["note_signed"], json!(true));
+    assert_eq!(bill["lines"][0]["code"], json!("20611"));
+    assert_eq!(bill["lines"][0]["modifiers"], json!(["RT"]));
+    assert_eq!(bill["diagnoses"][0]["code"], json!("M16.11"));
+    assert_eq!(bill["lines"][0]["diagnosis_pointers"], json!("A"));
+    assert_eq!(bill["unpriced"], json!(["20611"]));
+    assert!(
+        bill["coverage_note"]
+            .as_str()
+            .is_some_and(|n| n.contains("may not be covered")),
+        "{bill}"
+    );
+
     // Documented on the wrong visit: marked entered in error with the reason, kept as it was,
     // and exported as such; a second mark is refused.
     app.staff

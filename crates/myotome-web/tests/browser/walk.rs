@@ -1057,6 +1057,44 @@ async fn a_hip_session_day_from_arrival_to_observation(browser: &mut Browser) ->
     (patient, visit)
 }
 
+/// The clinician sets the clinic's charge for the guided hip injection (a mistyped amount
+/// refused at its field) and prints the hip visit's superbill: 20611 with LT from the signed
+/// note (ultrasound with images saved into the left hip), M16.12 from the plan's indication and
+/// side, the charge and total, and seed 001's coverage note — the frame, the forms and the
+/// reasons not printed.
+async fn the_visit_is_billed(browser: &mut Browser, visit: i64) {
+    browser.open("/settings").await;
+    browser.click_id("open-fees").await;
+    browser.wait_for("#fee-form").await;
+    browser.fill("code", "20611").await;
+    browser.fill("amount", "3,50").await;
+    browser.click_id("save-fee").await;
+    let refused = browser.text_of("#amount-error").await;
+    assert!(refused.contains("not an amount"), "{refused}");
+    browser.fill("amount", "350.00").await;
+    browser.click_id("save-fee").await;
+    let fees = browser.text_of("#fees").await;
+    assert!(fees.contains("20611") && fees.contains("350.00"), "{fees}");
+    browser.open(&format!("/appointments/{visit}/day")).await;
+    browser.click_id("day-superbill").await;
+    browser.wait_for("#superbill").await;
+    browser.screenshot("superbill").await;
+    prints_cleanly(
+        browser,
+        &format!("/appointments/{visit}/superbill"),
+        "visit-superbill",
+        &[
+            ("#superbill-lines", "20611"),
+            ("#superbill-lines", "LT"),
+            ("#superbill-diagnoses", "M16.12"),
+            ("#superbill-total", "350.00"),
+            ("#superbill-provider", "Northside Regenerative Clinic"),
+            ("#self-pay", "may not be covered by insurance"),
+        ],
+    )
+    .await;
+}
+
 /// A reaction was seen during the hip patient's observation: the clinician records it from the
 /// visit's day as an adverse event — a grade 5 that is not fatal is refused at its field first
 /// — as a grade 2 allergic reaction possibly caused by the product. The event's page offers to
@@ -1872,6 +1910,7 @@ async fn from_the_public_candidate_form_to_booked_sessions_on_the_calendar() {
     let (treated_today, treated_visit) =
         a_hip_session_day_from_arrival_to_observation(&mut browser).await;
     a_reaction_is_recorded_as_an_adverse_event(&mut browser, treated_today, treated_visit).await;
+    the_visit_is_billed(&mut browser, treated_visit).await;
     an_ims_session_day_with_the_muscles_needled(&mut browser).await;
     an_im_bmc_leg_day_with_the_bone_marrow_harvest(&mut browser).await;
     a_patient_answers_the_questionnaire_on_a_phone(&mut browser).await;

@@ -1,6 +1,7 @@
 //! One module per subcommand; each returns the process exit code.
 
 mod admin;
+mod coding;
 mod demo;
 mod dose;
 mod fhir;
@@ -30,6 +31,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         Command::Export(args) => fhir::export(cli, args),
         Command::Demo(args) => demo::run(cli, args),
         Command::Lot(command) => lot::run(cli, command),
+        Command::Coding(command) => coding::run(cli, command),
     }
 }
 
