@@ -551,9 +551,7 @@ pub async fn safety_report(
             .title
             .clone(),
         SafetyScope::Lot(lot) => {
-            let ledger = clinic.store.lot_ledger(*lot).await.map_err(|_| {
-                ClinicError::field("lot", format!("lot {lot} is not in the inventory"))
-            })?;
+            let ledger = clinic.store.lot_ledger(*lot).await?;
             format!(
                 "Lot {} ({})",
                 ledger.lot.details.lot_number, ledger.product.details.name

@@ -61,7 +61,8 @@ pub struct SuperbillLine {
     pub units: u32,
     /// Letters of the diagnoses the line points to.
     pub pointers: Vec<char>,
-    /// The fee schedule's charge × units; `None` when the code has no fee yet.
+    /// The fee schedule's charge × units (× 2 for both sides, modifier 50, reported as one
+    /// unit); `None` when the code has no fee yet.
     pub charge_cents: Option<i64>,
     pub reason: String,
     pub origin: LineOrigin,
@@ -94,8 +95,13 @@ pub struct Superbill {
     /// Codes on the bill without a fee in the schedule.
     pub unpriced: Vec<String>,
     pub investigational: bool,
+    /// Seed 001's coverage note belongs on the bill: a biologic was the treatment, or a code is
+    /// investigational (not on a dry-needling visit's).
+    pub coverage_note: bool,
     /// The coding's version (0 before the clinician changed anything).
     pub coding_version: i64,
+    /// The modifiers the clinician added to suggested codes (for the form).
+    pub extra_modifiers: Vec<(String, Vec<String>)>,
 }
 
 fn side_of(text: Option<&str>) -> Option<Side> {
@@ -164,6 +170,7 @@ pub async fn superbill(
     let store = clinic.store.as_ref();
     let actor = &caller.actor;
     let appointment = store.appointment(actor, visit).await?;
+    refuse_unheld(&appointment)?;
     let patient = store.patient(actor, appointment.patient_id).await?;
     let note = store.procedure_note(actor, &appointment).await?;
     let plan = match appointment.details.plan_id {
@@ -174,7 +181,6 @@ pub async fn superbill(
     let wide = clinic_wide(settings.as_ref().map(|s| &s.document));
     let coding = store.visit_coding(visit).await?;
     let fees = store.fees().await?;
-    let imported = store.imported_edits().await?;
     let users = store.users().await?;
     let signed = note
         .as_ref()
@@ -206,17 +212,24 @@ pub async fn superbill(
             .and_then(|p| {
                 let map = data.coding.diagnosis_for(&p.details.indication)?;
                 let side = side_of(p.details.side.map(|s| s.as_str()));
-                Some(vec![Diagnosis {
-                    pointer: 'A',
-                    code: map.code_for(side).to_owned(),
-                    from: format!(
-                        "the plan's indication ({}){} — {}",
-                        p.details.indication,
-                        side.map(|s| format!(", {s:?} side").to_lowercase())
-                            .unwrap_or_default(),
-                        map.source
-                    ),
-                }])
+                let from = format!(
+                    "the plan's indication ({}){} — {}",
+                    p.details.indication,
+                    side.map(|s| format!(", {s:?} side").to_lowercase())
+                        .unwrap_or_default(),
+                    map.source
+                );
+                Some(
+                    map.codes_for(side)
+                        .into_iter()
+                        .zip(POINTERS)
+                        .map(|(code, pointer)| Diagnosis {
+                            pointer,
+                            code: code.to_owned(),
+                            from: from.clone(),
+                        })
+                        .collect(),
+                )
             })
             .unwrap_or_default(),
     };
@@ -261,10 +274,15 @@ pub async fn superbill(
         .into_iter()
         .map(|(code, modifiers, units, reason, origin)| {
             let known = data.coding.code(&code);
+            let sides = if modifiers.iter().any(|m| m == "50") {
+                2
+            } else {
+                1
+            };
             SuperbillLine {
                 description: known.map(|c| c.description.clone()),
                 investigational: known.is_some_and(|c| c.category == Category::Three),
-                charge_cents: fee(&code).map(|cents| cents * i64::from(units)),
+                charge_cents: fee(&code).map(|cents| cents * i64::from(units) * sides),
                 pointers: pointers.clone(),
                 code,
                 modifiers,
@@ -274,6 +292,8 @@ pub async fn superbill(
             }
         })
         .collect();
+    let codes: Vec<String> = lines.iter().map(|l| l.code.clone()).collect();
+    let imported = store.imported_edits(&codes).await?;
     let edits = pair_edits(
         &lines
             .iter()
@@ -281,6 +301,11 @@ pub async fn superbill(
             .collect::<Vec<_>>(),
         &all_edits(clinic, &imported),
     );
+    let biologic = plan.as_ref().is_some_and(|p| {
+        data.protocols
+            .get(&p.details.protocol_id)
+            .is_some_and(|l| l.protocol.dosing.is_some())
+    });
     let clinician_id = signed
         .and_then(|n| n.signature.as_ref()?.by)
         .or(appointment.details.clinician_id);
@@ -298,6 +323,8 @@ pub async fn superbill(
             .map(|l| l.code.clone())
             .collect(),
         investigational: lines.iter().any(|l| l.investigational),
+        coverage_note: biologic || lines.iter().any(|l| l.investigational),
+        extra_modifiers: document.modifiers.clone(),
         protocol_title: plan.as_ref().and_then(|p| {
             data.protocols
                 .get(&p.details.protocol_id)
@@ -479,15 +506,33 @@ pub async fn save_coding(
     let document = parse_coding(input)?;
     let mut tx = clinic.store.begin(&caller.actor).await?;
     let appointment = tx.appointment(visit).await?;
+    refuse_unheld(&appointment)?;
     tx.save_visit_coding(&appointment, expected, &document, clinic.clock.now())
         .await?;
     tx.commit().await?;
     Ok(())
 }
 
-/// The fee schedule, every code the clinic charges.
+/// A visit cancelled or missed took place for no one: nothing to bill.
+fn refuse_unheld(visit: &Appointment) -> Result<(), ClinicError> {
+    match visit.details.status {
+        myotome_store::AppointmentStatus::Cancelled | myotome_store::AppointmentStatus::NoShow => {
+            Err(ClinicError::Conflict(format!(
+                "Visit {} did not take place ({}), so it has nothing to bill.",
+                visit.id,
+                match visit.details.status {
+                    myotome_store::AppointmentStatus::Cancelled => "cancelled",
+                    _ => "the patient did not attend",
+                }
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The fee schedule, every code the clinic charges (no patient data: anyone signed in).
 pub async fn fees(clinic: &Clinic, caller: &Caller) -> Result<Vec<Fee>, ClinicError> {
-    caller.may(Permission::PatientRead)?;
+    caller.may(Permission::ProtocolRead)?;
     Ok(clinic.store.fees().await?)
 }
 
@@ -541,8 +586,9 @@ pub fn dollars(cents: i64) -> String {
     format!("{}.{:02}", cents / 100, cents % 100)
 }
 
-/// Imports CMS's quarterly practitioner PTP file (its edits still in force today), replacing
-/// the previous import; audited as `billing.ptp_import`. Returns how many edits it holds.
+/// Imports a file of CMS's quarterly practitioner PTP edits (the edits in force today),
+/// replacing the edits of the same part (f1 … f4) imported before and keeping the others;
+/// audited as `billing.ptp_import`. Returns how many edits it holds.
 pub async fn import_ptp(
     clinic: &Clinic,
     caller: &Caller,
@@ -568,13 +614,10 @@ pub async fn import_ptp(
     Ok(imported.len())
 }
 
-/// The file the clinic's edits came from, when it imported one.
-pub async fn ptp_import(
-    clinic: &Clinic,
-    caller: &Caller,
-) -> Result<Option<PtpImport>, ClinicError> {
-    caller.may(Permission::PatientRead)?;
-    Ok(clinic.store.ptp_import().await?)
+/// The files the clinic's imported edits came from.
+pub async fn ptp_imports(clinic: &Clinic, caller: &Caller) -> Result<Vec<PtpImport>, ClinicError> {
+    caller.may(Permission::ProtocolRead)?;
+    Ok(clinic.store.ptp_imports().await?)
 }
 
 /// The superbill as CSV: one line per code with the visit's header fields repeated.

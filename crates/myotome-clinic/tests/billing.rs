@@ -131,7 +131,7 @@ async fn the_superbill_prices_the_clinicians_codes_and_an_imported_ptp_file_chan
     // The quarter's PTP file pairs them (a modifier may bypass): the superbill says so.
     let file = "Column 1\tColumn 2\t*=in existence prior to 1996\tEffective Date\tDeletion Date *=no data\tModifier 0=not allowed 1=allowed 9=not applicable\tPTP Edit Rationale\n\
                 20560\t97140\t\t20200101\t*\t1\tMisuse of column two code with column one code\n";
-    let imported = billing::import_ptp(&clinic, &doctor, "ccipra-v331r0.txt", file)
+    let imported = billing::import_ptp(&clinic, &doctor, "ccipra-v331r0-f1.txt", file)
         .await
         .expect("imported");
     assert_eq!(imported, 1);
@@ -154,7 +154,7 @@ async fn the_superbill_prices_the_clinicians_codes_and_an_imported_ptp_file_chan
         visit,
         1,
         &CodingInput {
-            added: "20560\n97140 XS x2".to_owned(),
+            added: "20560\n97140 XS x2\n20610 50".to_owned(),
             ..coding.clone()
         },
     )
@@ -164,12 +164,44 @@ async fn the_superbill_prices_the_clinicians_codes_and_an_imported_ptp_file_chan
         .await
         .expect("the superbill");
     assert!(bill.edits.is_empty(), "{:?}", bill.edits);
-    let import = billing::ptp_import(&clinic, &nurse)
+    // Both sides in one session (modifier 50, one unit) is charged for both.
+    billing::set_fee(&clinic, &doctor, "20610", "100")
+        .await
+        .expect("set");
+    let bill = billing::superbill(&clinic, &nurse, visit)
+        .await
+        .expect("the superbill");
+    let bilateral = bill
+        .lines
+        .iter()
+        .find(|l| l.code == "20610")
+        .expect("the line");
+    assert_eq!((bilateral.units, bilateral.charge_cents), (1, Some(20000)));
+    let imports = billing::ptp_imports(&clinic, &nurse).await.expect("read");
+    assert_eq!(imports.len(), 1);
+    assert_eq!(
+        (imports[0].file_name.as_str(), imports[0].edits),
+        ("ccipra-v331r0-f1.txt", 1)
+    );
+    // Another part of the quarter's set is kept beside it; the next quarter's f1 replaces f1.
+    let other = "97140\t97530\t\t20200101\t*\t1\tOther part\n";
+    billing::import_ptp(&clinic, &doctor, "ccipra-v331r0-f2.txt", other)
+        .await
+        .expect("imported");
+    billing::import_ptp(&clinic, &doctor, "ccipra-v332r0-f1.txt", file)
+        .await
+        .expect("imported");
+    let names: Vec<String> = billing::ptp_imports(&clinic, &nurse)
         .await
         .expect("read")
-        .expect("an import");
+        .into_iter()
+        .map(|i| i.file_name)
+        .collect();
     assert_eq!(
-        (import.file_name.as_str(), import.edits),
-        ("ccipra-v331r0.txt", 1)
+        names,
+        vec![
+            "ccipra-v331r0-f2.txt".to_owned(),
+            "ccipra-v332r0-f1.txt".to_owned()
+        ]
     );
 }

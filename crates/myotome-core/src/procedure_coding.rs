@@ -187,6 +187,15 @@ impl DiagnosisMap {
         };
         sided.unwrap_or(&self.unspecified)
     }
+
+    /// The codes for the side treated: both sides without a bilateral code are the right's
+    /// and the left's, each its own diagnosis (ICD-10-CM guideline I.B.13).
+    pub fn codes_for(&self, side: Option<Side>) -> Vec<&str> {
+        match (side, &self.both, &self.right, &self.left) {
+            (Some(Side::Both), None, Some(right), Some(left)) => vec![right, left],
+            _ => vec![self.code_for(side)],
+        }
+    }
 }
 
 /// The coding data, loaded and cross-checked.
@@ -560,8 +569,16 @@ pub fn read_ptp_file(text: &str, as_of: &str) -> Result<Vec<PairEdit>, String> {
                 fields.len()
             ));
         }
-        let deleted = fields[4];
-        if deleted != "*" && !deleted.is_empty() && deleted <= as_of {
+        // Dates as CMS writes them: YYYYMMDD, the deletion date `*` while in force.
+        let date_shaped = |d: &str| d.len() == 8 && d.bytes().all(|b| b.is_ascii_digit());
+        let (effective, deleted) = (fields[3], fields[4]);
+        if !date_shaped(effective) || !(deleted == "*" || date_shaped(deleted)) {
+            return Err(format!(
+                "line {}: the effective and deletion dates are written YYYYMMDD (the deletion date `*` while in force), not `{effective}` and `{deleted}`",
+                number + 1
+            ));
+        }
+        if effective > as_of || (deleted != "*" && deleted <= as_of) {
             continue;
         }
         let modifier = fields[5]
@@ -770,6 +787,19 @@ mod tests {
         let broken = read_ptp_file("20560\t97140\t\t20200101\t*\tx\n", "20261201")
             .expect_err("a bad indicator");
         assert!(broken.contains("line 1"), "{broken}");
+        let spreadsheet = read_ptp_file("20560,97140,,1/1/2020,*,1,x\n", "20261201")
+            .expect_err("a date a spreadsheet rewrote");
+        assert!(spreadsheet.contains("YYYYMMDD"), "{spreadsheet}");
+        let next_quarter = read_ptp_file(
+            "20560\t97140\t\t20200101\t*\t1\tx\n20560\t97530\t\t20270101\t*\t1\ty\n",
+            "20261201",
+        )
+        .expect("reads");
+        assert_eq!(
+            next_quarter.len(),
+            1,
+            "an edit not yet in force is left out"
+        );
     }
 
     #[test]
@@ -780,6 +810,13 @@ mod tests {
         assert_eq!(hip.code_for(Some(Side::Left)), "M16.12");
         assert_eq!(hip.code_for(Some(Side::Both)), "M16.0");
         assert_eq!(hip.code_for(None), "M16.9");
+        let shoulder = coding.diagnosis_for("shoulder_pain").expect("mapped");
+        assert_eq!(
+            shoulder.codes_for(Some(Side::Both)),
+            vec!["M25.511", "M25.512"],
+            "no bilateral code: the right's and the left's"
+        );
+        assert_eq!(hip.codes_for(Some(Side::Both)), vec!["M16.0"]);
         let back = coding.diagnosis_for("chronic_back_pain").expect("mapped");
         assert_eq!(
             back.code_for(Some(Side::Left)),

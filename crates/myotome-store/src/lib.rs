@@ -529,9 +529,10 @@ pub trait AdverseEventStore: Send + Sync {
 #[async_trait]
 pub trait BillingStore: Send + Sync {
     async fn fees(&self) -> Result<Vec<Fee>>;
-    async fn imported_edits(&self) -> Result<Vec<ImportedEdit>>;
-    /// The file the imported edits came from; `None` before any import.
-    async fn ptp_import(&self) -> Result<Option<PtpImport>>;
+    /// The imported edits between the codes given (a visit's lines).
+    async fn imported_edits(&self, codes: &[String]) -> Result<Vec<ImportedEdit>>;
+    /// Each file the imported edits came from (empty before any import).
+    async fn ptp_imports(&self) -> Result<Vec<PtpImport>>;
     async fn visit_coding(&self, visit: AppointmentId) -> Result<Option<VisitCoding>>;
 }
 
@@ -770,7 +771,8 @@ pub trait Transaction: Send {
     // --- Billing -------------------------------------------------------------------------------
     /// Sets a code's charge (`None` removes it); audited as `billing.fee` with the code.
     async fn set_fee(&mut self, code: &str, cents: Option<i64>, at: Timestamp) -> Result<()>;
-    /// Replaces the imported PTP edits by a file's; audited as `billing.ptp_import`.
+    /// Replaces the edits imported from that part of CMS's file set (f1 … f4) by the file's,
+    /// keeping the other parts; audited as `billing.ptp_import`.
     async fn replace_ptp_edits(
         &mut self,
         file_name: &str,

@@ -1091,14 +1091,14 @@ impl crate::BillingStore for SqlStore {
         billing::fees(&mut conn).await
     }
 
-    async fn imported_edits(&self) -> Result<Vec<crate::ImportedEdit>> {
+    async fn imported_edits(&self, codes: &[String]) -> Result<Vec<crate::ImportedEdit>> {
         let mut conn = self.pool.acquire().await.db()?;
-        billing::imported_edits(&mut conn).await
+        billing::imported_edits(&mut conn, codes).await
     }
 
-    async fn ptp_import(&self) -> Result<Option<crate::PtpImport>> {
+    async fn ptp_imports(&self) -> Result<Vec<crate::PtpImport>> {
         let mut conn = self.pool.acquire().await.db()?;
-        billing::ptp_import(&mut conn).await
+        billing::ptp_imports(&mut conn).await
     }
 
     async fn visit_coding(&self, visit: AppointmentId) -> Result<Option<crate::VisitCoding>> {

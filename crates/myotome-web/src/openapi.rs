@@ -160,18 +160,27 @@ pub fn describe_clinical_data(document: &mut Document, data: &ClinicalData) {
             "description": "Indication concepts the candidate reported as the reason for the visit."
         }),
     );
-    // The report's `protocol` query parameter names a protocol of the library.
-    if let Some(parameters) = json
-        .pointer_mut("/paths/~1api~1v1~1outcomes~1report/get/parameters")
-        .and_then(Value::as_array_mut)
-    {
-        for parameter in parameters {
-            if parameter["name"] == "protocol" {
-                parameter["schema"] = json!({ "type": "string", "enum": protocols });
+    // The reports' `protocol` query parameter names a protocol of the library.
+    for report in [
+        "/paths/~1api~1v1~1outcomes~1report/get/parameters",
+        "/paths/~1api~1v1~1safety~1report/get/parameters",
+    ] {
+        if let Some(parameters) = json.pointer_mut(report).and_then(Value::as_array_mut) {
+            for parameter in parameters {
+                if parameter["name"] == "protocol" {
+                    let mut schema = json!({ "type": "string", "enum": protocols });
+                    if parameter["required"] != json!(true) {
+                        schema["type"] = json!(["string", "null"]);
+                    }
+                    parameter["schema"] = schema;
+                }
             }
+        } else {
+            tracing::error!(
+                report,
+                "the OpenAPI document has no such report to describe"
+            );
         }
-    } else {
-        tracing::error!("the OpenAPI document has no outcomes report to describe");
     }
     match serde_json::from_value(json) {
         Ok(described) => *document = described,

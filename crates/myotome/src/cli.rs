@@ -102,8 +102,9 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum CodingCommand {
-    /// Imports CMS's quarterly practitioner PTP edits file (tab-separated text or CSV, as
-    /// published), replacing the previous import; edits deleted by today are left out. The
+    /// Imports a file of CMS's quarterly practitioner PTP edits (tab-separated text or CSV, as
+    /// published; the quarter comes as four files, f1 to f4 — import each), replacing the
+    /// edits of the same part imported before; edits not in force today are left out. The
     /// built-in edits for the codes Myotome suggests stay; an imported edit of the same pair
     /// replaces its built-in one.
     ImportPtp {

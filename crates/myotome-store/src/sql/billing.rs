@@ -32,28 +32,48 @@ pub(crate) async fn set_fee(
     at: Timestamp,
     by: Option<UserId>,
 ) -> Result<()> {
-    sqlx::query("DELETE FROM fee_schedule WHERE code = $1")
-        .bind(code)
-        .execute(&mut *conn)
-        .await
-        .db()?;
-    if let Some(cents) = cents {
-        sqlx::query(
-            "INSERT INTO fee_schedule (code, cents, updated_at, updated_by) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(code)
-        .bind(cents)
-        .bind(ts_text(at))
-        .bind(by.map(|u| u.0))
-        .execute(&mut *conn)
-        .await
-        .db()?;
-    }
+    let Some(cents) = cents else {
+        sqlx::query("DELETE FROM fee_schedule WHERE code = $1")
+            .bind(code)
+            .execute(&mut *conn)
+            .await
+            .db()?;
+        return Ok(());
+    };
+    sqlx::query(
+        "INSERT INTO fee_schedule (code, cents, updated_at, updated_by) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (code) DO UPDATE SET cents = excluded.cents, \
+         updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+    )
+    .bind(code)
+    .bind(cents)
+    .bind(ts_text(at))
+    .bind(by.map(|u| u.0))
+    .execute(&mut *conn)
+    .await
+    .db()?;
     Ok(())
 }
 
-pub(crate) async fn imported_edits(conn: &mut AnyConnection) -> Result<Vec<ImportedEdit>> {
-    sqlx::query("SELECT column1, column2, modifier, rationale FROM ptp_edits")
+/// The imported edits between the codes given (a visit's lines), not the whole file.
+pub(crate) async fn imported_edits(
+    conn: &mut AnyConnection,
+    codes: &[String],
+) -> Result<Vec<ImportedEdit>> {
+    if codes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = (1..=codes.len())
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT column1, column2, modifier, rationale FROM ptp_edits \
+         WHERE column1 IN ({list}) AND column2 IN ({list})"
+    );
+    codes
+        .iter()
+        .fold(sqlx::query(&sql), |query, code| query.bind(code.as_str()))
         .fetch_all(&mut *conn)
         .await
         .db()?
@@ -69,33 +89,38 @@ pub(crate) async fn imported_edits(conn: &mut AnyConnection) -> Result<Vec<Impor
         .collect()
 }
 
-pub(crate) async fn ptp_import(conn: &mut AnyConnection) -> Result<Option<PtpImport>> {
-    let row = sqlx::query(
-        "SELECT MIN(file_name) AS file_name, MIN(imported_at) AS imported_at, COUNT(*) AS n \
-         FROM ptp_edits",
+/// Each imported file with its edits, in name order (CMS publishes a quarter's practitioner
+/// edits as several files, by range of column 1 code).
+pub(crate) async fn ptp_imports(conn: &mut AnyConnection) -> Result<Vec<PtpImport>> {
+    sqlx::query(
+        "SELECT file_name, MIN(imported_at) AS imported_at, COUNT(*) AS n FROM ptp_edits \
+         GROUP BY file_name ORDER BY file_name",
     )
-    .fetch_one(&mut *conn)
+    .fetch_all(&mut *conn)
     .await
-    .db()?;
-    let edits: i64 = get(&row, "n")?;
-    if edits == 0 {
-        return Ok(None);
-    }
-    Ok(Some(PtpImport {
-        file_name: get(&row, "file_name")?,
-        imported_at: codec::ts(&row, "imported_at")?,
-        edits: u64::try_from(edits).unwrap_or(0),
-    }))
+    .db()?
+    .iter()
+    .map(|row| {
+        Ok(PtpImport {
+            file_name: get(row, "file_name")?,
+            imported_at: codec::ts(row, "imported_at")?,
+            edits: u64::try_from(get::<i64>(row, "n")?).unwrap_or(0),
+        })
+    })
+    .collect()
 }
 
-/// Replaces every imported edit by the file's (a quarter's file is whole).
+/// Replaces the edits imported from a file of this name (the same part of an earlier quarter
+/// is named the same but for its version: `ccipra-v321r0-f1` → `…-f1`), keeping the others.
 pub(crate) async fn replace_edits(
     conn: &mut AnyConnection,
     file_name: &str,
     edits: &[ImportedEdit],
     at: Timestamp,
 ) -> Result<()> {
-    sqlx::query("DELETE FROM ptp_edits")
+    sqlx::query("DELETE FROM ptp_edits WHERE file_name = $1 OR file_name LIKE $2")
+        .bind(file_name)
+        .bind(format!("%{}", part_of(file_name)))
         .execute(&mut *conn)
         .await
         .db()?;
@@ -191,4 +216,14 @@ pub(crate) async fn save_visit_coding(
         current_version: current,
         sent_version: expected,
     })
+}
+
+/// The part a CMS file name names after its version (`ccipra-v321r0-f1.txt` → `-f1.txt`), so
+/// the next quarter's f1 replaces this quarter's f1 and nothing else; a name without a part
+/// is its own.
+fn part_of(file_name: &str) -> &str {
+    match file_name.rfind("-f") {
+        Some(at) => &file_name[at..],
+        None => file_name,
+    }
 }

@@ -83,7 +83,7 @@ struct SuperbillPage {
     total: String,
     unpriced: Vec<String>,
     investigational: bool,
-    coverage_note: &'static str,
+    coverage_note: Option<&'static str>,
     coverage_source: &'static str,
     may_code: bool,
     coding_version: i64,
@@ -150,7 +150,11 @@ fn page_of(
                 })
                 .collect::<Vec<_>>()
                 .join("\n"),
-            String::new(),
+            bill.extra_modifiers
+                .iter()
+                .map(|(code, modifiers)| format!("{code} {}", modifiers.join(" ")))
+                .collect::<Vec<_>>()
+                .join("\n"),
             bill.diagnoses
                 .iter()
                 .filter(|d| d.from == "chosen by the clinician")
@@ -215,7 +219,7 @@ fn page_of(
         total: billing::dollars(bill.total_cents),
         unpriced: bill.unpriced.clone(),
         investigational: bill.investigational,
-        coverage_note: billing::COVERAGE_NOTE,
+        coverage_note: bill.coverage_note.then_some(billing::COVERAGE_NOTE),
         coverage_source: billing::COVERAGE_SOURCE,
         may_code: viewer.may(Permission::ProcedurePerform),
         coding_version: bill.coding_version,
@@ -322,7 +326,7 @@ async fn render_fees(
     let fees = billing::fees(&state.clinic, &caller)
         .await
         .map_err(|e| in_page(viewer)(ApiError::from(e)))?;
-    let import = billing::ptp_import(&state.clinic, &caller)
+    let imports = billing::ptp_imports(&state.clinic, &caller)
         .await
         .map_err(|e| in_page(viewer)(ApiError::from(e)))?;
     let failed = !errors.is_empty();
@@ -351,13 +355,19 @@ async fn render_fees(
             .iter()
             .map(|c| (c.code.clone(), c.description.clone()))
             .collect(),
-        import: import.map(|i| {
-            format!(
-                "{} edits from {}, imported {}",
-                i.edits,
-                i.file_name,
-                viewer.time(i.imported_at)
-            )
+        import: (!imports.is_empty()).then(|| {
+            imports
+                .iter()
+                .map(|i| {
+                    format!(
+                        "{} edits from {} (imported {})",
+                        i.edits,
+                        i.file_name,
+                        viewer.time(i.imported_at)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
         }),
         may_set: viewer.may(Permission::SettingsWrite),
         code: typed.0,
@@ -372,7 +382,7 @@ async fn render_fees(
 }
 
 async fn fees_page(
-    page: Page<need::PatientRead>,
+    page: Page<need::ProtocolRead>,
     State(state): State<AppState>,
 ) -> Result<Response, UiError> {
     render_fees(

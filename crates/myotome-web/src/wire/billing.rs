@@ -65,8 +65,8 @@ pub struct SuperbillOut {
     /// Codes on the bill without a fee.
     pub unpriced: Vec<String>,
     pub investigational: bool,
-    /// Seed 001's words on coverage, with the self-pay estimate (the total).
-    pub coverage_note: String,
+    /// Seed 001's words on coverage, for a biologic's or an investigational code's bill.
+    pub coverage_note: Option<String>,
 }
 
 impl From<&myotome_clinic::billing::Superbill> for SuperbillOut {
@@ -130,7 +130,9 @@ impl From<&myotome_clinic::billing::Superbill> for SuperbillOut {
             total_cents: b.total_cents,
             unpriced: b.unpriced.clone(),
             investigational: b.investigational,
-            coverage_note: myotome_clinic::billing::COVERAGE_NOTE.to_owned(),
+            coverage_note: b
+                .coverage_note
+                .then(|| myotome_clinic::billing::COVERAGE_NOTE.to_owned()),
         }
     }
 }
