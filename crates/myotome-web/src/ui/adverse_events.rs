@@ -17,6 +17,7 @@ use crate::error::ApiError;
 use crate::permissions::need;
 use crate::state::AppState;
 use crate::ui::form::{FieldErrors, Fields};
+use crate::ui::outcomes::blank_is_none;
 use crate::ui::layout::Chrome;
 use crate::ui::page::{Page, PathText, Viewer, id_in_path};
 use crate::ui::render::{UiError, html, in_page, ok, see_other};
@@ -24,7 +25,7 @@ use askama::Template;
 use axum::Router;
 use axum::extract::State;
 use axum::extract::rejection::QueryRejection;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use myotome_clinic::ClinicError;
@@ -746,13 +747,6 @@ struct SafetyParams {
     until: Option<String>,
 }
 
-fn blank_is_none(value: &Option<String>) -> Option<String> {
-    value
-        .as_deref()
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned)
-}
 
 /// The query the use case takes (a lot when one is chosen, else the protocol — IMS when none
 /// is named), each problem at its field.
@@ -996,15 +990,5 @@ async fn safety_csv(
         .map_err(|e| in_page(viewer)(ApiError::from(e)))?;
     let text = adverse_events::safety_csv(&state.clinic, &report)
         .map_err(|e| in_page(viewer)(ApiError::from(e)))?;
-    let mut response = Response::new(axum::body::Body::from(text));
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    headers.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"safety-report.csv\""),
-    );
-    Ok(response)
+    Ok(crate::ui::render::csv_download(text, "safety-report.csv"))
 }

@@ -22,7 +22,7 @@ use crate::ui::render::{UiError, html, in_page, ok, see_other};
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use myotome_clinic::ClinicError;
@@ -256,17 +256,7 @@ async fn superbill_csv(
     let viewer = &page.viewer;
     let bill = read(&state, viewer, &id).await?;
     let text = billing::csv(&bill).map_err(|e| in_page(viewer)(ApiError::from(e)))?;
-    let mut response = Response::new(axum::body::Body::from(text));
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    headers.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"superbill.csv\""),
-    );
-    Ok(response)
+    Ok(crate::ui::render::csv_download(text, "superbill.csv"))
 }
 
 async fn save_coding(

@@ -845,7 +845,8 @@ struct ReportParams {
     lot: Option<String>,
 }
 
-fn blank_is_none(value: &Option<String>) -> Option<String> {
+/// A query parameter's text, `None` when absent or blank.
+pub(crate) fn blank_is_none(value: &Option<String>) -> Option<String> {
     value
         .as_deref()
         .map(str::trim)
@@ -1285,15 +1286,5 @@ async fn report_csv(
         .map_err(|e| in_page(viewer)(ApiError::from(e)))?;
     let text = myotome_clinic::outcome_reports::csv(&report)
         .map_err(|e| in_page(viewer)(ApiError::from(e)))?;
-    let mut response = Response::new(axum::body::Body::from(text));
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    headers.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"outcomes-report.csv\""),
-    );
-    Ok(response)
+    Ok(crate::ui::render::csv_download(text, "outcomes-report.csv"))
 }

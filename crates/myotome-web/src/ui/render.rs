@@ -29,6 +29,19 @@ pub fn ok<T: Template>(page: &T) -> Response {
 
 /// After a successful form post: go to the page that shows the result (303, so a reload does
 /// not post again).
+/// A CSV download: the text with its type and the file name the browser saves it under.
+pub fn csv_download(text: String, file_name: &str) -> Response {
+    let disposition = format!("attachment; filename=\"{file_name}\"");
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        text,
+    )
+        .into_response()
+}
+
 pub fn see_other(path: &str) -> Response {
     Redirect::to(path).into_response()
 }
