@@ -137,11 +137,20 @@ async fn bookable(
         return Ok(None);
     };
     match store.user(id).await {
-        Ok(user) if !user.disabled => Ok(Some(user)),
-        Ok(user) => Err(ClinicError::field(
+        Ok(user) if user.disabled => Err(ClinicError::field(
             field,
             format!("{} is disabled; choose someone else", user.username),
         )),
+        // A visit is with a clinician: an administrator or a member of staff cannot hold one.
+        Ok(user) if user.role != myotome_store::Role::Clinician => Err(ClinicError::field(
+            field,
+            format!(
+                "{} is not a clinician (their role is {}); choose a clinician",
+                user.username,
+                user.role.as_str()
+            ),
+        )),
+        Ok(user) => Ok(Some(user)),
         Err(StoreError::NotFound { .. }) => {
             Err(ClinicError::field(field, format!("there is no user {id}")))
         }

@@ -26,6 +26,7 @@ store_tests! {
         a_failed_override_audit_leaves_no_booking_and_no_move,
         a_visit_is_booked_once_even_by_its_label,
         a_session_holds_the_clinicians_time_the_clinic_set_for_it,
+        only_a_clinician_can_be_a_visits_clinician,
     ],
 }
 
@@ -410,4 +411,42 @@ async fn a_session_holds_the_clinicians_time_the_clinic_set_for_it(ctx: Ctx) {
     // The plan made before the setting keeps what it was made with.
     let (_, first_on) = visit_of(&before.plan, ScheduledVisitKind::Session);
     assert_eq!(first_on, date(2027, 2, 1));
+}
+
+async fn only_a_clinician_can_be_a_visits_clinician(ctx: Ctx) {
+    let s = setup(&ctx).await;
+    let made = plans::make(&s.clinic, &s.clinician, s.patient, &hip_plan(), false)
+        .await
+        .expect("the plan is made");
+    let (session, on) = visit_of(&made.plan, ScheduledVisitKind::Session);
+    let admin = user(ctx.store.as_ref(), "admin.lee", myotome_store::Role::Admin).await;
+    for who in [s.staff.user, Some(admin.id)] {
+        let refused = booking::book(
+            &s.clinic,
+            &s.staff,
+            s.patient,
+            NewAppointment {
+                clinician: who,
+                ..booking_of(&made.plan, session, on)
+            },
+        )
+        .await
+        .expect_err("not a clinician");
+        assert!(
+            matches!(&refused, ClinicError::Invalid(f) if f.get("clinician_id").is_some_and(|m| m.contains("not a clinician"))),
+            "{refused:?}"
+        );
+    }
+    let booked = booking::book(
+        &s.clinic,
+        &s.staff,
+        s.patient,
+        NewAppointment {
+            clinician: s.clinician.user,
+            ..booking_of(&made.plan, session, on)
+        },
+    )
+    .await
+    .expect("a clinician holds it");
+    assert_eq!(booked.appointment.details.clinician_id, s.clinician.user);
 }

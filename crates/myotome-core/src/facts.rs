@@ -154,8 +154,15 @@ impl Weight {
                 Self::MAX_KG
             ));
         }
-        // In (0, 650 000] grams by the checks above.
-        Ok(Self((kg * 1000.0).round() as u32))
+        let grams = (kg * 1000.0).round();
+        // Stored as whole grams: less than one would be stored as none, and then ignored.
+        if grams < 1.0 {
+            return Err(format!(
+                "{kg} kg is less than one gram; give the weight in kilograms"
+            ));
+        }
+        // In [1, 650 000] grams by the checks above.
+        Ok(Self(grams as u32))
     }
 
     pub fn grams(self) -> u32 {

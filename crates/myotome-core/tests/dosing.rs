@@ -290,6 +290,10 @@ fn impossible_weights_are_refused_with_the_unit_named() {
     assert!(Weight::from_kg(f64::NAN).is_err());
     let pounds = Weight::from_kg(700.0).expect_err("700 kg");
     assert!(pounds.contains("kilograms"), "{pounds}");
+    // Less than a gram would be stored as none (whole grams) and then ignored.
+    let crumb = Weight::from_kg(0.0004).expect_err("0.4 g");
+    assert!(crumb.contains("less than one gram"), "{crumb}");
+    assert_eq!(Weight::from_kg(0.001).map(|w| w.grams()), Ok(1));
 }
 
 proptest! {

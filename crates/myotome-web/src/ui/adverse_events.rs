@@ -17,8 +17,8 @@ use crate::error::ApiError;
 use crate::permissions::need;
 use crate::state::AppState;
 use crate::ui::form::{FieldErrors, Fields};
-use crate::ui::outcomes::blank_is_none;
 use crate::ui::layout::Chrome;
+use crate::ui::outcomes::blank_is_none;
 use crate::ui::page::{Page, PathText, Viewer, id_in_path};
 use crate::ui::render::{UiError, html, in_page, ok, see_other};
 use askama::Template;
@@ -746,7 +746,6 @@ struct SafetyParams {
     #[serde(default)]
     until: Option<String>,
 }
-
 
 /// The query the use case takes (a lot when one is chosen, else the protocol — IMS when none
 /// is named), each problem at its field.
