@@ -41,8 +41,6 @@ pub enum ApiError {
     Forbidden(String),
     /// 403 `csrf_rejected`: a cookie-authenticated change without proof it came from our page.
     CsrfRejected(String),
-    /// 403 `account_disabled`: the right password for a disabled account.
-    AccountDisabled,
     /// 404 `not_found`: no such record, or no such route.
     NotFound(String),
     /// 405 `method_not_allowed`.
@@ -137,9 +135,7 @@ impl ApiError {
             ApiError::Malformed(_) => StatusCode::BAD_REQUEST,
             ApiError::Invalid { .. } | ApiError::Refused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) | ApiError::CsrfRejected(_) | ApiError::AccountDisabled => {
-                StatusCode::FORBIDDEN
-            }
+            ApiError::Forbidden(_) | ApiError::CsrfRejected(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Stale(_) | ApiError::Conflict(_) | ApiError::PossibleDuplicate(_) => {
@@ -161,7 +157,6 @@ impl ApiError {
             ApiError::Unauthenticated(_) => "unauthenticated",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::CsrfRejected(_) => "csrf_rejected",
-            ApiError::AccountDisabled => "account_disabled",
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::Stale(_) => "stale_version",
@@ -191,9 +186,6 @@ impl ApiError {
             | ApiError::UnsupportedMediaType(m)
             | ApiError::Unreadable(m)
             | ApiError::TooManyAttempts(m) => m.clone(),
-            ApiError::AccountDisabled => {
-                "This account is disabled; ask an administrator to enable it.".to_owned()
-            }
             ApiError::MethodNotAllowed => {
                 "This path does not take that method; see /api/openapi.json for what it takes."
                     .to_owned()

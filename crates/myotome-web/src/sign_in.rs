@@ -94,7 +94,9 @@ pub async fn password_sign_in(
                 &AuditAction::general("session.sign_in_refused_disabled"),
             )
             .await?;
-        return Err(ApiError::AccountDisabled);
+        // Answered exactly as a wrong password: a different answer would tell whoever guesses
+        // that the password was right (the audit trail keeps the difference).
+        return Err(ApiError::Unauthenticated(wrong_credentials(state)));
     }
     let session = create_session(store, &user, settings, now).await?;
     store
@@ -105,7 +107,7 @@ pub async fn password_sign_in(
 
 fn wrong_credentials(state: &AppState) -> String {
     format!(
-        "The username or password is wrong; check both and try again. After {} failed attempts sign-in pauses for {} minutes.",
+        "The username or password is wrong, or the account is disabled; check both and try again, or ask an administrator. After {} failed attempts sign-in pauses for {} minutes.",
         state.settings.sign_in_limit,
         state.settings.sign_in_window.as_mins()
     )

@@ -34,8 +34,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
     request_body = SignInIn,
     responses(
         (status = 200, description = "Signed in; the `myotome_session` cookie is set", body = SessionOut),
-        (status = 401, description = "Wrong username or password", body = ErrorBody),
-        (status = 403, description = "Cross-site sign-in, or the account is disabled", body = ErrorBody),
+        (status = 401, description = "Wrong username or password, or a disabled account (answered alike, so the answer tells no one the password was right)", body = ErrorBody),
+        (status = 403, description = "Cross-site sign-in", body = ErrorBody),
         (status = 429, description = "Too many failed attempts", body = ErrorBody),
     )
 )]

@@ -342,7 +342,20 @@ async fn disabling_a_user_ends_their_sessions_and_revoking_a_token_stops_it(app:
             json!({ "username": "sam", "password": PASSWORD }),
         )
         .await;
-    reply.assert_error(403, "account_disabled");
+    // The right password of a disabled account is answered as a wrong one (no oracle).
+    reply.assert_error(401, "unauthenticated");
+    let wrong = app
+        .anonymous
+        .post(
+            "/api/v1/session",
+            json!({ "username": "sam", "password": "not the password at all" }),
+        )
+        .await;
+    wrong.assert_error(401, "unauthenticated");
+    assert_eq!(
+        reply.body["message"], wrong.body["message"],
+        "the same words for both"
+    );
 
     // An admin cannot lock themselves out.
     let me = app.admin_user.id.0;
