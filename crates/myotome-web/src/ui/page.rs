@@ -219,13 +219,22 @@ impl FromRequestParts<AppState> for PathText {
 }
 
 /// Where to go after signing in: only a path on this server (`/…`, never `//host`), so the
-/// sign-in page cannot be used to send someone to another site.
+/// sign-in page cannot be used to send someone to another site. No control character, space
+/// or backslash anywhere: a browser drops tabs and line breaks from an address, which would
+/// turn `/<tab>/evil.example` into `//evil.example`, and a line break in a header is a 500;
+/// and it must parse as a path and query.
 pub fn safe_next(next: Option<&str>) -> &str {
-    match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
-            path
-        }
-        _ => "/",
+    let Some(path) = next else {
+        return "/";
+    };
+    let plain = !path
+        .chars()
+        .any(|c| c.is_control() || c.is_whitespace() || c == '\\');
+    let local = path.starts_with('/') && !path.starts_with("//");
+    if plain && local && axum::http::uri::PathAndQuery::try_from(path).is_ok() {
+        path
+    } else {
+        "/"
     }
 }
 
@@ -261,6 +270,14 @@ mod tests {
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(Some("/\\evil.example")), "/");
         assert_eq!(safe_next(None), "/");
+        // A browser drops the tab: `//evil.example/x`.
+        assert_eq!(safe_next(Some("/\t/evil.example/x")), "/");
+        assert_eq!(safe_next(Some("/\r\nSet-Cookie: x=1")), "/");
+        assert_eq!(safe_next(Some("/patients?q=a b")), "/");
+        assert_eq!(
+            safe_next(Some("/patients?q=ada&page=2")),
+            "/patients?q=ada&page=2"
+        );
     }
 
     #[test]
