@@ -152,7 +152,7 @@ pub async fn change_user(
             "You cannot disable yourself or give up your own admin role; ask another admin, so the clinic always keeps one.".to_owned(),
         ));
     }
-    Ok(clinic
+    let user = clinic
         .store
         .update_user(
             &caller.actor,
@@ -162,11 +162,30 @@ pub async fn change_user(
             role,
             change.disabled,
         )
-        .await?)
+        .await?;
+    if user.disabled {
+        revoke_tokens_of(clinic, caller, id).await?;
+    }
+    Ok(user)
 }
 
-/// Sets a user's password (ends their sessions); a too-short one is a field error on
-/// `password`.
+/// Revokes every API token of the user still standing (each revocation audited): a token must
+/// not outlive a disabled account or a password an administrator reset — re-enabling the
+/// account would otherwise bring its old tokens back.
+async fn revoke_tokens_of(clinic: &Clinic, caller: &Caller, id: UserId) -> Result<(), ClinicError> {
+    for token in clinic.store.api_tokens().await? {
+        if token.user_id == id && token.revoked_at.is_none() {
+            clinic
+                .store
+                .revoke_api_token(&caller.actor, token.id)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Sets a user's password (ends their sessions and revokes their API tokens); a too-short one
+/// is a field error on `password`.
 pub async fn change_password(
     clinic: &Clinic,
     caller: &Caller,
@@ -176,7 +195,9 @@ pub async fn change_password(
 ) -> Result<User, ClinicError> {
     caller.may(Permission::UserAdmin)?;
     let hash = new_password_hash(hashing, "password", password).await?;
-    Ok(clinic.store.set_password(&caller.actor, id, &hash).await?)
+    let user = clinic.store.set_password(&caller.actor, id, &hash).await?;
+    revoke_tokens_of(clinic, caller, id).await?;
+    Ok(user)
 }
 
 /// Sets the caller's own password (ends every session of theirs); a too-short one is a field

@@ -407,8 +407,19 @@ async fn disabling_a_user_ends_their_sessions_and_revoking_a_token_stops_it(app:
         .await
         .assert_error(401, "unauthenticated");
 
-    // A new password ends the sessions made with the old one.
+    // A new password ends the sessions made with the old one, and revokes the user's tokens.
     let doctor = Client::sign_in(&app.base, "dr_chen", PASSWORD).await;
+    let feed = app
+        .admin
+        .post(
+            "/api/v1/tokens",
+            json!({ "user_id": app.clinician_user.id.0, "name": "Imaging feed" }),
+        )
+        .await
+        .assert_status(201)
+        .clone();
+    let feed_bearer = Client::with_token(&app.base, feed["secret"].as_str().expect("a secret"));
+    feed_bearer.get("/api/v1/patients").await.assert_status(200);
     let reply = app
         .admin
         .post(
@@ -433,6 +444,20 @@ async fn disabling_a_user_ends_their_sessions_and_revoking_a_token_stops_it(app:
         .get("/api/v1/session")
         .await
         .assert_error(401, "unauthenticated");
+    feed_bearer
+        .get("/api/v1/patients")
+        .await
+        .assert_error(401, "unauthenticated");
+    let tokens = app.admin.get("/api/v1/tokens").await;
+    let feed_id = feed["token"]["id"].clone();
+    assert!(
+        tokens
+            .assert_status(200)
+            .as_array()
+            .and_then(|t| t.iter().find(|t| t["id"] == feed_id))
+            .is_some_and(|t| t["revoked_at"].is_string()),
+        "the reset revoked the token, and the list says so"
+    );
     Client::sign_in(&app.base, "dr_chen", "a brand new long password").await;
 }
 
