@@ -27,10 +27,17 @@ pub async fn password_sign_in(
 ) -> Result<(User, IssuedSession), ApiError> {
     csrf::check_sign_in(headers)?;
     let username = username.trim().to_owned();
-    if username.is_empty() || password.is_empty() {
+    // Nothing is stored for what cannot be a username (a million characters, a line break):
+    // no account has such a name, so the answer is the wrong-credentials one at once.
+    if password.is_empty() || myotome_clinic::validate::check_username(&username).is_err() {
         return Err(ApiError::Unauthenticated(wrong_credentials(state)));
     }
-    let key = username.to_lowercase();
+    // The attempts are counted under a digest of the name, never the name as typed: a
+    // password typed into the username box must not be kept in the clear.
+    let key = format!(
+        "sha256:{}",
+        myotome_clinic::secret::sha256_hex(&username.to_lowercase())
+    );
     let store = state.store.as_ref();
     let settings = &state.settings;
     let now = Timestamp::now();

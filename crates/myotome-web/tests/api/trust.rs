@@ -1010,6 +1010,51 @@ both!(
     super::a_stored_screening_that_does_not_read_is_an_error_naming_it_not_an_empty_page
 );
 
+/// Sign-in keeps no text typed as a username: nothing for what cannot be one (a hundred
+/// thousand characters, words with spaces), and a digest for the rest — a password typed into
+/// the username box is never stored in the clear.
+async fn a_sign_in_keeps_no_typed_text_of_the_username(app: TestApp) {
+    use sqlx::{AnyConnection, Connection, Row};
+    let huge = "a".repeat(100_000);
+    for username in [
+        huge.as_str(),
+        "correct horse battery staple",
+        "Hunter2Hunter2!",
+    ] {
+        app.anonymous
+            .post(
+                "/api/v1/session",
+                json!({ "username": username, "password": "whatever it may be" }),
+            )
+            .await
+            .assert_error(401, "unauthenticated");
+    }
+    sqlx::any::install_default_drivers();
+    let url = app.database_url.clone().expect("the test database's URL");
+    let mut conn = AnyConnection::connect(&url)
+        .await
+        .expect("a raw connection");
+    let keys: Vec<String> = sqlx::query("SELECT username_key FROM sign_in_attempts")
+        .fetch_all(&mut conn)
+        .await
+        .expect("the attempts")
+        .iter()
+        .map(|row| row.get("username_key"))
+        .collect();
+    conn.close().await.expect("closes");
+    assert!(!keys.is_empty(), "the shaped one was counted");
+    assert!(
+        keys.iter()
+            .all(|k| k.starts_with("sha256:") && k.len() == 71),
+        "{keys:?}"
+    );
+}
+
+both!(
+    a_sign_in_keeps_no_typed_text_of_the_username,
+    super::a_sign_in_keeps_no_typed_text_of_the_username
+);
+
 async fn health_answers_ok_and_responses_carry_protective_headers(app: TestApp) {
     let reply = app.anonymous.get("/healthz").await;
     assert_eq!(reply.assert_status(200), &json!({ "status": "ok" }));
