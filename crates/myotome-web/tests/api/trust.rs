@@ -122,6 +122,16 @@ async fn sign_in_pauses_after_five_failures_even_for_the_right_password(app: Tes
     );
     // Someone else can still sign in from the same address (the address limit is higher).
     Client::sign_in(&app.base, "dr_chen", PASSWORD).await;
+    // As the message says, an administrator's new password lifts the pause at once.
+    let sam = app.staff_user.id.0;
+    app.admin
+        .post(
+            &format!("/api/v1/users/{sam}/password"),
+            json!({ "password": "a fresh password for sam" }),
+        )
+        .await
+        .assert_status(200);
+    Client::sign_in(&app.base, "sam", "a fresh password for sam").await;
 }
 
 both!(
