@@ -38,21 +38,14 @@ pub async fn password_sign_in(
     let store = state.store.as_ref();
     let settings = &state.settings;
     let now = Timestamp::now();
-    let since = now
-        .checked_sub(settings.sign_in_window)
-        .map_err(|e| ApiError::internal("sign-in window", &e))?;
-    let limits = Limits {
-        per_username: u64::from(settings.sign_in_limit),
-        per_address: u64::from(settings.sign_in_limit_per_address),
-        since,
-    };
     // Counted before the password is checked, with the attempts in flight: parallel guesses
     // cannot all see "no failures yet".
-    let Some(attempt) = state.sign_in.begin(store, &key, &from, limits).await? else {
-        return Err(ApiError::TooManyAttempts(format!(
-            "Too many failed sign-ins for this username or from this address; wait {} minutes and try again, or ask an administrator to set a new password.",
-            settings.sign_in_window.as_mins()
-        )));
+    let Some(attempt) = state
+        .sign_in
+        .begin(store, &key, &from, limits(state, now)?)
+        .await?
+    else {
+        return Err(too_many(state));
     };
 
     let credentials = store.user_credentials(&username).await?;
@@ -107,6 +100,53 @@ pub async fn password_sign_in(
         .record_audit(&actor, &AuditAction::general("session.sign_in"))
         .await?;
     Ok((user, session))
+}
+
+/// The window and limits failed attempts are counted against.
+fn limits(state: &AppState, now: Timestamp) -> Result<Limits, ApiError> {
+    let settings = &state.settings;
+    let since = now
+        .checked_sub(settings.sign_in_window)
+        .map_err(|e| ApiError::internal("sign-in window", &e))?;
+    Ok(Limits {
+        per_username: u64::from(settings.sign_in_limit),
+        per_address: u64::from(settings.sign_in_limit_per_address),
+        since,
+    })
+}
+
+fn too_many(state: &AppState) -> ApiError {
+    ApiError::TooManyAttempts(format!(
+        "Too many failed sign-ins for this username or from this address; wait {} minutes and try again, or ask an administrator to set a new password.",
+        state.settings.sign_in_window.as_mins()
+    ))
+}
+
+/// Whether `password` is `username`'s current one, counted like a sign-in: a wrong guess is a
+/// failed attempt of that name and address, and past the limit the check is refused without
+/// being made (the password-change form must not be a way around sign-in's throttle).
+pub async fn current_password_matches(
+    state: &AppState,
+    from: &str,
+    username: &str,
+    password: String,
+    hash: String,
+) -> Result<bool, ApiError> {
+    let store = state.store.as_ref();
+    let now = Timestamp::now();
+    let Some(attempt) = state
+        .sign_in
+        .begin(store, username, from, limits(state, now)?)
+        .await?
+    else {
+        return Err(too_many(state));
+    };
+    let matches = state
+        .sign_in
+        .argon2(move || verify_password(&password, &hash))
+        .await?;
+    attempt.finish(store, matches, now).await?;
+    Ok(matches)
 }
 
 fn wrong_credentials(state: &AppState) -> String {

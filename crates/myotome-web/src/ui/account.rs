@@ -7,7 +7,6 @@
 use crate::credentials::{create_session, expired_cookie_header, session_cookie_header};
 use crate::error::ApiError;
 use crate::extract::ClientAddress;
-use crate::password::verify_password;
 use crate::sign_in::password_sign_in;
 use crate::state::AppState;
 use crate::ui::form::{FieldErrors, Fields};
@@ -183,6 +182,7 @@ async fn password_page(
 async fn password_submit(
     viewer: Viewer,
     State(state): State<AppState>,
+    ClientAddress(from): ClientAddress,
     form: Fields,
 ) -> Result<Response, UiError> {
     let mut errors = FieldErrors::none();
@@ -205,11 +205,15 @@ async fn password_submit(
                 Some(&viewer),
             )
         })?;
-    let matches = state
-        .sign_in
-        .argon2(move || verify_password(&current, &hash))
-        .await
-        .map_err(in_page(&viewer))?;
+    let matches = crate::sign_in::current_password_matches(
+        &state,
+        &from,
+        &viewer.user.username,
+        current,
+        hash,
+    )
+    .await
+    .map_err(in_page(&viewer))?;
     if !matches {
         errors.add("current_password", "is not your current password");
     }

@@ -120,6 +120,34 @@ async fn a_password_change_checks_the_current_one_and_keeps_this_browser_signed_
         "other sessions end"
     );
     WebClient::signed_in(&app.base, "sam", new).await;
+
+    // Guessing the current password is counted like signing in: after five wrong guesses even
+    // the right one is not checked, and the page says to wait.
+    for _ in 0..5 {
+        let guess = client
+            .post(
+                "/account/password",
+                &[
+                    ("current_password", "a wrong guess"),
+                    ("new_password", "another long passphrase"),
+                    ("confirm_password", "another long passphrase"),
+                ],
+            )
+            .await;
+        assert_eq!(guess.status, 422);
+    }
+    let paused = client
+        .post(
+            "/account/password",
+            &[
+                ("current_password", new),
+                ("new_password", "another long passphrase"),
+                ("confirm_password", "another long passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(paused.status, 429, "{}", paused.html);
+    assert!(paused.html.contains("Too many failed"), "{}", paused.html);
 }
 
 both!(
