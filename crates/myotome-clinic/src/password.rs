@@ -19,6 +19,14 @@ pub enum PasswordError {
     TooShort { chars: usize },
     #[error("the password has more than {MAX_PASSWORD_CHARS} characters; use a shorter one")]
     TooLong,
+    #[error(
+        "the password has a control character or is only spaces; use letters, digits, punctuation and spaces between words"
+    )]
+    NotText,
+    #[error(
+        "the password is one of the most common ones (or a keyboard run, or one character repeated), which are guessed first; choose a few unrelated words"
+    )]
+    Common,
     #[error("the password could not be hashed: {0}")]
     Hashing(String),
 }
@@ -32,7 +40,63 @@ pub fn check_password(password: &str) -> Result<(), PasswordError> {
     if chars > MAX_PASSWORD_CHARS {
         return Err(PasswordError::TooLong);
     }
+    if password.chars().any(char::is_control) || password.trim().is_empty() {
+        return Err(PasswordError::NotText);
+    }
+    if is_common(password) {
+        return Err(PasswordError::Common);
+    }
     Ok(())
+}
+
+/// Passwords of the minimum length that lists of the most used passwords and keyboard runs
+/// put first, compared in lower case without spaces (NIST SP 800-63B §5.1.1.2 asks that new
+/// passwords be checked against commonly used values). A short list, embedded: it catches
+/// the obvious, not a breach corpus.
+const COMMON: [&str; 32] = [
+    "123456789012",
+    "1234567890123",
+    "12345678901234",
+    "123456789123",
+    "123123123123",
+    "123456123456",
+    "000000000000",
+    "111111111111",
+    "password1234",
+    "password12345",
+    "password123456",
+    "passwordpassword",
+    "passw0rd1234",
+    "qwertyuiopas",
+    "qwertyuiop12",
+    "qwertyuiop123",
+    "qwerty123456",
+    "qwertyqwerty",
+    "1q2w3e4r5t6y",
+    "1qaz2wsx3edc",
+    "qazwsxedcrfv",
+    "zaq12wsxcde3",
+    "asdfghjkl123",
+    "abcdefghijkl",
+    "abc123abc123",
+    "iloveyou1234",
+    "welcome12345",
+    "letmein12345",
+    "administrator",
+    "changeme1234",
+    "trustno1trustno1",
+    "football1234",
+];
+
+fn is_common(password: &str) -> bool {
+    let plain: String = password
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect();
+    let mut chars = plain.chars();
+    let one_character = chars.next().is_some_and(|first| chars.all(|c| c == first));
+    one_character || COMMON.contains(&plain.as_str())
 }
 
 /// Checks the password's length and hashes it with argon2id and a fresh random salt.
@@ -62,6 +126,32 @@ mod tests {
         assert!(verify_password("correct horse battery staple", &hash));
         assert!(!verify_password("correct horse battery stapler", &hash));
         assert!(!verify_password("anything", "not a hash"));
+    }
+
+    #[test]
+    fn blank_control_and_common_passwords_are_refused() {
+        for blank in [
+            "            ",
+            "\0\0\0\0\0\0\0\0\0\0\0\0",
+            "a long passw\u{7}rd",
+        ] {
+            assert!(
+                matches!(check_password(blank), Err(PasswordError::NotText)),
+                "{blank:?}"
+            );
+        }
+        for common in [
+            "123456789012",
+            "Password1234",
+            "QWERTY 123456",
+            "zzzzzzzzzzzzzz",
+        ] {
+            assert!(
+                matches!(check_password(common), Err(PasswordError::Common)),
+                "{common:?}"
+            );
+        }
+        assert!(check_password("correct horse battery staple").is_ok());
     }
 
     #[test]
