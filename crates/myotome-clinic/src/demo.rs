@@ -1065,7 +1065,14 @@ impl<'a> Generator<'a> {
         let grams = u32::try_from(kg_tenths * 100).unwrap_or(70_000);
         let source = RecordSource::Entered { by: None };
         self.store
-            .add_weight(&self.actor, patient.id, screened_on, grams, &source)
+            // Weighed no later than today: a weight dated ahead would not yet count.
+            .add_weight(
+                &self.actor,
+                patient.id,
+                screened_on.min(self.today),
+                grams,
+                &source,
+            )
             .await?;
 
         for (kind, codes) in [
@@ -1276,7 +1283,7 @@ impl<'a> Generator<'a> {
             measurements: self.store.measurements(&self.actor, patient.id).await?,
         };
         let terminology = &self.data.terminology;
-        let facts = facts::of_screening_chart(patient, &chart, terminology);
+        let facts = facts::of_screening_chart(patient, &chart, terminology, self.today);
         let mut screenings = screening::to_store(&[loaded], &facts, terminology, as_of);
         let Some(new) = screenings.pop() else {
             return Err(ClinicError::unchecked("demo screening").into());
@@ -1326,7 +1333,10 @@ impl<'a> Generator<'a> {
             notes: None,
             acknowledged_precautions: Vec::new(),
         };
-        let weight = facts::latest_weight(&self.store.weights(&self.actor, patient.id).await?);
+        let weight = facts::latest_weight(
+            &self.store.weights(&self.actor, patient.id).await?,
+            self.today,
+        );
         let mut draft = planning::draft(
             self.data,
             &input,

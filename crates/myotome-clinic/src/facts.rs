@@ -3,6 +3,7 @@
 //! results shown beside findings) and the latest candidate form. Pure: the use cases read the
 //! chart through the store (audited) and hand it here.
 
+use jiff::civil::Date;
 use myotome_core::facts::{CodedRecord, Coding, IntakeAnswers, Measurement, PatientFacts, Weight};
 use myotome_core::terminology::{ConceptKind, Terminology};
 use myotome_store::{
@@ -15,22 +16,25 @@ pub fn of_screening_chart(
     patient: &Patient,
     chart: &ScreeningChart,
     terminology: &Terminology,
+    as_of: Date,
 ) -> PatientFacts {
     let mut facts = from_chart(
         &patient.details,
         &chart.weights,
         &chart.records,
         latest_intake(&chart.intakes),
-        terminology,
+        (terminology, as_of),
     );
     facts.measurements = chart.measurements.iter().map(measurement).collect();
     facts
 }
 
-/// The measurement with the latest date (the latest recorded on a tie).
-pub fn latest_weight(weights: &[WeightEntry]) -> Option<Weight> {
+/// The measurement with the latest date on or before `as_of` (the latest recorded on a tie):
+/// a weight dated later is not yet the patient's weight.
+pub fn latest_weight(weights: &[WeightEntry], as_of: Date) -> Option<Weight> {
     weights
         .iter()
+        .filter(|w| w.measured_on <= as_of)
         .max_by_key(|w| (w.measured_on, w.recorded_at))
         .and_then(|w| Weight::from_kg(f64::from(w.grams) / 1000.0).ok())
 }
@@ -45,12 +49,12 @@ pub fn from_chart(
     weights: &[WeightEntry],
     records: &[ClinicalRecord],
     intake: Option<&IntakeForm>,
-    terminology: &Terminology,
+    (terminology, as_of): (&Terminology, Date),
 ) -> PatientFacts {
     let mut facts = PatientFacts {
         birth_date: details.birth_date,
         sex: details.sex,
-        weight: latest_weight(weights),
+        weight: latest_weight(weights, as_of),
         deceased: details.deceased,
         ..PatientFacts::default()
     };

@@ -73,7 +73,7 @@ pub async fn import_as(
     Ok(import(
         clinic.store.as_ref(),
         &caller.actor,
-        source,
+        (source, clinic.clock.today()),
         read,
         started,
         &mut |_, _| {},
@@ -83,10 +83,12 @@ pub async fn import_as(
 
 /// Stores every patient read; `progress(done, total)` is called after each one. The command
 /// line calls this as the machine's operator; a signed-in caller goes through [`import_as`].
+/// `today` dates the import: a measurement dated after it, or before the patient's birth, is
+/// not stored (it would become "the latest weight" and drive a dose) and is listed as refused.
 pub async fn import(
     store: &dyn Store,
     actor: &Actor,
-    source: &str,
+    (source, today): (&str, jiff::civil::Date),
     read: ReadResult,
     started: Instant,
     progress: &mut (dyn FnMut(usize, usize) + Send),
@@ -109,8 +111,11 @@ pub async fn import(
         .collect();
     let total = read.patients.len();
     for (done, patient) in read.patients.iter().enumerate() {
-        let outcome = match patient_import(source, patient) {
-            Ok(import) => store.import_patient(actor, &import).await,
+        let outcome = match patient_import(source, patient, today) {
+            Ok((import, refused)) => {
+                summary.rejected.extend(refused);
+                store.import_patient(actor, &import).await
+            }
             Err(reason) => Err(StoreError::Conflict(reason)),
         };
         match outcome {
@@ -141,8 +146,68 @@ pub async fn import(
     Ok(summary)
 }
 
-/// The store's form of one imported patient, checked like the API checks a patient.
-pub fn patient_import(source: &str, patient: &ImportedPatient) -> Result<PatientImport, String> {
+/// Whether a measurement's date can be one: not after `today`, not before the birth date.
+fn implausible_date(
+    on: jiff::civil::Date,
+    birth: Option<jiff::civil::Date>,
+    today: jiff::civil::Date,
+) -> Option<String> {
+    if on > today {
+        return Some(format!(
+            "is dated {on}, after today ({today}): a measurement cannot come from the future; it was not imported"
+        ));
+    }
+    birth.filter(|born| on < *born).map(|born| {
+        format!("is dated {on}, before the patient's birth ({born}); it was not imported")
+    })
+}
+
+/// The store's form of one imported patient, checked like the API checks a patient, and the
+/// weights and measurements left out for a date that cannot be theirs (each as refused).
+pub fn patient_import(
+    source: &str,
+    patient: &ImportedPatient,
+    today: jiff::civil::Date,
+) -> Result<(PatientImport, Vec<Rejected>), String> {
+    let mut refused = Vec::new();
+    let mut refuse = |id: &str, what: &str, reason: String| {
+        refused.push(Rejected {
+            location: "import".to_owned(),
+            resource: Some(id.to_owned()),
+            reason: format!("{what} {reason}"),
+        });
+    };
+    let weights: Vec<_> = patient
+        .weights
+        .iter()
+        .filter(
+            |w| match implausible_date(w.on, patient.birth_date, today) {
+                Some(reason) => {
+                    refuse(&w.source_id, "A weight", reason);
+                    false
+                }
+                None => true,
+            },
+        )
+        .map(|w| (w.source_id.clone(), w.on, w.weight.grams()))
+        .collect();
+    let measurements: Vec<_> = patient
+        .measurements
+        .iter()
+        .filter(
+            |m| match implausible_date(m.on, patient.birth_date, today) {
+                Some(reason) => {
+                    refuse(
+                        m.id.as_deref().unwrap_or("Observation"),
+                        "A measurement",
+                        reason,
+                    );
+                    false
+                }
+                None => true,
+            },
+        )
+        .collect();
     let mut check = Check::new();
     check.line("family_name", &patient.family_name, MAX_SHORT_TEXT);
     check.line("given_names", &patient.given_names, MAX_SHORT_TEXT);
@@ -193,18 +258,13 @@ pub fn patient_import(source: &str, patient: &ImportedPatient) -> Result<Patient
                 .map(move |r| (r.source_id.clone(), record_details(kind, &r.record)))
         })
         .collect();
-    Ok(PatientImport {
+    let import = PatientImport {
         source_system: source.to_owned(),
         details,
         records,
-        weights: patient
-            .weights
-            .iter()
-            .map(|w| (w.source_id.clone(), w.on, w.weight.grams()))
-            .collect(),
-        measurements: patient
-            .measurements
-            .iter()
+        weights,
+        measurements: measurements
+            .into_iter()
             .map(|m| {
                 (
                     m.id.clone().unwrap_or_default(),
@@ -219,7 +279,8 @@ pub fn patient_import(source: &str, patient: &ImportedPatient) -> Result<Patient
                 )
             })
             .collect(),
-    })
+    };
+    Ok((import, refused))
 }
 
 fn record_details(kind: RecordKind, record: &CodedRecord) -> RecordDetails {

@@ -34,7 +34,10 @@ pub async fn prepare(
     let store = clinic.store.as_ref();
     let patient = store.patient(&caller.actor, patient).await?;
     let clinician = bookable_user(store, request.clinician_id, "clinician_id").await?;
-    let weight = latest_weight(&store.weights(&caller.actor, patient.id).await?);
+    let weight = latest_weight(
+        &store.weights(&caller.actor, patient.id).await?,
+        clinic.clock.today(),
+    );
     let settings = store.clinic_settings().await?;
     let lot = match request.dose.as_ref().and_then(|d| d.lot) {
         Some(id) => Some(store.lot_ledger(id).await.map_err(lot_not_found)?),
@@ -57,7 +60,10 @@ pub async fn dose_preview(
     request: &NewPlan,
 ) -> Result<Option<DoseDocument>, ClinicError> {
     caller.may(Permission::PlanWrite)?;
-    let weight = latest_weight(&clinic.store.weights(&caller.actor, patient).await?);
+    let weight = latest_weight(
+        &clinic.store.weights(&caller.actor, patient).await?,
+        clinic.clock.today(),
+    );
     let settings = clinic.store.clinic_settings().await?;
     let lot = match request.dose.as_ref().and_then(|d| d.lot) {
         Some(id) => Some(clinic.store.lot_ledger(id).await.map_err(lot_not_found)?),
@@ -194,7 +200,7 @@ pub async fn make(
     let mut draft = planning::draft(
         &clinic.data,
         request,
-        latest_weight(&chart.weights),
+        latest_weight(&chart.weights, clinic.clock.today()),
         clinician,
         settings.as_ref(),
     )?;

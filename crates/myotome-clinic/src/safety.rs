@@ -789,14 +789,14 @@ pub fn alert_strip(
     let patient = &chart.patient;
     let data = &clinic.data;
     let latest_intake = chart.intakes.iter().max_by_key(|f| (f.submitted_at, f.id));
+    let today = clinic.clock.today();
     let facts = facts::from_chart(
         &patient.details,
         &chart.weights,
         &chart.records,
         latest_intake,
-        &data.terminology,
+        (&data.terminology, today),
     );
-    let today = clinic.clock.today();
     let mut lines: Vec<AlertLine> = alerts::alerts(&facts, &data.terminology, today)
         .into_iter()
         .map(|a: Alert| AlertLine {

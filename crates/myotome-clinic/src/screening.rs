@@ -52,7 +52,7 @@ pub async fn screen(
     let mut tx = clinic.store.begin(&caller.actor).await?;
     let found = tx.patient(patient).await?;
     let chart = tx.screening_chart(patient).await?;
-    let facts = facts::of_screening_chart(&found, &chart, &data.terminology);
+    let facts = facts::of_screening_chart(&found, &chart, &data.terminology, as_of);
     let screenings = to_store(&protocols, &facts, &data.terminology, as_of);
     let mut stored = Vec::with_capacity(screenings.len());
     for screening in &screenings {
@@ -250,8 +250,8 @@ pub async fn record_answers(
 
     let found = tx.patient(patient).await?;
     let chart = tx.screening_chart(patient).await?;
-    let facts = facts::of_screening_chart(&found, &chart, &data.terminology);
     let as_of = clinic.clock.today();
+    let facts = facts::of_screening_chart(&found, &chart, &data.terminology, as_of);
     let [again] =
         <[NewScreening; 1]>::try_from(to_store(&[loaded], &facts, &data.terminology, as_of))
             .map_err(|_| {

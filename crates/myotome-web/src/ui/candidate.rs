@@ -369,7 +369,14 @@ fn candidate_facts(
     intake: &NewIntake,
     terminology: &Terminology,
 ) -> PatientFacts {
-    let mut facts = facts::from_chart(details, &[], &[], None, terminology);
+    // No weight yet, so no date to weigh it against.
+    let mut facts = facts::from_chart(
+        details,
+        &[],
+        &[],
+        None,
+        (terminology, jiff::civil::Date::MAX),
+    );
     facts.intake = facts::intake_answers(&intake.answers, &intake.reported_conditions, terminology);
     facts
 }

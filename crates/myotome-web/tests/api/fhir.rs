@@ -323,3 +323,67 @@ both!(
     bad_fhir_bodies_get_clear_errors_and_change_nothing,
     super::bad_fhir_bodies_get_clear_errors_and_change_nothing
 );
+
+/// A weight or measurement dated in the future or before birth is not stored (a 20 kg weight
+/// dated 2099 once became "the latest weight" and quartered a knee dose): each is listed as
+/// refused with its reason, and the patient's other data is imported.
+async fn measurements_dated_in_the_future_or_before_birth_are_refused(app: TestApp) {
+    let weight = |id: &str, kg: f64, on: &str| {
+        json!({ "resource": { "resourceType": "Observation", "id": id, "status": "final",
+            "code": { "coding": [{ "system": "http://loinc.org", "code": "29463-7",
+                                   "display": "Body weight" }] },
+            "subject": { "reference": "Patient/p1" },
+            "effectiveDateTime": on,
+            "valueQuantity": { "value": kg, "unit": "kg", "system": "http://unitsofmeasure.org",
+                               "code": "kg" } } })
+    };
+    let reply = app
+        .token
+        .post(
+            "/api/v1/fhir",
+            json!({ "resourceType": "Bundle", "type": "collection", "entry": [
+                { "resource": { "resourceType": "Patient", "id": "p1",
+                    "name": [{ "family": "Futura", "given": ["Fay"] }],
+                    "birthDate": "1970-01-01", "gender": "female" } },
+                weight("w-now", 80.0, "2026-01-01"),
+                weight("w-future", 20.0, "2099-01-01"),
+                weight("w-unborn", 70.0, "1960-01-01"),
+            ]}),
+        )
+        .await;
+    let reply = reply.assert_status(200).clone();
+    assert_eq!(reply["patients"]["created"], json!(1));
+    let reasons: Vec<String> = reply["rejected"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|r| r["reason"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("2099-01-01") && r.contains("after today")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("1960-01-01") && r.contains("before the patient's birth")),
+        "{reasons:?}"
+    );
+    let patients = app.staff.get("/api/v1/patients").await;
+    let id = patients.assert_status(200)["patients"][0]["id"]
+        .as_i64()
+        .expect("the imported patient");
+    let weights = app
+        .staff
+        .get(&format!("/api/v1/patients/{id}/weights"))
+        .await;
+    let weights = weights.assert_status(200).clone();
+    assert_eq!(weights.as_array().map(Vec::len), Some(1), "{weights}");
+}
+
+both!(
+    measurements_dated_in_the_future_or_before_birth_are_refused,
+    super::measurements_dated_in_the_future_or_before_birth_are_refused
+);

@@ -46,7 +46,7 @@ pub fn import(cli: &Cli, args: &ImportArgs) -> Result<ExitCode> {
         let summary = import::import(
             store.as_ref(),
             &cli_actor(),
-            &args.source,
+            (&args.source, jiff::Zoned::now().date()),
             read,
             started,
             &mut |done, _| {
