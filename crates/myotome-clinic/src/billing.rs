@@ -74,6 +74,8 @@ pub struct Diagnosis {
     pub code: String,
     /// Why it is there: the plan's indication and side, or the clinician's choice.
     pub from: String,
+    /// The clinician chose it (rather than the plan's indication suggesting it).
+    pub chosen: bool,
 }
 
 pub struct Superbill {
@@ -205,6 +207,7 @@ pub async fn superbill(
                 pointer,
                 code: code.clone(),
                 from: "chosen by the clinician".to_owned(),
+                chosen: true,
             })
             .collect(),
         None => plan
@@ -227,6 +230,7 @@ pub async fn superbill(
                             pointer,
                             code: code.to_owned(),
                             from: from.clone(),
+                            chosen: false,
                         })
                         .collect(),
                 )

@@ -669,11 +669,7 @@ async fn update(
 ) -> Result<Response, UiError> {
     let viewer = &page.viewer;
     let id = AdverseEventId(id_in_path(&id, "adverse event").map_err(in_page(viewer))?);
-    let version: i64 = form.get("version").trim().parse().map_err(|_| {
-        in_page(viewer)(ApiError::Conflict(
-            "the form lost which version of the event it changes; open the event again".to_owned(),
-        ))
-    })?;
+    let version = version_read(&form).map_err(in_page(viewer))?;
     let input = input_of(&form);
     match adverse_events::update(&state.clinic, &viewer.clinic(), id, version, &input).await {
         Ok(event) => Ok(see_other(&format!("/adverse-events/{}", event.id))),
@@ -685,6 +681,15 @@ async fn update(
     }
 }
 
+/// The version of the event the form was made from (a hidden field).
+fn version_read(form: &Fields) -> Result<i64, ApiError> {
+    form.get("version").trim().parse().map_err(|_| {
+        ApiError::Conflict(
+            "The form lost which version of the event it changes; open the event again.".to_owned(),
+        )
+    })
+}
+
 async fn mark_in_error(
     page: Page<need::AdverseEventAssess>,
     State(state): State<AppState>,
@@ -693,11 +698,7 @@ async fn mark_in_error(
 ) -> Result<Response, UiError> {
     let viewer = &page.viewer;
     let id = AdverseEventId(id_in_path(&id, "adverse event").map_err(in_page(viewer))?);
-    let version: i64 = form.get("version").trim().parse().map_err(|_| {
-        in_page(viewer)(ApiError::Conflict(
-            "The form lost which version of the event it marks; open the event again.".to_owned(),
-        ))
-    })?;
+    let version = version_read(&form).map_err(in_page(viewer))?;
     match adverse_events::mark_in_error(
         &state.clinic,
         &viewer.clinic(),

@@ -157,7 +157,7 @@ fn page_of(
                 .join("\n"),
             bill.diagnoses
                 .iter()
-                .filter(|d| d.from == "chosen by the clinician")
+                .filter(|d| d.chosen)
                 .map(|d| d.code.clone())
                 .collect::<Vec<_>>()
                 .join(", "),
